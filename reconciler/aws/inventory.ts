@@ -1,0 +1,100 @@
+// Read live state: only the projects the manifests name, each read completely or marked as failed.
+// A partial read is a failed read: deleting "everything not listed" from half a list would be wrong.
+import { paginateDescribeProjects, paginateDescribeProjectVersions, type ProjectVersionDescription } from "@aws-sdk/client-rekognition";
+import type { Logger } from "pino";
+import type { DesiredState, LiveProject, LiveState, LiveVersion } from "../types.js";
+import { parseProjectArn, parseVersionArn } from "./arn.js";
+import type { RekognitionClient } from "@aws-sdk/client-rekognition";
+
+/** DescribeProjects accepts at most 10 ProjectNames per call. */
+const PROJECT_NAMES_PER_CALL = 10;
+/** Without Features, DescribeProjects returns only CUSTOM_LABELS projects and adapters would look "not found". */
+const ALL_FEATURES = ["CUSTOM_LABELS", "CONTENT_MODERATION"] as const;
+
+export interface ReadDeps {
+  clientFor(region: string): RekognitionClient;
+  log: Logger;
+}
+
+export async function readLive(desired: DesiredState, deps: ReadDeps): Promise<LiveState> {
+  const byRegion = new Map<string, string[]>();
+  for (const s of desired.sets) byRegion.set(s.region, [...(byRegion.get(s.region) ?? []), s.project]);
+
+  const projects: LiveProject[] = [];
+  for (const [region, names] of byRegion) {
+    const client = deps.clientFor(region);
+    const found = new Map<string, { arn: string; account: string; feature?: string }>();
+    const failed = new Map<string, string>();
+    for (let i = 0; i < names.length; i += PROJECT_NAMES_PER_CALL) {
+      const batch = names.slice(i, i + PROJECT_NAMES_PER_CALL);
+      try {
+        for await (const page of paginateDescribeProjects({ client }, { ProjectNames: batch, Features: [...ALL_FEATURES] })) {
+          for (const p of page.ProjectDescriptions ?? []) {
+            const arn = p.ProjectArn ? parseProjectArn(p.ProjectArn) : undefined;
+            // Match on the parsed ARN, and only names we asked for in this region: never act on a guess.
+            if (arn && arn.region === region && batch.includes(arn.project)) {
+              found.set(arn.project, { arn: p.ProjectArn!, account: arn.account, feature: p.Feature });
+            }
+          }
+        }
+      } catch (err) {
+        for (const n of batch) failed.set(n, (err as Error).message);
+        deps.log.error({ region, projects: batch, err: (err as Error).message }, "DescribeProjects failed");
+      }
+    }
+
+    for (const name of names) {
+      const f = found.get(name);
+      if (failed.has(name)) {
+        projects.push({ project: name, region, status: "error", error: `DescribeProjects failed: ${failed.get(name)}`, versions: [] });
+      } else if (!f) {
+        projects.push({ project: name, region, status: "notFound", error: `project "${name}" not found in ${region}`, versions: [] });
+      } else {
+        projects.push(await readVersions(client, name, region, f, deps.log));
+      }
+    }
+  }
+  return { projects };
+}
+
+async function readVersions(client: RekognitionClient, project: string, region: string, p: { arn: string; account: string; feature?: string }, log: Logger): Promise<LiveProject> {
+  const versions: LiveVersion[] = [];
+  const seen = new Set<string>();
+  try {
+    for await (const page of paginateDescribeProjectVersions({ client, pageSize: 100 }, { ProjectArn: p.arn })) {
+      for (const d of page.ProjectVersionDescriptions ?? []) {
+        const v = toLiveVersion(d, project, region, p.feature);
+        if (typeof v === "string") throw new Error(v);
+        // A version seen twice means the pages shifted under us (a version came or went mid-read).
+        if (seen.has(v.arn)) throw new Error(`version ${v.arn} appeared on two pages; the listing changed while it was read`);
+        seen.add(v.arn);
+        versions.push(v);
+      }
+    }
+  } catch (err) {
+    log.error({ project, region, err: (err as Error).message }, "DescribeProjectVersions failed");
+    return { project, region, status: "error", projectArn: p.arn, account: p.account, feature: p.feature, error: `DescribeProjectVersions failed: ${(err as Error).message}`, versions: [] };
+  }
+  return { project, region, status: "ok", projectArn: p.arn, account: p.account, feature: p.feature, versions };
+}
+
+/** A description rekon cannot fully understand fails the whole project's read (returned as a message). */
+function toLiveVersion(d: ProjectVersionDescription, project: string, region: string, projectFeature?: string): LiveVersion | string {
+  const arn = d.ProjectVersionArn ? parseVersionArn(d.ProjectVersionArn) : undefined;
+  if (!arn) return `unrecognised version ARN ${JSON.stringify(d.ProjectVersionArn)}`;
+  if (arn.project !== project || arn.region !== region) return `version ${d.ProjectVersionArn} does not belong to project ${project} in ${region}`;
+  if (!d.Status) return `version ${d.ProjectVersionArn} has no Status`;
+  if (!(d.CreationTimestamp instanceof Date) || Number.isNaN(d.CreationTimestamp.getTime())) return `version ${d.ProjectVersionArn} has no CreationTimestamp`;
+  return {
+    arn: d.ProjectVersionArn!,
+    name: arn.version,
+    project,
+    region,
+    account: arn.account,
+    status: d.Status,
+    ...(d.StatusMessage ? { statusMessage: d.StatusMessage } : {}),
+    createdAt: d.CreationTimestamp.getTime(),
+    feature: d.Feature ?? projectFeature ?? "CUSTOM_LABELS",
+    ...(d.SourceProjectVersionArn ? { sourceVersionArn: d.SourceProjectVersionArn } : {}),
+  };
+}

@@ -1,0 +1,127 @@
+// The one retry layer for every AWS call (the SDK runs with maxAttempts: 1 so retries never stack).
+// Which errors are worth another attempt is decided here and nowhere else.
+import pRetry, { AbortError } from "p-retry";
+import { AwsCallError } from "../errors.js";
+
+export interface RetryOptions {
+  /** Attempts after the first. Default 8. */
+  retries: number;
+  /** Base of the exponential backoff in ms. Default 200. */
+  baseDelayMs: number;
+  /** Cap on one backoff sleep in ms. Default 5000. */
+  maxDelayMs: number;
+  /** Bound on the whole call, attempts and sleeps together, in ms. Default 60000. */
+  maxTotalMs: number;
+  signal?: AbortSignal;
+  /** Told about each failed attempt that will be retried (for logs and metrics). */
+  onRetry?: (info: { operation: string; resource: string; code: string; attempt: number; delayMs: number }) => void;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { retries: 8, baseDelayMs: 200, maxDelayMs: 5_000, maxTotalMs: 60_000 };
+
+/** Throttling and server faults: AWS asks clients to back off and try again (REKOGNITION.md). */
+const RETRYABLE_CODES = new Set([
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "InternalServerError",
+  "ServiceUnavailableException",
+  "ServiceUnavailable",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TooManyRequestsException",
+  "TimeoutError",
+]);
+
+/** Connection-level failures: the request may or may not have arrived; every call rekon makes is idempotent. */
+const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ECONNABORTED", "UND_ERR_SOCKET"]);
+
+export type ErrorClass = "retryable" | "terminal";
+
+/**
+ * Classify by name and HTTP status: `$retryable` is not set on Rekognition errors. Not retried on purpose:
+ * ResourceInUseException ("OK to retry? No"), AccessDenied, InvalidParameter, LimitExceeded (a service
+ * quota, not a rate), ResourceNotFound (the caller decides what it means).
+ */
+export function classify(err: unknown): ErrorClass {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+  if (e?.name === "AbortError") return "terminal";
+  if (e?.name && RETRYABLE_CODES.has(e.name)) return "retryable";
+  if ((e?.code && NETWORK_CODES.has(e.code)) || (e?.cause?.code && NETWORK_CODES.has(e.cause.code))) return "retryable";
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return "retryable";
+  return "terminal";
+}
+
+export function errorCode(err: unknown): string {
+  const e = err as { name?: string; code?: string; cause?: { code?: string } };
+  if (e?.code && NETWORK_CODES.has(e.code)) return e.code;
+  if (e?.cause?.code && NETWORK_CODES.has(e.cause.code)) return e.cause.code;
+  return e?.name ?? "Error";
+}
+
+/** Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): sleep uniformly in [0, min(cap, base·2^n)]. */
+export function backoffDelay(attempt: number, opts: Pick<RetryOptions, "baseDelayMs" | "maxDelayMs">, random = Math.random): number {
+  const ceiling = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Run one AWS call with retries. Gives up with an AwsCallError (operation, resource, code, attempts) when
+ * the error is terminal, retries are used up, the total time bound passes, or the signal aborts.
+ */
+export async function withRetry<T>(operation: string, resource: string, fn: () => Promise<T>, opts: RetryOptions = DEFAULT_RETRY): Promise<T> {
+  const started = performance.now();
+  let attempts = 0;
+  try {
+    return await pRetry(
+      async () => {
+        attempts++;
+        try {
+          return await fn();
+        } catch (err) {
+          // Wrapping in AbortError tells p-retry to stop at once, skipping the backoff sleep.
+          if (classify(err) === "terminal") throw new AbortError(err as Error);
+          throw err;
+        }
+      },
+      {
+        retries: opts.retries,
+        // p-retry's own backoff is off (minTimeout 0); the full-jitter sleep happens in onFailedAttempt so
+        // it can be capped by the time left and cut short by the signal.
+        minTimeout: 0,
+        maxTimeout: 0,
+        maxRetryTime: opts.maxTotalMs,
+        signal: opts.signal,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft <= 0) return;
+          const left = opts.maxTotalMs - (performance.now() - started);
+          const delay = Math.min(backoffDelay(attemptNumber, opts), Math.max(0, left));
+          opts.onRetry?.({ operation, resource, code: errorCode(error), attempt: attemptNumber, delayMs: delay });
+          await sleep(delay, opts.signal);
+        },
+      },
+    );
+  } catch (err) {
+    // p-retry rethrows the original error for an AbortError, so `err` is what AWS (or the network) said.
+    const cause = err;
+    const e = cause as { message?: string; $metadata?: { requestId?: string } };
+    const aborted = opts.signal?.aborted ?? false;
+    throw new AwsCallError(operation, resource, aborted ? "Aborted" : errorCode(cause), attempts, aborted ? "interrupted before the call could finish" : (e?.message ?? String(cause)), e?.$metadata?.requestId, { cause });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(t);
+      reject(signal!.reason ?? new Error("aborted"));
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `rekon` executable: hand the process to the CLI and set the exit code it decides.
+import { main } from "./cli.js";
+
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`rekon: fatal: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

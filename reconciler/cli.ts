@@ -1,0 +1,256 @@
+// The command line. The only place that maps errors to exit codes and words, and that touches process
+// signals. Modules that pull in the AWS SDK are imported lazily so `--help` and `validate` stay fast and
+// offline (validate must never load the SDK).
+import { createInterface } from "node:readline/promises";
+import { parseArgs } from "node:util";
+import { AwsCallError, ConfigError, formatIssue, RefusalError, UsageError, ValidationError } from "./errors.js";
+import { loadManifests, sortIssues } from "./manifests/load.js";
+import { loadPolicy } from "./policy/load.js";
+import type { Plan } from "./types.js";
+
+export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+
+const HELP = `rekon — keep Amazon Rekognition project versions equal to what Git declares
+
+Usage:
+  rekon validate --manifests PATH [--policy FILE] [--output text|json]
+  rekon plan     --manifests PATH [--policy FILE] [--output table|json]
+  rekon apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait] [--output table|json]
+  rekon emulator [--state FILE] [--port N]
+  rekon demo
+
+Options:
+  --manifests PATH   manifest file or folder (recursive *.yaml/*.yml); repeatable
+  --policy FILE      the operator's DeletionPolicy (default: built-in defaults; apply then refuses)
+  --output FORMAT    table (default) or json; json makes stdout pure JSON
+  --auto-approve     apply without asking; required when stdin is not a terminal
+  --wait             after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)
+  --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr
+  --state FILE       emulator: JSON inventory to serve (default: the demo inventory)
+  --port N           emulator: port on 127.0.0.1 (default 4566; 0 picks a free one)
+  -h, --help         show this help
+
+Exit codes:
+  validate: 0 valid, 1 invalid
+  plan:     0 nothing to delete, 2 deletions pending, 1 error or refusal (nothing deleted)
+  apply:    0 every planned deletion accepted by AWS (or nothing to do), 1 error, refusal or failed deletion
+
+AWS access uses the SDK's standard chain: AWS_REGION, AWS_PROFILE, credentials, and
+AWS_ENDPOINT_URL_REKOGNITION (e.g. http://127.0.0.1:4566 for the emulator).
+`;
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+interface Flags {
+  manifests?: string[];
+  policy?: string;
+  output?: string;
+  "auto-approve"?: boolean;
+  wait?: boolean;
+  "log-level"?: string;
+  state?: string;
+  port?: string;
+  help?: boolean;
+}
+
+function parse(argv: string[]): { command: string | undefined; flags: Flags; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        manifests: { type: "string", multiple: true },
+        policy: { type: "string" },
+        output: { type: "string" },
+        "auto-approve": { type: "boolean" },
+        wait: { type: "boolean" },
+        "log-level": { type: "string" },
+        state: { type: "string" },
+        port: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    return { command: positionals[0], flags: values as Flags, positionals: positionals.slice(1) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let output = "table";
+  try {
+    const { command, flags, positionals } = parse(argv);
+    output = flags.output ?? (command === "validate" ? "text" : "table");
+    if (flags.help || command === undefined || command === "help") {
+      io.stdout.write(HELP);
+      return command === undefined && !flags.help ? EXIT.error : EXIT.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const level = flags["log-level"] ?? "info";
+    if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+
+    switch (command) {
+      case "validate":
+        return validateCommand(flags, io, output);
+      case "plan":
+      case "apply":
+        return await planOrApply(command, flags, io, output, level);
+      case "emulator":
+        return await emulatorCommand(flags, io);
+      case "demo": {
+        const { runDemo } = await import("./demo.js");
+        return await runDemo(io);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"; commands: validate, plan, apply, emulator, demo`);
+    }
+  } catch (err) {
+    return reportError(err, io, output);
+  }
+}
+
+function requireManifests(flags: Flags): string[] {
+  if (!flags.manifests?.length) throw new UsageError("--manifests PATH is required (a manifest file or folder; repeatable)");
+  return flags.manifests;
+}
+
+function checkOutput(output: string, allowed: string[]): void {
+  if (!allowed.includes(output)) throw new UsageError(`--output must be one of: ${allowed.join(", ")}`);
+}
+
+function validateCommand(flags: Flags, io: Io, output: string): number {
+  checkOutput(output, ["text", "table", "json"]);
+  const manifests = requireManifests(flags);
+  const pol = loadPolicy(flags.policy);
+  // Offline: the default region comes from the environment only; no SDK, no profile files.
+  const man = loadManifests(manifests, { defaultRegion: io.env.AWS_REGION || undefined, requireRegion: false });
+  const issues = sortIssues([...pol.issues, ...man.issues]);
+  if (issues.length > 0) throw new ValidationError(issues);
+  const sets = man.desired!.sets.length;
+  const files = man.desired!.files.length;
+  if (output === "json") io.stdout.write(JSON.stringify({ valid: true, files, sets, policy: pol.policy!.source }) + "\n");
+  else io.stdout.write(`valid: ${files} file(s), ${sets} ProjectVersionSet(s), policy: ${pol.policy!.source}\n`);
+  return EXIT.ok;
+}
+
+async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, output: string, level: string): Promise<number> {
+  checkOutput(output, ["table", "json"]);
+  const manifests = requireManifests(flags);
+  if (command === "plan" && (flags["auto-approve"] || flags.wait)) throw new UsageError("--auto-approve and --wait belong to apply");
+
+  const [{ planPass, applyPass, checkApplicable }, { createLogger }, { planExitCode }, { renderPlanTable, renderResultsTable }, { DEFAULT_RETRY }, { allAccepted, waitForDeletions }] = await Promise.all([
+    import("./reconcile.js"),
+    import("./log.js"),
+    import("./plan.js"),
+    import("./render/table.js"),
+    import("./aws/retry.js"),
+    import("./apply.js"),
+  ]);
+  const log = createLogger(level);
+
+  // First SIGINT/SIGTERM: start no new AWS call and report what was done; a second one exits at once.
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) process.exit(130);
+    log.warn({ signal: sig }, "interrupted: no new deletion will start");
+    abort.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+
+  const pass = await planPass({ manifests, policy: flags.policy, log, retry: { ...DEFAULT_RETRY, signal: abort.signal } });
+  try {
+    if (command === "plan") {
+      io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlanTable(pass.plan));
+      return planExitCode(pass.plan);
+    }
+
+    if (output !== "json") io.stdout.write(renderPlanTable(pass.plan));
+    const readFailed = pass.plan.projects.some((p) => p.status !== "ok");
+    try {
+      checkApplicable(pass);
+      if (pass.plan.summary.delete > 0 && !flags["auto-approve"]) await confirm(pass.plan, io);
+    } catch (e) {
+      // JSON readers still get the plan they were refused on.
+      if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: [], error: errorJson(e) }, null, 2) + "\n");
+      throw e;
+    }
+
+    const results = await applyPass(pass, log, abort.signal);
+    let stillPresent: string[] = [];
+    if (flags.wait && results.some((r) => r.result === "accepted")) {
+      const projectArns = new Map(pass.plan.projects.filter((p) => p.projectArn).map((p) => [`${p.region}/${p.project}`, p.projectArn!]));
+      stillPresent = await waitForDeletions(results, { clientFor: pass.clientFor, log, signal: abort.signal, projectArns });
+    }
+    if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results, ...(flags.wait ? { stillPresent } : {}) }, null, 2) + "\n");
+    else {
+      io.stdout.write("\n" + renderResultsTable(results));
+      if (flags.wait) io.stdout.write(stillPresent.length ? `Still present after waiting: ${stillPresent.join(", ")}\n` : "All accepted deletions have completed.\n");
+    }
+    if (readFailed) io.stderr.write("rekon: some projects could not be read; nothing in them was deleted (see ERROR lines)\n");
+    return allAccepted(results) && !readFailed && stillPresent.length === 0 && !abort.signal.aborted ? EXIT.ok : EXIT.error;
+  } finally {
+    pass.close();
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+  }
+}
+
+async function confirm(plan: Plan, io: Io): Promise<void> {
+  if (!io.stdin.isTTY) {
+    throw new RefusalError("apply would delete versions but stdin is not a terminal to confirm on; review the plan and pass --auto-approve", "confirmation");
+  }
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    const answer = await rl.question(`\nrekon will permanently delete ${plan.summary.delete} version(s) listed above. A deleted model can't be undeleted.\nType "yes" to delete: `);
+    if (answer.trim() !== "yes") throw new RefusalError("not confirmed; nothing was deleted", "confirmation");
+  } finally {
+    rl.close();
+  }
+}
+
+async function emulatorCommand(flags: Flags, io: Io): Promise<number> {
+  const port = flags.port === undefined ? 4566 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("--port must be a whole number from 0 to 65535");
+  const { runEmulatorCommand } = await import("./emulator/main.js");
+  const emu = await runEmulatorCommand({ state: flags.state, port }, io.stdout);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop).once("SIGTERM", stop);
+  });
+  await emu.close();
+  return EXIT.ok;
+}
+
+function errorJson(err: unknown): object {
+  const e = err as Error;
+  return {
+    kind: e.name,
+    message: e.message,
+    ...(err instanceof ValidationError ? { issues: err.issues } : {}),
+    ...(err instanceof RefusalError ? { rule: err.rule } : {}),
+    ...(err instanceof AwsCallError ? { operation: err.operation, resource: err.resource, code: err.code } : {}),
+  };
+}
+
+function reportError(err: unknown, io: Io, output: string): number {
+  if (err instanceof ValidationError) {
+    io.stderr.write(`rekon: ${err.issues.length} validation error(s); nothing was read from or changed in AWS:\n`);
+    for (const i of err.issues) io.stderr.write(`  ${formatIssue(i)}\n`);
+  } else if (err instanceof UsageError) {
+    io.stderr.write(`rekon: ${err.message}\nRun "rekon --help" for usage.\n`);
+  } else if (err instanceof RefusalError) {
+    io.stderr.write(`rekon: refused (${err.rule}): ${err.message}\n`);
+    return EXIT.error; // the JSON, if any, was written next to the plan
+  } else if (err instanceof ConfigError || err instanceof AwsCallError) {
+    io.stderr.write(`rekon: ${err.message}\n`);
+  } else {
+    io.stderr.write(`rekon: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  if (output === "json") io.stdout.write(JSON.stringify({ error: errorJson(err) }) + "\n");
+  return EXIT.error;
+}

@@ -1,0 +1,57 @@
+// `npm start`: the whole product on the embedded emulator. Plan, apply, wait, plan again — through the
+// same planPass/applyPass the CLI uses, against the real SDK over real HTTP.
+import { join } from "node:path";
+import { waitForDeletions } from "./apply.js";
+import type { Io } from "./cli.js";
+import { startEmulator } from "./emulator/server.js";
+import { createLogger } from "./log.js";
+import { packageRoot } from "./paths.js";
+import { applyPass, planPass, type ReconcileOptions } from "./reconcile.js";
+import { renderPlanTable, renderResultsTable } from "./render/table.js";
+
+export async function runDemo(io: Io): Promise<number> {
+  const root = packageRoot();
+  const emu = await startEmulator({ port: 0, deleteDelayMs: 1500 });
+  const log = createLogger(io.env.REKON_LOG_LEVEL ?? "warn");
+  const opts: ReconcileOptions = {
+    manifests: [join(root, "manifests")],
+    policy: join(root, "deploy", "policy.yaml"),
+    log,
+    // Explicit endpoint and dummy credentials: the demo must never reach a real account, whatever the
+    // user's environment says.
+    client: { endpoint: emu.url, credentials: { accessKeyId: "AKIDREKONDEMO", secretAccessKey: "demo" } },
+  };
+  const say = (s: string) => io.stdout.write(s);
+  try {
+    say(`rekon demo — embedded Rekognition emulator at ${emu.url} (demo account 123456789012, us-east-1)\n`);
+    say(`manifests: manifests/   policy: deploy/policy.yaml\n\n== 1. rekon plan ==\n`);
+    const first = await planPass(opts);
+    say(renderPlanTable(first.plan));
+
+    say(`\n== 2. rekon apply --auto-approve ==\n`);
+    const results = await applyPass(first, log);
+    say(renderResultsTable(results));
+    const projectArns = new Map(first.plan.projects.filter((p) => p.projectArn).map((p) => [`${p.region}/${p.project}`, p.projectArn!]));
+    const left = await waitForDeletions(results, { clientFor: first.clientFor, log, projectArns, intervalMs: 500, timeoutMs: 20_000 });
+    first.close();
+    say(left.length ? `still deleting: ${left.join(", ")}\n` : `AWS finished deleting ${results.filter((r) => r.result === "accepted").length} version(s).\n`);
+
+    say(`\n== 3. rekon plan (again) ==\n`);
+    const second = await planPass(opts);
+    second.close();
+    say(renderPlanTable(second.plan));
+
+    const ok = second.plan.summary.delete === 0 && second.plan.projects.every((p) => p.status === "ok") && results.every((r) => r.result === "accepted");
+    say(
+      ok
+        ? `\nConverged: nothing left to delete. Blocked versions stay until a person changes the manifests or the policy.\n` +
+            `Rehearse by hand:  npx rekon emulator --port 4566  then, in another shell,\n` +
+            `  AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \\\n` +
+            `  npx rekon plan --manifests manifests/ --policy deploy/policy.yaml\n`
+        : `\nDemo did not converge: see above.\n`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await emu.close();
+  }
+}

@@ -1,0 +1,548 @@
+// The emulator's state model and its seed file.
+//
+// This module (like everything under reconciler/emulator/) imports nothing from the rest of rekon:
+// an emulator that reused rekon's own parsing or policy code would agree with rekon's bugs.
+//
+// ## State file format (JSON)
+//
+// ```json
+// {
+//   "account": "123456789012",
+//   "projects": [
+//     {
+//       "name": "fraud-detector",                  // [a-zA-Z0-9_.\-]{1,255}, unique per region
+//       "region": "us-east-1",                     // default us-east-1
+//       "feature": "CUSTOM_LABELS",                // or CONTENT_MODERATION (adapter project); default CUSTOM_LABELS
+//       "age": "400d",                             // relative to emulator start (s, m, h, d; "1d12h" works),
+//       "createdAt": "2025-01-01T00:00:00Z",       //   or an absolute ISO time with a zone; not both.
+//                                                  //   Default: one day before its oldest version, else now.
+//       "status": "CREATED",                       // CREATING | CREATED | DELETING; default CREATED
+//       "autoUpdate": "DISABLED",                  // ENABLED | DISABLED; default DISABLED
+//       "tags": { "team": "risk" },
+//       "versions": [
+//         {
+//           "name": "v3",                          // unique within the project
+//           "status": "TRAINING_COMPLETED",        // required, one of the 14 version statuses
+//           "age": "30d",                          // or "createdAt"; default now
+//           "tags": {},
+//           "sourceVersion": "v2",                 // a copy of another version: "NAME" (same project)
+//                                                  //   or "PROJECT/NAME" (same region) ...
+//           "sourceVersionArn": "arn:aws:...",     //   ... or any version ARN (e.g. another account); not both
+//           "statusMessage": "...",                // default: a message typical for the status
+//           "description": "...",                  // VersionDescription
+//           "minInferenceUnits": 1,                // default 1 while STARTING/RUNNING/STOPPING
+//           "baseModelVersion": "7.0"              // adapters only; default "7.0"
+//         }
+//       ]
+//     }
+//   ]
+// }
+// ```
+//
+// ARNs follow AWS: project `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATION_MILLIS`, version
+// `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/VERSION_NAME/CREATION_MILLIS`.
+//
+// Seeded statuses are a frozen moment: a seeded TRAINING_IN_PROGRESS or DELETING version stays so forever,
+// which lets tests rely on an "in use" fixture. Only transitions caused by API calls (Delete, Stop) move on.
+//
+// Impossible states are rejected rather than served, so a typo in a fixture cannot quietly test nothing:
+// adapters (CONTENT_MODERATION) are never started, stopped or copied, and only adapters are DEPRECATED/EXPIRED.
+
+import { readFile } from "node:fs/promises";
+
+export const VERSION_STATUSES = [
+  "TRAINING_IN_PROGRESS",
+  "TRAINING_COMPLETED",
+  "TRAINING_FAILED",
+  "STARTING",
+  "RUNNING",
+  "FAILED",
+  "STOPPING",
+  "STOPPED",
+  "DELETING",
+  "COPYING_IN_PROGRESS",
+  "COPYING_COMPLETED",
+  "COPYING_FAILED",
+  "DEPRECATED",
+  "EXPIRED",
+] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
+
+export const PROJECT_STATUSES = ["CREATING", "CREATED", "DELETING"] as const;
+export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
+
+export const FEATURES = ["CUSTOM_LABELS", "CONTENT_MODERATION"] as const;
+export type Feature = (typeof FEATURES)[number];
+
+export const AUTO_UPDATES = ["ENABLED", "DISABLED"] as const;
+export type AutoUpdate = (typeof AUTO_UPDATES)[number];
+
+export const DEFAULT_ACCOUNT = "123456789012";
+export const DEFAULT_REGION = "us-east-1";
+const DEFAULT_BASE_MODEL_VERSION = "7.0";
+
+export const NAME_PATTERN = /^[a-zA-Z0-9_.\-]{1,255}$/;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const ACCOUNT_PATTERN = /^\d{12}$/;
+export const VERSION_ARN_PATTERN =
+  /^arn:aws[a-z-]*:rekognition:([a-z0-9-]+):(\d{12}):project\/([a-zA-Z0-9_.\-]{1,255})\/version\/([a-zA-Z0-9_.\-]{1,255})\/(\d+)$/;
+// ISO 8601 with an explicit zone: a zoneless time would mean different instants on different machines.
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Statuses in which a Custom Labels model is busy; AWS refuses to delete these. */
+export const IN_USE_STATUSES: ReadonlySet<VersionStatus> = new Set<VersionStatus>([
+  "RUNNING",
+  "STARTING",
+  "STOPPING",
+  "TRAINING_IN_PROGRESS",
+  "COPYING_IN_PROGRESS",
+]);
+const ADAPTER_ONLY_STATUSES: ReadonlySet<string> = new Set(["DEPRECATED", "EXPIRED"]);
+const NEVER_ADAPTER_STATUSES: ReadonlySet<string> = new Set([
+  "STARTING",
+  "RUNNING",
+  "STOPPING",
+  "STOPPED",
+  "COPYING_IN_PROGRESS",
+  "COPYING_COMPLETED",
+  "COPYING_FAILED",
+]);
+
+export interface EmulatorVersionFile {
+  name: string;
+  status: VersionStatus;
+  age?: string;
+  createdAt?: string;
+  tags?: Record<string, string>;
+  sourceVersion?: string;
+  sourceVersionArn?: string;
+  statusMessage?: string;
+  description?: string;
+  minInferenceUnits?: number;
+  baseModelVersion?: string;
+}
+
+export interface EmulatorProjectFile {
+  name: string;
+  region?: string;
+  feature?: Feature;
+  age?: string;
+  createdAt?: string;
+  status?: ProjectStatus;
+  autoUpdate?: AutoUpdate;
+  tags?: Record<string, string>;
+  versions?: EmulatorVersionFile[];
+}
+
+export interface EmulatorStateFile {
+  account?: string;
+  projects: EmulatorProjectFile[];
+}
+
+/** A state file that failed validation; `errors` holds every problem as `path: message`. */
+export class EmulatorStateError extends Error {
+  constructor(
+    readonly source: string,
+    readonly errors: string[],
+  ) {
+    super(`invalid emulator state ${source}:\n  ${errors.join("\n  ")}`);
+    this.name = "EmulatorStateError";
+  }
+}
+
+// ---------- live model (what the server mutates) ----------
+
+export interface Version {
+  name: string;
+  arn: string;
+  createdAt: number; // epoch ms; also the ARN suffix
+  status: VersionStatus;
+  statusMessage?: string;
+  description?: string;
+  minInferenceUnits?: number;
+  baseModelVersion?: string;
+  sourceVersionArn?: string;
+  tags: Map<string, string>;
+  /** When a DELETING version vanishes (epoch ms); set only by DeleteProjectVersion. */
+  deleteAt?: number;
+  /** When a STOPPING version becomes STOPPED (epoch ms); set only by StopProjectVersion. */
+  stopAt?: number;
+}
+
+export interface Project {
+  name: string;
+  arn: string;
+  region: string;
+  createdAt: number;
+  status: ProjectStatus;
+  feature: Feature;
+  autoUpdate: AutoUpdate;
+  tags: Map<string, string>;
+  versions: Version[];
+}
+
+export interface LiveState {
+  account: string;
+  projects: Project[];
+}
+
+// ---------- validation ----------
+
+const DURATION_PART = /(\d+(?:\.\d+)?)([smhd])/g;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "30d", "2h", "1d12h" into milliseconds; undefined when malformed. */
+export function parseAge(text: string): number | undefined {
+  if (!/^(\d+(?:\.\d+)?[smhd])+$/.test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(DURATION_PART)) total += Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? 0);
+  return total;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Checks one tag set against the Rekognition limits; returns messages without a path prefix. */
+export function tagProblems(tags: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const keys = Object.keys(tags);
+  if (keys.length > 200) problems.push(`${keys.length} tags, at most 200 allowed`);
+  for (const key of keys) {
+    const value = tags[key];
+    if (key.length < 1 || key.length > 128) problems.push(`tag key "${key}" must be 1..128 characters`);
+    // AWS reserves the aws: prefix for its own tags; users cannot set or remove them.
+    if (key.toLowerCase().startsWith("aws:")) problems.push(`tag key "${key}" must not start with "aws:"`);
+    if (typeof value !== "string") problems.push(`tag "${key}" must have a string value`);
+    else if (value.length > 256) problems.push(`tag "${key}" value must be at most 256 characters`);
+  }
+  return problems;
+}
+
+const PROJECT_KEYS = new Set([
+  "name",
+  "region",
+  "feature",
+  "age",
+  "createdAt",
+  "status",
+  "autoUpdate",
+  "tags",
+  "versions",
+]);
+const VERSION_KEYS = new Set([
+  "name",
+  "status",
+  "age",
+  "createdAt",
+  "tags",
+  "sourceVersion",
+  "sourceVersionArn",
+  "statusMessage",
+  "description",
+  "minInferenceUnits",
+  "baseModelVersion",
+]);
+
+function checkEnum(errors: string[], path: string, value: unknown, allowed: readonly string[], what: string): void {
+  if (value === undefined) return;
+  if (typeof value !== "string" || !allowed.includes(value)) {
+    errors.push(`${path}: unknown ${what} ${JSON.stringify(value)} (expected one of ${allowed.join(", ")})`);
+  }
+}
+
+function checkTime(errors: string[], path: string, obj: Record<string, unknown>): void {
+  if (obj.age !== undefined && obj.createdAt !== undefined) {
+    errors.push(`${path}: give either "age" or "createdAt", not both`);
+  }
+  if (obj.age !== undefined && (typeof obj.age !== "string" || parseAge(obj.age) === undefined)) {
+    errors.push(`${path}.age: ${JSON.stringify(obj.age)} is not a duration like "30d", "2h", "1d12h"`);
+  }
+  if (obj.createdAt !== undefined) {
+    if (typeof obj.createdAt !== "string" || !ISO_WITH_ZONE.test(obj.createdAt) || Number.isNaN(Date.parse(obj.createdAt))) {
+      errors.push(`${path}.createdAt: ${JSON.stringify(obj.createdAt)} is not an ISO time with a zone like "2025-01-01T00:00:00Z"`);
+    }
+  }
+}
+
+function checkTags(errors: string[], path: string, tags: unknown): void {
+  if (tags === undefined) return;
+  if (!isRecord(tags)) {
+    errors.push(`${path}.tags: must be an object of string values`);
+    return;
+  }
+  for (const p of tagProblems(tags)) errors.push(`${path}.tags: ${p}`);
+}
+
+function checkName(errors: string[], path: string, name: unknown): name is string {
+  if (typeof name !== "string") {
+    errors.push(`${path}.name: required string`);
+    return false;
+  }
+  if (!NAME_PATTERN.test(name)) {
+    errors.push(`${path}.name: ${JSON.stringify(name)} must match [a-zA-Z0-9_.\\-]{1,255}`);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Validates an already-parsed state file. Returns every problem at once (as `path: message`), so a
+ * fixture author fixes them in one round rather than one per run.
+ */
+export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | { errors: string[] } {
+  const errors: string[] = [];
+  if (!isRecord(raw)) return { errors: ["(root): must be an object with a \"projects\" array"] };
+  for (const key of Object.keys(raw)) {
+    if (key !== "account" && key !== "projects") errors.push(`${key}: unknown field`);
+  }
+  if (raw.account !== undefined && (typeof raw.account !== "string" || !ACCOUNT_PATTERN.test(raw.account))) {
+    errors.push(`account: ${JSON.stringify(raw.account)} must be 12 digits`);
+  }
+  if (!Array.isArray(raw.projects)) {
+    errors.push("projects: required array");
+    return { errors };
+  }
+
+  // First pass: collect names per region so sourceVersion references can be resolved in any order.
+  const versionNames = new Map<string, Set<string>>(); // "region/project" → version names
+  const seenProjects = new Set<string>();
+  raw.projects.forEach((p, i) => {
+    const path = `projects[${i}]`;
+    if (!isRecord(p)) {
+      errors.push(`${path}: must be an object`);
+      return;
+    }
+    for (const key of Object.keys(p)) if (!PROJECT_KEYS.has(key)) errors.push(`${path}.${key}: unknown field`);
+    const region = p.region ?? DEFAULT_REGION;
+    if (typeof region !== "string" || !REGION_PATTERN.test(region)) {
+      errors.push(`${path}.region: ${JSON.stringify(p.region)} is not a region like "us-east-1"`);
+    }
+    const named = checkName(errors, path, p.name);
+    if (named) {
+      const key = `${String(region)}/${p.name as string}`;
+      if (seenProjects.has(key)) errors.push(`${path}.name: duplicate project "${p.name as string}" in ${String(region)}`);
+      seenProjects.add(key);
+    }
+    checkEnum(errors, `${path}.feature`, p.feature, FEATURES, "feature");
+    checkEnum(errors, `${path}.status`, p.status, PROJECT_STATUSES, "project status");
+    checkEnum(errors, `${path}.autoUpdate`, p.autoUpdate, AUTO_UPDATES, "autoUpdate");
+    checkTime(errors, path, p);
+    checkTags(errors, path, p.tags);
+    if (p.versions !== undefined && !Array.isArray(p.versions)) {
+      errors.push(`${path}.versions: must be an array`);
+      return;
+    }
+    const names = new Set<string>();
+    (p.versions ?? []).forEach((v: unknown, j: number) => {
+      if (isRecord(v) && typeof v.name === "string") {
+        if (names.has(v.name)) errors.push(`${path}.versions[${j}].name: duplicate version "${v.name}" in project`);
+        names.add(v.name);
+      }
+    });
+    if (named) versionNames.set(`${String(region)}/${p.name as string}`, names);
+  });
+
+  raw.projects.forEach((p, i) => {
+    if (!isRecord(p) || !Array.isArray(p.versions)) return;
+    const path = `projects[${i}]`;
+    const region = typeof p.region === "string" ? p.region : DEFAULT_REGION;
+    const adapter = p.feature === "CONTENT_MODERATION";
+    p.versions.forEach((v: unknown, j: number) => {
+      const vpath = `${path}.versions[${j}]`;
+      if (!isRecord(v)) {
+        errors.push(`${vpath}: must be an object`);
+        return;
+      }
+      for (const key of Object.keys(v)) if (!VERSION_KEYS.has(key)) errors.push(`${vpath}.${key}: unknown field`);
+      checkName(errors, vpath, v.name);
+      if (v.status === undefined) errors.push(`${vpath}.status: required (one of ${VERSION_STATUSES.join(", ")})`);
+      else checkEnum(errors, `${vpath}.status`, v.status, VERSION_STATUSES, "status");
+      if (typeof v.status === "string") {
+        if (adapter && NEVER_ADAPTER_STATUSES.has(v.status)) {
+          errors.push(`${vpath}.status: adapters (CONTENT_MODERATION) are never ${v.status}`);
+        }
+        if (!adapter && ADAPTER_ONLY_STATUSES.has(v.status)) {
+          errors.push(`${vpath}.status: only adapters (CONTENT_MODERATION) can be ${v.status}`);
+        }
+      }
+      checkTime(errors, vpath, v);
+      checkTags(errors, vpath, v.tags);
+      for (const key of ["statusMessage", "description", "baseModelVersion"] as const) {
+        if (v[key] !== undefined && typeof v[key] !== "string") errors.push(`${vpath}.${key}: must be a string`);
+      }
+      if (v.baseModelVersion !== undefined && !adapter) errors.push(`${vpath}.baseModelVersion: only adapters have a base model`);
+      if (v.minInferenceUnits !== undefined && (!Number.isInteger(v.minInferenceUnits) || (v.minInferenceUnits as number) < 1)) {
+        errors.push(`${vpath}.minInferenceUnits: must be a positive integer`);
+      }
+      if (v.sourceVersion !== undefined && v.sourceVersionArn !== undefined) {
+        errors.push(`${vpath}: give either "sourceVersion" or "sourceVersionArn", not both`);
+      }
+      if ((v.sourceVersion !== undefined || v.sourceVersionArn !== undefined) && adapter) {
+        errors.push(`${vpath}: adapters (CONTENT_MODERATION) cannot be copies`);
+      }
+      if (v.sourceVersion !== undefined) {
+        const ref = v.sourceVersion;
+        if (typeof ref !== "string") errors.push(`${vpath}.sourceVersion: must be a string`);
+        else {
+          const [proj, ver] = ref.includes("/") ? ref.split("/", 2) : [p.name as string, ref];
+          const known = versionNames.get(`${region}/${proj ?? ""}`);
+          if (!known?.has(ver ?? "")) {
+            errors.push(`${vpath}.sourceVersion: no version "${ver ?? ""}" in project "${proj ?? ""}" (${region})`);
+          } else if (proj === p.name && ver === v.name) {
+            errors.push(`${vpath}.sourceVersion: a version cannot be a copy of itself`);
+          }
+        }
+      }
+      if (v.sourceVersionArn !== undefined && (typeof v.sourceVersionArn !== "string" || !VERSION_ARN_PATTERN.test(v.sourceVersionArn))) {
+        errors.push(`${vpath}.sourceVersionArn: ${JSON.stringify(v.sourceVersionArn)} is not a project version ARN`);
+      }
+    });
+  });
+
+  if (errors.length > 0) return { errors };
+  return { state: raw as unknown as EmulatorStateFile };
+}
+
+/** Reads and validates a JSON state file; throws EmulatorStateError naming each bad field. */
+export async function loadStateFile(path: string): Promise<EmulatorStateFile> {
+  const text = await readFile(path, "utf8");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new EmulatorStateError(path, [`(root): not valid JSON: ${(err as Error).message}`]);
+  }
+  const result = validateStateFile(raw);
+  if ("errors" in result) throw new EmulatorStateError(path, result.errors);
+  return result.state;
+}
+
+// ---------- building the live model ----------
+
+export function projectArn(region: string, account: string, name: string, createdAt: number): string {
+  return `arn:aws:rekognition:${region}:${account}:project/${name}/${createdAt}`;
+}
+
+export function versionArn(region: string, account: string, project: string, name: string, createdAt: number): string {
+  return `arn:aws:rekognition:${region}:${account}:project/${project}/version/${name}/${createdAt}`;
+}
+
+// What AWS typically says for each status; a fixture can override it. Kept short and plain on purpose.
+const DEFAULT_STATUS_MESSAGES: Record<VersionStatus, string> = {
+  TRAINING_IN_PROGRESS: "The model is being trained.",
+  TRAINING_COMPLETED: "The model is ready to run.",
+  TRAINING_FAILED: "The manifest file contains too many invalid data objects.",
+  STARTING: "The model is starting.",
+  RUNNING: "The model is running.",
+  FAILED: "The model failed to start.",
+  STOPPING: "The model is being stopped.",
+  STOPPED: "The model is stopped.",
+  DELETING: "The model is being deleted.",
+  COPYING_IN_PROGRESS: "The model is being copied.",
+  COPYING_COMPLETED: "The model copy is complete.",
+  COPYING_FAILED: "The model copy failed.",
+  DEPRECATED: "The adapter's base model version is deprecated.",
+  EXPIRED: "The adapter's base model version has expired.",
+};
+
+export function defaultStatusMessage(status: VersionStatus): string {
+  return DEFAULT_STATUS_MESSAGES[status];
+}
+
+function resolveTime(entry: { age?: string; createdAt?: string }, now: number): number | undefined {
+  if (entry.createdAt !== undefined) return Date.parse(entry.createdAt);
+  if (entry.age !== undefined) return Math.round(now - (parseAge(entry.age) ?? 0));
+  return undefined;
+}
+
+/**
+ * Turns a (validated) state file into the live model, resolving ages against `now`.
+ * Throws EmulatorStateError when the file is invalid, so programmatic seeds get the same checks as files.
+ */
+export function buildLiveState(file: EmulatorStateFile, now: number, accountOverride?: string): LiveState {
+  const result = validateStateFile(file);
+  if ("errors" in result) throw new EmulatorStateError("(seed)", result.errors);
+  const account = accountOverride ?? file.account ?? DEFAULT_ACCOUNT;
+
+  const projects: Project[] = file.projects.map((p) => {
+    const region = p.region ?? DEFAULT_REGION;
+    const feature = p.feature ?? "CUSTOM_LABELS";
+    const versions: Version[] = (p.versions ?? []).map((v) => {
+      const createdAt = resolveTime(v, now) ?? now;
+      const version: Version = {
+        name: v.name,
+        arn: versionArn(region, account, p.name, v.name, createdAt),
+        createdAt,
+        status: v.status,
+        tags: new Map(Object.entries(v.tags ?? {})),
+      };
+      if (v.statusMessage !== undefined) version.statusMessage = v.statusMessage;
+      if (v.description !== undefined) version.description = v.description;
+      if (v.minInferenceUnits !== undefined) version.minInferenceUnits = v.minInferenceUnits;
+      if (feature === "CONTENT_MODERATION") version.baseModelVersion = v.baseModelVersion ?? DEFAULT_BASE_MODEL_VERSION;
+      if (v.sourceVersionArn !== undefined) version.sourceVersionArn = v.sourceVersionArn;
+      return version;
+    });
+    const oldest = versions.reduce((min, v) => Math.min(min, v.createdAt), Number.POSITIVE_INFINITY);
+    // A project predates its versions; without a time given, place it a day before the oldest one.
+    const createdAt = resolveTime(p, now) ?? (Number.isFinite(oldest) ? oldest - UNIT_MS.d! : now);
+    return {
+      name: p.name,
+      arn: projectArn(region, account, p.name, createdAt),
+      region,
+      createdAt,
+      status: p.status ?? "CREATED",
+      feature,
+      autoUpdate: p.autoUpdate ?? "DISABLED",
+      tags: new Map(Object.entries(p.tags ?? {})),
+      versions,
+    };
+  });
+
+  // sourceVersion names become ARNs only once every version has its creation time.
+  file.projects.forEach((p, i) => {
+    const region = p.region ?? DEFAULT_REGION;
+    (p.versions ?? []).forEach((v, j) => {
+      if (v.sourceVersion === undefined) return;
+      const [projName, verName] = v.sourceVersion.includes("/") ? v.sourceVersion.split("/", 2) : [p.name, v.sourceVersion];
+      const source = projects
+        .find((q) => q.region === region && q.name === projName)
+        ?.versions.find((q) => q.name === verName);
+      const target = projects[i]?.versions[j];
+      if (source && target) target.sourceVersionArn = source.arn;
+    });
+  });
+
+  return { account, projects };
+}
+
+/** The live model as a state file with absolute times, loadable again with the same ARNs. */
+export function toStateFile(state: LiveState): EmulatorStateFile {
+  return {
+    account: state.account,
+    projects: state.projects.map((p) => ({
+      name: p.name,
+      region: p.region,
+      feature: p.feature,
+      createdAt: new Date(p.createdAt).toISOString(),
+      status: p.status,
+      autoUpdate: p.autoUpdate,
+      tags: Object.fromEntries(p.tags),
+      versions: p.versions.map((v) => {
+        const out: EmulatorVersionFile = {
+          name: v.name,
+          status: v.status,
+          createdAt: new Date(v.createdAt).toISOString(),
+          tags: Object.fromEntries(v.tags),
+        };
+        if (v.sourceVersionArn !== undefined) out.sourceVersionArn = v.sourceVersionArn;
+        if (v.statusMessage !== undefined) out.statusMessage = v.statusMessage;
+        if (v.description !== undefined) out.description = v.description;
+        if (v.minInferenceUnits !== undefined) out.minInferenceUnits = v.minInferenceUnits;
+        if (v.baseModelVersion !== undefined) out.baseModelVersion = v.baseModelVersion;
+        return out;
+      }),
+    })),
+  };
+}

@@ -1,0 +1,141 @@
+// Read → validate → desired state. Returns every issue at once (STYLE rule 8); never throws for bad input.
+import type { SourcePos, ValidationIssue } from "../errors.js";
+import type { DesiredSet, DesiredState } from "../types.js";
+import { readManifestFiles } from "./files.js";
+import { identify, validateAgainstSchema, type Kind } from "./schema.js";
+import { parseYamlFile, type ParsedDoc } from "./yaml.js";
+
+export interface TypedDoc {
+  doc: ParsedDoc;
+  kind: Kind;
+}
+
+/** Parse and schema-check every document in the given files. */
+export function loadDocuments(paths: string[]): { docs: TypedDoc[]; files: string[]; issues: ValidationIssue[] } {
+  const { files, issues } = readManifestFiles(paths);
+  const docs: TypedDoc[] = [];
+  for (const f of files) {
+    const parsed = parseYamlFile(f.file, f.text);
+    issues.push(...parsed.issues);
+    if (parsed.issues.length === 0 && parsed.docs.length === 0) {
+      issues.push({ file: f.file, line: 1, col: 1, path: "", message: "file has no YAML documents", fix: "add a manifest or delete the empty file" });
+    }
+    for (const doc of parsed.docs) {
+      const id = identify(doc);
+      issues.push(...id.issues);
+      if (!id.kind) continue;
+      const schemaIssues = validateAgainstSchema(doc, id.kind);
+      issues.push(...schemaIssues);
+      if (schemaIssues.length === 0) docs.push({ doc, kind: id.kind });
+    }
+  }
+  return { docs, files: files.map((f) => f.file), issues };
+}
+
+export interface LoadOptions {
+  /** Region for sets without spec.region (AWS_REGION or the profile's region). */
+  defaultRegion?: string;
+  /** plan/apply need a region for every set; validate (offline) does not. */
+  requireRegion?: boolean;
+}
+
+export interface ManifestSetDoc {
+  apiVersion: string;
+  kind: "ProjectVersionSet";
+  metadata: { name: string };
+  spec: { project: string; region?: string; versions: { name: string }[] };
+}
+
+/** Load manifests into the desired state. `desired` is present only when there are no issues. */
+export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[] } {
+  const { docs, files, issues } = loadDocuments(paths);
+  const sets: DesiredSet[] = [];
+  const names = new Map<string, SourcePos>();
+  const owners = new Map<string, { set: string; pos: SourcePos; region: string | undefined }[]>();
+
+  for (const { doc, kind } of docs) {
+    if (kind !== "ProjectVersionSet") {
+      issues.push({
+        file: doc.file,
+        ...doc.locate(["kind"]),
+        path: "kind",
+        message: `${kind} is not accepted among the manifests`,
+        fix: "give the operator's DeletionPolicy with --policy, from a file outside the manifests folder",
+      });
+      continue;
+    }
+    const m = doc.value as ManifestSetDoc;
+    const pos: SourcePos = { file: doc.file, ...doc.locate(["metadata", "name"]) };
+
+    const prior = names.get(m.metadata.name);
+    if (prior) {
+      issues.push({
+        ...pos,
+        path: "metadata.name",
+        message: `duplicate name "${m.metadata.name}", already used at ${prior.file}:${prior.line}:${prior.col}`,
+        fix: "give each ProjectVersionSet a unique metadata.name",
+      });
+    } else names.set(m.metadata.name, pos);
+
+    const seenVersions = new Map<string, number>();
+    m.spec.versions.forEach((v, i) => {
+      const first = seenVersions.get(v.name);
+      if (first !== undefined) {
+        issues.push({
+          file: doc.file,
+          ...doc.locate(["spec", "versions", i, "name"]),
+          path: `spec.versions[${i}].name`,
+          message: `version "${v.name}" is listed twice (first at spec.versions[${first}])`,
+          fix: "remove the repeated entry",
+        });
+      } else seenVersions.set(v.name, i);
+    });
+
+    const region = m.spec.region ?? opts.defaultRegion;
+    if (!region && opts.requireRegion) {
+      issues.push({
+        file: doc.file,
+        ...doc.locate(["spec"]),
+        path: "spec.region",
+        message: "no region: spec.region is not set and no default region is configured",
+        fix: "set spec.region, or AWS_REGION (or a region in your AWS profile)",
+      });
+    }
+
+    // One owner per project and region. A set without a region, when no default is known, could land in
+    // any region, so it conflicts with every other set for the same project.
+    const list = owners.get(m.spec.project) ?? [];
+    const clash = list.find((o) => o.region === undefined || region === undefined || o.region === region);
+    if (clash) {
+      issues.push({
+        file: doc.file,
+        ...doc.locate(["spec", "project"]),
+        path: "spec.project",
+        message: `project "${m.spec.project}"${region ? ` in ${region}` : ""} is already owned by ProjectVersionSet "${clash.set}" at ${clash.pos.file}:${clash.pos.line}:${clash.pos.col}`,
+        fix: "exactly one ProjectVersionSet may own a project per region: merge the two version lists",
+      });
+    }
+    list.push({ set: m.metadata.name, pos, region });
+    owners.set(m.spec.project, list);
+
+    sets.push({
+      name: m.metadata.name,
+      pos,
+      project: m.spec.project,
+      region: region ?? "",
+      versions: m.spec.versions.map((v, i) => ({ name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) } })),
+    });
+  }
+
+  if (issues.length > 0) return { issues: sortIssues(issues) };
+  sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
+  return { desired: { sets, files }, issues: [] };
+}
+
+export function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {
+  return [...issues].sort((a, b) => cmp(a.file, b.file) || a.line - b.line || a.col - b.col || cmp(a.path, b.path));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,168 @@
+// The data that flows read → plan → guard → act. Plain data only: no classes, no I/O.
+import type { SourcePos } from "./errors.js";
+
+/** The 14 documented statuses (REKOGNITION.md). A status outside this list is treated as unknown and never deleted. */
+export const VERSION_STATUSES = [
+  "TRAINING_IN_PROGRESS",
+  "TRAINING_COMPLETED",
+  "TRAINING_FAILED",
+  "STARTING",
+  "RUNNING",
+  "FAILED",
+  "STOPPING",
+  "STOPPED",
+  "DELETING",
+  "COPYING_IN_PROGRESS",
+  "COPYING_COMPLETED",
+  "COPYING_FAILED",
+  "DEPRECATED",
+  "EXPIRED",
+] as const;
+
+/**
+ * Statuses in which a version must not be deleted. AWS documents running and training as not deletable;
+ * starting/stopping/copying are transitions of the same kind, and DELETING is already on its way out.
+ */
+export const IN_USE_STATUSES: ReadonlySet<string> = new Set([
+  "RUNNING",
+  "STARTING",
+  "STOPPING",
+  "TRAINING_IN_PROGRESS",
+  "COPYING_IN_PROGRESS",
+  "DELETING",
+]);
+
+// ---- desired state (from manifests) ----
+
+export interface DesiredVersion {
+  name: string;
+  pos: SourcePos;
+}
+
+export interface DesiredSet {
+  /** metadata.name, unique across all manifests. */
+  name: string;
+  pos: SourcePos;
+  project: string;
+  /** Resolved region: spec.region, else the default region. */
+  region: string;
+  versions: DesiredVersion[];
+}
+
+export interface DesiredState {
+  sets: DesiredSet[];
+  /** Every manifest file read, sorted; for reports and, later, digests. */
+  files: string[];
+}
+
+// ---- live state (from AWS) ----
+
+export interface LiveVersion {
+  arn: string;
+  name: string;
+  project: string;
+  region: string;
+  account: string;
+  status: string;
+  statusMessage?: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  feature: string;
+  sourceVersionArn?: string;
+}
+
+export type ProjectReadStatus = "ok" | "notFound" | "error";
+
+export interface LiveProject {
+  project: string;
+  region: string;
+  status: ProjectReadStatus;
+  projectArn?: string;
+  account?: string;
+  feature?: string;
+  /** Why the read failed (status "error") or what was not found. */
+  error?: string;
+  /** Complete list of the project's versions; only meaningful when status is "ok". */
+  versions: LiveVersion[];
+}
+
+export interface LiveState {
+  projects: LiveProject[];
+}
+
+// ---- policy ----
+
+export interface Policy {
+  /** Where it came from, for messages ("defaults" when no --policy was given). */
+  source: string;
+  name: string;
+  allowedAccounts: string[];
+  minAgeMs: number;
+  /** The original text, e.g. "24h", for messages. */
+  minAge: string;
+  keepLatest: number;
+  maxDeletesPerRun: number;
+  allowEmpty: boolean;
+}
+
+// ---- plan ----
+
+export type ActionKind = "delete" | "keep" | "blocked" | "missing";
+
+export type RuleId =
+  | "inUse"
+  | "copySource"
+  | "minAge"
+  | "keepLatest"
+  | "allowEmpty"
+  | "accountNotAllowed"
+  | "maxDeletesPerRun"
+  | "unknownStatus";
+
+export interface Reason {
+  rule: RuleId | string;
+  message: string;
+}
+
+export interface PlanAction {
+  action: ActionKind;
+  project: string;
+  region: string;
+  versionName: string;
+  /** null for `missing` (the version does not exist live). */
+  versionArn: string | null;
+  status: string | null;
+  /** ISO 8601, null for `missing`. */
+  createdAt: string | null;
+  feature: string | null;
+  reasons: Reason[];
+  /** The ProjectVersionSet that owns the project. */
+  set: string;
+}
+
+export interface PlanProject {
+  project: string;
+  region: string;
+  projectArn: string | null;
+  status: ProjectReadStatus;
+  error?: string;
+  set: string;
+}
+
+export interface PlanSummary {
+  delete: number;
+  keep: number;
+  blocked: number;
+  missing: number;
+}
+
+export interface Plan {
+  /** The `now` the plan was computed for (ISO 8601). */
+  generatedAt: string;
+  summary: PlanSummary;
+  projects: PlanProject[];
+  actions: PlanAction[];
+  /** Run-wide refusals (e.g. over the deletion budget). Any refusal means no deletion at all. */
+  refusals: Reason[];
+  policy: { source: string; name: string };
+}

@@ -1,0 +1,52 @@
+// Builders for plan inputs, so each table row states only what it is about.
+import type { DesiredSet, DesiredState, LiveProject, LiveVersion, Policy } from "../../reconciler/types.js";
+import { DEFAULT_POLICY } from "../../reconciler/policy/load.js";
+
+export const NOW = new Date("2026-11-28T12:00:00Z");
+export const ACCOUNT = "123456789012";
+const H = 3_600_000;
+
+export function version(name: string, o: Partial<LiveVersion> & { ageHours?: number; project?: string } = {}): LiveVersion {
+  const project = o.project ?? "p1";
+  const region = o.region ?? "us-east-1";
+  const account = o.account ?? ACCOUNT;
+  const createdAt = o.createdAt ?? NOW.getTime() - (o.ageHours ?? 24 * 30) * H;
+  return {
+    arn: o.arn ?? `arn:aws:rekognition:${region}:${account}:project/${project}/version/${name}/${createdAt}`,
+    name,
+    project,
+    region,
+    account,
+    status: o.status ?? "STOPPED",
+    createdAt,
+    feature: o.feature ?? "CUSTOM_LABELS",
+    ...(o.sourceVersionArn ? { sourceVersionArn: o.sourceVersionArn } : {}),
+  };
+}
+
+export function liveProject(versions: LiveVersion[], o: Partial<LiveProject> = {}): LiveProject {
+  const project = o.project ?? versions[0]?.project ?? "p1";
+  const region = o.region ?? "us-east-1";
+  return {
+    project,
+    region,
+    status: o.status ?? "ok",
+    projectArn: `arn:aws:rekognition:${region}:${ACCOUNT}:project/${project}/1700000000000`,
+    account: ACCOUNT,
+    versions,
+    ...(o.error ? { error: o.error } : {}),
+  };
+}
+
+export function set(project: string, listed: string[], o: Partial<DesiredSet> = {}): DesiredSet {
+  const pos = { file: "m.yaml", line: 1, col: 1 };
+  return { name: o.name ?? `${project}-set`, pos, project, region: o.region ?? "us-east-1", versions: listed.map((name) => ({ name, pos })) };
+}
+
+export function desired(...sets: DesiredSet[]): DesiredState {
+  return { sets, files: ["m.yaml"] };
+}
+
+export function policy(o: Partial<Policy> = {}): Policy {
+  return { ...DEFAULT_POLICY, allowedAccounts: [ACCOUNT], keepLatest: 0, source: "test-policy", name: "test", ...o };
+}

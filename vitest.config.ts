@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Integration suites start emulators and child processes; two workers fit the 2-core machines.
+    maxWorkers: 2,
+  },
+});
