@@ -39,7 +39,9 @@ export function parseYamlFile(file: string, text: string): ParseResult {
   });
   const documents: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
   for (const doc of documents) {
-    for (const err of doc.errors) {
+    // Only the first syntax error of a document: the parser's later ones are mostly echoes of it
+    // (one tab yields four errors), and a wrong lead costs the reader more than a second run.
+    for (const err of doc.errors.slice(0, 1)) {
       issues.push({
         file,
         ...pos(err.pos[0]),
