@@ -4,6 +4,7 @@
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { AwsCallError, ConfigError, formatIssue, RefusalError, UsageError, ValidationError } from "./errors.js";
+import { parseDuration } from "./duration.js";
 import { loadManifests, sortIssues } from "./manifests/load.js";
 import { loadPolicy } from "./policy/load.js";
 import type { Plan } from "./types.js";
@@ -25,6 +26,8 @@ Options:
   --output FORMAT    table (default) or json; json makes stdout pure JSON
   --auto-approve     apply without asking; required when stdin is not a terminal
   --wait             after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)
+  --retries N        retries per AWS call on throttling/5xx/network errors (default 8)
+  --retry-max-time D bound on one AWS call with its retries, e.g. 60s or 5m (default 60s)
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr
   --state FILE       emulator: JSON inventory to serve (default: the demo inventory)
   --port N           emulator: port on 127.0.0.1 (default 4566; 0 picks a free one)
@@ -55,6 +58,8 @@ interface Flags {
   "log-level"?: string;
   state?: string;
   port?: string;
+  retries?: string;
+  "retry-max-time"?: string;
   help?: boolean;
 }
 
@@ -73,6 +78,8 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         "log-level": { type: "string" },
         state: { type: "string" },
         port: { type: "string" },
+        retries: { type: "string" },
+        "retry-max-time": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -104,6 +111,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case "emulator":
         return await emulatorCommand(flags, io);
       case "demo": {
+        // The demo talks only to the embedded emulator; the SDK's notice about future Node versions
+        // concerns real deployments and would only clutter the walkthrough.
+        io.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
         const { runDemo } = await import("./demo.js");
         return await runDemo(io);
       }
@@ -163,7 +173,8 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
   };
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
 
-  const pass = await planPass({ manifests, policy: flags.policy, log, retry: { ...DEFAULT_RETRY, signal: abort.signal } });
+  const retry = { ...DEFAULT_RETRY, ...retryFlags(flags), signal: abort.signal };
+  const pass = await planPass({ manifests, policy: flags.policy, log, retry });
   try {
     if (command === "plan") {
       io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlanTable(pass.plan));
@@ -198,6 +209,21 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
     pass.close();
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
   }
+}
+
+function retryFlags(flags: Flags): { retries?: number; maxTotalMs?: number } {
+  const out: { retries?: number; maxTotalMs?: number } = {};
+  if (flags.retries !== undefined) {
+    const n = Number(flags.retries);
+    if (!Number.isInteger(n) || n < 0 || n > 100) throw new UsageError("--retries must be a whole number from 0 to 100");
+    out.retries = n;
+  }
+  if (flags["retry-max-time"] !== undefined) {
+    const ms = parseDuration(flags["retry-max-time"]);
+    if (ms === undefined || ms <= 0) throw new UsageError("--retry-max-time must be a duration such as 30s, 5m or 1h");
+    out.maxTotalMs = ms;
+  }
+  return out;
 }
 
 async function confirm(plan: Plan, io: Io): Promise<void> {

@@ -1,6 +1,6 @@
 // `npm start`: the whole product on the embedded emulator. Plan, apply, wait, plan again — through the
 // same planPass/applyPass the CLI uses, against the real SDK over real HTTP.
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { waitForDeletions } from "./apply.js";
 import type { Io } from "./cli.js";
 import { startEmulator } from "./emulator/server.js";
@@ -14,8 +14,9 @@ export async function runDemo(io: Io): Promise<number> {
   const emu = await startEmulator({ port: 0, deleteDelayMs: 1500 });
   const log = createLogger(io.env.REKON_LOG_LEVEL ?? "warn");
   const opts: ReconcileOptions = {
-    manifests: [join(root, "manifests")],
-    policy: join(root, "deploy", "policy.yaml"),
+    // Relative paths, so messages read as they would for a user who typed them.
+    manifests: [relative(process.cwd(), join(root, "manifests")) || "."],
+    policy: relative(process.cwd(), join(root, "deploy", "policy.yaml")),
     log,
     // Explicit endpoint and dummy credentials: the demo must never reach a real account, whatever the
     // user's environment says.

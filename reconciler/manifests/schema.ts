@@ -88,9 +88,10 @@ function toIssue(doc: ParsedDoc, e: ErrorObject): ValidationIssue {
   switch (e.keyword) {
     case "required": {
       const missing = (e.params as { missingProperty: string }).missingProperty;
+      // Point at the parent's key ("spec:"), where the missing field has to be added.
       return {
         file: doc.file,
-        ...doc.locate(path),
+        ...doc.locate(path, true),
         path: joinPath([...path, missing]),
         message: "required field is missing",
         fix: `add "${missing}:" under ${path.length ? joinPath(path) : "the document"}`,

@@ -46,12 +46,12 @@ export const copySource: Guard = ({ version, copySources }) =>
 export const minAge: Guard = ({ version, policy, now }) => {
   const age = now - version.createdAt;
   return age < policy.minAgeMs
-    ? { rule: "minAge", message: `age ${formatDuration(Math.max(age, 0))} is under minAge ${policy.minAge} (${policy.source})` }
+    ? { rule: "minAge", message: `age ${formatDuration(Math.max(age, 0))} is under minAge ${policy.minAge}` }
     : undefined;
 };
 
 export const keepLatest: Guard = ({ version, latest, policy }) =>
-  latest.has(version.arn) ? { rule: "keepLatest", message: `among the newest ${policy.keepLatest} version(s) of the project (${policy.source})` } : undefined;
+  latest.has(version.arn) ? { rule: "keepLatest", message: `among the newest ${policy.keepLatest} version(s) of the project` } : undefined;
 
 /** `versions: []` is far more often a mistake (a bad merge, a templating bug) than a wish to empty a project. */
 export const allowEmpty: Guard = ({ set, policy }) =>
@@ -65,7 +65,7 @@ export const allowEmpty: Guard = ({ set, policy }) =>
  */
 export const accountNotAllowed: Guard = ({ version, policy }) =>
   policy.allowedAccounts.length > 0 && !policy.allowedAccounts.includes(version.account)
-    ? { rule: "accountNotAllowed", message: `account ${version.account} is not in allowedAccounts (${policy.source})` }
+    ? { rule: "accountNotAllowed", message: `account ${version.account} is not in allowedAccounts` }
     : undefined;
 
 /** Order matters only for how reasons are listed. */

@@ -68,7 +68,7 @@ describe("manifests: every error at file:line:col with its field", () => {
   it.each([
     { name: "unknown field with a suggestion", files: { "m.yaml": GOOD.replace("  versions:", "  verisons: []\n  versions:") }, want: ["m.yaml:8:3: spec.verisons: unknown field \"verisons\""] },
     { name: "wrong type", files: { "m.yaml": GOOD.replace("project: fraud-detector", "project: 42") }, want: ["m.yaml:6:12: spec.project: must be a string, got number 42"] },
-    { name: "missing required field points at the parent", files: { "m.yaml": GOOD.replace("  project: fraud-detector\n", "") }, want: ["m.yaml:6:3: spec.project: required field is missing"] },
+    { name: "missing required field points at the parent", files: { "m.yaml": GOOD.replace("  project: fraud-detector\n", "") }, want: ["m.yaml:5:1: spec.project: required field is missing"] },
     { name: "bad version name", files: { "m.yaml": GOOD.replace("name: v7", "name: v 7/x") }, want: ['m.yaml:10:13: spec.versions[1].name: invalid value "v 7/x"'] },
     { name: "unknown kind", files: { "m.yaml": GOOD.replace("kind: ProjectVersionSet", "kind: ProjectVersions") }, want: ['m.yaml:2:7: kind: unknown kind "ProjectVersions"'] },
     { name: "unknown apiVersion", files: { "m.yaml": GOOD.replace("rekon.dev/v1alpha1", "rekon.dev/v2") }, want: ['m.yaml:1:13: apiVersion: unknown apiVersion "rekon.dev/v2"'] },

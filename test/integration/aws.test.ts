@@ -1,0 +1,224 @@
+// The real SDK (through rekon's client and retry layer) against the emulator over HTTP.
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { applyPlan } from "../../reconciler/apply.js";
+import { createClient } from "../../reconciler/aws/client.js";
+import { readLive } from "../../reconciler/aws/inventory.js";
+import type { RetryOptions } from "../../reconciler/aws/retry.js";
+import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { plan } from "../../reconciler/plan.js";
+import type { DesiredState, LiveState } from "../../reconciler/types.js";
+import { emulatorEnv, TEST_CREDENTIALS } from "../helpers/emulator-env.js";
+import { desired, policy, set } from "../helpers/builders.js";
+
+const log = pino({ level: "silent" });
+const FAST: RetryOptions = { retries: 10, baseDelayMs: 5, maxDelayMs: 40, maxTotalMs: 10_000 };
+
+const bigVersions = Array.from({ length: 250 }, (_, i) => ({ name: `v${String(i).padStart(3, "0")}`, status: "STOPPED" as const, age: `${300 - i}d` }));
+function state() {
+  return {
+    account: "123456789012",
+    projects: [
+      { name: "big", region: "us-east-1", feature: "CUSTOM_LABELS" as const, age: "400d", versions: bigVersions },
+      {
+        name: "adapter",
+        region: "us-east-1",
+        feature: "CONTENT_MODERATION" as const,
+        age: "100d",
+        versions: [
+          { name: "a1", status: "EXPIRED" as const, age: "90d" },
+          { name: "a2", status: "TRAINING_COMPLETED" as const, age: "5d" },
+        ],
+      },
+      {
+        name: "mixed",
+        region: "us-east-1",
+        age: "100d",
+        versions: [
+          { name: "old1", status: "STOPPED" as const, age: "80d" },
+          { name: "old2", status: "TRAINING_FAILED" as const, age: "70d" },
+          { name: "old3", status: "STOPPED" as const, age: "60d" },
+          { name: "old4", status: "FAILED" as const, age: "50d" },
+          { name: "run", status: "RUNNING" as const, age: "40d" },
+          { name: "keep", status: "TRAINING_COMPLETED" as const, age: "1d" },
+        ],
+      },
+      { name: "west", region: "us-west-2", age: "10d", versions: [{ name: "w1", status: "STOPPED" as const, age: "9d" }] },
+    ],
+  };
+}
+
+let emu: Emulator;
+const clients: ReturnType<typeof createClient>[] = [];
+function deps(retry: RetryOptions = FAST) {
+  const cache = new Map<string, ReturnType<typeof createClient>>();
+  return {
+    log,
+    clientFor(region: string) {
+      let c = cache.get(region);
+      if (!c) {
+        c = createClient({ region, retry, endpoint: emu.url, credentials: TEST_CREDENTIALS });
+        cache.set(region, c);
+        clients.push(c);
+      }
+      return c;
+    },
+  };
+}
+const d = (): DesiredState => desired(set("big", []), set("adapter", ["a2"]), set("mixed", ["keep"]), set("nope", ["x"]), set("west", ["w1"], { region: "us-west-2" }), set("west", [], { region: "eu-west-1", name: "west-eu" }));
+
+beforeAll(async () => {
+  emu = await startEmulator({ state: state(), deleteDelayMs: 50 });
+});
+afterAll(async () => {
+  clients.forEach((c) => c.destroy());
+  await emu.close();
+});
+afterEach(() => {
+  emu.setFaults({});
+  emu.resetCalls();
+});
+
+describe("readLive over the real SDK", () => {
+  let live: LiveState;
+  beforeAll(async () => {
+    emu.resetCalls();
+    live = await readLive(d(), deps());
+  });
+
+  it("reads every version of a 250-version project across 3 pages, newest first, none repeated", () => {
+    const big = live.projects.find((p) => p.project === "big")!;
+    expect(big.status).toBe("ok");
+    expect(big.versions).toHaveLength(250);
+    expect(new Set(big.versions.map((v) => v.arn)).size).toBe(250);
+    expect(big.versions[0]!.name).toBe("v249");
+    expect(big.versions.every((v) => v.account === "123456789012" && v.region === "us-east-1")).toBe(true);
+  });
+
+  it("made the minimum number of calls: one DescribeProjects per region batch, ⌈n/100⌉ DescribeProjectVersions per project", () => {
+    // Read again with a clean log to count exactly.
+    return (async () => {
+      emu.resetCalls();
+      await readLive(d(), deps());
+      expect(emu.callCount("DescribeProjects")).toBe(3); // us-east-1, us-west-2, eu-west-1
+      expect(emu.callCount("DescribeProjectVersions")).toBe(3 + 1 + 1 + 1); // big, adapter, mixed, west
+      expect(emu.callCount("DeleteProjectVersion")).toBe(0);
+    })();
+  });
+
+  it("finds adapter projects (both Features requested)", () => {
+    const a = live.projects.find((p) => p.project === "adapter")!;
+    expect(a.status).toBe("ok");
+    expect(a.versions.map((v) => [v.name, v.feature, v.status])).toEqual([
+      ["a2", "CONTENT_MODERATION", "TRAINING_COMPLETED"],
+      ["a1", "CONTENT_MODERATION", "EXPIRED"],
+    ]);
+  });
+
+  it("reports an unknown project as notFound and keeps regions apart", () => {
+    expect(live.projects.find((p) => p.project === "nope")).toMatchObject({ status: "notFound" });
+    expect(live.projects.find((p) => p.project === "west" && p.region === "us-west-2")).toMatchObject({ status: "ok" });
+    expect(live.projects.find((p) => p.project === "west" && p.region === "eu-west-1")).toMatchObject({ status: "notFound" });
+  });
+});
+
+describe("faults", () => {
+  it("30% throttles and 5% server errors on every operation: the same live state, just more calls", async () => {
+    const clean = await readLive(d(), deps());
+    emu.resetCalls();
+    emu.setFaults({ throttleRate: { "*": 0.3 }, errorRate: { "*": 0.05 }, seed: 42 });
+    const noisy = await readLive(d(), deps());
+    expect(noisy).toEqual(clean);
+    expect(emu.callCount(undefined, "ThrottlingException")).toBeGreaterThan(0);
+    expect(emu.callCount()).toBeGreaterThan(9);
+  });
+
+  it("an unbounded throttle storm: the read gives up at its bound and the project fails closed", async () => {
+    emu.setFaults({ throttleRate: { DescribeProjectVersions: 1 } });
+    const started = Date.now();
+    const live = await readLive(desired(set("mixed", ["keep"])), deps({ retries: 4, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 2_000 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const p = live.projects[0]!;
+    expect(p.status).toBe("error");
+    expect(p.error).toMatch(/ThrottlingException.*after 5 attempts/);
+    expect(emu.callCount("DescribeProjectVersions")).toBe(5);
+    const pl = plan(desired(set("mixed", ["keep"])), live, policy(), new Date());
+    expect(pl.actions).toEqual([]);
+  });
+
+  it("a page that fails mid-listing fails the whole project, never a partial list", async () => {
+    // Rate limit of 2/s with no retries: page 1 and 2 pass, page 3 throttles.
+    emu.setFaults({ rateLimits: { DescribeProjectVersions: 2 } });
+    const live = await readLive(desired(set("big", [])), deps({ retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 }));
+    expect(live.projects[0]).toMatchObject({ status: "error", versions: [] });
+  });
+});
+
+describe("applyPlan over the real SDK", () => {
+  it("deletes exactly the plan's deletions; ResourceInUse is not retried; NotFound counts as done; throttles are absorbed", async () => {
+    // Backoff sized so that retries outlast the 2/s token bucket refill.
+    const dep = deps({ retries: 10, baseDelayMs: 50, maxDelayMs: 500, maxTotalMs: 10_000 });
+    const live = await readLive(desired(set("mixed", ["keep"])), dep);
+    const p = plan(desired(set("mixed", ["keep"])), live, policy({ keepLatest: 0 }), new Date());
+    expect(p.actions.filter((a) => a.action === "delete").map((a) => a.versionName)).toEqual(["old4", "old3", "old2", "old1"]);
+
+    // Simulate the world changing after the plan: one version started running, one vanished.
+    const running = p.actions.find((a) => a.versionName === "old4")!;
+    running.versionArn = live.projects[0]!.versions.find((v) => v.name === "run")!.arn;
+    const gone = p.actions.find((a) => a.versionName === "old3")!;
+    gone.versionArn = gone.versionArn!.replace("/old3/", "/does-not-exist/");
+
+    emu.resetCalls();
+    emu.setFaults({ rateLimits: { DeleteProjectVersion: 2 } });
+    const results = await applyPlan(p, dep);
+    expect(results.map((r) => [r.versionName, r.result, r.code ?? ""])).toEqual([
+      ["old4", "failed", "ResourceInUseException"],
+      ["old3", "alreadyDeleted", "ResourceNotFoundException"],
+      ["old2", "accepted", ""],
+      ["old1", "accepted", ""],
+    ]);
+    const deletes = emu.calls().filter((c) => c.operation === "DeleteProjectVersion");
+    expect(deletes.filter((c) => c.target === running.versionArn && c.outcome !== "ThrottlingException")).toHaveLength(1);
+    expect(new Set(deletes.filter((c) => c.outcome === "ok").map((c) => c.target))).toEqual(new Set(p.actions.filter((a) => a.versionName === "old2" || a.versionName === "old1").map((a) => a.versionArn)));
+    expect(emu.callCount("DeleteProjectVersion", "ThrottlingException")).toBeGreaterThan(0);
+  });
+
+  it("a deletion that gives up at its bound is reported failed, and the others still run", async () => {
+    const dep = deps({ retries: 2, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 1_000 });
+    const live = await readLive(desired(set("big", ["v249"])), dep);
+    const p = plan(desired(set("big", ["v249"])), live, policy({ keepLatest: 0, maxDeletesPerRun: 1000 }), new Date());
+    p.actions = p.actions.filter((a) => a.action !== "delete" || ["v000", "v001"].includes(a.versionName));
+    emu.resetCalls();
+    emu.setFaults({ throttleRate: { DeleteProjectVersion: 1 } });
+    const results = await applyPlan(p, dep);
+    expect(results.map((r) => [r.versionName, r.result, r.code])).toEqual([
+      ["v001", "failed", "ThrottlingException"],
+      ["v000", "failed", "ThrottlingException"],
+    ]);
+    expect(results[0]!.error).toContain("after 3 attempts");
+    expect(emu.callCount("DeleteProjectVersion")).toBe(6);
+  });
+
+  it("refuses to act on a plan with refusals", async () => {
+    const p = plan(desired(set("mixed", [])), { projects: [] }, policy(), new Date());
+    p.refusals.push({ rule: "maxDeletesPerRun", message: "over budget" });
+    await expect(applyPlan(p, deps())).rejects.toThrow(/over budget/);
+  });
+});
+
+describe("endpoint from the environment", () => {
+  it("a client built without an endpoint reaches the emulator through AWS_ENDPOINT_URL_REKOGNITION", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, emulatorEnv(emu.url));
+    try {
+      const c = createClient({ region: "us-east-1", retry: FAST });
+      clients.push(c);
+      emu.resetCalls();
+      const live = await readLive(desired(set("adapter", [])), { log, clientFor: () => c });
+      expect(live.projects[0]!.status).toBe("ok");
+      expect(emu.callCount("DescribeProjects")).toBe(1);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
