@@ -620,6 +620,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
 
   const emulator: Emulator = {
     url: `http://${urlHost}:${port}`,
@@ -639,12 +640,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       settle();
       return toStateFile(state);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: () => {
+      // Idempotent, so an afterAll that runs after a failed test's own cleanup cannot fail the file.
+      closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // Keep-alive sockets from SDK agents would otherwise hold close() open for seconds.
         server.closeAllConnections();
-      }),
+      });
+      return closing;
+    },
   };
   return emulator;
 }
