@@ -1,0 +1,23 @@
+# rekon container image. Build: docker build -t rekon .
+# Multi-stage: TypeScript is compiled in the build stage; the runtime stage has production dependencies only.
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY reconciler ./reconciler
+COPY schemas ./schemas
+RUN npm run build
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /src/dist ./dist
+COPY schemas ./schemas
+RUN ln -s /app/dist/reconciler/bin.js /usr/local/bin/rekon && chmod +x /app/dist/reconciler/bin.js
+# Non-root, and nothing is written at run time, so a read-only root filesystem works.
+USER node
+ENTRYPOINT ["rekon"]
+CMD ["--help"]
