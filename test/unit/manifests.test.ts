@@ -92,7 +92,7 @@ describe("manifests: every error at file:line:col with its field", () => {
     { name: "alias bomb", files: { "m.yaml": 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n' }, want: [expect.stringMatching(/^m\.yaml:1:1: YAML could not be expanded: /)] },
     { name: "file over the size limit", files: { "m.yaml": "# " + "x".repeat(1024 * 1024) + "\n" }, want: [expect.stringMatching(/^m\.yaml:1:1: file is \d+ bytes, over the 1048576-byte limit$/)] },
   ])("$name", ({ files, want }) => {
-    const t = tree(files as Record<string, string | Buffer>);
+    const t = tree(files as unknown as Record<string, string | Buffer>);
     const got = loadManifests([t.dir]).issues.map((i) => formatIssue({ ...i, fix: undefined }).replaceAll(t.dir + "/", "").replace(t.dir + "/", ""));
     const expected = want.map((w) => (typeof w === "string" ? w.replace("{dir}", t.dir + "/").replace(t.dir + "/", "") : w));
     expect(got).toEqual(expected);
