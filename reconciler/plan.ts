@@ -1,6 +1,6 @@
 // plan(desired, live, policy, now) → Plan. Pure and synchronous: no I/O, no clock, no randomness, so the
 // same inputs always give the same plan and every rule can be tested from a table.
-import { evaluateGuards, newest } from "./policy/guards.js";
+import { evaluateGuards, newest, stoppable } from "./policy/guards.js";
 import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Plan, PlanAction, PlanProject, Policy, Reason } from "./types.js";
 
 export function plan(desired: DesiredState, live: LiveState, policy: Policy, now: Date): Plan {
@@ -41,7 +41,9 @@ export function plan(desired: DesiredState, live: LiveState, policy: Policy, now
         continue;
       }
       const reasons = evaluateGuards({ version: v, project: lp, set, policy, now: nowMs, latest, copySources });
-      actions.push(action(reasons.length ? "blocked" : "delete", set, v, reasons));
+      const a = action(reasons.length ? "blocked" : "delete", set, v, reasons);
+      if (a.action === "delete" && stoppable(v, policy)) a.stopFirst = true;
+      actions.push(a);
     }
     for (const d of set.versions) {
       if (!liveNames.has(d.name)) {

@@ -46,6 +46,8 @@ export interface DesiredSet {
   project: string;
   /** Resolved region: spec.region, else the default region. */
   region: string;
+  /** IAM role to assume for this project (another account); absent = the ambient credentials. */
+  roleArn?: string;
   versions: DesiredVersion[];
 }
 
@@ -103,6 +105,10 @@ export interface Policy {
   keepLatest: number;
   maxDeletesPerRun: number;
   allowEmpty: boolean;
+  /** Stop an unlisted RUNNING Custom Labels version that passes every other guard, then delete it. Default false. */
+  stopRunning: boolean;
+  /** Requests per second per operation, per account and region (client-side limiter). Empty = built-in defaults. */
+  rateLimits: Record<string, number>;
 }
 
 // ---- plan ----
@@ -138,6 +144,8 @@ export interface PlanAction {
   reasons: Reason[];
   /** The ProjectVersionSet that owns the project. */
   set: string;
+  /** `delete` of a RUNNING version under `stopRunning: true`: StopProjectVersion, wait for STOPPED, then delete. */
+  stopFirst?: boolean;
 }
 
 export interface PlanProject {

@@ -43,7 +43,7 @@ export interface ManifestSetDoc {
   apiVersion: string;
   kind: "ProjectVersionSet";
   metadata: { name: string };
-  spec: { project: string; region?: string; versions: { name: string }[] };
+  spec: { project: string; region?: string; roleArn?: string; versions: { name: string }[] };
 }
 
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
@@ -102,9 +102,12 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       });
     }
 
-    // One owner per project and region. A set without a region, when no default is known, could land in
-    // any region, so it conflicts with every other set for the same project.
-    const list = owners.get(m.spec.project) ?? [];
+    // One owner per project and region (and account: a roleArn names another account, where the same
+    // project name is a different project). A set without a region, when no default is known, could land
+    // in any region, so it conflicts with every other set for the same project in that account.
+    const account = m.spec.roleArn ? m.spec.roleArn.split(":")[4] : "";
+    const ownerKey = `${account}/${m.spec.project}`;
+    const list = owners.get(ownerKey) ?? [];
     const clash = list.find((o) => o.region === undefined || region === undefined || o.region === region);
     if (clash) {
       issues.push({
@@ -116,13 +119,14 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       });
     }
     list.push({ set: m.metadata.name, pos, region });
-    owners.set(m.spec.project, list);
+    owners.set(ownerKey, list);
 
     sets.push({
       name: m.metadata.name,
       pos,
       project: m.spec.project,
       region: region ?? "",
+      ...(m.spec.roleArn ? { roleArn: m.spec.roleArn } : {}),
       versions: m.spec.versions.map((v, i) => ({ name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) } })),
     });
   }

@@ -25,16 +25,21 @@ const KNOWN_STATUSES: ReadonlySet<string> = new Set(VERSION_STATUSES);
 export const unknownStatus: Guard = ({ version }) =>
   KNOWN_STATUSES.has(version.status) ? undefined : { rule: "unknownStatus", message: `status ${version.status} is not one rekon knows; not deleting what it cannot reason about` };
 
+/** A RUNNING Custom Labels version that `stopRunning: true` lets rekon stop before deleting it. */
+export function stoppable(version: LiveVersion, policy: Policy): boolean {
+  return policy.stopRunning && version.status === "RUNNING" && version.feature === "CUSTOM_LABELS";
+}
+
 /** AWS refuses to delete running or training versions; transitions and DELETING are treated the same. */
-export const inUse: Guard = ({ version }) =>
-  IN_USE_STATUSES.has(version.status)
+export const inUse: Guard = ({ version, policy }) =>
+  IN_USE_STATUSES.has(version.status) && !stoppable(version, policy)
     ? {
         rule: "inUse",
         message:
           version.status === "DELETING"
             ? "already DELETING; it will disappear on its own"
             : version.status === "RUNNING"
-              ? "status RUNNING: stop the model first (it bills per inference-unit hour while running)"
+              ? "status RUNNING: stop the model first, or set stopRunning: true in the policy to let rekon stop it (it bills per inference-unit hour while running)"
               : `status ${version.status}: wait until it settles`,
       }
     : undefined;

@@ -18,11 +18,13 @@ export const DEFAULT_POLICY: Policy = {
   keepLatest: 1,
   maxDeletesPerRun: 10,
   allowEmpty: false,
+  stopRunning: false,
+  rateLimits: {},
 };
 
 interface PolicyDoc {
   metadata: { name: string };
-  spec: { allowedAccounts?: string[]; minAge?: string; keepLatest?: number; maxDeletesPerRun?: number; allowEmpty?: boolean };
+  spec: { allowedAccounts?: string[]; minAge?: string; keepLatest?: number; maxDeletesPerRun?: number; allowEmpty?: boolean; stopRunning?: boolean; rateLimits?: Record<string, number> };
 }
 
 export function loadPolicy(file: string | undefined): { policy?: Policy; issues: ValidationIssue[] } {
@@ -57,6 +59,8 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
       keepLatest: spec.keepLatest ?? DEFAULT_POLICY.keepLatest,
       maxDeletesPerRun: spec.maxDeletesPerRun ?? DEFAULT_POLICY.maxDeletesPerRun,
       allowEmpty: spec.allowEmpty ?? DEFAULT_POLICY.allowEmpty,
+      stopRunning: spec.stopRunning ?? DEFAULT_POLICY.stopRunning,
+      rateLimits: spec.rateLimits ?? DEFAULT_POLICY.rateLimits,
     },
     issues: [],
   };

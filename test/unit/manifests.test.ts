@@ -153,19 +153,22 @@ spec:
   keepLatest: 2
   maxDeletesPerRun: 5
   allowEmpty: true
+  stopRunning: true
+  rateLimits: {DeleteProjectVersion: 5, DescribeProjectVersions: 10}
 `;
   it("loads every field", () => {
     const t = tree({ "p.yaml": POLICY });
-    expect(loadPolicy(t.path("p.yaml")).policy).toEqual({ source: t.path("p.yaml"), name: "prod", allowedAccounts: ["123456789012"], minAge: "7d", minAgeMs: 7 * 86_400_000, keepLatest: 2, maxDeletesPerRun: 5, allowEmpty: true });
+    expect(loadPolicy(t.path("p.yaml")).policy).toEqual({ source: t.path("p.yaml"), name: "prod", allowedAccounts: ["123456789012"], minAge: "7d", minAgeMs: 7 * 86_400_000, keepLatest: 2, maxDeletesPerRun: 5, allowEmpty: true, stopRunning: true, rateLimits: { DeleteProjectVersion: 5, DescribeProjectVersions: 10 } });
   });
   it("defaults when no file is given", () => {
-    expect(loadPolicy(undefined).policy).toMatchObject({ allowedAccounts: [], minAge: "24h", keepLatest: 1, maxDeletesPerRun: 10, allowEmpty: false });
+    expect(loadPolicy(undefined).policy).toMatchObject({ allowedAccounts: [], minAge: "24h", keepLatest: 1, maxDeletesPerRun: 10, allowEmpty: false, stopRunning: false, rateLimits: {} });
   });
   it.each([
     { name: "unquoted account ID", text: POLICY.replace('["123456789012"]', "[123456789012]"), want: "p.yaml:5:21: spec.allowedAccounts[0]: must be a string, got number 123456789012", fix: "quote" },
     { name: "bad duration", text: POLICY.replace("7d", "1 week"), want: 'p.yaml:6:11: spec.minAge: invalid value "1 week"', fix: "24h or 7d" },
     { name: "negative keepLatest", text: POLICY.replace("keepLatest: 2", "keepLatest: -1"), want: "p.yaml:7:15: spec.keepLatest: must be >= 0", fix: undefined },
     { name: "unknown field", text: POLICY.replace("allowEmpty: true", "allowEmpty: true\n  maxDeletes: 3"), want: 'p.yaml:10:3: spec.maxDeletes: unknown field "maxDeletes"', fix: "maxDeletesPerRun" },
+    { name: "zero rate", text: POLICY.replace("DeleteProjectVersion: 5", "DeleteProjectVersion: 0"), want: "p.yaml:11:38: spec.rateLimits.DeleteProjectVersion: must be > 0", fix: undefined },
     { name: "a manifest instead of a policy", text: GOOD, want: "p.yaml:2:7: kind: --policy expects a DeletionPolicy, got ProjectVersionSet", fix: "--policy" },
   ])("$name", ({ text, want, fix }) => {
     const t = tree({ "p.yaml": text });

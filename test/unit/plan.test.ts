@@ -47,6 +47,10 @@ describe("plan: one rule per row", () => {
       action: "delete",
       rules: [],
     },
+    { name: "RUNNING without stopRunning → blocked inUse", listed: ["b"], versions: [old("a", { status: "RUNNING" }), old("b")], pol: policy(), target: "a", action: "blocked", rules: ["inUse"] },
+    { name: "RUNNING with stopRunning → delete (stop first)", listed: ["b"], versions: [old("a", { status: "RUNNING" }), old("b")], pol: policy({ stopRunning: true }), target: "a", action: "delete", rules: [] },
+    { name: "STARTING with stopRunning → still blocked inUse", listed: ["b"], versions: [old("a", { status: "STARTING" }), old("b")], pol: policy({ stopRunning: true }), target: "a", action: "blocked", rules: ["inUse"] },
+    { name: "RUNNING with stopRunning but too young → blocked minAge only", listed: ["b"], versions: [version("a", { status: "RUNNING", ageHours: 2 }), old("b")], pol: policy({ stopRunning: true }), target: "a", action: "blocked", rules: ["minAge"] },
     {
       name: "every firing rule is listed",
       listed: [],
@@ -66,6 +70,11 @@ describe("plan: one rule per row", () => {
     const got = decide(["b"], [version("a", { ageHours: 1000, status }), version("b")], policy(), "a");
     expect(got.rules.includes("inUse")).toBe(inUse);
     expect(got.action).toBe(inUse ? "blocked" : "delete");
+  });
+
+  it("stopFirst is set only on deletions of RUNNING versions", () => {
+    const p = decide(["b"], [old("a", { status: "RUNNING" }), old("c"), old("b")], policy({ stopRunning: true }), "a").plan;
+    expect(p.actions.filter((x) => x.action === "delete").map((x) => [x.versionName, x.stopFirst ?? false])).toEqual([["a", true], ["c", false]]);
   });
 
   it("the six documented in-use statuses and no others", () => {
