@@ -3,13 +3,14 @@
 import { DeleteProjectVersionCommand, DescribeProjectVersionsCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
 import type { Logger } from "pino";
 import { AwsCallError, RefusalError } from "./errors.js";
-import type { Plan, PlanAction } from "./types.js";
+import type { Plan, PlanAction, Target } from "./types.js";
 
 export type DeleteOutcome = "accepted" | "alreadyDeleted" | "failed" | "skipped";
 
 export interface DeleteResult {
   project: string;
   region: string;
+  roleArn?: string;
   versionName: string;
   versionArn: string;
   result: DeleteOutcome;
@@ -21,7 +22,7 @@ export interface DeleteResult {
 }
 
 export interface ActDeps {
-  clientFor(region: string): RekognitionClient;
+  clientFor(target: Target): RekognitionClient;
   log: Logger;
   /** Aborted (SIGINT/SIGTERM): no new deletion starts; the rest are reported `skipped`. */
   signal?: AbortSignal;
@@ -35,14 +36,14 @@ export async function applyPlan(plan: Plan, deps: ActDeps): Promise<DeleteResult
 
   const results: DeleteResult[] = [];
   for (const a of deletions) {
-    const base = { project: a.project, region: a.region, versionName: a.versionName, versionArn: a.versionArn };
+    const base = { project: a.project, region: a.region, ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn };
     const log = deps.log.child({ versionArn: a.versionArn });
     if (deps.signal?.aborted) {
       results.push({ ...base, result: "skipped", error: "interrupted before this deletion started" });
       continue;
     }
     try {
-      const res = await deps.clientFor(a.region).send(new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }));
+      const res = await deps.clientFor(targetOf(a)).send(new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }));
       results.push({ ...base, result: "accepted", status: res.Status, requestId: res.$metadata.requestId });
       log.info({ status: res.Status, requestId: res.$metadata.requestId }, "deletion accepted");
     } catch (err) {
@@ -58,6 +59,10 @@ export async function applyPlan(plan: Plan, deps: ActDeps): Promise<DeleteResult
     }
   }
   return results;
+}
+
+export function targetOf(x: { region: string; roleArn?: string }): Target {
+  return { region: x.region, ...(x.roleArn ? { roleArn: x.roleArn } : {}) };
 }
 
 /** True when every planned deletion was accepted by AWS (or was already gone). */
@@ -82,7 +87,7 @@ export async function waitForDeletions(results: DeleteResult[], deps: ActDeps & 
       if (!projectArn) continue;
       for (let i = 0; i < rs.length; i += 10) {
         const batch = rs.slice(i, i + 10);
-        const res = await deps.clientFor(batch[0]!.region).send(new DescribeProjectVersionsCommand({ ProjectArn: projectArn, VersionNames: batch.map((r) => r.versionName) }));
+        const res = await deps.clientFor(targetOf(batch[0]!)).send(new DescribeProjectVersionsCommand({ ProjectArn: projectArn, VersionNames: batch.map((r) => r.versionName) }));
         const present = new Set((res.ProjectVersionDescriptions ?? []).map((d) => d.ProjectVersionArn));
         still.push(...batch.filter((r) => present.has(r.versionArn)));
       }

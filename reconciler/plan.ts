@@ -5,7 +5,7 @@ import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Pla
 
 export function plan(desired: DesiredState, live: LiveState, policy: Policy, now: Date): Plan {
   const nowMs = now.getTime();
-  const liveByKey = new Map(live.projects.map((p) => [key(p.project, p.region), p]));
+  const liveBySet = new Map(live.projects.map((p) => [p.set, p]));
 
   // Copies can land in another project, so look across everything that was read.
   const copySources = new Set<string>();
@@ -17,7 +17,9 @@ export function plan(desired: DesiredState, live: LiveState, policy: Policy, now
   const actions: PlanAction[] = [];
 
   for (const set of desired.sets) {
-    const lp = liveByKey.get(key(set.project, set.region));
+    // Joined by set name; the project and region must match too, or the read was for something else.
+    const found = liveBySet.get(set.name);
+    const lp = found && found.project === set.project && found.region === set.region ? found : undefined;
     // A project that was not read at all is a read failure, never "empty": fail closed.
     const status = lp?.status ?? "error";
     projects.push({
@@ -27,6 +29,7 @@ export function plan(desired: DesiredState, live: LiveState, policy: Policy, now
       status,
       ...(status !== "ok" ? { error: lp?.error ?? "live state was not read" } : {}),
       set: set.name,
+      ...(set.roleArn ? { roleArn: set.roleArn } : {}),
     });
 
     if (!lp || lp.status === "error") continue; // nothing is known, so nothing is said about its versions
@@ -58,6 +61,7 @@ export function plan(desired: DesiredState, live: LiveState, policy: Policy, now
           feature: null,
           reasons: [{ rule: "missing", message: lp.status === "notFound" ? "project not found" : "listed in the manifest but not found live; rekon never creates versions" }],
           set: set.name,
+          ...(set.roleArn ? { roleArn: set.roleArn } : {}),
         });
       }
     }
@@ -92,11 +96,6 @@ export function plan(desired: DesiredState, live: LiveState, policy: Policy, now
   };
 }
 
-/** The project and region a live project or set is known by. */
-export function key(project: string, region: string): string {
-  return `${region}/${project}`;
-}
-
 function action(kind: PlanAction["action"], set: DesiredSet, v: LiveVersion, reasons: Reason[]): PlanAction {
   return {
     action: kind,
@@ -109,6 +108,7 @@ function action(kind: PlanAction["action"], set: DesiredSet, v: LiveVersion, rea
     feature: v.feature,
     reasons,
     set: set.name,
+    ...(set.roleArn ? { roleArn: set.roleArn } : {}),
   };
 }
 

@@ -9,7 +9,7 @@ import { RefusalError, ValidationError } from "./errors.js";
 import { loadManifests, sortIssues } from "./manifests/load.js";
 import { plan } from "./plan.js";
 import { loadPolicy } from "./policy/load.js";
-import type { DesiredState, Plan, Policy } from "./types.js";
+import type { DesiredState, Plan, Policy, Target } from "./types.js";
 
 export interface ReconcileOptions {
   manifests: string[];
@@ -25,7 +25,7 @@ export interface PlannedPass {
   plan: Plan;
   desired: DesiredState;
   policy: Policy;
-  clientFor(region: string): RetryingRekognitionClient;
+  clientFor(target: Target): RetryingRekognitionClient;
   close(): void;
 }
 
@@ -42,9 +42,11 @@ export async function loadInputs(opts: Pick<ReconcileOptions, "manifests" | "pol
 export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
   const { desired, policy } = await loadInputs(opts);
   const clients = new Map<string, RetryingRekognitionClient>();
-  const clientFor = (region: string) => {
-    let c = clients.get(region);
-    if (!c) clients.set(region, (c = createClient({ region, retry: opts.retry, ...opts.client })));
+  // One client per (role, region): separate credentials, and (with the limiter) separate rate budgets.
+  const clientFor = (t: Target) => {
+    const k = `${t.roleArn ?? ""}|${t.region}`;
+    let c = clients.get(k);
+    if (!c) clients.set(k, (c = createClient({ region: t.region, roleArn: t.roleArn, retry: opts.retry, ...opts.client })));
     return c;
   };
   const live = await readLive(desired, { clientFor, log: opts.log });

@@ -75,7 +75,16 @@ export interface LiveVersion {
 
 export type ProjectReadStatus = "ok" | "notFound" | "error";
 
+/** Where a project lives and with which identity rekon reaches it. */
+export interface Target {
+  region: string;
+  /** Role to assume (another account); absent = ambient credentials. */
+  roleArn?: string;
+}
+
 export interface LiveProject {
+  /** The ProjectVersionSet this read was for: the join key between desired and live state. */
+  set: string;
   project: string;
   region: string;
   status: ProjectReadStatus;
@@ -146,6 +155,8 @@ export interface PlanAction {
   set: string;
   /** `delete` of a RUNNING version under `stopRunning: true`: StopProjectVersion, wait for STOPPED, then delete. */
   stopFirst?: boolean;
+  /** The role the set names, so the act step reaches the same account the read did. */
+  roleArn?: string;
 }
 
 export interface PlanProject {
@@ -155,6 +166,7 @@ export interface PlanProject {
   status: ProjectReadStatus;
   error?: string;
   set: string;
+  roleArn?: string;
 }
 
 export interface PlanSummary {

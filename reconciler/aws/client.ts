@@ -1,10 +1,13 @@
 // The only place a Rekognition client is made. Every command it sends goes through the retry layer,
 // including those sent by the SDK's paginators, so no call escapes it.
 import { RekognitionClient, type RekognitionClientConfig } from "@aws-sdk/client-rekognition";
+import { ConfigError } from "../errors.js";
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from "./retry.js";
 
 export interface ClientOptions {
   region: string;
+  /** Role to assume for another account. */
+  roleArn?: string;
   retry?: RetryOptions;
   /** Overrides for the demo and tests; users configure endpoints with AWS_ENDPOINT_URL_REKOGNITION. */
   endpoint?: string;
@@ -33,6 +36,9 @@ export class RetryingRekognitionClient extends RekognitionClient {
 }
 
 export function createClient(opts: ClientOptions): RetryingRekognitionClient {
+  // Until AssumeRole is wired, a set that names a role must not silently run with the ambient identity:
+  // that would read and delete in the wrong account.
+  if (opts.roleArn) throw new ConfigError(`spec.roleArn (${opts.roleArn}) is not supported yet; remove it or run rekon with that account's credentials`);
   return new RetryingRekognitionClient(
     {
       region: opts.region,

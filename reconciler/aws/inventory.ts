@@ -2,7 +2,7 @@
 // A partial read is a failed read: deleting "everything not listed" from half a list would be wrong.
 import { paginateDescribeProjects, paginateDescribeProjectVersions, type ProjectVersionDescription } from "@aws-sdk/client-rekognition";
 import type { Logger } from "pino";
-import type { DesiredState, LiveProject, LiveState, LiveVersion } from "../types.js";
+import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Target } from "../types.js";
 import { parseProjectArn, parseVersionArn } from "./arn.js";
 import type { RekognitionClient } from "@aws-sdk/client-rekognition";
 
@@ -12,17 +12,26 @@ const PROJECT_NAMES_PER_CALL = 10;
 const ALL_FEATURES = ["CUSTOM_LABELS", "CONTENT_MODERATION"] as const;
 
 export interface ReadDeps {
-  clientFor(region: string): RekognitionClient;
+  /** One client per (region, role): each account and region has its own credentials and limits. */
+  clientFor(target: Target): RekognitionClient;
   log: Logger;
 }
 
 export async function readLive(desired: DesiredState, deps: ReadDeps): Promise<LiveState> {
-  const byRegion = new Map<string, string[]>();
-  for (const s of desired.sets) byRegion.set(s.region, [...(byRegion.get(s.region) ?? []), s.project]);
+  // Group by identity and region: DescribeProjects batches only make sense within one account and region.
+  const groups = new Map<string, { target: Target; sets: DesiredSet[] }>();
+  for (const s of desired.sets) {
+    const k = `${s.roleArn ?? ""}|${s.region}`;
+    const g = groups.get(k) ?? { target: { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }, sets: [] };
+    g.sets.push(s);
+    groups.set(k, g);
+  }
 
   const projects: LiveProject[] = [];
-  for (const [region, names] of byRegion) {
-    const client = deps.clientFor(region);
+  for (const { target, sets } of groups.values()) {
+    const region = target.region;
+    const client = deps.clientFor(target);
+    const names = sets.map((s) => s.project);
     const found = new Map<string, { arn: string; account: string; feature?: string }>();
     const failed = new Map<string, string>();
     for (let i = 0; i < names.length; i += PROJECT_NAMES_PER_CALL) {
@@ -43,21 +52,23 @@ export async function readLive(desired: DesiredState, deps: ReadDeps): Promise<L
       }
     }
 
-    for (const name of names) {
+    for (const s of sets) {
+      const name = s.project;
       const f = found.get(name);
+      const base = { set: s.name, project: name, region };
       if (failed.has(name)) {
-        projects.push({ project: name, region, status: "error", error: `DescribeProjects failed: ${failed.get(name)}`, versions: [] });
+        projects.push({ ...base, status: "error", error: `DescribeProjects failed: ${failed.get(name)}`, versions: [] });
       } else if (!f) {
-        projects.push({ project: name, region, status: "notFound", error: `project "${name}" not found in ${region}`, versions: [] });
+        projects.push({ ...base, status: "notFound", error: `project "${name}" not found in ${region}`, versions: [] });
       } else {
-        projects.push(await readVersions(client, name, region, f, deps.log));
+        projects.push(await readVersions(client, s.name, name, region, f, deps.log));
       }
     }
   }
   return { projects };
 }
 
-async function readVersions(client: RekognitionClient, project: string, region: string, p: { arn: string; account: string; feature?: string }, log: Logger): Promise<LiveProject> {
+async function readVersions(client: RekognitionClient, set: string, project: string, region: string, p: { arn: string; account: string; feature?: string }, log: Logger): Promise<LiveProject> {
   const versions: LiveVersion[] = [];
   const seen = new Set<string>();
   try {
@@ -73,9 +84,9 @@ async function readVersions(client: RekognitionClient, project: string, region: 
     }
   } catch (err) {
     log.error({ project, region, err: (err as Error).message }, "DescribeProjectVersions failed");
-    return { project, region, status: "error", projectArn: p.arn, account: p.account, feature: p.feature, error: `DescribeProjectVersions failed: ${(err as Error).message}`, versions: [] };
+    return { set, project, region, status: "error", projectArn: p.arn, account: p.account, feature: p.feature, error: `DescribeProjectVersions failed: ${(err as Error).message}`, versions: [] };
   }
-  return { project, region, status: "ok", projectArn: p.arn, account: p.account, feature: p.feature, versions };
+  return { set, project, region, status: "ok", projectArn: p.arn, account: p.account, feature: p.feature, versions };
 }
 
 /** A description rekon cannot fully understand fails the whole project's read (returned as a message). */

@@ -28,6 +28,7 @@ export function liveProject(versions: LiveVersion[], o: Partial<LiveProject> = {
   const project = o.project ?? versions[0]?.project ?? "p1";
   const region = o.region ?? "us-east-1";
   return {
+    set: o.set ?? `${project}-set`,
     project,
     region,
     status: o.status ?? "ok",

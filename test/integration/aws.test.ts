@@ -54,7 +54,7 @@ function deps(retry: RetryOptions = FAST) {
   const cache = new Map<string, ReturnType<typeof createClient>>();
   return {
     log,
-    clientFor(region: string) {
+    clientFor({ region }: { region: string }) {
       let c = cache.get(region);
       if (!c) {
         c = createClient({ region, retry, endpoint: emu.url, credentials: TEST_CREDENTIALS });
