@@ -1,16 +1,23 @@
-// The only place a Rekognition client is made. Every command it sends goes through the retry layer,
-// including those sent by the SDK's paginators, so no call escapes it.
+// The only place a Rekognition client is made. Every command it sends goes through the retry layer and,
+// attempt by attempt, through the rate limiter of its (identity, region, operation), including those sent
+// by the SDK's paginators, so no call escapes either.
 import { RekognitionClient, type RekognitionClientConfig } from "@aws-sdk/client-rekognition";
-import { ConfigError } from "../errors.js";
-import { DEFAULT_RETRY, withRetry, type RetryOptions } from "./retry.js";
+import { roleAccount, roleCredentials } from "./credentials.js";
+import { RateLimiters } from "./limiter.js";
+import { classify, DEFAULT_RETRY, errorCode, withRetry, type RetryOptions } from "./retry.js";
 
 export interface ClientOptions {
   region: string;
-  /** Role to assume for another account. */
+  /** Role to assume for another account (STS AssumeRole; AWS_ENDPOINT_URL_STS is honoured). */
   roleArn?: string;
   retry?: RetryOptions;
+  /** The run's limiters; clients of one run share it so each (identity, region, operation) has one bucket. Default: a private set. */
+  limiters?: RateLimiters;
   /** Overrides for the demo and tests; users configure endpoints with AWS_ENDPOINT_URL_REKOGNITION. */
   endpoint?: string;
+  /** STS endpoint override for tests; users set AWS_ENDPOINT_URL_STS. */
+  stsEndpoint?: string;
+  /** Base credentials (also used to call AssumeRole). Default: the SDK's standard chain. */
   credentials?: RekognitionClientConfig["credentials"];
 }
 
@@ -18,11 +25,23 @@ export interface ClientOptions {
 const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTION_TIMEOUT_MS = 5_000;
 
-/** A RekognitionClient whose send() retries through p-retry. Subclassing keeps the SDK paginators working. */
+/** Throttling codes: the server-side signal the limiter adapts to. */
+const THROTTLE_CODES = new Set(["ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "TooManyRequestsException"]);
+
+export function isThrottle(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return (e?.name !== undefined && THROTTLE_CODES.has(e.name)) || e?.$metadata?.httpStatusCode === 429;
+}
+
+/** A RekognitionClient whose send() is rate-limited and retried. Subclassing keeps the SDK paginators working. */
 export class RetryingRekognitionClient extends RekognitionClient {
   constructor(
     config: RekognitionClientConfig,
     private readonly retry: RetryOptions,
+    readonly limiters: RateLimiters,
+    /** "ambient", or the account of the assumed role: the limiter key, since quotas are per account. */
+    readonly identity: string,
+    readonly regionName: string,
   ) {
     super(config);
   }
@@ -31,14 +50,39 @@ export class RetryingRekognitionClient extends RekognitionClient {
     const operation = String(command?.constructor?.name ?? "Unknown").replace(/Command$/, "");
     const input = command?.input ?? {};
     const resource = String(input.ProjectVersionArn ?? input.ProjectArn ?? input.ResourceArn ?? (input.ProjectNames ? input.ProjectNames.join(",") : ""));
-    return withRetry(operation, resource, () => super.send(command, { ...options, abortSignal: this.retry.signal }), this.retry);
+    const limiter = this.limiters.get(this.identity, this.regionName, operation);
+    return withRetry(
+      operation,
+      resource,
+      async ({ signal, attempt }) => {
+        // Every attempt, retries included, waits for a token: a retry is a request the quota counts too.
+        const ticket = await limiter.acquire(signal);
+        const started = performance.now();
+        try {
+          const out = await super.send(command, { ...options, abortSignal: signal });
+          limiter.record(ticket, false);
+          this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome: "ok", throttled: false, attempt, durationMs: performance.now() - started, rate: limiter.rate });
+          return out;
+        } catch (err) {
+          const throttled = isThrottle(err);
+          limiter.record(ticket, throttled);
+          const aborted = signal.aborted && classify(err) === "terminal";
+          this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome: aborted ? "Aborted" : errorCode(err), throttled, attempt, durationMs: performance.now() - started, rate: limiter.rate });
+          throw err;
+        }
+      },
+      this.retry,
+    );
   }
 }
 
 export function createClient(opts: ClientOptions): RetryingRekognitionClient {
-  // Until AssumeRole is wired, a set that names a role must not silently run with the ambient identity:
-  // that would read and delete in the wrong account.
-  if (opts.roleArn) throw new ConfigError(`spec.roleArn (${opts.roleArn}) is not supported yet; remove it or run rekon with that account's credentials`);
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  // A set that names a role gets that role's credentials or fails: never the ambient identity, which would
+  // read and delete in the wrong account.
+  const credentials = opts.roleArn
+    ? roleCredentials({ roleArn: opts.roleArn, region: opts.region, retry, ...(opts.credentials ? { baseCredentials: opts.credentials } : {}), ...(opts.stsEndpoint ? { endpoint: opts.stsEndpoint } : {}) })
+    : opts.credentials;
   return new RetryingRekognitionClient(
     {
       region: opts.region,
@@ -46,9 +90,12 @@ export function createClient(opts: ClientOptions): RetryingRekognitionClient {
       maxAttempts: 1,
       requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, connectionTimeout: CONNECTION_TIMEOUT_MS },
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      ...(credentials ? { credentials } : {}),
     },
-    opts.retry ?? DEFAULT_RETRY,
+    retry,
+    opts.limiters ?? new RateLimiters(),
+    opts.roleArn ? roleAccount(opts.roleArn) : "ambient",
+    opts.region,
   );
 }
 

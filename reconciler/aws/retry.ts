@@ -22,6 +22,7 @@ export const DEFAULT_RETRY: RetryOptions = { retries: 8, baseDelayMs: 200, maxDe
 /** Throttling and server faults: AWS asks clients to back off and try again (REKOGNITION.md). */
 const RETRYABLE_CODES = new Set([
   "ThrottlingException",
+  "Throttling", // query-protocol services (STS)
   "ProvisionedThroughputExceededException",
   "InternalServerError",
   "ServiceUnavailableException",
@@ -65,22 +66,34 @@ export function backoffDelay(attempt: number, opts: Pick<RetryOptions, "baseDela
   return Math.floor(random() * ceiling);
 }
 
+/** What each attempt is given: a signal that aborts on SIGINT/SIGTERM or when the call's time bound passes. */
+export interface AttemptContext {
+  signal: AbortSignal;
+  attempt: number;
+}
+
 /**
  * Run one AWS call with retries. Gives up with an AwsCallError (operation, resource, code, attempts) when
- * the error is terminal, retries are used up, the total time bound passes, or the signal aborts.
+ * the error is terminal, retries are used up, the total time bound passes, or the signal aborts. The bound
+ * is hard: an attempt still waiting for a rate-limiter token or an answer when it passes is cut short.
  */
-export async function withRetry<T>(operation: string, resource: string, fn: () => Promise<T>, opts: RetryOptions = DEFAULT_RETRY): Promise<T> {
+export async function withRetry<T>(operation: string, resource: string, fn: (ctx: AttemptContext) => Promise<T>, opts: RetryOptions = DEFAULT_RETRY): Promise<T> {
   const started = performance.now();
   let attempts = 0;
+  let lastError: unknown;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DeadlineError(opts.maxTotalMs)), opts.maxTotalMs);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
   try {
     return await pRetry(
       async () => {
         attempts++;
         try {
-          return await fn();
+          return await fn({ signal, attempt: attempts });
         } catch (err) {
+          if (!signal.aborted) lastError = err;
           // Wrapping in AbortError tells p-retry to stop at once, skipping the backoff sleep.
-          if (classify(err) === "terminal") throw new AbortError(err as Error);
+          if (signal.aborted || classify(err) === "terminal") throw new AbortError(err as Error);
           throw err;
         }
       },
@@ -91,23 +104,48 @@ export async function withRetry<T>(operation: string, resource: string, fn: () =
         minTimeout: 0,
         maxTimeout: 0,
         maxRetryTime: opts.maxTotalMs,
-        signal: opts.signal,
+        signal,
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft <= 0) return;
+          if (retriesLeft <= 0 || signal.aborted) return;
           const left = opts.maxTotalMs - (performance.now() - started);
           const delay = Math.min(backoffDelay(attemptNumber, opts), Math.max(0, left));
           opts.onRetry?.({ operation, resource, code: errorCode(error), attempt: attemptNumber, delayMs: delay });
-          await sleep(delay, opts.signal);
+          await sleep(delay, signal);
         },
       },
     );
   } catch (err) {
+    const interrupted = opts.signal?.aborted ?? false;
+    if (interrupted) {
+      throw new AwsCallError(operation, resource, "Aborted", attempts, "interrupted before the call could finish", undefined, { cause: err });
+    }
+    if (deadline.signal.aborted) {
+      // Say what AWS last answered (usually ThrottlingException), and that the bound, not AWS, ended it.
+      const last = lastError as { message?: string; $metadata?: { requestId?: string } } | undefined;
+      const code = last ? errorCode(last) : "TimeoutError";
+      const why = `${last?.message ?? "no answer"}; gave up at the ${formatMs(opts.maxTotalMs)} bound per call`;
+      throw new AwsCallError(operation, resource, code, attempts, why, last?.$metadata?.requestId, { cause: last ?? err });
+    }
+    // Already one of ours (e.g. AssumeRole failed while the SDK resolved credentials): keep what it says.
+    if (err instanceof AwsCallError) throw err;
     // p-retry rethrows the original error for an AbortError, so `err` is what AWS (or the network) said.
-    const cause = err;
-    const e = cause as { message?: string; $metadata?: { requestId?: string } };
-    const aborted = opts.signal?.aborted ?? false;
-    throw new AwsCallError(operation, resource, aborted ? "Aborted" : errorCode(cause), attempts, aborted ? "interrupted before the call could finish" : (e?.message ?? String(cause)), e?.$metadata?.requestId, { cause });
+    const e = err as { message?: string; $metadata?: { requestId?: string } };
+    throw new AwsCallError(operation, resource, errorCode(err), attempts, e?.message ?? String(err), e?.$metadata?.requestId, { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** The reason a call's own time bound aborts it. */
+export class DeadlineError extends Error {
+  override readonly name = "DeadlineError";
+  constructor(readonly boundMs: number) {
+    super(`time bound of ${formatMs(boundMs)} per call passed`);
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -4,6 +4,11 @@
 // that is the point, because the second client checks that the emulator speaks AWS rather than speaking rekon.
 // Imports nothing from the rest of rekon (see state.ts for why).
 //
+// Several accounts: a project may name its own `account` (state.ts). Callers are in the default account
+// unless they sign with credentials from the emulator's STS AssumeRole (same port; point
+// AWS_ENDPOINT_URL_STS at it), which hands out keys for the account in the role ARN. As on AWS, each
+// account and region is its own world, and per-operation rate limits apply per (account, region).
+//
 // Admin paths for tests that run the emulator in another process (no auth; loopback callers only):
 //   GET  /_emulator/calls        → CallRecord[]
 //   POST /_emulator/reset-calls  → 204
@@ -45,6 +50,8 @@ export interface EmulatorOptions {
   faults?: FaultConfig;
   /** Epoch-ms clock for ages, transitions, rate limits and the call log. Defaults to Date.now. */
   now?: () => number;
+  /** Role ARNs whose AssumeRole is answered AccessDenied. Defaults to none: any well-formed role is granted. */
+  denyRoles?: string[];
 }
 
 export interface FaultConfig {
@@ -66,6 +73,8 @@ export interface CallRecord {
   time: number;
   operation: string;
   region: string;
+  /** The caller's account (the default one unless it signed with assumed-role keys). */
+  account?: string;
   /** ARN or project name(s) the call was about, when the request named one. */
   target?: string;
   /** "ok" or the error __type. */
@@ -164,14 +173,17 @@ class Faults {
     return l.min + this.random() * (l.max - l.min);
   }
 
-  /** The error to answer instead of running `operation`, if any. Runs before the operation so faults never mutate. */
-  check(operation: string): ApiError | undefined {
+  /**
+   * The error to answer instead of running `operation`, if any. Runs before the operation so faults never
+   * mutate. `scope` is the caller's account and region: AWS quotas are per account, per region.
+   */
+  check(operation: string, scope = "", throttleCode = "ThrottlingException"): ApiError | undefined {
     const limit = this.config.rateLimits?.[operation];
-    if (limit !== undefined && !this.take(operation, limit)) {
-      return new ApiError("ThrottlingException", `Rate exceeded for ${operation} (${limit}/s)`);
+    if (limit !== undefined && !this.take(`${scope}|${operation}`, limit)) {
+      return new ApiError(throttleCode, `Rate exceeded for ${operation} (${limit}/s)`);
     }
     const throttle = this.config.throttleRate?.[operation] ?? this.config.throttleRate?.["*"] ?? 0;
-    if (throttle > 0 && this.random() < throttle) return new ApiError("ThrottlingException", "Rate exceeded");
+    if (throttle > 0 && this.random() < throttle) return new ApiError(throttleCode, "Rate exceeded");
     const error = this.config.errorRate?.[operation] ?? this.config.errorRate?.["*"] ?? 0;
     if (error > 0 && this.random() < error) {
       return new ApiError("InternalServerError", "Amazon Rekognition experienced a service issue. Try your call again.", 500);
@@ -181,12 +193,12 @@ class Faults {
 
   // Token bucket with burst = rate, refilled continuously from the injected clock, so a frozen test clock
   // gives an exact, repeatable number of allowed calls.
-  private take(operation: string, rate: number): boolean {
+  private take(key: string, rate: number): boolean {
     const now = this.now();
-    const bucket = this.buckets.get(operation) ?? { tokens: rate, at: now };
+    const bucket = this.buckets.get(key) ?? { tokens: rate, at: now };
     bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
     bucket.at = now;
-    this.buckets.set(operation, bucket);
+    this.buckets.set(key, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
@@ -287,6 +299,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let faults = new Faults(opts.faults ?? {}, now);
   let log: CallRecord[] = [];
   let seq = 0;
+  /** Keys handed out by AssumeRole → whose they are. Any other key signs as the default account. */
+  const issuedKeys = new Map<string, { account: string; arn: string; userId: string }>();
+  const denyRoles = new Set(opts.denyRoles ?? []);
 
   // Transitions are applied lazily from the clock rather than by timers: deterministic under a fake clock,
   // and nothing keeps the process alive after close().
@@ -305,20 +320,21 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
   }
 
-  function projectsIn(region: string): Project[] {
-    return state.projects.filter((p) => p.region === region);
+  function projectsIn(region: string, account: string): Project[] {
+    return state.projects.filter((p) => p.region === region && p.account === account);
   }
 
-  function findVersion(region: string, arn: string): { project: Project; version: Version } | undefined {
-    for (const project of projectsIn(region)) {
+  function findVersion(region: string, account: string, arn: string): { project: Project; version: Version } | undefined {
+    for (const project of projectsIn(region, account)) {
       const version = project.versions.find((v) => v.arn === arn);
       if (version) return { project, version };
     }
     return undefined;
   }
 
-  function findTaggable(region: string, arn: string): Map<string, string> {
-    for (const project of projectsIn(region)) {
+  function findTaggable(region: string, account: string, arn: string): Map<string, string> {
+    denyForeign(arn, account);
+    for (const project of projectsIn(region, account)) {
       if (project.arn === arn) return project.tags;
       const version = project.versions.find((v) => v.arn === arn);
       if (version) return version.tags;
@@ -326,10 +342,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     throw notFound(`The resource ${arn} was not found.`);
   }
 
-  function versionArnParam(body: Body): string {
+  function versionArnParam(body: Body, account: string): string {
     const arn = requiredString(body, "ProjectVersionArn");
     if (!VERSION_ARN_PATTERN.test(arn)) throw invalid(`ProjectVersionArn ${arn} is not a valid project version ARN`);
+    denyForeign(arn, account);
     return arn;
+  }
+
+  // Acting on another account's resource is refused as AWS does (no resource policy grants it here).
+  function denyForeign(arn: string, account: string): void {
+    const owner = /^arn:aws[a-z-]*:rekognition:[a-z0-9-]*:(\d{12}):/.exec(arn)?.[1];
+    if (owner !== undefined && owner !== account) {
+      throw new ApiError("AccessDeniedException", `User in account ${account} is not authorized to access ${arn}.`);
+    }
   }
 
   function describeVersion(project: Project, v: Version): Body {
@@ -349,8 +374,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     return out;
   }
 
-  const operations: Record<string, (body: Body, region: string) => Body> = {
-    DescribeProjects(body, region) {
+  const operations: Record<string, (body: Body, region: string, account: string) => Body> = {
+    DescribeProjects(body, region, account) {
       const names = optionalStringList(body, "ProjectNames", 1, 10, (s) => NAME_PATTERN.test(s));
       const features = optionalStringList(body, "Features", 1, 2, (s) => (FEATURES as readonly string[]).includes(s));
       // Real AWS hides adapter projects unless CONTENT_MODERATION is asked for; a client that forgets
@@ -359,7 +384,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const max = optionalInt(body, "MaxResults", 1, 100) ?? 100;
       const fp = fingerprint(["DescribeProjects", region, names ? [...names].sort() : null, [...wanted].sort()]);
       const token = decodeToken(body.NextToken, fp);
-      const matching = projectsIn(region)
+      const matching = projectsIn(region, account)
         .filter((p) => wanted.has(p.feature) && (!names || names.includes(p.name)))
         .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
       const ascending = (a: [number, string], b: [number, string]) => a[0] - b[0] || a[1].localeCompare(b[1]);
@@ -376,9 +401,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       };
     },
 
-    DescribeProjectVersions(body, region) {
+    DescribeProjectVersions(body, region, account) {
       const projectArn = requiredString(body, "ProjectArn");
-      const project = projectsIn(region).find((p) => p.arn === projectArn);
+      denyForeign(projectArn, account);
+      const project = projectsIn(region, account).find((p) => p.arn === projectArn);
       if (!project) throw notFound(`The project ${projectArn} was not found.`);
       const names = optionalStringList(body, "VersionNames", 1, 10, (s) => NAME_PATTERN.test(s));
       const max = optionalInt(body, "MaxResults", 1, 100) ?? 100;
@@ -396,9 +422,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       };
     },
 
-    DeleteProjectVersion(body, region) {
-      const arn = versionArnParam(body);
-      const found = findVersion(region, arn);
+    DeleteProjectVersion(body, region, account) {
+      const arn = versionArnParam(body, account);
+      const found = findVersion(region, account, arn);
       if (!found) throw notFound(`The project version ${arn} was not found.`);
       const { version } = found;
       // Repeating a delete is harmless, as on AWS: the caller learns it is still going.
@@ -418,9 +444,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return { Status: "DELETING" };
     },
 
-    StopProjectVersion(body, region) {
-      const arn = versionArnParam(body);
-      const found = findVersion(region, arn);
+    StopProjectVersion(body, region, account) {
+      const arn = versionArnParam(body, account);
+      const found = findVersion(region, account, arn);
       if (!found) throw notFound(`The project version ${arn} was not found.`);
       const { project, version } = found;
       if (project.feature !== "CUSTOM_LABELS") {
@@ -438,13 +464,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       throw invalid(`Project version ${arn} is not running (status ${version.status}).`);
     },
 
-    ListTagsForResource(body, region) {
-      const tags = findTaggable(region, requiredString(body, "ResourceArn"));
+    ListTagsForResource(body, region, account) {
+      const tags = findTaggable(region, account, requiredString(body, "ResourceArn"));
       return { Tags: Object.fromEntries(tags) };
     },
 
-    TagResource(body, region) {
-      const tags = findTaggable(region, requiredString(body, "ResourceArn"));
+    TagResource(body, region, account) {
+      const tags = findTaggable(region, account, requiredString(body, "ResourceArn"));
       const add = body.Tags;
       if (typeof add !== "object" || add === null || Array.isArray(add)) throw invalid("Tags is required");
       const addRecord = add as Record<string, unknown>;
@@ -456,8 +482,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return {};
     },
 
-    UntagResource(body, region) {
-      const tags = findTaggable(region, requiredString(body, "ResourceArn"));
+    UntagResource(body, region, account) {
+      const tags = findTaggable(region, account, requiredString(body, "ResourceArn"));
       const keys = body.TagKeys;
       if (!Array.isArray(keys) || keys.length > 200 || !keys.every((k) => typeof k === "string")) {
         throw invalid("TagKeys must be a list of at most 200 keys");
@@ -482,6 +508,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   function record(entry: Omit<CallRecord, "seq" | "time">): void {
     const rec: CallRecord = { seq: ++seq, time: now(), operation: entry.operation, region: entry.region, outcome: entry.outcome, status: entry.status };
+    if (entry.account !== undefined) rec.account = entry.account;
     if (entry.target !== undefined) rec.target = entry.target;
     log.push(rec);
   }
@@ -553,6 +580,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const operation =
       typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : String(target ?? "");
     let region = "";
+    let account: string | undefined;
     let body: Body | undefined;
     try {
       const raw = await readBody(req);
@@ -560,7 +588,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (delay > 0) await sleep(delay);
 
       // SigV4 is not verified (no secrets here), but its presence is, and the region comes from the
-      // credential scope exactly as AWS routes it: each region is its own world.
+      // credential scope exactly as AWS routes it: each region is its own world. The access key says
+      // which account is calling (keys from our AssumeRole), else the default account.
       const auth = req.headers.authorization;
       if (typeof auth !== "string" || !auth.startsWith("AWS4-HMAC-SHA256")) {
         throw new ApiError("MissingAuthenticationTokenException", "Missing Authentication Token");
@@ -568,6 +597,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const scope = /Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(auth);
       if (!scope) throw new ApiError("IncompleteSignatureException", "Authorization header requires a valid Credential scope.");
       region = scope[3] ?? "";
+      const caller = issuedKeys.get(scope[1] ?? "");
+      account = caller?.account ?? state.account;
+      if (scope[4] === "sts") return handleSts(res, raw, region, scope[1] ?? "", caller);
       if (scope[4] !== "rekognition") {
         throw new ApiError("InvalidSignatureException", `Credential should be scoped to correct service: 'rekognition'.`);
       }
@@ -589,18 +621,79 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }
       body = parsed as Body;
 
-      const fault = faults.check(operation);
+      const fault = faults.check(operation, `${account}|${region}`);
       if (fault) throw fault;
 
       settle();
-      const result = op(body, region);
-      record({ operation, region, target: targetOf(body), outcome: "ok", status: 200 });
+      const result = op(body, region, account);
+      record({ operation, region, account, target: targetOf(body), outcome: "ok", status: 200 });
       send(res, 200, result);
     } catch (err) {
       const apiErr =
         err instanceof ApiError ? err : new ApiError("InternalServerError", `emulator bug: ${(err as Error)?.message ?? String(err)}`, 500);
-      record({ operation, region, target: targetOf(body), outcome: apiErr.code, status: apiErr.status });
+      record({ operation, region, ...(account !== undefined ? { account } : {}), target: targetOf(body), outcome: apiErr.code, status: apiErr.status });
       if (!res.headersSent) sendError(res, apiErr);
+    }
+  }
+
+  // ---------- STS (query protocol: form-encoded request, XML answer) ----------
+
+  const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
+  const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+  const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+  function xml(s: string): string {
+    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+
+  function sendXml(res: ServerResponse, status: number, text: string, requestId: string): void {
+    res.writeHead(status, { "Content-Type": "text/xml", "Content-Length": Buffer.byteLength(text), "x-amzn-RequestId": requestId });
+    res.end(text);
+  }
+
+  function handleSts(res: ServerResponse, raw: string, region: string, accessKey: string, caller: { account: string; arn: string; userId: string } | undefined): void {
+    const params = new URLSearchParams(raw);
+    const action = params.get("Action") ?? "";
+    const requestId = randomUUID();
+    const account = caller?.account ?? state.account;
+    try {
+      const fault = faults.check(action, `${account}|${region}`, "Throttling");
+      if (fault) throw fault;
+      let result: string;
+      if (action === "AssumeRole") {
+        const roleArn = params.get("RoleArn") ?? "";
+        const session = params.get("RoleSessionName") ?? "";
+        const m = ROLE_ARN.exec(roleArn);
+        if (!m) throw new ApiError("ValidationError", `RoleArn ${JSON.stringify(roleArn)} is not a valid IAM role ARN`);
+        if (!SESSION_NAME.test(session)) throw new ApiError("ValidationError", "RoleSessionName must be 2..64 characters of [\\w+=,.@-]");
+        if (denyRoles.has(roleArn)) {
+          throw new ApiError("AccessDenied", `User: ${caller?.arn ?? `arn:aws:iam::${account}:user/emulator`} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+        }
+        const duration = Number(params.get("DurationSeconds") ?? 3600);
+        if (!Number.isInteger(duration) || duration < 900 || duration > 43200) throw new ApiError("ValidationError", "DurationSeconds must be 900..43200");
+        const roleAccount = m[1]!;
+        const key = `ASIA${randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase()}`;
+        const roleId = `AROA${createHash("sha256").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
+        const assumedArn = `arn:aws:sts::${roleAccount}:assumed-role/${m[2]}/${session}`;
+        issuedKeys.set(key, { account: roleAccount, arn: assumedArn, userId: `${roleId}:${session}` });
+        const expiration = new Date(now() + duration * 1000).toISOString();
+        result =
+          `<AssumeRoleResult><Credentials><AccessKeyId>${key}</AccessKeyId><SecretAccessKey>${randomUUID()}</SecretAccessKey>` +
+          `<SessionToken>${Buffer.from(randomUUID()).toString("base64")}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
+          `<AssumedRoleUser><AssumedRoleId>${xml(roleId)}:${xml(session)}</AssumedRoleId><Arn>${xml(assumedArn)}</Arn></AssumedRoleUser></AssumeRoleResult>`;
+      } else if (action === "GetCallerIdentity") {
+        const arn = caller?.arn ?? `arn:aws:iam::${account}:user/emulator`;
+        result = `<GetCallerIdentityResult><Arn>${xml(arn)}</Arn><UserId>${xml(caller?.userId ?? accessKey)}</UserId><Account>${account}</Account></GetCallerIdentityResult>`;
+      } else {
+        throw new ApiError("InvalidAction", `Could not find operation ${action} for version 2011-06-15`);
+      }
+      record({ operation: action, region, account, target: params.get("RoleArn") ?? undefined, outcome: "ok", status: 200 });
+      sendXml(res, 200, `<${action}Response xmlns="${STS_NS}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`, requestId);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError("InternalFailure", `emulator bug: ${(err as Error)?.message ?? String(err)}`, 500);
+      record({ operation: action, region, account, target: params.get("RoleArn") ?? undefined, outcome: e.code, status: e.status });
+      const type = e.status >= 500 ? "Receiver" : "Sender";
+      sendXml(res, e.status, `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${type}</Type><Code>${xml(e.code)}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`, requestId);
     }
   }
 

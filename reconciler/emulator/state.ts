@@ -7,10 +7,12 @@
 //
 // ```json
 // {
-//   "account": "123456789012",
+//   "account": "123456789012",                   // the default account: callers without an assumed role
 //   "projects": [
 //     {
-//       "name": "fraud-detector",                  // [a-zA-Z0-9_.\-]{1,255}, unique per region
+//       "name": "fraud-detector",                  // [a-zA-Z0-9_.\-]{1,255}, unique per account and region
+//       "account": "210987654321",                 // optional: another account, reached by assuming a role
+//                                                  //   arn:aws:iam::210987654321:role/ANY (STS AssumeRole)
 //       "region": "us-east-1",                     // default us-east-1
 //       "feature": "CUSTOM_LABELS",                // or CONTENT_MODERATION (adapter project); default CUSTOM_LABELS
 //       "age": "400d",                             // relative to emulator start (s, m, h, d; "1d12h" works),
@@ -124,6 +126,8 @@ export interface EmulatorVersionFile {
 
 export interface EmulatorProjectFile {
   name: string;
+  /** The account that owns it; default: the file's account. */
+  account?: string;
   region?: string;
   feature?: Feature;
   age?: string;
@@ -172,6 +176,7 @@ export interface Version {
 export interface Project {
   name: string;
   arn: string;
+  account: string;
   region: string;
   createdAt: number;
   status: ProjectStatus;
@@ -221,6 +226,7 @@ export function tagProblems(tags: Record<string, unknown>): string[] {
 
 const PROJECT_KEYS = new Set([
   "name",
+  "account",
   "region",
   "feature",
   "age",
@@ -318,10 +324,14 @@ export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | 
     if (typeof region !== "string" || !REGION_PATTERN.test(region)) {
       errors.push(`${path}.region: ${JSON.stringify(p.region)} is not a region like "us-east-1"`);
     }
+    if (p.account !== undefined && (typeof p.account !== "string" || !ACCOUNT_PATTERN.test(p.account))) {
+      errors.push(`${path}.account: ${JSON.stringify(p.account)} must be 12 digits`);
+    }
+    const acct = typeof p.account === "string" ? p.account : "";
     const named = checkName(errors, path, p.name);
     if (named) {
-      const key = `${String(region)}/${p.name as string}`;
-      if (seenProjects.has(key)) errors.push(`${path}.name: duplicate project "${p.name as string}" in ${String(region)}`);
+      const key = `${acct}/${String(region)}/${p.name as string}`;
+      if (seenProjects.has(key)) errors.push(`${path}.name: duplicate project "${p.name as string}" in ${String(region)}${acct ? ` (account ${acct})` : ""}`);
       seenProjects.add(key);
     }
     checkEnum(errors, `${path}.feature`, p.feature, FEATURES, "feature");
@@ -340,13 +350,14 @@ export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | 
         names.add(v.name);
       }
     });
-    if (named) versionNames.set(`${String(region)}/${p.name as string}`, names);
+    if (named) versionNames.set(`${acct}/${String(region)}/${p.name as string}`, names);
   });
 
   raw.projects.forEach((p, i) => {
     if (!isRecord(p) || !Array.isArray(p.versions)) return;
     const path = `projects[${i}]`;
     const region = typeof p.region === "string" ? p.region : DEFAULT_REGION;
+    const acct = typeof p.account === "string" ? p.account : "";
     const adapter = p.feature === "CONTENT_MODERATION";
     p.versions.forEach((v: unknown, j: number) => {
       const vpath = `${path}.versions[${j}]`;
@@ -386,7 +397,7 @@ export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | 
         if (typeof ref !== "string") errors.push(`${vpath}.sourceVersion: must be a string`);
         else {
           const [proj, ver] = ref.includes("/") ? ref.split("/", 2) : [p.name as string, ref];
-          const known = versionNames.get(`${region}/${proj ?? ""}`);
+          const known = versionNames.get(`${acct}/${region}/${proj ?? ""}`);
           if (!known?.has(ver ?? "")) {
             errors.push(`${vpath}.sourceVersion: no version "${ver ?? ""}" in project "${proj ?? ""}" (${region})`);
           } else if (proj === p.name && ver === v.name) {
@@ -467,12 +478,14 @@ export function buildLiveState(file: EmulatorStateFile, now: number, accountOver
 
   const projects: Project[] = file.projects.map((p) => {
     const region = p.region ?? DEFAULT_REGION;
+    // A project without its own account belongs to the default one (the override, else the file's).
+    const owner = p.account ?? account;
     const feature = p.feature ?? "CUSTOM_LABELS";
     const versions: Version[] = (p.versions ?? []).map((v) => {
       const createdAt = resolveTime(v, now) ?? now;
       const version: Version = {
         name: v.name,
-        arn: versionArn(region, account, p.name, v.name, createdAt),
+        arn: versionArn(region, owner, p.name, v.name, createdAt),
         createdAt,
         status: v.status,
         tags: new Map(Object.entries(v.tags ?? {})),
@@ -489,7 +502,8 @@ export function buildLiveState(file: EmulatorStateFile, now: number, accountOver
     const createdAt = resolveTime(p, now) ?? (Number.isFinite(oldest) ? oldest - UNIT_MS.d! : now);
     return {
       name: p.name,
-      arn: projectArn(region, account, p.name, createdAt),
+      arn: projectArn(region, owner, p.name, createdAt),
+      account: owner,
       region,
       createdAt,
       status: p.status ?? "CREATED",
@@ -503,11 +517,12 @@ export function buildLiveState(file: EmulatorStateFile, now: number, accountOver
   // sourceVersion names become ARNs only once every version has its creation time.
   file.projects.forEach((p, i) => {
     const region = p.region ?? DEFAULT_REGION;
+    const owner = p.account ?? account;
     (p.versions ?? []).forEach((v, j) => {
       if (v.sourceVersion === undefined) return;
       const [projName, verName] = v.sourceVersion.includes("/") ? v.sourceVersion.split("/", 2) : [p.name, v.sourceVersion];
       const source = projects
-        .find((q) => q.region === region && q.name === projName)
+        .find((q) => q.account === owner && q.region === region && q.name === projName)
         ?.versions.find((q) => q.name === verName);
       const target = projects[i]?.versions[j];
       if (source && target) target.sourceVersionArn = source.arn;
@@ -523,6 +538,7 @@ export function toStateFile(state: LiveState): EmulatorStateFile {
     account: state.account,
     projects: state.projects.map((p) => ({
       name: p.name,
+      ...(p.account !== state.account ? { account: p.account } : {}),
       region: p.region,
       feature: p.feature,
       createdAt: new Date(p.createdAt).toISOString(),

@@ -1,0 +1,67 @@
+// Credentials for a set that names spec.roleArn: STS AssumeRole with the base credentials (the SDK's
+// standard chain unless given). The SDK client memoizes the provider and calls it again five minutes
+// before `expiration`, so long runs renew their session without rekon keeping a timer.
+//
+// The STS client is the one the SDK's own credential providers use for `role_arn` profiles
+// (@aws-sdk/nested-clients/sts, installed with @aws-sdk/client-rekognition). It resolves its endpoint like
+// any SDK client, so AWS_ENDPOINT_URL_STS is honoured. It is imported only when a role is named, so runs
+// without roles (and `validate`) never load it.
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import { ConfigError } from "../errors.js";
+import { withRetry, type RetryOptions } from "./retry.js";
+
+export interface RoleCredentialOptions {
+  roleArn: string;
+  /** The STS region: the target's own (regional STS endpoints are what AWS recommends). */
+  region: string;
+  retry: RetryOptions;
+  baseCredentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Test override; users set AWS_ENDPOINT_URL_STS. */
+  endpoint?: string;
+  /** Default 3600 s, the AssumeRole default; renewed by the SDK before it runs out. */
+  durationSeconds?: number;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/.+$/;
+
+/** The account a role belongs to, from its ARN: the key for rate limits (quotas are per account). */
+export function roleAccount(roleArn: string): string {
+  return ROLE_ARN.exec(roleArn)?.[1] ?? roleArn;
+}
+
+export function roleCredentials(opts: RoleCredentialOptions): AwsCredentialIdentityProvider {
+  if (!ROLE_ARN.test(opts.roleArn)) throw new ConfigError(`spec.roleArn ${opts.roleArn} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`);
+  // Session names show up in CloudTrail: say who assumed the role.
+  const sessionName = `rekon-${process.pid}`;
+  type Sts = typeof import("@aws-sdk/nested-clients/sts");
+  let loaded: { client: InstanceType<Sts["STSClient"]>; AssumeRole: Sts["AssumeRoleCommand"] } | undefined;
+  return async () => {
+    if (!loaded) {
+      let mod: typeof import("@aws-sdk/nested-clients/sts");
+      try {
+        mod = await import("@aws-sdk/nested-clients/sts");
+      } catch (err) {
+        throw new ConfigError(`spec.roleArn needs the AWS SDK's STS client (@aws-sdk/nested-clients), which could not be loaded: ${(err as Error).message}`);
+      }
+      const client = new mod.STSClient({
+        region: opts.region,
+        maxAttempts: 1,
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        ...(opts.baseCredentials ? { credentials: opts.baseCredentials } : {}),
+      });
+      loaded = { client, AssumeRole: mod.AssumeRoleCommand };
+    }
+    const { client, AssumeRole } = loaded;
+    const out = await withRetry("AssumeRole", opts.roleArn, ({ signal }) =>
+      client.send(new AssumeRole({ RoleArn: opts.roleArn, RoleSessionName: sessionName, DurationSeconds: opts.durationSeconds ?? 3600 }), { abortSignal: signal }), opts.retry);
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new ConfigError(`AssumeRole ${opts.roleArn} returned no credentials`);
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+      accountId: roleAccount(opts.roleArn),
+    };
+  };
+}
