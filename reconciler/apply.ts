@@ -19,6 +19,8 @@ export interface DeleteResult {
   code?: string;
   error?: string;
   requestId?: string;
+  /** What was written; absent means "delete". Grace-period marks report "mark"/"unmark". */
+  operation?: "delete" | "stop" | "mark" | "unmark";
 }
 
 export interface ActDeps {

@@ -5,8 +5,7 @@ import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { AwsCallError, ConfigError, formatIssue, RefusalError, UsageError, ValidationError } from "./errors.js";
 import { parseDuration } from "./duration.js";
-import { loadManifests, sortIssues } from "./manifests/load.js";
-import { loadPolicy } from "./policy/load.js";
+import { validateInputs } from "./inputs.js";
 import type { Plan } from "./types.js";
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
@@ -17,6 +16,8 @@ Usage:
   rekon validate --manifests PATH [--policy FILE] [--output text|json]
   rekon plan     --manifests PATH [--policy FILE] [--output table|json]
   rekon apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait] [--output table|json]
+  rekon run      --manifests PATH [--policy FILE] [--interval 5m] [--apply] [--listen :8080] [--audit-file FILE]
+                 [--leader-elect [--lease-name N] [--lease-namespace NS]] [--cycle-timeout 10m]
   rekon emulator [--state FILE] [--port N]
   rekon demo
 
@@ -29,6 +30,13 @@ Options:
   --retries N        retries per AWS call on throttling/5xx/network errors (default 8)
   --retry-max-time D bound on one AWS call with its retries, e.g. 60s or 5m (default 60s)
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr
+  --interval D       run: time between cycles, ±10 % jitter (default 5m); manifest changes trigger a cycle sooner
+  --apply            run: delete what each cycle plans (default: plan only)
+  --listen ADDR      run: host:port for /healthz, /readyz, /metrics (default :8080)
+  --audit-file FILE  run: also append audit records (one per deletion) as JSON lines
+  --cycle-timeout D  run: bound on one cycle (default 10m)
+  --leader-elect     run: only the holder of a Kubernetes Lease applies (--lease-name rekon, --lease-namespace:
+                     the pod's; --lease-duration 15s, --renew-deadline 10s, --retry-period 2s; --kubeconfig FILE)
   --state FILE       emulator: JSON inventory to serve (default: the demo inventory)
   --port N           emulator: port on 127.0.0.1 (default 4566; 0 picks a free one)
   -h, --help         show this help
@@ -61,6 +69,21 @@ interface Flags {
   retries?: string;
   "retry-max-time"?: string;
   help?: boolean;
+  // rekon run (see controller/options.ts for meanings and defaults)
+  interval?: string;
+  apply?: boolean;
+  listen?: string;
+  "audit-file"?: string;
+  "cycle-timeout"?: string;
+  "watch-debounce"?: string;
+  "shutdown-grace"?: string;
+  "leader-elect"?: boolean;
+  "lease-name"?: string;
+  "lease-namespace"?: string;
+  "lease-duration"?: string;
+  "renew-deadline"?: string;
+  "retry-period"?: string;
+  kubeconfig?: string;
 }
 
 function parse(argv: string[]): { command: string | undefined; flags: Flags; positionals: string[] } {
@@ -81,6 +104,20 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         retries: { type: "string" },
         "retry-max-time": { type: "string" },
         help: { type: "boolean", short: "h" },
+        interval: { type: "string" },
+        apply: { type: "boolean" },
+        listen: { type: "string" },
+        "audit-file": { type: "string" },
+        "cycle-timeout": { type: "string" },
+        "watch-debounce": { type: "string" },
+        "shutdown-grace": { type: "string" },
+        "leader-elect": { type: "boolean" },
+        "lease-name": { type: "string" },
+        "lease-namespace": { type: "string" },
+        "lease-duration": { type: "string" },
+        "renew-deadline": { type: "string" },
+        "retry-period": { type: "string" },
+        kubeconfig: { type: "string" },
       },
     });
     return { command: positionals[0], flags: values as Flags, positionals: positionals.slice(1) };
@@ -108,6 +145,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case "plan":
       case "apply":
         return await planOrApply(command, flags, io, output, level);
+      case "run": {
+        // The controller: loads the SDK (and, with --leader-elect, the Kubernetes client) only when run.
+        const [{ resolveRunOptions }, { runController }] = await Promise.all([import("./controller/options.js"), import("./controller/run.js")]);
+        return await runController(resolveRunOptions(flags), io, { level, retry: retryFlags(flags) });
+      }
       case "emulator":
         return await emulatorCommand(flags, io);
       case "demo": {
@@ -118,7 +160,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await runDemo(io);
       }
       default:
-        throw new UsageError(`unknown command "${command}"; commands: validate, plan, apply, emulator, demo`);
+        throw new UsageError(`unknown command "${command}"; commands: validate, plan, apply, run, emulator, demo`);
     }
   } catch (err) {
     return reportError(err, io, output);
@@ -137,15 +179,15 @@ function checkOutput(output: string, allowed: string[]): void {
 function validateCommand(flags: Flags, io: Io, output: string): number {
   checkOutput(output, ["text", "table", "json"]);
   const manifests = requireManifests(flags);
-  const pol = loadPolicy(flags.policy);
   // Offline: the default region comes from the environment only; no SDK, no profile files.
-  const man = loadManifests(manifests, { defaultRegion: io.env.AWS_REGION || undefined, requireRegion: false });
-  const issues = sortIssues([...pol.issues, ...man.issues]);
-  if (issues.length > 0) throw new ValidationError(issues);
-  const sets = man.desired!.sets.length;
-  const files = man.desired!.files.length;
-  if (output === "json") io.stdout.write(JSON.stringify({ valid: true, files, sets, policy: pol.policy!.source }) + "\n");
-  else io.stdout.write(`valid: ${files} file(s), ${sets} ProjectVersionSet(s), policy: ${pol.policy!.source}\n`);
+  const r = validateInputs({ manifests, policy: flags.policy }, { defaultRegion: io.env.AWS_REGION || undefined, requireRegion: false });
+  if (!r.desired || !r.policies) throw new ValidationError(r.issues);
+  const sets = r.desired.sets.length;
+  const files = r.desired.files.length;
+  const layers = r.policies.scoped.length;
+  const source = r.policies.operator.source;
+  if (output === "json") io.stdout.write(JSON.stringify({ valid: true, files, sets, policies: layers, policy: source }) + "\n");
+  else io.stdout.write(`valid: ${files} file(s), ${sets} ProjectVersionSet(s), ${layers} manifest DeletionPolicy(s), policy: ${source}\n`);
   return EXIT.ok;
 }
 

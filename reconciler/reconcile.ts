@@ -4,12 +4,13 @@ import type { Logger } from "pino";
 import { applyPlan, type DeleteResult } from "./apply.js";
 import { createClient, defaultRegion, type ClientOptions, type RetryingRekognitionClient } from "./aws/client.js";
 import { readLive } from "./aws/inventory.js";
+import { withVersionTags, writeMarks } from "./aws/tags.js";
 import type { RetryOptions } from "./aws/retry.js";
 import { RefusalError, ValidationError } from "./errors.js";
-import { loadManifests, sortIssues } from "./manifests/load.js";
-import { plan } from "./plan.js";
-import { loadPolicy } from "./policy/load.js";
-import type { DesiredState, Plan, Policy, Target } from "./types.js";
+import { needsProjectTags, plan, versionsNeedingTags } from "./plan.js";
+import { MARK_TAG } from "./policy/guards.js";
+import { validateInputs } from "./inputs.js";
+import type { DesiredState, Plan, Policy, PolicySet, Target } from "./types.js";
 
 export interface ReconcileOptions {
   manifests: string[];
@@ -24,23 +25,24 @@ export interface ReconcileOptions {
 export interface PlannedPass {
   plan: Plan;
   desired: DesiredState;
+  /** The operator's policy (the floor). */
   policy: Policy;
+  /** The operator's policy with the manifest layers. */
+  policies: PolicySet;
   clientFor(target: Target): RetryingRekognitionClient;
   close(): void;
 }
 
-/** Read and validate manifests and policy; throws ValidationError with every issue found. */
-export async function loadInputs(opts: Pick<ReconcileOptions, "manifests" | "policy">): Promise<{ desired: DesiredState; policy: Policy }> {
-  const pol = loadPolicy(opts.policy);
-  const region = await defaultRegion();
-  const man = loadManifests(opts.manifests, { defaultRegion: region, requireRegion: true });
-  const issues = [...pol.issues, ...man.issues];
-  if (issues.length > 0 || !pol.policy || !man.desired) throw new ValidationError(sortIssues(issues));
-  return { desired: man.desired, policy: pol.policy };
+/** Read and validate manifests and policies; throws ValidationError with every issue found. */
+export async function loadInputs(opts: Pick<ReconcileOptions, "manifests" | "policy">): Promise<{ desired: DesiredState; policies: PolicySet }> {
+  const r = validateInputs(opts, { defaultRegion: await defaultRegion(), requireRegion: true });
+  if (!r.desired || !r.policies) throw new ValidationError(r.issues);
+  return { desired: r.desired, policies: r.policies };
 }
 
 export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
-  const { desired, policy } = await loadInputs(opts);
+  const { desired, policies } = await loadInputs(opts);
+  const now = (opts.now ?? (() => new Date()))();
   const clients = new Map<string, RetryingRekognitionClient>();
   // One client per (role, region): separate credentials, and (with the limiter) separate rate budgets.
   const clientFor = (t: Target) => {
@@ -49,16 +51,22 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
     if (!c) clients.set(k, (c = createClient({ region: t.region, roleArn: t.roleArn, retry: opts.retry, ...opts.client })));
     return c;
   };
-  const live = await readLive(desired, { clientFor, log: opts.log });
-  const p = plan(desired, live, policy, (opts.now ?? (() => new Date()))());
-  return { plan: p, desired, policy, clientFor, close: () => clients.forEach((c) => c.destroy()) };
+  const inventory = await readLive(desired, { clientFor, log: opts.log, projectTagsFor: needsProjectTags(desired, policies) });
+  // Tags only for the versions a guard needs them for: one plan without tags says which (pure), then
+  // the real plan sees them.
+  const needTags = versionsNeedingTags(desired, inventory, policies, now);
+  const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
+  const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
+  const p = plan(desired, live, policies, now);
+  return { plan: p, desired, policy: policies.operator, policies, clientFor, close: () => clients.forEach((c) => c.destroy()) };
 }
 
 /** Checks that hold for every apply, before anything is deleted. Throws RefusalError. */
 export function checkApplicable(pass: PlannedPass): void {
   const { plan: p, policy } = pass;
   if (p.refusals.length > 0) throw new RefusalError(p.refusals.map((r) => r.message).join("; "), p.refusals[0]!.rule);
-  if (p.summary.delete > 0 && policy.allowedAccounts.length === 0) {
+  const writes = p.summary.delete + p.actions.filter((a) => a.mark === "add").length;
+  if (writes > 0 && !policy.enforceAccounts) {
     throw new RefusalError(
       `apply needs spec.allowedAccounts in the DeletionPolicy (${policy.source}): name the 12-digit AWS account IDs whose versions rekon may delete, e.g. allowedAccounts: ["123456789012"], and pass the file with --policy`,
       "accountNotAllowed",
@@ -66,7 +74,15 @@ export function checkApplicable(pass: PlannedPass): void {
   }
 }
 
+/**
+ * Carry out the plan: its deletions, then its grace-period marks. Returns one result per write (marks
+ * carry `operation: "mark" | "unmark"`).
+ */
 export async function applyPass(pass: PlannedPass, log: Logger, signal?: AbortSignal): Promise<DeleteResult[]> {
   checkApplicable(pass);
-  return applyPlan(pass.plan, { clientFor: pass.clientFor, log, signal });
+  const deletions = await applyPlan(pass.plan, { clientFor: pass.clientFor, log, signal });
+  // The mark's value is the plan's own time, so what the plan showed ("deletable after …") is what is written.
+  const markValue = pass.plan.generatedAt.replace(/\.\d{3}Z$/, "Z");
+  const marks = await writeMarks(pass.plan.actions, markValue, MARK_TAG, { clientFor: pass.clientFor, log, signal });
+  return [...deletions, ...marks];
 }

@@ -53,6 +53,8 @@ export interface DesiredSet {
 
 export interface DesiredState {
   sets: DesiredSet[];
+  /** DeletionPolicy documents found among the manifests (scoped, tighten-only layers). */
+  policies: ScopedPolicy[];
   /** Every manifest file read, sorted; for reports and, later, digests. */
   files: string[];
 }
@@ -71,9 +73,14 @@ export interface LiveVersion {
   createdAt: number;
   feature: string;
   sourceVersionArn?: string;
+  /** Read with ListTagsForResource only when a guard needs them (deletion candidates). */
+  tags?: Record<string, string>;
+  /** Why the tag read failed; the version is then blocked (tagsUnreadable). */
+  tagsError?: string;
 }
 
-export type ProjectReadStatus = "ok" | "notFound" | "error";
+/** notManaged: the project lacks the policy's requireProjectTag; it is reported and never touched. */
+export type ProjectReadStatus = "ok" | "notFound" | "error" | "notManaged";
 
 /** Where a project lives and with which identity rekon reaches it. */
 export interface Target {
@@ -95,6 +102,8 @@ export interface LiveProject {
   error?: string;
   /** Complete list of the project's versions; only meaningful when status is "ok". */
   versions: LiveVersion[];
+  /** Project tags, read only when a policy requires a project tag (or a rule reads them). */
+  tags?: Record<string, string>;
 }
 
 export interface LiveState {
@@ -103,11 +112,38 @@ export interface LiveState {
 
 // ---- policy ----
 
+/** One tag condition of a policy, with the layer that declared it. */
+export interface TagRule {
+  key: string;
+  /** "*" matches any value. */
+  value: string;
+  origin: string;
+}
+
+/** A custom rule: a CEL expression that, when true for a candidate, blocks its deletion. */
+export interface CompiledRule {
+  name: string;
+  deny: string;
+  message: string;
+  /** The layer that declared it, for reasons and messages. */
+  origin: string;
+  /** Evaluate for one candidate; throws on an evaluation error (the caller blocks the version). */
+  evaluate(ctx: Record<string, unknown>): unknown;
+}
+
 export interface Policy {
   /** Where it came from, for messages ("defaults" when no --policy was given). */
   source: string;
   name: string;
   allowedAccounts: string[];
+  /**
+   * Whether allowedAccounts is enforced. False only while the operator policy names no account: then
+   * plan still shows what would go, and apply refuses as a whole (see reconcile.checkApplicable).
+   */
+  enforceAccounts: boolean;
+  /** Regions whose versions may be deleted; enforced only when enforceRegions. */
+  allowedRegions: string[];
+  enforceRegions: boolean;
   minAgeMs: number;
   /** The original text, e.g. "24h", for messages. */
   minAge: string;
@@ -118,6 +154,48 @@ export interface Policy {
   stopRunning: boolean;
   /** Requests per second per operation, per account and region (client-side limiter). Empty = built-in defaults. */
   rateLimits: Record<string, number>;
+  /** A version carrying any of these tags is never deleted ("*" matches any value). Union of all layers. */
+  protectTags: TagRule[];
+  /** A project lacking any of these tags is not managed: nothing in it is deleted ("*" matches any value). */
+  requireProjectTag: TagRule[];
+  /** Two-phase deletion: mark first, delete only once this long has passed since the mark. 0 = off. */
+  gracePeriodMs: number;
+  gracePeriod: string;
+  rules: CompiledRule[];
+  /** Which layer decided each field's effective value (e.g. `operator policy deploy/policy.yaml`). */
+  origin: Partial<Record<PolicyField, string>>;
+}
+
+export type PolicyField =
+  | "allowedAccounts"
+  | "allowedRegions"
+  | "minAge"
+  | "keepLatest"
+  | "maxDeletesPerRun"
+  | "allowEmpty"
+  | "stopRunning"
+  | "protectTags"
+  | "requireProjectTag"
+  | "gracePeriod"
+  | "rules";
+
+/** A DeletionPolicy found among the manifests: scoped to some projects, allowed only to tighten. */
+export interface ScopedPolicy {
+  name: string;
+  pos: SourcePos;
+  projects: string[];
+  /** Where each selected project is written, for messages. */
+  projectPos: SourcePos[];
+  /** Only the fields the document sets. */
+  spec: Partial<Omit<Policy, "source" | "name" | "origin" | "enforceAccounts" | "enforceRegions">>;
+  /** Position of each field the document sets, for messages. */
+  fieldPos: Partial<Record<PolicyField | "rateLimits" | "selector", SourcePos>>;
+}
+
+/** The operator's policy (the floor) and the manifest policies layered on top. */
+export interface PolicySet {
+  operator: Policy;
+  scoped: ScopedPolicy[];
 }
 
 // ---- plan ----
@@ -132,11 +210,18 @@ export type RuleId =
   | "allowEmpty"
   | "accountNotAllowed"
   | "maxDeletesPerRun"
-  | "unknownStatus";
+  | "unknownStatus"
+  | "regionNotAllowed"
+  | "protectedTag"
+  | "tagsUnreadable"
+  | "gracePeriod";
 
 export interface Reason {
+  /** A RuleId, or a custom rule's name. */
   rule: RuleId | string;
   message: string;
+  /** The policy layer whose setting fired (e.g. `operator policy deploy/policy.yaml`). */
+  layer?: string;
 }
 
 export interface PlanAction {
@@ -157,6 +242,13 @@ export interface PlanAction {
   stopFirst?: boolean;
   /** The role the set names, so the act step reaches the same account the read did. */
   roleArn?: string;
+  /**
+   * Grace-period bookkeeping apply will do: "add" the pending-delete mark (TagResource), or "remove" it
+   * (UntagResource) from a version that was listed again or became protected.
+   */
+  mark?: "add" | "remove";
+  /** For `blocked` by gracePeriod: when the version becomes deletable (ISO 8601). */
+  deletableAt?: string;
 }
 
 export interface PlanProject {

@@ -1,6 +1,6 @@
 // Read live state: only the projects the manifests name, each read completely or marked as failed.
 // A partial read is a failed read: deleting "everything not listed" from half a list would be wrong.
-import { paginateDescribeProjects, paginateDescribeProjectVersions, type ProjectVersionDescription } from "@aws-sdk/client-rekognition";
+import { ListTagsForResourceCommand, paginateDescribeProjects, paginateDescribeProjectVersions, type ProjectVersionDescription } from "@aws-sdk/client-rekognition";
 import type { Logger } from "pino";
 import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Target } from "../types.js";
 import { parseProjectArn, parseVersionArn } from "./arn.js";
@@ -15,6 +15,8 @@ export interface ReadDeps {
   /** One client per (region, role): each account and region has its own credentials and limits. */
   clientFor(target: Target): RekognitionClient;
   log: Logger;
+  /** Sets (by name) whose project tags a policy needs (requireProjectTag); read once per project. */
+  projectTagsFor?: ReadonlySet<string>;
 }
 
 export async function readLive(desired: DesiredState, deps: ReadDeps): Promise<LiveState> {
@@ -61,7 +63,19 @@ export async function readLive(desired: DesiredState, deps: ReadDeps): Promise<L
       } else if (!f) {
         projects.push({ ...base, status: "notFound", error: `project "${name}" not found in ${region}`, versions: [] });
       } else {
-        projects.push(await readVersions(client, s.name, name, region, f, deps.log));
+        const lp = await readVersions(client, s.name, name, region, f, deps.log);
+        if (lp.status === "ok" && deps.projectTagsFor?.has(s.name)) {
+          try {
+            const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: f.arn }));
+            lp.tags = res.Tags ?? {};
+          } catch (err) {
+            // Ownership cannot be checked, so the project is treated as unreadable: fail closed.
+            deps.log.error({ project: name, region, err: (err as Error).message }, "ListTagsForResource on the project failed");
+            projects.push({ ...lp, status: "error", error: `project tags could not be read: ${(err as Error).message}`, versions: [] });
+            continue;
+          }
+        }
+        projects.push(lp);
       }
     }
   }

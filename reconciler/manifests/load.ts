@@ -1,6 +1,7 @@
 // Read → validate → desired state. Returns every issue at once (STYLE rule 8); never throws for bad input.
 import type { SourcePos, ValidationIssue } from "../errors.js";
-import type { DesiredSet, DesiredState } from "../types.js";
+import { scopedFromDoc } from "../policy/load.js";
+import type { DesiredSet, DesiredState, ScopedPolicy } from "../types.js";
 import { readManifestFiles } from "./files.js";
 import { identify, validateAgainstSchema, type Kind } from "./schema.js";
 import { parseYamlFile, type ParsedDoc } from "./yaml.js";
@@ -50,18 +51,19 @@ export interface ManifestSetDoc {
 export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[] } {
   const { docs, files, issues } = loadDocuments(paths);
   const sets: DesiredSet[] = [];
+  const policies: ScopedPolicy[] = [];
   const names = new Map<string, SourcePos>();
   const owners = new Map<string, { set: string; pos: SourcePos; region: string | undefined }[]>();
 
   for (const { doc, kind } of docs) {
-    if (kind !== "ProjectVersionSet") {
-      issues.push({
-        file: doc.file,
-        ...doc.locate(["kind"]),
-        path: "kind",
-        message: `${kind} is not accepted among the manifests`,
-        fix: "give the operator's DeletionPolicy with --policy, from a file outside the manifests folder",
-      });
+    if (kind === "DeletionPolicy") {
+      const pol = scopedFromDoc({ doc, kind }, issues);
+      if (pol) {
+        const prior = names.get(`DeletionPolicy/${pol.name}`);
+        if (prior) issues.push({ ...pol.pos, path: "metadata.name", message: `duplicate DeletionPolicy name "${pol.name}", already used at ${prior.file}:${prior.line}:${prior.col}`, fix: "give each DeletionPolicy a unique metadata.name" });
+        else names.set(`DeletionPolicy/${pol.name}`, pol.pos);
+        policies.push(pol);
+      }
       continue;
     }
     const m = doc.value as ManifestSetDoc;
@@ -133,7 +135,8 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
 
   if (issues.length > 0) return { issues: sortIssues(issues) };
   sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
-  return { desired: { sets, files }, issues: [] };
+  policies.sort((a, b) => cmp(a.pos.file, b.pos.file) || a.pos.line - b.pos.line);
+  return { desired: { sets, files, policies }, issues: [] };
 }
 
 export function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {

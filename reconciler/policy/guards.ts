@@ -2,7 +2,8 @@
 // manifest lists) and says why it must not be deleted, or nothing. Every guard runs on every candidate,
 // so a blocked version shows all the rules that fired, not only the first.
 import { formatDuration } from "../duration.js";
-import { IN_USE_STATUSES, VERSION_STATUSES, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type Reason } from "../types.js";
+import { IN_USE_STATUSES, VERSION_STATUSES, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
+import { ruleContext } from "./cel.js";
 
 export interface Candidate {
   version: LiveVersion;
@@ -51,17 +52,17 @@ export const copySource: Guard = ({ version, copySources }) =>
 export const minAge: Guard = ({ version, policy, now }) => {
   const age = now - version.createdAt;
   return age < policy.minAgeMs
-    ? { rule: "minAge", message: `age ${formatDuration(Math.max(age, 0))} is under minAge ${policy.minAge}` }
+    ? { rule: "minAge", message: `age ${formatDuration(Math.max(age, 0))} is under minAge ${policy.minAge}`, ...layer(policy, "minAge") }
     : undefined;
 };
 
 export const keepLatest: Guard = ({ version, latest, policy }) =>
-  latest.has(version.arn) ? { rule: "keepLatest", message: `among the newest ${policy.keepLatest} version(s) of the project` } : undefined;
+  latest.has(version.arn) ? { rule: "keepLatest", message: `among the newest ${policy.keepLatest} version(s) of the project`, ...layer(policy, "keepLatest") } : undefined;
 
 /** `versions: []` is far more often a mistake (a bad merge, a templating bug) than a wish to empty a project. */
 export const allowEmpty: Guard = ({ set, policy }) =>
   set.versions.length === 0 && !policy.allowEmpty
-    ? { rule: "allowEmpty", message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project` }
+    ? { rule: "allowEmpty", message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project`, ...layer(policy, "allowEmpty") }
     : undefined;
 
 /**
@@ -69,20 +70,81 @@ export const allowEmpty: Guard = ({ set, policy }) =>
  * useful before the policy is finished); apply refuses it as a whole instead, see cli.
  */
 export const accountNotAllowed: Guard = ({ version, policy }) =>
-  policy.allowedAccounts.length > 0 && !policy.allowedAccounts.includes(version.account)
-    ? { rule: "accountNotAllowed", message: `account ${version.account} is not in allowedAccounts` }
+  policy.enforceAccounts && !policy.allowedAccounts.includes(version.account)
+    ? { rule: "accountNotAllowed", message: `account ${version.account} is not in allowedAccounts [${policy.allowedAccounts.join(", ")}]`, ...layer(policy, "allowedAccounts") }
     : undefined;
 
-/** Order matters only for how reasons are listed. */
-export const GUARDS: readonly Guard[] = [unknownStatus, inUse, copySource, minAge, keepLatest, allowEmpty, accountNotAllowed];
+export const regionNotAllowed: Guard = ({ version, policy }) =>
+  policy.enforceRegions && !policy.allowedRegions.includes(version.region)
+    ? { rule: "regionNotAllowed", message: `region ${version.region} is not in allowedRegions [${policy.allowedRegions.join(", ")}]`, ...layer(policy, "allowedRegions") }
+    : undefined;
+
+/** Guards that need nothing beyond DescribeProjectVersions. Order matters only for how reasons are listed. */
+export const STATIC_GUARDS: readonly Guard[] = [unknownStatus, inUse, copySource, minAge, keepLatest, allowEmpty, accountNotAllowed, regionNotAllowed];
 
 export function evaluateGuards(c: Candidate): Reason[] {
   const reasons: Reason[] = [];
-  for (const g of GUARDS) {
+  for (const g of STATIC_GUARDS) {
     const r = g(c);
     if (r) reasons.push(r);
   }
   return reasons;
+}
+
+// ---- guards that need tags (read with ListTagsForResource only for versions the static guards pass) ----
+
+/** The tag rekon writes to start the grace period, visible in the console and surviving restarts. */
+export const MARK_TAG = "rekon.dev/pending-delete-since";
+
+/** Whether any guard needs the version's tags under this policy. */
+export function needsTags(policy: Policy): boolean {
+  return policy.protectTags.length > 0 || policy.rules.length > 0 || policy.gracePeriodMs > 0;
+}
+
+export function tagMatches(tags: Record<string, string>, rule: TagRule): boolean {
+  return Object.hasOwn(tags, rule.key) && (rule.value === "*" || tags[rule.key] === rule.value);
+}
+
+/**
+ * Tag guards, for a candidate every static guard passed. Tags that were not read, or failed to read,
+ * block: a protection that cannot be checked is treated as present.
+ */
+export function evaluateTagGuards(c: Candidate): Reason[] {
+  const { version, policy, project, now } = c;
+  if (!needsTags(policy)) return [];
+  if (version.tags === undefined) {
+    return [{ rule: "tagsUnreadable", message: `tags could not be read${version.tagsError ? `: ${version.tagsError}` : ""}; protections cannot be checked` }];
+  }
+  const reasons: Reason[] = [];
+  for (const t of policy.protectTags) {
+    if (tagMatches(version.tags, t)) reasons.push({ rule: "protectedTag", message: `tagged ${t.key}=${version.tags[t.key]} (protectTags ${t.key}: ${JSON.stringify(t.value)})`, layer: t.origin });
+  }
+  for (const r of policy.rules) {
+    let denied: unknown;
+    try {
+      denied = r.evaluate(ruleContext(version, { name: project.project, arn: project.projectArn ?? "", ...(project.tags ? { tags: project.tags } : {}) }, now));
+    } catch (e) {
+      // An expression that cannot be evaluated never lets a deletion through.
+      reasons.push({ rule: r.name, message: `rule could not be evaluated (${firstLine((e as Error).message)}); blocked to be safe`, layer: r.origin });
+      continue;
+    }
+    if (denied !== false) reasons.push({ rule: r.name, message: denied === true ? r.message : `rule returned ${String(denied)}, not a bool; blocked to be safe`, layer: r.origin });
+  }
+  return reasons;
+}
+
+/** The project tags a policy requires and the project lacks (empty = managed). */
+export function missingProjectTags(policy: Policy, tags: Record<string, string>): TagRule[] {
+  return policy.requireProjectTag.filter((t) => !tagMatches(tags, t));
+}
+
+function layer(policy: Policy, field: PolicyField): { layer?: string } {
+  const l = policy.origin[field];
+  return l ? { layer: l } : {};
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.trim();
 }
 
 /** The newest `n` versions of a project by creation time (ARN breaks ties, so the answer is stable). */

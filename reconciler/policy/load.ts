@@ -1,8 +1,10 @@
-// The operator's DeletionPolicy: read, validate, fill in the documented defaults.
-import type { ValidationIssue } from "../errors.js";
-import { loadDocuments } from "../manifests/load.js";
+// DeletionPolicy documents: the operator's (given with --policy, the floor) and scoped ones found among
+// the manifests (which may only tighten it; see layers.ts). Read, validate, fill in documented defaults.
+import type { SourcePos, ValidationIssue } from "../errors.js";
 import { parseDuration } from "../duration.js";
-import type { Policy } from "../types.js";
+import { loadDocuments, type TypedDoc } from "../manifests/load.js";
+import type { CompiledRule, Policy, PolicyField, ScopedPolicy } from "../types.js";
+import { compileRule } from "./cel.js";
 
 /**
  * The defaults, in one place (STYLE rule 9). They are chosen to delete little: nothing younger than a
@@ -13,6 +15,9 @@ export const DEFAULT_POLICY: Policy = {
   source: "defaults",
   name: "defaults",
   allowedAccounts: [],
+  enforceAccounts: false,
+  allowedRegions: [],
+  enforceRegions: false,
   minAge: "24h",
   minAgeMs: 24 * 3_600_000,
   keepLatest: 1,
@@ -20,15 +25,59 @@ export const DEFAULT_POLICY: Policy = {
   allowEmpty: false,
   stopRunning: false,
   rateLimits: {},
+  protectTags: [],
+  requireProjectTag: [],
+  gracePeriod: "0s",
+  gracePeriodMs: 0,
+  rules: [],
+  origin: {},
 };
 
-interface PolicyDoc {
-  metadata: { name: string };
-  spec: { allowedAccounts?: string[]; minAge?: string; keepLatest?: number; maxDeletesPerRun?: number; allowEmpty?: boolean; stopRunning?: boolean; rateLimits?: Record<string, number> };
+export interface PolicySpecDoc {
+  selector?: { projects: string[] };
+  allowedAccounts?: string[];
+  allowedRegions?: string[];
+  minAge?: string;
+  keepLatest?: number;
+  maxDeletesPerRun?: number;
+  allowEmpty?: boolean;
+  stopRunning?: boolean;
+  rateLimits?: Record<string, number>;
+  protectTags?: Record<string, string>;
+  requireProjectTag?: Record<string, string>;
+  gracePeriod?: string;
+  rules?: { name: string; deny: string; message: string }[];
+}
+
+const FIELDS: PolicyField[] = ["allowedAccounts", "allowedRegions", "minAge", "keepLatest", "maxDeletesPerRun", "allowEmpty", "stopRunning", "protectTags", "requireProjectTag", "gracePeriod", "rules"];
+
+function tagRules(map: Record<string, string> | undefined, origin: string) {
+  return Object.entries(map ?? {}).map(([key, value]) => ({ key, value, origin }));
+}
+
+/** How a layer is named in reasons and messages. */
+export const operatorLayer = (source: string) => (source === "defaults" ? "built-in defaults" : `operator policy ${source}`);
+export const manifestLayer = (pos: SourcePos, name: string) => `manifest policy "${name}" (${pos.file})`;
+
+/** Compile a document's CEL rules; each failure is an issue at the rule's `deny`. */
+function compileRules(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: ValidationIssue[]): CompiledRule[] {
+  const rules: CompiledRule[] = [];
+  const names = new Set<string>();
+  (spec.rules ?? []).forEach((r, i) => {
+    if (names.has(r.name)) {
+      issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "rules", i, "name"]), path: `spec.rules[${i}].name`, message: `rule name "${r.name}" is used twice`, fix: "give each rule a unique name: it is the rule id in plans" });
+    }
+    names.add(r.name);
+    const c = compileRule(r, origin);
+    if ("error" in c) {
+      issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "rules", i, "deny"]), path: `spec.rules[${i}].deny`, message: c.error, fix: "see the README for the variables a rule can use (version, project, now)" });
+    } else rules.push(c);
+  });
+  return rules;
 }
 
 export function loadPolicy(file: string | undefined): { policy?: Policy; issues: ValidationIssue[] } {
-  if (file === undefined) return { policy: DEFAULT_POLICY, issues: [] };
+  if (file === undefined) return { policy: { ...DEFAULT_POLICY, origin: Object.fromEntries(FIELDS.map((f) => [f, operatorLayer("defaults")])) }, issues: [] };
   const { docs, issues } = loadDocuments([file]);
   if (issues.length > 0) return { issues };
   const policies = docs.filter((d) => d.kind === "DeletionPolicy");
@@ -46,13 +95,27 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
   }
   if (issues.length > 0) return { issues };
 
-  const { spec, metadata } = policies[0]!.doc.value as PolicyDoc;
+  const d = policies[0]!;
+  const { spec, metadata } = d.doc.value as { metadata: { name: string }; spec: PolicySpecDoc };
+  if (spec.selector) {
+    issues.push({ file, ...d.doc.locate(["spec", "selector"], true), path: "spec.selector", message: "the operator policy applies to every project and takes no selector", fix: "remove spec.selector; scope a stricter DeletionPolicy among the manifests instead" });
+  }
+  const origin = operatorLayer(file);
+  const rules = compileRules(d, spec, origin, issues);
+  if (issues.length > 0) return { issues };
+
   const minAge = spec.minAge ?? DEFAULT_POLICY.minAge;
+  const gracePeriod = spec.gracePeriod ?? DEFAULT_POLICY.gracePeriod;
+  const allowedAccounts = spec.allowedAccounts ?? [];
+  const allowedRegions = spec.allowedRegions ?? [];
   return {
     policy: {
       source: file,
       name: metadata.name,
-      allowedAccounts: spec.allowedAccounts ?? DEFAULT_POLICY.allowedAccounts,
+      allowedAccounts,
+      enforceAccounts: allowedAccounts.length > 0,
+      allowedRegions,
+      enforceRegions: allowedRegions.length > 0,
       minAge,
       // The schema has already checked the shape, so parseDuration cannot fail here.
       minAgeMs: parseDuration(minAge)!,
@@ -61,7 +124,46 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
       allowEmpty: spec.allowEmpty ?? DEFAULT_POLICY.allowEmpty,
       stopRunning: spec.stopRunning ?? DEFAULT_POLICY.stopRunning,
       rateLimits: spec.rateLimits ?? DEFAULT_POLICY.rateLimits,
+      protectTags: tagRules(spec.protectTags, origin),
+      requireProjectTag: tagRules(spec.requireProjectTag, origin),
+      gracePeriod,
+      gracePeriodMs: parseDuration(gracePeriod)!,
+      rules,
+      origin: Object.fromEntries(FIELDS.map((f) => [f, origin])),
     },
     issues: [],
   };
+}
+
+/** A DeletionPolicy found among the manifests. It must be scoped with spec.selector.projects. */
+export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPolicy | undefined {
+  const { spec, metadata } = d.doc.value as { metadata: { name: string }; spec: PolicySpecDoc };
+  const pos: SourcePos = { file: d.doc.file, ...d.doc.locate(["metadata", "name"]) };
+  if (!spec.selector) {
+    issues.push({ file: d.doc.file, ...d.doc.locate(["spec"], true), path: "spec.selector", message: "a DeletionPolicy among the manifests must say which projects it applies to", fix: "add spec.selector.projects: [project names]; the operator's own policy is given with --policy" });
+    return undefined;
+  }
+  const before = issues.length;
+  const rules = compileRules(d, spec, manifestLayer(pos, metadata.name), issues);
+  if (issues.length > before) return undefined;
+  const fieldPos: ScopedPolicy["fieldPos"] = {};
+  for (const f of [...FIELDS, "rateLimits" as const, "selector" as const]) {
+    if ((spec as Record<string, unknown>)[f] !== undefined) fieldPos[f] = { file: d.doc.file, ...d.doc.locate(["spec", f]) };
+  }
+  const out: ScopedPolicy["spec"] = {};
+  if (spec.allowedAccounts) out.allowedAccounts = spec.allowedAccounts;
+  if (spec.allowedRegions) out.allowedRegions = spec.allowedRegions;
+  if (spec.minAge !== undefined) Object.assign(out, { minAge: spec.minAge, minAgeMs: parseDuration(spec.minAge)! });
+  if (spec.keepLatest !== undefined) out.keepLatest = spec.keepLatest;
+  if (spec.maxDeletesPerRun !== undefined) out.maxDeletesPerRun = spec.maxDeletesPerRun;
+  if (spec.allowEmpty !== undefined) out.allowEmpty = spec.allowEmpty;
+  if (spec.stopRunning !== undefined) out.stopRunning = spec.stopRunning;
+  if (spec.rateLimits !== undefined) out.rateLimits = spec.rateLimits;
+  const origin = manifestLayer(pos, metadata.name);
+  if (spec.protectTags) out.protectTags = tagRules(spec.protectTags, origin);
+  if (spec.requireProjectTag) out.requireProjectTag = tagRules(spec.requireProjectTag, origin);
+  if (spec.gracePeriod !== undefined) Object.assign(out, { gracePeriod: spec.gracePeriod, gracePeriodMs: parseDuration(spec.gracePeriod)! });
+  if (rules.length) out.rules = rules;
+  const projectPos = spec.selector.projects.map((_, i) => ({ file: d.doc.file, ...d.doc.locate(["spec", "selector", "projects", i]) }));
+  return { name: metadata.name, pos, projects: spec.selector.projects, projectPos, spec: out, fieldPos };
 }

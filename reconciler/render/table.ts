@@ -8,8 +8,11 @@ export function renderPlanTable(plan: Plan): string {
   const now = Date.parse(plan.generatedAt);
 
   for (const r of plan.refusals) out.push(`REFUSED (${r.rule}): ${r.message}`);
-  for (const p of plan.projects.filter((x) => x.status !== "ok")) {
+  for (const p of plan.projects.filter((x) => x.status === "error" || x.status === "notFound")) {
     out.push(`ERROR ${p.project} (${p.region}) [${p.status}]: ${p.error ?? "unknown error"} — nothing in this project is deleted`);
+  }
+  for (const p of plan.projects.filter((x) => x.status === "notManaged")) {
+    out.push(`NOT MANAGED ${p.project} (${p.region}): ${p.error ?? "not managed"}`);
   }
   if (out.length) out.push("");
 
@@ -20,22 +23,28 @@ export function renderPlanTable(plan: Plan): string {
     a.status ?? "-",
     a.createdAt ? formatDuration(now - Date.parse(a.createdAt)) : "-",
     a.feature === "CONTENT_MODERATION" ? "adapter" : a.feature ? "model" : "-",
-    a.reasons.map((r) => `${r.rule}: ${r.message}`).join("; "),
+    [...a.reasons.map((r) => `${r.rule}: ${r.message}${r.layer ? ` [${r.layer}]` : ""}`), ...(a.mark === "remove" ? ["apply removes the pending-delete mark"] : []), ...(a.stopFirst ? ["apply stops it first (stopRunning)"] : [])].join("; "),
   ]);
   if (rows.length) out.push(table(["ACTION", "PROJECT", "VERSION", "STATUS", "AGE", "KIND", "REASONS"], rows), "");
 
   const s = plan.summary;
-  out.push(`Plan: ${s.delete} to delete, ${s.keep} to keep, ${s.blocked} blocked, ${s.missing} missing. (policy: ${plan.policy.source})`);
+  const marks = plan.actions.filter((a) => a.mark === "add").length;
+  const unmarks = plan.actions.filter((a) => a.mark === "remove").length;
+  const markNote = marks + unmarks > 0 ? ` Apply will mark ${marks} and unmark ${unmarks} version(s) for the grace period.` : "";
+  out.push(`Plan: ${s.delete} to delete, ${s.keep} to keep, ${s.blocked} blocked, ${s.missing} missing.${markNote} (policy: ${plan.policy.source})`);
   return out.join("\n") + "\n";
 }
 
 export function renderResultsTable(results: DeleteResult[]): string {
   if (results.length === 0) return "Apply: nothing to delete.\n";
-  const rows = results.map((r) => [r.result, r.project, r.versionName, r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? "")]);
-  const n = (k: DeleteResult["result"]) => results.filter((r) => r.result === k).length;
+  const rows = results.map((r) => [r.operation && r.operation !== "delete" ? `${r.operation} ${r.result}` : r.result, r.project, r.versionName, r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? "")]);
+  const marks = results.filter((r) => r.operation === "mark" || r.operation === "unmark");
+  const dels = results.filter((r) => !(r.operation === "mark" || r.operation === "unmark"));
+  const n = (k: DeleteResult["result"]) => dels.filter((r) => r.result === k).length;
+  const markNote = marks.length ? ` Marks: ${marks.filter((r) => r.result === "accepted").length} written, ${marks.filter((r) => r.result !== "accepted").length} failed.` : "";
   return (
     table(["RESULT", "PROJECT", "VERSION", "DETAIL"], rows) +
-    `\n\nApply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped.\n`
+    `\n\nApply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped.${markNote}\n`
   );
 }
 

@@ -45,9 +45,10 @@ export function set(project: string, listed: string[], o: Partial<DesiredSet> = 
 }
 
 export function desired(...sets: DesiredSet[]): DesiredState {
-  return { sets, files: ["m.yaml"] };
+  return { sets, files: ["m.yaml"], policies: [] };
 }
 
 export function policy(o: Partial<Policy> = {}): Policy {
-  return { ...DEFAULT_POLICY, allowedAccounts: [ACCOUNT], keepLatest: 0, source: "test-policy", name: "test", ...o };
+  const allowedAccounts = o.allowedAccounts ?? [ACCOUNT];
+  return { ...DEFAULT_POLICY, keepLatest: 0, source: "test-policy", name: "test", ...o, allowedAccounts, enforceAccounts: o.enforceAccounts ?? allowedAccounts.length > 0 };
 }

@@ -88,7 +88,7 @@ describe("manifests: every error at file:line:col with its field", () => {
     { name: "document is not a mapping", files: { "m.yaml": "- just\n- a list\n" }, want: ["m.yaml:1:1: document 1 is a list, not a mapping with apiVersion, kind, metadata and spec"] },
     { name: "empty file", files: { "m.yaml": "# nothing here\n" }, want: ["m.yaml:1:1: file has no YAML documents"] },
     { name: "binary junk", files: { "m.yaml": Buffer.from([0x00, 0xff, 0xfe, 0x41]) }, want: ["m.yaml:1:1: not a UTF-8 text file"] },
-    { name: "DeletionPolicy among manifests", files: { "m.yaml": "apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata: {name: p}\nspec: {}\n" }, want: ["m.yaml:2:7: kind: DeletionPolicy is not accepted among the manifests"] },
+    { name: "DeletionPolicy among manifests", files: { "m.yaml": "apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata: {name: p}\nspec: {}\n" }, want: ["m.yaml:4:1: spec.selector: a DeletionPolicy among the manifests must say which projects it applies to"] },
     { name: "alias bomb", files: { "m.yaml": 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n' }, want: [expect.stringMatching(/^m\.yaml:1:1: YAML could not be expanded: /)] },
     { name: "file over the size limit", files: { "m.yaml": "# " + "x".repeat(1024 * 1024) + "\n" }, want: [expect.stringMatching(/^m\.yaml:1:1: file is \d+ bytes, over the 1048576-byte limit$/)] },
   ])("$name", ({ files, want }) => {
@@ -158,7 +158,7 @@ spec:
 `;
   it("loads every field", () => {
     const t = tree({ "p.yaml": POLICY });
-    expect(loadPolicy(t.path("p.yaml")).policy).toEqual({ source: t.path("p.yaml"), name: "prod", allowedAccounts: ["123456789012"], minAge: "7d", minAgeMs: 7 * 86_400_000, keepLatest: 2, maxDeletesPerRun: 5, allowEmpty: true, stopRunning: true, rateLimits: { DeleteProjectVersion: 5, DescribeProjectVersions: 10 } });
+    expect(loadPolicy(t.path("p.yaml")).policy).toMatchObject({ source: t.path("p.yaml"), name: "prod", allowedAccounts: ["123456789012"], enforceAccounts: true, enforceRegions: false, minAge: "7d", minAgeMs: 7 * 86_400_000, keepLatest: 2, maxDeletesPerRun: 5, allowEmpty: true, stopRunning: true, rateLimits: { DeleteProjectVersion: 5, DescribeProjectVersions: 10 }, protectTags: [], requireProjectTag: [], gracePeriodMs: 0, rules: [] });
   });
   it("defaults when no file is given", () => {
     expect(loadPolicy(undefined).policy).toMatchObject({ allowedAccounts: [], minAge: "24h", keepLatest: 1, maxDeletesPerRun: 10, allowEmpty: false, stopRunning: false, rateLimits: {} });

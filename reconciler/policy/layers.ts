@@ -1,0 +1,81 @@
+// Policy layers. The operator's policy (--policy, outside the manifests repository) is the floor; a
+// DeletionPolicy among the manifests may only tighten it for the projects it selects. Removing a line
+// from a manifest is exactly what deletes a version, so the pull request that does it must not be able
+// to weaken the guard as well: a loosening is a validation error, never silently ignored.
+import type { ValidationIssue } from "../errors.js";
+import type { Policy, PolicyField, PolicySet, ScopedPolicy } from "../types.js";
+import { manifestLayer, operatorLayer } from "./load.js";
+
+/** Every way `scoped` could loosen `operator`, each naming both files and the field. */
+export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>): ValidationIssue[] {
+  const { operator } = set;
+  const issues: ValidationIssue[] = [];
+  const ruleOwners = new Map(operator.rules.map((r) => [r.name, r.origin]));
+  const op = operatorLayer(operator.source);
+
+  for (const s of set.scoped) {
+    const at = (field: PolicyField | "rateLimits") => s.fieldPos[field] ?? s.pos;
+    const loosen = (field: PolicyField | "rateLimits", what: string, fix: string) =>
+      issues.push({ ...at(field), path: `spec.${field}`, message: `${what}: this would loosen the ${op}; a DeletionPolicy among the manifests may only tighten it`, fix });
+    const sp = s.spec;
+
+    if (sp.rateLimits) loosen("rateLimits", "rateLimits are set by the operator only", "remove rateLimits from this manifest policy");
+    if (sp.allowedAccounts) {
+      const extra = sp.allowedAccounts.filter((a) => !operator.allowedAccounts.includes(a));
+      if (extra.length) loosen("allowedAccounts", `account(s) ${extra.join(", ")} are not in the operator's allowedAccounts [${operator.allowedAccounts.join(", ")}]`, "list only accounts the operator policy allows");
+    }
+    if (sp.allowedRegions && operator.enforceRegions) {
+      const extra = sp.allowedRegions.filter((r) => !operator.allowedRegions.includes(r));
+      if (extra.length) loosen("allowedRegions", `region(s) ${extra.join(", ")} are not in the operator's allowedRegions [${operator.allowedRegions.join(", ")}]`, "list only regions the operator policy allows");
+    }
+    if (sp.minAgeMs !== undefined && sp.minAgeMs < operator.minAgeMs) loosen("minAge", `minAge ${sp.minAge} is shorter than the operator's ${operator.minAge}`, `use ${operator.minAge} or longer`);
+    if (sp.keepLatest !== undefined && sp.keepLatest < operator.keepLatest) loosen("keepLatest", `keepLatest ${sp.keepLatest} is below the operator's ${operator.keepLatest}`, `use ${operator.keepLatest} or more`);
+    if (sp.gracePeriodMs !== undefined && sp.gracePeriodMs < operator.gracePeriodMs) loosen("gracePeriod", `gracePeriod ${sp.gracePeriod} is shorter than the operator's ${operator.gracePeriod}`, `use ${operator.gracePeriod} or longer`);
+    if (sp.maxDeletesPerRun !== undefined && sp.maxDeletesPerRun > operator.maxDeletesPerRun) loosen("maxDeletesPerRun", `maxDeletesPerRun ${sp.maxDeletesPerRun} is above the operator's ${operator.maxDeletesPerRun}`, `use ${operator.maxDeletesPerRun} or less`);
+    if (sp.allowEmpty === true && !operator.allowEmpty) loosen("allowEmpty", "allowEmpty: true where the operator has false", "remove allowEmpty or set it to false");
+    if (sp.stopRunning === true && !operator.stopRunning) loosen("stopRunning", "stopRunning: true where the operator has false", "remove stopRunning or set it to false");
+
+    for (const [i, p] of s.projects.entries()) {
+      if (!ownedProjects.has(p)) {
+        issues.push({ ...(s.projectPos[i] ?? s.fieldPos.selector ?? s.pos), path: `spec.selector.projects[${i}]`, message: `selects project "${p}", which no ProjectVersionSet owns, so this policy would apply to nothing`, fix: "fix the project name, or remove it from the selector" });
+      }
+    }
+    for (const r of sp.rules ?? []) {
+      const prior = ruleOwners.get(r.name);
+      if (prior) issues.push({ ...at("rules"), path: "spec.rules", message: `rule "${r.name}" is already defined by ${prior}`, fix: "rule names are the rule ids in plans: make them unique across all policies" });
+      else ruleOwners.set(r.name, r.origin);
+    }
+  }
+  return issues;
+}
+
+/** The policy in force for one project: the operator's, tightened by every manifest policy that selects it. */
+export function effectivePolicy(set: PolicySet, project: string): Policy {
+  const applying = set.scoped.filter((s) => s.projects.includes(project));
+  if (applying.length === 0) return set.operator;
+  const p: Policy = { ...set.operator, origin: { ...set.operator.origin }, protectTags: [...set.operator.protectTags], requireProjectTag: [...set.operator.requireProjectTag], rules: [...set.operator.rules] };
+  for (const s of applying) {
+    const layer = manifestLayer(s.pos, s.name);
+    const sp = s.spec;
+    if (sp.allowedAccounts) {
+      p.allowedAccounts = p.enforceAccounts ? p.allowedAccounts.filter((a) => sp.allowedAccounts!.includes(a)) : [...sp.allowedAccounts];
+      p.enforceAccounts = true;
+      p.origin.allowedAccounts = layer;
+    }
+    if (sp.allowedRegions) {
+      p.allowedRegions = p.enforceRegions ? p.allowedRegions.filter((r) => sp.allowedRegions!.includes(r)) : [...sp.allowedRegions];
+      p.enforceRegions = true;
+      p.origin.allowedRegions = layer;
+    }
+    if (sp.minAgeMs !== undefined && sp.minAgeMs > p.minAgeMs) Object.assign(p, { minAgeMs: sp.minAgeMs, minAge: sp.minAge }), (p.origin.minAge = layer);
+    if (sp.keepLatest !== undefined && sp.keepLatest > p.keepLatest) (p.keepLatest = sp.keepLatest), (p.origin.keepLatest = layer);
+    if (sp.gracePeriodMs !== undefined && sp.gracePeriodMs > p.gracePeriodMs) Object.assign(p, { gracePeriodMs: sp.gracePeriodMs, gracePeriod: sp.gracePeriod }), (p.origin.gracePeriod = layer);
+    if (sp.maxDeletesPerRun !== undefined && sp.maxDeletesPerRun < p.maxDeletesPerRun) (p.maxDeletesPerRun = sp.maxDeletesPerRun), (p.origin.maxDeletesPerRun = layer);
+    if (sp.allowEmpty === false && p.allowEmpty) (p.allowEmpty = false), (p.origin.allowEmpty = layer);
+    if (sp.stopRunning === false && p.stopRunning) (p.stopRunning = false), (p.origin.stopRunning = layer);
+    if (sp.protectTags) p.protectTags.push(...sp.protectTags);
+    if (sp.requireProjectTag) p.requireProjectTag.push(...sp.requireProjectTag);
+    if (sp.rules) p.rules.push(...sp.rules);
+  }
+  return p;
+}
