@@ -21,6 +21,8 @@ export function version(name: string, o: Partial<LiveVersion> & { ageHours?: num
     createdAt,
     feature: o.feature ?? "CUSTOM_LABELS",
     ...(o.sourceVersionArn ? { sourceVersionArn: o.sourceVersionArn } : {}),
+    ...(o.tags ? { tags: o.tags } : {}),
+    ...(o.tagsError ? { tagsError: o.tagsError } : {}),
   };
 }
 
