@@ -29,6 +29,8 @@ Options:
   --wait             after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)
   --retries N        retries per AWS call on throttling/5xx/network errors (default 8)
   --retry-max-time D bound on one AWS call with its retries, e.g. 60s or 5m (default 60s)
+  --concurrency N    apply: deletions in flight per account and region (default 8); the
+                     adaptive rate limiter (policy rateLimits) sets the pace
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr
   --interval D       run: time between cycles, ±10 % jitter (default 5m); manifest changes trigger a cycle sooner
   --apply            run: delete what each cycle plans (default: plan only)
@@ -68,6 +70,7 @@ interface Flags {
   port?: string;
   retries?: string;
   "retry-max-time"?: string;
+  concurrency?: string;
   help?: boolean;
   // rekon run (see controller/options.ts for meanings and defaults)
   interval?: string;
@@ -103,6 +106,7 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         port: { type: "string" },
         retries: { type: "string" },
         "retry-max-time": { type: "string" },
+        concurrency: { type: "string" },
         help: { type: "boolean", short: "h" },
         interval: { type: "string" },
         apply: { type: "boolean" },
@@ -194,15 +198,18 @@ function validateCommand(flags: Flags, io: Io, output: string): number {
 async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, output: string, level: string): Promise<number> {
   checkOutput(output, ["table", "json"]);
   const manifests = requireManifests(flags);
-  if (command === "plan" && (flags["auto-approve"] || flags.wait)) throw new UsageError("--auto-approve and --wait belong to apply");
+  if (command === "plan" && (flags["auto-approve"] || flags.wait || flags.concurrency !== undefined)) throw new UsageError("--auto-approve, --wait and --concurrency belong to apply");
+  const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-  const [{ planPass, applyPass, checkApplicable }, { createLogger }, { planExitCode }, { renderPlanTable, renderResultsTable }, { DEFAULT_RETRY }, { allAccepted, waitForDeletions }] = await Promise.all([
+  const [{ planPass, applyPass, checkApplicable }, { createLogger }, { planExitCode }, { renderPlanTable, renderResultsTable }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }] = await Promise.all([
     import("./reconcile.js"),
     import("./log.js"),
     import("./plan.js"),
     import("./render/table.js"),
     import("./aws/retry.js"),
     import("./apply.js"),
+    import("./progress.js"),
   ]);
   const log = createLogger(level);
 
@@ -224,7 +231,8 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
     }
 
     if (output !== "json") io.stdout.write(renderPlanTable(pass.plan));
-    const readFailed = pass.plan.projects.some((p) => p.status !== "ok");
+    // notManaged is the operator's deliberate choice, not a failure.
+    const readFailed = pass.plan.projects.some((p) => p.status === "error" || p.status === "notFound");
     try {
       checkApplicable(pass);
       if (pass.plan.summary.delete > 0 && !flags["auto-approve"]) await confirm(pass.plan, io);
@@ -234,16 +242,26 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
       throw e;
     }
 
-    const results = await applyPass(pass, log, abort.signal);
-    let stillPresent: string[] = [];
-    if (flags.wait && results.some((r) => r.result === "accepted")) {
-      const projectArns = new Map(pass.plan.projects.filter((p) => p.projectArn).map((p) => [`${p.region}/${p.project}`, p.projectArn!]));
-      stillPresent = await waitForDeletions(results, { clientFor: pass.clientFor, log, signal: abort.signal, projectArns });
+    // Progress on stderr: a bar on a terminal, a log line every few seconds elsewhere.
+    const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, log, limiters: pass.limiters }) : undefined;
+    let results;
+    try {
+      results = await applyPass(pass, log, abort.signal, { ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: (r) => progress.result(r) } : {}) });
+    } finally {
+      progress?.stop();
     }
-    if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results, ...(flags.wait ? { stillPresent } : {}) }, null, 2) + "\n");
+    let stillPresent: string[] = [];
+    let waitedMs: number | undefined;
+    if (flags.wait && results.some((r) => r.result === "accepted")) {
+      const report = await waitForDeletionsReport(results, { clientFor: pass.clientFor, log, signal: abort.signal, projects: pass.plan.projects });
+      stillPresent = report.stillPresent;
+      waitedMs = report.tookMs;
+    }
+    if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results, ...(flags.wait ? { stillPresent, ...(waitedMs !== undefined ? { waitedMs } : {}) } : {}) }, null, 2) + "\n");
     else {
       io.stdout.write("\n" + renderResultsTable(results));
-      if (flags.wait) io.stdout.write(stillPresent.length ? `Still present after waiting: ${stillPresent.join(", ")}\n` : "All accepted deletions have completed.\n");
+      const took = waitedMs !== undefined ? ` (waited ${(waitedMs / 1000).toFixed(1)}s)` : "";
+      if (flags.wait) io.stdout.write(stillPresent.length ? `Still present after waiting${took}: ${stillPresent.join(", ")}\n` : `All accepted deletions have completed${took}.\n`);
     }
     if (readFailed) io.stderr.write("rekon: some projects could not be read; nothing in them was deleted (see ERROR lines)\n");
     return allAccepted(results) && !readFailed && stillPresent.length === 0 && !abort.signal.aborted ? EXIT.ok : EXIT.error;

@@ -32,7 +32,7 @@ describe("validate", () => {
   it("accepts the example manifests and policy, offline", async () => {
     const r = await runCli(["validate", ...M(), ...P()], { env: {} });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`valid: 3 file(s), 3 ProjectVersionSet(s), policy: ${join(dir, "policy.yaml")}\n`);
+    expect(r.stdout).toBe(`valid: 3 file(s), 3 ProjectVersionSet(s), 0 manifest DeletionPolicy(s), policy: ${join(dir, "policy.yaml")}\n`);
   });
 
   it("never loads the AWS SDK", async () => {
