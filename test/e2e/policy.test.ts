@@ -7,11 +7,12 @@ import { promisify } from "node:util";
 import { ListTagsForResourceCommand, RekognitionClient, TagResourceCommand } from "@aws-sdk/client-rekognition";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import type { EmulatorStateFile } from "../../reconciler/emulator/state.js";
 import { emulatorEnv, TEST_CREDENTIALS } from "../helpers/emulator-env.js";
 import { runCli } from "../helpers/run-cli.js";
 
 const MARK = "rekon.dev/pending-delete-since";
-const state = () => ({
+const state = (): EmulatorStateFile => ({
   account: "123456789012",
   projects: [
     {
@@ -20,16 +21,16 @@ const state = () => ({
       age: "400d",
       tags: { "rekon.dev/managed": "true" },
       versions: [
-        { name: "keep1", status: "TRAINING_COMPLETED" as const, age: "100d" },
-        { name: "old-a", status: "STOPPED" as const, age: "90d" },
-        { name: "old-b", status: "STOPPED" as const, age: "80d", tags: { "rekon.dev/protect": "true" } },
-        { name: "old-c", status: "STOPPED" as const, age: "70d", tags: { env: "prod" } },
-        { name: "old-d", status: "TRAINING_FAILED" as const, age: "60d" },
-        { name: "running", status: "RUNNING" as const, age: "50d" },
-        { name: "newest", status: "TRAINING_COMPLETED" as const, age: "1h" },
+        { name: "keep1", status: "TRAINING_COMPLETED", age: "100d" },
+        { name: "old-a", status: "STOPPED", age: "90d" },
+        { name: "old-b", status: "STOPPED", age: "80d", tags: { "rekon.dev/protect": "true" } },
+        { name: "old-c", status: "STOPPED", age: "70d", tags: { env: "prod" } },
+        { name: "old-d", status: "TRAINING_FAILED", age: "60d" },
+        { name: "running", status: "RUNNING", age: "50d" },
+        { name: "newest", status: "TRAINING_COMPLETED", age: "1h" },
       ],
     },
-    { name: "unmanaged", region: "us-east-1", age: "400d", versions: [{ name: "keep1", status: "STOPPED" as const, age: "90d" }, { name: "old-x", status: "STOPPED" as const, age: "90d" }] },
+    { name: "unmanaged", region: "us-east-1", age: "400d", versions: [{ name: "keep1", status: "STOPPED", age: "90d" }, { name: "old-x", status: "STOPPED", age: "90d" }] },
   ],
 });
 

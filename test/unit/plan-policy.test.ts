@@ -36,7 +36,7 @@ describe("tag guards", () => {
     { name: "every tag guard that fires is listed", tags: { hold: "x", env: "prod" }, pol: policy({ protectTags: [tag("hold", "*")], rules: [rule("no-prod", 'version.tags["env"] == "prod"')] }), action: "blocked", rules: ["protectedTag", "no-prod"] },
     { name: "region not allowed", tags: undefined, pol: policy({ allowedRegions: ["eu-west-1"], enforceRegions: true }), action: "blocked", rules: ["regionNotAllowed"] },
   ])("$name", ({ tags, pol, action, rules }) => {
-    const got = decide([old("a", tags ? { tags } : {})], pol, "a");
+    const got = decide([old("a", tags ? { tags: tags as Record<string, string> } : {})], pol, "a");
     expect(got.a.action).toBe(action);
     expect(got.rules).toEqual(rules);
   });
