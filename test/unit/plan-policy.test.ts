@@ -79,7 +79,7 @@ describe("ownership: requireProjectTag", () => {
     { name: "tag with another value → notManaged", tags: { "rekon.dev/managed": "false" }, status: "notManaged", deletes: 0, exit: 0 },
     { name: "project tags not read → error", tags: undefined, status: "error", deletes: 0, exit: 1 },
   ])("$name", ({ tags, status, deletes, exit }) => {
-    const { p } = decide([old("a")], pol, "a", tags);
+    const { p } = decide([old("a")], pol, "a", tags as Record<string, string> | undefined);
     expect(p.projects[0]!.status).toBe(status);
     expect(p.summary.delete).toBe(deletes);
     if (status !== "ok") expect(p.actions).toEqual([]);
@@ -96,7 +96,7 @@ describe("grace period", () => {
     { name: "marked exactly 72h ago → delete", tags: { [MARK_TAG]: at(72) }, action: "delete", mark: undefined, deletableAt: undefined },
     { name: "unreadable mark → re-marked (clock restarts)", tags: { [MARK_TAG]: "yesterday" }, action: "blocked", mark: "add", deletableAt: new Date(NOW.getTime() + 72 * H).toISOString() },
   ])("$name", ({ tags, action, mark, deletableAt }) => {
-    const { a } = decide([old("a", { tags })], pol, "a");
+    const { a } = decide([old("a", { tags: tags as Record<string, string> })], pol, "a");
     expect(a.action).toBe(action);
     expect(a.mark).toBe(mark);
     expect(a.deletableAt).toBe(deletableAt);
