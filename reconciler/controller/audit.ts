@@ -1,0 +1,148 @@
+// Audit records: one per deletion result (and per mark/stop when apply reports them), so "who deleted this
+// model, and why" can be answered from the log alone. Each names the version ARN, the decision and the
+// rules that fired, the manifest and ProjectVersionSet that no longer listed it, the manifests' Git
+// revision, and AWS's request id. Records go to the log (msg "audit") and, with --audit-file, are appended
+// to a JSON-lines file.
+import { appendFileSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import type { Logger } from "pino";
+import type { DeleteResult } from "../apply.js";
+import type { DesiredState, Plan, Reason } from "../types.js";
+
+export interface AuditRecord {
+  time: string;
+  cycleId: string;
+  versionArn: string;
+  versionName: string;
+  project: string;
+  region: string;
+  /** The planned action that led here (e.g. "delete"). */
+  decision: string;
+  /** What AWS answered: accepted, alreadyDeleted, failed, skipped (and later outcomes apply may add). */
+  result: string;
+  /** Rules that fired for this version (none for a plain delete: every guard passed). */
+  reasons: Reason[];
+  policy: { source: string; name: string };
+  /** metadata.name of the ProjectVersionSet that owns the project. */
+  set: string;
+  manifestFile?: string;
+  /** Git commit of the manifests, when it can be told from the checkout. */
+  gitRevision?: string;
+  requestId?: string;
+  code?: string;
+  error?: string;
+}
+
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/**
+ * The commit the manifests at `path` were checked out at, without running git: git-sync names each
+ * checkout folder after its commit (the published symlink points at it), else `.git/HEAD` is resolved
+ * (a plain clone, or a worktree whose `.git` file points at its gitdir). Undefined when neither says.
+ */
+export function gitRevision(path: string): string | undefined {
+  let dir = resolve(path);
+  try {
+    if (!statSync(dir).isDirectory()) dir = dirname(dir);
+  } catch {
+    return undefined;
+  }
+  for (;;) {
+    if (SHA.test(basename(dir))) return basename(dir);
+    const dotGit = join(dir, ".git");
+    const st = statOrUndefined(dotGit);
+    if (st?.isDirectory()) return headOf(dotGit);
+    if (st?.isFile()) {
+      const m = /^gitdir:\s*(.+)$/m.exec(readOrEmpty(dotGit));
+      if (m) return headOf(isAbsolute(m[1]!.trim()) ? m[1]!.trim() : resolve(dir, m[1]!.trim()));
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function headOf(gitDir: string): string | undefined {
+  const head = readOrEmpty(join(gitDir, "HEAD")).trim();
+  if (SHA.test(head)) return head;
+  const ref = /^ref:\s*(\S+)$/.exec(head)?.[1];
+  if (!ref) return undefined;
+  // Worktrees keep refs in the common dir.
+  const common = readOrEmpty(join(gitDir, "commondir")).trim();
+  const dirs = [gitDir, ...(common ? [resolve(gitDir, common)] : [])];
+  for (const d of dirs) {
+    const loose = readOrEmpty(join(d, ref)).trim();
+    if (SHA.test(loose)) return loose;
+    for (const line of readOrEmpty(join(d, "packed-refs")).split("\n")) {
+      const [sha, name] = line.trim().split(" ");
+      if (name === ref && sha && SHA.test(sha)) return sha;
+    }
+  }
+  return undefined;
+}
+
+export function auditRecords(results: DeleteResult[], ctx: { cycleId: string; plan: Plan; desired: DesiredState; gitRevision?: string; now: () => Date }): AuditRecord[] {
+  const actions = new Map(ctx.plan.actions.filter((a) => a.versionArn).map((a) => [a.versionArn!, a]));
+  const files = new Map(ctx.desired.sets.map((s) => [s.name, s.pos.file]));
+  return results.map((r) => {
+    const a = actions.get(r.versionArn);
+    const set = a?.set ?? "";
+    const manifestFile = files.get(set);
+    return {
+      time: ctx.now().toISOString(),
+      cycleId: ctx.cycleId,
+      versionArn: r.versionArn,
+      versionName: r.versionName,
+      project: r.project,
+      region: r.region,
+      decision: a?.action ?? "unknown",
+      result: r.result,
+      reasons: a?.reasons ?? [],
+      policy: ctx.plan.policy,
+      set,
+      ...(manifestFile ? { manifestFile } : {}),
+      ...(ctx.gitRevision ? { gitRevision: ctx.gitRevision } : {}),
+      ...(r.requestId ? { requestId: r.requestId } : {}),
+      ...(r.code ? { code: r.code } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
+  });
+}
+
+export class AuditSink {
+  constructor(
+    private readonly log: Logger,
+    private readonly file?: string,
+  ) {}
+
+  write(records: AuditRecord[]): void {
+    for (const rec of records) {
+      this.log.child({ versionArn: rec.versionArn }).info({ audit: rec }, "audit");
+      if (this.file) {
+        try {
+          // Synchronous append, as soon as applyPass returns. A SIGKILL during the deletions themselves
+          // loses that cycle's records (applyPass reports only at its end); the log line is no better.
+          appendFileSync(this.file, JSON.stringify(rec) + "\n");
+        } catch (err) {
+          this.log.error({ file: this.file, err: (err as Error).message }, "cannot append to the audit file; the record is in this log line only");
+        }
+      }
+    }
+  }
+}
+
+function statOrUndefined(p: string) {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function readOrEmpty(p: string): string {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return "";
+  }
+}

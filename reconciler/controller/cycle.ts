@@ -1,0 +1,129 @@
+// One controller cycle: plan afresh from disk, export what was planned, and (when this instance may write)
+// apply through the same planPass/checkApplicable/applyPass the CLI uses. The loop (run.ts) owns timing,
+// signals and the catching of unexpected throws; a cycle only decides and reports.
+import { realpathSync } from "node:fs";
+import type { Logger } from "pino";
+import type { DeleteResult } from "../apply.js";
+import type { RetryOptions } from "../aws/retry.js";
+import { formatIssue, RefusalError, ValidationError } from "../errors.js";
+import { planExitCode } from "../plan.js";
+import { applyPass, checkApplicable, planPass, type ReconcileOptions } from "../reconcile.js";
+import type { Plan } from "../types.js";
+import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
+import { recordDeletions, recordPlan, type ControllerMetrics, type CycleResult } from "./metrics.js";
+
+export interface CycleInput {
+  cycleId: string;
+  manifests: string[];
+  policy?: string;
+  /** Apply this cycle: --apply and, with leader election, holding the lease when the cycle started. */
+  write: boolean;
+  /** Aborts AWS calls in flight: the cycle timeout, the end of the shutdown grace, a lost lease. */
+  callSignal: AbortSignal;
+  /** Once aborted, no new deletion starts: shutdown has begun, or the lease was lost. */
+  writeSignal: AbortSignal;
+}
+
+export interface CycleDeps {
+  log: Logger;
+  metrics: ControllerMetrics;
+  audit: AuditSink;
+  retry: RetryOptions;
+  /** Endpoint/credential overrides (tests); users rely on the SDK's standard chain. */
+  client?: ReconcileOptions["client"];
+  now(): Date;
+}
+
+export interface CycleOutcome {
+  result: CycleResult;
+  /** Whether manifests and policy were valid this cycle. */
+  valid: boolean;
+  plan?: Plan;
+  results: DeleteResult[];
+}
+
+/**
+ * Resolve symlinks once, at the start: git-sync swaps its published link atomically, and reading every file
+ * through the one folder it pointed to now means a cycle never mixes two revisions.
+ */
+function snapshot(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // missing: let the manifest reader say so, with its usual message
+  }
+}
+
+export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<CycleOutcome> {
+  const { log, metrics } = deps;
+  const manifests = input.manifests.map(snapshot);
+  const policy = input.policy === undefined ? undefined : snapshot(input.policy);
+  const revision = manifests.map(gitRevision).find((r) => r !== undefined);
+  log.info({ manifests, ...(revision ? { gitRevision: revision } : {}), write: input.write }, "cycle started");
+
+  const retry: RetryOptions = {
+    ...deps.retry,
+    signal: input.callSignal,
+    onRetry: (info) => {
+      metrics.awsRequestsTotal.inc({ operation: info.operation, outcome: info.code });
+      deps.retry.onRetry?.(info);
+    },
+  };
+
+  let pass;
+  try {
+    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), now: deps.now });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
+    // of the last good plan are withdrawn rather than left to look current.
+    metrics.manifestValid.set(0);
+    recordPlan(metrics, undefined);
+    log.error({ issues: err.issues.map(formatIssue) }, `${err.issues.length} validation error(s) in manifests or policy: this cycle deletes nothing`);
+    return { result: "invalid", valid: false, results: [] };
+  }
+
+  try {
+    const plan = pass.plan;
+    metrics.manifestValid.set(1);
+    recordPlan(metrics, plan);
+    for (const p of plan.projects.filter((x) => x.status !== "ok")) log.warn({ project: p.project, region: p.region, status: p.status, error: p.error }, "project not read: nothing in it is deleted");
+    for (const a of plan.actions) {
+      const vlog = log.child({ versionArn: a.versionArn ?? `${a.region}/${a.project}/${a.versionName}` });
+      const fields = { action: a.action, set: a.set, status: a.status, reasons: a.reasons.map((r) => r.rule) };
+      if (a.action === "delete" || a.action === "blocked") vlog.info(fields, "planned");
+      else vlog.debug(fields, "planned");
+    }
+    log.info({ summary: plan.summary, refusals: plan.refusals, policy: plan.policy }, "plan");
+
+    const exit = planExitCode(plan);
+    const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : exit === 1 ? "failed" : "ok";
+    if (!input.write || plan.summary.delete === 0) return { result: planResult, valid: true, plan, results: [] };
+
+    try {
+      checkApplicable(pass);
+    } catch (err) {
+      if (!(err instanceof RefusalError)) throw err;
+      log.warn({ rule: err.rule, reason: err.message }, "refused: nothing is deleted this cycle");
+      return { result: "refused", valid: true, plan, results: [] };
+    }
+
+    const results = await applyPass(pass, log, input.writeSignal);
+    recordDeletions(metrics, results);
+    // Until the AWS client reports each attempt, the final answer of each DeleteProjectVersion is counted here.
+    for (const r of results) {
+      if (r.result === "skipped") continue;
+      metrics.awsRequestsTotal.inc({ operation: "DeleteProjectVersion", outcome: r.result === "accepted" ? "ok" : (r.code ?? "Error") });
+    }
+    deps.audit.write(auditRecords(results, { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now }));
+
+    const result: CycleResult = input.writeSignal.aborted
+      ? "aborted"
+      : results.some((r) => r.result === "failed") || planResult !== "ok"
+        ? "failed"
+        : "ok";
+    return { result, valid: true, plan, results };
+  } finally {
+    pass.close();
+  }
+}

@@ -1,0 +1,175 @@
+// `rekon run`: the controller loop. It owns timing (interval with jitter, triggers from the manifest
+// watch and from winning the lease), the per-cycle timeout, the catching of unexpected throws, process
+// signals and the exit code; each cycle (cycle.ts) only plans and, when allowed, applies.
+import { randomUUID } from "node:crypto";
+import type { Io } from "../cli.js";
+import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
+import { createLogger } from "../log.js";
+import type { ReconcileOptions } from "../reconcile.js";
+import { AuditSink } from "./audit.js";
+import { runCycle } from "./cycle.js";
+import { startProbeServer, type Probe } from "./http.js";
+import type { LeaderElector } from "./leader.js";
+import { createMetrics, type CycleResult } from "./metrics.js";
+import type { RunOptions } from "./options.js";
+import { redactingStream } from "./redact.js";
+import { watchManifests } from "./watch.js";
+
+export interface ControllerConfig {
+  level: string;
+  /** Retry flags (--retries, --retry-max-time) over DEFAULT_RETRY. */
+  retry?: Partial<RetryOptions>;
+  /** Endpoint/credential overrides for tests. */
+  client?: ReconcileOptions["client"];
+}
+
+/** ±10 % so replicas and restarts spread their AWS reads instead of arriving together. */
+export function jittered(intervalMs: number, random = Math.random): number {
+  return Math.round(intervalMs * (0.9 + 0.2 * random()));
+}
+
+/** Bound on the whole shutdown: Kubernetes sends SIGKILL 30 s after SIGTERM by default. */
+const EXIT_DEADLINE_MS = 25_000;
+
+export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
+  // Logs are the controller's output, so they go to stdout (the container log), redacted line by line.
+  const log = createLogger(cfg.level, redactingStream(io.stdout, io.env));
+  const metrics = createMetrics();
+  const audit = new AuditSink(log, opts.auditFile);
+  const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
+
+  const state = { startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
+  const stop = new AbortController(); // no new cycle, no new deletion
+  const hard = new AbortController(); // AWS calls in flight are aborted
+
+  let pending = false;
+  let wake = () => {};
+  const trigger = (why: string) => {
+    pending = true;
+    log.debug({ why }, "cycle requested");
+    wake();
+  };
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      hard.abort(new Error(`second ${sig}: aborting now`));
+      return;
+    }
+    log.info({ signal: sig, graceMs: opts.shutdownGraceMs }, "stopping: no new cycle or deletion starts; calls in flight may finish within the grace");
+    state.stopping = true;
+    stop.abort(new Error(`stopping on ${sig}`));
+    setTimeout(() => hard.abort(new Error("shutdown grace ran out")), opts.shutdownGraceMs).unref();
+    setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting anyway (deletion is idempotent: the next start re-plans)");
+      process.exit(1);
+    }, EXIT_DEADLINE_MS).unref();
+    wake();
+  };
+  process.on("SIGTERM", onSignal).on("SIGINT", onSignal);
+
+  const healthz = (): Probe => {
+    const now = Date.now();
+    if (state.running) {
+      const ran = now - state.lastStart;
+      return ran < opts.cycleTimeoutMs + 30_000 ? { ok: true, reason: `cycle running for ${ran} ms` } : { ok: false, reason: `cycle stuck: running for ${ran} ms, over its ${opts.cycleTimeoutMs} ms timeout` };
+    }
+    const idle = now - Math.max(state.lastEnd, state.startedAt);
+    return idle < 3 * opts.intervalMs ? { ok: true, reason: `last cycle ended ${idle} ms ago` } : { ok: false, reason: `no cycle for ${idle} ms (over 3 intervals)` };
+  };
+  const readyz = (): Probe => {
+    if (state.stopping) return { ok: false, reason: "stopping" };
+    if (state.cycles === 0) return { ok: false, reason: "first cycle not finished" };
+    if (!state.valid) return { ok: false, reason: "manifests or policy invalid, or not read yet (see the log): nothing is deleted" };
+    return { ok: true, reason: `last cycle: ${state.lastResult}` };
+  };
+
+  let server;
+  try {
+    server = await startProbeServer(opts.listen, { healthz, readyz, registry: metrics.registry });
+  } catch (err) {
+    process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
+    throw err;
+  }
+  log.info({ url: `http://${server.address.host}:${server.address.port}`, apply: opts.apply, intervalMs: opts.intervalMs, manifests: opts.manifests, policy: opts.policy ?? "defaults", leaderElect: !!opts.leader }, "rekon run: listening for /healthz, /readyz, /metrics");
+
+  let elector: LeaderElector | undefined;
+  if (opts.leader) {
+    const { LeaderElector, leaseApi } = await import("./leader.js");
+    elector = new LeaderElector(await leaseApi(opts.leader), opts.leader, log.child({ component: "leader" }), {
+      onStartedLeading: () => {
+        metrics.leader.set(1);
+        trigger("acquired the lease");
+      },
+      onStoppedLeading: () => metrics.leader.set(0),
+    });
+    metrics.leader.set(0);
+    elector.start();
+  } else {
+    metrics.leader.set(1);
+  }
+
+  const watcher = watchManifests([...opts.manifests, ...(opts.policy ? [opts.policy] : [])], (changed) => trigger(`changed: ${changed}`), { debounceMs: opts.watchDebounceMs, log });
+
+  const cycle = async () => {
+    const cycleId = randomUUID();
+    const clog = log.child({ cycleId });
+    const term = elector?.termSignal();
+    const write = opts.apply && (!elector || term !== undefined);
+    const timeout = AbortSignal.timeout(opts.cycleTimeoutMs);
+    const lease = write && term ? [term] : [];
+    const callSignal = AbortSignal.any([timeout, hard.signal, ...lease]);
+    const writeSignal = AbortSignal.any([stop.signal, callSignal]);
+    state.running = true;
+    state.lastStart = Date.now();
+    const endTimer = metrics.reconcileDuration.startTimer();
+    let result: CycleResult;
+    try {
+      const out = await runCycle(
+        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal },
+        { log: clog, metrics, audit, retry, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
+      );
+      result = out.result;
+      state.valid = out.valid;
+      if (out.plan) clog.info({ result, summary: out.plan.summary, deleted: out.results.filter((r) => r.result === "accepted").length, durationMs: Date.now() - state.lastStart }, "cycle finished");
+      else clog.info({ result, durationMs: Date.now() - state.lastStart }, "cycle finished");
+    } catch (err) {
+      // The loop goes on: the next cycle re-reads everything; nothing from this one is reused.
+      const why = timeout.aborted ? "cycle timeout" : hard.signal.aborted ? "shutdown" : term?.aborted ? "lost the lease" : undefined;
+      result = why ? "aborted" : "error";
+      clog.error({ err, ...(why ? { why } : {}) }, why ? `cycle aborted (${why})` : "cycle failed unexpectedly; the loop goes on");
+    } finally {
+      endTimer();
+      state.running = false;
+      state.lastEnd = Date.now();
+    }
+    state.cycles++;
+    state.lastResult = result;
+    metrics.reconcileTotal.inc({ result });
+    if (result === "ok") metrics.lastSuccess.set(Date.now() / 1000);
+  };
+
+  while (!stop.signal.aborted) {
+    pending = false;
+    await cycle();
+    if (stop.signal.aborted || pending) continue;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, jittered(opts.intervalMs));
+      function done() {
+        clearTimeout(t);
+        wake = () => {};
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  watcher.close();
+  await elector?.stop();
+  metrics.leader.set(0);
+  await server.close();
+  process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
+  log.info({ cycles: state.cycles }, "stopped");
+  // Sockets kept alive by the SDK or the Kubernetes client must not hold the process past its exit.
+  setTimeout(() => process.exit(0), 2_000).unref();
+  return 0;
+}

@@ -1,0 +1,120 @@
+// Trigger a cycle soon after the manifests change. git-sync publishes a new revision by checking it out
+// into a fresh folder and then atomically swapping a symlink to it, so a watch on the resolved folder alone
+// would keep watching the old checkout forever. We watch two things per manifests path:
+//   - each symlink on the path, through its parent folder (the swap is a rename in that folder), and
+//   - the folder the path currently resolves to, recursively (plain edits, e.g. a mounted ConfigMap).
+// After a quiet period (debounce) the path is resolved again, watches move if the links moved, and the
+// callback runs. The cycle itself reads through one resolved path (see run.ts), so it never mixes trees.
+import { lstatSync, realpathSync, statSync, watch, type FSWatcher } from "node:fs";
+import { basename, dirname, resolve, sep } from "node:path";
+import type { Logger } from "pino";
+
+export interface WatchOptions {
+  debounceMs: number;
+  log: Logger;
+}
+
+export interface ManifestWatcher {
+  close(): void;
+}
+
+interface Target {
+  dir: string;
+  recursive: boolean;
+  /** Only events for this entry of `dir` count (a symlink or a single file); undefined = everything. */
+  name?: string;
+}
+
+/** What to watch for one path: every symlink on it (via its parent) and what it resolves to now. */
+export function watchTargets(path: string): Target[] {
+  const abs = resolve(path);
+  const targets: Target[] = [];
+  const parts = abs.split(sep).filter(Boolean);
+  let prefix = "";
+  for (const part of parts) {
+    prefix += sep + part;
+    let isLink = false;
+    try {
+      isLink = lstatSync(prefix).isSymbolicLink();
+    } catch {
+      // Not there (yet): watch the nearest folder that exists, so its creation is seen.
+      targets.push({ dir: dirname(prefix), recursive: false, name: basename(prefix) });
+      return targets;
+    }
+    if (isLink) targets.push({ dir: dirname(prefix), recursive: false, name: part });
+    // Links on the way resolve relative to where they point: keep walking the real path from here.
+    if (isLink) prefix = realpathSafe(prefix) ?? prefix;
+  }
+  const real = realpathSafe(abs);
+  if (!real) return targets;
+  const isDir = statSafe(real)?.isDirectory() ?? false;
+  targets.push(isDir ? { dir: real, recursive: true } : { dir: dirname(real), recursive: false, name: basename(real) });
+  return targets;
+}
+
+export function watchManifests(paths: string[], onChange: (changed: string) => void, opts: WatchOptions): ManifestWatcher {
+  let watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let lastEvent = "";
+
+  const arm = () => {
+    const targets = paths.flatMap(watchTargets);
+    for (const w of watchers) w.close();
+    watchers = [];
+    for (const t of targets) {
+      try {
+        const w = watch(t.dir, { recursive: t.recursive, persistent: false }, (_event, file) => {
+          const name = file?.toString();
+          if (t.name !== undefined && name !== undefined && name !== t.name) return;
+          fire(name ? `${t.dir}${sep}${name}` : t.dir);
+        });
+        // The watched folder can vanish (git-sync removes old checkouts): look again.
+        w.on("error", () => fire(t.dir));
+        watchers.push(w);
+      } catch (err) {
+        opts.log.warn({ dir: t.dir, err: (err as Error).message }, "cannot watch; changes there are seen at the next interval");
+      }
+    }
+    opts.log.debug({ targets }, "watching manifests");
+  };
+
+  const fire = (what: string) => {
+    if (closed) return;
+    lastEvent = what;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (closed) return;
+      // Re-arm after every burst, not only when the links moved: a watcher on a folder that was replaced
+      // in place may still exist but never fire again.
+      arm();
+      onChange(lastEvent);
+    }, opts.debounceMs);
+  };
+
+  arm();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+      watchers = [];
+    },
+  };
+}
+
+function realpathSafe(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function statSafe(p: string) {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
