@@ -1,9 +1,10 @@
 // One reconcile pass, wired from the four steps: read manifests and policy → read live → plan → (act).
 // Shared by `plan`, `apply`, the demo and (later) the controller loop, so all compute the same plan.
 import type { Logger } from "pino";
-import { applyPlan, type DeleteResult } from "./apply.js";
+import { applyPlan, type ActDeps, type DeleteResult } from "./apply.js";
 import { createClient, defaultRegion, type ClientOptions, type RetryingRekognitionClient } from "./aws/client.js";
 import { readLive } from "./aws/inventory.js";
+import { RateLimiters } from "./aws/limiter.js";
 import { withVersionTags, writeMarks } from "./aws/tags.js";
 import type { RetryOptions } from "./aws/retry.js";
 import { RefusalError, ValidationError } from "./errors.js";
@@ -17,7 +18,7 @@ export interface ReconcileOptions {
   policy?: string;
   log: Logger;
   /** Endpoint/credential overrides (demo, tests); users rely on the SDK's standard chain. */
-  client?: Omit<ClientOptions, "region" | "retry">;
+  client?: Omit<ClientOptions, "region" | "retry" | "limiters">;
   retry?: RetryOptions;
   now?: () => Date;
 }
@@ -30,6 +31,8 @@ export interface PlannedPass {
   /** The operator's policy with the manifest layers. */
   policies: PolicySet;
   clientFor(target: Target): RetryingRekognitionClient;
+  /** The pass's rate limiters, one per (account, region, operation); observe() them for progress and metrics. */
+  limiters: RateLimiters;
   close(): void;
 }
 
@@ -44,11 +47,13 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
   const { desired, policies } = await loadInputs(opts);
   const now = (opts.now ?? (() => new Date()))();
   const clients = new Map<string, RetryingRekognitionClient>();
-  // One client per (role, region): separate credentials, and (with the limiter) separate rate budgets.
+  // Rates the operator states are ceilings; others start from documented defaults and adapt (aws/limiter.ts).
+  const limiters = new RateLimiters(policies.operator.rateLimits);
+  // One client per (role, region): separate credentials, and separate rate budgets.
   const clientFor = (t: Target) => {
     const k = `${t.roleArn ?? ""}|${t.region}`;
     let c = clients.get(k);
-    if (!c) clients.set(k, (c = createClient({ region: t.region, roleArn: t.roleArn, retry: opts.retry, ...opts.client })));
+    if (!c) clients.set(k, (c = createClient({ region: t.region, roleArn: t.roleArn, retry: opts.retry, limiters, ...opts.client })));
     return c;
   };
   const inventory = await readLive(desired, { clientFor, log: opts.log, projectTagsFor: needsProjectTags(desired, policies) });
@@ -58,7 +63,11 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
   const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
   const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
   const p = plan(desired, live, policies, now);
-  return { plan: p, desired, policy: policies.operator, policies, clientFor, close: () => clients.forEach((c) => c.destroy()) };
+  const close = () => {
+    limiters.close();
+    clients.forEach((c) => c.destroy());
+  };
+  return { plan: p, desired, policy: policies.operator, policies, clientFor, limiters, close };
 }
 
 /** Checks that hold for every apply, before anything is deleted. Throws RefusalError. */
@@ -78,9 +87,9 @@ export function checkApplicable(pass: PlannedPass): void {
  * Carry out the plan: its deletions, then its grace-period marks. Returns one result per write (marks
  * carry `operation: "mark" | "unmark"`).
  */
-export async function applyPass(pass: PlannedPass, log: Logger, signal?: AbortSignal): Promise<DeleteResult[]> {
+export async function applyPass(pass: PlannedPass, log: Logger, signal?: AbortSignal, act: Pick<ActDeps, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs"> = {}): Promise<DeleteResult[]> {
   checkApplicable(pass);
-  const deletions = await applyPlan(pass.plan, { clientFor: pass.clientFor, log, signal });
+  const deletions = await applyPlan(pass.plan, { ...act, clientFor: pass.clientFor, log, signal });
   // The mark's value is the plan's own time, so what the plan showed ("deletable after …") is what is written.
   const markValue = pass.plan.generatedAt.replace(/\.\d{3}Z$/, "Z");
   const marks = await writeMarks(pass.plan.actions, markValue, MARK_TAG, { clientFor: pass.clientFor, log, signal });

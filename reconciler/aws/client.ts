@@ -51,6 +51,9 @@ export class RetryingRekognitionClient extends RekognitionClient {
     const input = command?.input ?? {};
     const resource = String(input.ProjectVersionArn ?? input.ProjectArn ?? input.ResourceArn ?? (input.ProjectNames ? input.ProjectNames.join(",") : ""));
     const limiter = this.limiters.get(this.identity, this.regionName, operation);
+    // The run's signal (SIGINT/SIGTERM) and the caller's own (e.g. apply giving up on a project) both stop the call.
+    const signals = [this.retry.signal, options?.abortSignal as AbortSignal | undefined].filter((s): s is AbortSignal => s !== undefined);
+    const retry = signals.length > 1 ? { ...this.retry, signal: AbortSignal.any(signals) } : { ...this.retry, signal: signals[0] };
     return withRetry(
       operation,
       resource,
@@ -71,7 +74,7 @@ export class RetryingRekognitionClient extends RekognitionClient {
           throw err;
         }
       },
-      this.retry,
+      retry,
     );
   }
 }

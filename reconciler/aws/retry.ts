@@ -145,7 +145,7 @@ export class DeadlineError extends Error {
 }
 
 function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

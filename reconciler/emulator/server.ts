@@ -65,6 +65,8 @@ export interface FaultConfig {
   latencyMs?: { min: number; max: number };
   /** Seed for a deterministic PRNG behind the probabilities and latency; Math.random when absent. */
   seed?: number;
+  /** Only calls in these regions / from these accounts get faults (a storm in one place). Default: all. */
+  only?: { regions?: string[]; accounts?: string[] };
 }
 
 export interface CallRecord {
@@ -131,7 +133,7 @@ function faultConfigProblems(f: unknown): string[] {
   const cfg = f as Record<string, unknown>;
   const problems: string[] = [];
   for (const key of Object.keys(cfg)) {
-    if (!["rateLimits", "throttleRate", "errorRate", "latencyMs", "seed"].includes(key)) problems.push(`${key}: unknown field`);
+    if (!["rateLimits", "throttleRate", "errorRate", "latencyMs", "seed", "only"].includes(key)) problems.push(`${key}: unknown field`);
   }
   const numberMap = (key: string, max?: number) => {
     const m = cfg[key];
@@ -153,6 +155,17 @@ function faultConfigProblems(f: unknown): string[] {
     }
   }
   if (cfg.seed !== undefined && !Number.isInteger(cfg.seed)) problems.push("seed: must be an integer");
+  const only = cfg.only as Record<string, unknown> | undefined;
+  if (only !== undefined) {
+    if (typeof only !== "object" || only === null) problems.push("only: must be {regions?, accounts?}");
+    else {
+      for (const k of Object.keys(only)) {
+        const v = only[k];
+        if (k !== "regions" && k !== "accounts") problems.push(`only.${k}: unknown field`);
+        else if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) problems.push(`only.${k}: must be a list of strings`);
+      }
+    }
+  }
   return problems;
 }
 
@@ -178,6 +191,10 @@ class Faults {
    * mutate. `scope` is the caller's account and region: AWS quotas are per account, per region.
    */
   check(operation: string, scope = "", throttleCode = "ThrottlingException"): ApiError | undefined {
+    const [account = "", region = ""] = scope.split("|");
+    const only = this.config.only;
+    if (only?.regions && !only.regions.includes(region)) return undefined;
+    if (only?.accounts && !only.accounts.includes(account)) return undefined;
     const limit = this.config.rateLimits?.[operation];
     if (limit !== undefined && !this.take(`${scope}|${operation}`, limit)) {
       return new ApiError(throttleCode, `Rate exceeded for ${operation} (${limit}/s)`);

@@ -1,8 +1,9 @@
 // The real SDK (through rekon's client and retry layer) against the emulator over HTTP.
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { applyPlan } from "../../reconciler/apply.js";
+import { applyPlan, waitForDeletionsReport } from "../../reconciler/apply.js";
 import { createClient } from "../../reconciler/aws/client.js";
+import { RateLimiters } from "../../reconciler/aws/limiter.js";
 import { readLive } from "../../reconciler/aws/inventory.js";
 import type { RetryOptions } from "../../reconciler/aws/retry.js";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
@@ -50,14 +51,15 @@ function state() {
 
 let emu: Emulator;
 const clients: ReturnType<typeof createClient>[] = [];
-function deps(retry: RetryOptions = FAST) {
+function deps(retry: RetryOptions = FAST, limiters = new RateLimiters()) {
   const cache = new Map<string, ReturnType<typeof createClient>>();
   return {
     log,
+    limiters,
     clientFor({ region }: { region: string }) {
       let c = cache.get(region);
       if (!c) {
-        c = createClient({ region, retry, endpoint: emu.url, credentials: TEST_CREDENTIALS });
+        c = createClient({ region, retry, limiters, endpoint: emu.url, credentials: TEST_CREDENTIALS });
         cache.set(region, c);
         clients.push(c);
       }
@@ -155,7 +157,7 @@ describe("faults", () => {
 });
 
 describe("applyPlan over the real SDK", () => {
-  it("deletes exactly the plan's deletions; ResourceInUse is not retried; NotFound counts as done; throttles are absorbed", async () => {
+  it("deletes exactly the plan's deletions; ResourceInUse is not retried; NotFound counts as done; the limiter keeps under the quota", async () => {
     // Backoff sized so that retries outlast the 2/s token bucket refill.
     const dep = deps({ retries: 10, baseDelayMs: 50, maxDelayMs: 500, maxTotalMs: 10_000 });
     const live = await readLive(desired(set("mixed", ["keep"])), dep);
@@ -180,23 +182,25 @@ describe("applyPlan over the real SDK", () => {
     const deletes = emu.calls().filter((c) => c.operation === "DeleteProjectVersion");
     expect(deletes.filter((c) => c.target === running.versionArn && c.outcome !== "ThrottlingException")).toHaveLength(1);
     expect(new Set(deletes.filter((c) => c.outcome === "ok").map((c) => c.target))).toEqual(new Set(p.actions.filter((a) => a.versionName === "old2" || a.versionName === "old1").map((a) => a.versionArn)));
-    expect(emu.callCount("DeleteProjectVersion", "ThrottlingException")).toBeGreaterThan(0);
+    // The default DeleteProjectVersion rate (2/s) matches this quota: nothing bounced off it.
+    expect(emu.callCount("DeleteProjectVersion", "ThrottlingException")).toBe(0);
   });
 
-  it("a deletion that gives up at its bound is reported failed, and the others still run", async () => {
-    const dep = deps({ retries: 2, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 1_000 });
+  it("a deletion that gives up at its bound is reported failed, and nothing more is started in that project", async () => {
+    const dep = deps({ retries: 2, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 10_000 });
     const live = await readLive(desired(set("big", ["v249"])), dep);
     const p = plan(desired(set("big", ["v249"])), live, policy({ keepLatest: 0, maxDeletesPerRun: 1000 }), new Date());
     p.actions = p.actions.filter((a) => a.action !== "delete" || ["v000", "v001"].includes(a.versionName));
     emu.resetCalls();
     emu.setFaults({ throttleRate: { DeleteProjectVersion: 1 } });
-    const results = await applyPlan(p, dep);
+    const results = await applyPlan(p, { ...dep, concurrency: 1 });
     expect(results.map((r) => [r.versionName, r.result, r.code])).toEqual([
       ["v001", "failed", "ThrottlingException"],
-      ["v000", "failed", "ThrottlingException"],
+      ["v000", "skipped", undefined],
     ]);
     expect(results[0]!.error).toContain("after 3 attempts");
-    expect(emu.callCount("DeleteProjectVersion")).toBe(6);
+    expect(results[1]!.error).toMatch(/not started: an earlier call in project big \(us-east-1\) gave up \(ThrottlingException\)/);
+    expect(emu.callCount("DeleteProjectVersion")).toBe(3);
   });
 
   it("refuses to act on a plan with refusals", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, classify, withRetry } from "../../reconciler/aws/retry.js";
+import { backoffDelay, classify, DeadlineError, withRetry } from "../../reconciler/aws/retry.js";
 import { AwsCallError } from "../../reconciler/errors.js";
 
 const awsError = (name: string, status = 400) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status, requestId: "req-1" } });
@@ -9,6 +9,7 @@ describe("classify: the one place that decides what is retried", () => {
   it.each([
     { err: awsError("ThrottlingException"), want: "retryable" },
     { err: awsError("ProvisionedThroughputExceededException"), want: "retryable" },
+    { err: awsError("Throttling"), want: "retryable" }, // STS and other query-protocol services
     { err: awsError("InternalServerError", 500), want: "retryable" },
     { err: awsError("ServiceUnavailableException", 503), want: "retryable" },
     { err: awsError("SomethingNew", 502), want: "retryable" },
@@ -24,6 +25,8 @@ describe("classify: the one place that decides what is retried", () => {
     { err: awsError("ResourceNotFoundException"), want: "terminal" },
     { err: awsError("InvalidPaginationTokenException"), want: "terminal" },
     { err: Object.assign(new Error("aborted"), { name: "AbortError" }), want: "terminal" },
+    { err: new DeadlineError(1000), want: "terminal" },
+    { err: awsError("AccessDenied", 403), want: "terminal" },
     { err: new TypeError("bug"), want: "terminal" },
   ])("$err.name $err.code → $want", ({ err, want }) => {
     expect(classify(err)).toBe(want);
@@ -90,6 +93,31 @@ describe("withRetry", () => {
     expect(err).toBeInstanceOf(AwsCallError);
     expect(took).toBeGreaterThanOrEqual(250);
     expect(took).toBeLessThan(2_000);
+  });
+
+  it("the bound is hard: an attempt that hangs is cut at the bound and the last AWS answer is reported", async () => {
+    let n = 0;
+    const started = Date.now();
+    const err = await withRetry<unknown>("DeleteProjectVersion", "arn:v", ({ signal }) => {
+      n++;
+      if (n === 1) return Promise.reject(awsError("ThrottlingException"));
+      // The second attempt never answers unless its signal aborts (a hung connection, a long token wait).
+      return new Promise((_, reject) => signal.addEventListener("abort", () => reject(Object.assign(new Error("aborted"), { name: "AbortError" }))));
+    }, { retries: 10, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 300 }).then(() => new Error("resolved"), (e: Error) => e);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(err).toMatchObject({ operation: "DeleteProjectVersion", code: "ThrottlingException", attempts: 2 });
+    expect(err.message).toMatch(/gave up at the 300ms bound per call \(after 2 attempts\)/);
+  });
+
+  it("each attempt gets its number and a live signal", async () => {
+    const seen: number[] = [];
+    await withRetry("Op", "r", async ({ attempt, signal }) => {
+      seen.push(attempt);
+      expect(signal.aborted).toBe(false);
+      if (attempt < 3) throw awsError("InternalServerError", 500);
+      return "ok";
+    }, fast);
+    expect(seen).toEqual([1, 2, 3]);
   });
 
   it("stops promptly when the signal aborts", async () => {
