@@ -202,6 +202,8 @@ clusters:
 - name: test
   cluster:
     server: ${serverUrl}
+    # Plain HTTP on loopback; @kubernetes/client-node refuses http:// unless told to skip TLS checks.
+    insecure-skip-tls-verify: true
 users:
 - name: rekon
   user:

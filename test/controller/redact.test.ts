@@ -1,0 +1,59 @@
+// Secrets never reach the controller's log: not under known keys, not deep inside an error a library
+// threw, not quoted inside a message. Checked on the real pino logger the controller uses.
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { redactingStream, redactLine, REDACTED } from "../../reconciler/controller/redact.js";
+import { createLogger } from "../../reconciler/log.js";
+
+const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const SESSION = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789";
+const BEARER = "eyJhbGciOiJSUzI1NiIsImtpZCI6IkVYQU1QTEUifQ.payload.sig";
+const SIGNATURE = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024";
+
+function capture(env: NodeJS.ProcessEnv) {
+  let out = "";
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      out += chunk;
+      cb();
+    },
+  });
+  const log = createLogger("debug", redactingStream(sink, env));
+  return { log, out: () => out };
+}
+
+describe("controller log redaction", () => {
+  const env = { AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: SESSION, AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE" };
+
+  it("an error object carrying a signed request, credentials and a bearer header logs none of them", () => {
+    const { log, out } = capture(env);
+    const err = Object.assign(new Error(`request failed for key ${SECRET}`), {
+      name: "UnrecognizedClientException",
+      $metadata: { httpStatusCode: 403, requestId: "req-123" },
+      $request: { headers: { Authorization: `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/us-east-1/rekognition/aws4_request, SignedHeaders=host, Signature=${SIGNATURE}`, "X-Amz-Security-Token": SESSION } },
+      config: { credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: SECRET, sessionToken: SESSION } },
+      response: { headers: { authorization: `Bearer ${BEARER}` }, body: { token: BEARER } },
+    });
+    log.child({ cycleId: "c1" }).child({ versionArn: "arn:v" }).error({ err, env: { ...env } }, "call failed");
+    log.info(`retrying with Authorization: Bearer ${BEARER} and signature Signature=${SIGNATURE}`);
+    const text = out();
+    for (const s of [SECRET, SESSION, BEARER, SIGNATURE, "AKIAIOSFODNN7EXAMPLE"]) expect(text).not.toContain(s);
+    // What a person needs to act is still there.
+    const first = JSON.parse(text.split("\n")[0]!);
+    expect(first).toMatchObject({ cycleId: "c1", versionArn: "arn:v", msg: "call failed", err: { type: "Error", $metadata: { requestId: "req-123" } } });
+    expect(first.err.message).toBe(`request failed for key ${REDACTED}`);
+    expect(first.err.$request.headers.Authorization).toBe(REDACTED);
+    expect(first.err.config.credentials).toBe(REDACTED);
+  });
+
+  it("short or absent credentials are not used as patterns (they would mangle every line)", () => {
+    expect(redactLine(JSON.stringify({ msg: "x marks the spot" }), [])).toBe('{"msg":"x marks the spot"}');
+    const { log, out } = capture({ AWS_SECRET_ACCESS_KEY: "x" });
+    log.info("x marks the spot");
+    expect(JSON.parse(out()).msg).toBe("x marks the spot");
+  });
+
+  it("non-JSON text is still scrubbed", () => {
+    expect(redactLine(`oops ${SECRET} Bearer ${BEARER}`, [SECRET])).toBe(`oops ${REDACTED} Bearer ${REDACTED}`);
+  });
+});
