@@ -17,7 +17,11 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist ./dist
 COPY schemas ./schemas
 RUN ln -s /app/dist/reconciler/bin.js /usr/local/bin/rekon && chmod +x /app/dist/reconciler/bin.js
-# Non-root, and nothing is written at run time, so a read-only root filesystem works.
+# Non-root (uid 1000), and nothing is written at run time (logs go to stdout; an --audit-file belongs on a
+# mounted volume), so a read-only root filesystem works. Node handles SIGTERM itself: `rekon run` installs
+# its own handlers, so no init process is needed.
 USER node
+EXPOSE 8080
 ENTRYPOINT ["rekon"]
-CMD ["--help"]
+# The controller; pass --manifests and the rest as container args (deploy/k8s/deployment.yaml).
+CMD ["run"]
