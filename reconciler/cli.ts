@@ -6,7 +6,9 @@ import { parseArgs } from "node:util";
 import { AwsCallError, ConfigError, formatIssue, RefusalError, UsageError, ValidationError } from "./errors.js";
 import { parseDuration } from "./duration.js";
 import { validateInputs } from "./inputs.js";
-import type { Plan } from "./types.js";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { checkSavedPlan, DEFAULT_MAX_PLAN_AGE, parseSavedPlan, savePlan } from "./savedplan.js";
+import type { Plan, PlanAction } from "./types.js";
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
 
@@ -14,8 +16,10 @@ const HELP = `rekon — keep Amazon Rekognition project versions equal to what G
 
 Usage:
   rekon validate --manifests PATH [--policy FILE] [--output text|json]
-  rekon plan     --manifests PATH [--policy FILE] [--output table|json]
-  rekon apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait] [--output table|json]
+  rekon plan     --manifests PATH [--policy FILE] [--output table|json|markdown] [--out plan.json]
+  rekon apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait] [--output table|json|markdown]
+  rekon apply    plan.json [--max-plan-age 24h] [--auto-approve] [--output table|json|markdown]
+  rekon diff     --base REF [--head REF] [--manifests PATH] [--policy FILE] [--output table|json|markdown]
   rekon run      --manifests PATH [--policy FILE] [--interval 5m] [--apply] [--listen :8080] [--audit-file FILE]
                  [--leader-elect [--lease-name N] [--lease-namespace NS]] [--cycle-timeout 10m]
   rekon emulator [--state FILE] [--port N]
@@ -24,7 +28,11 @@ Usage:
 Options:
   --manifests PATH   manifest file or folder (recursive *.yaml/*.yml); repeatable
   --policy FILE      the operator's DeletionPolicy (default: built-in defaults; apply then refuses)
-  --output FORMAT    table (default) or json; json makes stdout pure JSON
+  --output FORMAT    table (default), json (stdout is pure JSON) or markdown (for pull requests)
+  --out FILE         plan: also save the plan, with digests of its inputs, for "rekon apply FILE"
+  --max-plan-age D   apply FILE: refuse a saved plan older than this (default 24h)
+  --base/--head REF  diff: Git revisions to compare (head default HEAD); offline, no AWS credentials
+  --fail-on-loosen   diff: exit 1 when the change loosens a policy
   --auto-approve     apply without asking; required when stdin is not a terminal
   --wait             after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)
   --retries N        retries per AWS call on throttling/5xx/network errors (default 8)
@@ -46,7 +54,8 @@ Options:
 Exit codes:
   validate: 0 valid, 1 invalid
   plan:     0 nothing to delete, 2 deletions pending, 1 error or refusal (nothing deleted)
-  apply:    0 every planned deletion accepted by AWS (or nothing to do), 1 error, refusal or failed deletion
+  apply:    0 every planned deletion accepted by AWS (or nothing to do), 1 error, refusal, failed or stale deletion
+  diff:     0 no change to desired versions or policy, 2 changes, 1 error (or a loosening with --fail-on-loosen)
 
 AWS access uses the SDK's standard chain: AWS_REGION, AWS_PROFILE, credentials, and
 AWS_ENDPOINT_URL_REKOGNITION (e.g. http://127.0.0.1:4566 for the emulator).
@@ -71,6 +80,11 @@ interface Flags {
   retries?: string;
   "retry-max-time"?: string;
   concurrency?: string;
+  out?: string;
+  "max-plan-age"?: string;
+  base?: string;
+  head?: string;
+  "fail-on-loosen"?: boolean;
   help?: boolean;
   // rekon run (see controller/options.ts for meanings and defaults)
   interval?: string;
@@ -107,6 +121,11 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         retries: { type: "string" },
         "retry-max-time": { type: "string" },
         concurrency: { type: "string" },
+        out: { type: "string" },
+        "max-plan-age": { type: "string" },
+        base: { type: "string" },
+        head: { type: "string" },
+        "fail-on-loosen": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         interval: { type: "string" },
         apply: { type: "boolean" },
@@ -139,7 +158,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout.write(HELP);
       return command === undefined && !flags.help ? EXIT.error : EXIT.ok;
     }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    // Only `apply` takes an argument: a saved plan file.
+    if (positionals.length > (command === "apply" ? 1 : 0)) throw new UsageError(`unexpected argument "${positionals[command === "apply" ? 1 : 0]}"`);
     const level = flags["log-level"] ?? "info";
     if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
 
@@ -148,7 +168,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return validateCommand(flags, io, output);
       case "plan":
       case "apply":
-        return await planOrApply(command, flags, io, output, level);
+        return await planOrApply(command, flags, io, output, level, positionals[0]);
+      case "diff": {
+        const { diffCommand } = await import("./diff.js");
+        return await diffCommand(flags, io, output);
+      }
       case "run": {
         // The controller: loads the SDK (and, with --leader-elect, the Kubernetes client) only when run.
         const [{ resolveRunOptions }, { runController }] = await Promise.all([import("./controller/options.js"), import("./controller/run.js")]);
@@ -195,14 +219,21 @@ function validateCommand(flags: Flags, io: Io, output: string): number {
   return EXIT.ok;
 }
 
-async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, output: string, level: string): Promise<number> {
-  checkOutput(output, ["table", "json"]);
-  const manifests = requireManifests(flags);
+async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, output: string, level: string, savedFile?: string): Promise<number> {
+  checkOutput(output, ["table", "json", "markdown"]);
+  if (flags.out !== undefined && command !== "plan") throw new UsageError("--out belongs to plan");
+  if (flags["max-plan-age"] !== undefined && !savedFile) throw new UsageError("--max-plan-age goes with apply PLAN_FILE");
+  const maxPlanAgeMs = parseDuration(flags["max-plan-age"] ?? DEFAULT_MAX_PLAN_AGE);
+  if (maxPlanAgeMs === undefined) throw new UsageError("--max-plan-age must be a duration such as 30m, 24h or 2d");
+  // A saved plan names its inputs; they are re-read (never trusted from the file) and must still match.
+  const saved = savedFile ? parseSavedPlan(savedFile, await readFile(savedFile, "utf8").catch((e: NodeJS.ErrnoException) => { throw new UsageError(`cannot read saved plan ${savedFile}: ${e.code ?? e.message}`); })) : undefined;
+  const manifests = saved && !flags.manifests?.length ? saved.inputs.manifests : requireManifests(flags);
+  const policyFile = saved && flags.policy === undefined ? (saved.inputs.policy ?? undefined) : flags.policy;
   if (command === "plan" && (flags["auto-approve"] || flags.wait || flags.concurrency !== undefined)) throw new UsageError("--auto-approve, --wait and --concurrency belong to apply");
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-  const [{ planPass, applyPass, checkApplicable }, { createLogger }, { planExitCode }, { renderPlanTable, renderResultsTable }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }] = await Promise.all([
+  const [{ planPass, applyPass, checkApplicable }, { createLogger }, { planExitCode }, { renderPlanTable, renderResultsTable }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { renderPlanMarkdown, renderResultsMarkdown }] = await Promise.all([
     import("./reconcile.js"),
     import("./log.js"),
     import("./plan.js"),
@@ -210,6 +241,7 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
     import("./aws/retry.js"),
     import("./apply.js"),
     import("./progress.js"),
+    import("./render/markdown.js"),
   ]);
   const log = createLogger(level);
 
@@ -223,14 +255,33 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
 
   const retry = { ...DEFAULT_RETRY, ...retryFlags(flags), signal: abort.signal };
-  const pass = await planPass({ manifests, policy: flags.policy, log, retry });
+  const pass = await planPass({ manifests, policy: policyFile, log, retry });
+  const renderPlan = (p: Plan) => (output === "markdown" ? renderPlanMarkdown(p, { title: command === "apply" ? "rekon apply: plan" : "rekon plan" }) : renderPlanTable(p));
   try {
     if (command === "plan") {
-      io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlanTable(pass.plan));
+      if (flags.out) {
+        const file = savePlan(pass.plan, pass.live, { manifests, policy: flags.policy ?? null }, { manifests: pass.desired.digest, policy: pass.policy.digest });
+        // Write then rename, so a reader (or an upload step) never sees half a plan.
+        await writeFile(flags.out + ".tmp", JSON.stringify(file, null, 2) + "\n");
+        await rename(flags.out + ".tmp", flags.out);
+      }
+      io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlan(pass.plan));
       return planExitCode(pass.plan);
     }
 
-    if (output !== "json") io.stdout.write(renderPlanTable(pass.plan));
+    let stale: { action: PlanAction; why: string }[] = [];
+    if (saved) {
+      const check = checkSavedPlan(saved, pass.plan, pass.live, { manifests: pass.desired.digest, policy: pass.policy.digest }, new Date(), maxPlanAgeMs);
+      pass.plan = check.plan;
+      stale = check.stale;
+      if (check.refusal) {
+        if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: [], error: { kind: "RefusalError", rule: check.refusal.rule, message: check.refusal.message } }, null, 2) + "\n");
+        else io.stdout.write(renderPlan(pass.plan));
+        throw new RefusalError(check.refusal.message, check.refusal.rule);
+      }
+    }
+
+    if (output !== "json") io.stdout.write(renderPlan(pass.plan));
     // notManaged is the operator's deliberate choice, not a failure.
     const readFailed = pass.plan.projects.some((p) => p.status === "error" || p.status === "notFound");
     try {
@@ -257,14 +308,21 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
       stillPresent = report.stillPresent;
       waitedMs = report.tookMs;
     }
+    // Planned deletions the saved plan approved but that changed since: reported, never carried out.
+    for (const s of stale) {
+      const a = s.action;
+      results.push({ project: a.project, region: a.region, ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn!, result: "skipped", code: "stale", error: `stale: ${s.why}`, ...(a.action === "delete" ? {} : { operation: a.mark === "add" ? "mark" : "unmark" }) });
+    }
     if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results, ...(flags.wait ? { stillPresent, ...(waitedMs !== undefined ? { waitedMs } : {}) } : {}) }, null, 2) + "\n");
+    else if (output === "markdown") io.stdout.write("\n" + renderResultsMarkdown(results));
     else {
       io.stdout.write("\n" + renderResultsTable(results));
       const took = waitedMs !== undefined ? ` (waited ${(waitedMs / 1000).toFixed(1)}s)` : "";
       if (flags.wait) io.stdout.write(stillPresent.length ? `Still present after waiting${took}: ${stillPresent.join(", ")}\n` : `All accepted deletions have completed${took}.\n`);
     }
     if (readFailed) io.stderr.write("rekon: some projects could not be read; nothing in them was deleted (see ERROR lines)\n");
-    return allAccepted(results) && !readFailed && stillPresent.length === 0 && !abort.signal.aborted ? EXIT.ok : EXIT.error;
+    if (stale.length) io.stderr.write(`rekon: ${stale.length} planned write(s) skipped as stale (the world changed since the plan was saved); re-run rekon plan\n`);
+    return allAccepted(results) && stale.length === 0 && !readFailed && stillPresent.length === 0 && !abort.signal.aborted ? EXIT.ok : EXIT.error;
   } finally {
     pass.close();
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);

@@ -11,7 +11,7 @@ import { RefusalError, ValidationError } from "./errors.js";
 import { needsProjectTags, plan, versionsNeedingTags } from "./plan.js";
 import { MARK_TAG } from "./policy/guards.js";
 import { validateInputs } from "./inputs.js";
-import type { DesiredState, Plan, Policy, PolicySet, Target } from "./types.js";
+import type { DesiredState, LiveState, Plan, Policy, PolicySet, Target } from "./types.js";
 
 export interface ReconcileOptions {
   manifests: string[];
@@ -30,6 +30,8 @@ export interface PlannedPass {
   policy: Policy;
   /** The operator's policy with the manifest layers. */
   policies: PolicySet;
+  /** What was read from AWS (with tags where read): the facts the plan's decisions used. */
+  live: LiveState;
   clientFor(target: Target): RetryingRekognitionClient;
   /** The pass's rate limiters, one per (account, region, operation); observe() them for progress and metrics. */
   limiters: RateLimiters;
@@ -67,7 +69,7 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
     limiters.close();
     clients.forEach((c) => c.destroy());
   };
-  return { plan: p, desired, policy: policies.operator, policies, clientFor, limiters, close };
+  return { plan: p, desired, policy: policies.operator, policies, live, clientFor, limiters, close };
 }
 
 /** Checks that hold for every apply, before anything is deleted. Throws RefusalError. */

@@ -55,6 +55,8 @@ export interface DesiredState {
   sets: DesiredSet[];
   /** DeletionPolicy documents found among the manifests (scoped, tighten-only layers). */
   policies: ScopedPolicy[];
+  /** Digest of every manifest file read (ids and contents), for saved plans. */
+  digest: string;
   /** Every manifest file read, sorted; for reports and, later, digests. */
   files: string[];
 }
@@ -134,6 +136,8 @@ export interface CompiledRule {
 export interface Policy {
   /** Where it came from, for messages ("defaults" when no --policy was given). */
   source: string;
+  /** Digest of the policy file's content ("defaults" when none), for saved plans. */
+  digest: string;
   name: string;
   allowedAccounts: string[];
   /**
@@ -259,6 +263,15 @@ export interface PlanProject {
   error?: string;
   set: string;
   roleArn?: string;
+}
+
+/** The live facts a planned write was decided on, recorded in saved plans. */
+export interface PlannedFact {
+  action: "delete" | "mark:add" | "mark:remove";
+  versionArn: string;
+  status: string;
+  createdAt: string;
+  tags?: Record<string, string>;
 }
 
 export interface PlanSummary {

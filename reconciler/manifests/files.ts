@@ -1,7 +1,8 @@
 // Finding and reading manifest files. Every problem becomes an issue with a file name; nothing throws
 // for bad input, so one bad file never hides the others' errors.
 import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from "node:fs";
-import { extname, join, relative, sep } from "node:path";
+import { createHash } from "node:crypto";
+import { basename, extname, join, relative, sep } from "node:path";
 import type { ValidationIssue } from "../errors.js";
 
 /** A manifest larger than this is refused: manifests are short lists, a huge file is a mistake or an attack. */
@@ -10,6 +11,11 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export interface SourceFile {
   /** The path as the user would recognise it (as given, or joined below the given folder). */
   file: string;
+  /**
+   * The file's identity independent of where the tree is checked out: the index of the --manifests
+   * argument and the path below it. Digests use it, so a plan saved in one checkout matches another.
+   */
+  id: string;
   text: string;
 }
 
@@ -29,7 +35,8 @@ const at = (file: string, message: string, fix?: string): ValidationIssue => ({ 
 export function readManifestFiles(paths: string[]): ReadResult {
   const issues: ValidationIssue[] = [];
   const found = new Map<string, string>(); // display path → real path
-  for (const given of paths) {
+  const ids = new Map<string, string>(); // display path → checkout-independent id
+  for (const [index, given] of paths.entries()) {
     let st: Stats;
     let real: string;
     try {
@@ -41,10 +48,12 @@ export function readManifestFiles(paths: string[]): ReadResult {
     }
     if (st.isFile()) {
       found.set(given, real);
+      ids.set(given, `${index}:${basename(given)}`);
     } else if (st.isDirectory()) {
-      const before = found.size;
+      const before = new Set(found.keys());
       walk(given, real, real, new Set([real]), found, issues);
-      if (found.size === before && !issues.some((i) => i.file.startsWith(given))) {
+      for (const shown of found.keys()) if (!before.has(shown)) ids.set(shown, `${index}:${relative(given, shown).split(sep).join("/")}`);
+      if (found.size === before.size && !issues.some((i) => i.file.startsWith(given))) {
         issues.push(at(given, "no *.yaml or *.yml files found in this folder", "point --manifests at the folder that holds the manifests"));
       }
     } else {
@@ -56,7 +65,7 @@ export function readManifestFiles(paths: string[]): ReadResult {
   for (const [file, real] of [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const r = readOne(file, real);
     if ("issue" in r) issues.push(r.issue);
-    else files.push(r);
+    else files.push({ ...r, id: ids.get(file) ?? file });
   }
   return { files, issues };
 }
@@ -104,7 +113,7 @@ function isInside(path: string, root: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !rel.startsWith(sep) && rel !== "..");
 }
 
-function readOne(file: string, real: string): SourceFile | { issue: ValidationIssue } {
+function readOne(file: string, real: string): Omit<SourceFile, "id"> | { issue: ValidationIssue } {
   let buf: Buffer;
   try {
     const size = statSync(real).size;
@@ -123,4 +132,16 @@ function readOne(file: string, real: string): SourceFile | { issue: ValidationIs
     return { issue: at(file, "not a UTF-8 text file", "manifests must be UTF-8 YAML; check that this is the file you meant") };
   }
   return { file, text };
+}
+
+/**
+ * A digest of a set of files: their checkout-independent ids and exact contents. Saved plans carry it,
+ * so applying one after the manifests or policy changed is refused.
+ */
+export function digestFiles(files: SourceFile[]): string {
+  const h = createHash("sha256");
+  for (const f of [...files].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    h.update(f.id).update("\0").update(createHash("sha256").update(f.text).digest("hex")).update("\n");
+  }
+  return "sha256:" + h.digest("hex");
 }

@@ -2,7 +2,7 @@
 import type { SourcePos, ValidationIssue } from "../errors.js";
 import { scopedFromDoc } from "../policy/load.js";
 import type { DesiredSet, DesiredState, ScopedPolicy } from "../types.js";
-import { readManifestFiles } from "./files.js";
+import { digestFiles, readManifestFiles } from "./files.js";
 import { identify, validateAgainstSchema, type Kind } from "./schema.js";
 import { parseYamlFile, type ParsedDoc } from "./yaml.js";
 
@@ -12,7 +12,7 @@ export interface TypedDoc {
 }
 
 /** Parse and schema-check every document in the given files. */
-export function loadDocuments(paths: string[]): { docs: TypedDoc[]; files: string[]; issues: ValidationIssue[] } {
+export function loadDocuments(paths: string[]): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
   const { files, issues } = readManifestFiles(paths);
   const docs: TypedDoc[] = [];
   for (const f of files) {
@@ -30,7 +30,7 @@ export function loadDocuments(paths: string[]): { docs: TypedDoc[]; files: strin
       if (schemaIssues.length === 0) docs.push({ doc, kind: id.kind });
     }
   }
-  return { docs, files: files.map((f) => f.file), issues };
+  return { docs, files: files.map((f) => f.file), digest: digestFiles(files), issues };
 }
 
 export interface LoadOptions {
@@ -49,7 +49,7 @@ export interface ManifestSetDoc {
 
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
 export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[] } {
-  const { docs, files, issues } = loadDocuments(paths);
+  const { docs, files, digest, issues } = loadDocuments(paths);
   const sets: DesiredSet[] = [];
   const policies: ScopedPolicy[] = [];
   const names = new Map<string, SourcePos>();
@@ -136,7 +136,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
   if (issues.length > 0) return { issues: sortIssues(issues) };
   sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
   policies.sort((a, b) => cmp(a.pos.file, b.pos.file) || a.pos.line - b.pos.line);
-  return { desired: { sets, files, policies }, issues: [] };
+  return { desired: { sets, files, policies, digest }, issues: [] };
 }
 
 export function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {

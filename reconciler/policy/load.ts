@@ -13,6 +13,7 @@ import { compileRule } from "./cel.js";
  */
 export const DEFAULT_POLICY: Policy = {
   source: "defaults",
+  digest: "defaults",
   name: "defaults",
   allowedAccounts: [],
   enforceAccounts: false,
@@ -78,7 +79,7 @@ function compileRules(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: 
 
 export function loadPolicy(file: string | undefined): { policy?: Policy; issues: ValidationIssue[] } {
   if (file === undefined) return { policy: { ...DEFAULT_POLICY, origin: Object.fromEntries(FIELDS.map((f) => [f, operatorLayer("defaults")])) }, issues: [] };
-  const { docs, issues } = loadDocuments([file]);
+  const { docs, issues, digest } = loadDocuments([file]);
   if (issues.length > 0) return { issues };
   const policies = docs.filter((d) => d.kind === "DeletionPolicy");
   for (const d of docs) {
@@ -111,6 +112,7 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
   return {
     policy: {
       source: file,
+      digest,
       name: metadata.name,
       allowedAccounts,
       enforceAccounts: allowedAccounts.length > 0,

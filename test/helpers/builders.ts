@@ -47,7 +47,7 @@ export function set(project: string, listed: string[], o: Partial<DesiredSet> = 
 }
 
 export function desired(...sets: DesiredSet[]): DesiredState {
-  return { sets, files: ["m.yaml"], policies: [] };
+  return { sets, files: ["m.yaml"], policies: [], digest: "sha256:test" };
 }
 
 export function policy(o: Partial<Policy> = {}): Policy {

@@ -1,0 +1,285 @@
+// `rekon diff --base REF [--head REF]`: what a change does to the desired state and to the policies,
+// read from Git history alone. Offline (no AWS call, no credentials, no SDK), so it runs in pull-request
+// checks of forks that get no secrets. A loosening is flagged loudly.
+import { execFile } from "node:child_process";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, posix, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import type { Io } from "./cli.js";
+import { formatDuration } from "./duration.js";
+import { UsageError, ValidationError, type ValidationIssue } from "./errors.js";
+import { validateInputs } from "./inputs.js";
+import { loadPolicy, manifestLayer, operatorLayer } from "./policy/load.js";
+import type { DesiredState, Policy, PolicySet, ScopedPolicy, TagRule } from "./types.js";
+
+const run = promisify(execFile);
+
+export interface ProjectChange {
+  project: string;
+  region: string;
+  roleArn?: string;
+  /** Versions the change takes out of the desired set: apply will delete them if every guard passes. */
+  removed: string[];
+  added: string[];
+  /** The whole ProjectVersionSet appears or disappears (a disappearing set stops management; nothing is deleted). */
+  set?: "added" | "removed";
+}
+
+export interface PolicyChange {
+  layer: string;
+  field: string;
+  from: string;
+  to: string;
+  loosens: boolean;
+}
+
+export interface DiffResult {
+  base: string;
+  head: string;
+  projects: ProjectChange[];
+  policy: PolicyChange[];
+  summary: { removed: number; added: number; policyChanges: number; loosenings: number };
+}
+
+// ---- pure comparison ----
+
+const key = (s: { project: string; region: string; roleArn?: string }) => `${s.roleArn ?? ""}|${s.region}|${s.project}`;
+
+export function diffDesired(base: DesiredState, head: DesiredState): ProjectChange[] {
+  const b = new Map(base.sets.map((s) => [key(s), s]));
+  const h = new Map(head.sets.map((s) => [key(s), s]));
+  const out: ProjectChange[] = [];
+  for (const k of [...new Set([...b.keys(), ...h.keys()])].sort()) {
+    const bs = b.get(k);
+    const hs = h.get(k);
+    const any = (hs ?? bs)!;
+    const bv = new Set(bs?.versions.map((v) => v.name) ?? []);
+    const hv = new Set(hs?.versions.map((v) => v.name) ?? []);
+    const change: ProjectChange = {
+      project: any.project,
+      region: any.region || "(default region)",
+      ...(any.roleArn ? { roleArn: any.roleArn } : {}),
+      // A set that disappears stops rekon managing the project; its versions are not deleted.
+      removed: hs ? [...bv].filter((v) => !hv.has(v)).sort() : [],
+      added: [...hv].filter((v) => !bv.has(v)).sort(),
+      ...(!bs ? { set: "added" as const } : !hs ? { set: "removed" as const } : {}),
+    };
+    if (change.removed.length || change.added.length || change.set) out.push(change);
+  }
+  return out;
+}
+
+const tagList = (t: TagRule[] | undefined) => (t ?? []).map((x) => `${x.key}=${x.value}`).sort();
+const show = (v: unknown) => (v === undefined ? "(unset)" : Array.isArray(v) ? `[${v.join(", ")}]` : String(v));
+
+/** Field by field, in the direction that matters: does `to` allow a deletion that `from` did not? */
+function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Policy>, scoped: boolean): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const add = (field: string, f: unknown, t: unknown, loosens: boolean) => {
+    if (JSON.stringify(f) !== JSON.stringify(t)) out.push({ layer, field, from: show(f), to: show(t), loosens });
+  };
+  // In a scoped layer an unset field constrains nothing, so dropping one loosens.
+  const num = (field: "minAgeMs" | "keepLatest" | "gracePeriodMs" | "maxDeletesPerRun", name: string, looserIfLarger: boolean, fmt: (n: number) => string = String) => {
+    const f = from[field];
+    const t = to[field];
+    if (f === t) return;
+    const loosens = t === undefined ? scoped : f === undefined ? false : looserIfLarger ? t > f : t < f;
+    add(name, f === undefined ? undefined : fmt(f), t === undefined ? undefined : fmt(t), loosens);
+  };
+  num("minAgeMs", "minAge", false, formatDuration);
+  num("keepLatest", "keepLatest", false);
+  num("gracePeriodMs", "gracePeriod", false, formatDuration);
+  num("maxDeletesPerRun", "maxDeletesPerRun", true);
+  for (const field of ["allowEmpty", "stopRunning"] as const) add(field, from[field], to[field], to[field] === true && from[field] !== true);
+
+  const fa = from.allowedAccounts;
+  const ta = to.allowedAccounts;
+  add("allowedAccounts", fa?.slice().sort(), ta?.slice().sort(), (ta === undefined && fa !== undefined && scoped) || (ta ?? []).some((a) => !(fa ?? []).includes(a)));
+  const fr = from.allowedRegions ?? [];
+  const tr = to.allowedRegions ?? [];
+  add("allowedRegions", from.allowedRegions?.slice().sort(), to.allowedRegions?.slice().sort(), (fr.length > 0 && tr.length === 0) || (fr.length > 0 && tr.some((r) => !fr.includes(r))));
+  for (const field of ["protectTags", "requireProjectTag"] as const) {
+    const f = tagList(from[field]);
+    const t = tagList(to[field]);
+    add(field, from[field] && f, to[field] && t, f.some((x) => !t.includes(x)));
+  }
+  const fRules = new Map((from.rules ?? []).map((r) => [r.name, r.deny]));
+  const tRules = new Map((to.rules ?? []).map((r) => [r.name, r.deny]));
+  for (const name of [...new Set([...fRules.keys(), ...tRules.keys()])].sort()) {
+    const f = fRules.get(name);
+    const t = tRules.get(name);
+    // A changed expression may allow what the old one denied; rekon cannot tell, so a reviewer must.
+    if (f !== t) out.push({ layer, field: `rules.${name}`, from: f ?? "(none)", to: t ?? "(removed)", loosens: f !== undefined });
+  }
+  if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {})) out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
+  return out;
+}
+
+export function diffPolicies(base: PolicySet, head: PolicySet, operatorChanged: boolean): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  if (operatorChanged) out.push(...comparePolicies(operatorLayer(head.operator.source), base.operator, head.operator, false));
+  const b = new Map(base.scoped.map((s) => [s.name, s]));
+  const h = new Map(head.scoped.map((s) => [s.name, s]));
+  for (const name of [...new Set([...b.keys(), ...h.keys()])].sort()) {
+    const bs = b.get(name);
+    const hs = h.get(name);
+    const layer = manifestLayer((hs ?? bs)!.pos, name);
+    if (!hs) {
+      out.push({ layer, field: "(whole policy)", from: `selects ${bs!.projects.join(", ")}`, to: "(removed)", loosens: true });
+      continue;
+    }
+    if (!bs) {
+      out.push({ layer, field: "(whole policy)", from: "(none)", to: `selects ${hs.projects.join(", ")}`, loosens: false });
+      continue;
+    }
+    const dropped = bs.projects.filter((p) => !hs.projects.includes(p));
+    if (dropped.length || hs.projects.some((p) => !bs.projects.includes(p))) out.push({ layer, field: "selector.projects", from: show(bs.projects), to: show(hs.projects), loosens: dropped.length > 0 });
+    out.push(...comparePolicies(layer, scopedAsPolicy(bs), scopedAsPolicy(hs), true));
+  }
+  return out;
+}
+
+function scopedAsPolicy(s: ScopedPolicy): Partial<Policy> {
+  return s.spec as Partial<Policy>;
+}
+
+// ---- Git ----
+
+async function git(args: string[], cwd: string): Promise<string> {
+  try {
+    const { stdout } = await run("git", args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" });
+    return stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string; code?: string };
+    if (err.code === "ENOENT") throw new UsageError("rekon diff needs the git command");
+    throw new UsageError(`git ${args.join(" ")}: ${(err.stderr ?? err.message).trim().split("\n")[0]}`);
+  }
+}
+
+/** Write the manifests (and policy) as they were at `ref` into a temporary folder. */
+async function materialize(ref: string, repoPaths: string[], policyRepoPath: string | undefined, root: string, into: string): Promise<{ manifests: string[]; policy?: string }> {
+  const manifests: string[] = [];
+  for (const [i, p] of repoPaths.entries()) {
+    const dest = join(into, String(i));
+    await mkdir(dest, { recursive: true });
+    manifests.push(dest);
+    const listed = (await git(["ls-tree", "-r", "-z", "--name-only", ref, "--", p], root)).split("\0").filter(Boolean);
+    for (const f of listed) {
+      const rel = f === p ? posix.basename(f) : posix.relative(p, f);
+      if (rel.split("/").some((seg) => seg.startsWith("."))) continue;
+      if (f !== p && !/\.ya?ml$/i.test(f)) continue;
+      const content = await git(["show", `${ref}:${f}`], root);
+      await mkdir(dirname(join(dest, rel)), { recursive: true });
+      await writeFile(join(dest, rel), content);
+    }
+  }
+  let policy: string | undefined;
+  if (policyRepoPath) {
+    const exists = (await git(["ls-tree", "--name-only", ref, "--", policyRepoPath], root)).trim();
+    if (exists) {
+      policy = join(into, "policy", posix.basename(policyRepoPath));
+      await mkdir(dirname(policy), { recursive: true });
+      await writeFile(policy, await git(["show", `${ref}:${policyRepoPath}`], root));
+    }
+  }
+  return { manifests, ...(policy ? { policy } : {}) };
+}
+
+export async function diffRefs(opts: { base: string; head: string; manifests: string[]; policy?: string; cwd: string }): Promise<DiffResult> {
+  const root = (await git(["rev-parse", "--show-toplevel"], opts.cwd)).trim();
+  for (const ref of [opts.base, opts.head]) await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], root);
+  const toRepo = (p: string) => relative(root, resolve(opts.cwd, p)).split("\\").join("/") || ".";
+  const repoPaths = opts.manifests.map(toRepo);
+  const policyRepoPath = opts.policy ? toRepo(opts.policy) : undefined;
+  if (policyRepoPath?.startsWith("..")) throw new UsageError(`--policy ${opts.policy} is outside the Git repository, so diff cannot see its history; leave it out`);
+
+  const tmp = await mkdtemp(join(tmpdir(), "rekon-diff-"));
+  try {
+    const states: { desired: DesiredState; policies: PolicySet; policyFound: boolean }[] = [];
+    for (const [i, ref] of [opts.base, opts.head].entries()) {
+      const m = await materialize(ref, repoPaths, policyRepoPath, root, join(tmp, String(i)));
+      const r = validateInputs({ manifests: m.manifests, ...(m.policy ? { policy: m.policy } : {}) }, { requireRegion: false });
+      // A folder that did not exist yet at base is an empty desired state, not an error.
+      const issues = r.issues.filter((x) => !/no \*\.yaml or \*\.yml files found/.test(x.message) && !/cannot read: ENOENT/.test(x.message));
+      if (issues.length) throw new ValidationError(issues.map((x) => relabel(x, m.manifests, repoPaths, m.policy, policyRepoPath, ref)));
+      const desired = r.desired ?? { sets: [], files: [], policies: [], digest: "" };
+      const policies = r.policies ?? { operator: loadPolicy(m.policy).policy!, scoped: [] };
+      states.push({ desired, policies, policyFound: m.policy !== undefined });
+    }
+    const [b, h] = states as [(typeof states)[0], (typeof states)[0]];
+    const projects = diffDesired(b.desired, h.desired);
+    const policy = diffPolicies(b.policies, h.policies, policyRepoPath !== undefined);
+    return {
+      base: opts.base,
+      head: opts.head,
+      projects,
+      policy,
+      summary: {
+        removed: projects.reduce((n, p) => n + p.removed.length, 0),
+        added: projects.reduce((n, p) => n + p.added.length, 0),
+        policyChanges: policy.length,
+        loosenings: policy.filter((p) => p.loosens).length,
+      },
+    };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Point an issue found in a temporary copy back at `REF:path` in the repository. */
+function relabel(i: ValidationIssue, dirs: string[], repoPaths: string[], policyTmp: string | undefined, policyRepo: string | undefined, ref: string): ValidationIssue {
+  if (policyTmp && policyRepo && i.file === policyTmp) return { ...i, file: `${ref}:${policyRepo}` };
+  for (const [k, d] of dirs.entries()) {
+    if (i.file === d || i.file.startsWith(d + "/")) return { ...i, file: `${ref}:${posix.join(repoPaths[k]!, relative(d, i.file).split("\\").join("/"))}` };
+  }
+  return i;
+}
+
+// ---- rendering ----
+
+export function renderDiffTable(d: DiffResult): string {
+  const out: string[] = [`rekon diff ${d.base}..${d.head}`, ""];
+  const loose = d.policy.filter((p) => p.loosens);
+  for (const p of loose) out.push(`LOOSENS ${p.layer}: ${p.field} ${p.from} → ${p.to}`);
+  if (loose.length) out.push("");
+  if (d.projects.length) out.push("Desired versions:");
+  for (const p of d.projects) {
+    const where = `${p.project} (${p.region}${p.roleArn ? `, ${p.roleArn}` : ""})`;
+    if (p.set === "removed") out.push(`  ${where}: ProjectVersionSet removed — rekon stops managing the project (nothing is deleted)`);
+    else if (p.set === "added") out.push(`  ${where}: ProjectVersionSet added — every unlisted version becomes a deletion candidate`);
+    if (p.removed.length) out.push(`  ${where}: removes ${p.removed.join(", ")} (deleted by apply if every guard passes)`);
+    if (p.added.length) out.push(`  ${where}: adds ${p.added.join(", ")}`);
+  }
+  const other = d.policy.filter((p) => !p.loosens);
+  if (other.length) out.push("", "Policy changes that do not loosen:", ...other.map((p) => `  ${p.layer}: ${p.field} ${p.from} → ${p.to}`));
+  out.push("", `Diff: ${d.summary.removed} version(s) removed, ${d.summary.added} added, ${d.summary.policyChanges} policy change(s), ${d.summary.loosenings} loosening(s).`);
+  return out.join("\n") + "\n";
+}
+
+export function renderDiffMarkdown(d: DiffResult): string {
+  const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const out: string[] = [`### rekon diff: ${d.summary.removed} version(s) removed, ${d.summary.added} added, ${d.summary.policyChanges} policy change(s), ${d.summary.loosenings} loosening(s)`, ""];
+  const loose = d.policy.filter((p) => p.loosens);
+  if (loose.length) out.push("> [!WARNING]", "> **This change loosens a deletion policy:**", ...loose.map((p) => `> - ${esc(p.layer)}: \`${esc(p.field)}\` ${esc(p.from)} → ${esc(p.to)}`), "");
+  if (d.projects.length) {
+    out.push("| Project | Region | Removed (deletion candidates) | Added |", "| --- | --- | --- | --- |");
+    for (const p of d.projects) out.push(`| \`${esc(p.project)}\`${p.set ? ` (set ${p.set})` : ""} | ${esc(p.region)} | ${p.removed.map((v) => `\`${esc(v)}\``).join(", ")} | ${p.added.map((v) => `\`${esc(v)}\``).join(", ")} |`);
+    out.push("");
+  }
+  const other = d.policy.filter((p) => !p.loosens);
+  if (other.length) out.push("<details><summary>Other policy changes</summary>", "", ...other.map((p) => `- ${esc(p.layer)}: \`${esc(p.field)}\` ${esc(p.from)} → ${esc(p.to)}`), "", "</details>", "");
+  return out.join("\n");
+}
+
+export async function diffCommand(flags: { base?: string; head?: string; manifests?: string[]; policy?: string; "fail-on-loosen"?: boolean }, io: Io, output: string): Promise<number> {
+  if (!["table", "json", "markdown"].includes(output)) throw new UsageError("--output must be one of: table, json, markdown");
+  if (!flags.base) throw new UsageError("--base REF is required (e.g. --base origin/main)");
+  const d = await diffRefs({ base: flags.base, head: flags.head ?? "HEAD", manifests: flags.manifests?.length ? flags.manifests : ["manifests"], ...(flags.policy ? { policy: flags.policy } : {}), cwd: process.cwd() });
+  io.stdout.write(output === "json" ? JSON.stringify(d, null, 2) + "\n" : output === "markdown" ? renderDiffMarkdown(d) : renderDiffTable(d));
+  if (flags["fail-on-loosen"] && d.summary.loosenings > 0) {
+    io.stderr.write(`rekon: the change loosens a deletion policy (${d.summary.loosenings} field(s)); failing as --fail-on-loosen asks\n`);
+    return 1;
+  }
+  return d.projects.length || d.policy.length ? 2 : 0;
+}

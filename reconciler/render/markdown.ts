@@ -1,0 +1,123 @@
+// Markdown views for pull requests: a reviewer must see, in the PR, exactly what merging will delete and
+// why the rest is kept. Plain GitHub-flavoured Markdown, no ANSI, stable order (the plan's), and within
+// GitHub's comment limit: tables are cut with a count of what was left out; the summary never is.
+import type { DeleteResult } from "../apply.js";
+import { formatDuration } from "../duration.js";
+import type { Plan, PlanAction } from "../types.js";
+
+/** GitHub rejects comments over 65,536 characters; keep a margin for the caller's own wrapping. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+const DEFAULT_BUDGET = 60_000;
+
+export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?: string } = {}): string {
+  const budget = opts.maxChars ?? DEFAULT_BUDGET;
+  const s = plan.summary;
+  const now = Date.parse(plan.generatedAt);
+  const marks = plan.actions.filter((a) => a.mark === "add").length;
+  const failed = plan.projects.filter((p) => p.status === "error" || p.status === "notFound");
+  const status = plan.refusals.length ? "⛔ refused" : failed.length ? "⚠️ errors" : s.delete > 0 ? "🗑️ deletions pending" : "✅ nothing to delete";
+
+  const head: string[] = [
+    `### ${opts.title ?? "rekon plan"}: ${s.delete} to delete, ${s.keep} to keep, ${s.blocked} blocked, ${s.missing} missing — ${status}`,
+    "",
+  ];
+  // Errors first and loud: a reviewer who reads one line must not miss them.
+  const loud: string[] = [];
+  for (const r of plan.refusals) loud.push(`> **REFUSED (${esc(r.rule)})**: ${esc(r.message)}${r.layer ? ` — ${esc(r.layer)}` : ""}`);
+  for (const p of failed) loud.push(`> **ERROR** \`${esc(p.project)}\` (${esc(p.region)}) [${p.status}]: ${esc(p.error ?? "unknown error")} — nothing in this project is deleted`);
+  if (loud.length) head.push("> [!CAUTION]", ...loud.flatMap((l, i) => (i ? [">", l] : [l])), "");
+  const notManaged = plan.projects.filter((p) => p.status === "notManaged");
+  if (notManaged.length) head.push(`Not managed (never touched): ${notManaged.map((p) => `\`${esc(p.project)}\` (${esc(p.region)})`).join(", ")}`, "");
+  if (marks) head.push(`Apply will mark ${marks} version(s) pending deletion (grace period); they are deleted by a later run.`, "");
+
+  const deletes = plan.actions.filter((a) => a.action === "delete");
+  const blocked = plan.actions.filter((a) => a.action === "blocked");
+  const missing = plan.actions.filter((a) => a.action === "missing");
+  const age = (a: PlanAction) => (a.createdAt ? formatDuration(now - Date.parse(a.createdAt)) : "-");
+  const kind = (a: PlanAction) => (a.feature === "CONTENT_MODERATION" ? "adapter" : a.feature ? "model" : "-");
+
+  const sections: Section[] = [];
+  if (deletes.length) {
+    sections.push({
+      before: [`#### Deletions (${deletes.length})`, "", "| Project | Version | Status | Age | Kind |", "| --- | --- | --- | --- | --- |"],
+      rows: deletes.map((a) => `| ${code(a.project)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${kind(a)}${a.stopFirst ? " (stopped first)" : ""} |`),
+      after: [""],
+    });
+  }
+  if (blocked.length) {
+    sections.push({
+      before: [`<details><summary>Blocked: ${blocked.length} unlisted version(s) kept by a guard</summary>`, "", "| Project | Version | Status | Age | Rules |", "| --- | --- | --- | --- | --- |"],
+      rows: blocked.map((a) => `| ${code(a.project)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${a.reasons.map((r) => `**${esc(r.rule)}**: ${esc(r.message)}${r.layer ? ` _(${esc(r.layer)})_` : ""}`).join("<br>")} |`),
+      after: ["", "</details>", ""],
+    });
+  }
+  if (missing.length) {
+    sections.push({
+      before: [`#### Missing (${missing.length}): listed but not found; rekon never creates versions`, "", "| Project | Version |", "| --- | --- |"],
+      rows: missing.map((a) => `| ${code(a.project)} | ${code(a.versionName)} |`),
+      after: [""],
+    });
+  }
+  const foot = [`<sub>policy: ${esc(plan.policy.source)} · generated ${plan.generatedAt}</sub>`, ""];
+  return fit(head, sections, foot, budget);
+}
+
+export function renderResultsMarkdown(results: DeleteResult[], opts: { maxChars?: number } = {}): string {
+  const n = (k: DeleteResult["result"]) => results.filter((r) => r.result === k && (r.operation ?? "delete") === "delete").length;
+  const head = [`### rekon apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped`, ""];
+  const failed = results.filter((r) => r.result === "failed");
+  if (failed.length) head.push("> [!CAUTION]", `> **${failed.length} write(s) failed**; they are retried by the next run.`, "");
+  const sections: Section[] = results.length
+    ? [
+        {
+          before: ["| Result | Project | Version | Detail |", "| --- | --- | --- | --- |"],
+          rows: results.map((r) => `| ${r.operation && r.operation !== "delete" ? `${r.operation} ` : ""}${r.result} | ${code(r.project)} | ${code(r.versionName)} | ${esc(r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? ""))} |`),
+          after: [""],
+        },
+      ]
+    : [];
+  return fit(head, sections, [], opts.maxChars ?? DEFAULT_BUDGET);
+}
+
+interface Section {
+  before: string[];
+  rows: string[];
+  after: string[];
+}
+
+/**
+ * Assemble within `budget` characters. The head (summary and errors) and the foot are always kept;
+ * table rows are cut from the end of each table, fairly, with a line saying how many were left out.
+ */
+function fit(head: string[], sections: Section[], foot: string[], budget: number): string {
+  const render = (keep: number[]) =>
+    [
+      ...head,
+      ...sections.flatMap((s, i) => {
+        const k = keep[i]!;
+        const cut = s.rows.length - k;
+        const cols = (s.before.at(-1)!.match(/---/g) ?? []).length;
+        const note = `| _… ${cut} more row(s) not shown (comment size limit); see the job log or --output json_ |${" |".repeat(Math.max(0, cols - 1))}`;
+        return [...s.before, ...s.rows.slice(0, k), ...(cut > 0 ? [note] : []), ...s.after];
+      }),
+      ...foot,
+    ].join("\n");
+  const keep = sections.map((s) => s.rows.length);
+  let text = render(keep);
+  // Shrink the longest table first until it fits; each step removes a row, so this ends.
+  while (text.length > budget && keep.some((k) => k > 0)) {
+    const i = keep.indexOf(Math.max(...keep));
+    keep[i] = Math.max(0, keep[i]! - Math.max(1, Math.ceil(keep[i]! / 10)));
+    text = render(keep);
+  }
+  return text;
+}
+
+/** Escape what would break a table cell or start markup. */
+function esc(s: string): string {
+  return s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r?\n/g, " ");
+}
+
+function code(s: string): string {
+  return "`" + s.replace(/`/g, "'").replace(/\|/g, "\\|") + "`";
+}

@@ -1,0 +1,102 @@
+// Saved plans: what is applied is what was reviewed, or nothing.
+import { describe, expect, it } from "vitest";
+import { plan } from "../../reconciler/plan.js";
+import { checkSavedPlan, parseSavedPlan, savePlan } from "../../reconciler/savedplan.js";
+import type { LiveState, LiveVersion } from "../../reconciler/types.js";
+import { ValidationError } from "../../reconciler/errors.js";
+import { desired, liveProject, NOW, policy, set, version } from "../helpers/builders.js";
+
+const H = 3_600_000;
+const DIGESTS = { manifests: "sha256:m", policy: "sha256:p" };
+const d = desired(set("p1", ["keep"]));
+const base = (): LiveVersion[] => [version("a", { ageHours: 500, tags: {} }), version("b", { ageHours: 400, tags: {} }), version("keep", { ageHours: 1, tags: {} })];
+const live = (vs: LiveVersion[]): LiveState => ({ projects: [liveProject(vs)] });
+const pol = policy({ protectTags: [{ key: "hold", value: "*", origin: "test" }] });
+
+function saved(vs = base()) {
+  const l = live(vs);
+  return savePlan(plan(d, l, pol, NOW), l, { manifests: ["manifests"], policy: "policy.yaml" }, DIGESTS);
+}
+/** Apply a saved plan against a world that may have changed. */
+function check(world: LiveVersion[], o: { digests?: typeof DIGESTS; now?: Date; desiredState?: typeof d } = {}) {
+  const l = live(world);
+  const fresh = plan(o.desiredState ?? d, l, pol, o.now ?? NOW);
+  return checkSavedPlan(saved(), fresh, l, o.digests ?? DIGESTS, o.now ?? NOW, 24 * H);
+}
+const deletes = (c: ReturnType<typeof check>) => c.plan.actions.filter((a) => a.action === "delete").map((a) => a.versionName).sort();
+
+describe("saved plan: what changed is skipped as stale", () => {
+  it("records facts for every planned deletion", () => {
+    const s = saved();
+    expect(s.facts.map((f) => [f.action, f.versionArn.split("/version/")[1]!.split("/")[0], f.status])).toEqual([
+      ["delete", "b", "STOPPED"],
+      ["delete", "a", "STOPPED"],
+    ]);
+    expect(s.digests).toEqual(DIGESTS);
+    expect(s.targets).toEqual([{ account: "123456789012", region: "us-east-1" }]);
+  });
+
+  it("(a) nothing changed → exactly the saved deletions", () => {
+    const c = check(base());
+    expect(c.refusal).toBeUndefined();
+    expect(c.stale).toEqual([]);
+    expect(deletes(c)).toEqual(["a", "b"]);
+  });
+
+  it.each([
+    { name: "listed again", world: base(), desiredState: desired(set("p1", ["keep", "a"])), why: "no longer deletable: keep" },
+    { name: "tagged protected", world: base().map((v) => (v.name === "a" ? { ...v, tags: { hold: "yes" } } : v)), why: "no longer deletable: blocked (protectedTag)" },
+    { name: "started RUNNING", world: base().map((v) => (v.name === "a" ? { ...v, status: "RUNNING" } : v)), why: "no longer deletable: blocked (inUse)" },
+    { name: "tags changed but still deletable", world: base().map((v) => (v.name === "a" ? { ...v, tags: { owner: "x" } } : v)), why: "tags changed" },
+    { name: "status changed but still deletable", world: base().map((v) => (v.name === "a" ? { ...v, status: "FAILED" } : v)), why: "status changed from STOPPED to FAILED" },
+    { name: "gone", world: base().filter((v) => v.name !== "a"), why: "the version is no longer there" },
+  ])("(b) $name → a is stale, b still deleted", ({ world, desiredState, why }) => {
+    const c = check(world, desiredState ? { desiredState } : {});
+    expect(c.refusal).toBeUndefined();
+    expect(c.stale.map((s) => [s.action.versionName, s.why])).toEqual([["a", why]]);
+    expect(deletes(c)).toEqual(["b"]);
+  });
+
+  it("never deletes what the saved plan did not list", () => {
+    const c = check([...base(), version("new", { ageHours: 300, tags: {} })]);
+    expect(deletes(c)).toEqual(["a", "b"]);
+    expect(c.plan.actions.find((a) => a.versionName === "new")).toMatchObject({ action: "blocked", reasons: [{ rule: "notInSavedPlan" }] });
+  });
+});
+
+describe("saved plan: refused as a whole", () => {
+  it.each([
+    { name: "(c) manifests changed", o: { digests: { ...DIGESTS, manifests: "sha256:other" } }, rule: "digestMismatch", msg: "the manifests changed" },
+    { name: "(c) policy changed", o: { digests: { ...DIGESTS, policy: "sha256:other" } }, rule: "digestMismatch", msg: "the policy changed" },
+    { name: "(d) expired", o: { now: new Date(NOW.getTime() + 25 * H) }, rule: "planExpired", msg: "over --max-plan-age" },
+    { name: "from the future", o: { now: new Date(NOW.getTime() - 2 * H) }, rule: "planFromFuture", msg: "is in the future" },
+  ])("$name", ({ o, rule, msg }) => {
+    const c = check(base(), o);
+    expect(c.refusal?.rule).toBe(rule);
+    expect(c.refusal?.message).toContain(msg);
+    expect(deletes(c)).toEqual([]);
+    expect(c.plan.refusals.map((r) => r.rule)).toContain(rule);
+  });
+});
+
+describe("saved plan file", () => {
+  it.each([
+    { name: "not JSON", text: "{", msg: /not a saved plan: / },
+    { name: "another JSON document", text: '{"summary": {}}', msg: /not a saved plan \(kind SavedPlan expected\)/ },
+    { name: "a future format", text: JSON.stringify({ ...saved(), formatVersion: 9 }), msg: /format 9 is not supported/ },
+  ])("$name is refused with the file named", ({ text, msg }) => {
+    let err: unknown;
+    try {
+      parseSavedPlan("plan.json", text);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues[0]).toMatchObject({ file: "plan.json", message: expect.stringMatching(msg) });
+  });
+
+  it("round-trips", () => {
+    const s = saved();
+    expect(parseSavedPlan("plan.json", JSON.stringify(s))).toEqual(s);
+  });
+});
