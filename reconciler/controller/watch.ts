@@ -5,8 +5,8 @@
 //   - the folder the path currently resolves to, recursively (plain edits, e.g. a mounted ConfigMap).
 // After a quiet period (debounce) the path is resolved again, watches move if the links moved, and the
 // callback runs. The cycle itself reads through one resolved path (see run.ts), so it never mixes trees.
-import { lstatSync, realpathSync, statSync, watch, type FSWatcher } from "node:fs";
-import { basename, dirname, resolve, sep } from "node:path";
+import { lstatSync, readlinkSync, statSync, watch, type FSWatcher } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Logger } from "pino";
 
 export interface WatchOptions {
@@ -25,32 +25,40 @@ interface Target {
   name?: string;
 }
 
-/** What to watch for one path: every symlink on it (via its parent) and what it resolves to now. */
-export function watchTargets(path: string): Target[] {
-  const abs = resolve(path);
+/**
+ * What to watch for one path: every symlink on it (via its parent folder, where a swap is a rename), then
+ * whatever it resolves to now. Link targets are followed link by link, not with realpath, because a
+ * Kubernetes ConfigMap volume publishes through two: policy.yaml → ..data/policy.yaml, and ..data →
+ * ..<timestamp>; an update swaps only ..data.
+ */
+export function watchTargets(path: string, depth = 0): Target[] {
+  const parts = resolve(path).split(sep).filter(Boolean);
   const targets: Target[] = [];
-  const parts = abs.split(sep).filter(Boolean);
   let prefix = "";
-  for (const part of parts) {
-    prefix += sep + part;
-    let isLink = false;
+  for (let i = 0; i < parts.length; i++) {
+    prefix += sep + parts[i];
+    let isLink: boolean;
     try {
       isLink = lstatSync(prefix).isSymbolicLink();
     } catch {
-      // Not there (yet): watch the nearest folder that exists, so its creation is seen.
-      targets.push({ dir: dirname(prefix), recursive: false, name: basename(prefix) });
+      // Not there (yet): watch the folder it will appear in, so its creation is seen.
+      targets.push({ dir: dirname(prefix), recursive: false, name: parts[i]! });
       return targets;
     }
-    if (isLink) targets.push({ dir: dirname(prefix), recursive: false, name: part });
-    // Links on the way resolve relative to where they point: keep walking the real path from here.
-    if (isLink) prefix = realpathSafe(prefix) ?? prefix;
+    if (isLink) {
+      targets.push({ dir: dirname(prefix), recursive: false, name: parts[i]! });
+      if (depth >= MAX_LINK_DEPTH) return targets; // a loop; the manifest reader reports it
+      const rest = parts.slice(i + 1).join(sep);
+      const target = resolve(dirname(prefix), readlinkSync(prefix));
+      return [...targets, ...watchTargets(rest ? join(target, rest) : target, depth + 1)];
+    }
   }
-  const real = realpathSafe(abs);
-  if (!real) return targets;
-  const isDir = statSafe(real)?.isDirectory() ?? false;
-  targets.push(isDir ? { dir: real, recursive: true } : { dir: dirname(real), recursive: false, name: basename(real) });
+  const isDir = statSafe(prefix)?.isDirectory() ?? false;
+  targets.push(isDir ? { dir: prefix, recursive: true } : { dir: dirname(prefix), recursive: false, name: basename(prefix) });
   return targets;
 }
+
+const MAX_LINK_DEPTH = 16;
 
 export function watchManifests(paths: string[], onChange: (changed: string) => void, opts: WatchOptions): ManifestWatcher {
   let watchers: FSWatcher[] = [];
@@ -101,14 +109,6 @@ export function watchManifests(paths: string[], onChange: (changed: string) => v
       watchers = [];
     },
   };
-}
-
-function realpathSafe(p: string): string | undefined {
-  try {
-    return realpathSync(p);
-  } catch {
-    return undefined;
-  }
 }
 
 function statSafe(p: string) {

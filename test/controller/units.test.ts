@@ -110,6 +110,18 @@ describe("watchManifests", () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("follows a ConfigMap volume update (..data swapped under policy.yaml → ..data/policy.yaml)", async () => {
+    const t = tree({ "vol/..2026_11_28_1/policy.yaml": "1", "vol/..2026_11_28_2/policy.yaml": "2" });
+    symlinkSync("..2026_11_28_1", t.path("vol/..data"));
+    symlinkSync("..data/policy.yaml", t.path("vol/policy.yaml"));
+    const calls: string[] = [];
+    const w = watchManifests([t.path("vol/policy.yaml")], (c) => calls.push(c), { debounceMs: 100, log });
+    cleanups.push(() => w.close());
+    symlinkSync("..2026_11_28_2", t.path("vol/..data_tmp"));
+    renameSync(t.path("vol/..data_tmp"), t.path("vol/..data"));
+    expect(await waitCalls(calls, 1, 2_000)).toBe(1);
+  });
+
   it("a manifests path that does not exist yet fires when it appears", async () => {
     const t = tree({ "x.txt": "" });
     const calls: string[] = [];
