@@ -1,4 +1,4 @@
-// Audit records: one per deletion result (and per mark/stop when apply reports them), so "who deleted this
+// Audit records: one per write result (deletion, stop-then-delete, grace-period mark), so "who deleted this
 // model, and why" can be answered from the log alone. Each names the version ARN, the decision and the
 // rules that fired, the manifest and ProjectVersionSet that no longer listed it, the manifests' Git
 // revision, and AWS's request id. Records go to the log (msg "audit") and, with --audit-file, are appended
@@ -18,8 +18,11 @@ export interface AuditRecord {
   region: string;
   /** The planned action that led here (e.g. "delete"). */
   decision: string;
-  /** What AWS answered: accepted, alreadyDeleted, failed, skipped (and later outcomes apply may add). */
+  /** What AWS answered: accepted, alreadyDeleted, failed, skipped. */
   result: string;
+  /** Which write: delete (default), stop (stop-then-delete failed at the stop), mark or unmark (grace period). */
+  operation: string;
+  stoppedAfterMs?: number;
   /** Rules that fired for this version (none for a plain delete: every guard passed). */
   reasons: Reason[];
   policy: { source: string; name: string };
@@ -97,6 +100,8 @@ export function auditRecords(results: DeleteResult[], ctx: { cycleId: string; pl
       region: r.region,
       decision: a?.action ?? "unknown",
       result: r.result,
+      operation: r.operation ?? "delete",
+      ...(r.stoppedAfterMs !== undefined ? { stoppedAfterMs: r.stoppedAfterMs } : {}),
       reasons: a?.reasons ?? [],
       policy: ctx.plan.policy,
       set,
@@ -117,16 +122,15 @@ export class AuditSink {
 
   write(records: AuditRecord[]): void {
     for (const rec of records) {
-      this.log.child({ versionArn: rec.versionArn }).info({ audit: rec }, "audit");
       if (this.file) {
         try {
-          // Synchronous append, as soon as applyPass returns. A SIGKILL during the deletions themselves
-          // loses that cycle's records (applyPass reports only at its end); the log line is no better.
+          // Synchronous, and before the log line: once the log shows a record, the file has it too.
           appendFileSync(this.file, JSON.stringify(rec) + "\n");
         } catch (err) {
           this.log.error({ file: this.file, err: (err as Error).message }, "cannot append to the audit file; the record is in this log line only");
         }
       }
+      this.log.child({ versionArn: rec.versionArn }).info({ audit: rec }, "audit");
     }
   }
 }

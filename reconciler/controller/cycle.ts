@@ -61,11 +61,12 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
   const revision = manifests.map(gitRevision).find((r) => r !== undefined);
   log.info({ manifests, ...(revision ? { gitRevision: revision } : {}), write: input.write }, "cycle started");
 
+  let reading = true;
   const retry: RetryOptions = {
     ...deps.retry,
     signal: input.callSignal,
     onRetry: (info) => {
-      metrics.awsRequestsTotal.inc({ operation: info.operation, outcome: info.code });
+      if (reading) metrics.awsRequestsTotal.inc({ operation: info.operation, outcome: info.code });
       deps.retry.onRetry?.(info);
     },
   };
@@ -108,14 +109,26 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       return { result: "refused", valid: true, plan, results: [] };
     }
 
-    const results = await applyPass(pass, log, input.writeSignal);
-    recordDeletions(metrics, results);
-    // Until the AWS client reports each attempt, the final answer of each DeleteProjectVersion is counted here.
-    for (const r of results) {
-      if (r.result === "skipped") continue;
-      metrics.awsRequestsTotal.inc({ operation: "DeleteProjectVersion", outcome: r.result === "accepted" ? "ok" : (r.code ?? "Error") });
+    // Every attempt of the apply phase is counted as it happens (the pass's limiters see each one). The read
+    // phase ran inside planPass before we could subscribe: only its retried attempts are counted (onRetry).
+    reading = false;
+    const unobserve = pass.limiters.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
+    const audited = new Set<DeleteResult>();
+    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now };
+    const audit = (rs: DeleteResult[]) => {
+      const fresh = rs.filter((r) => !audited.has(r));
+      fresh.forEach((r) => audited.add(r));
+      deps.audit.write(auditRecords(fresh, auditCtx));
+    };
+    let results: DeleteResult[];
+    try {
+      // Each deletion is audited the moment its answer arrives, so a SIGKILL loses at most the calls in flight.
+      results = await applyPass(pass, log, input.writeSignal, { onResult: (r) => audit([r]) });
+    } finally {
+      unobserve();
     }
-    deps.audit.write(auditRecords(results, { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now }));
+    audit(results); // grace-period marks are reported only at the end
+    recordDeletions(metrics, results);
 
     const result: CycleResult = input.writeSignal.aborted
       ? "aborted"

@@ -135,7 +135,7 @@ describe("rekon run --apply", () => {
     expect(records.map((r) => r.versionArn).sort()).toEqual(deleteCalls().map((c) => c.target).sort());
     const worktree = join(root, ".worktrees", shaA, "manifests");
     for (const r of records) {
-      expect(r).toMatchObject({ cycleId: first.cycleId, decision: "delete", result: "accepted", reasons: [], gitRevision: shaA, policy: { name: "demo" } });
+      expect(r).toMatchObject({ cycleId: first.cycleId, decision: "delete", result: "accepted", operation: "delete", reasons: [], gitRevision: shaA, policy: { name: "demo" } });
       expect(r.requestId).toMatch(/\S/);
       expect(Date.parse(r.time)).toBeGreaterThan(0);
     }
@@ -196,5 +196,20 @@ describe("rekon run --apply", () => {
     // The rest were not started (skipped) or were cut off in flight (Aborted); the next start re-plans them.
     for (const r of records.filter((x) => x.result !== "accepted")) expect(r.result === "skipped" || r.code === "Aborted").toBe(true);
     expect(run.lines.find(cycleFinished)).toMatchObject({ result: "aborted" });
+  }, 40_000);
+
+  it("SIGKILL mid-apply: each deletion's audit record was on disk as soon as AWS answered it", async () => {
+    const m = join(dir, "manifests");
+    cpSync(join(ROOT, "manifests"), m, { recursive: true });
+    emu.setFaults({ latencyMs: { min: 300, max: 300 } });
+    const audit = join(dir, "audit.jsonl");
+    run = startRun(["--manifests", m, ...base("--apply", "--audit-file", audit)], env);
+    const first = await run.waitFor((l) => l.msg === "audit", 20_000, "the first audit record");
+    run.kill("SIGKILL");
+    await run.exited;
+    const records = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    expect(records.length).toBeLessThan(7);
+    expect(records[0]).toMatchObject({ versionArn: (first.audit as { versionArn: string }).versionArn, result: "accepted" });
   }, 40_000);
 });
