@@ -73,7 +73,7 @@ export function identify(doc: ParsedDoc): { kind?: Kind; issues: ValidationIssue
 export function validateAgainstSchema(doc: ParsedDoc, kind: Kind): ValidationIssue[] {
   const validate = compiled()[kind];
   if (validate(doc.value)) return [];
-  const issues = (validate.errors ?? []).map((e) => toIssue(doc, e));
+  const issues = (validate.errors ?? []).map((e) => toIssue(doc, e)).filter((i): i is ValidationIssue => i !== undefined);
   // ajv may report one field twice (e.g. type and pattern); keep the first per location and message.
   const seen = new Set<string>();
   return issues.filter((i) => {
@@ -82,9 +82,23 @@ export function validateAgainstSchema(doc: ParsedDoc, kind: Kind): ValidationIss
   });
 }
 
-function toIssue(doc: ParsedDoc, e: ErrorObject): ValidationIssue {
+function toIssue(doc: ParsedDoc, e: ErrorObject): ValidationIssue | undefined {
   const path = pointerToPath(e.instancePath);
   const fix = (e.parentSchema as Record<string, unknown> | undefined)?.["x-fix"] as string | undefined;
+  // A bad map key: ajv reports the key's own failure (with propertyName set), then a generic
+  // "property name must be valid"; the first says what is wrong, so keep only it, at the key.
+  if (e.keyword === "propertyNames") return undefined;
+  const key = (e as ErrorObject & { propertyName?: string }).propertyName;
+  if (key !== undefined) {
+    const allowed = e.keyword === "enum" ? (e.params as { allowedValues: unknown[] }).allowedValues : undefined;
+    return {
+      file: doc.file,
+      ...doc.locate([...path, key], true),
+      path: joinPath([...path, key]),
+      message: allowed ? `unknown key "${key}"` : `invalid key "${key}"`,
+      fix: allowed ? `use one of: ${allowed.join(", ")}` : fix,
+    };
+  }
   switch (e.keyword) {
     case "required": {
       const missing = (e.params as { missingProperty: string }).missingProperty;
@@ -133,13 +147,23 @@ function toIssue(doc: ParsedDoc, e: ErrorObject): ValidationIssue {
         message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, got ${JSON.stringify(e.data)}`,
         fix,
       };
-    case "uniqueItems":
+    case "uniqueItems": {
+      const { i, j } = e.params as { i: number; j: number };
+      return {
+        file: doc.file,
+        ...doc.locate([...path, i]),
+        path: joinPath([...path, i]),
+        message: `repeats ${joinPath([...path, j])}`,
+        fix: "remove the repeated entry",
+      };
+    }
+    case "enum":
       return {
         file: doc.file,
         ...doc.locate(path),
         path: joinPath(path),
-        message: `items must be unique (${e.message})`,
-        fix: "remove the repeated entry",
+        message: `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`,
+        fix,
       };
     default:
       return { file: doc.file, ...doc.locate(path), path: joinPath(path), message: e.message ?? e.keyword, fix };
