@@ -26,7 +26,7 @@ export interface RunProcess {
   kill(sig?: NodeJS.Signals): void;
 }
 
-export function startRun(args: string[], env: Record<string, string>): RunProcess {
+export function startRun(args: string[], env: Record<string, string>, opts: { maxLifetimeMs?: number } = {}): RunProcess {
   const child = spawn(process.execPath, [BIN, "run", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
@@ -54,7 +54,7 @@ export function startRun(args: string[], env: Record<string, string>): RunProces
   child.stderr!.on("data", (d: Buffer) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, at: Date.now() })));
   // Never outlive the test file.
-  const safety = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  const safety = setTimeout(() => child.kill("SIGKILL"), opts.maxLifetimeMs ?? 120_000);
   void exited.then(() => clearTimeout(safety));
 
   const waitFor = (pred: (l: LogLine) => boolean, timeoutMs = 15_000, what = "a matching log line") =>
