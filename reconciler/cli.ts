@@ -158,6 +158,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout.write(HELP);
       return command === undefined && !flags.help ? EXIT.error : EXIT.ok;
     }
+    // A flag that another command owns is an error, never silently ignored: `rekon plan --apply` must
+    // not look as if it did something.
+    const allowed = COMMAND_FLAGS[command];
+    if (allowed) {
+      const stray = Object.keys(flags).filter((f) => !allowed.includes(f) && !COMMON_FLAGS.includes(f));
+      if (stray.length) throw new UsageError(`--${stray[0]} does not apply to "${command}"`);
+    }
     // Only `apply` takes an argument: a saved plan file.
     if (positionals.length > (command === "apply" ? 1 : 0)) throw new UsageError(`unexpected argument "${positionals[command === "apply" ? 1 : 0]}"`);
     const level = flags["log-level"] ?? "info";
@@ -194,6 +201,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return reportError(err, io, output);
   }
 }
+
+const COMMON_FLAGS = ["help", "log-level"];
+const AWS_FLAGS = ["retries", "retry-max-time"];
+/** The flags each command takes (besides --help and --log-level). */
+const COMMAND_FLAGS: Record<string, string[]> = {
+  validate: ["manifests", "policy", "output"],
+  plan: ["manifests", "policy", "output", "out", ...AWS_FLAGS],
+  apply: ["manifests", "policy", "output", "auto-approve", "wait", "concurrency", "max-plan-age", ...AWS_FLAGS],
+  diff: ["manifests", "policy", "output", "base", "head", "fail-on-loosen"],
+  run: ["manifests", "policy", "interval", "apply", "listen", "audit-file", "cycle-timeout", "watch-debounce", "shutdown-grace", "leader-elect", "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig", ...AWS_FLAGS],
+  emulator: ["state", "port"],
+  demo: [],
+};
 
 function requireManifests(flags: Flags): string[] {
   if (!flags.manifests?.length) throw new UsageError("--manifests PATH is required (a manifest file or folder; repeatable)");

@@ -172,6 +172,8 @@ describe("usage", () => {
     { args: ["plan", "--manifests", "x", "--output", "xml"], msg: "--output must be one of: table, json" },
     { args: ["frobnicate"], msg: 'unknown command "frobnicate"' },
     { args: ["plan", "--nope"], msg: "Unknown option '--nope'" },
+    { args: ["plan", "--manifests", "x", "--apply"], msg: '--apply does not apply to "plan"' },
+    { args: ["validate", "--manifests", "x", "--auto-approve"], msg: '--auto-approve does not apply to "validate"' },
   ])("$args → exit 1: $msg", async ({ args, msg }) => {
     const r = await runCli(args, { env: {} });
     expect(r.code).toBe(1);
