@@ -36,11 +36,11 @@ export interface DeleteResult {
 export const APPLY_DEFAULTS = {
   /** Deletions in flight at once per (account, region). The rate limiter sets the pace; this bounds sockets and stop waits. */
   concurrency: 8,
-  /** Stop-then-delete: poll DescribeProjectVersions this often while a version is STOPPING. */
+  /** Stop-then-delete: poll DescribeProjectVersions this often while a version is STOPPING (after 1 s, 2 s, 4 s). */
   stopPollMs: 5_000,
   /** Stop-then-delete: give up (result `failed`, nothing deleted) when a version is not STOPPED after this. */
   stopTimeoutMs: 10 * 60_000,
-  /** apply --wait: poll interval and bound, as AWS's own sample does (5 s). */
+  /** apply --wait: poll interval (after 1 s, 2 s, 4 s) and bound, as AWS's own sample does (5 s). */
   waitPollMs: 5_000,
   waitTimeoutMs: 10 * 60_000,
 } as const;
@@ -170,7 +170,7 @@ async function stopAndWait(a: PlanAction & { versionArn: string }, project: Plan
   }
   if (!project.projectArn) return { result: "failed", code: "StopNotConfirmed", error: "project ARN unknown; cannot confirm the stop, not deleting", operation: "stop" };
   let status = "RUNNING";
-  for (;;) {
+  for (let round = 0; ; round++) {
     try {
       const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: project.projectArn, VersionNames: [a.versionName] }), { abortSignal: signal });
       const d = (res.ProjectVersionDescriptions ?? []).find((x) => x.ProjectVersionArn === a.versionArn);
@@ -192,7 +192,7 @@ async function stopAndWait(a: PlanAction & { versionArn: string }, project: Plan
       return { result: "failed", code: "StopTimeout", status, error: `still ${status} ${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s); not deleted`, operation: "stop" };
     }
     if (signal.aborted) return { result: "failed", code: "Aborted", status, error: `interrupted while waiting for STOPPED (status ${status}); not deleted`, operation: "stop" };
-    await sleep(Math.min(poll, Math.max(0, timeout - elapsed)), signal).catch(() => undefined);
+    await sleep(Math.min(pollDelay(round, poll), Math.max(0, timeout - elapsed)), signal).catch(() => undefined);
   }
 }
 
@@ -244,7 +244,7 @@ export async function waitForDeletionsReport(results: DeleteResult[], deps: Wait
   const unknown = pending.filter((r) => !arnOf(r));
   pending = pending.filter((r) => arnOf(r));
   let polls = 0;
-  while (pending.length > 0 && !deps.signal?.aborted) {
+  for (let round = 0; pending.length > 0 && !deps.signal?.aborted; round++) {
     const byGroup = new Map<string, Map<string, DeleteResult[]>>();
     for (const r of pending) {
       const g = byGroup.get(groupKey(r)) ?? new Map<string, DeleteResult[]>();
@@ -274,7 +274,7 @@ export async function waitForDeletionsReport(results: DeleteResult[], deps: Wait
     pending = still;
     deps.onPoll?.(pending.length);
     if (pending.length === 0 || performance.now() >= deadline) break;
-    await sleep(Math.min(interval, Math.max(0, deadline - performance.now())), deps.signal).catch(() => undefined);
+    await sleep(Math.min(pollDelay(round, interval), Math.max(0, deadline - performance.now())), deps.signal).catch(() => undefined);
   }
   return { stillPresent: [...unknown, ...pending].map((r) => r.versionArn), tookMs: Math.round(performance.now() - started), polls };
 }
@@ -282,6 +282,11 @@ export async function waitForDeletionsReport(results: DeleteResult[], deps: Wait
 /** Returns the ARNs still present when `timeoutMs` ran out (see waitForDeletionsReport). */
 export async function waitForDeletions(results: DeleteResult[], deps: WaitDeps): Promise<string[]> {
   return (await waitForDeletionsReport(results, deps)).stillPresent;
+}
+
+/** 1 s, 2 s, 4 s, then every `max`: quick when AWS is quick, and a handful of calls when it is slow. */
+function pollDelay(round: number, max: number): number {
+  return Math.min(max, 1_000 * 2 ** round);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

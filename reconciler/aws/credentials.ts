@@ -3,7 +3,8 @@
 // before `expiration`, so long runs renew their session without rekon keeping a timer.
 //
 // The STS client is the one the SDK's own credential providers use for `role_arn` profiles
-// (@aws-sdk/nested-clients/sts, installed with @aws-sdk/client-rekognition). It resolves its endpoint like
+// (@aws-sdk/nested-clients/sts), and the base credentials come from @aws-sdk/credential-provider-node, the
+// chain RekognitionClient itself uses; both are installed with @aws-sdk/client-rekognition. It resolves its endpoint like
 // any SDK client, so AWS_ENDPOINT_URL_STS is honoured. It is imported only when a role is named, so runs
 // without roles (and `validate`) never load it.
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
@@ -43,11 +44,14 @@ export function roleCredentials(opts: RoleCredentialOptions): AwsCredentialIdent
       } catch (err) {
         throw new ConfigError(`spec.roleArn needs the AWS SDK's STS client (@aws-sdk/nested-clients), which could not be loaded: ${(err as Error).message}`);
       }
+      // Nested clients have no default credential chain of their own: give them the SDK's standard one
+      // (env, profile, SSO, web identity, container, instance metadata), as a RekognitionClient would use.
+      const base = opts.baseCredentials ?? (await import("@aws-sdk/credential-provider-node")).defaultProvider();
       const client = new mod.STSClient({
         region: opts.region,
         maxAttempts: 1,
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-        ...(opts.baseCredentials ? { credentials: opts.baseCredentials } : {}),
+        credentials: base,
       });
       loaded = { client, AssumeRole: mod.AssumeRoleCommand };
     }
