@@ -11,8 +11,12 @@ export interface TypedDoc {
   kind: Kind;
 }
 
-/** Parse and schema-check every document in the given files. */
-export function loadDocuments(paths: string[]): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
+/**
+ * Parse and schema-check every document in the given files. With `onDoc`, each valid document is handed
+ * over as soon as it is checked and not kept: the parsed YAML tree of a file (by far the largest thing
+ * here) can then be freed before the next file is parsed, which bounds memory for thousands of files.
+ */
+export function loadDocuments(paths: string[], onDoc?: (d: TypedDoc) => void): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
   const { files, issues } = readManifestFiles(paths);
   const docs: TypedDoc[] = [];
   for (const f of files) {
@@ -27,7 +31,10 @@ export function loadDocuments(paths: string[]): { docs: TypedDoc[]; files: strin
       if (!id.kind) continue;
       const schemaIssues = validateAgainstSchema(doc, id.kind);
       issues.push(...schemaIssues);
-      if (schemaIssues.length === 0) docs.push({ doc, kind: id.kind });
+      if (schemaIssues.length === 0) {
+        if (onDoc) onDoc({ doc, kind: id.kind });
+        else docs.push({ doc, kind: id.kind });
+      }
     }
   }
   return { docs, files: files.map((f) => f.file), digest: digestFiles(files), issues };
@@ -49,13 +56,13 @@ export interface ManifestSetDoc {
 
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
 export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[] } {
-  const { docs, files, digest, issues } = loadDocuments(paths);
   const sets: DesiredSet[] = [];
   const policies: ScopedPolicy[] = [];
   const names = new Map<string, SourcePos>();
   const owners = new Map<string, { set: string; pos: SourcePos; region: string | undefined }[]>();
+  const issues: ValidationIssue[] = [];
 
-  for (const { doc, kind } of docs) {
+  const take = ({ doc, kind }: TypedDoc): void => {
     if (kind === "DeletionPolicy") {
       const pol = scopedFromDoc({ doc, kind }, issues);
       if (pol) {
@@ -64,7 +71,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
         else names.set(`DeletionPolicy/${pol.name}`, pol.pos);
         policies.push(pol);
       }
-      continue;
+      return;
     }
     const m = doc.value as ManifestSetDoc;
     const pos: SourcePos = { file: doc.file, ...doc.locate(["metadata", "name"]) };
@@ -131,7 +138,10 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       ...(m.spec.roleArn ? { roleArn: m.spec.roleArn } : {}),
       versions: m.spec.versions.map((v, i) => ({ name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) } })),
     });
-  }
+  };
+  const loaded = loadDocuments(paths, take);
+  const { files, digest } = loaded;
+  issues.push(...loaded.issues);
 
   if (issues.length > 0) return { issues: sortIssues(issues) };
   sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
