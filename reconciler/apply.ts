@@ -1,6 +1,6 @@
 // Act: carry out a plan's deletions. Only `delete` actions of a plan with no refusals are touched; each
 // deletion gets a result entry, failures included, and one failure never stops the rest (Flux DeleteAll),
-// with one exception: when a call in a project gives up on throttling, server errors or access (the
+// with one exception: when a call in a project gives up on throttling, the network or access (the
 // account or its quota is in trouble, not the version), nothing more is started in that project.
 //
 // Each (account, region) proceeds on its own with bounded concurrency; the client's rate limiter, not
@@ -8,6 +8,7 @@
 import { DeleteProjectVersionCommand, DescribeProjectVersionsCommand, StopProjectVersionCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
+import { isThrottle } from "./aws/client.js";
 import { classify } from "./aws/retry.js";
 import { AwsCallError, RefusalError } from "./errors.js";
 import type { Plan, PlanAction, PlanProject, Target } from "./types.js";
@@ -67,10 +68,14 @@ function groupKey(x: { roleArn?: string; region: string }): string {
   return `${x.roleArn ?? ""}|${x.region}`;
 }
 
-/** Failures that say the account, its quota or the service is in trouble, rather than this one version. */
+/**
+ * Failures that are about the account rather than this one version: its quota (throttling that outlasted
+ * every retry), the network to it, or the identity used. A server error can be specific to one version,
+ * so it does not stop the others.
+ */
 function givesUpOnProject(code: string | undefined): boolean {
   if (!code) return false;
-  return classify({ name: code, code }) === "retryable" || code.startsWith("AccessDenied") || code === "UnrecognizedClientException" || code === "ExpiredTokenException";
+  return isThrottle({ name: code }) || classify({ code }) === "retryable" || code.startsWith("AccessDenied") || code === "UnrecognizedClientException" || code === "ExpiredTokenException";
 }
 
 export async function applyPlan(plan: Plan, deps: ActDeps): Promise<DeleteResult[]> {
