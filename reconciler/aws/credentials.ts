@@ -2,10 +2,10 @@
 // standard chain unless given). The SDK client memoizes the provider and calls it again five minutes
 // before `expiration`, so long runs renew their session without rekon keeping a timer.
 //
-// The STS client is the one the SDK's own credential providers use for `role_arn` profiles
-// (@aws-sdk/nested-clients/sts), and the base credentials come from @aws-sdk/credential-provider-node, the
-// chain RekognitionClient itself uses; both are installed with @aws-sdk/client-rekognition. It resolves its endpoint like
-// any SDK client, so AWS_ENDPOINT_URL_STS is honoured. It is imported only when a role is named, so runs
+// The STS client is @aws-sdk/client-sts, and the base credentials come from
+// @aws-sdk/credential-provider-node, the chain RekognitionClient itself uses (both declared
+// dependencies). The STS client resolves its endpoint like any SDK client, so AWS_ENDPOINT_URL_STS is
+// honoured. It is imported only when a role is named, so runs
 // without roles (and `validate`) never load it.
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { ConfigError } from "../errors.js";
@@ -34,18 +34,18 @@ export function roleCredentials(opts: RoleCredentialOptions): AwsCredentialIdent
   if (!ROLE_ARN.test(opts.roleArn)) throw new ConfigError(`spec.roleArn ${opts.roleArn} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`);
   // Session names show up in CloudTrail: say who assumed the role.
   const sessionName = `rekon-${process.pid}`;
-  type Sts = typeof import("@aws-sdk/nested-clients/sts");
+  type Sts = typeof import("@aws-sdk/client-sts");
   let loaded: { client: InstanceType<Sts["STSClient"]>; AssumeRole: Sts["AssumeRoleCommand"] } | undefined;
   return async () => {
     if (!loaded) {
-      let mod: typeof import("@aws-sdk/nested-clients/sts");
+      let mod: typeof import("@aws-sdk/client-sts");
       try {
-        mod = await import("@aws-sdk/nested-clients/sts");
+        mod = await import("@aws-sdk/client-sts");
       } catch (err) {
-        throw new ConfigError(`spec.roleArn needs the AWS SDK's STS client (@aws-sdk/nested-clients), which could not be loaded: ${(err as Error).message}`);
+        throw new ConfigError(`spec.roleArn needs the AWS SDK's STS client (@aws-sdk/client-sts), which could not be loaded: ${(err as Error).message}`);
       }
-      // Nested clients have no default credential chain of their own: give them the SDK's standard one
-      // (env, profile, SSO, web identity, container, instance metadata), as a RekognitionClient would use.
+      // The base identity is the SDK's standard chain (env, profile, SSO, web identity, container,
+      // instance metadata), exactly what a RekognitionClient without a role would use.
       const base = opts.baseCredentials ?? (await import("@aws-sdk/credential-provider-node")).defaultProvider();
       const client = new mod.STSClient({
         region: opts.region,
