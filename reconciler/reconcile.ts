@@ -21,6 +21,11 @@ export interface ReconcileOptions {
   client?: Omit<ClientOptions, "region" | "retry" | "limiters">;
   retry?: RetryOptions;
   now?: () => Date;
+  /**
+   * Rate limiters to use, given the policy's rateLimits; the caller owns them (the controller keeps them
+   * across cycles, so learned rates and request metrics survive). Default: fresh ones for this pass.
+   */
+  limitersFor?: (rateLimits: Record<string, number>) => RateLimiters;
 }
 
 export interface PlannedPass {
@@ -50,7 +55,8 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
   const now = (opts.now ?? (() => new Date()))();
   const clients = new Map<string, RetryingRekognitionClient>();
   // Rates the operator states are ceilings; others start from documented defaults and adapt (aws/limiter.ts).
-  const limiters = new RateLimiters(policies.operator.rateLimits);
+  const owned = !opts.limitersFor;
+  const limiters = opts.limitersFor ? opts.limitersFor(policies.operator.rateLimits) : new RateLimiters(policies.operator.rateLimits);
   // One client per (role, region): separate credentials, and separate rate budgets.
   const clientFor = (t: Target) => {
     const k = `${t.roleArn ?? ""}|${t.region}`;
@@ -66,7 +72,7 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
   const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
   const p = plan(desired, live, policies, now);
   const close = () => {
-    limiters.close();
+    if (owned) limiters.close();
     clients.forEach((c) => c.destroy());
   };
   return { plan: p, desired, policy: policies.operator, policies, live, clientFor, limiters, close };

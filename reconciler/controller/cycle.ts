@@ -32,6 +32,8 @@ export interface CycleDeps {
   /** Endpoint/credential overrides (tests); users rely on the SDK's standard chain. */
   client?: ReconcileOptions["client"];
   now(): Date;
+  /** The run's rate limiters (kept across cycles); see run.ts. */
+  limitersFor?: ReconcileOptions["limitersFor"];
 }
 
 export interface CycleOutcome {
@@ -61,19 +63,11 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
   const revision = manifests.map(gitRevision).find((r) => r !== undefined);
   log.info({ manifests, ...(revision ? { gitRevision: revision } : {}), write: input.write }, "cycle started");
 
-  let reading = true;
-  const retry: RetryOptions = {
-    ...deps.retry,
-    signal: input.callSignal,
-    onRetry: (info) => {
-      if (reading) metrics.awsRequestsTotal.inc({ operation: info.operation, outcome: info.code });
-      deps.retry.onRetry?.(info);
-    },
-  };
+  const retry: RetryOptions = { ...deps.retry, signal: input.callSignal };
 
   let pass;
   try {
-    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), now: deps.now });
+    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), now: deps.now });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
@@ -99,7 +93,10 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
     const exit = planExitCode(plan);
     const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : exit === 1 ? "failed" : "ok";
-    if (!input.write || plan.summary.delete === 0) return { result: planResult, valid: true, plan, results: [] };
+    // Grace-period marks are writes too: a cycle with marks to write and nothing to delete yet must still
+    // apply, or the first mark would never be written and nothing would ever become deletable.
+    const writes = plan.summary.delete + plan.actions.filter((a) => a.mark).length;
+    if (!input.write || writes === 0) return { result: planResult, valid: true, plan, results: [] };
 
     try {
       checkApplicable(pass);
@@ -109,10 +106,8 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       return { result: "refused", valid: true, plan, results: [] };
     }
 
-    // Every attempt of the apply phase is counted as it happens (the pass's limiters see each one). The read
-    // phase ran inside planPass before we could subscribe: only its retried attempts are counted (onRetry).
-    reading = false;
-    const unobserve = pass.limiters.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
+    // AWS request metrics come from the run's limiters (run.ts), which see every attempt of every phase.
+    const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
     const audited = new Set<DeleteResult>();
     const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now };
     const audit = (rs: DeleteResult[]) => {

@@ -29,7 +29,7 @@ export function createMetrics(): ControllerMetrics {
     reconcileDuration: new Histogram({ name: "rekon_reconcile_duration_seconds", help: "Duration of one reconcile cycle.", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600], registers: [registry] }),
     versions: new Gauge({ name: "rekon_versions", help: "Versions in the last valid plan, by project and planned action (delete, keep, blocked, missing).", labelNames: ["project", "action"], registers: [registry] }),
     deletionsTotal: new Counter({ name: "rekon_deletions_total", help: "Deletion results by project (accepted, alreadyDeleted, failed, skipped).", labelNames: ["project", "result"], registers: [registry] }),
-    awsRequestsTotal: new Counter({ name: "rekon_aws_requests_total", help: "AWS call attempts by operation and outcome (ok or the error code): every attempt while applying; while reading, retried attempts only.", labelNames: ["operation", "outcome"], registers: [registry] }),
+    awsRequestsTotal: new Counter({ name: "rekon_aws_requests_total", help: "AWS call attempts by operation and outcome (ok or the error code), reads and writes.", labelNames: ["operation", "outcome"], registers: [registry] }),
     manifestValid: new Gauge({ name: "rekon_manifest_valid", help: "1 when the last cycle read valid manifests and policy, else 0.", registers: [registry] }),
     lastSuccess: new Gauge({ name: "rekon_last_success_timestamp_seconds", help: "Unix time the last cycle ended with result ok.", registers: [registry] }),
     leader: new Gauge({ name: "rekon_leader", help: "1 while this instance may write (holds the Lease, or runs without leader election).", registers: [registry] }),

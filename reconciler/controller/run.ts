@@ -1,6 +1,7 @@
 // `rekon run`: the controller loop. It owns timing (interval with jitter, triggers from the manifest
 // watch and from winning the lease), the per-cycle timeout, the catching of unexpected throws, process
 // signals and the exit code; each cycle (cycle.ts) only plans and, when allowed, applies.
+import { RateLimiters } from "../aws/limiter.js";
 import { randomUUID } from "node:crypto";
 import type { Io } from "../cli.js";
 import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
@@ -37,6 +38,20 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   const metrics = createMetrics();
   const audit = new AuditSink(log, opts.auditFile);
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
+
+  // One set of rate limiters for the whole run, renewed only when the policy's rateLimits change: rates
+  // learned against the account's quota carry over from cycle to cycle, and every attempt of every
+  // phase (reads included) is counted in rekon_aws_requests_total.
+  let limiters: { key: string; set: RateLimiters } | undefined;
+  const limitersFor = (rateLimits: Record<string, number>): RateLimiters => {
+    const key = JSON.stringify(Object.entries(rateLimits).sort());
+    if (limiters?.key === key) return limiters.set;
+    limiters?.set.close();
+    const set = new RateLimiters(rateLimits);
+    set.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
+    limiters = { key, set };
+    return set;
+  };
 
   const state = { startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
   const stop = new AbortController(); // no new cycle, no new deletion
@@ -126,11 +141,11 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     try {
       const out = await runCycle(
         { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal },
-        { log: clog, metrics, audit, retry, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
+        { log: clog, metrics, audit, retry, limitersFor, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
       );
       result = out.result;
       state.valid = out.valid;
-      if (out.plan) clog.info({ result, summary: out.plan.summary, deleted: out.results.filter((r) => r.result === "accepted").length, durationMs: Date.now() - state.lastStart }, "cycle finished");
+      if (out.plan) clog.info({ result, summary: out.plan.summary, deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length, durationMs: Date.now() - state.lastStart }, "cycle finished");
       else clog.info({ result, durationMs: Date.now() - state.lastStart }, "cycle finished");
     } catch (err) {
       // The loop goes on: the next cycle re-reads everything; nothing from this one is reused.
@@ -164,6 +179,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   }
 
   watcher.close();
+  limiters?.set.close();
   await elector?.stop();
   metrics.leader.set(0);
   await server.close();
