@@ -216,8 +216,6 @@ export interface WaitDeps {
   signal?: AbortSignal;
   /** The plan's projects, for their ARNs (keyed by role, region and project). */
   projects?: PlanProject[];
-  /** @deprecated keyed `region/project`; pass `projects` instead, which tells accounts apart. */
-  projectArns?: Map<string, string>;
   intervalMs?: number;
   timeoutMs?: number;
   /** Told how many deletions are still pending after each round of polls. */
@@ -242,9 +240,10 @@ export async function waitForDeletionsReport(results: DeleteResult[], deps: Wait
   const deadline = started + (deps.timeoutMs ?? APPLY_DEFAULTS.waitTimeoutMs);
   const arns = new Map<string, string>();
   for (const p of deps.projects ?? []) if (p.projectArn) arns.set(projectKey(p), p.projectArn);
-  const arnOf = (r: DeleteResult) => arns.get(projectKey(r)) ?? deps.projectArns?.get(`${r.region}/${r.project}`);
+  const arnOf = (r: DeleteResult) => arns.get(projectKey(r));
 
-  let pending = results.filter((r) => r.result === "accepted");
+  // Deletions only: a grace-period mark is "accepted" too, but its version is meant to stay.
+  let pending = results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete");
   // Without the project's ARN nothing can be checked: say so rather than report it gone.
   const unknown = pending.filter((r) => !arnOf(r));
   pending = pending.filter((r) => arnOf(r));

@@ -32,8 +32,7 @@ export async function runDemo(io: Io): Promise<number> {
     say(`\n== 2. rekon apply --auto-approve ==\n`);
     const results = await applyPass(first, log);
     say(renderResultsTable(results));
-    const projectArns = new Map(first.plan.projects.filter((p) => p.projectArn).map((p) => [`${p.region}/${p.project}`, p.projectArn!]));
-    const left = await waitForDeletions(results, { clientFor: first.clientFor, log, projectArns, intervalMs: 500, timeoutMs: 20_000 });
+    const left = await waitForDeletions(results, { clientFor: first.clientFor, log, projects: first.plan.projects, intervalMs: 500, timeoutMs: 20_000 });
     first.close();
     say(left.length ? `still deleting: ${left.join(", ")}\n` : `AWS finished deleting ${results.filter((r) => r.result === "accepted").length} version(s).\n`);
 
