@@ -8,6 +8,7 @@ import { parseDuration } from "./duration.js";
 import { validateInputs } from "./inputs.js";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { checkSavedPlan, DEFAULT_MAX_PLAN_AGE, parseSavedPlan, savePlan } from "./savedplan.js";
+import type { RunFlags } from "./controller/options.js";
 import type { Plan, PlanAction } from "./types.js";
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
@@ -68,7 +69,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-interface Flags {
+// `rekon run`'s flags are declared with their meanings and defaults in controller/options.ts.
+interface Flags extends RunFlags {
   manifests?: string[];
   policy?: string;
   output?: string;
@@ -86,21 +88,6 @@ interface Flags {
   head?: string;
   "fail-on-loosen"?: boolean;
   help?: boolean;
-  // rekon run (see controller/options.ts for meanings and defaults)
-  interval?: string;
-  apply?: boolean;
-  listen?: string;
-  "audit-file"?: string;
-  "cycle-timeout"?: string;
-  "watch-debounce"?: string;
-  "shutdown-grace"?: string;
-  "leader-elect"?: boolean;
-  "lease-name"?: string;
-  "lease-namespace"?: string;
-  "lease-duration"?: string;
-  "renew-deadline"?: string;
-  "retry-period"?: string;
-  kubeconfig?: string;
 }
 
 function parse(argv: string[]): { command: string | undefined; flags: Flags; positionals: string[] } {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
-import { ROOT, runCli } from "../helpers/run-cli.js";
+import { ROOT, runCli, spawnEmulator } from "../helpers/run-cli.js";
 
 let emu: Emulator;
 let dir: string;
@@ -189,27 +189,13 @@ describe("usage", () => {
 
 describe("rekon emulator", () => {
   it("announces its port on the first stdout line, serves the demo inventory to rekon plan, and exits 0 on SIGTERM", async () => {
-    const { spawn } = await import("node:child_process");
-    const { BIN } = await import("../helpers/run-cli.js");
-    const child = spawn(process.execPath, [BIN, "emulator", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const { child, firstLine: first, exited } = await spawnEmulator();
     try {
-      const first = await new Promise<string>((resolve, reject) => {
-        let buf = "";
-        const t = setTimeout(() => reject(new Error("no listening line within 10 s")), 10_000);
-        child.stdout!.on("data", (d) => {
-          buf += d;
-          if (buf.includes("\n")) {
-            clearTimeout(t);
-            resolve(buf.split("\n")[0]!);
-          }
-        });
-      });
       expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
       const url = first.replace("listening on ", "");
       const r = await runCli(["plan", ...M(), ...P(), "--output", "json"], { env: emulatorEnv(url) });
       expect(r.code).toBe(2);
       expect(JSON.parse(r.stdout).summary.delete).toBe(7);
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
     } finally {

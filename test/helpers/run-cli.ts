@@ -35,3 +35,25 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; inp
     child.stdin.end(opts.input ?? "");
   });
 }
+
+/** `rekon emulator` as a child process: resolves with its first stdout line (the "listening on" line). */
+export async function spawnEmulator(args: string[] = ["--port", "0"]): Promise<{ child: import("node:child_process").ChildProcess; firstLine: string; exited: Promise<number | null> }> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, [BIN, "emulator", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    const t = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("rekon emulator printed no listening line within 10 s"));
+    }, 10_000);
+    child.stdout!.on("data", (d) => {
+      buf += d;
+      if (buf.includes("\n")) {
+        clearTimeout(t);
+        resolve(buf.split("\n")[0]!);
+      }
+    });
+  });
+  return { child, firstLine, exited };
+}

@@ -2,7 +2,7 @@
 // container runs as non-root; production dependencies carry no known high or critical advisory.
 // (Manifest paths that leave the given folder through a symlink or `..` are refused: see the bad-input
 // corpus, cases gen-symlink-outside and gen-dotdot-symlink.)
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
-import { BIN, ROOT, runCli } from "../helpers/run-cli.js";
+import { ROOT, runCli, spawnEmulator } from "../helpers/run-cli.js";
 
 const SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRETKEY";
 const TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789";
@@ -49,19 +49,8 @@ describe("secrets never reach logs or output", () => {
 
 describe("the emulator listens on 127.0.0.1 only", () => {
   it("rekon emulator --port 0: the socket is bound to loopback", async () => {
-    const child = spawn(process.execPath, [BIN, "emulator", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const { child, firstLine: line } = await spawnEmulator();
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let buf = "";
-        const t = setTimeout(() => reject(new Error("no listening line")), 10_000);
-        child.stdout!.on("data", (d) => {
-          buf += d;
-          if (buf.includes("\n")) {
-            clearTimeout(t);
-            resolve(buf.split("\n")[0]!);
-          }
-        });
-      });
       const port = Number(line.match(/^listening on http:\/\/127\.0\.0\.1:(\d+)$/)![1]);
       const { stdout } = await promisify(execFile)("ss", ["-ltnH", `sport = :${port}`]);
       const local = stdout.trim().split("\n").filter(Boolean).map((l) => l.trim().split(/\s+/)[3]);
