@@ -196,7 +196,7 @@ export async function diffRefs(opts: { base: string; head: string; manifests: st
 
   const tmp = await mkdtemp(join(tmpdir(), "rekon-diff-"));
   try {
-    const states: { desired: DesiredState; policies: PolicySet; policyFound: boolean }[] = [];
+    const states: { desired: DesiredState; policies: PolicySet }[] = [];
     for (const [i, ref] of [opts.base, opts.head].entries()) {
       const m = await materialize(ref, repoPaths, policyRepoPath, root, join(tmp, String(i)));
       const r = validateInputs({ manifests: m.manifests, ...(m.policy ? { policy: m.policy } : {}) }, { requireRegion: false });
@@ -205,7 +205,7 @@ export async function diffRefs(opts: { base: string; head: string; manifests: st
       if (issues.length) throw new ValidationError(issues.map((x) => relabel(x, m.manifests, repoPaths, m.policy, policyRepoPath, ref)));
       const desired = r.desired ?? { sets: [], files: [], policies: [], digest: "" };
       const policies = r.policies ?? { operator: loadPolicy(m.policy).policy!, scoped: [] };
-      states.push({ desired, policies, policyFound: m.policy !== undefined });
+      states.push({ desired, policies });
     }
     const [b, h] = states as [(typeof states)[0], (typeof states)[0]];
     const projects = diffDesired(b.desired, h.desired);
