@@ -117,7 +117,7 @@ const inUse = (message: string) => new ApiError("ResourceInUseException", messag
 // ---------- faults ----------
 
 /** mulberry32: tiny, fast, and good enough to make fault tests repeatable. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,12 +1,12 @@
 // Several accounts behind one emulator: STS AssumeRole and GetCallerIdentity (query protocol, XML) as the
 // SDK's STS client and the AWS CLI parse them, projects owned per account, quotas per (account, region).
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { DeleteProjectVersionCommand, DescribeProjectsCommand, RekognitionClient } from "@aws-sdk/client-rekognition";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/nested-clients/sts";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import { validateStateFile, type EmulatorStateFile } from "../../reconciler/emulator/state.js";
-import { FAKE_CREDENTIALS, fakeAwsProcessEnv } from "./env.js";
+import { FAKE_CREDENTIALS, fakeAwsProcessEnv, findAws } from "./env.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
@@ -117,13 +117,6 @@ describe("accounts", () => {
   });
 });
 
-function findAws(): string | undefined {
-  try {
-    return execFileSync("which", ["aws"], { encoding: "utf8", timeout: 5_000 }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 const AWS = findAws();
 
 describe.skipIf(!AWS)("STS with the AWS CLI (botocore parses the XML too)", () => {

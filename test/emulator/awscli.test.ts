@@ -1,18 +1,11 @@
 // The AWS CLI (botocore, Python) as a second, independent client. The JS SDK and the emulator were both
 // read by the same people; botocore was not, so agreement here means the emulator speaks AWS, not "our AWS".
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import type { EmulatorStateFile } from "../../reconciler/emulator/state.js";
-import { fakeAwsProcessEnv } from "./env.js";
+import { fakeAwsProcessEnv, findAws } from "./env.js";
 
-function findAws(): string | undefined {
-  try {
-    return execFileSync("which", ["aws"], { encoding: "utf8", timeout: 5_000 }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 const AWS = findAws();
 if (!AWS) console.warn("awscli.test.ts: skipped, `aws` (AWS CLI) is not on PATH");
 

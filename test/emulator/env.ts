@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 // Environment for talking to the emulator with real AWS clients, without ever touching a real account:
 // fake keys, no shared config or credential files, no instance-metadata lookups.
 // (Kept here rather than in test/helpers/ so the emulator's tests depend on nothing else in rekon.)
@@ -35,5 +36,14 @@ export async function withEnv<T>(vars: Record<string, string | undefined>, fn: (
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
+  }
+}
+
+/** Path of the AWS CLI, or undefined when it is not installed (its tests are then skipped, saying so). */
+export function findAws(): string | undefined {
+  try {
+    return execFileSync("which", ["aws"], { encoding: "utf8", timeout: 5_000 }).trim() || undefined;
+  } catch {
+    return undefined;
   }
 }

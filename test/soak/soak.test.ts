@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RekognitionClient, TagResourceCommand, UntagResourceCommand } from "@aws-sdk/client-rekognition";
 import { afterAll, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { seededRandom, startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import type { EmulatorStateFile } from "../../reconciler/emulator/state.js";
 import { startLeaseServer, startRun, writeKubeconfig, type LeaseServer, type LogLine, type RunProcess } from "../controller/helpers.js";
 import { emulatorEnv, TEST_CREDENTIALS } from "../helpers/emulator-env.js";
@@ -36,17 +36,8 @@ const FAULTS = {
   seed: SEED,
 };
 
-/** mulberry32: a seeded PRNG, so a failing soak can be replayed with REKON_SOAK_SEED. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded PRNG (the emulator's own), so a failing soak can be replayed with REKON_SOAK_SEED.
+const rng = seededRandom;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** On/off intervals of a condition, with conservative ends: "on" from when it was certainly applied. */
