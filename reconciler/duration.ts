@@ -1,9 +1,13 @@
-// Durations in policies: a whole number and one unit (s, m, h, d). Kept deliberately small so that
-// "24h" can never be misread; the schema enforces the same shape before this runs.
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+// Durations: a whole number and one unit (ms, s, m, h, d). Kept deliberately small so that
+// "24h" can never be misread; policy schemas allow only s, m, h and d.
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/**
+ * The one duration parser: policies (whose schema allows only s/m/h/d), CLI flags and controller flags
+ * ("250ms" exists so tests can use short leases).
+ */
 export function parseDuration(text: string): number | undefined {
-  const m = /^([0-9]{1,9})([smhd])$/.exec(text);
+  const m = /^([0-9]{1,9})(ms|s|m|h|d)$/.exec(text);
   if (!m) return undefined;
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }

@@ -2,6 +2,7 @@
 // this turns them into RunOptions and rejects bad values with plain words before anything starts.
 import { readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
+import { parseDuration } from "../duration.js";
 
 export interface LeaderOptions {
   /** Lease name. Defaults to "rekon". */
@@ -72,13 +73,11 @@ export interface RunFlags {
   kubeconfig?: string;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** Controller durations: a whole number and ms, s, m or h ("250ms" exists so tests can use short leases). */
+/** Controller durations: positive, in the units parseDuration takes. */
 export function parseControllerDuration(flag: string, text: string): number {
-  const m = /^([0-9]{1,9})(ms|s|m|h)$/.exec(text);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`--${flag} must be a positive duration such as 500ms, 30s, 5m or 1h (got "${text}")`);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
+  const ms = parseDuration(text);
+  if (!ms) throw new UsageError(`--${flag} must be a positive duration such as 500ms, 30s, 5m or 1h (got "${text}")`);
+  return ms;
 }
 
 export function parseListen(text: string): { host: string; port: number } {
