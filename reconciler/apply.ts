@@ -1,62 +1,67 @@
-// Act: carry out a plan's deletions. Only `delete` actions of a plan with no refusals are touched; each
-// deletion gets a result entry, failures included, and one failure never stops the rest (Flux DeleteAll),
-// with one exception: when a call in a project gives up on throttling, the network or access (the
-// account or its quota is in trouble, not the version), nothing more is started in that project.
+// Act: carry out an authorized plan's writes — deletions (stop-then-delete where planned), then grace-
+// period marks — each approved by the gate on facts re-read a moment before (the last look). Every
+// planned write gets exactly one result entry, whatever happens (Flux DeleteAll): failures, skips and
+// interruptions included, and each entry says what AWS answered, never more.
 //
-// Each (account, region) proceeds on its own with bounded concurrency; the client's rate limiter, not
-// the concurrency, sets the pace, so several accounts and regions run side by side at their own quotas.
-import { DeleteProjectVersionCommand, DescribeProjectVersionsCommand, StopProjectVersionCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
+// The last look. AWS has no conditional delete, so right before sending, rekon re-reads the versions it
+// is about to delete (DescribeProjectVersions by name, ten per call, with the project's newest versions
+// for keepLatest; their tags when the policy reads tags) and the gate re-runs every guard on those facts.
+// Deletions go out in small batches per (account, region): one look, then the batch's deletions as the
+// rate limiter allows; a batch holds about as many deletions as the limiter sends in `lookMaxAgeMs`, and a
+// deletion whose look is older than that when its slot comes (a throttled retry, a slow limiter) is
+// looked at again first. The window between the look and the request is about a second, not minutes.
+//
+// Signals. `stop` (the first SIGINT/SIGTERM, a lost lease): no new write is sent; writes already sent are
+// awaited, never aborted client-side (cutting the connection does not stop AWS, it only hides the answer).
+// `abandon` (a second signal, the end of a shutdown grace): stop waiting; a write still unanswered is
+// reported `unknown` (it may have happened), one never sent `skipped`.
+import { DescribeProjectVersionsCommand, ListTagsForResourceCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import { isThrottle } from "./aws/client.js";
-import { classify } from "./aws/retry.js";
-import { AwsCallError, RefusalError } from "./errors.js";
-import type { Plan, PlanAction, PlanProject, Target } from "./types.js";
+import { isThrottle, type RetryingRekognitionClient, type WriteCall } from "./aws/client.js";
+import { toLiveVersion } from "./aws/inventory.js";
+import { classify, sleep } from "./aws/retry.js";
+import { GateError, type Approved, type DeleteWrite, type Denial, type Gate, type Look, type RunAuthorization, type StopWrite } from "./gate.js";
+import type { LiveVersion, Plan, PlanAction, PlanProject, Target, WriteOperation, WriteResult } from "./types.js";
+import { sendDelete, sendMark, sendStop, sendUnmark } from "./writes.js";
 
-export type DeleteOutcome = "accepted" | "alreadyDeleted" | "failed" | "skipped";
-
-export interface DeleteResult {
-  project: string;
-  region: string;
-  roleArn?: string;
-  versionName: string;
-  versionArn: string;
-  result: DeleteOutcome;
-  /** The status AWS answered (DELETING) for accepted deletions. */
-  status?: string;
-  code?: string;
-  error?: string;
-  requestId?: string;
-  /** What was written; absent means "delete". Grace-period marks report "mark"/"unmark". */
-  operation?: "delete" | "stop" | "mark" | "unmark";
-  /** Stop-then-delete: how long the version took from StopProjectVersion to STOPPED. */
-  stoppedAfterMs?: number;
-}
-
-/** Defaults for apply, in one place (STYLE rule 9). */
+/** Defaults for apply, in one place. */
 export const APPLY_DEFAULTS = {
-  /** Deletions in flight at once per (account, region). The rate limiter sets the pace; this bounds sockets and stop waits. */
+  /** Writes in flight at once per (account, region). The rate limiter sets the pace; this bounds sockets and stop waits. */
   concurrency: 8,
   /** Stop-then-delete: poll DescribeProjectVersions this often while a version is STOPPING (after 1 s, 2 s, 4 s). */
   stopPollMs: 5_000,
   /** Stop-then-delete: give up (result `failed`, nothing deleted) when a version is not STOPPED after this. */
   stopTimeoutMs: 10 * 60_000,
+  /** A deletion whose last look is older than this when its turn comes is looked at again. */
+  lookMaxAgeMs: 1_000,
   /** apply --wait: poll interval (after 1 s, 2 s, 4 s) and bound, as AWS's own sample does (5 s). */
   waitPollMs: 5_000,
   waitTimeoutMs: 10 * 60_000,
 } as const;
 
-export interface ActDeps {
-  clientFor(target: Target): RekognitionClient;
+/** DescribeProjectVersions takes at most 10 VersionNames per call. */
+const NAMES_PER_LOOK = 10;
+
+export interface ApplyContext {
+  plan: Plan;
+  gate: Gate;
+  /** The gate's authorization of this plan (gate.authorize): refusals and budgets were checked. */
+  auth: RunAuthorization;
+  clientFor(target: Target): RetryingRekognitionClient;
   log: Logger;
-  /** Aborted (SIGINT/SIGTERM): no new deletion starts; the rest are reported `skipped`. */
-  signal?: AbortSignal;
-  /** Deletions in flight at once per (account, region). Default APPLY_DEFAULTS.concurrency. */
+  /** The clock for approvals (minAge, grace). Default Date.now. */
+  now?: () => number;
+  /** Once aborted, no new write is sent; writes in flight are awaited. */
+  stop?: AbortSignal;
+  /** Once aborted, stop waiting: writes in flight are reported `unknown`, the rest `skipped`. */
+  abandon?: AbortSignal;
   concurrency?: number;
   stopPollMs?: number;
   stopTimeoutMs?: number;
-  /** Told about each result as it is decided (progress bars, logs). */
-  onResult?: (r: DeleteResult) => void;
+  lookMaxAgeMs?: number;
+  /** Told about each result as it is decided (progress bars, audit records, logs). */
+  onResult?: (r: WriteResult) => void;
 }
 
 /** The key that tells projects apart across accounts and regions (the same name can live in several). */
@@ -66,6 +71,10 @@ export function projectKey(x: { roleArn?: string; region: string; project: strin
 
 function groupKey(x: { roleArn?: string; region: string }): string {
   return `${x.roleArn ?? ""}|${x.region}`;
+}
+
+export function targetOf(x: { region: string; roleArn?: string }): Target {
+  return { region: x.region, ...(x.roleArn ? { roleArn: x.roleArn } : {}) };
 }
 
 /**
@@ -78,135 +87,343 @@ function givesUpOnProject(code: string | undefined): boolean {
   return isThrottle({ name: code }) || classify({ code }) === "retryable" || code.startsWith("AccessDenied") || code === "UnrecognizedClientException" || code === "ExpiredTokenException";
 }
 
-export async function applyPlan(plan: Plan, deps: ActDeps): Promise<DeleteResult[]> {
-  // The CLI checks this too; a second check here means no caller can delete from a refused plan.
-  if (plan.refusals.length > 0) throw new RefusalError(plan.refusals.map((r) => r.message).join("; "), plan.refusals[0]!.rule);
-  const projects = new Map(plan.projects.filter((p) => p.status === "ok").map((p) => [projectKey(p), p]));
-  const deletions = plan.actions.filter((a): a is PlanAction & { versionArn: string } => a.action === "delete" && a.versionArn !== null && projects.has(projectKey(a)));
-
-  const results: DeleteResult[] = new Array(deletions.length);
-  const tripped = new Map<string, { reason: string; ctl: AbortController }>();
-  const breaker = (k: string) => {
-    let b = tripped.get(k);
-    if (!b) tripped.set(k, (b = { reason: "", ctl: new AbortController() }));
-    return b;
-  };
-  const limits = new Map<string, ReturnType<typeof pLimit>>();
-  const concurrency = Math.max(1, deps.concurrency ?? APPLY_DEFAULTS.concurrency);
-
-  const done = (i: number, r: DeleteResult) => {
-    results[i] = r;
-    deps.onResult?.(r);
-  };
-
-  await Promise.all(
-    deletions.map((a, i) => {
-      const g = groupKey(a);
-      let limit = limits.get(g);
-      if (!limit) limits.set(g, (limit = pLimit(concurrency)));
-      return limit(async () => {
-        const base = { project: a.project, region: a.region, ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn };
-        const pk = projectKey(a);
-        const b = breaker(pk);
-        if (deps.signal?.aborted) return done(i, { ...base, result: "skipped", error: "interrupted before this deletion started" });
-        if (b.reason) return done(i, { ...base, result: "skipped", error: `not started: ${b.reason}; it is retried on the next run` });
-        const signal = deps.signal ? AbortSignal.any([deps.signal, b.ctl.signal]) : b.ctl.signal;
-        const log = deps.log.child({ versionArn: a.versionArn });
-        const r = await deleteOne(a, base, projects.get(pk)!, deps.clientFor(targetOf(a)), signal, log, deps);
-        if (r.result === "failed" && r.code === "Aborted" && b.reason && !deps.signal?.aborted) {
-          r.error = `stopped: ${b.reason}; whether AWS received this request is unknown, the next plan re-reads it`;
-        } else if (r.result === "failed" && !b.reason && givesUpOnProject(r.code)) {
-          b.reason = `an earlier call in project ${a.project} (${a.region}) gave up (${r.code})`;
-          log.error({ code: r.code }, "giving up on the rest of this project in this run");
-          b.ctl.abort(new Error(b.reason));
-        }
-        done(i, r);
-      });
-    }),
-  );
-  return results;
+/** A denial raised inside a write's beforeSend (the re-look found it changed). */
+class Changed extends Error {
+  constructor(readonly denial: Denial) {
+    super(denial.reasons.map((r) => `${r.rule}: ${r.message}`).join("; "));
+  }
 }
 
-type Base = Pick<DeleteResult, "project" | "region" | "roleArn" | "versionName" | "versionArn">;
+/** One planned write and its result, once decided. */
+interface Slot {
+  action: PlanAction & { versionArn: string };
+  operation: WriteOperation;
+  /** Set once the first attempt has been handed to the network: from then on it may have happened. */
+  sent: boolean;
+  result?: WriteResult;
+}
 
-async function deleteOne(a: PlanAction & { versionArn: string }, base: Base, project: PlanProject, client: RekognitionClient, signal: AbortSignal, log: Logger, deps: ActDeps): Promise<DeleteResult> {
-  let stoppedAfterMs: number | undefined;
-  if (a.stopFirst) {
-    const stop = await stopAndWait(a, project, client, signal, log, deps);
-    if ("result" in stop) return { ...base, ...stop };
-    stoppedAfterMs = stop.stoppedAfterMs;
+export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
+  const now = ctx.now ?? Date.now;
+  const concurrency = Math.max(1, ctx.concurrency ?? APPLY_DEFAULTS.concurrency);
+  const lookMaxAgeMs = ctx.lookMaxAgeMs ?? APPLY_DEFAULTS.lookMaxAgeMs;
+  const stopped = () => ctx.stop?.aborted === true;
+
+  const deletions: Slot[] = [];
+  const marks: Slot[] = [];
+  for (const a of ctx.plan.actions) {
+    if (!a.versionArn) continue;
+    const action = a as PlanAction & { versionArn: string };
+    if (a.action === "delete" && ctx.auth.deletable.has(a.versionArn)) deletions.push({ action, operation: "delete", sent: false });
+    if (a.mark) marks.push({ action, operation: a.mark === "add" ? "mark" : "unmark", sent: false });
   }
-  try {
-    const res = await client.send(new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }), { abortSignal: signal });
-    log.info({ status: res.Status, requestId: res.$metadata.requestId }, "deletion accepted");
-    return { ...base, result: "accepted", status: res.Status, requestId: res.$metadata.requestId, ...(stoppedAfterMs !== undefined ? { stoppedAfterMs } : {}) };
-  } catch (err) {
-    if (err instanceof AwsCallError && err.code === "ResourceNotFoundException") {
-      // Deleting is idempotent: gone is what we wanted.
-      log.info("already deleted");
-      return { ...base, result: "alreadyDeleted", code: err.code, ...(err.requestId ? { requestId: err.requestId } : {}) };
+  const all = [...deletions, ...marks];
+
+  const base = (s: Slot): Omit<WriteResult, "result"> => {
+    const a = s.action;
+    return { project: a.project, region: a.region, ...(a.account ? { account: a.account } : {}), ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn, operation: s.operation };
+  };
+  let closed = false;
+  const finish = (s: Slot, r: Omit<WriteResult, keyof ReturnType<typeof base>> & Partial<WriteResult>): void => {
+    if (s.result || closed) return; // decided once; nothing changes after the results were handed back
+    s.result = { ...base(s), ...r } as WriteResult;
+    ctx.onResult?.(s.result);
+  };
+
+  // Project breakers: after a project-level failure nothing more is sent in that project this run:
+  // writes not yet sent are skipped, and writes being retried stop after their current attempt.
+  const tripped = new Map<string, string>();
+  const breakers = new Map<string, AbortController>();
+  const breaker = (a: PlanAction) => {
+    let b = breakers.get(projectKey(a));
+    if (!b) breakers.set(projectKey(a), (b = new AbortController()));
+    return b;
+  };
+  const trip = (a: PlanAction, code: string | undefined, log: Logger) => {
+    const k = projectKey(a);
+    if (tripped.has(k) || !givesUpOnProject(code)) return;
+    tripped.set(k, `an earlier call in project ${a.project} (${a.region}) gave up (${code})`);
+    log.error({ project: a.project, region: a.region, code }, "giving up on the rest of this project in this run");
+    breaker(a).abort(new Error(tripped.get(k)));
+  };
+  /** No new attempt once the run stops or the project's breaker trips. */
+  const stopFor = (a: PlanAction): AbortSignal => (ctx.stop ? AbortSignal.any([ctx.stop, breaker(a).signal]) : breaker(a).signal);
+
+  const work = (async () => {
+    const groups = new Map<string, Slot[]>();
+    for (const s of deletions) groups.set(groupKey(s.action), [...(groups.get(groupKey(s.action)) ?? []), s]);
+    await Promise.all([...groups.values()].map((slots) => lane(slots)));
+    if (!stopped()) await markPhase();
+  })();
+
+  /** One (account, region): batches of one project each — look, approve, send — one after another. */
+  async function lane(slots: Slot[]): Promise<void> {
+    const client = ctx.clientFor(targetOf(slots[0]!.action));
+    const sends = pLimit(concurrency);
+    const stops = pLimit(concurrency);
+    const running: Promise<void>[] = [];
+    const queue = [...slots].sort((x, y) => (projectKey(x.action) < projectKey(y.action) ? -1 : projectKey(x.action) > projectKey(y.action) ? 1 : 0));
+    while (queue.length > 0) {
+      if (stopped()) break;
+      const pk = projectKey(queue[0]!.action);
+      if (tripped.has(pk)) {
+        for (const s of queue.filter((x) => projectKey(x.action) === pk)) finish(s, { result: "skipped", error: `not started: ${tripped.get(pk)}; it is retried on the next run` });
+        queue.splice(0, queue.length, ...queue.filter((x) => projectKey(x.action) !== pk));
+        continue;
+      }
+      const spec0 = ctx.gate.lookFor([queue[0]!.action]);
+      const room = Math.max(1, NAMES_PER_LOOK - ((spec0?.names.length ?? 1) - 1));
+      const k = Math.min(room, batchSize(client, lookMaxAgeMs));
+      const batch: Slot[] = [];
+      for (let i = 0; i < queue.length && batch.length < k; ) {
+        if (projectKey(queue[i]!.action) === pk) batch.push(...queue.splice(i, 1));
+        else i++;
+      }
+      const log = ctx.log.child({ project: batch[0]!.action.project, region: batch[0]!.action.region });
+      let look: Look;
+      try {
+        look = await lastLook(client, ctx.gate, batch.map((s) => s.action), ctx.stop, now);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        log.error({ err: (err as Error).message }, "the last look before deleting failed; nothing in this batch is deleted");
+        for (const s of batch) finish(s, { result: "skipped", ...(code ? { code } : {}), error: `not deleted: the last look before deleting failed (${firstLine((err as Error).message)})` });
+        trip(batch[0]!.action, code, log);
+        continue;
+      }
+      const gone: Promise<void>[] = [];
+      for (const s of batch) {
+        const kind = s.action.stopFirst ? "stop" : "delete";
+        const d = ctx.gate.approve(kind, ctx.auth, s.action, look, now());
+        if ("denied" in d) {
+          decideDenied(s, d, log);
+          continue;
+        }
+        if (kind === "stop") {
+          running.push(stops(() => stopThenDelete(s, d as Approved<StopWrite>, client, log)));
+          continue;
+        }
+        let handedOver!: () => void;
+        gone.push(new Promise<void>((r) => (handedOver = r)));
+        running.push(sends(() => deleteOne(s, d as Approved<DeleteWrite>, client, log, handedOver)).finally(() => handedOver()));
+      }
+      // The next batch's look waits until this batch's deletions have gone out, so the limiter (not the
+      // look) is what paces, and a look is never far ahead of its deletions.
+      await Promise.all(gone);
     }
-    const e = err as AwsCallError;
-    log.error({ code: e.code, err: (err as Error).message }, "deletion failed");
-    return { ...base, result: "failed", code: e.code ?? (err as Error).name, error: (err as Error).message, ...(e.requestId ? { requestId: e.requestId } : {}) };
+    await Promise.all(running);
+    for (const s of queue) finish(s, { result: "skipped", error: "interrupted before this deletion started" });
   }
+
+  function decideDenied(s: Slot, d: Denial, log: Logger): void {
+    finish(s, denialOutcome(s, d, log));
+  }
+
+  /** Delete one approved version, looking again first if its facts are older than lookMaxAgeMs by then. */
+  async function deleteOne(s: Slot, approval: Approved<DeleteWrite>, client: RetryingRekognitionClient, log: Logger, handedOver: () => void, stoppedAfterMs?: number): Promise<void> {
+    const extra = stoppedAfterMs !== undefined ? { stoppedAfterMs } : {};
+    if (stopped()) return finish(s, { result: "skipped", error: "interrupted before this deletion was sent", ...extra });
+    const pk = projectKey(s.action);
+    if (tripped.has(pk)) return finish(s, { result: "skipped", error: `not started: ${tripped.get(pk)}; it is retried on the next run`, ...extra });
+    let lookedAt = approval.lookedAt;
+    const call = await sendDelete(approval, ctx, {
+      stop: stopFor(s.action),
+      beforeSend: async () => {
+        let fresh: Approved<DeleteWrite> | undefined;
+        if (now() - lookedAt > lookMaxAgeMs) {
+          const look = await lastLook(client, ctx.gate, [s.action], ctx.stop, now);
+          const d = ctx.gate.approve("delete", ctx.auth, s.action, look, now());
+          if ("denied" in d) throw new Changed(d);
+          fresh = d;
+          lookedAt = look.at;
+        }
+        s.sent = true;
+        handedOver();
+        return fresh;
+      },
+    });
+    finish(s, { ...outcome(s, call, log, "deletion"), ...extra });
+  }
+
+  /** What AWS's answer (or its absence) means for this write. Trips the project's breaker where due. */
+  function outcome(s: Slot, call: WriteCall<AwsAnswer>, log: Logger, what: string): Partial<WriteResult> & Pick<WriteResult, "result"> {
+    if (call.kind === "ok") {
+      log.info({ versionArn: s.action.versionArn, status: call.output.Status, requestId: call.output.$metadata.requestId }, `${what} accepted`);
+      return { result: "accepted", ...(call.output.Status ? { status: call.output.Status } : {}), ...(call.output.$metadata.requestId ? { requestId: call.output.$metadata.requestId } : {}) };
+    }
+    if (call.kind === "cancelled") {
+      const e = call.error;
+      if (e instanceof Changed) return denialOutcome(s, e.denial, log);
+      if (e instanceof GateError) throw e;
+      const code = (e as { code?: string }).code;
+      trip(s.action, code, log);
+      return { result: "skipped", ...(code ? { code } : {}), error: `not sent: the last look failed (${firstLine((e as Error).message)})` };
+    }
+    const e = call.error;
+    const req = e.requestId ? { requestId: e.requestId } : {};
+    if (call.kind === "unknown") {
+      log.error({ versionArn: s.action.versionArn, code: e.code, err: e.message }, `${what} unanswered: it may have happened`);
+      return { result: "unknown", code: e.code, error: `sent, but no answer settled it (${e.message}); it may have happened — the next plan re-reads it`, ...req };
+    }
+    if (e.code === "ResourceNotFoundException" && (what === "deletion" || what === "stop")) {
+      // Deleting is idempotent: gone is what we wanted. (The gate checked that the version's account and
+      // region are the client's, so "not found" here is about this very version.)
+      log.info({ versionArn: s.action.versionArn }, "already deleted");
+      return { result: "alreadyDeleted", code: e.code, ...req };
+    }
+    if (call.interrupted) {
+      const why = tripped.get(projectKey(s.action)) && !stopped() ? `not sent again: ${tripped.get(projectKey(s.action))}; it is retried on the next run` : `interrupted before the ${what} was sent`;
+      return { result: "skipped", error: `${why}${e.code !== "Interrupted" ? ` (the last answer was ${e.code}: it did not happen)` : ""}` };
+    }
+    log.error({ versionArn: s.action.versionArn, code: e.code, err: e.message }, `${what} failed`);
+    trip(s.action, e.code, log);
+    return { result: "failed", code: e.code, error: e.message, ...req };
+  }
+
+  /**
+   * StopProjectVersion, then poll until STOPPED; the poll that sees STOPPED is the new last look, and the
+   * gate approves the deletion on it. A version that is restarted, fails, or is still STOPPING at the
+   * bound is never deleted.
+   */
+  async function stopThenDelete(s: Slot, approval: Approved<StopWrite>, client: RetryingRekognitionClient, log: Logger): Promise<void> {
+    const report = (r: Partial<WriteResult> & Pick<WriteResult, "result">) => finish(s, { ...r, operation: "stop" });
+    if (stopped()) return finish(s, { result: "skipped", error: "interrupted before the stop was sent" });
+    const started = performance.now();
+    const call = await sendStop(approval, ctx, { stop: stopFor(s.action), beforeSend: () => void (s.sent = true) });
+    if (call.kind !== "ok") {
+      const code = call.kind === "cancelled" ? undefined : call.error.code;
+      // Already stopping or stopped (someone else got there first): the poll below tells which.
+      if (!(call.kind === "failed" && (code === "ResourceInUseException" || code === "InvalidParameterException"))) return report(outcome(s, call, log, "stop"));
+    } else log.info({ versionArn: s.action.versionArn, status: call.output.Status }, "stop requested");
+
+    const timeout = ctx.stopTimeoutMs ?? APPLY_DEFAULTS.stopTimeoutMs;
+    const poll = ctx.stopPollMs ?? APPLY_DEFAULTS.stopPollMs;
+    for (let round = 0; ; round++) {
+      let look: Look & { tagsNeeded: boolean };
+      try {
+        look = await lastLook(client, ctx.gate, [s.action], undefined, now, false);
+      } catch (err) {
+        return report({ result: "failed", code: (err as { code?: string }).code ?? "Error", error: `waiting for STOPPED: ${firstLine((err as Error).message)}; not deleted` });
+      }
+      const v = look.byName.get(s.action.versionName);
+      if (!v || v.arn !== s.action.versionArn) return report({ result: "alreadyDeleted", code: "ResourceNotFoundException" });
+      const elapsed = performance.now() - started;
+      if (v.status === "STOPPED") {
+        const stoppedAfterMs = Math.round(elapsed);
+        log.info({ versionArn: s.action.versionArn, stoppedAfterMs }, "stopped");
+        // The poll saw STOPPED; tags (when the policy reads them) are read now, then the gate decides again.
+        const fresh = look.tagsNeeded ? await lastLook(client, ctx.gate, [s.action], ctx.stop, now).catch((err: Error) => err) : look;
+        if (fresh instanceof Error) return finish(s, { result: "skipped", error: `stopped, but the last look before deleting failed (${firstLine(fresh.message)}); not deleted`, stoppedAfterMs });
+        const d = ctx.gate.approve("delete", ctx.auth, s.action, fresh, now());
+        if ("denied" in d) {
+          decideDenied(s, d, log);
+          return;
+        }
+        return deleteOne(s, d, client, log, () => undefined, stoppedAfterMs);
+      }
+      if (v.status !== "STOPPING" && v.status !== "RUNNING") {
+        return report({ result: "failed", code: "StopNotConfirmed", status: v.status, error: `status ${v.status} after StopProjectVersion, not STOPPED; not deleted` });
+      }
+      if (elapsed >= timeout) {
+        return report({ result: "failed", code: "StopTimeout", status: v.status, error: `still ${v.status} ${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s); not deleted` });
+      }
+      if (stopped()) return finish(s, { result: "skipped", status: v.status, error: `interrupted while waiting for STOPPED (status ${v.status}; the stop was sent); not deleted` });
+      await sleep(Math.min(pollDelay(round, poll), Math.max(0, timeout - elapsed)), ctx.stop).catch(() => undefined);
+    }
+  }
+
+  /** Grace-period marks, after the deletions; each approved by the gate on the plan's facts. */
+  async function markPhase(): Promise<void> {
+    const limit = pLimit(concurrency);
+    const planNow = Date.parse(ctx.plan.generatedAt);
+    await Promise.all(
+      marks.map((s) =>
+        limit(async () => {
+          if (stopped()) return;
+          const log = ctx.log.child({ versionArn: s.action.versionArn });
+          const d = ctx.gate.approveMark(ctx.auth, s.action, planNow);
+          if ("denied" in d) {
+            log.warn({ reasons: d.reasons }, "mark not approved");
+            return finish(s, { result: "changed", reasons: d.reasons, error: d.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ") });
+          }
+          const call = d.kind === "mark" ? await sendMark(d, ctx, { ...(ctx.stop ? { stop: ctx.stop } : {}), beforeSend: () => void (s.sent = true) }) : await sendUnmark(d, ctx, { ...(ctx.stop ? { stop: ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
+          if (call.kind === "ok") log.info({ operation: s.operation }, s.operation === "mark" ? "marked pending deletion" : "pending-deletion mark removed");
+          finish(s, outcome(s, call as WriteCall<AwsAnswer>, log, s.operation));
+        }),
+      ),
+    );
+  }
+
+  // Abandon: hand back what is known now; writes still in flight are `unknown`.
+  let onAbandon: (() => void) | undefined;
+  const abandoned = new Promise<"abandoned">((resolve) => {
+    if (!ctx.abandon) return;
+    onAbandon = () => resolve("abandoned");
+    if (ctx.abandon.aborted) onAbandon();
+    else ctx.abandon.addEventListener("abort", onAbandon, { once: true });
+  });
+  try {
+    const how = await Promise.race([work.then(() => "done" as const), abandoned]);
+    if (how === "abandoned") {
+      for (const s of all) {
+        if (s.result) continue;
+        if (s.sent) finish(s, { result: "unknown", error: "sent, but rekon stopped waiting for the answer; it may have happened — the next plan re-reads it" });
+        else finish(s, { result: "skipped", error: "interrupted before it was sent" });
+      }
+    }
+  } finally {
+    if (onAbandon) ctx.abandon?.removeEventListener("abort", onAbandon);
+  }
+  for (const s of all) if (!s.result) finish(s, { result: "skipped", error: stopped() ? "interrupted before it was sent" : "not sent" });
+  closed = true;
+  return all.map((s) => s.result!);
 }
 
 /**
- * StopProjectVersion, then poll until STOPPED. Only STOPPED lets the deletion go ahead: a version that is
- * restarted, fails, or is still STOPPING at the bound is a `failed` result, never a deletion of a model
- * that might be serving.
+ * Deletions per look: about as many as the limiter sends within `lookMaxAgeMs` at its current rate, so a
+ * batch's last deletion goes out while its look is still fresh (and at most ten names per call).
  */
-async function stopAndWait(a: PlanAction & { versionArn: string }, project: PlanProject, client: RekognitionClient, signal: AbortSignal, log: Logger, deps: ActDeps): Promise<{ stoppedAfterMs: number } | Omit<DeleteResult, keyof Base>> {
-  const started = performance.now();
-  const timeout = deps.stopTimeoutMs ?? APPLY_DEFAULTS.stopTimeoutMs;
-  const poll = deps.stopPollMs ?? APPLY_DEFAULTS.stopPollMs;
-  try {
-    const res = await client.send(new StopProjectVersionCommand({ ProjectVersionArn: a.versionArn }), { abortSignal: signal });
-    log.info({ status: res.Status }, "stop requested");
-  } catch (err) {
-    const e = err as AwsCallError;
-    if (e.code === "ResourceNotFoundException") return { result: "alreadyDeleted", code: e.code, operation: "stop" };
-    // Already stopping or stopped (someone else got there first): the poll below tells which.
-    if (e.code !== "ResourceInUseException" && e.code !== "InvalidParameterException") {
-      log.error({ code: e.code, err: e.message }, "stop failed");
-      return { result: "failed", code: e.code ?? e.name, error: e.message, operation: "stop" };
-    }
-  }
-  if (!project.projectArn) return { result: "failed", code: "StopNotConfirmed", error: "project ARN unknown; cannot confirm the stop, not deleting", operation: "stop" };
-  let status = "RUNNING";
-  for (let round = 0; ; round++) {
-    try {
-      const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: project.projectArn, VersionNames: [a.versionName] }), { abortSignal: signal });
-      const d = (res.ProjectVersionDescriptions ?? []).find((x) => x.ProjectVersionArn === a.versionArn);
-      if (!d) return { result: "alreadyDeleted", code: "ResourceNotFoundException", operation: "stop" };
-      status = d.Status ?? "UNKNOWN";
-    } catch (err) {
-      const e = err as AwsCallError;
-      return { result: "failed", code: e.code ?? e.name, error: `waiting for STOPPED: ${e.message}; not deleted`, operation: "stop" };
-    }
-    const elapsed = performance.now() - started;
-    if (status === "STOPPED") {
-      log.info({ stoppedAfterMs: Math.round(elapsed) }, "stopped");
-      return { stoppedAfterMs: Math.round(elapsed) };
-    }
-    if (status !== "STOPPING" && status !== "RUNNING") {
-      return { result: "failed", code: "StopNotConfirmed", status, error: `status ${status} after StopProjectVersion, not STOPPED; not deleted`, operation: "stop" };
-    }
-    if (elapsed >= timeout) {
-      return { result: "failed", code: "StopTimeout", status, error: `still ${status} ${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s); not deleted`, operation: "stop" };
-    }
-    if (signal.aborted) return { result: "failed", code: "Aborted", status, error: `interrupted while waiting for STOPPED (status ${status}); not deleted`, operation: "stop" };
-    await sleep(Math.min(pollDelay(round, poll), Math.max(0, timeout - elapsed)), signal).catch(() => undefined);
-  }
+function batchSize(client: RetryingRekognitionClient, lookMaxAgeMs: number): number {
+  const rate = client.limiters.get(client.identity, client.regionName, "DeleteProjectVersion").rate;
+  return Math.max(1, Math.min(NAMES_PER_LOOK, Math.floor((rate * lookMaxAgeMs) / 1000)));
 }
 
-export function targetOf(x: { region: string; roleArn?: string }): Target {
-  return { region: x.region, ...(x.roleArn ? { roleArn: x.roleArn } : {}) };
+/**
+ * Re-read the given planned deletions of one project (and the project's newest versions) by name, ten per
+ * call, and, when the policy reads tags, the tags of those still there. Throws when a read fails.
+ */
+async function lastLook(client: RekognitionClient, gate: Gate, actions: readonly PlanAction[], signal: AbortSignal | undefined, now: () => number, withTags = true): Promise<Look & { tagsNeeded: boolean }> {
+  const spec = gate.lookFor(actions);
+  if (!spec) throw Object.assign(new Error("the project's ARN is not known, so the versions cannot be looked at again"), { code: "NoProjectArn" });
+  const byName = new Map<string, LiveVersion>();
+  const a0 = actions[0]!;
+  for (let i = 0; i < spec.names.length; i += NAMES_PER_LOOK) {
+    const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: spec.names.slice(i, i + NAMES_PER_LOOK) }), signal ? { abortSignal: signal } : {});
+    for (const d of res.ProjectVersionDescriptions ?? []) {
+      const v = toLiveVersion(d, a0.project, a0.region);
+      if (typeof v === "string") throw Object.assign(new Error(v), { code: "UnrecognisedAnswer" });
+      byName.set(v.name, v);
+    }
+  }
+  if (withTags && spec.tags) {
+    const wanted = new Set(actions.map((a) => a.versionArn));
+    await Promise.all(
+      [...byName.values()]
+        .filter((v) => wanted.has(v.arn))
+        .map(async (v) => {
+          try {
+            const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: v.arn }), signal ? { abortSignal: signal } : {});
+            v.tags = res.Tags ?? {};
+          } catch (err) {
+            v.tagsError = firstLine((err as Error).message);
+          }
+        }),
+    );
+  }
+  return { at: now(), byName, tagsNeeded: spec.tags && !withTags };
 }
 
-/** True when every planned deletion was accepted by AWS (or was already gone). */
-export function allAccepted(results: DeleteResult[]): boolean {
+/** True when every planned write was accepted by AWS (or its version was already gone). */
+export function allAccepted(results: WriteResult[]): boolean {
   return results.every((r) => r.result === "accepted" || r.result === "alreadyDeleted");
 }
 
@@ -234,33 +451,33 @@ export interface WaitReport {
  * (VersionNames, 10 per call). Every poll goes through the client's rate limiter; (account, region)
  * groups are polled side by side.
  */
-export async function waitForDeletionsReport(results: DeleteResult[], deps: WaitDeps): Promise<WaitReport> {
+export async function waitForDeletionsReport(results: WriteResult[], deps: WaitDeps): Promise<WaitReport> {
   const started = performance.now();
   const interval = deps.intervalMs ?? APPLY_DEFAULTS.waitPollMs;
   const deadline = started + (deps.timeoutMs ?? APPLY_DEFAULTS.waitTimeoutMs);
   const arns = new Map<string, string>();
   for (const p of deps.projects ?? []) if (p.projectArn) arns.set(projectKey(p), p.projectArn);
-  const arnOf = (r: DeleteResult) => arns.get(projectKey(r));
+  const arnOf = (r: WriteResult) => arns.get(projectKey(r));
 
   // Deletions only: a grace-period mark is "accepted" too, but its version is meant to stay.
-  let pending = results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete");
+  let pending = results.filter((r) => r.result === "accepted" && r.operation === "delete");
   // Without the project's ARN nothing can be checked: say so rather than report it gone.
   const unknown = pending.filter((r) => !arnOf(r));
   pending = pending.filter((r) => arnOf(r));
   let polls = 0;
   for (let round = 0; pending.length > 0 && !deps.signal?.aborted; round++) {
-    const byGroup = new Map<string, Map<string, DeleteResult[]>>();
+    const byGroup = new Map<string, Map<string, WriteResult[]>>();
     for (const r of pending) {
-      const g = byGroup.get(groupKey(r)) ?? new Map<string, DeleteResult[]>();
+      const g = byGroup.get(groupKey(r)) ?? new Map<string, WriteResult[]>();
       g.set(projectKey(r), [...(g.get(projectKey(r)) ?? []), r]);
       byGroup.set(groupKey(r), g);
     }
-    const still: DeleteResult[] = [];
+    const still: WriteResult[] = [];
     await Promise.all(
       [...byGroup.values()].map(async (byProject) => {
         for (const rs of byProject.values()) {
-          for (let i = 0; i < rs.length; i += 10) {
-            const batch = rs.slice(i, i + 10);
+          for (let i = 0; i < rs.length; i += NAMES_PER_LOOK) {
+            const batch = rs.slice(i, i + NAMES_PER_LOOK);
             try {
               polls++;
               const res = await deps.clientFor(targetOf(batch[0]!)).send(new DescribeProjectVersionsCommand({ ProjectArn: arnOf(batch[0]!)!, VersionNames: batch.map((r) => r.versionName) }), { abortSignal: deps.signal });
@@ -284,7 +501,7 @@ export async function waitForDeletionsReport(results: DeleteResult[], deps: Wait
 }
 
 /** Returns the ARNs still present when `timeoutMs` ran out (see waitForDeletionsReport). */
-export async function waitForDeletions(results: DeleteResult[], deps: WaitDeps): Promise<string[]> {
+export async function waitForDeletions(results: WriteResult[], deps: WaitDeps): Promise<string[]> {
   return (await waitForDeletionsReport(results, deps)).stillPresent;
 }
 
@@ -293,17 +510,18 @@ function pollDelay(round: number, max: number): number {
   return Math.min(max, 1_000 * 2 ** round);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.trim();
 }
+
+/** What a Denial means as a result: gone is already deleted; anything else changed since the plan. */
+function denialOutcome(s: Slot, d: Denial, log: Logger): Partial<WriteResult> & Pick<WriteResult, "result"> {
+  if (d.gone) {
+    log.info({ versionArn: s.action.versionArn }, "already deleted (the last look did not find it)");
+    return { result: "alreadyDeleted", code: "NotFoundAtLastLook" };
+  }
+  log.warn({ versionArn: s.action.versionArn, reasons: d.reasons }, "changed since the plan: not written");
+  return { result: "changed", reasons: d.reasons, error: `changed since the plan: ${d.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ")}` };
+}
+
+type AwsAnswer = { Status?: string; $metadata: { requestId?: string } };

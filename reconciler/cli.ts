@@ -9,9 +9,9 @@ import { validateInputs } from "./inputs.js";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { checkSavedPlan, DEFAULT_MAX_PLAN_AGE, parseSavedPlan, savePlan } from "./savedplan.js";
 import type { RunFlags } from "./controller/options.js";
-import type { Plan, PlanAction } from "./types.js";
+import type { Plan, PlanAction, WriteResult } from "./types.js";
 
-export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+export const EXIT = { ok: 0, error: 1, changes: 2, interrupted: 130 } as const;
 
 const HELP = `rekon — keep Amazon Rekognition project versions equal to what Git declares
 
@@ -19,7 +19,7 @@ Usage:
   rekon validate --manifests PATH [--policy FILE] [--output text|json]
   rekon plan     --manifests PATH [--policy FILE] [--output table|json|markdown] [--out plan.json]
   rekon apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait] [--output table|json|markdown]
-  rekon apply    plan.json [--max-plan-age 24h] [--auto-approve] [--output table|json|markdown]
+  rekon apply    plan.json --manifests PATH --policy FILE [--max-plan-age 24h] [--auto-approve] [--output ...]
   rekon diff     --base REF [--head REF] [--manifests PATH] [--policy FILE] [--output table|json|markdown]
   rekon run      --manifests PATH [--policy FILE] [--interval 5m] [--apply] [--listen :8080] [--audit-file FILE]
                  [--leader-elect [--lease-name N] [--lease-namespace NS]] [--cycle-timeout 10m]
@@ -55,7 +55,8 @@ Options:
 Exit codes:
   validate: 0 valid, 1 invalid
   plan:     0 nothing to delete, 2 deletions pending, 1 error or refusal (nothing deleted)
-  apply:    0 every planned deletion accepted by AWS (or nothing to do), 1 error, refusal, failed or stale deletion
+  apply:    0 every planned write accepted by AWS (or nothing to do); 1 error, refusal, a failed read, or any
+            write failed, skipped, changed at the last look, stale or unknown; 130 a second signal
   diff:     0 no change to desired versions or policy, 2 changes, 1 error (or a loosening with --fail-on-loosen)
 
 AWS access uses the SDK's standard chain: AWS_REGION, AWS_PROFILE, credentials, and
@@ -232,10 +233,14 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
   if (flags["max-plan-age"] !== undefined && !savedFile) throw new UsageError("--max-plan-age goes with apply PLAN_FILE");
   const maxPlanAgeMs = parseDuration(flags["max-plan-age"] ?? DEFAULT_MAX_PLAN_AGE);
   if (maxPlanAgeMs === undefined) throw new UsageError("--max-plan-age must be a duration such as 30m, 24h or 2d");
-  // A saved plan names its inputs; they are re-read (never trusted from the file) and must still match.
+  // A saved plan is an approval of specific writes, never a source of paths: an edited artifact could
+  // name a looser policy (with its digest). Its inputs are given again and must hash to what it recorded.
   const saved = savedFile ? parseSavedPlan(savedFile, await readFile(savedFile, "utf8").catch((e: NodeJS.ErrnoException) => { throw new UsageError(`cannot read saved plan ${savedFile}: ${e.code ?? e.message}`); })) : undefined;
-  const manifests = saved && !flags.manifests?.length ? saved.inputs.manifests : requireManifests(flags);
-  const policyFile = saved && flags.policy === undefined ? (saved.inputs.policy ?? undefined) : flags.policy;
+  if (saved && (!flags.manifests?.length || flags.policy === undefined)) {
+    throw new UsageError(`apply ${savedFile} needs --manifests and --policy: the same paths the plan was made from (a saved plan never supplies its own; their digests must match it)`);
+  }
+  const manifests = requireManifests(flags);
+  const policyFile = flags.policy;
   if (command === "plan" && (flags["auto-approve"] || flags.wait || flags.concurrency !== undefined)) throw new UsageError("--auto-approve, --wait and --concurrency belong to apply");
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
@@ -252,17 +257,32 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
   ]);
   const log = createLogger(level);
 
-  // First SIGINT/SIGTERM: start no new AWS call and report what was done; a second one exits at once.
-  const abort = new AbortController();
+  // Signals tell the truth. The first SIGINT/SIGTERM: no new AWS call, no new write; writes already sent
+  // are awaited (never aborted: that would not stop AWS, only hide its answer). The second: stop waiting,
+  // report every unanswered write as `unknown`, and exit at once.
+  const stop = new AbortController();
+  const abandon = new AbortController();
+  let applying = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (abort.signal.aborted) process.exit(130);
-    log.warn({ signal: sig }, "interrupted: no new deletion will start");
-    abort.abort(new Error(`interrupted by ${sig}`));
+    if (stop.signal.aborted) {
+      if (!applying) process.exit(130);
+      log.warn({ signal: sig }, "second signal: no longer waiting for writes in flight; they are reported unknown");
+      abandon.abort(new Error(`second ${sig}`));
+      return;
+    }
+    log.warn({ signal: sig }, "interrupted: no new write will be sent; writes already sent are awaited (a second signal stops waiting)");
+    stop.abort(new Error(`interrupted by ${sig}`));
   };
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
 
-  const retry = { ...DEFAULT_RETRY, ...retryFlags(flags), signal: abort.signal };
-  const pass = await planPass({ manifests, policy: policyFile, log, retry });
+  const retry = { ...DEFAULT_RETRY, ...retryFlags(flags), signal: stop.signal };
+  let pass;
+  try {
+    pass = await planPass({ manifests, policy: policyFile, log, retry });
+  } catch (err) {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+    throw err;
+  }
   const renderPlan = (p: Plan) => (output === "markdown" ? renderPlanMarkdown(p, { title: command === "apply" ? "rekon apply: plan" : "rekon plan" }) : renderPlanTable(p));
   try {
     if (command === "plan") {
@@ -289,8 +309,9 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
     }
 
     if (output !== "json") io.stdout.write(renderPlan(pass.plan));
+    // A failed read (a project, or any version's tags) makes the run a failure even if it only blocked.
     // notManaged is the operator's deliberate choice, not a failure.
-    const readFailed = pass.plan.projects.some((p) => p.status === "error" || p.status === "notFound");
+    const readFailed = planExitCode(pass.plan) === 1;
     try {
       checkApplicable(pass);
       if (pass.plan.summary.delete > 0 && !flags["auto-approve"]) await confirm(pass.plan, io);
@@ -302,34 +323,39 @@ async function planOrApply(command: "plan" | "apply", flags: Flags, io: Io, outp
 
     // Progress on stderr: a bar on a terminal, a log line every few seconds elsewhere.
     const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, log, limiters: pass.limiters }) : undefined;
-    let results;
+    let results: WriteResult[];
+    applying = true;
     try {
-      results = await applyPass(pass, log, abort.signal, { ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: (r) => progress.result(r) } : {}) });
+      results = await applyPass(pass, log, { stop: stop.signal, abandon: abandon.signal, ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: (r: WriteResult) => progress.result(r) } : {}) });
     } finally {
+      applying = false;
       progress?.stop();
     }
     let stillPresent: string[] = [];
     let waitedMs: number | undefined;
-    if (flags.wait && results.some((r) => r.result === "accepted")) {
-      const report = await waitForDeletionsReport(results, { clientFor: pass.clientFor, log, signal: abort.signal, projects: pass.plan.projects });
+    if (flags.wait && !stop.signal.aborted && results.some((r) => r.result === "accepted")) {
+      const report = await waitForDeletionsReport(results, { clientFor: pass.clientFor, log, signal: stop.signal, projects: pass.plan.projects });
       stillPresent = report.stillPresent;
       waitedMs = report.tookMs;
     }
-    // Planned deletions the saved plan approved but that changed since: reported, never carried out.
+    // Planned writes the saved plan approved but that changed since: reported, never carried out.
     for (const s of stale) {
       const a = s.action;
-      results.push({ project: a.project, region: a.region, ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn!, result: "skipped", code: "stale", error: `stale: ${s.why}`, ...(a.action === "delete" ? {} : { operation: a.mark === "add" ? "mark" : "unmark" }) });
+      results.push({ project: a.project, region: a.region, ...(a.account ? { account: a.account } : {}), ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn!, operation: a.action === "delete" ? "delete" : a.mark === "add" ? "mark" : "unmark", result: "skipped", code: "stale", error: `stale: ${s.why}` });
     }
     if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results, ...(flags.wait ? { stillPresent, ...(waitedMs !== undefined ? { waitedMs } : {}) } : {}) }, null, 2) + "\n");
     else if (output === "markdown") io.stdout.write("\n" + renderResultsMarkdown(results));
     else {
       io.stdout.write("\n" + renderResultsTable(results));
       const took = waitedMs !== undefined ? ` (waited ${(waitedMs / 1000).toFixed(1)}s)` : "";
-      if (flags.wait) io.stdout.write(stillPresent.length ? `Still present after waiting${took}: ${stillPresent.join(", ")}\n` : `All accepted deletions have completed${took}.\n`);
+      if (flags.wait && !stop.signal.aborted) io.stdout.write(stillPresent.length ? `Still present after waiting${took}: ${stillPresent.join(", ")}\n` : `All accepted deletions have completed${took}.\n`);
     }
-    if (readFailed) io.stderr.write("rekon: some projects could not be read; nothing in them was deleted (see ERROR lines)\n");
+    if (readFailed) io.stderr.write("rekon: some reads failed (a project, or a version's tags); nothing they concern was deleted (see ERROR lines and tagsUnreadable reasons)\n");
     if (stale.length) io.stderr.write(`rekon: ${stale.length} planned write(s) skipped as stale (the world changed since the plan was saved); re-run rekon plan\n`);
-    return allAccepted(results) && stale.length === 0 && !readFailed && stillPresent.length === 0 && !abort.signal.aborted ? EXIT.ok : EXIT.error;
+    const unknown = results.filter((r) => r.result === "unknown").length;
+    if (unknown) io.stderr.write(`rekon: ${unknown} write(s) were sent but not answered: they may have happened; the next plan shows what did\n`);
+    if (abandon.signal.aborted) return EXIT.interrupted;
+    return allAccepted(results) && stale.length === 0 && !readFailed && stillPresent.length === 0 && !stop.signal.aborted ? EXIT.ok : EXIT.error;
   } finally {
     pass.close();
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);

@@ -20,7 +20,7 @@ export async function runDemo(io: Io): Promise<number> {
     log,
     // Explicit endpoint and dummy credentials: the demo must never reach a real account, whatever the
     // user's environment says.
-    client: { endpoint: emu.url, credentials: { accessKeyId: "AKIDREKONDEMO", secretAccessKey: "demo" } },
+    client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: { accessKeyId: "AKIDREKONDEMO", secretAccessKey: "demo" } },
   };
   const say = (s: string) => io.stdout.write(s);
   try {
@@ -46,7 +46,7 @@ export async function runDemo(io: Io): Promise<number> {
       ok
         ? `\nConverged: nothing left to delete. Blocked versions stay until a person changes the manifests or the policy.\n` +
             `Rehearse by hand:  npx rekon emulator --port 4566  then, in another shell,\n` +
-            `  AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \\\n` +
+            `  AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:4566 AWS_ENDPOINT_URL_STS=http://127.0.0.1:4566 AWS_REGION=us-east-1 \\\n  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \\\n` +
             `  npx rekon plan --manifests manifests/ --policy deploy/policy.yaml\n`
         : `\nDemo did not converge: see above.\n`,
     );

@@ -2,7 +2,7 @@
 // pino line every few seconds elsewhere (CI logs, containers), both with done/total, rate, ETA and the
 // throttles AWS answered. Progress is advisory: nothing here can fail an apply.
 import type { Logger } from "pino";
-import type { DeleteResult } from "./apply.js";
+import type { WriteResult } from "./types.js";
 import type { RateLimiters } from "./aws/limiter.js";
 
 export interface ProgressOptions {
@@ -18,7 +18,7 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  result(r: DeleteResult): void;
+  result(r: WriteResult): void;
   stop(): void;
   /** Figures so far, for the final summary. */
   snapshot(): ProgressFigures;

@@ -1,24 +1,26 @@
-// One reconcile pass, wired from the four steps: read manifests and policy → read live → plan → (act).
-// Shared by `plan`, `apply`, the demo and (later) the controller loop, so all compute the same plan.
+// One reconcile pass, wired from the four steps: read manifests and policy → resolve who rekon is → read
+// live → plan (the gate's verdicts) → (act, through the gate's approvals). Shared by `plan`, `apply`,
+// the demo and the controller, so all compute the same plan and pass the same gate.
 import type { Logger } from "pino";
-import { applyPlan, type ActDeps, type DeleteResult } from "./apply.js";
+import { applyPlan, type ApplyContext } from "./apply.js";
 import { createClient, defaultRegion, type ClientOptions, type RetryingRekognitionClient } from "./aws/client.js";
+import { Identities } from "./aws/identity.js";
 import { readLive } from "./aws/inventory.js";
 import { RateLimiters } from "./aws/limiter.js";
-import { withVersionTags, writeMarks } from "./aws/tags.js";
 import type { RetryOptions } from "./aws/retry.js";
-import { RefusalError, ValidationError } from "./errors.js";
-import { needsProjectTags, plan, versionsNeedingTags } from "./plan.js";
-import { MARK_TAG } from "./policy/guards.js";
+import { withVersionTags } from "./aws/tags.js";
+import { ValidationError } from "./errors.js";
+import { Gate } from "./gate.js";
 import { validateInputs } from "./inputs.js";
-import type { DesiredState, LiveState, Plan, Policy, PolicySet, Target } from "./types.js";
+import { needsProjectTags, planWith } from "./plan.js";
+import { AMBIENT, sourceOf, type DesiredState, type LiveState, type Plan, type Policy, type PolicySet, type Reason, type Target, type WriteResult } from "./types.js";
 
 export interface ReconcileOptions {
   manifests: string[];
   policy?: string;
   log: Logger;
   /** Endpoint/credential overrides (demo, tests); users rely on the SDK's standard chain. */
-  client?: Omit<ClientOptions, "region" | "retry" | "limiters">;
+  client?: Omit<ClientOptions, "region" | "retry" | "limiters" | "provider" | "account">;
   retry?: RetryOptions;
   now?: () => Date;
   /**
@@ -26,16 +28,22 @@ export interface ReconcileOptions {
    * across cycles, so learned rates and request metrics survive). Default: fresh ones for this pass.
    */
   limitersFor?: (rateLimits: Record<string, number>) => RateLimiters;
+  /** Resolved identities to reuse (once per source per process). Default: a fresh set for this pass. */
+  identities?: Identities;
+  /** Run-wide refusals the caller decided (e.g. manifestsStale): the plan shows them and nothing is written. */
+  refusals?: Reason[];
 }
 
 export interface PlannedPass {
   plan: Plan;
+  /** The gate that made the plan's verdicts, holding the facts they rest on; it approves every write. */
+  gate: Gate;
   desired: DesiredState;
   /** The operator's policy (the floor). */
   policy: Policy;
   /** The operator's policy with the manifest layers. */
   policies: PolicySet;
-  /** What was read from AWS (with tags where read): the facts the plan's decisions used. */
+  /** What was read from AWS (with tags where read, and the resolved identities): the plan's facts. */
   live: LiveState;
   clientFor(target: Target): RetryingRekognitionClient;
   /** The pass's rate limiters, one per (account, region, operation); observe() them for progress and metrics. */
@@ -51,55 +59,69 @@ export async function loadInputs(opts: Pick<ReconcileOptions, "manifests" | "pol
 }
 
 export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
-  const { desired, policies } = await loadInputs(opts);
+  return passFor(await loadInputs(opts), opts);
+}
+
+/** A pass over inputs already loaded (the controller's cycles and tests that build them in code). */
+export async function passFor(inputs: { desired: DesiredState; policies: PolicySet | Policy }, opts: Omit<ReconcileOptions, "manifests" | "policy">): Promise<PlannedPass> {
+  const desired = inputs.desired;
+  const policies: PolicySet = "operator" in inputs.policies ? inputs.policies : { operator: inputs.policies, scoped: [] };
   const now = (opts.now ?? (() => new Date()))();
+  const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}) });
+  // Who rekon is, per credential source, before anything else: ownership and every write are keyed by it.
+  const facts = await identities.resolve(desired.sets.map((s) => ({ source: sourceOf(s), region: s.region })), opts.retry);
+  for (const f of facts) if (f.error) opts.log.error({ source: f.source, err: f.error }, "could not resolve the account of these credentials; their projects are not read");
+  const accountOf = new Map(facts.filter((f) => f.account).map((f) => [f.source, f.account!]));
+
   const clients = new Map<string, RetryingRekognitionClient>();
   // Rates the operator states are ceilings; others start from documented defaults and adapt (aws/limiter.ts).
   const owned = !opts.limitersFor;
   const limiters = opts.limitersFor ? opts.limitersFor(policies.operator.rateLimits) : new RateLimiters(policies.operator.rateLimits);
-  // One client per (role, region): separate credentials, and separate rate budgets.
+  // One client per (source, region), with the source's one credential provider and its resolved account.
   const clientFor = (t: Target) => {
-    const k = `${t.roleArn ?? ""}|${t.region}`;
+    const source = t.roleArn ?? AMBIENT;
+    const k = `${source}|${t.region}`;
     let c = clients.get(k);
-    if (!c) clients.set(k, (c = createClient({ region: t.region, roleArn: t.roleArn, retry: opts.retry, limiters, ...opts.client })));
+    if (!c) {
+      const account = accountOf.get(source);
+      c = createClient({ region: t.region, retry: opts.retry, limiters, ...opts.client, provider: identities.credentialsFor(source, t.region, opts.retry), ...(account ? { account } : {}) });
+      clients.set(k, c);
+    }
     return c;
   };
-  const inventory = await readLive(desired, { clientFor, log: opts.log, projectTagsFor: needsProjectTags(desired, policies) });
-  // Tags only for the versions a guard needs them for: one plan without tags says which (pure), then
-  // the real plan sees them.
-  const needTags = versionsNeedingTags(desired, inventory, policies, now);
-  const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
-  const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
-  const p = plan(desired, live, policies, now);
   const close = () => {
     if (owned) limiters.close();
     clients.forEach((c) => c.destroy());
   };
-  return { plan: p, desired, policy: policies.operator, policies, live, clientFor, limiters, close };
-}
-
-/** Checks that hold for every apply, before anything is deleted. Throws RefusalError. */
-export function checkApplicable(pass: PlannedPass): void {
-  const { plan: p, policy } = pass;
-  if (p.refusals.length > 0) throw new RefusalError(p.refusals.map((r) => r.message).join("; "), p.refusals[0]!.rule);
-  const writes = p.summary.delete + p.actions.filter((a) => a.mark === "add").length;
-  if (writes > 0 && !policy.enforceAccounts) {
-    throw new RefusalError(
-      `apply needs spec.allowedAccounts in the DeletionPolicy (${policy.source}): name the 12-digit AWS account IDs whose versions rekon may delete, e.g. allowedAccounts: ["123456789012"], and pass the file with --policy`,
-      "accountNotAllowed",
-    );
+  try {
+    const inventory = await readLive(desired, facts, { clientFor, log: opts.log, projectTagsFor: needsProjectTags(desired, policies) });
+    // Tags only for the versions a guard needs them for: the gate says which on the tag-free facts, then
+    // it assesses again with them.
+    const first = Gate.assess({ desired, live: inventory, policies, now });
+    const needTags = first.versionsNeedingTags(now.getTime());
+    const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
+    const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
+    const gate = Gate.assess({ desired, live, policies, now, ...(opts.refusals ? { refusals: opts.refusals } : {}) });
+    const p = planWith(gate, now);
+    return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, close };
+  } catch (err) {
+    close();
+    throw err;
   }
 }
 
+/** The run-wide checks every apply passes before any write (refusals, budgets, allowedAccounts). Throws RefusalError. */
+export function checkApplicable(pass: PlannedPass): void {
+  pass.gate.authorize(pass.plan);
+}
+
+export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now">;
+
 /**
- * Carry out the plan: its deletions, then its grace-period marks. Returns one result per write (marks
- * carry `operation: "mark" | "unmark"`).
+ * Carry out the plan through the gate: authorize it as a whole (or throw RefusalError), then every
+ * deletion on a last look, then its grace-period marks. One result per planned write.
  */
-export async function applyPass(pass: PlannedPass, log: Logger, signal?: AbortSignal, act: Pick<ActDeps, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs"> = {}): Promise<DeleteResult[]> {
-  checkApplicable(pass);
-  const deletions = await applyPlan(pass.plan, { ...act, clientFor: pass.clientFor, log, signal });
-  // The mark's value is the plan's own time, so what the plan showed ("deletable after …") is what is written.
-  const markValue = pass.plan.generatedAt.replace(/\.\d{3}Z$/, "Z");
-  const marks = await writeMarks(pass.plan.actions, markValue, MARK_TAG, { clientFor: pass.clientFor, log, signal });
-  return [...deletions, ...marks];
+export async function applyPass(pass: PlannedPass, log: Logger, act: ActOptions = {}): Promise<WriteResult[]> {
+  const auth = pass.gate.authorize(pass.plan);
+  return applyPlan({ ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
 }

@@ -1,7 +1,7 @@
 // The data that flows read → plan → guard → act. Plain data only: no classes, no I/O.
 import type { SourcePos } from "./errors.js";
 
-/** The 14 documented statuses (REKOGNITION.md). A status outside this list is treated as unknown and never deleted. */
+/** The 14 documented statuses (docs/aws-behaviour.md). A status outside this list is treated as unknown and never deleted. */
 export const VERSION_STATUSES = [
   "TRAINING_IN_PROGRESS",
   "TRAINING_COMPLETED",
@@ -108,8 +108,33 @@ export interface LiveProject {
   tags?: Record<string, string>;
 }
 
+/** The credentials a set reaches its project with: the SDK's default chain, or a role it names. */
+export const AMBIENT = "ambient";
+
+/** Which credentials a set uses: "ambient", or its roleArn. */
+export function sourceOf(set: { roleArn?: string }): string {
+  return set.roleArn ?? AMBIENT;
+}
+
+/**
+ * The account one credential source resolved to (STS GetCallerIdentity). Ownership and every write are
+ * keyed by this, never by an account written in configuration: a roleArn and the ambient credentials
+ * can be the same account, and only AWS can say so.
+ */
+export interface IdentityFact {
+  /** "ambient" or the role ARN. */
+  source: string;
+  account?: string;
+  /** The caller ARN STS answered (for audit records). */
+  arn?: string;
+  /** Why it could not be resolved; every set using this source is then unreadable. */
+  error?: string;
+}
+
 export interface LiveState {
   projects: LiveProject[];
+  /** One fact per credential source the sets use. A set whose source has no resolved fact is never written to. */
+  identities: IdentityFact[];
 }
 
 // ---- policy ----
@@ -209,6 +234,9 @@ export type ActionKind = "delete" | "keep" | "blocked" | "missing";
 export type RuleId =
   | "inUse"
   | "copySource"
+  | "copySourceUnknown"
+  | "listed"
+  | "identityMismatch"
   | "minAge"
   | "keepLatest"
   | "allowEmpty"
@@ -218,7 +246,8 @@ export type RuleId =
   | "regionNotAllowed"
   | "protectedTag"
   | "tagsUnreadable"
-  | "gracePeriod";
+  | "gracePeriod"
+  | "manifestsStale";
 
 export interface Reason {
   /** A RuleId, or a custom rule's name. */
@@ -232,6 +261,8 @@ export interface PlanAction {
   action: ActionKind;
   project: string;
   region: string;
+  /** The account the set's credentials resolved to (absent when they could not be resolved). */
+  account?: string;
   versionName: string;
   /** null for `missing` (the version does not exist live). */
   versionArn: string | null;
@@ -258,6 +289,8 @@ export interface PlanAction {
 export interface PlanProject {
   project: string;
   region: string;
+  /** The account the set's credentials resolved to (STS), absent when they could not be resolved. */
+  account?: string;
   projectArn: string | null;
   status: ProjectReadStatus;
   error?: string;
@@ -290,4 +323,39 @@ export interface Plan {
   /** Run-wide refusals (e.g. over the deletion budget). Any refusal means no deletion at all. */
   refusals: Reason[];
   policy: { source: string; name: string };
+}
+
+// ---- act ----
+
+export type WriteOperation = "delete" | "stop" | "mark" | "unmark";
+
+/**
+ * What happened to one planned write, as far as AWS's answers tell:
+ * - accepted: AWS accepted it; alreadyDeleted: the version was gone (a delete's goal is met);
+ * - failed: AWS refused it or it could not be sent: it did not happen;
+ * - skipped: never sent (interrupted, or the project gave up earlier in this run);
+ * - changed: the last look found the version no longer deletable; not sent;
+ * - unknown: sent but unanswered (interrupted, timed out, a server error): it may have happened.
+ */
+export type WriteOutcome = "accepted" | "alreadyDeleted" | "failed" | "skipped" | "changed" | "unknown";
+export const WRITE_OUTCOMES: readonly WriteOutcome[] = ["accepted", "alreadyDeleted", "failed", "skipped", "changed", "unknown"];
+
+export interface WriteResult {
+  project: string;
+  region: string;
+  account?: string;
+  roleArn?: string;
+  versionName: string;
+  versionArn: string;
+  operation: WriteOperation;
+  result: WriteOutcome;
+  /** The status AWS answered (DELETING for an accepted deletion), or the status the last look saw. */
+  status?: string;
+  code?: string;
+  error?: string;
+  requestId?: string;
+  /** For `changed`: the guards that blocked it at the last look. */
+  reasons?: Reason[];
+  /** Stop-then-delete: how long the version took from StopProjectVersion to STOPPED. */
+  stoppedAfterMs?: number;
 }

@@ -2,7 +2,7 @@
 // A partial read is a failed read: deleting "everything not listed" from half a list would be wrong.
 import { ListTagsForResourceCommand, paginateDescribeProjects, paginateDescribeProjectVersions, type ProjectVersionDescription } from "@aws-sdk/client-rekognition";
 import type { Logger } from "pino";
-import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Target } from "../types.js";
+import { sourceOf, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Target } from "../types.js";
 import { parseProjectArn, parseVersionArn } from "./arn.js";
 import type { RekognitionClient } from "@aws-sdk/client-rekognition";
 
@@ -19,10 +19,16 @@ export interface ReadDeps {
   projectTagsFor?: ReadonlySet<string>;
 }
 
-export async function readLive(desired: DesiredState, deps: ReadDeps): Promise<LiveState> {
+/**
+ * Read the projects of every set whose credentials resolved to an account (`identities`); a set whose
+ * identity is unknown is not read at all (the gate reports it, and nothing in it is written).
+ */
+export async function readLive(desired: DesiredState, identities: IdentityFact[], deps: ReadDeps): Promise<LiveState> {
+  const resolved = new Set(identities.filter((i) => i.account).map((i) => i.source));
   // Group by identity and region: DescribeProjects batches only make sense within one account and region.
   const groups = new Map<string, { target: Target; sets: DesiredSet[] }>();
   for (const s of desired.sets) {
+    if (!resolved.has(sourceOf(s))) continue;
     const k = `${s.roleArn ?? ""}|${s.region}`;
     const g = groups.get(k) ?? { target: { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }, sets: [] };
     g.sets.push(s);
@@ -79,7 +85,7 @@ export async function readLive(desired: DesiredState, deps: ReadDeps): Promise<L
       }
     }
   }
-  return { projects };
+  return { projects, identities };
 }
 
 async function readVersions(client: RekognitionClient, set: string, project: string, region: string, p: { arn: string; account: string; feature?: string }, log: Logger): Promise<LiveProject> {
@@ -104,7 +110,7 @@ async function readVersions(client: RekognitionClient, set: string, project: str
 }
 
 /** A description rekon cannot fully understand fails the whole project's read (returned as a message). */
-function toLiveVersion(d: ProjectVersionDescription, project: string, region: string, projectFeature?: string): LiveVersion | string {
+export function toLiveVersion(d: ProjectVersionDescription, project: string, region: string, projectFeature?: string): LiveVersion | string {
   const arn = d.ProjectVersionArn ? parseVersionArn(d.ProjectVersionArn) : undefined;
   if (!arn) return `unrecognised version ARN ${JSON.stringify(d.ProjectVersionArn)}`;
   if (arn.project !== project || arn.region !== region) return `version ${d.ProjectVersionArn} does not belong to project ${project} in ${region}`;

@@ -19,7 +19,7 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { retries: 8, baseDelayMs: 200, maxDelayMs: 5_000, maxTotalMs: 60_000 };
 
-/** Throttling and server faults: AWS asks clients to back off and try again (REKOGNITION.md). */
+/** Throttling and server faults: AWS asks clients to back off and try again (docs/aws-behaviour.md). */
 const RETRYABLE_CODES = new Set([
   "ThrottlingException",
   "Throttling", // query-protocol services (STS)
@@ -35,6 +35,30 @@ const RETRYABLE_CODES = new Set([
 
 /** Connection-level failures: the request may or may not have arrived; every call rekon makes is idempotent. */
 const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ECONNABORTED", "UND_ERR_SOCKET"]);
+/** Connection failures that happen before a single byte of the request leaves: the call cannot have run. */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+/** Failures to obtain credentials: nothing was sent. */
+const CREDENTIAL_ERRORS = new Set(["CredentialsProviderError", "ConfigError", "AwsCallError"]);
+
+/**
+ * Whether a failed write attempt may nevertheless have been carried out by AWS. An error answer in the
+ * 4xx range (throttling, access denied, in use, not found, validation) means it was not; a 5xx answer,
+ * a reset connection or a timeout leaves it open, and a truthful report must then say `unknown`.
+ */
+export function mayHaveRun(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500;
+  if (e?.name && CREDENTIAL_ERRORS.has(e.name)) return false;
+  return !NOT_SENT_CODES.has(errorCode(err));
+}
+
+/** An AwsCallError for what `err` says (or the error itself when it already is one). */
+export function toAwsCallError(operation: string, resource: string, err: unknown, attempts: number): AwsCallError {
+  if (err instanceof AwsCallError) return err;
+  const e = err as { message?: string; $metadata?: { requestId?: string } };
+  return new AwsCallError(operation, resource, errorCode(err), attempts, e?.message ?? String(err), e?.$metadata?.requestId, { cause: err });
+}
 
 export type ErrorClass = "retryable" | "terminal";
 
@@ -127,10 +151,8 @@ export async function withRetry<T>(operation: string, resource: string, fn: (ctx
       throw new AwsCallError(operation, resource, code, attempts, why, last?.$metadata?.requestId, { cause: last ?? err });
     }
     // Already one of ours (e.g. AssumeRole failed while the SDK resolved credentials): keep what it says.
-    if (err instanceof AwsCallError) throw err;
-    // p-retry rethrows the original error for an AbortError, so `err` is what AWS (or the network) said.
-    const e = err as { message?: string; $metadata?: { requestId?: string } };
-    throw new AwsCallError(operation, resource, errorCode(err), attempts, e?.message ?? String(err), e?.$metadata?.requestId, { cause: err });
+    // p-retry rethrows the original error for an AbortError, so otherwise `err` is what AWS (or the network) said.
+    throw toAwsCallError(operation, resource, err, attempts);
   } finally {
     clearTimeout(timer);
   }
@@ -148,7 +170,9 @@ function formatMs(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Sleep `ms`, or reject as soon as `signal` aborts. The one sleep of rekon's AWS and apply code. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason ?? new Error("aborted"));
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const t = setTimeout(done, ms);

@@ -6,7 +6,7 @@
 import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Logger } from "pino";
-import type { DeleteResult } from "../apply.js";
+import type { WriteResult } from "../types.js";
 import type { DesiredState, Plan, Reason } from "../types.js";
 
 export interface AuditRecord {
@@ -23,9 +23,13 @@ export interface AuditRecord {
   /** Which write: delete (default), stop (stop-then-delete failed at the stop), mark or unmark (grace period). */
   operation: string;
   stoppedAfterMs?: number;
-  /** Rules that fired for this version (none for a plain delete: every guard passed). */
+  /** Rules that fired for this version (none for a plain delete: every guard passed); for `changed`, those the last look found. */
   reasons: Reason[];
-  policy: { source: string; name: string };
+  policy: { source: string; name: string; digest?: string };
+  /** Who wrote: the caller ARN the credentials resolved to (STS), and the Lease holder identity when leader-elected. */
+  actor?: { callerArn?: string; account?: string; lease?: string };
+  /** Digest of the manifests the plan was made from (with gitRevision when the checkout tells it). */
+  manifestsDigest?: string;
   /** metadata.name of the ProjectVersionSet that owns the project. */
   set: string;
   manifestFile?: string;
@@ -84,7 +88,20 @@ function headOf(gitDir: string): string | undefined {
   return undefined;
 }
 
-export function auditRecords(results: DeleteResult[], ctx: { cycleId: string; plan: Plan; desired: DesiredState; gitRevision?: string; now: () => Date }): AuditRecord[] {
+export interface AuditContext {
+  cycleId: string;
+  plan: Plan;
+  desired: DesiredState;
+  gitRevision?: string;
+  now: () => Date;
+  /** Caller ARN per credential source ("ambient" or the role ARN). */
+  actors?: Record<string, string>;
+  lease?: string;
+  policyDigest?: string;
+  manifestsDigest?: string;
+}
+
+export function auditRecords(results: WriteResult[], ctx: AuditContext): AuditRecord[] {
   const actions = new Map(ctx.plan.actions.filter((a) => a.versionArn).map((a) => [a.versionArn!, a]));
   const files = new Map(ctx.desired.sets.map((s) => [s.name, s.pos.file]));
   return results.map((r) => {
@@ -100,10 +117,12 @@ export function auditRecords(results: DeleteResult[], ctx: { cycleId: string; pl
       region: r.region,
       decision: a?.action ?? "unknown",
       result: r.result,
-      operation: r.operation ?? "delete",
+      operation: r.operation,
       ...(r.stoppedAfterMs !== undefined ? { stoppedAfterMs: r.stoppedAfterMs } : {}),
-      reasons: a?.reasons ?? [],
-      policy: ctx.plan.policy,
+      reasons: r.reasons ?? a?.reasons ?? [],
+      policy: { ...ctx.plan.policy, ...(ctx.policyDigest ? { digest: ctx.policyDigest } : {}) },
+      actor: { ...(ctx.actors?.[r.roleArn ?? "ambient"] ? { callerArn: ctx.actors[r.roleArn ?? "ambient"] } : {}), ...(r.account ? { account: r.account } : {}), ...(ctx.lease ? { lease: ctx.lease } : {}) },
+      ...(ctx.manifestsDigest ? { manifestsDigest: ctx.manifestsDigest } : {}),
       set,
       ...(manifestFile ? { manifestFile } : {}),
       ...(ctx.gitRevision ? { gitRevision: ctx.gitRevision } : {}),

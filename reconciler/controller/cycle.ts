@@ -3,7 +3,7 @@
 // signals and the catching of unexpected throws; a cycle only decides and reports.
 import { realpathSync } from "node:fs";
 import type { Logger } from "pino";
-import type { DeleteResult } from "../apply.js";
+import type { WriteResult } from "../types.js";
 import type { RetryOptions } from "../aws/retry.js";
 import { formatIssue, RefusalError, ValidationError } from "../errors.js";
 import { planExitCode } from "../plan.js";
@@ -18,10 +18,12 @@ export interface CycleInput {
   policy?: string;
   /** Apply this cycle: --apply and, with leader election, holding the lease when the cycle started. */
   write: boolean;
-  /** Aborts AWS calls in flight: the cycle timeout, the end of the shutdown grace, a lost lease. */
+  /** Aborts AWS reads in flight: the cycle timeout, the end of the shutdown grace, a lost lease. */
   callSignal: AbortSignal;
-  /** Once aborted, no new deletion starts: shutdown has begun, or the lease was lost. */
+  /** Once aborted, no new write is sent (shutdown has begun, the lease was lost); writes in flight are awaited. */
   writeSignal: AbortSignal;
+  /** Once aborted, writes still in flight are no longer awaited and are reported `unknown` (the end of the shutdown grace, the cycle timeout). Default: never. */
+  abandonSignal?: AbortSignal;
 }
 
 export interface CycleDeps {
@@ -34,6 +36,8 @@ export interface CycleDeps {
   now(): Date;
   /** The run's rate limiters (kept across cycles); see run.ts. */
   limitersFor?: ReconcileOptions["limitersFor"];
+  /** The run's resolved identities (once per credential source per process). */
+  identities?: ReconcileOptions["identities"];
 }
 
 export interface CycleOutcome {
@@ -41,7 +45,7 @@ export interface CycleOutcome {
   /** Whether manifests and policy were valid this cycle. */
   valid: boolean;
   plan?: Plan;
-  results: DeleteResult[];
+  results: WriteResult[];
 }
 
 /**
@@ -67,7 +71,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
   let pass;
   try {
-    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), now: deps.now });
+    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), now: deps.now });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
@@ -108,28 +112,28 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
     // AWS request metrics come from the run's limiters (run.ts), which see every attempt of every phase.
     const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
-    const audited = new Set<DeleteResult>();
-    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now };
-    const audit = (rs: DeleteResult[]) => {
+    const audited = new Set<WriteResult>();
+    const actors = Object.fromEntries(pass.live.identities.filter((i) => i.arn).map((i) => [i.source, i.arn!]));
+    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now, actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest };
+    const audit = (rs: WriteResult[]) => {
       const fresh = rs.filter((r) => !audited.has(r));
       fresh.forEach((r) => audited.add(r));
       deps.audit.write(auditRecords(fresh, auditCtx));
     };
-    let results: DeleteResult[];
+    let results: WriteResult[];
     try {
-      // Each deletion is audited the moment its answer arrives, so a SIGKILL loses at most the calls in flight.
-      results = await applyPass(pass, log, input.writeSignal, { onResult: (r) => audit([r]) });
+      // Each write is audited the moment its answer arrives, so a SIGKILL loses at most the calls in flight.
+      results = await applyPass(pass, log, { stop: input.writeSignal, ...(input.abandonSignal ? { abandon: input.abandonSignal } : {}), onResult: (r: WriteResult) => audit([r]) });
     } finally {
       unobserve();
     }
-    audit(results); // grace-period marks are reported only at the end
+    audit(results); // anything not yet audited (skipped at the end, unknown on abandon)
     recordDeletions(metrics, results);
 
-    const result: CycleResult = input.writeSignal.aborted
-      ? "aborted"
-      : results.some((r) => r.result === "failed") || planResult !== "ok"
-        ? "failed"
-        : "ok";
+    // A write AWS refused, or one that may or may not have happened, fails the cycle; so does a version
+    // changed because its tags could not be read. `changed` otherwise is the world moving: re-planned next.
+    const bad = results.some((r) => r.result === "failed" || r.result === "unknown" || (r.result === "changed" && r.reasons?.some((x) => x.rule === "tagsUnreadable")));
+    const result: CycleResult = input.writeSignal.aborted ? "aborted" : bad || planResult !== "ok" ? "failed" : "ok";
     return { result, valid: true, plan, results };
   } finally {
     pass.close();

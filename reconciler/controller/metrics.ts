@@ -1,7 +1,7 @@
 // Prometheus metrics for `rekon run`. One registry per controller (not prom-client's global), so tests
 // can run several controllers in one process and read each one's numbers.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { DeleteResult } from "../apply.js";
+import type { WriteResult } from "../types.js";
 import type { Plan } from "../types.js";
 
 /** How a cycle ended; a closed set so dashboards can alert on each. */
@@ -48,7 +48,7 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
   for (const a of plan.actions) m.versions.inc({ project: a.project, action: a.action });
 }
 
-export function recordDeletions(m: ControllerMetrics, results: DeleteResult[]): void {
+export function recordDeletions(m: ControllerMetrics, results: WriteResult[]): void {
   // Grace-period marks are bookkeeping, not deletions.
   for (const r of results) if (r.operation !== "mark" && r.operation !== "unmark") m.deletionsTotal.inc({ project: r.project, result: r.result });
 }

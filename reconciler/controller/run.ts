@@ -1,6 +1,7 @@
 // `rekon run`: the controller loop. It owns timing (interval with jitter, triggers from the manifest
 // watch and from winning the lease), the per-cycle timeout, the catching of unexpected throws, process
 // signals and the exit code; each cycle (cycle.ts) only plans and, when allowed, applies.
+import { Identities } from "../aws/identity.js";
 import { RateLimiters } from "../aws/limiter.js";
 import { randomUUID } from "node:crypto";
 import type { Io } from "../cli.js";
@@ -52,6 +53,9 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     limiters = { key, set };
     return set;
   };
+
+  // Who rekon is, resolved once per credential source for the life of the process (STS GetCallerIdentity).
+  const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}) });
 
   const state = { startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
   const stop = new AbortController(); // no new cycle, no new deletion
@@ -134,14 +138,17 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     const lease = write && term ? [term] : [];
     const callSignal = AbortSignal.any([timeout, hard.signal, ...lease]);
     const writeSignal = AbortSignal.any([stop.signal, callSignal]);
+    // Writes already sent are awaited until the shutdown grace (or the cycle's bound) runs out, then
+    // reported unknown; a lost lease only stops new ones.
+    const abandonSignal = AbortSignal.any([timeout, hard.signal]);
     state.running = true;
     state.lastStart = Date.now();
     const endTimer = metrics.reconcileDuration.startTimer();
     let result: CycleResult;
     try {
       const out = await runCycle(
-        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal },
-        { log: clog, metrics, audit, retry, limitersFor, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
+        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal },
+        { log: clog, metrics, audit, retry, limitersFor, identities, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
       );
       result = out.result;
       state.valid = out.valid;

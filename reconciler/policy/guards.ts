@@ -16,6 +16,11 @@ export interface Candidate {
   latest: ReadonlySet<string>;
   /** ARNs that are the source of a copy still in progress, across everything read. */
   copySources: ReadonlySet<string>;
+  /**
+   * Set when a project that could hold a copy of this version was not read (a read failure in the same
+   * account and region): the copy-source guard cannot be evaluated, so it blocks. Carries why.
+   */
+  copySourcesIncomplete?: string;
 }
 
 export type Guard = (c: Candidate) => Reason | undefined;
@@ -45,9 +50,18 @@ export const inUse: Guard = ({ version, policy }) =>
       }
     : undefined;
 
-/** Whether AWS lets a copy's source be deleted mid-copy is unverified (REKOGNITION.md), so keep it. */
+/** Whether AWS lets a copy's source be deleted mid-copy is unverified (docs/aws-behaviour.md), so keep it. */
 export const copySource: Guard = ({ version, copySources }) =>
   copySources.has(version.arn) ? { rule: "copySource", message: "source of a copy still in progress (COPYING_IN_PROGRESS)" } : undefined;
+
+/**
+ * A copy in progress can sit in any project of the account and region. When one of them could not be
+ * read, "no copy of this version is in progress" is unknown, and an unknown protection counts as present.
+ */
+export const copySourceUnknown: Guard = ({ version, copySources, copySourcesIncomplete }) =>
+  copySourcesIncomplete && !copySources.has(version.arn)
+    ? { rule: "copySourceUnknown", message: `whether a copy of it is in progress is unknown: ${copySourcesIncomplete}` }
+    : undefined;
 
 export const minAge: Guard = ({ version, policy, now }) => {
   const age = now - version.createdAt;
@@ -59,11 +73,26 @@ export const minAge: Guard = ({ version, policy, now }) => {
 export const keepLatest: Guard = ({ version, latest, policy }) =>
   latest.has(version.arn) ? { rule: "keepLatest", message: `among the newest ${policy.keepLatest} version(s) of the project`, ...layer(policy, "keepLatest") } : undefined;
 
-/** `versions: []` is far more often a mistake (a bad merge, a templating bug) than a wish to empty a project. */
-export const allowEmpty: Guard = ({ set, policy }) =>
-  set.versions.length === 0 && !policy.allowEmpty
-    ? { rule: "allowEmpty", message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project`, ...layer(policy, "allowEmpty") }
-    : undefined;
+/**
+ * `versions: []` is far more often a mistake (a bad merge, a templating bug) than a wish to empty a
+ * project, and so is a list none of whose names exists (typos, wrong case): either would prune everything.
+ */
+export const allowEmpty: Guard = ({ set, project, policy }) => {
+  if (policy.allowEmpty) return undefined;
+  if (set.versions.length === 0) {
+    return { rule: "allowEmpty", message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project`, ...layer(policy, "allowEmpty") };
+  }
+  const live = new Set(project.versions.map((v) => v.name));
+  if (!set.versions.some((v) => live.has(v.name))) {
+    const n = set.versions.length;
+    return {
+      rule: "allowEmpty",
+      message: `none of the ${n} listed version${n === 1 ? "" : "s"} of ProjectVersionSet "${set.name}" exists — a typo is not a request to delete everything; fix the names (they are case-sensitive), or set allowEmpty: true to prune the whole project`,
+      ...layer(policy, "allowEmpty"),
+    };
+  }
+  return undefined;
+};
 
 /**
  * Only versions in the named accounts may go. An empty allowlist does not block the plan (so plan is
@@ -80,7 +109,7 @@ export const regionNotAllowed: Guard = ({ version, policy }) =>
     : undefined;
 
 /** Guards that need nothing beyond DescribeProjectVersions. Order matters only for how reasons are listed. */
-export const STATIC_GUARDS: readonly Guard[] = [unknownStatus, inUse, copySource, minAge, keepLatest, allowEmpty, accountNotAllowed, regionNotAllowed];
+export const STATIC_GUARDS: readonly Guard[] = [unknownStatus, inUse, copySource, copySourceUnknown, minAge, keepLatest, allowEmpty, accountNotAllowed, regionNotAllowed];
 
 export function evaluateGuards(c: Candidate): Reason[] {
   const reasons: Reason[] = [];
@@ -95,6 +124,35 @@ export function evaluateGuards(c: Candidate): Reason[] {
 
 /** The tag rekon writes to start the grace period, visible in the console and surviving restarts. */
 export const MARK_TAG = "rekon.dev/pending-delete-since";
+
+/** RFC 3339 in UTC with a `Z`, whole seconds or up to nanoseconds: the only form rekon writes or reads. */
+const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
+/** A mark this far in the future means a clock or a hand was wrong; it is not trusted. */
+const MARK_FUTURE_SLACK_MS = 5 * 60_000;
+
+/**
+ * The time a grace-period mark says, or undefined when it is not a mark rekon could have written.
+ * `Date.parse` is lenient ("12", "2025" and "1" parse as past dates), and a lenient parse is how a
+ * hand-edited or foreign value could skip the notice period; so only strict RFC 3339 UTC counts, the
+ * calendar date must exist, and a time in the future is refused. Anything else counts as no mark.
+ */
+export function parseMark(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const m = RFC3339_UTC.exec(value);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s) + (m[7] ? Math.floor(Number(m[7]) * 1000) : 0);
+  const back = new Date(ms);
+  // Date.UTC rolls 2026-02-30 over to March: a date that does not round-trip does not exist.
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) return undefined;
+  if (ms > now + MARK_FUTURE_SLACK_MS) return undefined;
+  return ms;
+}
+
+/** The value rekon writes for a mark made at `at`: RFC 3339 UTC, whole seconds. */
+export function formatMark(at: number): string {
+  return new Date(Math.floor(at / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
 
 /** Whether any guard needs the version's tags under this policy. */
 export function needsTags(policy: Policy): boolean {

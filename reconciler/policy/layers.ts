@@ -4,7 +4,7 @@
 // to weaken the guard as well: a loosening is a validation error, never silently ignored.
 import type { ValidationIssue } from "../errors.js";
 import type { Policy, PolicyField, PolicySet, ScopedPolicy } from "../types.js";
-import { manifestLayer, operatorLayer } from "./load.js";
+import { manifestLayer, operatorLayer } from "./naming.js";
 
 /** Every way `scoped` could loosen `operator`, each naming both files and the field. */
 export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>): ValidationIssue[] {

@@ -5,6 +5,7 @@ import { parseDuration } from "../duration.js";
 import { loadDocuments, type TypedDoc } from "../manifests/load.js";
 import type { CompiledRule, Policy, PolicyField, ScopedPolicy } from "../types.js";
 import { compileRule } from "./cel.js";
+import { manifestLayer, operatorLayer } from "./naming.js";
 
 /**
  * The defaults, in one place (STYLE rule 9). They are chosen to delete little: nothing younger than a
@@ -56,9 +57,7 @@ function tagRules(map: Record<string, string> | undefined, origin: string) {
   return Object.entries(map ?? {}).map(([key, value]) => ({ key, value, origin }));
 }
 
-/** How a layer is named in reasons and messages. */
-export const operatorLayer = (source: string) => (source === "defaults" ? "built-in defaults" : `operator policy ${source}`);
-export const manifestLayer = (pos: SourcePos, name: string) => `manifest policy "${name}" (${pos.file})`;
+export { manifestLayer, operatorLayer } from "./naming.js";
 
 /** Compile a document's CEL rules; each failure is an issue at the rule's `deny`. */
 function compileRules(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: ValidationIssue[]): CompiledRule[] {

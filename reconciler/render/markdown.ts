@@ -1,9 +1,8 @@
 // Markdown views for pull requests: a reviewer must see, in the PR, exactly what merging will delete and
 // why the rest is kept. Plain GitHub-flavoured Markdown, no ANSI, stable order (the plan's), and within
 // GitHub's comment limit: tables are cut with a count of what was left out; the summary never is.
-import type { DeleteResult } from "../apply.js";
 import { formatDuration } from "../duration.js";
-import type { Plan, PlanAction } from "../types.js";
+import type { Plan, PlanAction, WriteResult } from "../types.js";
 
 /** GitHub rejects comments over 65,536 characters; keep a margin for the caller's own wrapping. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -24,10 +23,12 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   // Errors first and loud: a reviewer who reads one line must not miss them.
   const loud: string[] = [];
   for (const r of plan.refusals) loud.push(`> **REFUSED (${esc(r.rule)})**: ${esc(r.message)}${r.layer ? ` — ${esc(r.layer)}` : ""}`);
-  for (const p of failed) loud.push(`> **ERROR** \`${esc(p.project)}\` (${esc(p.region)}) [${p.status}]: ${esc(p.error ?? "unknown error")} — nothing in this project is deleted`);
+  for (const p of failed) loud.push(`> **ERROR** \`${esc(p.project)}\` (${where(p)}) [${p.status}]: ${esc(p.error ?? "unknown error")} — nothing in this project is deleted`);
   if (loud.length) head.push("> [!CAUTION]", ...loud.flatMap((l, i) => (i ? [">", l] : [l])), "");
   const notManaged = plan.projects.filter((p) => p.status === "notManaged");
-  if (notManaged.length) head.push(`Not managed (never touched): ${notManaged.map((p) => `\`${esc(p.project)}\` (${esc(p.region)})`).join(", ")}`, "");
+  if (notManaged.length) head.push(`Not managed (never touched): ${notManaged.map((p) => `\`${esc(p.project)}\` (${where(p)})`).join(", ")}`, "");
+  const ok = plan.projects.filter((p) => p.status === "ok");
+  if (ok.length) head.push(`Projects read: ${ok.map((p) => `\`${esc(p.project)}\` (${where(p)})`).join(", ")}`, "");
   if (marks) head.push(`Apply will mark ${marks} version(s) pending deletion (grace period); they are deleted by a later run.`, "");
 
   const deletes = plan.actions.filter((a) => a.action === "delete");
@@ -39,8 +40,8 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   const sections: Section[] = [];
   if (deletes.length) {
     sections.push({
-      before: [`#### Deletions (${deletes.length})`, "", "| Project | Version | Status | Age | Kind |", "| --- | --- | --- | --- | --- |"],
-      rows: deletes.map((a) => `| ${code(a.project)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${kind(a)}${a.stopFirst ? " (stopped first)" : ""} |`),
+      before: [`#### Deletions (${deletes.length})`, "", "| Project | Account / region | Version | Status | Age | Kind |", "| --- | --- | --- | --- | --- | --- |"],
+      rows: deletes.map((a) => `| ${code(a.project)} | ${where(a)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${kind(a)}${a.stopFirst ? " (stopped first)" : ""} |`),
       after: [""],
     });
   }
@@ -62,16 +63,22 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   return fit(head, sections, foot, budget);
 }
 
-export function renderResultsMarkdown(results: DeleteResult[], opts: { maxChars?: number } = {}): string {
-  const n = (k: DeleteResult["result"]) => results.filter((r) => r.result === k && (r.operation ?? "delete") === "delete").length;
-  const head = [`### rekon apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped`, ""];
+export function renderResultsMarkdown(results: WriteResult[], opts: { maxChars?: number } = {}): string {
+  const n = (k: WriteResult["result"]) => results.filter((r) => r.result === k && (r.operation === "delete" || r.operation === "stop")).length;
+  const head = [`### rekon apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} changed, ${n("unknown")} unknown`, ""];
   const failed = results.filter((r) => r.result === "failed");
-  if (failed.length) head.push("> [!CAUTION]", `> **${failed.length} write(s) failed**; they are retried by the next run.`, "");
+  const unknown = results.filter((r) => r.result === "unknown");
+  if (failed.length || unknown.length) {
+    head.push("> [!CAUTION]");
+    if (failed.length) head.push(`> **${failed.length} write(s) failed**; they are retried by the next run.`);
+    if (unknown.length) head.push(`> **${unknown.length} write(s) unanswered**: sent, but no answer came; they may have happened. The next plan shows what did.`);
+    head.push("");
+  }
   const sections: Section[] = results.length
     ? [
         {
           before: ["| Result | Project | Version | Detail |", "| --- | --- | --- | --- |"],
-          rows: results.map((r) => `| ${r.operation && r.operation !== "delete" ? `${r.operation} ` : ""}${r.result} | ${code(r.project)} | ${code(r.versionName)} | ${esc(r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? ""))} |`),
+          rows: results.map((r) => `| ${r.operation !== "delete" ? `${r.operation} ` : ""}${r.result} | ${code(r.project)} | ${code(r.versionName)} | ${esc(r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? ""))} |`),
           after: [""],
         },
       ]
@@ -111,6 +118,11 @@ function fit(head: string[], sections: Section[], foot: string[], budget: number
     text = render(keep);
   }
   return text;
+}
+
+/** "account / region" of a project or action; the account is the one the credentials resolved to. */
+function where(x: { account?: string; region: string }): string {
+  return `${esc(x.account ?? "account unknown")} / ${esc(x.region)}`;
 }
 
 /** Escape what would break a table cell or start markup. */

@@ -1,5 +1,5 @@
 // Builders for plan inputs, so each table row states only what it is about.
-import type { DesiredSet, DesiredState, LiveProject, LiveVersion, Policy } from "../../reconciler/types.js";
+import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Policy } from "../../reconciler/types.js";
 import { DEFAULT_POLICY } from "../../reconciler/policy/load.js";
 
 export const NOW = new Date("2026-11-28T12:00:00Z");
@@ -53,4 +53,12 @@ export function desired(...sets: DesiredSet[]): DesiredState {
 export function policy(o: Partial<Policy> = {}): Policy {
   const allowedAccounts = o.allowedAccounts ?? [ACCOUNT];
   return { ...DEFAULT_POLICY, keepLatest: 0, source: "test-policy", name: "test", ...o, allowedAccounts, enforceAccounts: o.enforceAccounts ?? allowedAccounts.length > 0 };
+}
+
+/** The identity facts of a world where the ambient credentials resolved to ACCOUNT (STS GetCallerIdentity). */
+export const AMBIENT_IDENTITY = { source: "ambient", account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test` };
+
+/** A live state read with the ambient credentials of ACCOUNT (plus any role identities given). */
+export function liveState(projects: LiveProject[], identities: LiveState["identities"] = [AMBIENT_IDENTITY]): LiveState {
+  return { projects, identities };
 }

@@ -3,6 +3,8 @@
 export function emulatorEnv(url: string): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_REKOGNITION: url,
+    // rekon resolves who it is (STS GetCallerIdentity) before reading; the emulator answers STS too.
+    AWS_ENDPOINT_URL_STS: url,
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "AKIDREKONTEST",
     AWS_SECRET_ACCESS_KEY: "test-secret",

@@ -1,16 +1,20 @@
 // The real SDK (through rekon's client and retry layer) against the emulator over HTTP.
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { applyPlan, waitForDeletionsReport } from "../../reconciler/apply.js";
+import { waitForDeletionsReport } from "../../reconciler/apply.js";
 import { createClient } from "../../reconciler/aws/client.js";
 import { RateLimiters } from "../../reconciler/aws/limiter.js";
 import { readLive } from "../../reconciler/aws/inventory.js";
 import type { RetryOptions } from "../../reconciler/aws/retry.js";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import { plan } from "../../reconciler/plan.js";
+import { applyPass } from "../../reconciler/reconcile.js";
 import type { DesiredState, LiveState } from "../../reconciler/types.js";
 import { emulatorEnv, TEST_CREDENTIALS } from "../helpers/emulator-env.js";
-import { desired, policy, set } from "../helpers/builders.js";
+import { AMBIENT_IDENTITY, desired, policy, set } from "../helpers/builders.js";
+import { emuPass } from "../helpers/pass.js";
+
+const IDS = [AMBIENT_IDENTITY];
 
 const log = pino({ level: "silent" });
 const FAST: RetryOptions = { retries: 10, baseDelayMs: 5, maxDelayMs: 40, maxTotalMs: 10_000 };
@@ -85,7 +89,7 @@ describe("readLive over the real SDK", () => {
   let live: LiveState;
   beforeAll(async () => {
     emu.resetCalls();
-    live = await readLive(d(), deps());
+    live = await readLive(d(), IDS, deps());
   });
 
   it("reads every version of a 250-version project across 3 pages, newest first, none repeated", () => {
@@ -101,7 +105,7 @@ describe("readLive over the real SDK", () => {
     // Read again with a clean log to count exactly.
     return (async () => {
       emu.resetCalls();
-      await readLive(d(), deps());
+      await readLive(d(), IDS, deps());
       expect(emu.callCount("DescribeProjects")).toBe(3); // us-east-1, us-west-2, eu-west-1
       expect(emu.callCount("DescribeProjectVersions")).toBe(3 + 1 + 1 + 1); // big, adapter, mixed, west
       expect(emu.callCount("DeleteProjectVersion")).toBe(0);
@@ -126,10 +130,10 @@ describe("readLive over the real SDK", () => {
 
 describe("faults", () => {
   it("30% throttles and 5% server errors on every operation: the same live state, just more calls", async () => {
-    const clean = await readLive(d(), deps());
+    const clean = await readLive(d(), IDS, deps());
     emu.resetCalls();
     emu.setFaults({ throttleRate: { "*": 0.3 }, errorRate: { "*": 0.05 }, seed: 42 });
-    const noisy = await readLive(d(), deps());
+    const noisy = await readLive(d(), IDS, deps());
     expect(noisy).toEqual(clean);
     expect(emu.callCount(undefined, "ThrottlingException")).toBeGreaterThan(0);
     expect(emu.callCount()).toBeGreaterThan(9);
@@ -138,7 +142,7 @@ describe("faults", () => {
   it("an unbounded throttle storm: the read gives up at its bound and the project fails closed", async () => {
     emu.setFaults({ throttleRate: { DescribeProjectVersions: 1 } });
     const started = Date.now();
-    const live = await readLive(desired(set("mixed", ["keep"])), deps({ retries: 4, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 2_000 }));
+    const live = await readLive(desired(set("mixed", ["keep"])), IDS, deps({ retries: 4, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 2_000 }));
     expect(Date.now() - started).toBeLessThan(5_000);
     const p = live.projects[0]!;
     expect(p.status).toBe("error");
@@ -151,49 +155,50 @@ describe("faults", () => {
   it("a page that fails mid-listing fails the whole project, never a partial list", async () => {
     // Rate limit of 2/s with no retries: page 1 and 2 pass, page 3 throttles.
     emu.setFaults({ rateLimits: { DescribeProjectVersions: 2 } });
-    const live = await readLive(desired(set("big", [])), deps({ retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 }));
+    const live = await readLive(desired(set("big", [])), IDS, deps({ retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1_000 }));
     expect(live.projects[0]).toMatchObject({ status: "error", versions: [] });
   });
 });
 
-describe("applyPlan over the real SDK", () => {
-  it("deletes exactly the plan's deletions; ResourceInUse is not retried; NotFound counts as done; the limiter keeps under the quota", async () => {
-    // Backoff sized so that retries outlast the 2/s token bucket refill.
-    const dep = deps({ retries: 10, baseDelayMs: 50, maxDelayMs: 500, maxTotalMs: 10_000 });
-    const live = await readLive(desired(set("mixed", ["keep"])), dep);
-    const p = plan(desired(set("mixed", ["keep"])), live, policy({ keepLatest: 0 }), new Date());
+describe("apply over the real SDK, through the gate", () => {
+  it("a plan tampered with after the gate made it cannot redirect a deletion: the gate re-derives every approval from fresh facts", async () => {
+    const pass = await emuPass(emu, desired(set("mixed", ["keep"])), policy({ keepLatest: 0 }), { retry: { retries: 10, baseDelayMs: 50, maxDelayMs: 500, maxTotalMs: 10_000 } });
+    const p = pass.plan;
     expect(p.actions.filter((a) => a.action === "delete").map((a) => a.versionName)).toEqual(["old4", "old3", "old2", "old1"]);
-
-    // Simulate the world changing after the plan: one version started running, one vanished.
-    const running = p.actions.find((a) => a.versionName === "old4")!;
-    running.versionArn = live.projects[0]!.versions.find((v) => v.name === "run")!.arn;
-    const gone = p.actions.find((a) => a.versionName === "old3")!;
-    gone.versionArn = gone.versionArn!.replace("/old3/", "/does-not-exist/");
+    // Point one planned deletion at the RUNNING version and one at an ARN that does not exist.
+    const runArn = pass.live.projects[0]!.versions.find((v) => v.name === "run")!.arn;
+    const redirected = p.actions.find((a) => a.versionName === "old4")!;
+    redirected.versionArn = runArn;
+    const ghost = p.actions.find((a) => a.versionName === "old3")!;
+    ghost.versionArn = ghost.versionArn!.replace("/old3/", "/does-not-exist/");
 
     emu.resetCalls();
     emu.setFaults({ rateLimits: { DeleteProjectVersion: 2 } });
-    const results = await applyPlan(p, dep);
-    expect(results.map((r) => [r.versionName, r.result, r.code ?? ""])).toEqual([
-      ["old4", "failed", "ResourceInUseException"],
-      ["old3", "alreadyDeleted", "ResourceNotFoundException"],
-      ["old2", "accepted", ""],
-      ["old1", "accepted", ""],
+    const results = await applyPass(pass, log);
+    pass.close();
+    expect(results.map((r) => [r.versionName, r.result])).toEqual([
+      ["old4", "changed"],
+      ["old3", "changed"],
+      ["old2", "accepted"],
+      ["old1", "accepted"],
     ]);
     const deletes = emu.calls().filter((c) => c.operation === "DeleteProjectVersion");
-    expect(deletes.filter((c) => c.target === running.versionArn && c.outcome !== "ThrottlingException")).toHaveLength(1);
+    // Nothing was ever sent for the RUNNING version or the made-up ARN.
+    expect(deletes.map((c) => c.target)).not.toContain(runArn);
+    expect(deletes.map((c) => c.target)).not.toContain(ghost.versionArn);
     expect(new Set(deletes.filter((c) => c.outcome === "ok").map((c) => c.target))).toEqual(new Set(p.actions.filter((a) => a.versionName === "old2" || a.versionName === "old1").map((a) => a.versionArn)));
     // The default DeleteProjectVersion rate (2/s) matches this quota: nothing bounced off it.
     expect(emu.callCount("DeleteProjectVersion", "ThrottlingException")).toBe(0);
   });
 
   it("a deletion that gives up at its bound is reported failed, and nothing more is started in that project", async () => {
-    const dep = deps({ retries: 2, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 10_000 });
-    const live = await readLive(desired(set("big", ["v249"])), dep);
-    const p = plan(desired(set("big", ["v249"])), live, policy({ keepLatest: 0, maxDeletesPerRun: 1000 }), new Date());
-    p.actions = p.actions.filter((a) => a.action !== "delete" || ["v000", "v001"].includes(a.versionName));
+    const pass = await emuPass(emu, desired(set("big", ["v249"])), policy({ keepLatest: 0, maxDeletesPerRun: 1000 }), { retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 10_000 } });
+    // Only two of the planned deletions are kept: a plan may be cut down, never widened.
+    pass.plan.actions = pass.plan.actions.filter((a) => a.action !== "delete" || ["v000", "v001"].includes(a.versionName));
     emu.resetCalls();
     emu.setFaults({ throttleRate: { DeleteProjectVersion: 1 } });
-    const results = await applyPlan(p, { ...dep, concurrency: 1 });
+    const results = await applyPass(pass, log, { concurrency: 1 });
+    pass.close();
     expect(results.map((r) => [r.versionName, r.result, r.code])).toEqual([
       ["v001", "failed", "ThrottlingException"],
       ["v000", "skipped", undefined],
@@ -204,9 +209,12 @@ describe("applyPlan over the real SDK", () => {
   });
 
   it("refuses to act on a plan with refusals", async () => {
-    const p = plan(desired(set("mixed", [])), { projects: [] }, policy(), new Date());
-    p.refusals.push({ rule: "maxDeletesPerRun", message: "over budget" });
-    await expect(applyPlan(p, deps())).rejects.toThrow(/over budget/);
+    const pass = await emuPass(emu, desired(set("mixed", ["keep"])), policy({ keepLatest: 0 }));
+    pass.plan.refusals.push({ rule: "maxDeletesPerRun", message: "over budget" });
+    emu.resetCalls();
+    await expect(applyPass(pass, log)).rejects.toThrow(/over budget/);
+    pass.close();
+    expect(emu.callCount("DeleteProjectVersion")).toBe(0);
   });
 });
 
@@ -218,7 +226,7 @@ describe("endpoint from the environment", () => {
       const c = createClient({ region: "us-east-1", retry: FAST });
       clients.push(c);
       emu.resetCalls();
-      const live = await readLive(desired(set("adapter", [])), { log, clientFor: () => c });
+      const live = await readLive(desired(set("adapter", [])), IDS, { log, clientFor: () => c });
       expect(live.projects[0]!.status).toBe("ok");
       expect(emu.callCount("DescribeProjects")).toBe(1);
     } finally {

@@ -2,17 +2,15 @@
 // give-up, stop-then-delete, --wait, and two accounts × two regions with separate limiters.
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { applyPlan, waitForDeletionsReport, type DeleteResult } from "../../reconciler/apply.js";
-import { createClient } from "../../reconciler/aws/client.js";
-import { readLive } from "../../reconciler/aws/inventory.js";
+import { waitForDeletionsReport } from "../../reconciler/apply.js";
 import { RateLimiters } from "../../reconciler/aws/limiter.js";
 import type { RetryOptions } from "../../reconciler/aws/retry.js";
 import { startEmulator, type Emulator, type EmulatorStateFile } from "../../reconciler/emulator/server.js";
-import { plan } from "../../reconciler/plan.js";
-import { applyPass, planPass } from "../../reconciler/reconcile.js";
-import type { DesiredState, Plan, Policy, Target } from "../../reconciler/types.js";
+import { applyPass, planPass, type PlannedPass } from "../../reconciler/reconcile.js";
+import type { DesiredState, Policy, WriteResult } from "../../reconciler/types.js";
 import { desired, policy, set } from "../helpers/builders.js";
 import { TEST_CREDENTIALS } from "../helpers/emulator-env.js";
+import { emuPass } from "../helpers/pass.js";
 import { tmpTree } from "../helpers/tmp.js";
 
 const log = pino({ level: "silent" });
@@ -20,24 +18,9 @@ const FAST: RetryOptions = { retries: 10, baseDelayMs: 5, maxDelayMs: 100, maxTo
 
 const versions = (n: number, status = "STOPPED" as const) => Array.from({ length: n }, (_, i) => ({ name: `v${String(i).padStart(3, "0")}`, status, age: `${300 - i}d` }));
 
-function deps(emu: Emulator, retry: RetryOptions = FAST, limiters = new RateLimiters()) {
-  const cache = new Map<string, ReturnType<typeof createClient>>();
-  return {
-    log,
-    limiters,
-    clientFor(t: Target) {
-      const k = `${t.roleArn ?? ""}|${t.region}`;
-      let c = cache.get(k);
-      if (!c) cache.set(k, (c = createClient({ ...t, retry, limiters, endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS })));
-      return c;
-    },
-    close: () => cache.forEach((c) => c.destroy()),
-  };
-}
-
-async function planFor(emu: Emulator, d: DesiredState, pol: Policy, dep = deps(emu)): Promise<Plan> {
-  const live = await readLive(d, dep);
-  return plan(d, live, pol, new Date());
+/** Plan through the gate and close the pass's clients afterwards (the caller applies with applyPass first). */
+async function passOf(emu: Emulator, d: DesiredState, pol: Policy, retry: RetryOptions = FAST, limiters?: RateLimiters): Promise<PlannedPass> {
+  return emuPass(emu, d, pol, { retry, ...(limiters ? { limiters } : {}) });
 }
 
 describe("fault storm: 30% throttles and 5% server errors on every operation", () => {
@@ -51,17 +34,21 @@ describe("fault storm: 30% throttles and 5% server errors on every operation", (
     // big keeps its newest 32 (8 to delete), small keeps one (5 to delete).
     const d = desired(set("big", versions(40).slice(8).map((v) => v.name)), set("small", ["v005"]));
     const pol = policy({ maxDeletesPerRun: 100 });
-    const clean = await planFor(emu, d, pol);
+    const cleanPass = await passOf(emu, d, pol);
+    const clean = cleanPass.plan;
+    cleanPass.close();
     const planned = clean.actions.filter((a) => a.action === "delete").map((a) => a.versionArn);
     expect(planned).toHaveLength(13);
 
-    emu.setFaults({ throttleRate: { "*": 0.3 }, errorRate: { "*": 0.05 }, seed: 7 });
+    // Throttles and 500s on every operation except the server errors on the deletions themselves: a 500
+    // on a delete leaves it unknown whether AWS carried it out, which is another test's subject.
+    emu.setFaults({ throttleRate: { "*": 0.3 }, errorRate: { DescribeProjects: 0.05, DescribeProjectVersions: 0.05, ListTagsForResource: 0.05, GetCallerIdentity: 0.05 }, seed: 7 });
     // Random throttles cut the rate like real ones; stated rates keep the test short.
-    const dep = deps(emu, FAST, new RateLimiters({ DescribeProjects: 20, DescribeProjectVersions: 20, DeleteProjectVersion: 10 }));
-    const noisy = await planFor(emu, d, pol, dep);
+    const dep = await passOf(emu, d, pol, FAST, new RateLimiters({ DescribeProjects: 20, DescribeProjectVersions: 20, DeleteProjectVersion: 10 }));
+    const noisy = dep.plan;
     expect(noisy.actions).toEqual(clean.actions);
     emu.resetCalls();
-    const results = await applyPlan(noisy, dep);
+    const results = await applyPass(dep, log);
     expect(results.map((r) => r.result)).toEqual(Array(13).fill("accepted"));
     expect(new Set(results.map((r) => r.versionArn))).toEqual(new Set(planned));
     // Faults really happened, and only planned versions were ever the target of a delete.
@@ -69,10 +56,11 @@ describe("fault storm: 30% throttles and 5% server errors on every operation", (
     expect(new Set(emu.calls().filter((c) => c.operation === "DeleteProjectVersion").map((c) => c.target))).toEqual(new Set(planned));
 
     // The next plan, still under faults, proposes none of them (DELETING is blocked inUse).
-    const next = await planFor(emu, d, pol, dep);
-    expect(next.actions.filter((a) => a.action === "delete")).toEqual([]);
+    const nextPass = await passOf(emu, d, pol);
+    expect(nextPass.plan.actions.filter((a) => a.action === "delete")).toEqual([]);
+    nextPass.close();
 
-    const waited = await waitForDeletionsReport(results, { ...dep, projects: noisy.projects, intervalMs: 100, timeoutMs: 15_000 });
+    const waited = await waitForDeletionsReport(results, { clientFor: dep.clientFor, log, projects: noisy.projects, intervalMs: 100, timeoutMs: 15_000 });
     expect(waited.stillPresent).toEqual([]);
     expect(waited.tookMs).toBeGreaterThan(0);
     emu.setFaults({});
@@ -92,13 +80,12 @@ describe("unbounded throttle storm", () => {
   it("each call gives up at its bound with a clear error; nothing else is deleted in that project; other regions carry on", async () => {
     const d = desired(set("stormy", ["v011"]), set("calm", ["v002"], { region: "eu-west-1" }));
     const pol = policy({ maxDeletesPerRun: 100 });
-    const p = await planFor(emu, d, pol);
-    // Throttle everything in us-east-1 only: a storm in one account-region.
+    const dep = await passOf(emu, d, pol, { retries: 100, baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 1_500 });
+    // Throttle every deletion in us-east-1 only: a storm in one account-region.
     emu.setFaults({ rateLimits: { DeleteProjectVersion: 0 }, only: { regions: ["us-east-1"] } });
     emu.resetCalls();
     const started = Date.now();
-    const dep = deps(emu, { retries: 100, baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 1_500 });
-    const results = await applyPlan(p, { ...dep, concurrency: 3 });
+    const results = await applyPass(dep, log, { concurrency: 3 });
     const took = Date.now() - started;
     expect(took).toBeLessThan(6_000);
 
@@ -106,9 +93,10 @@ describe("unbounded throttle storm", () => {
     const first = stormy.find((r) => r.result === "failed" && r.code === "ThrottlingException")!;
     expect(first.error).toMatch(/DeleteProjectVersion arn:.*stormy.*: ThrottlingException: .*gave up at the 1.5s bound per call \(after \d+ attempts\)/);
     expect(stormy.filter((r) => r.result === "accepted")).toEqual([]);
-    // The in-flight ones stop with it; the rest are never started.
+    // The ones being retried stop after their current (throttled) attempt; the rest are never started.
     expect(stormy.filter((r) => r.result === "skipped").length).toBeGreaterThanOrEqual(11 - 3);
-    for (const r of stormy.filter((r) => r !== first)) expect(r.error).toMatch(/an earlier call in project stormy \(us-east-1\) gave up/);
+    for (const r of stormy.filter((r) => r !== first && r.result !== "failed")) expect(r.error).toMatch(/an earlier call in project stormy \(us-east-1\) gave up/);
+    expect(stormy.filter((r) => r.result === "failed").length).toBeLessThanOrEqual(3);
     const gaveUpAt = Math.max(...emu.calls().filter((c) => c.region === "us-east-1").map((c) => c.time));
     expect(emu.calls().filter((c) => c.region === "us-east-1" && c.operation === "DeleteProjectVersion" && c.outcome === "ok")).toEqual([]);
     expect(gaveUpAt - started).toBeLessThan(3_000);
@@ -138,20 +126,25 @@ describe("stop-then-delete", () => {
     const emu = await startEmulator({ state: state(), stopDelayMs: 300, deleteDelayMs: 50 });
     try {
       const d = desired(set("serving", ["current"]));
-      const p = await planFor(emu, d, policy({ stopRunning: true }));
-      const del = p.actions.filter((a) => a.action === "delete");
+      const pass = await passOf(emu, d, policy({ stopRunning: true }));
+      const del = pass.plan.actions.filter((a) => a.action === "delete");
       expect(del.map((a) => [a.versionName, a.stopFirst ?? false])).toEqual([["old-stopped", false], ["old-running", true]]);
       emu.resetCalls();
-      const results = await applyPlan(p, { ...deps(emu), stopPollMs: 50 });
+      const results = await applyPass(pass, log, { stopPollMs: 50 });
+      pass.close();
       const running = results.find((r) => r.versionName === "old-running")!;
       expect(running).toMatchObject({ result: "accepted", status: "DELETING" });
       expect(running.stoppedAfterMs).toBeGreaterThanOrEqual(250);
-      // Order on the wire: stop, polls until STOPPED, then the delete; never a delete while not STOPPED.
+      // Order on the wire: a last look, the stop, polls until STOPPED (the last one is the new last look),
+      // then the delete; never a delete while not STOPPED.
       const mine = emu.calls().filter((c) => c.target === running.versionArn || (c.operation === "DescribeProjectVersions" && c.outcome === "ok"));
       const ops = mine.map((c) => c.operation);
-      expect(ops[0]).toBe("StopProjectVersion");
+      expect(ops[0]).toBe("DescribeProjectVersions");
+      const stopAt = ops.indexOf("StopProjectVersion");
+      expect(stopAt).toBeGreaterThan(0);
       expect(ops.at(-1)).toBe("DeleteProjectVersion");
-      expect(ops.filter((o) => o === "DescribeProjectVersions").length).toBeGreaterThanOrEqual(2);
+      expect(ops.at(-2)).toBe("DescribeProjectVersions");
+      expect(ops.slice(stopAt).filter((o) => o === "DescribeProjectVersions").length).toBeGreaterThanOrEqual(2);
       expect(emu.callCount("DeleteProjectVersion", "ResourceInUseException")).toBe(0);
       const snap = emu.snapshot().projects[0]!.versions ?? [];
       expect(snap.find((v) => v.name === "current")!.status).toBe("RUNNING");
@@ -163,9 +156,10 @@ describe("stop-then-delete", () => {
   it("a stop that does not finish within its bound is a failed result, and the version is not deleted", async () => {
     const emu = await startEmulator({ state: state(), stopDelayMs: 60_000 });
     try {
-      const p = await planFor(emu, desired(set("serving", ["current", "old-stopped"])), policy({ stopRunning: true }));
+      const pass = await passOf(emu, desired(set("serving", ["current", "old-stopped"])), policy({ stopRunning: true }));
       emu.resetCalls();
-      const results = await applyPlan(p, { ...deps(emu), stopPollMs: 50, stopTimeoutMs: 400 });
+      const results = await applyPass(pass, log, { stopPollMs: 50, stopTimeoutMs: 400 });
+      pass.close();
       expect(results).toHaveLength(1);
       expect(results[0]).toMatchObject({ versionName: "old-running", result: "failed", code: "StopTimeout", status: "STOPPING", operation: "stop" });
       expect(results[0]!.error).toMatch(/still STOPPING .* after StopProjectVersion \(bound 0s\)|still STOPPING/);
@@ -178,8 +172,9 @@ describe("stop-then-delete", () => {
   it("without stopRunning the RUNNING version stays blocked inUse and the plan names the flag", async () => {
     const emu = await startEmulator({ state: state() });
     try {
-      const p = await planFor(emu, desired(set("serving", ["current"])), policy());
-      const a = p.actions.find((x) => x.versionName === "old-running")!;
+      const pass = await passOf(emu, desired(set("serving", ["current"])), policy());
+      pass.close();
+      const a = pass.plan.actions.find((x) => x.versionName === "old-running")!;
       expect(a.action).toBe("blocked");
       expect(a.reasons.map((r) => r.message).join(" ")).toMatch(/stopRunning: true/);
     } finally {
@@ -233,7 +228,7 @@ describe("two accounts × two regions in one run", () => {
       expect(pass.plan.summary.delete).toBe(32);
       emu.resetCalls();
       const started = Date.now();
-      const results: DeleteResult[] = await applyPass(pass, log, undefined, {});
+      const results: WriteResult[] = await applyPass(pass, log);
       const took = Date.now() - started;
       expect(results.filter((r) => r.result === "accepted")).toHaveLength(32);
       // 8 deletions per (account, region) at 4/s, evenly paced: about 1.75 s each, side by side. One
@@ -249,7 +244,8 @@ describe("two accounts × two regions in one run", () => {
       }
       expect(Object.fromEntries(perScope)).toEqual({ [`${A}|us-east-1`]: 8, [`${A}|eu-west-1`]: 8, [`${B}|us-east-1`]: 8, [`${B}|eu-west-1`]: 8 });
       const limiters = pass.limiters.stats().filter((s) => s.operation === "DeleteProjectVersion");
-      expect(limiters.map((s) => `${s.identity}|${s.region}|${s.granted}`).sort()).toEqual([`${B}|eu-west-1|8`, `${B}|us-east-1|8`, `ambient|eu-west-1|8`, `ambient|us-east-1|8`]);
+      // Limiters are keyed by the account each source resolved to (STS), not by a configured string.
+      expect(limiters.map((s) => `${s.identity}|${s.region}|${s.granted}`).sort()).toEqual([`${A}|eu-west-1|8`, `${A}|us-east-1|8`, `${B}|eu-west-1|8`, `${B}|us-east-1|8`]);
       expect(limiters.every((s) => s.rate === 4)).toBe(true);
     } finally {
       pass.close();
@@ -259,12 +255,11 @@ describe("two accounts × two regions in one run", () => {
   it("a role that cannot be assumed fails that account's projects closed, with the STS error", async () => {
     const denied = await startEmulator({ state: { account: A, projects: [{ name: "shared-name", account: B, versions: versions(3) }] }, denyRoles: [ROLE] });
     try {
-      const dep = deps(denied);
-      const live = await readLive(desired({ ...set("shared-name", []), roleArn: ROLE }), dep);
-      expect(live.projects[0]).toMatchObject({ status: "error" });
-      expect(live.projects[0]!.error).toMatch(/AssumeRole arn:aws:iam::222222222222:role\/rekon-deleter: AccessDenied/);
+      const pass = await passOf(denied, desired({ ...set("shared-name", []), roleArn: ROLE }), policy());
+      pass.close();
+      expect(pass.plan.projects[0]).toMatchObject({ status: "error" });
+      expect(pass.plan.projects[0]!.error).toMatch(/AssumeRole arn:aws:iam::222222222222:role\/rekon-deleter: AccessDenied/);
       expect(denied.callCount("DescribeProjects")).toBe(0);
-      dep.close();
     } finally {
       await denied.close();
     }

@@ -2,6 +2,7 @@
 // random ages and tags) and policies, a `delete` never breaks a guard, and the plan does not depend on
 // the order of its inputs. fast-check shrinks any counterexample to a small one.
 import fc from "fast-check";
+import { liveState } from "../helpers/builders.js";
 import { describe, expect, it } from "vitest";
 import { plan } from "../../reconciler/plan.js";
 import { compileRule, ruleContext } from "../../reconciler/policy/cel.js";
@@ -81,7 +82,7 @@ const projectArb = fc
 
 const worldArb = fc.uniqueArray(projectArb, { selector: (x) => x.set.name, minLength: 1, maxLength: 3 }).map((ps) => ({
   desired: { sets: ps.map((x) => x.set), files: ["m.yaml"], policies: [], digest: "d" } as DesiredState,
-  live: { projects: ps.map((x) => x.live) } as LiveState,
+  live: liveState(ps.map((x) => x.live)) as LiveState,
 }));
 
 const tagRule = (key: string, value: string) => ({ key, value, origin: "property" });
@@ -194,7 +195,7 @@ describe("planner properties", () => {
       fc.property(worldArb, policyArb, fc.integer(), ({ desired, live }, pol, seed) => {
         const a = plan(desired, live, pol, NOW);
         const shuffledDesired: DesiredState = { ...desired, sets: shuffled(desired.sets, seed).map((s) => ({ ...s, versions: shuffled(s.versions, seed + 1) })) };
-        const shuffledLive: LiveState = { projects: shuffled(live.projects, seed + 2).map((p) => ({ ...p, versions: shuffled(p.versions, seed + 3) })) };
+        const shuffledLive: LiveState = liveState(shuffled(live.projects, seed + 2).map((p) => ({ ...p, versions: shuffled(p.versions, seed + 3) })));
         const b = plan(shuffledDesired, shuffledLive, pol, NOW);
         // Projects are reported in manifest order; everything else must be identical.
         expect({ ...b, projects: [...b.projects].sort((x, y) => x.set.localeCompare(y.set)) }).toEqual({ ...a, projects: [...a.projects].sort((x, y) => x.set.localeCompare(y.set)) });

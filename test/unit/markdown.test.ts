@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { plan } from "../../reconciler/plan.js";
 import { renderPlanMarkdown, renderResultsMarkdown } from "../../reconciler/render/markdown.js";
 import type { Plan } from "../../reconciler/types.js";
-import { desired, liveProject, NOW, policy, set, version } from "../helpers/builders.js";
+import { desired, liveProject, NOW, policy, set, version, liveState, AMBIENT_IDENTITY } from "../helpers/builders.js";
 
 function samplePlan(): Plan {
   const live = {
@@ -11,6 +11,7 @@ function samplePlan(): Plan {
       liveProject([version("old|pipe", { ageHours: 2000 }), version("run", { status: "RUNNING", ageHours: 900 }), version("young", { ageHours: 2 }), version("keep", { ageHours: 5 })], { project: "p1" }),
       liveProject([], { project: "ghost", status: "notFound", error: 'project "ghost" not found in us-east-1' }),
     ],
+    identities: [AMBIENT_IDENTITY],
   };
   return plan(desired(set("p1", ["keep", "planned"]), set("ghost", ["x"])), live, policy(), NOW);
 }
@@ -27,14 +28,14 @@ describe("plan markdown", () => {
   it("puts errors first and loud, before any table", () => {
     const caution = md.indexOf("> [!CAUTION]");
     expect(caution).toBeGreaterThan(0);
-    expect(md).toContain('> **ERROR** `ghost` (us-east-1) [notFound]: project "ghost" not found in us-east-1 — nothing in this project is deleted');
+    expect(md).toContain('> **ERROR** `ghost` (123456789012 / us-east-1) [notFound]: project "ghost" not found in us-east-1 — nothing in this project is deleted');
     expect(caution).toBeLessThan(md.indexOf("#### Deletions"));
   });
 
   it("lists deletions in a table, escaping table syntax in names", () => {
-    const i = lines(md).indexOf("| Project | Version | Status | Age | Kind |");
+    const i = lines(md).indexOf("| Project | Account / region | Version | Status | Age | Kind |");
     expect(i).toBeGreaterThan(0);
-    expect(lines(md)[i + 2]).toBe("| `p1` | `old\\|pipe` | STOPPED | 83d8h | model |");
+    expect(lines(md)[i + 2]).toBe("| `p1` | 123456789012 / us-east-1 | `old\\|pipe` | STOPPED | 83d8h | model |");
   });
 
   it("folds blocked versions into <details> with every rule and message", () => {
@@ -52,11 +53,11 @@ describe("plan markdown", () => {
   });
 
   it("shows a refusal as an error, and a clean plan as nothing to delete", () => {
-    const refused = plan(desired(set("p1", ["keep"])), { projects: [liveProject([version("a"), version("b"), version("keep", { ageHours: 1 })])] }, policy({ maxDeletesPerRun: 1 }), NOW);
+    const refused = plan(desired(set("p1", ["keep"])), liveState([liveProject([version("a"), version("b"), version("keep", { ageHours: 1 })])]), policy({ maxDeletesPerRun: 1 }), NOW);
     const r = renderPlanMarkdown(refused);
     expect(lines(r)[0]).toMatch(/— ⛔ refused$/);
     expect(r).toContain("> **REFUSED (maxDeletesPerRun)**: the run would delete 2 versions, over maxDeletesPerRun 1; nothing is deleted");
-    const clean = renderPlanMarkdown(plan(desired(set("p1", ["keep"])), { projects: [liveProject([version("keep")])] }, policy(), NOW));
+    const clean = renderPlanMarkdown(plan(desired(set("p1", ["keep"])), liveState([liveProject([version("keep")])]), policy(), NOW));
     expect(lines(clean)[0]).toBe("### rekon plan: 0 to delete, 1 to keep, 0 blocked, 0 missing — ✅ nothing to delete");
     expect(clean).not.toContain("[!CAUTION]");
   });
@@ -64,14 +65,14 @@ describe("plan markdown", () => {
 
 describe("plan markdown: truncation within GitHub's comment size", () => {
   const many = Array.from({ length: 3000 }, (_, i) => version(`version-with-a-long-name-${String(i).padStart(5, "0")}`, { ageHours: 100 + i }));
-  const big = plan(desired(set("p1", ["keep"])), { projects: [liveProject([...many, version("keep", { ageHours: 1 })])] }, policy({ maxDeletesPerRun: 100000 }), NOW);
+  const big = plan(desired(set("p1", ["keep"])), liveState([liveProject([...many, version("keep", { ageHours: 1 })])]), policy({ maxDeletesPerRun: 100000 }), NOW);
 
   it("cuts the table, counts what was left out, never the summary", () => {
     const md = renderPlanMarkdown(big, { maxChars: 20_000 });
     expect(md.length).toBeLessThanOrEqual(20_000);
     expect(lines(md)[0]).toBe("### rekon plan: 3000 to delete, 1 to keep, 0 blocked, 0 missing — 🗑️ deletions pending");
-    const shown = lines(md).filter((l) => l.startsWith("| `p1` | `version-with-a-long-name-")).length;
-    const note = md.match(/\| _… (\d+) more row\(s\) not shown \(comment size limit\); see the job log or --output json_ \| \| \| \| \|/);
+    const shown = lines(md).filter((l) => l.startsWith("| `p1` | 123456789012 / us-east-1 | `version-with-a-long-name-")).length;
+    const note = md.match(/\| _… (\d+) more row\(s\) not shown \(comment size limit\); see the job log or --output json_ \| \| \| \| \| \|/);
     expect(note).not.toBeNull();
     expect(shown + Number(note![1])).toBe(3000);
     expect(shown).toBeGreaterThan(100);
@@ -85,11 +86,11 @@ describe("plan markdown: truncation within GitHub's comment size", () => {
 describe("apply results markdown", () => {
   it("summarises results and flags failures", () => {
     const md = renderResultsMarkdown([
-      { project: "p1", region: "us-east-1", versionName: "a", versionArn: "arn:a", result: "accepted", status: "DELETING", requestId: "r1" },
-      { project: "p1", region: "us-east-1", versionName: "b", versionArn: "arn:b", result: "failed", code: "ResourceInUseException", error: "in use | busy" },
-      { project: "p1", region: "us-east-1", versionName: "c", versionArn: "arn:c", result: "skipped", code: "stale", error: "stale: tags changed" },
+      { project: "p1", region: "us-east-1", versionName: "a", versionArn: "arn:a", operation: "delete", result: "accepted", status: "DELETING", requestId: "r1" },
+      { project: "p1", region: "us-east-1", versionName: "b", versionArn: "arn:b", operation: "delete", result: "failed", code: "ResourceInUseException", error: "in use | busy" },
+      { project: "p1", region: "us-east-1", versionName: "c", versionArn: "arn:c", operation: "delete", result: "skipped", code: "stale", error: "stale: tags changed" },
     ]);
-    expect(lines(md)[0]).toBe("### rekon apply: 1 accepted, 0 already deleted, 1 failed, 1 skipped");
+    expect(lines(md)[0]).toBe("### rekon apply: 1 accepted, 0 already deleted, 1 failed, 1 skipped, 0 changed, 0 unknown");
     expect(md).toContain("> **1 write(s) failed**");
     expect(md).toContain("| failed | `p1` | `b` | in use \\| busy |");
     expect(md).toContain("| skipped | `p1` | `c` | stale: tags changed |");

@@ -4,7 +4,7 @@ import { plan, planExitCode, versionsNeedingTags, needsProjectTags } from "../..
 import { compileRule } from "../../reconciler/policy/cel.js";
 import { MARK_TAG } from "../../reconciler/policy/guards.js";
 import type { CompiledRule, LiveVersion, Policy, PolicySet, ScopedPolicy } from "../../reconciler/types.js";
-import { desired, liveProject, NOW, policy, set, version } from "../helpers/builders.js";
+import { desired, liveProject, NOW, policy, set, version, liveState } from "../helpers/builders.js";
 
 const H = 3_600_000;
 const rule = (name: string, deny: string): CompiledRule => {
@@ -17,7 +17,7 @@ const old = (name: string, o: Partial<LiveVersion> & { ageHours?: number } = {})
 
 /** One project "p1" listing "keep"; returns the action for `target`. */
 function decide(versions: LiveVersion[], pol: Policy | PolicySet, target: string, projectTags?: Record<string, string>) {
-  const p = plan(desired(set("p1", ["keep"])), { projects: [{ ...liveProject([...versions, version("keep", { ageHours: 1 })]), ...(projectTags ? { tags: projectTags } : {}) }] }, pol, NOW);
+  const p = plan(desired(set("p1", ["keep"])), liveState([{ ...liveProject([...versions, version("keep", { ageHours: 1 })]), ...(projectTags ? { tags: projectTags } : {}) }]), pol, NOW);
   const a = p.actions.find((x) => x.versionName === target)!;
   return { a, rules: a?.reasons.map((r) => r.rule) ?? [], p };
 }
@@ -54,13 +54,15 @@ describe("tag guards", () => {
 describe("versionsNeedingTags: tags are read only for candidates", () => {
   const versions = [old("cand1"), old("cand2"), old("running", { status: "RUNNING" }), version("young", { ageHours: 1 }), old("keep")];
   const d = desired(set("p1", ["keep"]));
-  const live = { projects: [liveProject(versions)] };
+  const live = liveState([liveProject(versions)]);
 
   it.each([
     { name: "no tag-based guard → no reads", pol: policy(), want: [] },
     { name: "protectTags → the candidates only", pol: policy({ protectTags: [tag("x", "*")] }), want: ["cand1", "cand2"] },
     { name: "rules → the candidates only", pol: policy({ rules: [rule("r", "false")] }), want: ["cand1", "cand2"] },
-    { name: "gracePeriod → candidates and listed versions (to clear stale marks)", pol: policy({ gracePeriodMs: 72 * H, gracePeriod: "72h" }), want: ["cand1", "cand2", "keep"] },
+    // With a grace period every version not already DELETING: listed ones to clear a stale mark, blocked
+    // ones so that a mark on a version that stopped being deletable is removed (notice must be continuous).
+    { name: "gracePeriod → every version not DELETING", pol: policy({ gracePeriodMs: 72 * H, gracePeriod: "72h" }), want: [...live.projects[0]!.versions.filter((v) => v.status !== "DELETING").map((v) => v.name)].sort() },
   ])("$name", ({ pol, want }) => {
     expect(versionsNeedingTags(d, live, pol, NOW).map((v) => v.name).sort()).toEqual(want);
   });
@@ -110,7 +112,7 @@ describe("grace period", () => {
   });
 
   it("a listed version carrying a mark has it removed", () => {
-    const p = plan(desired(set("p1", ["a"])), { projects: [liveProject([old("a", { tags: { [MARK_TAG]: at(5) } })])] }, pol, NOW);
+    const p = plan(desired(set("p1", ["a"])), liveState([liveProject([old("a", { tags: { [MARK_TAG]: at(5) } })])]), pol, NOW);
     expect(p.actions[0]).toMatchObject({ action: "keep", mark: "remove" });
   });
 
@@ -120,7 +122,7 @@ describe("grace period", () => {
   });
 
   it("a refused (over-budget) plan writes no marks either", () => {
-    const p = plan(desired(set("p1", ["keep"])), { projects: [liveProject([old("a", { tags: {} }), old("b", { tags: { [MARK_TAG]: at(100) } }), old("c", { tags: { [MARK_TAG]: at(100) } }), version("keep", { ageHours: 1, tags: {} })])] }, policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", maxDeletesPerRun: 1 }), NOW);
+    const p = plan(desired(set("p1", ["keep"])), liveState([liveProject([old("a", { tags: {} }), old("b", { tags: { [MARK_TAG]: at(100) } }), old("c", { tags: { [MARK_TAG]: at(100) } }), version("keep", { ageHours: 1, tags: {} })])]), policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", maxDeletesPerRun: 1 }), NOW);
     expect(p.refusals).toHaveLength(1);
     expect(p.actions.some((a) => a.mark)).toBe(false);
     expect(p.summary.delete).toBe(0);
@@ -133,7 +135,7 @@ describe("layers in the plan", () => {
     const pset: PolicySet = { operator: policy(), scoped: [scoped({ minAge: "365d", minAgeMs: 365 * 24 * H })] };
     const p = plan(
       desired(set("p1", ["k"]), set("p2", ["k"])),
-      { projects: [liveProject([old("a"), version("k", { ageHours: 1 })], { project: "p1" }), liveProject([old("a", { project: "p2" }), version("k", { project: "p2", ageHours: 1 })], { project: "p2" })] },
+      liveState([liveProject([old("a"), version("k", { ageHours: 1 })], { project: "p1" }), liveProject([old("a", { project: "p2" }), version("k", { project: "p2", ageHours: 1 })], { project: "p2" })]),
       pset,
       NOW,
     );
@@ -146,7 +148,7 @@ describe("layers in the plan", () => {
 
   it("a manifest layer's maxDeletesPerRun counts its own projects and refuses the whole run", () => {
     const pset: PolicySet = { operator: policy(), scoped: [scoped({ maxDeletesPerRun: 1 })] };
-    const p = plan(desired(set("p1", ["k"])), { projects: [liveProject([old("a"), old("b"), version("k", { ageHours: 1 })])] }, pset, NOW);
+    const p = plan(desired(set("p1", ["k"])), liveState([liveProject([old("a"), old("b"), version("k", { ageHours: 1 })])]), pset, NOW);
     expect(p.refusals).toEqual([expect.objectContaining({ rule: "maxDeletesPerRun", layer: 'manifest policy "strict" (manifests/strict.yaml)' })]);
     expect(p.summary.delete).toBe(0);
   });

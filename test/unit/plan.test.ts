@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { plan, planExitCode } from "../../reconciler/plan.js";
 import { IN_USE_STATUSES, VERSION_STATUSES, type LiveState, type Policy } from "../../reconciler/types.js";
-import { ACCOUNT, desired, liveProject, NOW, policy, set, version } from "../helpers/builders.js";
+import { ACCOUNT, desired, liveProject, NOW, policy, set, version, liveState, AMBIENT_IDENTITY } from "../helpers/builders.js";
 
 const H = 3_600_000;
 
 /** Plan one project "p1" and return the action for version `target`. */
 function decide(listed: string[], versions: ReturnType<typeof version>[], pol: Policy, target: string) {
-  const p = plan(desired(set("p1", listed)), { projects: [liveProject(versions, { project: "p1" })] }, pol, NOW);
+  const p = plan(desired(set("p1", listed)), liveState([liveProject(versions, { project: "p1" })]), pol, NOW);
   const a = p.actions.find((x) => x.versionName === target);
   if (!a) throw new Error(`no action for ${target}`);
   return { action: a.action, rules: a.reasons.map((r) => r.rule), plan: p };
@@ -26,7 +26,10 @@ describe("plan: one rule per row", () => {
     { name: "second newest with keepLatest 1 → delete", listed: ["b"], versions: [old("a", { ageHours: 500 }), old("b", { ageHours: 48 })], pol: policy({ keepLatest: 1 }), target: "a", action: "delete", rules: [] },
     { name: "a DELETING version does not hold a keepLatest slot", listed: [], versions: [old("gone", { ageHours: 30, status: "DELETING" }), old("a", { ageHours: 40 }), old("z", { ageHours: 900 })], pol: policy({ keepLatest: 1, allowEmpty: true }), target: "a", action: "blocked", rules: ["keepLatest"] },
     { name: "empty set without allowEmpty → blocked allowEmpty", listed: [], versions: [old("a")], pol: policy(), target: "a", action: "blocked", rules: ["allowEmpty"] },
-    { name: "foreign account → blocked accountNotAllowed", listed: ["b"], versions: [old("a", { account: "999999999999" }), old("b")], pol: policy(), target: "a", action: "blocked", rules: ["accountNotAllowed"] },
+    // A version whose ARN names another account than the credentials resolved to: the gate's identity
+    // invariant fires before any policy rule, and the allowlist fires too.
+    { name: "foreign account → blocked identityMismatch and accountNotAllowed", listed: ["b"], versions: [old("a", { account: "999999999999" }), old("b")], pol: policy(), target: "a", action: "blocked", rules: ["identityMismatch", "accountNotAllowed"] },
+    { name: "account outside allowedAccounts → blocked accountNotAllowed", listed: ["b"], versions: [old("a"), old("b")], pol: policy({ allowedAccounts: ["999999999999"] }), target: "a", action: "blocked", rules: ["accountNotAllowed"] },
     { name: "empty allowlist does not block the plan", listed: ["b"], versions: [old("a"), old("b")], pol: policy({ allowedAccounts: [] }), target: "a", action: "delete", rules: [] },
     { name: "unknown status → blocked unknownStatus", listed: ["b"], versions: [old("a", { status: "HIBERNATING" }), old("b")], pol: policy(), target: "a", action: "blocked", rules: ["unknownStatus"] },
     {
@@ -58,7 +61,7 @@ describe("plan: one rule per row", () => {
       pol: policy({ keepLatest: 1 }),
       target: "a",
       action: "blocked",
-      rules: ["inUse", "minAge", "keepLatest", "allowEmpty", "accountNotAllowed"],
+      rules: ["identityMismatch", "inUse", "minAge", "keepLatest", "allowEmpty", "accountNotAllowed"],
     },
   ])("$name", ({ listed, versions, pol, target, action, rules }) => {
     const got = decide(listed, versions, pol, target);
@@ -90,7 +93,7 @@ describe("plan: deletion budget", () => {
     { name: "one over budget → nothing deleted", n: 6, max: 5, deletes: 0, refused: true },
     { name: "budget 0 → any deletion refused", n: 1, max: 0, deletes: 0, refused: true },
   ])("$name", ({ n, max, deletes, refused }) => {
-    const p = plan(desired(set("p1", ["keep"])), { projects: [liveProject([...many(n), version("keep")])] }, policy({ maxDeletesPerRun: max }), NOW);
+    const p = plan(desired(set("p1", ["keep"])), liveState([liveProject([...many(n), version("keep")])]), policy({ maxDeletesPerRun: max }), NOW);
     expect(p.summary.delete).toBe(deletes);
     expect(p.refusals.length > 0).toBe(refused);
     if (refused) {
@@ -103,6 +106,7 @@ describe("plan: deletion budget", () => {
   it("counts the budget across projects", () => {
     const live: LiveState = {
       projects: [liveProject([version("a", { project: "p1" }), version("k", { project: "p1", ageHours: 1 })], { project: "p1" }), liveProject([version("b", { project: "p2" }), version("k", { project: "p2", ageHours: 1 })], { project: "p2" })],
+      identities: [AMBIENT_IDENTITY],
     };
     const p = plan(desired(set("p1", ["k"]), set("p2", ["k"])), live, policy({ maxDeletesPerRun: 1 }), NOW);
     expect(p.summary.delete).toBe(0);
@@ -112,30 +116,39 @@ describe("plan: deletion budget", () => {
 
 describe("plan: live read failures fail closed", () => {
   it("project not found → missing listed versions, no deletions, exit 1", () => {
-    const p = plan(desired(set("p1", ["a", "b"])), { projects: [liveProject([], { project: "p1", status: "notFound", error: "not found" })] }, policy(), NOW);
+    const p = plan(desired(set("p1", ["a", "b"])), liveState([liveProject([], { project: "p1", status: "notFound", error: "not found" })]), policy(), NOW);
     expect(p.projects[0]!.status).toBe("notFound");
     expect(p.actions.map((a) => [a.action, a.versionName])).toEqual([["missing", "a"], ["missing", "b"]]);
     expect(planExitCode(p)).toBe(1);
   });
 
-  it("read error → no actions for that project, exit 1, other projects still planned", () => {
-    const live: LiveState = { projects: [liveProject([version("x")], { project: "p1", status: "error", error: "Throttling" }), liveProject([version("old", { project: "p2" }), version("k", { project: "p2", ageHours: 1 })], { project: "p2" })] };
-    const p = plan(desired(set("p1", []), set("p2", ["k"])), live, policy(), NOW);
+  it("read error → no actions for that project, exit 1; in the same account and region copy sources are unknown, elsewhere planning goes on", () => {
+    const live: LiveState = liveState([
+      liveProject([version("x")], { project: "p1", status: "error", error: "Throttling" }),
+      liveProject([version("old", { project: "p2" }), version("k", { project: "p2", ageHours: 1 })], { project: "p2" }),
+      liveProject([version("old", { project: "p3", region: "eu-west-1" }), version("k", { project: "p3", region: "eu-west-1", ageHours: 1 })], { project: "p3", region: "eu-west-1" }),
+    ]);
+    const p = plan(desired(set("p1", []), set("p2", ["k"]), set("p3", ["k"], { region: "eu-west-1" })), live, policy(), NOW);
     expect(p.actions.filter((a) => a.project === "p1")).toEqual([]);
-    expect(p.actions.find((a) => a.versionName === "old")?.action).toBe("delete");
+    // p1 could hold a copy in progress of p2's "old": that protection cannot be checked, so it holds.
+    const p2old = p.actions.find((a) => a.project === "p2" && a.versionName === "old")!;
+    expect(p2old.action).toBe("blocked");
+    expect(p2old.reasons.map((r) => r.rule)).toEqual(["copySourceUnknown"]);
+    expect(p2old.reasons[0]!.message).toContain("project p1 could not be read (Throttling)");
+    expect(p.actions.find((a) => a.project === "p3" && a.versionName === "old")?.action).toBe("delete");
     expect(p.projects.find((x) => x.project === "p1")).toMatchObject({ status: "error", error: "Throttling" });
     expect(planExitCode(p)).toBe(1);
   });
 
   it("a project missing from the live state is treated as a read error, not as empty", () => {
-    const p = plan(desired(set("p1", ["a"])), { projects: [] }, policy(), NOW);
+    const p = plan(desired(set("p1", ["a"])), liveState([]), policy(), NOW);
     expect(p.projects[0]).toMatchObject({ status: "error" });
     expect(p.actions).toEqual([]);
     expect(planExitCode(p)).toBe(1);
   });
 
   it("a project with the same name in another region is not mixed up", () => {
-    const p = plan(desired(set("p1", ["a"], { region: "eu-west-1" })), { projects: [liveProject([version("z")], { project: "p1", region: "us-east-1" })] }, policy(), NOW);
+    const p = plan(desired(set("p1", ["a"], { region: "eu-west-1" })), liveState([liveProject([version("z")], { project: "p1", region: "us-east-1" })]), policy(), NOW);
     expect(p.projects[0]!.status).toBe("error");
     expect(p.actions).toEqual([]);
   });
@@ -146,12 +159,12 @@ describe("plan: shape and determinism", () => {
   const d = desired(set("p1", ["c", "missing-one"]));
 
   it("exit code 0 when nothing to delete, 2 when deletions pending", () => {
-    expect(planExitCode(plan(d, { projects: [liveProject(versions)] }, policy(), NOW))).toBe(2);
-    expect(planExitCode(plan(desired(set("p1", ["a", "b", "c", "d"])), { projects: [liveProject(versions)] }, policy(), NOW))).toBe(0);
+    expect(planExitCode(plan(d, liveState([liveProject(versions)]), policy(), NOW))).toBe(2);
+    expect(planExitCode(plan(desired(set("p1", ["a", "b", "c", "d"])), liveState([liveProject(versions)]), policy(), NOW))).toBe(0);
   });
 
   it("summary counts match actions, and order is newest first with missing last", () => {
-    const p = plan(d, { projects: [liveProject(versions)] }, policy(), NOW);
+    const p = plan(d, liveState([liveProject(versions)]), policy(), NOW);
     expect(p.summary).toEqual({ delete: 1, keep: 1, blocked: 2, missing: 1 });
     expect(p.actions.map((a) => a.versionName)).toEqual(["a", "c", "d", "b", "missing-one"]);
     expect(p.generatedAt).toBe(NOW.toISOString());
@@ -159,13 +172,13 @@ describe("plan: shape and determinism", () => {
   });
 
   it("does not depend on the order of live versions or projects", () => {
-    const a = plan(d, { projects: [liveProject(versions)] }, policy({ keepLatest: 2 }), NOW);
-    const b = plan(d, { projects: [liveProject([...versions].reverse())] }, policy({ keepLatest: 2 }), NOW);
+    const a = plan(d, liveState([liveProject(versions)]), policy({ keepLatest: 2 }), NOW);
+    const b = plan(d, liveState([liveProject([...versions].reverse())]), policy({ keepLatest: 2 }), NOW);
     expect(b).toEqual(a);
   });
 
   it("does not mutate its inputs", () => {
-    const live: LiveState = { projects: [liveProject(versions)] };
+    const live: LiveState = liveState([liveProject(versions)]);
     const before = JSON.stringify(live);
     plan(d, live, policy({ keepLatest: 3 }), NOW);
     expect(JSON.stringify(live)).toBe(before);

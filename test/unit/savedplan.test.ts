@@ -4,13 +4,13 @@ import { plan } from "../../reconciler/plan.js";
 import { checkSavedPlan, parseSavedPlan, savePlan } from "../../reconciler/savedplan.js";
 import type { LiveState, LiveVersion } from "../../reconciler/types.js";
 import { ValidationError } from "../../reconciler/errors.js";
-import { desired, liveProject, NOW, policy, set, version } from "../helpers/builders.js";
+import { desired, liveProject, NOW, policy, set, version, liveState } from "../helpers/builders.js";
 
 const H = 3_600_000;
 const DIGESTS = { manifests: "sha256:m", policy: "sha256:p" };
 const d = desired(set("p1", ["keep"]));
 const base = (): LiveVersion[] => [version("a", { ageHours: 500, tags: {} }), version("b", { ageHours: 400, tags: {} }), version("keep", { ageHours: 1, tags: {} })];
-const live = (vs: LiveVersion[]): LiveState => ({ projects: [liveProject(vs)] });
+const live = (vs: LiveVersion[]): LiveState => (liveState([liveProject(vs)]));
 const pol = policy({ protectTags: [{ key: "hold", value: "*", origin: "test" }] });
 
 function saved(vs = base()) {

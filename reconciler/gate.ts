@@ -1,0 +1,453 @@
+// The gate: the one place that decides whether a version may be written to (deleted, stopped, marked,
+// unmarked), from every path — plan, apply, apply FILE, the controller, the demo. The planner asks it for
+// each version's verdict; the executor asks it again for an approval right before each write, on facts
+// re-read a moment earlier (the last look). Write code cannot reach AWS without an approval: `Approved<T>`
+// can only be made here (its brand is a symbol this module does not export), and each approval is also
+// checked at run time and spent on use (see `redeem`).
+//
+// Pure: no I/O, no clock (every decision takes `now`), so each rule is testable from a table and the
+// reference-model property test can compare every decision with an independent implementation.
+//
+// The invariants no rule's bug may break, checked here for every write:
+//   - a version whose name is listed by ANY set that resolves to its project is never deleted or marked;
+//   - the version's ARN account is the account its credentials resolved to (STS), and its region the set's;
+//   - a read failure in an (account, region) blocks every guard that needed that read (copySourceUnknown);
+//   - tags were read wherever the policy needs them; run refusals and deletion budgets hold.
+import { formatDuration } from "./duration.js";
+import { RefusalError } from "./errors.js";
+import { effectivePolicy } from "./policy/layers.js";
+import { evaluateGuards, evaluateTagGuards, formatMark, MARK_TAG, missingProjectTags, needsTags, newest, parseMark, stoppable, type Candidate } from "./policy/guards.js";
+import { manifestLayer, operatorLayer } from "./policy/naming.js";
+import { sourceOf, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
+
+// ---------------------------------------------------------------------------------------------------
+// Approvals: a type only this module can make, and a run-time record of what it made and what was spent.
+
+declare const APPROVED: unique symbol;
+/** A write the gate approved. Only the gate can construct one; the executor accepts nothing else. */
+export type Approved<T> = T & { readonly [APPROVED]: true };
+
+interface WriteTarget {
+  versionArn: string;
+  versionName: string;
+  project: string;
+  region: string;
+  /** The account the credentials resolved to; the write must go out with exactly these credentials. */
+  account: string;
+  /** "ambient" or the role ARN: which credentials to use. */
+  source: string;
+}
+export interface DeleteWrite extends WriteTarget {
+  kind: "delete";
+  /** When the facts it was approved on were read (epoch ms): the executor re-looks when they get old. */
+  lookedAt: number;
+}
+export interface StopWrite extends WriteTarget {
+  kind: "stop";
+  lookedAt: number;
+}
+export interface MarkWrite extends WriteTarget {
+  kind: "mark";
+  /** The RFC 3339 UTC time to write as the mark. */
+  value: string;
+}
+export interface UnmarkWrite extends WriteTarget {
+  kind: "unmark";
+}
+export type Write = DeleteWrite | StopWrite | MarkWrite | UnmarkWrite;
+
+const minted = new WeakSet<object>();
+const spent = new WeakSet<object>();
+
+function mint<T extends Write>(w: T): Approved<T> {
+  const a = Object.freeze({ ...w }) as unknown as Approved<T>;
+  minted.add(a);
+  return a;
+}
+
+/** A write reached the executor without a valid approval: a bug in rekon, never a user error. */
+export class GateError extends Error {
+  override readonly name = "GateError";
+}
+
+/**
+ * Checked by the executor immediately before the SDK call: the approval must have been made by this
+ * gate, for this kind of write, and not used before (an approval is for one write, on one look).
+ */
+export function redeem(a: Approved<Write>, kind: Write["kind"]): void {
+  if (!minted.has(a)) throw new GateError(`refusing a ${kind} of ${(a as Write)?.versionArn}: the approval was not made by the gate`);
+  if (a.kind !== kind) throw new GateError(`refusing a ${kind} of ${a.versionArn}: the approval is for a ${a.kind}`);
+  if (spent.has(a)) throw new GateError(`refusing a ${kind} of ${a.versionArn}: the approval was already used`);
+  spent.add(a);
+}
+
+declare const AUTHORIZED: unique symbol;
+/** A plan the gate agreed to act on as a whole (no refusal, within budget, accounts named). */
+export type RunAuthorization = { readonly plan: Plan; readonly deletable: ReadonlySet<string>; readonly marks: ReadonlyMap<string, "add" | "remove">; readonly [AUTHORIZED]: true };
+const authorizations = new WeakSet<object>();
+
+/** What the gate answers when it does not approve. */
+export interface Denial {
+  denied: true;
+  /** The version is gone (the last look did not find it): the goal of a delete is already met. */
+  gone?: boolean;
+  reasons: Reason[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The facts, assessed once per plan.
+
+export interface GateWorld {
+  desired: DesiredState;
+  live: LiveState;
+  policies: PolicySet | Policy;
+  now: Date;
+  /** Run-wide refusals decided by the caller (e.g. manifestsStale from the controller): nothing is written. */
+  refusals?: Reason[];
+}
+
+/** One ProjectVersionSet as the gate sees it. */
+export interface SetView {
+  set: DesiredSet;
+  policy: Policy;
+  /** The account the set's credentials resolved to. */
+  account?: string;
+  callerArn?: string;
+  status: PlanProject["status"];
+  error?: string;
+  /** The live project, present when it was read completely (status ok), or for notFound. */
+  project?: LiveProject;
+  /** The newest `keepLatest` versions' ARNs (plan time). */
+  latest: ReadonlySet<string>;
+}
+
+/** A version's verdict: why it must not be deleted now (empty = deletable), and the grace bookkeeping. */
+export interface Verdict {
+  reasons: Reason[];
+  mark?: "add" | "remove";
+  deletableAt?: string;
+  stopFirst?: boolean;
+}
+
+/** The facts one last look gathered for a batch of versions of one project. */
+export interface Look {
+  /** Epoch ms the answers arrived. */
+  at: number;
+  /** Versions found, by name (with tags where the look read them). */
+  byName: ReadonlyMap<string, LiveVersion>;
+}
+
+const key = (...parts: string[]) => parts.join("|");
+
+function asSet(p: Policy | PolicySet): PolicySet {
+  return "operator" in p ? p : { operator: p, scoped: [] };
+}
+
+export class Gate {
+  readonly views: readonly SetView[];
+  readonly policies: PolicySet;
+  private readonly bySet = new Map<string, SetView>();
+  /** account|region|project → names listed by sets resolved to that account. */
+  private readonly listed = new Map<string, Map<string, DesiredSet>>();
+  /** region|project → names listed by sets whose account is unknown: they may own it in any account. */
+  private readonly listedAnyAccount = new Map<string, Map<string, DesiredSet>>();
+  private readonly copySources = new Set<string>();
+  /** account|region (or *|region) → why that scope was not read completely. */
+  private readonly incomplete = new Map<string, string>();
+  private readonly callerRefusals: Reason[];
+
+  private constructor(world: GateWorld) {
+    this.policies = asSet(world.policies);
+    this.callerRefusals = world.refusals ?? [];
+    const identities = new Map((world.live.identities ?? []).map((i) => [i.source, i]));
+    const liveBySet = new Map(world.live.projects.map((p) => [p.set, p]));
+
+    // Ownership is keyed by the account the credentials resolved to: two sets that reach one project
+    // (say, ambient credentials and a role in the same account) would each delete what the other lists.
+    const owners = new Map<string, DesiredSet[]>();
+    for (const s of world.desired.sets) {
+      const id = identities.get(sourceOf(s));
+      if (id?.account) owners.set(key(id.account, s.region, s.project), [...(owners.get(key(id.account, s.region, s.project)) ?? []), s]);
+    }
+
+    for (const s of world.desired.sets) {
+      const id = identities.get(sourceOf(s));
+      const names = new Map(s.versions.map((v) => [v.name, s] as const));
+      if (id?.account) addAll(this.listed, key(id.account, s.region, s.project), names);
+      else addAll(this.listedAnyAccount, key(s.region, s.project), names);
+    }
+    for (const p of world.live.projects) for (const v of p.versions) if (v.status === "COPYING_IN_PROGRESS" && v.sourceVersionArn) this.copySources.add(v.sourceVersionArn);
+
+    const views: SetView[] = [];
+    for (const s of world.desired.sets) {
+      const policy = effectivePolicy(this.policies, s.project);
+      const id = identities.get(sourceOf(s));
+      const base = { set: s, policy, latest: new Set<string>() as ReadonlySet<string> };
+      const view = ((): SetView => {
+        if (!id?.account) {
+          const why = `the account of ${describeSource(s)} could not be resolved (sts:GetCallerIdentity${id?.error ? `: ${id.error}` : " was not called"}); nothing in this project is read or deleted`;
+          this.markIncomplete(`*|${s.region}`, `project ${s.project} in ${s.region} was not read (${describeSource(s)} unresolved)`);
+          return { ...base, status: "error", error: why };
+        }
+        const withId = { ...base, account: id.account, ...(id.arn ? { callerArn: id.arn } : {}) };
+        const lp0 = liveBySet.get(s.name);
+        const lp = lp0 && lp0.project === s.project && lp0.region === s.region ? lp0 : undefined;
+        const scope = key(id.account, s.region);
+        if (!lp || lp.status === "error") this.markIncomplete(scope, `project ${s.project} could not be read${lp?.error ? ` (${firstLine(lp.error)})` : ""}`);
+        const others = (owners.get(key(id.account, s.region, s.project)) ?? []).filter((o) => o !== s);
+        if (others.length > 0) {
+          return {
+            ...withId,
+            status: "error",
+            error: `project "${s.project}" in ${s.region} of account ${id.account} is claimed by ${[s, ...others].map((o) => `ProjectVersionSet "${o.name}" (${o.pos.file}:${o.pos.line}:${o.pos.col}, ${describeSource(o)})`).join(" and ")}: they resolve to the same project, so each would delete what the other lists; nothing in it is deleted — merge them into one set`,
+          };
+        }
+        // A project that was not read at all is a read failure, never "empty": fail closed.
+        if (!lp) return { ...withId, status: "error", error: "live state was not read" };
+        if (lp.status !== "ok") return { ...withId, status: lp.status, error: lp.error ?? lp.status, ...(lp.status === "notFound" ? { project: lp } : {}) };
+        if (lp.account !== undefined && lp.account !== id.account) {
+          this.markIncomplete(scope, `project ${s.project} answered from account ${lp.account}`);
+          return { ...withId, status: "error", error: `the project's ARN is in account ${lp.account}, but ${describeSource(s)} resolved to account ${id.account}; nothing in it is deleted` };
+        }
+        if (policy.requireProjectTag.length > 0) {
+          if (!lp.tags) return { ...withId, status: "error", error: "project tags were not read, so ownership (requireProjectTag) cannot be checked" };
+          const missing = missingProjectTags(policy, lp.tags);
+          if (missing.length) {
+            return { ...withId, status: "notManaged", error: `project lacks required tag(s) ${missing.map((t) => `${t.key}=${t.value}`).join(", ")} (${[...new Set(missing.map((t) => t.origin))].join("; ")}); nothing in it is deleted` };
+          }
+        }
+        return { ...withId, status: "ok", project: lp, latest: newest(lp.versions, policy.keepLatest) };
+      })();
+      views.push(view);
+      this.bySet.set(s.name, view);
+    }
+    this.views = views;
+  }
+
+  static assess(world: GateWorld): Gate {
+    return new Gate(world);
+  }
+
+  private markIncomplete(scope: string, why: string): void {
+    if (!this.incomplete.has(scope)) this.incomplete.set(scope, why);
+  }
+
+  view(setName: string): SetView | undefined {
+    return this.bySet.get(setName);
+  }
+
+  /** The sets (other than none) that list this version's name for its project, in any account that may be its own. */
+  listedBy(v: LiveVersion): DesiredSet | undefined {
+    return this.listed.get(key(v.account, v.region, v.project))?.get(v.name) ?? this.listedAnyAccount.get(key(v.region, v.project))?.get(v.name);
+  }
+
+  /** The invariants, before any policy rule: listing anywhere, and the identity the write would use. */
+  private invariants(view: SetView, v: LiveVersion): Reason[] {
+    const out: Reason[] = [];
+    const by = this.listedBy(v);
+    if (by) out.push({ rule: "listed", message: `listed by ProjectVersionSet "${by.name}" (${by.pos.file}:${by.pos.line}:${by.pos.col})` });
+    if (!view.account) out.push({ rule: "identityMismatch", message: "the account of the credentials is unknown" });
+    else if (v.account !== view.account) out.push({ rule: "identityMismatch", message: `its ARN is in account ${v.account}, but the credentials resolved to account ${view.account}` });
+    if (v.region !== view.set.region) out.push({ rule: "identityMismatch", message: `its ARN is in region ${v.region}, but the set is read in ${view.set.region}` });
+    if (v.project !== view.set.project) out.push({ rule: "identityMismatch", message: `its ARN is in project ${v.project}, not ${view.set.project}` });
+    return out;
+  }
+
+  private candidate(view: SetView, v: LiveVersion, now: number): Candidate {
+    const incomplete = this.incomplete.get(key(v.account, v.region)) ?? this.incomplete.get(`*|${v.region}`);
+    return { version: v, project: view.project!, set: view.set, policy: view.policy, now, latest: view.latest, copySources: this.copySources, ...(incomplete ? { copySourcesIncomplete: incomplete } : {}) };
+  }
+
+  /** Reasons that need no tags (to decide whose tags to read). Empty = a deletion candidate so far. */
+  staticReasons(view: SetView, v: LiveVersion, now: number): Reason[] {
+    if (!view.project || view.status !== "ok") return [{ rule: "notRead", message: view.error ?? "project not read" }];
+    return [...this.invariants(view, v), ...evaluateGuards(this.candidate(view, v, now))];
+  }
+
+  /**
+   * Everything that decides whether `v` (an unlisted live version of the set's project) may be deleted at
+   * `now`: the invariants, every guard, tag guards, the grace period, and what to do with its mark.
+   */
+  verdict(view: SetView, v: LiveVersion, now: number): Verdict {
+    const reasons = this.staticReasons(view, v, now);
+    const policy = view.policy;
+    if (reasons.length === 0) reasons.push(...evaluateTagGuards(this.candidate(view, v, now)));
+    // A version blocked by a guard other than the grace period (and whose tags were read) loses its
+    // mark: a notice must refer to a version that was deletable all along, not one that became so again.
+    const hasMark = v.tags !== undefined && Object.hasOwn(v.tags, MARK_TAG);
+    if (reasons.length > 0) {
+      if (hasMark && !reasons.some((r) => r.rule === "tagsUnreadable")) return { reasons, mark: "remove" };
+      return { reasons };
+    }
+    const out: Verdict = { reasons };
+    if (policy.gracePeriodMs > 0) {
+      const since = parseMark(v.tags?.[MARK_TAG], now);
+      const layer = policy.origin.gracePeriod;
+      const lay = layer ? { layer } : {};
+      if (since === undefined) {
+        const deletableAt = new Date(now + policy.gracePeriodMs).toISOString();
+        const bad = hasMark ? `its mark ${JSON.stringify(v.tags![MARK_TAG])} is not an RFC 3339 UTC time rekon wrote, so it counts as none; ` : "";
+        return { reasons: [{ rule: "gracePeriod", message: `${bad}apply marks it pending deletion (${MARK_TAG}); deletable after ${deletableAt} (gracePeriod ${policy.gracePeriod})`, ...lay }], mark: "add", deletableAt };
+      }
+      if (now - since < policy.gracePeriodMs) {
+        const deletableAt = new Date(since + policy.gracePeriodMs).toISOString();
+        return { reasons: [{ rule: "gracePeriod", message: `marked pending deletion at ${new Date(since).toISOString()}; deletable after ${deletableAt} (gracePeriod ${policy.gracePeriod}, ${formatDuration(since + policy.gracePeriodMs - now)} to go)`, ...lay }], deletableAt };
+      }
+    }
+    if (stoppable(v, policy)) out.stopFirst = true;
+    return out;
+  }
+
+  /**
+   * The versions whose tags the plan needs: deletion candidates when a guard reads tags, and, while a grace
+   * period is in force, every version not already leaving (listed ones to clear a stale mark, blocked ones
+   * so that their mark can be removed). Nothing else: ListTagsForResource is rate-limited like every call.
+   */
+  versionsNeedingTags(now: number): LiveVersion[] {
+    const out: LiveVersion[] = [];
+    for (const view of this.views) {
+      if (!view.project || view.status !== "ok") continue;
+      const own = new Set(view.set.versions.map((d) => d.name));
+      for (const v of view.project.versions) {
+        if (view.policy.gracePeriodMs > 0) {
+          if (v.status !== "DELETING") out.push(v);
+        } else if (!own.has(v.name) && needsTags(view.policy) && this.staticReasons(view, v, now).length === 0) out.push(v);
+      }
+    }
+    return out;
+  }
+
+  /** Run-wide refusals for these planned deletions: the caller's, then every budget that is exceeded. */
+  refusals(deletes: readonly PlanAction[]): Reason[] {
+    const out: Reason[] = [...this.callerRefusals];
+    const op = this.policies.operator;
+    if (deletes.length > op.maxDeletesPerRun) {
+      out.push({ rule: "maxDeletesPerRun", message: `the run would delete ${deletes.length} versions, over maxDeletesPerRun ${op.maxDeletesPerRun}; nothing is deleted`, layer: operatorLayer(op.source) });
+    }
+    for (const s of this.policies.scoped) {
+      if (s.spec.maxDeletesPerRun === undefined) continue;
+      const n = deletes.filter((a) => s.projects.includes(a.project)).length;
+      if (n > s.spec.maxDeletesPerRun) {
+        out.push({ rule: "maxDeletesPerRun", message: `the run would delete ${n} versions in ${s.projects.join(", ")}, over maxDeletesPerRun ${s.spec.maxDeletesPerRun}; nothing is deleted`, layer: manifestLayer(s.pos, s.name) });
+      }
+    }
+    return out;
+  }
+
+  // ----- approvals -----
+
+  /**
+   * Agree to act on `plan` as a whole, or throw RefusalError: a refused or over-budget plan writes
+   * nothing (marks included), and nothing is written before the operator has named the accounts.
+   */
+  authorize(plan: Plan): RunAuthorization {
+    if (plan.refusals.length > 0) throw new RefusalError(plan.refusals.map((r) => r.message).join("; "), plan.refusals[0]!.rule);
+    const deletes = plan.actions.filter((a) => a.action === "delete");
+    const over = this.refusals(deletes);
+    if (over.length > 0) throw new RefusalError(over.map((r) => r.message).join("; "), over[0]!.rule);
+    const marks = new Map<string, "add" | "remove">();
+    for (const a of plan.actions) if (a.mark && a.versionArn) marks.set(a.versionArn, a.mark);
+    const op = this.policies.operator;
+    if (deletes.length + [...marks.values()].filter((m) => m === "add").length > 0 && !op.enforceAccounts) {
+      throw new RefusalError(
+        `apply needs spec.allowedAccounts in the DeletionPolicy (${op.source}): name the 12-digit AWS account IDs whose versions rekon may delete, e.g. allowedAccounts: ["123456789012"], and pass the file with --policy`,
+        "accountNotAllowed",
+      );
+    }
+    const auth = Object.freeze({ plan, deletable: new Set(deletes.map((a) => a.versionArn!)), marks }) as unknown as RunAuthorization;
+    authorizations.add(auth);
+    return auth;
+  }
+
+  /**
+   * What a last look for these planned deletions must re-read: the versions themselves and the project's
+   * newest versions (keepLatest), by name; and whether their tags are needed (the policy reads tags).
+   */
+  lookFor(actions: readonly PlanAction[]): { projectArn: string; names: string[]; tags: boolean } | undefined {
+    const view = actions[0] && this.bySet.get(actions[0].set);
+    if (!view?.project?.projectArn || actions.some((a) => a.set !== view.set.name)) return undefined;
+    const latest = [...view.latest].map((arn) => this.planned(view, arn)?.name).filter((n): n is string => n !== undefined);
+    const names = [...new Set([...actions.map((a) => a.versionName), ...latest])];
+    return { projectArn: view.project.projectArn, names, tags: needsTags(view.policy) };
+  }
+
+  /** The version as planned, for facts a look does not re-read (creation time, copy source). */
+  private planned(view: SetView, arn: string): LiveVersion | undefined {
+    return view.project?.versions.find((v) => v.arn === arn);
+  }
+
+  /**
+   * Approve deleting (or, for a stop-first deletion, stopping) `a`, on facts `look` gathered a moment ago:
+   * every guard runs again on them. Denied when anything would now block it; `gone` when it has vanished.
+   */
+  approve<K extends "delete" | "stop">(kind: K, auth: RunAuthorization, a: PlanAction, look: Look, now: number): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
+    const deny = (rule: string, message: string): Denial => ({ denied: true, reasons: [{ rule, message }] });
+    if (!authorizations.has(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
+    if (!a.versionArn || !auth.deletable.has(a.versionArn) || a.action !== "delete") return deny("notPlanned", "the plan does not delete this version");
+    const view = this.bySet.get(a.set);
+    if (!view || view.status !== "ok" || !view.account) return deny("notRead", view?.error ?? "its project was not read");
+    const planned = this.planned(view, a.versionArn);
+    if (!planned) return deny("notPlanned", "the version was not in the live state the plan was made from");
+    const fresh = look.byName.get(a.versionName);
+    if (!fresh) return { denied: true, gone: true, reasons: [{ rule: "gone", message: "the last look did not find it: already deleted" }] };
+    if (fresh.arn !== a.versionArn) return deny("changed", `a different version (${fresh.arn}) now has this name`);
+    const v: LiveVersion = { ...planned, status: fresh.status, ...(fresh.statusMessage ? { statusMessage: fresh.statusMessage } : {}) };
+    delete v.tags;
+    delete v.tagsError;
+    if (fresh.tags !== undefined) v.tags = fresh.tags;
+    if (fresh.tagsError !== undefined) v.tagsError = fresh.tagsError;
+    const verdict = this.verdict(view, v, now);
+    const reasons = [...verdict.reasons];
+    // keepLatest on fresh facts: the plan's newest versions must all still be there (and not leaving);
+    // if one went, this version may now be among the newest, which only a new plan can tell.
+    for (const arn of view.latest) {
+      const l = this.planned(view, arn);
+      const now_ = l ? look.byName.get(l.name) : undefined;
+      if (!l || !now_ || now_.arn !== arn || now_.status === "DELETING") {
+        reasons.push({ rule: "keepLatest", message: `one of the project's newest ${view.policy.keepLatest} version(s) (${l?.name ?? arn}) is gone or DELETING since the plan; it may now be among the newest` });
+        break;
+      }
+    }
+    if (kind === "stop" && !verdict.stopFirst) reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
+    if (kind === "delete" && v.status === "RUNNING") reasons.push({ rule: "inUse", message: "status RUNNING: it must be STOPPED before it is deleted" });
+    if (reasons.length > 0) return { denied: true, reasons };
+    return mint({ kind, versionArn: a.versionArn, versionName: a.versionName, project: view.set.project, region: view.set.region, account: view.account, source: sourceOf(view.set), lookedAt: look.at } as K extends "delete" ? DeleteWrite : StopWrite);
+  }
+
+  /**
+   * Approve a planned grace-period mark (add) or its removal. Adding needs the version to be deletable but
+   * for the grace period, on the plan's facts; removing only delays a deletion, so it needs only the
+   * identity to be right. `now` is the plan's time, so the mark says what the plan showed.
+   */
+  approveMark(auth: RunAuthorization, a: PlanAction, now: number): Approved<MarkWrite> | Approved<UnmarkWrite> | Denial {
+    const deny = (rule: string, message: string): Denial => ({ denied: true, reasons: [{ rule, message }] });
+    if (!authorizations.has(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
+    if (!a.versionArn || !a.mark || auth.marks.get(a.versionArn) !== a.mark) return deny("notPlanned", "the plan does not mark this version");
+    const view = this.bySet.get(a.set);
+    if (!view || view.status !== "ok" || !view.account) return deny("notRead", view?.error ?? "its project was not read");
+    const v = this.planned(view, a.versionArn);
+    if (!v) return deny("notPlanned", "the version was not in the live state the plan was made from");
+    const target = { versionArn: v.arn, versionName: v.name, project: view.set.project, region: view.set.region, account: view.account, source: sourceOf(view.set) };
+    if (a.mark === "remove") {
+      const wrong = this.invariants(view, v).filter((r) => r.rule === "identityMismatch");
+      return wrong.length ? { denied: true, reasons: wrong } : mint({ kind: "unmark", ...target });
+    }
+    const verdict = this.verdict(view, v, now);
+    if (verdict.mark !== "add") return { denied: true, reasons: verdict.reasons.length ? verdict.reasons : [{ rule: "notPlanned", message: "it needs no new mark" }] };
+    return mint({ kind: "mark", ...target, value: formatMark(now) });
+  }
+}
+
+function addAll(m: Map<string, Map<string, DesiredSet>>, k: string, names: Map<string, DesiredSet>): void {
+  const cur = m.get(k) ?? new Map<string, DesiredSet>();
+  for (const [n, s] of names) if (!cur.has(n)) cur.set(n, s);
+  m.set(k, cur);
+}
+
+function describeSource(s: DesiredSet): string {
+  return s.roleArn ? `role ${s.roleArn}` : "the ambient credentials";
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.trim();
+}

@@ -1,0 +1,69 @@
+// The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion, TagResource,
+// UntagResource). Each function takes an approval only the gate can make, spends it (an approval is for one
+// write), and sends with exactly the credentials whose account the gate checked. A test keeps these
+// command names out of every other module.
+import { DeleteProjectVersionCommand, StopProjectVersionCommand, TagResourceCommand, UntagResourceCommand, type DeleteProjectVersionCommandOutput, type StopProjectVersionCommandOutput } from "@aws-sdk/client-rekognition";
+import type { RetryingRekognitionClient, WriteCall, WriteHooks } from "./aws/client.js";
+import { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type StopWrite, type UnmarkWrite, type Write } from "./gate.js";
+import { MARK_TAG } from "./policy/guards.js";
+import { AMBIENT, type Target } from "./types.js";
+
+export interface WriteDeps {
+  clientFor(target: Target): RetryingRekognitionClient;
+}
+
+export interface DeleteHooks extends Omit<WriteHooks, "beforeSend"> {
+  /**
+   * Runs right before each attempt (after its rate-limit slot). It may return a fresh approval for the same
+   * version (a new last look when the facts got old), which is spent here; throwing cancels the write.
+   */
+  beforeSend?: (attempt: number) => Promise<Approved<DeleteWrite> | void>;
+}
+
+export function targetOf(w: Pick<Write, "region" | "source">): Target {
+  return { region: w.region, ...(w.source !== AMBIENT ? { roleArn: w.source } : {}) };
+}
+
+function clientOf(a: Approved<Write>, deps: WriteDeps): RetryingRekognitionClient {
+  const c = deps.clientFor(targetOf(a));
+  // The gate checked the version's account against the account these credentials resolved to; a client
+  // for anything else would send the write with an identity nobody checked.
+  if (c.account !== a.account || c.regionName !== a.region) {
+    throw new GateError(`refusing a ${a.kind} of ${a.versionArn}: the client is for account ${c.account ?? "unknown"} in ${c.regionName}, the approval for ${a.account} in ${a.region}`);
+  }
+  return c;
+}
+
+export function sendDelete(a: Approved<DeleteWrite>, deps: WriteDeps, hooks: DeleteHooks = {}): Promise<WriteCall<DeleteProjectVersionCommandOutput>> {
+  redeem(a, "delete");
+  const client = clientOf(a, deps);
+  return client.sendWrite<DeleteProjectVersionCommandOutput>(new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }), {
+    ...(hooks.stop ? { stop: hooks.stop } : {}),
+    ...(hooks.beforeSend
+      ? {
+          beforeSend: async (attempt: number) => {
+            const again = await hooks.beforeSend!(attempt);
+            if (again) {
+              redeem(again, "delete");
+              if (again.versionArn !== a.versionArn) throw new GateError(`refusing a delete of ${a.versionArn}: the fresh approval is for ${again.versionArn}`);
+            }
+          },
+        }
+      : {}),
+  });
+}
+
+export function sendStop(a: Approved<StopWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<StopProjectVersionCommandOutput>> {
+  redeem(a, "stop");
+  return clientOf(a, deps).sendWrite(new StopProjectVersionCommand({ ProjectVersionArn: a.versionArn }), hooks);
+}
+
+export function sendMark(a: Approved<MarkWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {
+  redeem(a, "mark");
+  return clientOf(a, deps).sendWrite(new TagResourceCommand({ ResourceArn: a.versionArn, Tags: { [MARK_TAG]: a.value } }), hooks);
+}
+
+export function sendUnmark(a: Approved<UnmarkWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {
+  redeem(a, "unmark");
+  return clientOf(a, deps).sendWrite(new UntagResourceCommand({ ResourceArn: a.versionArn, TagKeys: [MARK_TAG] }), hooks);
+}
