@@ -33,6 +33,7 @@
 //           "statusMessage": "...",                // default: a message typical for the status
 //           "description": "...",                  // VersionDescription
 //           "minInferenceUnits": 1,                // default 1 while STARTING/RUNNING/STOPPING
+//           "maxInferenceUnits": 2,                // optional, >= minInferenceUnits (auto-scaling bound)
 //           "baseModelVersion": "7.0"              // adapters only; default "7.0"
 //         }
 //       ]
@@ -86,6 +87,7 @@ const DEFAULT_BASE_MODEL_VERSION = "7.0";
 export const NAME_PATTERN = /^[a-zA-Z0-9_.\-]{1,255}$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
+export const PROJECT_ARN_PATTERN = /^arn:aws[a-z-]*:rekognition:([a-z0-9-]+):(\d{12}):project\/([a-zA-Z0-9_.\-]{1,255})\/(\d+)$/;
 export const VERSION_ARN_PATTERN =
   /^arn:aws[a-z-]*:rekognition:([a-z0-9-]+):(\d{12}):project\/([a-zA-Z0-9_.\-]{1,255})\/version\/([a-zA-Z0-9_.\-]{1,255})\/(\d+)$/;
 // ISO 8601 with an explicit zone: a zoneless time would mean different instants on different machines.
@@ -99,8 +101,8 @@ export const IN_USE_STATUSES: ReadonlySet<VersionStatus> = new Set<VersionStatus
   "TRAINING_IN_PROGRESS",
   "COPYING_IN_PROGRESS",
 ]);
-const ADAPTER_ONLY_STATUSES: ReadonlySet<string> = new Set(["DEPRECATED", "EXPIRED"]);
-const NEVER_ADAPTER_STATUSES: ReadonlySet<string> = new Set([
+export const ADAPTER_ONLY_STATUSES: ReadonlySet<string> = new Set(["DEPRECATED", "EXPIRED"]);
+export const NEVER_ADAPTER_STATUSES: ReadonlySet<string> = new Set([
   "STARTING",
   "RUNNING",
   "STOPPING",
@@ -121,6 +123,7 @@ export interface EmulatorVersionFile {
   statusMessage?: string;
   description?: string;
   minInferenceUnits?: number;
+  maxInferenceUnits?: number;
   baseModelVersion?: string;
 }
 
@@ -171,6 +174,11 @@ export interface Version {
   deleteAt?: number;
   /** When a STOPPING version becomes STOPPED (epoch ms); set only by StopProjectVersion. */
   stopAt?: number;
+  /** When a STARTING version becomes RUNNING (epoch ms); set only by StartProjectVersion. */
+  startAt?: number;
+  /** When a COPYING_IN_PROGRESS version becomes COPYING_COMPLETED (epoch ms); set only by CopyProjectVersion. */
+  copyAt?: number;
+  maxInferenceUnits?: number;
 }
 
 export interface Project {
@@ -247,6 +255,7 @@ const VERSION_KEYS = new Set([
   "statusMessage",
   "description",
   "minInferenceUnits",
+  "maxInferenceUnits",
   "baseModelVersion",
 ]);
 
@@ -386,6 +395,12 @@ export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | 
       if (v.minInferenceUnits !== undefined && (!Number.isInteger(v.minInferenceUnits) || (v.minInferenceUnits as number) < 1)) {
         errors.push(`${vpath}.minInferenceUnits: must be a positive integer`);
       }
+      if (v.maxInferenceUnits !== undefined) {
+        if (!Number.isInteger(v.maxInferenceUnits) || (v.maxInferenceUnits as number) < 1) errors.push(`${vpath}.maxInferenceUnits: must be a positive integer`);
+        else if (typeof v.minInferenceUnits === "number" && (v.maxInferenceUnits as number) < v.minInferenceUnits) {
+          errors.push(`${vpath}.maxInferenceUnits: must be >= minInferenceUnits`);
+        }
+      }
       if (v.sourceVersion !== undefined && v.sourceVersionArn !== undefined) {
         errors.push(`${vpath}: give either "sourceVersion" or "sourceVersionArn", not both`);
       }
@@ -493,6 +508,7 @@ export function buildLiveState(file: EmulatorStateFile, now: number, accountOver
       if (v.statusMessage !== undefined) version.statusMessage = v.statusMessage;
       if (v.description !== undefined) version.description = v.description;
       if (v.minInferenceUnits !== undefined) version.minInferenceUnits = v.minInferenceUnits;
+      if (v.maxInferenceUnits !== undefined) version.maxInferenceUnits = v.maxInferenceUnits;
       if (feature === "CONTENT_MODERATION") version.baseModelVersion = v.baseModelVersion ?? DEFAULT_BASE_MODEL_VERSION;
       if (v.sourceVersionArn !== undefined) version.sourceVersionArn = v.sourceVersionArn;
       return version;
@@ -545,20 +561,24 @@ export function toStateFile(state: LiveState): EmulatorStateFile {
       status: p.status,
       autoUpdate: p.autoUpdate,
       tags: Object.fromEntries(p.tags),
-      versions: p.versions.map((v) => {
-        const out: EmulatorVersionFile = {
-          name: v.name,
-          status: v.status,
-          createdAt: new Date(v.createdAt).toISOString(),
-          tags: Object.fromEntries(v.tags),
-        };
-        if (v.sourceVersionArn !== undefined) out.sourceVersionArn = v.sourceVersionArn;
-        if (v.statusMessage !== undefined) out.statusMessage = v.statusMessage;
-        if (v.description !== undefined) out.description = v.description;
-        if (v.minInferenceUnits !== undefined) out.minInferenceUnits = v.minInferenceUnits;
-        if (v.baseModelVersion !== undefined) out.baseModelVersion = v.baseModelVersion;
-        return out;
-      }),
+      versions: p.versions.map(versionToFile),
     })),
   };
+}
+
+/** One live version as a state-file entry with an absolute time. */
+export function versionToFile(v: Version): EmulatorVersionFile {
+  const out: EmulatorVersionFile = {
+    name: v.name,
+    status: v.status,
+    createdAt: new Date(v.createdAt).toISOString(),
+    tags: Object.fromEntries(v.tags),
+  };
+  if (v.sourceVersionArn !== undefined) out.sourceVersionArn = v.sourceVersionArn;
+  if (v.statusMessage !== undefined) out.statusMessage = v.statusMessage;
+  if (v.description !== undefined) out.description = v.description;
+  if (v.minInferenceUnits !== undefined) out.minInferenceUnits = v.minInferenceUnits;
+  if (v.maxInferenceUnits !== undefined) out.maxInferenceUnits = v.maxInferenceUnits;
+  if (v.baseModelVersion !== undefined) out.baseModelVersion = v.baseModelVersion;
+  return out;
 }
