@@ -22,28 +22,27 @@ import type { AddressInfo } from "node:net";
 import { demoState } from "./demo.js";
 import { ApiError, accessDeniedMessage, inUse, invalid, notFound } from "./errors.js";
 import { Faults, faultConfigProblems, type FaultConfig, type FaultDecision } from "./faults.js";
+import { NAME_PATTERN, PROJECT_ARN_PATTERN, VERSION_ARN_PATTERN, versionArn } from "./arns.js";
 import {
+  ADAPTER_ONLY_STATUSES,
   FEATURES,
   NEVER_ADAPTER_STATUSES,
-  ADAPTER_ONLY_STATUSES,
   VERSION_STATUSES,
+  tagProblems,
+  type EmulatorStateFile,
   type EmulatorVersionFile,
   type VersionStatus,
-  versionArn,
+} from "./state.js";
+import {
   IN_USE_STATUSES,
-  NAME_PATTERN,
-  PROJECT_ARN_PATTERN,
-  VERSION_ARN_PATTERN,
   buildLiveState,
   defaultStatusMessage,
-  tagProblems,
   toStateFile,
   versionToFile,
-  type EmulatorStateFile,
   type LiveState,
   type Project,
   type Version,
-} from "./state.js";
+} from "./world.js";
 
 export interface EmulatorOptions {
   /** Seed inventory. Defaults to demoState(). */
