@@ -198,3 +198,80 @@ export function versionToFile(v: Version): EmulatorVersionFile {
   if (v.baseModelVersion !== undefined) out.baseModelVersion = v.baseModelVersion;
   return out;
 }
+
+/** How long each API-started transition takes, in ms of the emulator's clock. */
+export interface Delays {
+  deleteMs: number;
+  stopMs: number;
+  startMs: number;
+  copyMs: number;
+}
+
+/** The live state with its clock: lookups per (account, region) and the transitions AWS makes on its own. */
+export class World {
+  constructor(
+    readonly state: LiveState,
+    readonly now: () => number,
+    readonly delays: Delays,
+  ) {}
+
+  /** The default account: callers that did not sign with assumed-role keys. */
+  get account(): string {
+    return this.state.account;
+  }
+
+  // Transitions are applied lazily from the clock rather than by timers: deterministic under a fake clock,
+  // and nothing keeps the process alive after close().
+  settle(): void {
+    const t = this.now();
+    for (const p of this.state.projects) {
+      p.versions = p.versions.filter((v) => !(v.status === "DELETING" && v.deleteAt !== undefined && v.deleteAt <= t));
+      for (const v of p.versions) {
+        if (v.status === "STOPPING" && v.stopAt !== undefined && v.stopAt <= t) {
+          v.status = "STOPPED";
+          delete v.stopAt;
+          delete v.statusMessage;
+          delete v.minInferenceUnits;
+          delete v.maxInferenceUnits;
+        }
+        if (v.status === "STARTING" && v.startAt !== undefined && v.startAt <= t) {
+          v.status = "RUNNING";
+          delete v.startAt;
+          delete v.statusMessage;
+        }
+        if (v.status === "COPYING_IN_PROGRESS" && v.copyAt !== undefined && v.copyAt <= t) {
+          v.status = "COPYING_COMPLETED";
+          delete v.copyAt;
+          delete v.statusMessage;
+        }
+      }
+    }
+  }
+
+  /** What one account sees in one region: each is its own world, as on AWS. */
+  projectsIn(region: string, account: string): Project[] {
+    return this.state.projects.filter((p) => p.region === region && p.account === account);
+  }
+
+  findVersion(region: string, account: string, arn: string): { project: Project; version: Version } | undefined {
+    for (const project of this.projectsIn(region, account)) {
+      const version = project.versions.find((v) => v.arn === arn);
+      if (version) return { project, version };
+    }
+    return undefined;
+  }
+
+  /** A version in any account and region (for tests acting as AWS itself). */
+  findAnyVersion(arn: string): { project: Project; version: Version } | undefined {
+    for (const project of this.state.projects) {
+      const version = project.versions.find((v) => v.arn === arn);
+      if (version) return { project, version };
+    }
+    return undefined;
+  }
+
+  snapshot(): EmulatorStateFile {
+    this.settle();
+    return toStateFile(this.state);
+  }
+}
