@@ -23,7 +23,7 @@ Usage:
   rekon diff     --base REF [--head REF] [--manifests PATH] [--policy FILE] [--output table|json|markdown]
   rekon run      --manifests PATH [--policy FILE] [--interval 5m] [--apply] [--listen :8080] [--audit-file FILE]
                  [--leader-elect [--lease-name N] [--lease-namespace NS]] [--cycle-timeout 10m]
-  rekon emulator [--state FILE] [--port N]
+  rekon emulator [--state FILE] [--port N] [--fault OP:CODE[@ARN]]... [--deny OP[@ARN]]...
   rekon demo
 
 Options:
@@ -50,6 +50,9 @@ Options:
                      the pod's; --lease-duration 15s, --renew-deadline 10s, --retry-period 2s; --kubeconfig FILE)
   --state FILE       emulator: JSON inventory to serve (default: the demo inventory)
   --port N           emulator: port on 127.0.0.1 (default 4566; 0 picks a free one)
+  --fault OP:CODE[@ARN]  emulator: answer OP with error CODE (only for requests naming ARN, a
+                     substring); repeatable. OP may be *. E.g. DeleteProjectVersion:ThrottlingException
+  --deny OP[@ARN]    emulator: answer OP with AccessDeniedException, as IAM would; repeatable
   -h, --help         show this help
 
 Exit codes:
@@ -80,6 +83,8 @@ interface Flags extends RunFlags {
   "log-level"?: string;
   state?: string;
   port?: string;
+  fault?: string[];
+  deny?: string[];
   retries?: string;
   "retry-max-time"?: string;
   concurrency?: string;
@@ -106,6 +111,8 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         "log-level": { type: "string" },
         state: { type: "string" },
         port: { type: "string" },
+        fault: { type: "string", multiple: true },
+        deny: { type: "string", multiple: true },
         retries: { type: "string" },
         "retry-max-time": { type: "string" },
         concurrency: { type: "string" },
@@ -199,7 +206,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   apply: ["manifests", "policy", "output", "auto-approve", "wait", "concurrency", "max-plan-age", ...AWS_FLAGS],
   diff: ["manifests", "policy", "output", "base", "head", "fail-on-loosen"],
   run: ["manifests", "policy", "interval", "apply", "listen", "audit-file", "cycle-timeout", "watch-debounce", "shutdown-grace", "leader-elect", "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig", ...AWS_FLAGS],
-  emulator: ["state", "port"],
+  emulator: ["state", "port", "fault", "deny"],
   demo: [],
 };
 
@@ -394,7 +401,7 @@ async function emulatorCommand(flags: Flags, io: Io): Promise<number> {
   const port = flags.port === undefined ? 4566 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("--port must be a whole number from 0 to 65535");
   const { runEmulatorCommand } = await import("./emulator/main.js");
-  const emu = await runEmulatorCommand({ state: flags.state, port }, io.stdout);
+  const emu = await runEmulatorCommand({ state: flags.state, port, fault: flags.fault, deny: flags.deny }, io.stdout, (m) => new UsageError(m));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop).once("SIGTERM", stop);

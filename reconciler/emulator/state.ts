@@ -1,4 +1,5 @@
-// The emulator's state model and its seed file.
+// The emulator's state file: its format, and the checks that refuse a malformed one. The live model built
+// from it is in world.ts.
 //
 // This module (like everything under reconciler/emulator/) imports nothing from the rest of rekon:
 // an emulator that reused rekon's own parsing or policy code would agree with rekon's bugs.
@@ -33,6 +34,7 @@
 //           "statusMessage": "...",                // default: a message typical for the status
 //           "description": "...",                  // VersionDescription
 //           "minInferenceUnits": 1,                // default 1 while STARTING/RUNNING/STOPPING
+//           "maxInferenceUnits": 2,                // optional, >= minInferenceUnits (auto-scaling bound)
 //           "baseModelVersion": "7.0"              // adapters only; default "7.0"
 //         }
 //       ]
@@ -45,12 +47,14 @@
 // `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/VERSION_NAME/CREATION_MILLIS`.
 //
 // Seeded statuses are a frozen moment: a seeded TRAINING_IN_PROGRESS or DELETING version stays so forever,
-// which lets tests rely on an "in use" fixture. Only transitions caused by API calls (Delete, Stop) move on.
+// which lets tests rely on an "in use" fixture. Only transitions caused by API calls (Delete, Stop, Start,
+// Copy) move on.
 //
 // Impossible states are rejected rather than served, so a typo in a fixture cannot quietly test nothing:
 // adapters (CONTENT_MODERATION) are never started, stopped or copied, and only adapters are DEPRECATED/EXPIRED.
 
 import { readFile } from "node:fs/promises";
+import { NAME_PATTERN, VERSION_ARN_PATTERN } from "./arns.js";
 
 export const VERSION_STATUSES = [
   "TRAINING_IN_PROGRESS",
@@ -81,26 +85,14 @@ export type AutoUpdate = (typeof AUTO_UPDATES)[number];
 
 export const DEFAULT_ACCOUNT = "123456789012";
 export const DEFAULT_REGION = "us-east-1";
-const DEFAULT_BASE_MODEL_VERSION = "7.0";
 
-export const NAME_PATTERN = /^[a-zA-Z0-9_.\-]{1,255}$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
-export const VERSION_ARN_PATTERN =
-  /^arn:aws[a-z-]*:rekognition:([a-z0-9-]+):(\d{12}):project\/([a-zA-Z0-9_.\-]{1,255})\/version\/([a-zA-Z0-9_.\-]{1,255})\/(\d+)$/;
 // ISO 8601 with an explicit zone: a zoneless time would mean different instants on different machines.
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Statuses in which a Custom Labels model is busy; AWS refuses to delete these. */
-export const IN_USE_STATUSES: ReadonlySet<VersionStatus> = new Set<VersionStatus>([
-  "RUNNING",
-  "STARTING",
-  "STOPPING",
-  "TRAINING_IN_PROGRESS",
-  "COPYING_IN_PROGRESS",
-]);
-const ADAPTER_ONLY_STATUSES: ReadonlySet<string> = new Set(["DEPRECATED", "EXPIRED"]);
-const NEVER_ADAPTER_STATUSES: ReadonlySet<string> = new Set([
+export const ADAPTER_ONLY_STATUSES: ReadonlySet<string> = new Set(["DEPRECATED", "EXPIRED"]);
+export const NEVER_ADAPTER_STATUSES: ReadonlySet<string> = new Set([
   "STARTING",
   "RUNNING",
   "STOPPING",
@@ -121,6 +113,7 @@ export interface EmulatorVersionFile {
   statusMessage?: string;
   description?: string;
   minInferenceUnits?: number;
+  maxInferenceUnits?: number;
   baseModelVersion?: string;
 }
 
@@ -154,47 +147,10 @@ export class EmulatorStateError extends Error {
   }
 }
 
-// ---------- live model (what the server mutates) ----------
-
-export interface Version {
-  name: string;
-  arn: string;
-  createdAt: number; // epoch ms; also the ARN suffix
-  status: VersionStatus;
-  statusMessage?: string;
-  description?: string;
-  minInferenceUnits?: number;
-  baseModelVersion?: string;
-  sourceVersionArn?: string;
-  tags: Map<string, string>;
-  /** When a DELETING version vanishes (epoch ms); set only by DeleteProjectVersion. */
-  deleteAt?: number;
-  /** When a STOPPING version becomes STOPPED (epoch ms); set only by StopProjectVersion. */
-  stopAt?: number;
-}
-
-export interface Project {
-  name: string;
-  arn: string;
-  account: string;
-  region: string;
-  createdAt: number;
-  status: ProjectStatus;
-  feature: Feature;
-  autoUpdate: AutoUpdate;
-  tags: Map<string, string>;
-  versions: Version[];
-}
-
-export interface LiveState {
-  account: string;
-  projects: Project[];
-}
-
 // ---------- validation ----------
 
 const DURATION_PART = /(\d+(?:\.\d+)?)([smhd])/g;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses "30d", "2h", "1d12h" into milliseconds; undefined when malformed. */
 export function parseAge(text: string): number | undefined {
@@ -247,6 +203,7 @@ const VERSION_KEYS = new Set([
   "statusMessage",
   "description",
   "minInferenceUnits",
+  "maxInferenceUnits",
   "baseModelVersion",
 ]);
 
@@ -386,6 +343,12 @@ export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | 
       if (v.minInferenceUnits !== undefined && (!Number.isInteger(v.minInferenceUnits) || (v.minInferenceUnits as number) < 1)) {
         errors.push(`${vpath}.minInferenceUnits: must be a positive integer`);
       }
+      if (v.maxInferenceUnits !== undefined) {
+        if (!Number.isInteger(v.maxInferenceUnits) || (v.maxInferenceUnits as number) < 1) errors.push(`${vpath}.maxInferenceUnits: must be a positive integer`);
+        else if (typeof v.minInferenceUnits === "number" && (v.maxInferenceUnits as number) < v.minInferenceUnits) {
+          errors.push(`${vpath}.maxInferenceUnits: must be >= minInferenceUnits`);
+        }
+      }
       if (v.sourceVersion !== undefined && v.sourceVersionArn !== undefined) {
         errors.push(`${vpath}: give either "sourceVersion" or "sourceVersionArn", not both`);
       }
@@ -427,138 +390,4 @@ export async function loadStateFile(path: string): Promise<EmulatorStateFile> {
   const result = validateStateFile(raw);
   if ("errors" in result) throw new EmulatorStateError(path, result.errors);
   return result.state;
-}
-
-// ---------- building the live model ----------
-
-export function projectArn(region: string, account: string, name: string, createdAt: number): string {
-  return `arn:aws:rekognition:${region}:${account}:project/${name}/${createdAt}`;
-}
-
-export function versionArn(region: string, account: string, project: string, name: string, createdAt: number): string {
-  return `arn:aws:rekognition:${region}:${account}:project/${project}/version/${name}/${createdAt}`;
-}
-
-// What AWS typically says for each status; a fixture can override it. Kept short and plain on purpose.
-const DEFAULT_STATUS_MESSAGES: Record<VersionStatus, string> = {
-  TRAINING_IN_PROGRESS: "The model is being trained.",
-  TRAINING_COMPLETED: "The model is ready to run.",
-  TRAINING_FAILED: "The manifest file contains too many invalid data objects.",
-  STARTING: "The model is starting.",
-  RUNNING: "The model is running.",
-  FAILED: "The model failed to start.",
-  STOPPING: "The model is being stopped.",
-  STOPPED: "The model is stopped.",
-  DELETING: "The model is being deleted.",
-  COPYING_IN_PROGRESS: "The model is being copied.",
-  COPYING_COMPLETED: "The model copy is complete.",
-  COPYING_FAILED: "The model copy failed.",
-  DEPRECATED: "The adapter's base model version is deprecated.",
-  EXPIRED: "The adapter's base model version has expired.",
-};
-
-export function defaultStatusMessage(status: VersionStatus): string {
-  return DEFAULT_STATUS_MESSAGES[status];
-}
-
-function resolveTime(entry: { age?: string; createdAt?: string }, now: number): number | undefined {
-  if (entry.createdAt !== undefined) return Date.parse(entry.createdAt);
-  if (entry.age !== undefined) return Math.round(now - (parseAge(entry.age) ?? 0));
-  return undefined;
-}
-
-/**
- * Turns a (validated) state file into the live model, resolving ages against `now`.
- * Throws EmulatorStateError when the file is invalid, so programmatic seeds get the same checks as files.
- */
-export function buildLiveState(file: EmulatorStateFile, now: number, accountOverride?: string): LiveState {
-  const result = validateStateFile(file);
-  if ("errors" in result) throw new EmulatorStateError("(seed)", result.errors);
-  const account = accountOverride ?? file.account ?? DEFAULT_ACCOUNT;
-
-  const projects: Project[] = file.projects.map((p) => {
-    const region = p.region ?? DEFAULT_REGION;
-    // A project without its own account belongs to the default one (the override, else the file's).
-    const owner = p.account ?? account;
-    const feature = p.feature ?? "CUSTOM_LABELS";
-    const versions: Version[] = (p.versions ?? []).map((v) => {
-      const createdAt = resolveTime(v, now) ?? now;
-      const version: Version = {
-        name: v.name,
-        arn: versionArn(region, owner, p.name, v.name, createdAt),
-        createdAt,
-        status: v.status,
-        tags: new Map(Object.entries(v.tags ?? {})),
-      };
-      if (v.statusMessage !== undefined) version.statusMessage = v.statusMessage;
-      if (v.description !== undefined) version.description = v.description;
-      if (v.minInferenceUnits !== undefined) version.minInferenceUnits = v.minInferenceUnits;
-      if (feature === "CONTENT_MODERATION") version.baseModelVersion = v.baseModelVersion ?? DEFAULT_BASE_MODEL_VERSION;
-      if (v.sourceVersionArn !== undefined) version.sourceVersionArn = v.sourceVersionArn;
-      return version;
-    });
-    const oldest = versions.reduce((min, v) => Math.min(min, v.createdAt), Number.POSITIVE_INFINITY);
-    // A project predates its versions; without a time given, place it a day before the oldest one.
-    const createdAt = resolveTime(p, now) ?? (Number.isFinite(oldest) ? oldest - UNIT_MS.d! : now);
-    return {
-      name: p.name,
-      arn: projectArn(region, owner, p.name, createdAt),
-      account: owner,
-      region,
-      createdAt,
-      status: p.status ?? "CREATED",
-      feature,
-      autoUpdate: p.autoUpdate ?? "DISABLED",
-      tags: new Map(Object.entries(p.tags ?? {})),
-      versions,
-    };
-  });
-
-  // sourceVersion names become ARNs only once every version has its creation time.
-  file.projects.forEach((p, i) => {
-    const region = p.region ?? DEFAULT_REGION;
-    const owner = p.account ?? account;
-    (p.versions ?? []).forEach((v, j) => {
-      if (v.sourceVersion === undefined) return;
-      const [projName, verName] = v.sourceVersion.includes("/") ? v.sourceVersion.split("/", 2) : [p.name, v.sourceVersion];
-      const source = projects
-        .find((q) => q.account === owner && q.region === region && q.name === projName)
-        ?.versions.find((q) => q.name === verName);
-      const target = projects[i]?.versions[j];
-      if (source && target) target.sourceVersionArn = source.arn;
-    });
-  });
-
-  return { account, projects };
-}
-
-/** The live model as a state file with absolute times, loadable again with the same ARNs. */
-export function toStateFile(state: LiveState): EmulatorStateFile {
-  return {
-    account: state.account,
-    projects: state.projects.map((p) => ({
-      name: p.name,
-      ...(p.account !== state.account ? { account: p.account } : {}),
-      region: p.region,
-      feature: p.feature,
-      createdAt: new Date(p.createdAt).toISOString(),
-      status: p.status,
-      autoUpdate: p.autoUpdate,
-      tags: Object.fromEntries(p.tags),
-      versions: p.versions.map((v) => {
-        const out: EmulatorVersionFile = {
-          name: v.name,
-          status: v.status,
-          createdAt: new Date(v.createdAt).toISOString(),
-          tags: Object.fromEntries(v.tags),
-        };
-        if (v.sourceVersionArn !== undefined) out.sourceVersionArn = v.sourceVersionArn;
-        if (v.statusMessage !== undefined) out.statusMessage = v.statusMessage;
-        if (v.description !== undefined) out.description = v.description;
-        if (v.minInferenceUnits !== undefined) out.minInferenceUnits = v.minInferenceUnits;
-        if (v.baseModelVersion !== undefined) out.baseModelVersion = v.baseModelVersion;
-        return out;
-      }),
-    })),
-  };
 }

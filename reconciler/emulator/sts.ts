@@ -1,0 +1,84 @@
+// STS on the same port (query protocol: form-encoded request, XML answer): AssumeRole hands out keys that
+// sign as the role's account, GetCallerIdentity says who a key belongs to. Point AWS_ENDPOINT_URL_STS at
+// the emulator to use it.
+
+import { createHash, randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import { ApiError, accessDeniedMessage } from "./errors.js";
+import type { Caller } from "./rekognition/index.js";
+
+export const STS_OPERATIONS: readonly string[] = ["AssumeRole", "GetCallerIdentity"];
+
+const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+/** Who holds an access key the emulator issued. */
+export interface Identity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+function xml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function sendXml(res: ServerResponse, status: number, text: string, requestId: string): void {
+  res.writeHead(status, { "Content-Type": "text/xml", "Content-Length": Buffer.byteLength(text), "x-amzn-RequestId": requestId });
+  res.end(text);
+}
+
+export function sendStsResult(res: ServerResponse, action: string, result: string, requestId: string): void {
+  sendXml(res, 200, `<${action}Response xmlns="${STS_NS}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`, requestId);
+}
+
+export function sendStsError(res: ServerResponse, e: ApiError, requestId: string): void {
+  const type = e.status >= 500 ? "Receiver" : "Sender";
+  sendXml(res, e.status, `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${type}</Type><Code>${xml(e.code)}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`, requestId);
+}
+
+export class Sts {
+  /** Keys handed out by AssumeRole → whose they are. Any other key signs as the default account. */
+  private readonly issued = new Map<string, Identity>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly denyRoles: ReadonlySet<string>,
+  ) {}
+
+  /** The identity behind an access key the emulator issued, if it did. */
+  identity(accessKey: string): Identity | undefined {
+    return this.issued.get(accessKey);
+  }
+
+  /** The XML result element of an STS action; throws ApiError with STS's codes. */
+  run(params: URLSearchParams, caller: Caller, accessKey: string): string {
+    if (caller.operation === "AssumeRole") return this.assumeRole(params, caller);
+    // GetCallerIdentity
+    const userId = this.issued.get(accessKey)?.userId ?? accessKey;
+    return `<GetCallerIdentityResult><Arn>${xml(caller.arn)}</Arn><UserId>${xml(userId)}</UserId><Account>${caller.account}</Account></GetCallerIdentityResult>`;
+  }
+
+  private assumeRole(params: URLSearchParams, caller: Caller): string {
+    const roleArn = params.get("RoleArn") ?? "";
+    const session = params.get("RoleSessionName") ?? "";
+    const m = ROLE_ARN.exec(roleArn);
+    if (!m) throw new ApiError("ValidationError", `RoleArn ${JSON.stringify(roleArn)} is not a valid IAM role ARN`);
+    if (!SESSION_NAME.test(session)) throw new ApiError("ValidationError", "RoleSessionName must be 2..64 characters of [\\w+=,.@-]");
+    if (this.denyRoles.has(roleArn)) throw new ApiError("AccessDenied", accessDeniedMessage(caller.arn, "sts:AssumeRole", roleArn));
+    const duration = Number(params.get("DurationSeconds") ?? 3600);
+    if (!Number.isInteger(duration) || duration < 900 || duration > 43200) throw new ApiError("ValidationError", "DurationSeconds must be 900..43200");
+    const roleAccount = m[1]!;
+    const newKey = `ASIA${randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase()}`;
+    const roleId = `AROA${createHash("sha256").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
+    const assumedArn = `arn:aws:sts::${roleAccount}:assumed-role/${m[2]}/${session}`;
+    this.issued.set(newKey, { account: roleAccount, arn: assumedArn, userId: `${roleId}:${session}` });
+    const expiration = new Date(this.now() + duration * 1000).toISOString();
+    return (
+      `<AssumeRoleResult><Credentials><AccessKeyId>${newKey}</AccessKeyId><SecretAccessKey>${randomUUID()}</SecretAccessKey>` +
+      `<SessionToken>${Buffer.from(randomUUID()).toString("base64")}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
+      `<AssumedRoleUser><AssumedRoleId>${xml(roleId)}:${xml(session)}</AssumedRoleId><Arn>${xml(assumedArn)}</Arn></AssumedRoleUser></AssumeRoleResult>`
+    );
+  }
+}
