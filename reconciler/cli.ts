@@ -229,7 +229,8 @@ function validateCommand(flags: Flags, io: Io, output: string): number {
   const files = r.desired.files.length;
   const layers = r.policies.scoped.length;
   const source = r.policies.operator.source;
-  if (output === "json") io.stdout.write(JSON.stringify({ valid: true, files, sets, policies: layers, policy: source }) + "\n");
+  for (const n of r.notes) io.stderr.write(`rekon: note: ${n}\n`);
+  if (output === "json") io.stdout.write(JSON.stringify({ valid: true, files, sets, policies: layers, policy: source, notes: r.notes }) + "\n");
   else io.stdout.write(`valid: ${files} file(s), ${sets} ProjectVersionSet(s), ${layers} manifest DeletionPolicy(s), policy: ${source}\n`);
   return EXIT.ok;
 }

@@ -10,6 +10,8 @@ export interface Inputs {
   desired?: DesiredState;
   policies?: PolicySet;
   issues: ValidationIssue[];
+  /** Cases validate cannot settle offline (plan and apply settle them with a live read). */
+  notes: string[];
 }
 
 /**
@@ -23,7 +25,7 @@ export function validateInputs(opts: { manifests: string[]; policy?: string }, l
   if (pol.policy && man.desired) {
     issues.push(...checkLayers({ operator: pol.policy, scoped: man.desired.policies }, new Set(man.desired.sets.map((s) => s.project))));
   }
-  if (issues.length > 0 || !pol.policy || !man.desired) return { issues: sortIssues(issues) };
-  return { desired: man.desired, policies: { operator: pol.policy, scoped: man.desired.policies } as PolicySet, issues: [] };
+  if (issues.length > 0 || !pol.policy || !man.desired) return { issues: sortIssues(issues), notes: man.notes };
+  return { desired: man.desired, policies: { operator: pol.policy, scoped: man.desired.policies } as PolicySet, issues: [], notes: man.notes };
 }
 

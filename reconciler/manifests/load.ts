@@ -55,7 +55,9 @@ export interface ManifestSetDoc {
 }
 
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
-export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[] } {
+export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[]; notes: string[] } {
+  /** What validate cannot prove either way and plan/apply will settle with a live read. */
+  const notes: string[] = [];
   const sets: DesiredSet[] = [];
   const policies: ScopedPolicy[] = [];
   const names = new Map<string, SourcePos>();
@@ -129,6 +131,17 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
     }
     list.push({ set: m.metadata.name, pos, region });
     owners.set(ownerKey, list);
+    // The ambient credentials' account is known only to AWS: a set using them and a set naming a role
+    // may reach the same project. plan and apply resolve both with STS and refuse a shared project;
+    // offline, say so rather than stay silent.
+    const otherKey = account ? `/${m.spec.project}` : undefined;
+    const maybe = otherKey !== undefined ? (owners.get(otherKey) ?? []) : [...owners.entries()].filter(([k]) => k !== ownerKey && k.endsWith(`/${m.spec.project}`) && !k.startsWith("/")).flatMap(([, l]) => l);
+    const overlap = maybe.find((o) => o.region === undefined || region === undefined || o.region === region);
+    if (overlap) {
+      notes.push(
+        `${doc.file}:${pos.line}:${pos.col}: ProjectVersionSet "${m.metadata.name}" and "${overlap.set}" (${overlap.pos.file}:${overlap.pos.line}:${overlap.pos.col}) both name project "${m.spec.project}"${region ? ` in ${region}` : ""}, one with the ambient credentials and one with a role; if they are the same account they own the same project, which plan and apply refuse (only a live read can tell: STS GetCallerIdentity)`,
+      );
+    }
 
     sets.push({
       name: m.metadata.name,
@@ -143,10 +156,10 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
   const { files, digest } = loaded;
   issues.push(...loaded.issues);
 
-  if (issues.length > 0) return { issues: sortIssues(issues) };
+  if (issues.length > 0) return { issues: sortIssues(issues), notes };
   sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
   policies.sort((a, b) => cmp(a.pos.file, b.pos.file) || a.pos.line - b.pos.line);
-  return { desired: { sets, files, policies, digest }, issues: [] };
+  return { desired: { sets, files, policies, digest }, issues: [], notes };
 }
 
 export function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {

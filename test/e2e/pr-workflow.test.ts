@@ -26,7 +26,7 @@ describe("saved plans", () => {
   afterEach(() => emu.close());
 
   const planOut = () => runCli(["plan", "--manifests", "manifests", "--policy", "policy.yaml", "--out", "plan.json", "--output", "json"], { env, cwd: dir });
-  const applySaved = (...more: string[]) => runCli(["apply", "plan.json", "--auto-approve", "--output", "json", ...more], { env, cwd: dir });
+  const applySaved = (...more: string[]) => runCli(["apply", "plan.json", "--manifests", "manifests", "--policy", "policy.yaml", "--auto-approve", "--output", "json", ...more], { env, cwd: dir });
   const deleted = () => emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok").map((c) => c.target).sort();
 
   it("(a) nothing changed: deletes exactly the saved plan's deletions", async () => {

@@ -59,6 +59,6 @@ describe.skipIf(!hasScript)("apply on a terminal", () => {
     expect(r.code).toBe(0);
     expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok")).toHaveLength(7);
     expect(r.screen).toMatch(/deleting \[[█░]+\] 7\/7 \| [\d.]+\/s \| ETA \S+ \| throttles \d+ \| failed 0/);
-    expect(r.screen).toContain("Apply: 7 accepted, 0 already deleted, 0 failed, 0 skipped.");
+    expect(r.screen).toContain("Apply: 7 accepted, 0 already deleted, 0 failed, 0 skipped, 0 changed, 0 unknown.");
   });
 });

@@ -15,25 +15,50 @@ export interface CliResult {
 
 /** Run the built `rekon` binary as a user would, with a bounded time. */
 export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number; nodeArgs?: string[]; cwd?: string } = {}): Promise<CliResult> {
+  return startCli(args, opts).done;
+}
+
+/** Like runCli, with the child at hand (to signal it while it runs). */
+export function startCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number; nodeArgs?: string[]; cwd?: string } = {}): { child: import("node:child_process").ChildProcess; done: Promise<CliResult>; waitForStderr(text: string, timeoutMs?: number): Promise<void> } {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" (npm test does it in pretest)`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
+  let child!: import("node:child_process").ChildProcess;
+  let stderrSoFar = "";
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+      stderrSoFar += d;
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? "");
+    child.stdin!.end(opts.input ?? "");
   });
+  /** Resolves once stderr has contained `text` (a log line the test waits on), rejects after the bound. */
+  const waitForStderr = (text: string, timeoutMs = 15_000) =>
+    new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const t = setInterval(() => {
+        if (stderrSoFar.includes(text)) {
+          clearInterval(t);
+          resolve();
+        } else if (Date.now() - started > timeoutMs) {
+          clearInterval(t);
+          reject(new Error(`stderr did not contain ${JSON.stringify(text)} within ${timeoutMs} ms; it has: ${stderrSoFar.slice(-2000)}`));
+        }
+      }, 10);
+    });
+  return { child, done, waitForStderr };
 }
 
 /** `rekon emulator` as a child process: resolves with its first stdout line (the "listening on" line). */
