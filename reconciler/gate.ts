@@ -367,8 +367,19 @@ export class Gate {
     const view = actions[0] && this.bySet.get(actions[0].set);
     if (!view?.project?.projectArn || actions.some((a) => a.set !== view.set.name)) return undefined;
     const latest = [...view.latest].map((arn) => this.planned(view, arn)?.name).filter((n): n is string => n !== undefined);
-    const names = [...new Set([...actions.map((a) => a.versionName), ...latest])];
+    const anchor = this.anchor(view);
+    const names = [...new Set([...actions.map((a) => a.versionName), ...latest, ...(anchor ? [anchor.name] : [])])];
     return { projectArn: view.project.projectArn, names, tags: needsTags(view.policy) };
+  }
+
+  /**
+   * A listed version that exists (the newest): while it is there, the set's list is not "none of the
+   * listed versions exists" (allowEmpty). The last look re-reads it; if it went, only a new plan can tell.
+   */
+  private anchor(view: SetView): LiveVersion | undefined {
+    if (view.policy.allowEmpty || !view.project) return undefined;
+    const listed = new Set(view.set.versions.map((d) => d.name));
+    return view.project.versions.filter((v) => listed.has(v.name) && v.status !== "DELETING").sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : 1))[0];
   }
 
   /** The version as planned, for facts a look does not re-read (creation time, copy source). */
@@ -407,6 +418,12 @@ export class Gate {
         reasons.push({ rule: "keepLatest", message: `one of the project's newest ${view.policy.keepLatest} version(s) (${l?.name ?? arn}) is gone or DELETING since the plan; it may now be among the newest` });
         break;
       }
+    }
+    // allowEmpty on fresh facts: the listed version that showed the list is not all typos must still be there.
+    const anchor = this.anchor(view);
+    if (anchor) {
+      const now_ = look.byName.get(anchor.name);
+      if (!now_ || now_.arn !== anchor.arn || now_.status === "DELETING") reasons.push({ rule: "allowEmpty", message: `the listed version ${anchor.name} is gone or DELETING since the plan; whether any listed version still exists is unknown`, ...(view.policy.origin.allowEmpty ? { layer: view.policy.origin.allowEmpty } : {}) });
     }
     if (kind === "stop" && !verdict.stopFirst) reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
     if (kind === "delete" && v.status === "RUNNING") reasons.push({ rule: "inUse", message: "status RUNNING: it must be STOPPED before it is deleted" });

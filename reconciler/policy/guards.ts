@@ -82,7 +82,8 @@ export const allowEmpty: Guard = ({ set, project, policy }) => {
   if (set.versions.length === 0) {
     return { rule: "allowEmpty", message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project`, ...layer(policy, "allowEmpty") };
   }
-  const live = new Set(project.versions.map((v) => v.name));
+  // A listed version already DELETING is leaving: it does not show that the list is meant.
+  const live = new Set(project.versions.filter((v) => v.status !== "DELETING").map((v) => v.name));
   if (!set.versions.some((v) => live.has(v.name))) {
     const n = set.versions.length;
     return {

@@ -1,0 +1,41 @@
+// A missing IAM permission must not make the controller a silent no-op: a cycle whose tag reads failed
+// is `failed` (in the log and the metrics), and deletes nothing.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { emulatorEnv } from "../helpers/emulator-env.js";
+import { ROOT } from "../helpers/run-cli.js";
+import { cycleFinished, get, metric, startRun, type RunProcess } from "./helpers.js";
+
+let emu: Emulator;
+let dir: string;
+let run: RunProcess | undefined;
+beforeEach(async () => {
+  emu = await startEmulator();
+  dir = mkdtempSync(join(tmpdir(), "rekon-readfail-"));
+  cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
+  writeFileSync(join(dir, "policy.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8") + '  protectTags: {"legal-hold": "*"}\n');
+});
+afterEach(async () => {
+  run?.kill("SIGKILL");
+  await run?.exited;
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("rekon run --apply when tags cannot be read", () => {
+  it("ListTagsForResource denied: the cycle is failed, the metric says so, nothing is deleted", async () => {
+    emu.setFaults({ rules: [{ operation: "ListTagsForResource", code: "AccessDeniedException" }] });
+    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    const url = await run.url();
+    const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
+    expect(first).toMatchObject({ result: "failed", summary: { delete: 0 } });
+    expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion")).toEqual([]);
+    expect(emu.callCount("ListTagsForResource", "AccessDeniedException")).toBeGreaterThan(0);
+    const metrics = (await get(`${url}/metrics`)).body;
+    expect(metric(metrics, 'rekon_reconcile_total{result="failed"}')).toBe(1);
+    expect(metric(metrics, 'rekon_reconcile_total{result="ok"}')).toBe(0);
+  });
+});

@@ -1,0 +1,153 @@
+// An independent reference model of "may this version be deleted now?", written from the README's rules
+// (Safety guarantees, Guards, Grace period, Several accounts) and deliberately naive: loops over plain
+// data, no shared helpers with the planner or the gate (only their data types). The property tests hold
+// the gate to it; where the two disagree, one of them misreads the README.
+import type { DesiredSet, IdentityFact, LiveProject, LiveVersion } from "../../reconciler/types.js";
+
+export interface RefPolicy {
+  allowedAccounts: string[];
+  allowedRegions: string[];
+  minAgeMs: number;
+  keepLatest: number;
+  maxDeletesPerRun: number;
+  allowEmpty: boolean;
+  stopRunning: boolean;
+  /** key → value, "*" = any value. */
+  protectTags: Record<string, string>;
+  gracePeriodMs: number;
+}
+
+export interface RefWorld {
+  sets: DesiredSet[];
+  identities: IdentityFact[];
+  projects: LiveProject[];
+  policy: RefPolicy;
+  now: number;
+}
+
+const STATUSES = ["TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED", "STARTING", "RUNNING", "FAILED", "STOPPING", "STOPPED", "DELETING", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "COPYING_FAILED", "DEPRECATED", "EXPIRED"];
+const BUSY = ["RUNNING", "STARTING", "STOPPING", "TRAINING_IN_PROGRESS", "COPYING_IN_PROGRESS", "DELETING"];
+const MARK = "rekon.dev/pending-delete-since";
+
+function accountOf(world: RefWorld, set: DesiredSet): string | undefined {
+  const source = set.roleArn ? set.roleArn : "ambient";
+  for (const i of world.identities) if (i.source === source && i.account) return i.account;
+  return undefined;
+}
+
+function sameProject(world: RefWorld, a: DesiredSet, b: DesiredSet): boolean {
+  const x = accountOf(world, a);
+  const y = accountOf(world, b);
+  return x !== undefined && x === y && a.region === b.region && a.project === b.project;
+}
+
+/** The README: a mark counts only as RFC 3339 in UTC (`2026-11-29T10:00:00Z`), a real date, not in the future. */
+export function refMarkTime(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)) return undefined;
+  const t = new Date(value).getTime();
+  if (Number.isNaN(t)) return undefined;
+  // A date that does not exist (Feb 30) rolls over in Date: compare the calendar fields back.
+  if (new Date(t).toISOString().slice(0, 19) !== value.slice(0, 19)) return undefined;
+  if (t > now + 5 * 60_000) return undefined;
+  return t;
+}
+
+function readOk(world: RefWorld, set: DesiredSet): LiveProject | undefined {
+  for (const p of world.projects) if (p.set === set.name && p.project === set.project && p.region === set.region) return p.status === "ok" ? p : undefined;
+  return undefined;
+}
+
+/** Every reason the README gives for keeping `v` (a version of `owner`'s project), except the budget. */
+export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): string[] {
+  const out: string[] = [];
+  const pol = world.policy;
+  const account = accountOf(world, owner);
+  const project = readOk(world, owner);
+  if (account === undefined) return ["identity unresolved"];
+  for (const other of world.sets) if (other !== owner && sameProject(world, owner, other)) return ["two sets own the project"];
+  if (!project) return ["project not read"];
+  if (project.account !== undefined && project.account !== account) return ["project in another account"];
+
+  // Listed by any set that reaches this very project (or that might: its account is unknown).
+  for (const s of world.sets) {
+    const a = accountOf(world, s);
+    const reaches = (a === undefined || a === v.account) && s.region === v.region && s.project === v.project;
+    if (reaches && s.versions.some((d) => d.name === v.name)) out.push("listed");
+  }
+  if (v.account !== account || v.region !== owner.region || v.project !== owner.project) out.push("identity");
+
+  if (!STATUSES.includes(v.status)) out.push("unknown status");
+  const stoppable = pol.stopRunning && v.status === "RUNNING" && v.feature === "CUSTOM_LABELS";
+  if (BUSY.includes(v.status) && !stoppable) out.push("in use");
+
+  for (const p of world.projects) for (const x of p.versions) if (x.status === "COPYING_IN_PROGRESS" && x.sourceVersionArn === v.arn) out.push("copy source");
+  // A project of the same account and region that was not read could hold a copy in progress.
+  for (const s of world.sets) {
+    const a = accountOf(world, s);
+    if (s.region !== v.region) continue;
+    if (a === undefined) out.push("copy source unknown (unresolved identity)");
+    else if (a === v.account) {
+      const p = world.projects.find((x) => x.set === s.name && x.project === s.project && x.region === s.region);
+      if (!p || p.status === "error") out.push("copy source unknown (read failure)");
+    }
+  }
+
+  if (world.now - v.createdAt < pol.minAgeMs) out.push("too young");
+  if (pol.keepLatest > 0) {
+    const ranked = project.versions.filter((x) => x.status !== "DELETING").sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0));
+    if (ranked.slice(0, pol.keepLatest).some((x) => x.arn === v.arn)) out.push("latest");
+  }
+  if (!pol.allowEmpty) {
+    if (owner.versions.length === 0) out.push("empty list");
+    else if (!owner.versions.some((d) => project.versions.some((x) => x.name === d.name && x.status !== "DELETING"))) out.push("no listed name exists (or only DELETING ones)");
+  }
+  if (pol.allowedAccounts.length > 0 && !pol.allowedAccounts.includes(v.account)) out.push("account not allowed");
+  if (pol.allowedRegions.length > 0 && !pol.allowedRegions.includes(v.region)) out.push("region not allowed");
+  if (out.length > 0) return out;
+
+  const needTags = Object.keys(pol.protectTags).length > 0 || pol.gracePeriodMs > 0;
+  if (needTags) {
+    if (v.tags === undefined) return ["tags unreadable"];
+    for (const [k, val] of Object.entries(pol.protectTags)) if (k in v.tags && (val === "*" || v.tags[k] === val)) out.push("protected");
+    if (out.length > 0) return out;
+  }
+  if (pol.gracePeriodMs > 0) {
+    const since = refMarkTime(v.tags?.[MARK], world.now);
+    if (since === undefined) return ["grace: no mark"];
+    if (world.now - since < pol.gracePeriodMs) return ["grace: not yet"];
+  }
+  return [];
+}
+
+/** The ARNs the README allows a run to delete now, budget included (over budget: none at all). */
+export function refDeletable(world: RefWorld): Set<string> {
+  const out = new Set<string>();
+  for (const s of world.sets) {
+    const p = readOk(world, s);
+    if (!p) continue;
+    for (const v of p.versions) {
+      if (s.versions.some((d) => d.name === v.name)) continue;
+      if (refReasons(world, s, v).length === 0) out.add(v.arn);
+    }
+  }
+  return out.size > world.policy.maxDeletesPerRun ? new Set() : out;
+}
+
+/** The ARNs that would be deletable but for the grace period's missing (or unusable) mark: apply marks them. */
+export function refToMark(world: RefWorld): Set<string> {
+  const out = new Set<string>();
+  let deletable = 0;
+  for (const s of world.sets) {
+    const p = readOk(world, s);
+    if (!p) continue;
+    for (const v of p.versions) {
+      if (s.versions.some((d) => d.name === v.name)) continue;
+      const r = refReasons(world, s, v);
+      if (r.length === 1 && r[0] === "grace: no mark") out.add(v.arn);
+      if (r.length === 0) deletable++;
+    }
+  }
+  // An over-budget run writes nothing at all, marks included.
+  return deletable > world.policy.maxDeletesPerRun ? new Set() : out;
+}
