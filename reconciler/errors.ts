@@ -1,5 +1,5 @@
 // One error class per kind of failure, each carrying what a person needs to act.
-// Only cli.ts turns these into exit codes and words (STYLE.md rule 7).
+// Only cli.ts turns these into exit codes and words.
 
 /** A position in a manifest or policy file, 1-based. */
 export interface SourcePos {

@@ -1,4 +1,4 @@
-// Rekognition ARNs, parsed in one place (REKOGNITION.md):
+// Rekognition ARNs, parsed in one place (docs/aws-behaviour.md):
 //   project: arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATION_MILLIS
 //   version: arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/VERSION_NAME/CREATION_MILLIS
 // Names are [a-zA-Z0-9_.-], so '/' cannot appear inside one and the split is unambiguous.

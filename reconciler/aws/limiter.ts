@@ -1,5 +1,5 @@
 // Client-side rate limiting, one adaptive token bucket per (identity, region, operation): Rekognition
-// quotas are per operation, per account, per region, and low (REKOGNITION.md). Staying just under the
+// quotas are per operation, per account, per region, and low (docs/aws-behaviour.md). Staying just under the
 // quota is faster than bouncing off it, because every throttled call costs a backoff sleep.
 //
 // The rate adapts like the AWS SDK's "adaptive" retry mode (CUBIC, as in TCP): a throttle cuts the rate

@@ -1,4 +1,4 @@
-// `rekon run` options: typed, with every default in one place (STYLE rule 9). cli.ts parses the flags;
+// `rekon run` options: typed, with every default in one place. cli.ts parses the flags;
 // this turns them into RunOptions and rejects bad values with plain words before anything starts.
 import { readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";

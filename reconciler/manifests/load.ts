@@ -1,4 +1,4 @@
-// Read → validate → desired state. Returns every issue at once (STYLE rule 8); never throws for bad input.
+// Read → validate → desired state. Returns every issue at once (a person fixes them all in one go); never throws for bad input.
 import type { SourcePos, ValidationIssue } from "../errors.js";
 import { scopedFromDoc } from "../policy/load.js";
 import type { DesiredSet, DesiredState, ScopedPolicy } from "../types.js";

@@ -8,7 +8,7 @@ import { compileRule } from "./cel.js";
 import { manifestLayer, operatorLayer } from "./naming.js";
 
 /**
- * The defaults, in one place (STYLE rule 9). They are chosen to delete little: nothing younger than a
+ * The defaults, in one place. They are chosen to delete little: nothing younger than a
  * day, always the newest version, at most ten per run, never a whole project, and no account at all
  * until the operator names one.
  */
