@@ -212,7 +212,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }
 
       await applyFaults(caller, region, about);
-      // Constraint violations are answered before anything is looked up, as AWS does.
+      // Constraint violations are answered before anything is looked up (assumed of AWS; see the README table),
+      // so a malformed ARN can never pass for a resource that is gone.
       validateInput(operation, body);
       world.settle();
       const result = op(body, { region, account: caller.account, caller, world });
