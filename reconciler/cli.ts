@@ -24,6 +24,7 @@ Usage:
   rekon run      --manifests PATH [--policy FILE] [--interval 5m] [--apply] [--listen :8080] [--audit-file FILE]
                  [--leader-elect [--lease-name N] [--lease-namespace NS]] [--cycle-timeout 10m]
   rekon emulator [--state FILE] [--port N] [--fault OP:CODE[@ARN]]... [--deny OP[@ARN]]...
+                 [--token-ttl D] [--clock-skew D]
   rekon demo
 
 Options:
@@ -53,6 +54,9 @@ Options:
   --fault OP:CODE[@ARN]  emulator: answer OP with error CODE (only for requests naming ARN, a
                      substring); repeatable. OP may be *. E.g. DeleteProjectVersion:ThrottlingException
   --deny OP[@ARN]    emulator: answer OP with AccessDeniedException, as IAM would; repeatable
+  --token-ttl D      emulator: a NextToken older than D answers InvalidPaginationTokenException
+  --clock-skew D     emulator: its clock runs D ahead (--clock-skew=-D: behind); requests signed over 5 min
+                     off it are refused as AWS refuses them (InvalidSignatureException, Signature expired)
   -h, --help         show this help
 
 Exit codes:
@@ -85,6 +89,8 @@ interface Flags extends RunFlags {
   port?: string;
   fault?: string[];
   deny?: string[];
+  "token-ttl"?: string;
+  "clock-skew"?: string;
   retries?: string;
   "retry-max-time"?: string;
   concurrency?: string;
@@ -113,6 +119,8 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         port: { type: "string" },
         fault: { type: "string", multiple: true },
         deny: { type: "string", multiple: true },
+        "token-ttl": { type: "string" },
+        "clock-skew": { type: "string" },
         retries: { type: "string" },
         "retry-max-time": { type: "string" },
         concurrency: { type: "string" },
@@ -206,7 +214,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   apply: ["manifests", "policy", "output", "auto-approve", "wait", "concurrency", "max-plan-age", ...AWS_FLAGS],
   diff: ["manifests", "policy", "output", "base", "head", "fail-on-loosen"],
   run: ["manifests", "policy", "interval", "apply", "listen", "audit-file", "cycle-timeout", "watch-debounce", "shutdown-grace", "leader-elect", "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig", ...AWS_FLAGS],
-  emulator: ["state", "port", "fault", "deny"],
+  emulator: ["state", "port", "fault", "deny", "token-ttl", "clock-skew"],
   demo: [],
 };
 
@@ -402,7 +410,11 @@ async function emulatorCommand(flags: Flags, io: Io): Promise<number> {
   const port = flags.port === undefined ? 4566 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("--port must be a whole number from 0 to 65535");
   const { runEmulatorCommand } = await import("./emulator/main.js");
-  const emu = await runEmulatorCommand({ state: flags.state, port, fault: flags.fault, deny: flags.deny }, io.stdout, (m) => new UsageError(m));
+  const emu = await runEmulatorCommand(
+    { state: flags.state, port, fault: flags.fault, deny: flags.deny, tokenTtl: flags["token-ttl"], clockSkew: flags["clock-skew"] },
+    io.stdout,
+    (m) => new UsageError(m),
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop).once("SIGTERM", stop);

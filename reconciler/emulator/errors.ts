@@ -7,6 +7,11 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     status?: number,
+    /**
+     * Raised by AWS's front door (authentication, signature), before the service itself: such answers carry
+     * only `__type` and a lowercase `message`, not Rekognition's `Code`/`Logref`.
+     */
+    readonly frontDoor = false,
   ) {
     super(message);
     this.status = status ?? defaultStatus(code);
@@ -14,20 +19,21 @@ export class ApiError extends Error {
 }
 
 // The status AWS sends with each code when nothing else says so. Client errors of AWS JSON 1.1 services
-// travel as 400; the exceptions below are the ones AWS documents otherwise (Common Errors page of the API
-// reference, and the STS model's httpStatusCode traits). Anything not listed is a client error: 400.
+// travel as 400. The exceptions: the Rekognition model marks InternalServerError and ThrottlingException as
+// server faults (`"fault": true`; the Rekognition developer guide lists both under HTTP 500), the AWS Common
+// Errors page gives 403 for MissingAuthenticationToken and 503 for ServiceUnavailable, and the STS model's
+// httpStatusCode traits give 403 for AccessDenied and RegionDisabledException. Anything else: 400.
 const STATUS_BY_CODE: Record<string, number> = {
   InternalServerError: 500,
   InternalFailure: 500,
+  ThrottlingException: 500,
   ServiceUnavailable: 503,
   ServiceUnavailableException: 503,
   MissingAuthenticationTokenException: 403,
   MissingAuthenticationToken: 403,
   UnrecognizedClientException: 403,
   InvalidClientTokenId: 403,
-  InvalidSignatureException: 403,
   SignatureDoesNotMatch: 403,
-  // STS's own codes (query protocol): AccessDenied and RegionDisabledException are 403 in its model.
   AccessDenied: 403,
   RegionDisabledException: 403,
 };

@@ -23,9 +23,12 @@ export interface FaultRule {
    * A request that names none of these never matches a rule with `arn`.
    */
   arn?: string;
-  /** HTTP status; default: the status AWS sends with `code` (500 InternalServerError, 503 ServiceUnavailable, else 400 or 403). */
+  /**
+   * HTTP status; default: the status AWS sends with `code` (500 InternalServerError and ThrottlingException,
+   * 503 ServiceUnavailable, 403 for STS AccessDenied and front-door auth errors, else 400).
+   */
   status?: number;
-  /** Default: an IAM-style message for access denials, a generic one otherwise. */
+  /** Default: an IAM-style message for access denials, the developer guide's wording for Rekognition's codes. */
   message?: string;
   /** 0..1, default 1. Drawn from the config's seeded PRNG when `seed` is set. */
   probability?: number;
@@ -249,6 +252,16 @@ export class Faults {
   }
 }
 
+// The messages the Rekognition developer guide's error list gives for its codes.
+const DOCUMENTED_MESSAGES: Record<string, string> = {
+  InternalServerError: "Internal server error",
+  ThrottlingException: "Service Unavailable",
+  ProvisionedThroughputExceededException: "Provisioned Rate exceeded.",
+  InvalidParameterException: "Request has invalid parameters.",
+  InvalidPaginationTokenException: "Invalid Pagination Token",
+  ResourceInUseException: "Specified resource is in use.",
+};
+
 function ruleError(rule: FaultRule, ctx: FaultContext): ApiError {
   let code = rule.code!;
   const denial = code === "AccessDeniedException" || code === "AccessDenied";
@@ -258,6 +271,8 @@ function ruleError(rule: FaultRule, ctx: FaultContext): ApiError {
   const resource = ctx.target?.startsWith("arn:") ? ctx.target : ctx.sts ? "*" : `arn:aws:rekognition:${ctx.region}:${ctx.account}:project/*`;
   const message =
     rule.message ??
-    (denial ? accessDeniedMessage(ctx.callerArn, `${service}:${ctx.operation}`, resource) : `${code} (injected by the emulator for ${ctx.operation})`);
+    (denial
+      ? accessDeniedMessage(ctx.callerArn, `${service}:${ctx.operation}`, resource)
+      : (DOCUMENTED_MESSAGES[code] ?? `${code} (injected by the emulator for ${ctx.operation})`));
   return new ApiError(code, message, rule.status);
 }

@@ -4,7 +4,7 @@
 import { demoState } from "./demo.js";
 import type { FaultRule } from "./faults.js";
 import { SERVED_OPERATIONS, startEmulator, type Emulator } from "./server.js";
-import { loadStateFile } from "./state.js";
+import { loadStateFile, parseAge } from "./state.js";
 
 /** The emulator's flags as the CLI received them (strings, unparsed). */
 export interface EmulatorCommandArgs {
@@ -14,6 +14,10 @@ export interface EmulatorCommandArgs {
   fault?: string[];
   /** `--deny OP[@ARN_SUBSTRING]`, repeatable: AccessDeniedException (AccessDenied for STS operations). */
   deny?: string[];
+  /** `--token-ttl D`: NextTokens older than D answer InvalidPaginationTokenException. */
+  tokenTtl?: string;
+  /** `--clock-skew D` (may start with "-"): the emulator's wall clock runs this far ahead of the real one. */
+  clockSkew?: string;
 }
 
 const CODE = /^[A-Z][A-Za-z0-9]{1,127}$/;
@@ -29,6 +33,15 @@ function splitArn(flag: string, text: string, rest: string): { head: string; arn
   const arn = rest.slice(at + 1);
   if (arn === "") throw new Error(`${flag} ${text}: nothing after "@" (give part of an ARN or project name, or drop the "@")`);
   return { head: rest.slice(0, at), arn };
+}
+
+/** "500ms", "30s", "5m", "1h30m" (and "-5m" when `signed`) → milliseconds. */
+export function parseDurationFlag(flag: string, text: string, signed = false): number {
+  const negative = signed && text.startsWith("-");
+  const body = negative ? text.slice(1) : text;
+  const ms = /^\d+(\.\d+)?ms$/.test(body) ? Number(body.slice(0, -2)) : parseAge(body);
+  if (ms === undefined) throw new Error(`${flag} ${text}: not a duration like 500ms, 30s, 5m, 1h30m${signed ? " (or -5m)" : ""}`);
+  return negative ? -ms : ms;
 }
 
 /** `OP:CODE[@ARN_SUBSTRING]` → a rule answering CODE to OP (on requests naming ARN_SUBSTRING). */
@@ -63,13 +76,23 @@ export async function runEmulatorCommand(
   usageError: (message: string) => Error = (m) => new Error(m),
 ): Promise<Emulator> {
   let rules: FaultRule[];
+  let tokenTtlMs: number | undefined;
+  let clockSkewMs: number | undefined;
   try {
     rules = [...(args.deny ?? []).map(parseDenyFlag), ...(args.fault ?? []).map(parseFaultFlag)];
+    if (args.tokenTtl !== undefined) tokenTtlMs = parseDurationFlag("--token-ttl", args.tokenTtl);
+    if (args.clockSkew !== undefined) clockSkewMs = parseDurationFlag("--clock-skew", args.clockSkew, true);
   } catch (err) {
     throw usageError((err as Error).message);
   }
   const state = args.state !== undefined ? await loadStateFile(args.state) : demoState();
-  const emulator = await startEmulator({ state, port: args.port ?? 0, ...(rules.length > 0 ? { faults: { rules } } : {}) });
+  const emulator = await startEmulator({
+    state,
+    port: args.port ?? 0,
+    ...(rules.length > 0 ? { faults: { rules } } : {}),
+    ...(tokenTtlMs !== undefined ? { tokenTtlMs } : {}),
+    ...(clockSkewMs !== undefined ? { clockSkewMs } : {}),
+  });
   out.write(`listening on ${emulator.url}\n`);
   return emulator;
 }

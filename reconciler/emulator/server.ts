@@ -23,10 +23,12 @@ import { handleControl, updateVersion, type VersionUpdate } from "./control.js";
 import { demoState } from "./demo.js";
 import { ApiError } from "./errors.js";
 import { Faults, faultConfigProblems, type FaultConfig } from "./faults.js";
-import { OPERATIONS, REKOGNITION_OPERATIONS, targetOf, type Body, type Caller } from "./rekognition/index.js";
+import { STS_INPUTS } from "./model.js";
+import { OPERATIONS, REKOGNITION_OPERATIONS, targetOf, validateInput, type Body, type Caller } from "./rekognition/index.js";
 import type { EmulatorStateFile, EmulatorVersionFile } from "./state.js";
 import { STS_OPERATIONS, Sts, sendStsError, sendStsResult } from "./sts.js";
-import { JSON_11, TARGET_PREFIX, listen, parseAuth, parseJsonObject, readBody, sendAwsJsonError, sendJson } from "./transport.js";
+import { JSON_11, TARGET_PREFIX, listen, parseAuth, parseJsonObject, readBody, sendAwsJsonError, sendJson, signatureDateProblem, signingTime } from "./transport.js";
+import { firstViolation, fromQuery } from "./validate.js";
 import { World, buildLiveState } from "./world.js";
 
 export interface EmulatorOptions {
@@ -51,6 +53,18 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Role ARNs whose AssumeRole is answered AccessDenied. Defaults to none: any well-formed role is granted. */
   denyRoles?: string[];
+  /**
+   * A NextToken older than this (emulator clock) answers InvalidPaginationTokenException, as an expired token
+   * does on AWS. Defaults to undefined: tokens never expire.
+   */
+  tokenTtlMs?: number;
+  /**
+   * How far the emulator's wall clock is ahead of the real one (negative: behind). That clock, not `now`, checks
+   * request signature dates (AWS refuses one more than 5 minutes off, 15 for STS) and dates answers (the Date
+   * header clients correct their clock offset from). Defaults to 0. `now` stays the model's clock, so tests
+   * that freeze it still sign requests with the real time.
+   */
+  clockSkewMs?: number;
 }
 
 export interface Emulator {
@@ -93,6 +107,7 @@ export type { EmulatorStateFile } from "./state.js";
 export const SERVED_OPERATIONS: readonly string[] = [...REKOGNITION_OPERATIONS, ...STS_OPERATIONS];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const MINUTE = 60_000;
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const now = opts.now ?? Date.now;
@@ -101,7 +116,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     stopMs: opts.stopDelayMs ?? 1000,
     startMs: opts.startDelayMs ?? 1000,
     copyMs: opts.copyDelayMs ?? 1000,
+    ...(opts.tokenTtlMs !== undefined ? { tokenTtlMs: opts.tokenTtlMs } : {}),
   });
+  for (const [name, v] of [["tokenTtlMs", opts.tokenTtlMs], ["clockSkewMs", opts.clockSkewMs]] as const) {
+    if (v !== undefined && !Number.isFinite(v)) throw new Error(`${name} must be a finite number of milliseconds (got ${v})`);
+  }
+  if (opts.tokenTtlMs !== undefined && opts.tokenTtlMs < 0) throw new Error(`tokenTtlMs must be >= 0 (got ${opts.tokenTtlMs})`);
+  const clockSkewMs = opts.clockSkewMs ?? 0;
+  const wallClock = () => Date.now() + clockSkewMs;
   const faultProblems = faultConfigProblems(opts.faults ?? {}, SERVED_OPERATIONS);
   if (faultProblems.length > 0) throw new Error(`invalid fault config: ${faultProblems.join("; ")}`);
   let faults = new Faults(opts.faults ?? {}, now);
@@ -113,6 +135,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (path.startsWith("/_emulator/")) return handleControl(req, res, path, new URLSearchParams(query), emulator, SERVED_OPERATIONS);
 
     const requestId = randomUUID();
+    // Clients correct their clock offset from this header, so it tells the emulator's wall clock.
+    res.setHeader("Date", new Date(wallClock()).toUTCString());
     const target = req.headers["x-amz-target"];
     let operation = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : String(target ?? "");
     let region = "";
@@ -153,20 +177,30 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const delay = faults.latency();
       if (delay > 0) await sleep(delay);
 
-      if (auth === "missing") throw new ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", 400);
-      if (auth === "malformed") throw new ApiError("IncompleteSignatureException", "Authorization header requires a valid Credential scope.");
+      if (auth === "missing") throw new ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", undefined, true);
+      if (auth === "malformed") throw new ApiError("IncompleteSignatureException", "Authorization header requires a valid Credential scope.", undefined, true);
+      // The signature itself is not verified (no secrets here), but its date is, as AWS does: a client whose
+      // clock is off learns it from this answer and its Date header, and the SDK corrects its offset.
+      const signedAt = signingTime(req.headers);
+      if (signedAt === undefined) {
+        throw new ApiError("IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", undefined, true);
+      }
+      const dateProblem = signatureDateProblem(signedAt, wallClock(), (isSts ? 15 : 5) * MINUTE);
+      if (dateProblem) throw isSts ? new ApiError("SignatureDoesNotMatch", dateProblem) : new ApiError("InvalidSignatureException", dateProblem, undefined, true);
       const caller: Caller = { account: account!, arn: sts.identity(auth.accessKey)?.arn ?? `arn:aws:iam::${account!}:user/emulator`, operation };
 
       if (isSts) {
         if (!STS_OPERATIONS.includes(operation)) throw new ApiError("InvalidAction", `Could not find operation ${operation} for version 2011-06-15`);
         await applyFaults(caller, region, about);
+        const violation = firstViolation(STS_INPUTS[operation]!, fromQuery(params!, STS_INPUTS[operation]!));
+        if (violation) throw new ApiError("ValidationError", violation.message);
         const result = sts.run(params!, caller, auth.accessKey);
         event("answered", "ok", 200);
         sendStsResult(res, operation, result, requestId);
         return;
       }
       if (auth.service !== "rekognition") {
-        throw new ApiError("InvalidSignatureException", `Credential should be scoped to correct service: 'rekognition'.`, 400);
+        throw new ApiError("InvalidSignatureException", `Credential should be scoped to correct service: 'rekognition'.`, undefined, true);
       }
       if (req.method !== "POST" || path !== "/") {
         throw new ApiError("UnknownOperationException", `Only POST / is served (got ${req.method ?? ""} ${path}).`);
@@ -178,6 +212,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }
 
       await applyFaults(caller, region, about);
+      // Constraint violations are answered before anything is looked up (assumed of AWS; see the README table),
+      // so a malformed ARN can never pass for a resource that is gone.
+      validateInput(operation, body);
       world.settle();
       const result = op(body, { region, account: caller.account, caller, world });
       event("answered", "ok", 200);

@@ -164,6 +164,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+// The Rekognition model's TagKey and TagValue patterns. The aws: prefix check is case-sensitive, as the model's
+// pattern is: "AWS:x" is an ordinary key.
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
 /** Checks one tag set against the Rekognition limits; returns messages without a path prefix. */
 export function tagProblems(tags: Record<string, unknown>): string[] {
   const problems: string[] = [];
@@ -171,11 +176,14 @@ export function tagProblems(tags: Record<string, unknown>): string[] {
   if (keys.length > 200) problems.push(`${keys.length} tags, at most 200 allowed`);
   for (const key of keys) {
     const value = tags[key];
-    if (key.length < 1 || key.length > 128) problems.push(`tag key "${key}" must be 1..128 characters`);
+    const length = [...key].length;
+    if (length < 1 || length > 128) problems.push(`tag key "${key}" must be 1..128 characters`);
     // AWS reserves the aws: prefix for its own tags; users cannot set or remove them.
-    if (key.toLowerCase().startsWith("aws:")) problems.push(`tag key "${key}" must not start with "aws:"`);
+    if (key.startsWith("aws:")) problems.push(`tag key "${key}" must not start with "aws:"`);
+    else if (!TAG_KEY.test(key)) problems.push(`tag key "${key}" may hold only letters, digits, spaces and _ . : / = + - @`);
     if (typeof value !== "string") problems.push(`tag "${key}" must have a string value`);
-    else if (value.length > 256) problems.push(`tag "${key}" value must be at most 256 characters`);
+    else if ([...value].length > 256) problems.push(`tag "${key}" value must be at most 256 characters`);
+    else if (!TAG_VALUE.test(value)) problems.push(`tag "${key}" value may hold only letters, digits, spaces and _ . : / = + - @`);
   }
   return problems;
 }

@@ -47,6 +47,31 @@ export function parseAuth(header: string | undefined): Auth | "missing" | "malfo
   return { accessKey: scope[1] ?? "", date: scope[2] ?? "", region: scope[3] ?? "", service: scope[4] ?? "" };
 }
 
+const BASIC_ISO = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const basic = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+
+/** Epoch ms of the request's signing time (X-Amz-Date, else Date), or undefined when it has none that parses. */
+export function signingTime(headers: IncomingMessage["headers"]): number | undefined {
+  const amz = headers["x-amz-date"];
+  if (typeof amz === "string") {
+    const m = BASIC_ISO.exec(amz);
+    return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) : undefined;
+  }
+  const date = typeof headers.date === "string" ? Date.parse(headers.date) : Number.NaN;
+  return Number.isNaN(date) ? undefined : date;
+}
+
+/**
+ * Why a signature dated `signedAt` is refused by a server whose clock reads `now`, in the words AWS uses
+ * ("Signature expired: ... is now earlier than ... (... - 5 min.)"); undefined while within `windowMs`.
+ */
+export function signatureDateProblem(signedAt: number, now: number, windowMs: number): string | undefined {
+  const minutes = Math.round(windowMs / 60_000);
+  if (signedAt < now - windowMs) return `Signature expired: ${basic(signedAt)} is now earlier than ${basic(now - windowMs)} (${basic(now)} - ${minutes} min.)`;
+  if (signedAt > now + windowMs) return `Signature not yet current: ${basic(signedAt)} is still later than ${basic(now + windowMs)} (${basic(now)} + ${minutes} min.)`;
+  return undefined;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = JSON_11, requestId: string = randomUUID()): void {
   const text = body === undefined ? "" : JSON.stringify(body);
   res.writeHead(status, {
@@ -58,8 +83,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
 }
 
 export function sendAwsJsonError(res: ServerResponse, err: ApiError, requestId: string): void {
-  // Rekognition error bodies carry Code and Logref as well as Message; __type is what clients key on.
-  sendJson(res, err.status, { __type: err.code, Code: err.code, Message: err.message, Logref: randomUUID() }, JSON_11, requestId);
+  // Rekognition error bodies carry Code and Logref as well as Message; __type is what clients key on. Errors
+  // from AWS's front door (signature, authentication) come before Rekognition and carry only a lowercase message.
+  const body = err.frontDoor ? { __type: err.code, message: err.message } : { __type: err.code, Code: err.code, Message: err.message, Logref: randomUUID() };
+  sendJson(res, err.status, body, JSON_11, requestId);
 }
 
 export function isLoopback(req: IncomingMessage): boolean {

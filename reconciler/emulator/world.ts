@@ -199,12 +199,14 @@ export function versionToFile(v: Version): EmulatorVersionFile {
   return out;
 }
 
-/** How long each API-started transition takes, in ms of the emulator's clock. */
+/** How long each API-started transition takes, and how long a NextToken lives, in ms of the emulator's clock. */
 export interface Delays {
   deleteMs: number;
   stopMs: number;
   startMs: number;
   copyMs: number;
+  /** Undefined: tokens never expire. */
+  tokenTtlMs?: number;
 }
 
 /** The live state with its clock: lookups per (account, region) and the transitions AWS makes on its own. */

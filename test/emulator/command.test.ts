@@ -29,9 +29,12 @@ describe("flag parsing", () => {
     ["fault", "DescribeProjects:not-a-code", /"not-a-code" is not an AWS error code/],
     ["fault", "DescribeProjects:ThrottlingException@", /nothing after "@"/],
     ["deny", "Nope@x", /unknown operation "Nope"/],
+    ["tokenTtl", "soon", /--token-ttl soon: not a duration like 500ms, 30s, 5m, 1h30m$/],
+    ["clockSkew", "5x", /--clock-skew 5x: not a duration like .* \(or -5m\)$/],
   ])("--%s %s is refused before anything listens", async (kind, text, message) => {
     const out = new PassThrough();
-    const err = await runEmulatorCommand({ port: 0, [kind]: [text] }, out, (m) => new RangeError(m)).catch((e: Error) => e);
+    const value = kind === "fault" || kind === "deny" ? [text] : text;
+    const err = await runEmulatorCommand({ port: 0, [kind]: value }, out, (m) => new RangeError(m)).catch((e: Error) => e);
     expect(err).toBeInstanceOf(RangeError);
     expect((err as Error).message).toMatch(message);
     expect(out.read()).toBeNull();
@@ -39,10 +42,11 @@ describe("flag parsing", () => {
 });
 
 describe.skipIf(!existsSync(BIN))("the built binary", () => {
-  it("rekon emulator --deny and --fault answer as told; a bad flag exits 1 naming it", async () => {
+  it("rekon emulator --deny, --fault, --token-ttl, --clock-skew: answers as told; a bad flag exits 1 naming it", async () => {
     const child = spawn(
       process.execPath,
-      [BIN, "emulator", "--port", "0", "--deny", "DeleteProjectVersion@/version/v5/", "--fault", "DescribeProjects:ThrottlingException"],
+      // --token-ttl and --clock-skew must be accepted by the CLI (a minute of skew is within AWS's 5).
+      [BIN, "emulator", "--port", "0", "--deny", "DeleteProjectVersion@/version/v5/", "--fault", "DescribeProjects:ThrottlingException", "--token-ttl", "1m", "--clock-skew=-1m"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

@@ -96,7 +96,7 @@ describe("StartProjectVersion", () => {
     const ghost = version("models", "ghost");
     const missing = await failure(client.send(new StartProjectVersionCommand({ ProjectVersionArn: ghost } as StartProjectVersionCommandInput)));
     expect(missing.name).toBe("InvalidParameterException");
-    expect(missing.message).toContain("MinInferenceUnits");
+    expect(missing.message).toContain("'minInferenceUnits' failed to satisfy constraint: Member must not be null");
     expect((await failure(client.send(new StartProjectVersionCommand({ ProjectVersionArn: ghost, MinInferenceUnits: 0 })))).name).toBe("InvalidParameterException");
     const inverted = await failure(client.send(new StartProjectVersionCommand({ ProjectVersionArn: ghost, MinInferenceUnits: 3, MaxInferenceUnits: 2 })));
     expect(inverted.message).toContain("MaxInferenceUnits");

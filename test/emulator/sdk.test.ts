@@ -268,30 +268,35 @@ describe("tags", () => {
     expect(reserved.name).toBe("InvalidParameterException");
     const many = Object.fromEntries(Array.from({ length: 199 }, (_, i) => [`k${i}`, "v"]));
     const tooMany = await caught(client.send(new TagResourceCommand({ ResourceArn: arn, Tags: many })));
-    expect(tooMany.name).toBe("InvalidParameterException"); // 2 existing + 199 > 200
+    expect(tooMany.name).toBe("ServiceQuotaExceededException"); // 2 existing + 199 > 200: the resource's quota
     const missing = await caught(client.send(new ListTagsForResourceCommand({ ResourceArn: modelArn("ghost", 1) })));
     expect(missing.name).toBe("ResourceNotFoundException");
   });
 });
 
 describe("protocol", () => {
-  const signed = { Authorization: "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/rekognition/aws4_request, SignedHeaders=host, Signature=00" };
+  // The emulator checks the signature's date against the real clock (not the frozen model clock above).
+  const amzDate = () => new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const signed = () => ({
+    Authorization: `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/${amzDate().slice(0, 8)}/us-east-1/rekognition/aws4_request, SignedHeaders=host;x-amz-date, Signature=00`,
+    "X-Amz-Date": amzDate(),
+  });
   const post = (headers: Record<string, string>, body: string) =>
     fetch(`${emu.url}/`, { method: "POST", headers: { "Content-Type": "application/x-amz-json-1.1", ...headers }, body });
 
-  it("rejects a request without SigV4 authorization", async () => {
+  it("rejects a request without SigV4 authorization with 403, as AWS's front door does", async () => {
     const res = await post({ "X-Amz-Target": "RekognitionService.DescribeProjects" }, "{}");
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(403);
     expect(res.headers.get("x-amzn-requestid")).toMatch(/^[0-9a-f-]{36}$/);
-    expect(((await res.json()) as { __type: string }).__type).toBe("MissingAuthenticationTokenException");
-    expect(emu.calls().at(-1)).toMatchObject({ operation: "DescribeProjects", outcome: "MissingAuthenticationTokenException", status: 400 });
+    expect(await res.json()).toEqual({ __type: "MissingAuthenticationTokenException", message: "Missing Authentication Token" });
+    expect(emu.calls().at(-1)).toMatchObject({ operation: "DescribeProjects", outcome: "MissingAuthenticationTokenException", status: 403 });
   });
 
   it("answers UnknownOperationException and SerializationException with __type bodies", async () => {
-    const unknown = await post({ ...signed, "X-Amz-Target": "RekognitionService.DetectDragons" }, "{}");
+    const unknown = await post({ ...signed(), "X-Amz-Target": "RekognitionService.DetectDragons" }, "{}");
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { __type: string }).__type).toBe("UnknownOperationException");
-    const garbled = await post({ ...signed, "X-Amz-Target": "RekognitionService.DescribeProjects" }, "{not json");
+    const garbled = await post({ ...signed(), "X-Amz-Target": "RekognitionService.DescribeProjects" }, "{not json");
     expect(garbled.headers.get("content-type")).toBe("application/x-amz-json-1.1");
     expect(((await garbled.json()) as { __type: string }).__type).toBe("SerializationException");
   });
@@ -307,7 +312,8 @@ describe("faults and the call log", () => {
       const arn = modelArn("failed", 5 * HOUR);
       const err = await caught(client.send(new DeleteProjectVersionCommand({ ProjectVersionArn: arn })));
       expect(err.name).toBe("ThrottlingException");
-      expect(err.$metadata?.httpStatusCode).toBe(400);
+      // The model marks ThrottlingException a server fault: HTTP 500, which the SDK also sees as a server fault.
+      expect(err.$metadata?.httpStatusCode).toBe(500);
       expect((await versionsNamed(MODELS_ARN, "failed"))[0]?.Status).toBe("TRAINING_FAILED");
       expect(emu.calls().at(-2)).toMatchObject({ operation: "DeleteProjectVersion", target: arn, outcome: "ThrottlingException" });
       clock += 1_000; // one second refills one token

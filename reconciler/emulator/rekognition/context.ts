@@ -1,7 +1,8 @@
-// What every Rekognition handler gets: the request body, who is calling from where, and the world.
+// What every Rekognition handler gets: the request body (already valid against the model's input shape, see
+// index.ts), who is calling from where, and the world.
 
 import { arnAccount } from "../arns.js";
-import { ApiError, accessDeniedMessage, invalid } from "../errors.js";
+import { ApiError, accessDeniedMessage } from "../errors.js";
 import type { World } from "../world.js";
 
 export type Body = Record<string, unknown>;
@@ -35,26 +36,9 @@ export function denyForeign(arn: string, caller: Caller): void {
   }
 }
 
-export function optionalInt(body: Body, key: string, min: number, max: number): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw invalid(`${key} must be an integer between ${min} and ${max}`);
-  }
-  return v;
-}
-
-export function optionalStringList(body: Body, key: string, min: number, max: number, check: (s: string) => boolean): string[] | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.length < min || v.length > max || !v.every((s) => typeof s === "string" && check(s))) {
-    throw invalid(`${key} must be a list of ${min} to ${max} valid values`);
-  }
-  return v as string[];
-}
-
-export function requiredString(body: Body, key: string): string {
-  const v = body[key];
-  if (typeof v !== "string" || v.length === 0) throw invalid(`${key} is required`);
-  return v;
-}
+// Typed reads of members the model validation has already checked (type, presence when required).
+export const str = (body: Body, key: string) => body[key] as string;
+export const optStr = (body: Body, key: string) => (body[key] ?? undefined) as string | undefined;
+export const optInt = (body: Body, key: string) => (body[key] ?? undefined) as number | undefined;
+export const optList = (body: Body, key: string) => (body[key] ?? undefined) as string[] | undefined;
+export const optMap = (body: Body, key: string) => (body[key] ?? undefined) as Record<string, string> | undefined;

@@ -1,15 +1,12 @@
 // The project-version operations: DescribeProjectVersions, DeleteProjectVersion, and the model lifecycle
 // (StopProjectVersion, StartProjectVersion, CopyProjectVersion).
 
-import { NAME_PATTERN, PROJECT_ARN_PATTERN, VERSION_ARN_PATTERN, versionArn } from "../arns.js";
+import { PROJECT_ARN_PATTERN, VERSION_ARN_PATTERN, versionArn } from "../arns.js";
 import { ApiError, accessDeniedMessage, inUse, invalid, notFound } from "../errors.js";
 import { decodeToken, fingerprint, paginate, type SortKey } from "../pagination.js";
-import { tagProblems, type VersionStatus } from "../state.js";
+import type { VersionStatus } from "../state.js";
 import { IN_USE_STATUSES, defaultStatusMessage, type Project, type Version } from "../world.js";
-import { denyForeign, optionalInt, optionalStringList, requiredString, seconds, type Body, type Caller, type Handler } from "./context.js";
-
-// No documented ceiling for inference units; the bound only keeps numbers sane.
-const MAX_INFERENCE_UNITS = 2_147_483_647;
+import { denyForeign, optInt, optList, optMap, seconds, str, type Body, type Caller, type Handler } from "./context.js";
 /** A trained model at rest: what StartProjectVersion starts. */
 const STARTABLE: ReadonlySet<VersionStatus> = new Set<VersionStatus>(["STOPPED", "TRAINING_COMPLETED", "COPYING_COMPLETED"]);
 /** A model that finished training (or copying): what CopyProjectVersion copies. */
@@ -24,8 +21,7 @@ const COPYABLE: ReadonlySet<VersionStatus> = new Set<VersionStatus>([
 ]);
 
 function versionArnParam(body: Body, caller: Caller): string {
-  const arn = requiredString(body, "ProjectVersionArn");
-  if (!VERSION_ARN_PATTERN.test(arn)) throw invalid(`ProjectVersionArn ${arn} is not a valid project version ARN`);
+  const arn = str(body, "ProjectVersionArn");
   denyForeign(arn, caller);
   return arn;
 }
@@ -49,20 +45,21 @@ function describeVersion(project: Project, v: Version): Body {
 }
 
 export const DescribeProjectVersions: Handler = (body, { region, account, caller, world }) => {
-  const projectArn = requiredString(body, "ProjectArn");
+  const projectArn = str(body, "ProjectArn");
   denyForeign(projectArn, caller);
   const project = world.projectsIn(region, account).find((p) => p.arn === projectArn);
   if (!project) throw notFound(`The project ${projectArn} was not found.`);
-  const names = optionalStringList(body, "VersionNames", 1, 10, (s) => NAME_PATTERN.test(s));
-  const max = optionalInt(body, "MaxResults", 1, 100) ?? 100;
+  const names = optList(body, "VersionNames");
+  const max = optInt(body, "MaxResults") ?? 100;
   const fp = fingerprint(["DescribeProjectVersions", region, projectArn, names ? [...names].sort() : null]);
-  const token = decodeToken(body.NextToken, fp);
+  const now = world.now();
+  const token = decodeToken(body.NextToken, fp, now, world.delays.tokenTtlMs);
   // Newest first, as AWS lists them; equal times fall back to name so the order is total and stable.
   const newestFirst = (a: SortKey, b: SortKey) => b[0] - a[0] || a[1].localeCompare(b[1]);
   const matching = project.versions
     .filter((v) => !names || names.includes(v.name))
     .sort((a, b) => newestFirst([a.createdAt, a.name], [b.createdAt, b.name]));
-  const { page, next } = paginate(matching, (v) => [v.createdAt, v.name], newestFirst, max, token, fp);
+  const { page, next } = paginate(matching, (v) => [v.createdAt, v.name], newestFirst, max, token, fp, now);
   return {
     ProjectVersionDescriptions: page.map((v) => describeVersion(project, v)),
     ...(next ? { NextToken: next } : {}),
@@ -113,9 +110,8 @@ export const StopProjectVersion: Handler = (body, { region, account, caller, wor
 
 export const StartProjectVersion: Handler = (body, { region, account, caller, world }) => {
   const arn = versionArnParam(body, caller);
-  if (body.MinInferenceUnits === undefined || body.MinInferenceUnits === null) throw invalid("MinInferenceUnits is required");
-  const min = optionalInt(body, "MinInferenceUnits", 1, MAX_INFERENCE_UNITS)!;
-  const max = optionalInt(body, "MaxInferenceUnits", 1, MAX_INFERENCE_UNITS);
+  const min = body.MinInferenceUnits as number;
+  const max = optInt(body, "MaxInferenceUnits");
   if (max !== undefined && max < min) throw invalid(`MaxInferenceUnits (${max}) must be at least MinInferenceUnits (${min}).`);
   const found = world.findVersion(region, account, arn);
   if (!found) throw notFound(`The project version ${arn} was not found.`);
@@ -139,23 +135,18 @@ export const StartProjectVersion: Handler = (body, { region, account, caller, wo
 };
 
 export const CopyProjectVersion: Handler = (body, { region, account, caller, world }) => {
-  const sourceProjectArn = requiredString(body, "SourceProjectArn");
-  const sourceVersionArn = requiredString(body, "SourceProjectVersionArn");
-  const destinationArn = requiredString(body, "DestinationProjectArn");
-  const versionName = requiredString(body, "VersionName");
-  if (!NAME_PATTERN.test(versionName)) throw invalid(`VersionName ${JSON.stringify(versionName)} must match [a-zA-Z0-9_.\\-]{1,255}`);
-  const output = body.OutputConfig;
-  if (typeof output !== "object" || output === null || Array.isArray(output)) throw invalid("OutputConfig is required");
-  const tags = body.Tags;
-  if (tags !== undefined && (typeof tags !== "object" || tags === null || Array.isArray(tags))) throw invalid("Tags must be a map");
-  const tagIssues = tagProblems((tags ?? {}) as Record<string, unknown>);
-  if (tagIssues.length > 0) throw invalid(tagIssues.join("; "));
+  const sourceProjectArn = str(body, "SourceProjectArn");
+  const sourceVersionArn = str(body, "SourceProjectVersionArn");
+  const destinationArn = str(body, "DestinationProjectArn");
+  const versionName = str(body, "VersionName");
+  const tags = optMap(body, "Tags") ?? {};
+  // The model's patterns admit any partition; the emulator's worlds are all in the aws partition.
   const src = PROJECT_ARN_PATTERN.exec(sourceProjectArn);
-  if (!src) throw invalid(`SourceProjectArn ${sourceProjectArn} is not a valid project ARN`);
+  if (!src) throw invalid(`SourceProjectArn ${sourceProjectArn} is not a project ARN of the aws partition`);
   const srcVersion = VERSION_ARN_PATTERN.exec(sourceVersionArn);
-  if (!srcVersion) throw invalid(`SourceProjectVersionArn ${sourceVersionArn} is not a valid project version ARN`);
+  if (!srcVersion) throw invalid(`SourceProjectVersionArn ${sourceVersionArn} is not a project version ARN of the aws partition`);
   const dest = PROJECT_ARN_PATTERN.exec(destinationArn);
-  if (!dest) throw invalid(`DestinationProjectArn ${destinationArn} is not a valid project ARN`);
+  if (!dest) throw invalid(`DestinationProjectArn ${destinationArn} is not a project ARN of the aws partition`);
   // A copy stays in its region: AWS copies a model only to a project in the same Region.
   for (const [name, arn, arnRegion] of [["SourceProjectArn", sourceProjectArn, src[1]], ["SourceProjectVersionArn", sourceVersionArn, srcVersion[1]], ["DestinationProjectArn", destinationArn, dest[1]]] as const) {
     if (arnRegion !== region) throw invalid(`${name} ${arn} is in ${arnRegion}; CopyProjectVersion copies within one region (${region}).`);
@@ -198,7 +189,7 @@ export const CopyProjectVersion: Handler = (body, { region, account, caller, wor
     createdAt,
     status: "COPYING_IN_PROGRESS",
     sourceVersionArn,
-    tags: new Map(Object.entries((tags ?? {}) as Record<string, string>)),
+    tags: new Map(Object.entries(tags)),
     copyAt: createdAt + world.delays.copyMs,
   };
   destination.versions.push(copy);
