@@ -84,8 +84,11 @@ export function targetOf(x: { region: string; roleArn?: string }): Target {
  */
 function givesUpOnProject(code: string | undefined): boolean {
   if (!code) return false;
-  return isThrottle({ name: code }) || classify({ code }) === "retryable" || code.startsWith("AccessDenied") || code === "UnrecognizedClientException" || code === "ExpiredTokenException";
+  return isThrottle({ name: code }) || classify({ code }) === "retryable" || code.startsWith("AccessDenied") || IDENTITY_FAILURES.has(code);
 }
+
+/** The credentials or their signature were refused: every later call with them would be too. */
+const IDENTITY_FAILURES = new Set(["UnrecognizedClientException", "ExpiredTokenException", "InvalidClientTokenId", "MissingAuthenticationTokenException", "InvalidSignatureException", "IncompleteSignatureException", "SignatureDoesNotMatch"]);
 
 /** A denial raised inside a write's beforeSend (the re-look found it changed). */
 class Changed extends Error {

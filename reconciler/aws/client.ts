@@ -34,7 +34,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTION_TIMEOUT_MS = 5_000;
 
 /** Throttling codes: the server-side signal the limiter adapts to. */
-const THROTTLE_CODES = new Set(["ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "TooManyRequestsException"]);
+const THROTTLE_CODES = new Set(["ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "TooManyRequestsException", "LimitExceededException"]);
 
 export function isThrottle(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

@@ -89,9 +89,10 @@ export async function readLive(desired: DesiredState, identities: IdentityFact[]
 }
 
 async function readVersions(client: RekognitionClient, set: string, project: string, region: string, p: { arn: string; account: string; feature?: string }, log: Logger): Promise<LiveProject> {
-  const versions: LiveVersion[] = [];
-  const seen = new Set<string>();
-  try {
+  let versions: LiveVersion[] = [];
+  const listAll = async () => {
+    const out: LiveVersion[] = [];
+    const seen = new Set<string>();
     for await (const page of paginateDescribeProjectVersions({ client, pageSize: 100 }, { ProjectArn: p.arn })) {
       for (const d of page.ProjectVersionDescriptions ?? []) {
         const v = toLiveVersion(d, project, region, p.feature);
@@ -99,8 +100,21 @@ async function readVersions(client: RekognitionClient, set: string, project: str
         // A version seen twice means the pages shifted under us (a version came or went mid-read).
         if (seen.has(v.arn)) throw new Error(`version ${v.arn} appeared on two pages; the listing changed while it was read`);
         seen.add(v.arn);
-        versions.push(v);
+        out.push(v);
       }
+    }
+    return out;
+  };
+  try {
+    try {
+      versions = await listAll();
+    } catch (err) {
+      // A token that expired in the middle of a long listing (its lifetime is not documented): the pages
+      // already read cannot be completed, so start over from the first page — once. A second failure
+      // fails the project's read closed, like any other.
+      if ((err as { code?: string; name?: string }).code !== "InvalidPaginationTokenException") throw err;
+      log.warn({ project, region }, "pagination token expired mid-listing; reading the project again from the first page");
+      versions = await listAll();
     }
   } catch (err) {
     log.error({ project, region, err: (err as Error).message }, "DescribeProjectVersions failed");

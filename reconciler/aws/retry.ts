@@ -30,6 +30,8 @@ const RETRYABLE_CODES = new Set([
   "RequestTimeout",
   "RequestTimeoutException",
   "TooManyRequestsException",
+  // The JS SDK and botocore both count it as throttling; none of the operations rekon calls documents it.
+  "LimitExceededException",
   "TimeoutError",
 ]);
 
@@ -37,6 +39,8 @@ const RETRYABLE_CODES = new Set([
 const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ECONNABORTED", "UND_ERR_SOCKET"]);
 /** Connection failures that happen before a single byte of the request leaves: the call cannot have run. */
 const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+/** Answers that mean "not now": the request was refused before anything was done. */
+const THROTTLED = new Set(["ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "TooManyRequestsException", "LimitExceededException"]);
 /** Failures to obtain credentials: nothing was sent. */
 const CREDENTIAL_ERRORS = new Set(["CredentialsProviderError", "ConfigError", "AwsCallError"]);
 
@@ -47,6 +51,8 @@ const CREDENTIAL_ERRORS = new Set(["CredentialsProviderError", "ConfigError", "A
  */
 export function mayHaveRun(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  // Throttled means refused, whatever the status (the model marks ThrottlingException a server fault, 5xx).
+  if (e?.name && THROTTLED.has(e.name)) return false;
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500;
   if (e?.name && CREDENTIAL_ERRORS.has(e.name)) return false;
@@ -64,12 +70,15 @@ export type ErrorClass = "retryable" | "terminal";
 
 /**
  * Classify by name and HTTP status: `$retryable` is not set on Rekognition errors. Not retried on purpose:
- * ResourceInUseException ("OK to retry? No"), AccessDenied, InvalidParameter, LimitExceeded (a service
- * quota, not a rate), ResourceNotFound (the caller decides what it means).
+ * ResourceInUseException ("OK to retry? No"), AccessDenied, InvalidParameter, ResourceNotFound (the
+ * caller decides what it means). A signature refused for clock skew is retried once: the SDK has just
+ * corrected its clock offset from the server's Date (it says so in `$metadata.clockSkewCorrected`, and
+ * only when the offset changed, so a second refusal is not flagged and stays terminal).
  */
 export function classify(err: unknown): ErrorClass {
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean }; cause?: { code?: string } };
   if (e?.name === "AbortError") return "terminal";
+  if (e?.$metadata?.clockSkewCorrected === true) return "retryable";
   if (e?.name && RETRYABLE_CODES.has(e.name)) return "retryable";
   if ((e?.code && NETWORK_CODES.has(e.code)) || (e?.cause?.code && NETWORK_CODES.has(e.cause.code))) return "retryable";
   const status = e?.$metadata?.httpStatusCode;
