@@ -22,8 +22,9 @@ import { isThrottle, type RetryingRekognitionClient, type WriteCall } from "./aw
 import { toLiveVersion } from "./aws/inventory.js";
 import { classify, sleep } from "./aws/retry.js";
 import { GateError, type Approved, type DeleteWrite, type Denial, type Gate, type Look, type RunAuthorization, type StopWrite } from "./gate.js";
-import type { LiveVersion, Plan, PlanAction, PlanProject, Target, WriteOperation, WriteResult } from "./types.js";
+import { projectKey, targetKey, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Target, type WriteOperation, type WriteResult } from "./types.js";
 import { sendDelete, sendMark, sendStop, sendUnmark } from "./writes.js";
+import { firstLine } from "./text.js";
 
 /** Defaults for apply, in one place. */
 export const APPLY_DEFAULTS = {
@@ -64,14 +65,6 @@ export interface ApplyContext {
   onResult?: (r: WriteResult) => void;
 }
 
-/** The key that tells projects apart across accounts and regions (the same name can live in several). */
-export function projectKey(x: { roleArn?: string; region: string; project: string }): string {
-  return `${x.roleArn ?? ""}|${x.region}|${x.project}`;
-}
-
-function groupKey(x: { roleArn?: string; region: string }): string {
-  return `${x.roleArn ?? ""}|${x.region}`;
-}
 
 export function targetOf(x: { region: string; roleArn?: string }): Target {
   return { region: x.region, ...(x.roleArn ? { roleArn: x.roleArn } : {}) };
@@ -154,7 +147,7 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
 
   const work = (async () => {
     const groups = new Map<string, Slot[]>();
-    for (const s of deletions) groups.set(groupKey(s.action), [...(groups.get(groupKey(s.action)) ?? []), s]);
+    for (const s of deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
     await Promise.all([...groups.values()].map((slots) => lane(slots)));
     if (!stopped()) await markPhase();
   })();
@@ -471,9 +464,9 @@ export async function waitForDeletionsReport(results: WriteResult[], deps: WaitD
   for (let round = 0; pending.length > 0 && !deps.signal?.aborted; round++) {
     const byGroup = new Map<string, Map<string, WriteResult[]>>();
     for (const r of pending) {
-      const g = byGroup.get(groupKey(r)) ?? new Map<string, WriteResult[]>();
+      const g = byGroup.get(targetKey(r)) ?? new Map<string, WriteResult[]>();
       g.set(projectKey(r), [...(g.get(projectKey(r)) ?? []), r]);
-      byGroup.set(groupKey(r), g);
+      byGroup.set(targetKey(r), g);
     }
     const still: WriteResult[] = [];
     await Promise.all(
@@ -513,9 +506,6 @@ function pollDelay(round: number, max: number): number {
   return Math.min(max, 1_000 * 2 ** round);
 }
 
-function firstLine(s: string): string {
-  return s.split("\n")[0]!.trim();
-}
 
 /** What a Denial means as a result: gone is already deleted; anything else changed since the plan. */
 function denialOutcome(s: Slot, d: Denial, log: Logger): Partial<WriteResult> & Pick<WriteResult, "result"> {

@@ -11,7 +11,7 @@ import { formatDuration } from "./duration.js";
 import { UsageError, ValidationError, type ValidationIssue } from "./errors.js";
 import { validateInputs } from "./inputs.js";
 import { loadPolicy, manifestLayer, operatorLayer } from "./policy/load.js";
-import type { DesiredState, Policy, PolicySet, ScopedPolicy, TagRule } from "./types.js";
+import { projectKey, type DesiredState, type Policy, type PolicySet, type ScopedPolicy, type TagRule } from "./types.js";
 
 const run = promisify(execFile);
 
@@ -44,7 +44,7 @@ export interface DiffResult {
 
 // ---- pure comparison ----
 
-const key = (s: { project: string; region: string; roleArn?: string }) => `${s.roleArn ?? ""}|${s.region}|${s.project}`;
+const key = projectKey;
 
 export function diffDesired(base: DesiredState, head: DesiredState): ProjectChange[] {
   const b = new Map(base.sets.map((s) => [key(s), s]));

@@ -19,6 +19,7 @@ import { effectivePolicy } from "./policy/layers.js";
 import { evaluateGuards, evaluateTagGuards, formatMark, MARK_TAG, missingProjectTags, needsTags, newest, parseMark, stoppable, type Candidate } from "./policy/guards.js";
 import { manifestLayer, operatorLayer } from "./policy/naming.js";
 import { sourceOf, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
+import { firstLine } from "./text.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Approvals: a type only this module can make, and a run-time record of what it made and what was spent.
@@ -465,6 +466,3 @@ function describeSource(s: DesiredSet): string {
   return s.roleArn ? `role ${s.roleArn}` : "the ambient credentials";
 }
 
-function firstLine(s: string): string {
-  return s.split("\n")[0]!.trim();
-}

@@ -13,7 +13,7 @@ import { ValidationError } from "./errors.js";
 import { Gate } from "./gate.js";
 import { validateInputs } from "./inputs.js";
 import { needsProjectTags, planWith } from "./plan.js";
-import { AMBIENT, sourceOf, type DesiredState, type LiveState, type Plan, type Policy, type PolicySet, type Reason, type Target, type WriteResult } from "./types.js";
+import { sourceOf, targetKey, type DesiredState, type LiveState, type Plan, type Policy, type PolicySet, type Reason, type Target, type WriteResult } from "./types.js";
 
 export interface ReconcileOptions {
   manifests: string[];
@@ -79,8 +79,8 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
   const limiters = opts.limitersFor ? opts.limitersFor(policies.operator.rateLimits) : new RateLimiters(policies.operator.rateLimits);
   // One client per (source, region), with the source's one credential provider and its resolved account.
   const clientFor = (t: Target) => {
-    const source = t.roleArn ?? AMBIENT;
-    const k = `${source}|${t.region}`;
+    const source = sourceOf(t);
+    const k = targetKey(t);
     let c = clients.get(k);
     if (!c) {
       const account = accountOf.get(source);

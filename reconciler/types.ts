@@ -19,19 +19,6 @@ export const VERSION_STATUSES = [
   "EXPIRED",
 ] as const;
 
-/**
- * Statuses in which a version must not be deleted. AWS documents running and training as not deletable;
- * starting/stopping/copying are transitions of the same kind, and DELETING is already on its way out.
- */
-export const IN_USE_STATUSES: ReadonlySet<string> = new Set([
-  "RUNNING",
-  "STARTING",
-  "STOPPING",
-  "TRAINING_IN_PROGRESS",
-  "COPYING_IN_PROGRESS",
-  "DELETING",
-]);
-
 // ---- desired state (from manifests) ----
 
 export interface DesiredVersion {
@@ -114,6 +101,16 @@ export const AMBIENT = "ambient";
 /** Which credentials a set uses: "ambient", or its roleArn. */
 export function sourceOf(set: { roleArn?: string }): string {
   return set.roleArn ?? AMBIENT;
+}
+
+/** The key of one (credentials, region): one client, one group of reads and writes. */
+export function targetKey(t: { roleArn?: string; region: string }): string {
+  return `${sourceOf(t)}|${t.region}`;
+}
+
+/** The key that tells projects apart across credentials and regions (the same name can live in several). */
+export function projectKey(x: { roleArn?: string; region: string; project: string }): string {
+  return `${targetKey(x)}|${x.project}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-
 import { AMBIENT, type IdentityFact } from "../types.js";
 import { roleCredentials } from "./credentials.js";
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from "./retry.js";
+import { firstLine } from "../text.js";
 
 export interface IdentityOptions {
   /** Base credentials (the demo and tests); default: the SDK's standard chain. */
@@ -122,6 +123,3 @@ function memoize(p: AwsCredentialIdentityProvider): AwsCredentialIdentityProvide
   };
 }
 
-function firstLine(s: string): string {
-  return s.split("\n")[0]!.trim();
-}

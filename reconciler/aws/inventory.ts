@@ -2,7 +2,7 @@
 // A partial read is a failed read: deleting "everything not listed" from half a list would be wrong.
 import { ListTagsForResourceCommand, paginateDescribeProjects, paginateDescribeProjectVersions, type ProjectVersionDescription } from "@aws-sdk/client-rekognition";
 import type { Logger } from "pino";
-import { sourceOf, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Target } from "../types.js";
+import { sourceOf, targetKey, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Target } from "../types.js";
 import { parseProjectArn, parseVersionArn } from "./arn.js";
 import type { RekognitionClient } from "@aws-sdk/client-rekognition";
 
@@ -29,7 +29,7 @@ export async function readLive(desired: DesiredState, identities: IdentityFact[]
   const groups = new Map<string, { target: Target; sets: DesiredSet[] }>();
   for (const s of desired.sets) {
     if (!resolved.has(sourceOf(s))) continue;
-    const k = `${s.roleArn ?? ""}|${s.region}`;
+    const k = targetKey(s);
     const g = groups.get(k) ?? { target: { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }, sets: [] };
     g.sets.push(s);
     groups.set(k, g);

@@ -1,6 +1,7 @@
 // YAML parsing that keeps positions, so every error can say file:line:col.
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import type { ValidationIssue } from "../errors.js";
+import { firstLine } from "../text.js";
 
 /** Aliases expand on conversion; a small cap stops "billion laughs" documents from eating memory. */
 const MAX_ALIAS_COUNT = 100;
@@ -109,9 +110,6 @@ function nodeAt(root: Node | null, path: (string | number)[]): { node: Node | nu
   return { node, key };
 }
 
-function firstLine(s: string): string {
-  return s.split("\n")[0]!.trim();
-}
 
 function hintFor(code: string): string | undefined {
   switch (code) {

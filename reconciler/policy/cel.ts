@@ -3,6 +3,7 @@
 // before any run; an evaluation error at run time blocks the version, never passes it.
 import { Environment } from "@marcbachmann/cel-js";
 import type { CompiledRule } from "../types.js";
+import { firstLine } from "../text.js";
 
 /** What a rule can see. Documented in the README; kept small so rules stay reviewable. */
 function environment(): Environment {
@@ -49,6 +50,3 @@ export function ruleContext(v: { name: string; arn: string; status: string; feat
   };
 }
 
-function firstLine(s: string): string {
-  return s.split("\n")[0]!.trim();
-}

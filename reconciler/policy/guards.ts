@@ -2,8 +2,9 @@
 // manifest lists) and says why it must not be deleted, or nothing. Every guard runs on every candidate,
 // so a blocked version shows all the rules that fired, not only the first.
 import { formatDuration } from "../duration.js";
-import { IN_USE_STATUSES, VERSION_STATUSES, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
+import { VERSION_STATUSES, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
 import { ruleContext } from "./cel.js";
+import { firstLine } from "../text.js";
 
 export interface Candidate {
   version: LiveVersion;
@@ -24,6 +25,20 @@ export interface Candidate {
 }
 
 export type Guard = (c: Candidate) => Reason | undefined;
+
+/**
+ * Statuses in which a version must not be deleted. AWS documents running and training as not deletable;
+ * starting/stopping/copying are transitions of the same kind, and DELETING is already on its way out.
+ */
+export const IN_USE_STATUSES: ReadonlySet<string> = new Set([
+  "RUNNING",
+  "STARTING",
+  "STOPPING",
+  "TRAINING_IN_PROGRESS",
+  "COPYING_IN_PROGRESS",
+  "DELETING",
+]);
+
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(VERSION_STATUSES);
 
@@ -202,9 +217,6 @@ function layer(policy: Policy, field: PolicyField): { layer?: string } {
   return l ? { layer: l } : {};
 }
 
-function firstLine(s: string): string {
-  return s.split("\n")[0]!.trim();
-}
 
 /** The newest `n` versions of a project by creation time (ARN breaks ties, so the answer is stable). */
 export function newest(versions: readonly LiveVersion[], n: number): Set<string> {

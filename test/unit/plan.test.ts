@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { plan, planExitCode } from "../../reconciler/plan.js";
-import { IN_USE_STATUSES, VERSION_STATUSES, type LiveState, type Policy } from "../../reconciler/types.js";
+import { VERSION_STATUSES, type LiveState, type Policy } from "../../reconciler/types.js";
+import { IN_USE_STATUSES } from "../../reconciler/policy/guards.js";
 import { ACCOUNT, desired, liveProject, NOW, policy, set, version, liveState, AMBIENT_IDENTITY } from "../helpers/builders.js";
 
 const H = 3_600_000;
