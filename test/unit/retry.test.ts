@@ -21,7 +21,10 @@ describe("classify: the one place that decides what is retried", () => {
     { err: awsError("ResourceInUseException"), want: "terminal" },
     { err: awsError("AccessDeniedException"), want: "terminal" },
     { err: awsError("InvalidParameterException"), want: "terminal" },
-    { err: awsError("LimitExceededException"), want: "terminal" },
+    // The JS SDK and botocore count it as throttling; so does rekon.
+    { err: awsError("LimitExceededException"), want: "retryable" },
+    { err: Object.assign(awsError("InvalidSignatureException", 400), { $metadata: { httpStatusCode: 400, clockSkewCorrected: true } }), want: "retryable" },
+    { err: awsError("InvalidSignatureException", 400), want: "terminal" },
     { err: awsError("ResourceNotFoundException"), want: "terminal" },
     { err: awsError("InvalidPaginationTokenException"), want: "terminal" },
     { err: Object.assign(new Error("aborted"), { name: "AbortError" }), want: "terminal" },
