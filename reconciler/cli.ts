@@ -137,6 +137,7 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  tolerateClosedPipes(io);
   let output = "table";
   try {
     const { command, flags, positionals } = parse(argv);
@@ -186,6 +187,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
   } catch (err) {
     return reportError(err, io, output);
+  }
+}
+
+const guarded = new WeakSet<object>();
+/**
+ * A reader that went away (`rekon plan | head`, a log shipper restarting) makes writes fail with EPIPE. That
+ * must not kill rekon halfway through an apply or a controller cycle: what is written to a closed pipe is
+ * dropped, the work goes on, and the exit code still says how it ended. Other stream errors stay fatal.
+ */
+function tolerateClosedPipes(io: Io): void {
+  for (const s of [io.stdout, io.stderr]) {
+    if (guarded.has(s)) continue;
+    guarded.add(s);
+    s.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+    });
   }
 }
 

@@ -68,8 +68,8 @@ step "rekon run (the image's CMD): one cycle, then SIGTERM → exit 0"
 rekon run --manifests "$REPO/manifests" --policy "$REPO/deploy/policy.yaml" --listen 127.0.0.1:0 --interval 1h > "$WORK/run.out" 2> "$WORK/run.err" &
 RUN=$!
 PIDS+=($RUN)
-for _ in $(seq 1 200); do grep -q '"msg":"cycle finished"' "$WORK/run.out" && break; sleep 0.1; done
-grep -q '"result":"ok"' "$WORK/run.out" || fail "no ok cycle: $(tail -3 "$WORK/run.out") $(cat "$WORK/run.err")"
+for _ in $(seq 1 200); do grep -q '"msg":"cycle finished"' "$WORK/run.err" && break; sleep 0.1; done
+grep -q '"result":"ok"' "$WORK/run.err" || fail "no ok cycle: $(tail -3 "$WORK/run.err")"
 kill -TERM "$RUN"
 set +e
 wait "$RUN"

@@ -1,4 +1,4 @@
-// `rekon run` options: typed, with every default in one place (STYLE rule 9). cli.ts parses the flags;
+// `rekon run` options: typed, with every default in one place. cli.ts parses the flags;
 // this turns them into RunOptions and rejects bad values with plain words before anything starts.
 import { readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
@@ -32,7 +32,10 @@ export interface RunOptions {
   watchDebounceMs: number;
   /** Delete, not only plan. Defaults to false. */
   apply: boolean;
-  /** host:port for /healthz, /readyz and /metrics. Defaults to ":8080" (all interfaces, for kubelet probes). */
+  /**
+   * host:port for /healthz, /readyz and /metrics. Defaults to ":8080": host "" means every interface, IPv6
+   * and IPv4 (a dual-stack socket), so kubelet probes work on IPv4, IPv6 and dual-stack clusters alike.
+   */
   listen: { host: string; port: number };
   /** Append audit records as JSON lines here too. Defaults to none (they are always logged). */
   auditFile?: string;
@@ -85,7 +88,7 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) throw new UsageError(`--listen must be host:port or :port, e.g. :8080 or 127.0.0.1:9090 (got "${text}")`);
   const host = m[1]!.replace(/^\[(.*)\]$/, "$1");
-  return { host: host === "" ? "0.0.0.0" : host, port };
+  return { host, port };
 }
 
 const SA_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";

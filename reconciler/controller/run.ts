@@ -9,7 +9,7 @@ import { createLogger } from "../log.js";
 import type { ReconcileOptions } from "../reconcile.js";
 import { AuditSink } from "./audit.js";
 import { runCycle } from "./cycle.js";
-import { startProbeServer, type Probe } from "./http.js";
+import { formatListen, startProbeServer, type Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
 import { createMetrics, type CycleResult } from "./metrics.js";
 import type { RunOptions } from "./options.js";
@@ -33,8 +33,9 @@ export function jittered(intervalMs: number, random = Math.random): number {
 const EXIT_DEADLINE_MS = 25_000;
 
 export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
-  // Logs are the controller's output, so they go to stdout (the container log), redacted line by line.
-  const log = createLogger(cfg.level, redactingStream(io.stdout, io.env));
+  // Logs go to stderr like every other command's (README, --help), redacted line by line; the container
+  // runtime collects both streams, and stdout stays free for output a person asked for.
+  const log = createLogger(cfg.level, redactingStream(io.stderr, io.env));
   const metrics = createMetrics();
   const audit = new AuditSink(log, opts.auditFile);
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
@@ -105,7 +106,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
     throw err;
   }
-  log.info({ url: `http://${server.address.host}:${server.address.port}`, apply: opts.apply, intervalMs: opts.intervalMs, manifests: opts.manifests, policy: opts.policy ?? "defaults", leaderElect: !!opts.leader }, "rekon run: listening for /healthz, /readyz, /metrics");
+  log.info({ url: `http://${formatListen(server.address)}`, apply: opts.apply, intervalMs: opts.intervalMs, manifests: opts.manifests, policy: opts.policy ?? "defaults", leaderElect: !!opts.leader }, "rekon run: listening for /healthz, /readyz, /metrics");
 
   let elector: LeaderElector | undefined;
   if (opts.leader) {
