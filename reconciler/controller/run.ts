@@ -11,7 +11,7 @@ import { AuditSink } from "./audit.js";
 import { runCycle } from "./cycle.js";
 import { formatListen, startProbeServer, type Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
-import { createMetrics, type CycleResult } from "./metrics.js";
+import { createMetrics, recordRequest, type CycleResult } from "./metrics.js";
 import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
 import { watchManifests } from "./watch.js";
@@ -37,6 +37,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // runtime collects both streams, and stdout stays free for output a person asked for.
   const log = createLogger(cfg.level, redactingStream(io.stderr, io.env));
   const metrics = createMetrics();
+  metrics.reconcileInterval.set(opts.intervalMs / 1000);
   const audit = new AuditSink(log, opts.auditFile);
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
 
@@ -49,7 +50,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     if (limiters?.key === key) return limiters.set;
     limiters?.set.close();
     const set = new RateLimiters(rateLimits);
-    set.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
+    set.observe((e) => recordRequest(metrics, e));
     limiters = { key, set };
     return set;
   };
@@ -117,6 +118,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
         trigger("acquired the lease");
       },
       onStoppedLeading: () => metrics.leader.set(0),
+      onError: () => metrics.leaderElectionErrors.inc(),
     });
     metrics.leader.set(0);
     elector.start();

@@ -101,7 +101,7 @@ export async function get(url: string): Promise<{ status: number; body: string }
   return { status: r.status, body: await r.text() };
 }
 
-/** The value of one sample in Prometheus text format, e.g. metric(body, 'rekon_versions{project="p",action="delete"}'). */
+/** The value of one sample in Prometheus text format, e.g. metric(body, 'rekon_versions{project="p",account="123456789012",region="us-east-1",action="delete"}'). */
 export function metric(body: string, sample: string): number | undefined {
   const line = body.split("\n").find((l) => l.startsWith(sample + " "));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
