@@ -23,6 +23,7 @@ Usage:
   rekon diff     --base REF [--head REF] [--manifests PATH] [--policy FILE] [--output table|json|markdown]
   rekon run      --manifests PATH [--policy FILE] [--interval 5m] [--apply] [--listen :8080] [--audit-file FILE]
                  [--leader-elect [--lease-name N] [--lease-namespace NS]] [--cycle-timeout 10m]
+                 [--sync-touch-file FILE [--max-sync-age 10m]]
   rekon emulator [--state FILE] [--port N]
   rekon demo
 
@@ -43,11 +44,13 @@ Options:
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr
   --interval D       run: time between cycles, ±10 % jitter (default 5m); manifest changes trigger a cycle sooner
   --apply            run: delete what each cycle plans (default: plan only)
-  --listen ADDR      run: host:port for /healthz, /readyz, /metrics (default :8080)
+  --listen ADDR      run: host:port for /healthz, /readyz, /metrics (default :8080: IPv6 and IPv4)
   --audit-file FILE  run: also append audit records (one per deletion) as JSON lines
   --cycle-timeout D  run: bound on one cycle (default 10m)
   --leader-elect     run: only the holder of a Kubernetes Lease applies (--lease-name rekon, --lease-namespace:
                      the pod's; --lease-duration 15s, --renew-deadline 10s, --retry-period 2s; --kubeconfig FILE)
+  --sync-touch-file F run: a file touched on every sync of the manifests; when it is older than
+                     --max-sync-age (default 10m) a cycle plans but deletes nothing (manifestsStale)
   --state FILE       emulator: JSON inventory to serve (default: the demo inventory)
   --port N           emulator: port on 127.0.0.1 (default 4566; 0 picks a free one)
   -h, --help         show this help
@@ -128,6 +131,8 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         "renew-deadline": { type: "string" },
         "retry-period": { type: "string" },
         kubeconfig: { type: "string" },
+        "sync-touch-file": { type: "string" },
+        "max-sync-age": { type: "string" },
       },
     });
     return { command: positionals[0], flags: values as Flags, positionals: positionals.slice(1) };
@@ -214,7 +219,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   plan: ["manifests", "policy", "output", "out", ...AWS_FLAGS],
   apply: ["manifests", "policy", "output", "auto-approve", "wait", "concurrency", "max-plan-age", ...AWS_FLAGS],
   diff: ["manifests", "policy", "output", "base", "head", "fail-on-loosen"],
-  run: ["manifests", "policy", "interval", "apply", "listen", "audit-file", "cycle-timeout", "watch-debounce", "shutdown-grace", "leader-elect", "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig", ...AWS_FLAGS],
+  run: ["manifests", "policy", "interval", "apply", "listen", "audit-file", "cycle-timeout", "watch-debounce", "shutdown-grace", "leader-elect", "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig", "sync-touch-file", "max-sync-age", ...AWS_FLAGS],
   emulator: ["state", "port"],
   demo: [],
 };

@@ -22,6 +22,8 @@ export interface CycleInput {
   callSignal: AbortSignal;
   /** Once aborted, no new deletion starts: shutdown has begun, or the lease was lost. */
   writeSignal: AbortSignal;
+  /** Set when this cycle must not write (the manifests are stale): it still plans, then ends "refused". */
+  writeBlock?: { rule: "manifestsStale"; message: string };
 }
 
 export interface CycleDeps {
@@ -90,6 +92,10 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       else vlog.debug(fields, "planned");
     }
     log.info({ summary: plan.summary, refusals: plan.refusals, policy: plan.policy }, "plan");
+    if (input.writeBlock) {
+      log.warn({ rule: input.writeBlock.rule, reason: input.writeBlock.message }, "refused: nothing is deleted this cycle");
+      return { result: "refused", valid: true, plan, results: [] };
+    }
 
     const exit = planExitCode(plan);
     const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : exit === 1 ? "failed" : "ok";

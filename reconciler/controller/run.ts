@@ -11,6 +11,7 @@ import { AuditSink } from "./audit.js";
 import { runCycle } from "./cycle.js";
 import { formatListen, startProbeServer, type Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
+import { checkFreshness } from "./freshness.js";
 import { createMetrics, recordRequest, type CycleResult } from "./metrics.js";
 import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
@@ -137,13 +138,21 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     const lease = write && term ? [term] : [];
     const callSignal = AbortSignal.any([timeout, hard.signal, ...lease]);
     const writeSignal = AbortSignal.any([stop.signal, callSignal]);
+    // Stale manifests (git-sync stuck): the cycle still plans, so metrics and logs stay current, but writes nothing.
+    let writeBlock: { rule: "manifestsStale"; message: string } | undefined;
+    if (opts.sync) {
+      const f = checkFreshness(opts.sync.touchFile, opts.sync.maxAgeMs, new Date());
+      metrics.manifestsStale.set(f.fresh ? 0 : 1);
+      metrics.manifestsLastSync.set(f.syncedAt ? f.syncedAt.getTime() / 1000 : 0);
+      if (!f.fresh) writeBlock = { rule: "manifestsStale", message: f.reason };
+    }
     state.running = true;
     state.lastStart = Date.now();
     const endTimer = metrics.reconcileDuration.startTimer();
     let result: CycleResult;
     try {
       const out = await runCycle(
-        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal },
+        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, ...(writeBlock ? { writeBlock } : {}) },
         { log: clog, metrics, audit, retry, limitersFor, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
       );
       result = out.result;
