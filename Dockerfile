@@ -3,17 +3,18 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY reconciler ./reconciler
 COPY schemas ./schemas
+COPY scripts/build-info.mjs ./scripts/
 RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist ./dist
 COPY schemas ./schemas
 RUN ln -s /app/dist/reconciler/bin.js /usr/local/bin/rekon && chmod +x /app/dist/reconciler/bin.js

@@ -24,14 +24,15 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true AWS_EC2_METADATA_DI
 step "build stage (npm ci, npm run build) in $WORK/build"
 mkdir -p "$WORK/build"
 cp "$REPO/package.json" "$REPO/package-lock.json" "$WORK/build/"
-(cd "$WORK/build" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
+(cd "$WORK/build" && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
 cp -R "$REPO/tsconfig.json" "$REPO/reconciler" "$REPO/schemas" "$WORK/build/"
+mkdir -p "$WORK/build/scripts" && cp "$REPO/scripts/build-info.mjs" "$WORK/build/scripts/"
 (cd "$WORK/build" && npm run build --silent)
 
 step "runtime stage (npm ci --omit=dev) in $WORK/app"
 mkdir -p "$WORK/app" "$WORK/bin"
 cp "$REPO/package.json" "$REPO/package-lock.json" "$WORK/app/"
-(cd "$WORK/app" && NODE_ENV=production npm ci --omit=dev --no-audit --no-fund --prefer-offline --loglevel=error)
+(cd "$WORK/app" && NODE_ENV=production npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
 cp -R "$WORK/build/dist" "$WORK/app/dist"
 cp -R "$REPO/schemas" "$WORK/app/schemas"
 chmod +x "$WORK/app/dist/reconciler/bin.js"
@@ -67,7 +68,7 @@ grep -q "Plan: 7 to delete" "$WORK/plan.txt" || fail "unexpected plan: $(tail -3
 step "rekon run (the image's CMD): one cycle, then SIGTERM → exit 0"
 rekon run --manifests "$REPO/manifests" --policy "$REPO/deploy/policy.yaml" --listen 127.0.0.1:0 --interval 1h > "$WORK/run.out" 2> "$WORK/run.err" &
 RUN=$!
-PIDS+=($RUN)
+PIDS+=("$RUN")
 for _ in $(seq 1 200); do grep -q '"msg":"cycle finished"' "$WORK/run.err" && break; sleep 0.1; done
 grep -q '"result":"ok"' "$WORK/run.err" || fail "no ok cycle: $(tail -3 "$WORK/run.err")"
 kill -TERM "$RUN"
@@ -78,4 +79,4 @@ set -e
 [ "$code" -eq 0 ] || fail "rekon run exited $code after SIGTERM"
 if grep -q "image-check-secret" "$WORK/run.out" "$WORK/run.err"; then fail "a credential was logged"; fi
 
-printf '\nimage-check: OK (runtime folder %s MB, %s packages)\n' "$(du -sm "$WORK/app" | cut -f1)" "$(ls "$WORK/app/node_modules" | wc -l)"
+printf '\nimage-check: OK (runtime folder %s MB, %s packages)\n' "$(du -sm "$WORK/app" | cut -f1)" "$(find "$WORK/app/node_modules" -mindepth 1 -maxdepth 1 | wc -l)"
