@@ -23,6 +23,7 @@ Usage:
   rekon diff     --base REF [--head REF] [--manifests PATH] [--policy FILE] [--output table|json|markdown]
   rekon run      --manifests PATH [--policy FILE] [--interval 5m] [--apply] [--listen :8080] [--audit-file FILE]
                  [--leader-elect [--lease-name N] [--lease-namespace NS]] [--cycle-timeout 10m]
+                 [--sync-touch-file FILE [--max-sync-age 10m]]
   rekon emulator [--state FILE] [--port N] [--fault OP:CODE[@ARN]]... [--deny OP[@ARN]]...
                  [--token-ttl D] [--clock-skew D]
   rekon demo
@@ -44,11 +45,13 @@ Options:
   --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr
   --interval D       run: time between cycles, ±10 % jitter (default 5m); manifest changes trigger a cycle sooner
   --apply            run: delete what each cycle plans (default: plan only)
-  --listen ADDR      run: host:port for /healthz, /readyz, /metrics (default :8080)
+  --listen ADDR      run: host:port for /healthz, /readyz, /metrics (default :8080: IPv6 and IPv4)
   --audit-file FILE  run: also append audit records (one per deletion) as JSON lines
   --cycle-timeout D  run: bound on one cycle (default 10m)
   --leader-elect     run: only the holder of a Kubernetes Lease applies (--lease-name rekon, --lease-namespace:
                      the pod's; --lease-duration 15s, --renew-deadline 10s, --retry-period 2s; --kubeconfig FILE)
+  --sync-touch-file F run: a file touched on every sync of the manifests; when it is older than
+                     --max-sync-age (default 10m) a cycle plans but deletes nothing (manifestsStale)
   --state FILE       emulator: JSON inventory to serve (default: the demo inventory)
   --port N           emulator: port on 127.0.0.1 (default 4566; 0 picks a free one)
   --fault OP:CODE[@ARN]  emulator: answer OP with error CODE (only for requests naming ARN, a
@@ -144,6 +147,8 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
         "renew-deadline": { type: "string" },
         "retry-period": { type: "string" },
         kubeconfig: { type: "string" },
+        "sync-touch-file": { type: "string" },
+        "max-sync-age": { type: "string" },
       },
     });
     return { command: positionals[0], flags: values as Flags, positionals: positionals.slice(1) };
@@ -153,6 +158,7 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags; pos
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  tolerateClosedPipes(io);
   let output = "table";
   try {
     const { command, flags, positionals } = parse(argv);
@@ -205,6 +211,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
+const guarded = new WeakSet<object>();
+/**
+ * A reader that went away (`rekon plan | head`, a log shipper restarting) makes writes fail with EPIPE. That
+ * must not kill rekon halfway through an apply or a controller cycle: what is written to a closed pipe is
+ * dropped, the work goes on, and the exit code still says how it ended. Other stream errors stay fatal.
+ */
+function tolerateClosedPipes(io: Io): void {
+  for (const s of [io.stdout, io.stderr]) {
+    if (guarded.has(s)) continue;
+    guarded.add(s);
+    s.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+    });
+  }
+}
+
 const COMMON_FLAGS = ["help", "log-level"];
 const AWS_FLAGS = ["retries", "retry-max-time"];
 /** The flags each command takes (besides --help and --log-level). */
@@ -213,7 +235,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   plan: ["manifests", "policy", "output", "out", ...AWS_FLAGS],
   apply: ["manifests", "policy", "output", "auto-approve", "wait", "concurrency", "max-plan-age", ...AWS_FLAGS],
   diff: ["manifests", "policy", "output", "base", "head", "fail-on-loosen"],
-  run: ["manifests", "policy", "interval", "apply", "listen", "audit-file", "cycle-timeout", "watch-debounce", "shutdown-grace", "leader-elect", "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig", ...AWS_FLAGS],
+  run: ["manifests", "policy", "interval", "apply", "listen", "audit-file", "cycle-timeout", "watch-debounce", "shutdown-grace", "leader-elect", "lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig", "sync-touch-file", "max-sync-age", ...AWS_FLAGS],
   emulator: ["state", "port", "fault", "deny", "token-ttl", "clock-skew"],
   demo: [],
 };

@@ -5,6 +5,7 @@
 # refusal); 0 otherwise — "deletions pending" (plan exit 2) is what a pull request is for, not a failure.
 set -uo pipefail
 
+# shellcheck disable=SC2317  # called through capture "$@", which shellcheck cannot follow
 rekon() { node "${REKON_BIN:?REKON_BIN must point at the rekon bin.js}" "$@"; }
 cd "${GITHUB_WORKSPACE:-.}" || exit 1
 RUNNER_TEMP="${RUNNER_TEMP:-$(mktemp -d)}"
@@ -48,8 +49,16 @@ if [ -n "$base" ] && [ "$status" -eq 0 ]; then
   fi
 fi
 
-# 3. plan (reads AWS; saves the plan for apply after merge)
+# 3. plan (reads AWS; saves the plan for apply after merge). The saved plan is applied with
+# `rekon apply PLAN --manifests M --policy P`, and rekon checks both still hold what was planned, so the
+# plan is made with an explicit policy too (built-in defaults would only ever be refused at apply).
 plan_code=""
+if [ "${INPUT_PLAN:-true}" = "true" ] && [ "$status" -eq 0 ] && [ -z "${INPUT_POLICY:-}" ]; then
+  section "### rekon plan: ❌ no policy"
+  section "The \`policy\` input is required to plan: the saved plan is applied with the same \`--manifests\` and \`--policy\`."
+  echo "rekon action: the policy input is required when plan is true" >&2
+  status=1
+fi
 if [ "${INPUT_PLAN:-true}" = "true" ] && [ "$status" -eq 0 ]; then
   capture "$RUNNER_TEMP/rekon-plan.md" rekon plan --manifests "$manifests" "${policy_args[@]}" --output markdown --out "$plan_file"
   plan_code=$?

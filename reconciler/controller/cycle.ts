@@ -10,7 +10,7 @@ import { planExitCode } from "../plan.js";
 import { applyPass, checkApplicable, planPass, type ReconcileOptions } from "../reconcile.js";
 import type { Plan } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
-import { recordDeletions, recordPlan, type ControllerMetrics, type CycleResult } from "./metrics.js";
+import { recordDeletions, recordPlan, recordRequest, type ControllerMetrics, type CycleResult } from "./metrics.js";
 
 export interface CycleInput {
   cycleId: string;
@@ -24,6 +24,8 @@ export interface CycleInput {
   writeSignal: AbortSignal;
   /** Once aborted, writes still in flight are no longer awaited and are reported `unknown` (the end of the shutdown grace, the cycle timeout). Default: never. */
   abandonSignal?: AbortSignal;
+  /** Set when this cycle must not write (the manifests are stale): it still plans, then ends "refused". */
+  writeBlock?: { rule: "manifestsStale"; message: string };
 }
 
 export interface CycleDeps {
@@ -71,7 +73,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
   let pass;
   try {
-    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), now: deps.now });
+    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), now: deps.now });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
@@ -94,6 +96,8 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       else vlog.debug(fields, "planned");
     }
     log.info({ summary: plan.summary, refusals: plan.refusals, policy: plan.policy }, "plan");
+    // Stale manifests reach the gate as a run refusal: the plan shows it, and nothing is written.
+    if (input.writeBlock) log.warn({ rule: input.writeBlock.rule, reason: input.writeBlock.message }, "refused: nothing is deleted this cycle");
 
     const exit = planExitCode(plan);
     const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : exit === 1 ? "failed" : "ok";
@@ -111,7 +115,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     }
 
     // AWS request metrics come from the run's limiters (run.ts), which see every attempt of every phase.
-    const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
+    const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => recordRequest(metrics, e));
     const audited = new Set<WriteResult>();
     const actors = Object.fromEntries(pass.live.identities.filter((i) => i.arn).map((i) => [i.source, i.arn!]));
     const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now, actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest };

@@ -3,6 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { ConfigError } from "../errors.js";
 
 export interface Probe {
   ok: boolean;
@@ -21,6 +22,25 @@ export interface ProbeServer {
   close(): Promise<void>;
 }
 
+/** The --listen value as a person wrote it: ":8080" (every interface), "127.0.0.1:9090", "[::1]:9090". */
+export function formatListen(listen: { host: string; port: number }): string {
+  const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
+  return `${host}:${listen.port}`;
+}
+
+/** Words for the errors a bind can meet; anything else keeps its code. */
+const BIND_ERRORS: Record<string, string> = {
+  EADDRINUSE: "address already in use",
+  EACCES: "permission denied (ports below 1024 need privileges; use e.g. :8080)",
+  EADDRNOTAVAIL: "address not available on this machine",
+  EAFNOSUPPORT: "address family not supported here (no IPv6?)",
+};
+
+/**
+ * Listen on `listen`. An empty host means every interface, IPv6 and IPv4 alike: Node then binds `::`
+ * with ipv6Only off (one dual-stack socket), or 0.0.0.0 where the kernel has no IPv6, so kubelet probes
+ * and Prometheus reach the pod over whichever family the cluster uses. An explicit host binds only it.
+ */
 export async function startProbeServer(listen: { host: string; port: number }, deps: HttpDeps): Promise<ProbeServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -45,11 +65,18 @@ export async function startProbeServer(listen: { host: string; port: number }, d
   // Probes must not keep a stopping process alive.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off("error", reject);
+    const fail = (err: NodeJS.ErrnoException) => {
+      // One line a person can act on (exit 1 from cli.ts), not a stack trace.
+      const what = BIND_ERRORS[err.code ?? ""] ?? `${err.code ?? "error"}: ${err.message}`;
+      reject(new ConfigError(`--listen ${formatListen(listen)}: ${what}`));
+    };
+    server.once("error", fail);
+    const ready = () => {
+      server.off("error", fail);
       resolve();
-    });
+    };
+    if (listen.host === "") server.listen({ port: listen.port, ipv6Only: false }, ready);
+    else server.listen({ port: listen.port, host: listen.host, ipv6Only: false }, ready);
   });
   const a = server.address() as AddressInfo;
   return {

@@ -15,6 +15,32 @@ import type { LeaderOptions } from "./options.js";
 export interface LeaderHooks {
   onStartedLeading(): void;
   onStoppedLeading(reason: string): void;
+  /** Every failed or timed-out Lease request (for rekon_leader_election_errors_total). */
+  onError?(err: Error): void;
+}
+
+/**
+ * Logging of Lease request failures: an API server outage fails every retry period (2 s by default), and a
+ * warning each time would bury everything else. The first failure of a streak is logged at once, then
+ * after 2, 4, 8… failures (doubling, so about every 2^k retry periods), and the recovery once, with the count.
+ */
+export class FailureLog {
+  private streak = 0;
+  private nextAt = 1;
+  /** True when this failure should be logged; `streak` is the failures so far, this one included. */
+  failed(): { log: boolean; streak: number } {
+    this.streak++;
+    if (this.streak < this.nextAt) return { log: false, streak: this.streak };
+    this.nextAt = this.streak * 2;
+    return { log: true, streak: this.streak };
+  }
+  /** The number of failures before this success (0 when there was no streak). */
+  succeeded(): number {
+    const n = this.streak;
+    this.streak = 0;
+    this.nextAt = 1;
+    return n;
+  }
 }
 
 export class LeaderElector {
@@ -26,6 +52,7 @@ export class LeaderElector {
   private observedVersion: string | undefined;
   private observedAt = 0;
   private ticking: Promise<void> = Promise.resolve();
+  private readonly failures = new FailureLog();
 
   constructor(
     private readonly api: CoordinationV1Api,
@@ -71,6 +98,8 @@ export class LeaderElector {
     try {
       const held = await withTimeout(this.tryAcquireOrRenew(), this.opts.renewDeadlineMs);
       if (this.stopped) return;
+      const after = this.failures.succeeded();
+      if (after > 0) this.log.info({ failures: after }, "leader election: lease requests succeed again");
       if (held) {
         if (!this.isLeader()) {
           this.term = new AbortController();
@@ -84,7 +113,9 @@ export class LeaderElector {
         this.lose("the lease is held by another instance");
       }
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, code: (err as { code?: number }).code }, "leader election: lease request failed");
+      this.hooks.onError?.(err as Error);
+      const f = this.failures.failed();
+      if (f.log) this.log.warn({ err: (err as Error).message, code: (err as { code?: number }).code, failures: f.streak }, f.streak === 1 ? "leader election: lease request failed" : `leader election: lease requests keep failing (${f.streak} in a row; next warning after ${f.streak * 2})`);
     }
   }
 

@@ -1,42 +1,98 @@
 // Prometheus metrics for `rekon run`. One registry per controller (not prom-client's global), so tests
 // can run several controllers in one process and read each one's numbers.
+//
+// Every counter is exported at 0 for each label value it can take as soon as that value is known (cycle
+// results at start, per-project series from the first plan), so rate(), increase() and absent() in alert
+// rules work before the first failure instead of waiting for a series to appear. `promtool check metrics`
+// passes on the whole scrape (test/controller/metrics.test.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { WriteResult } from "../types.js";
+import { WRITE_OUTCOMES, type WriteResult } from "../types.js";
+import { DEFAULT_RATES, type RequestEvent } from "../aws/limiter.js";
 import type { Plan } from "../types.js";
+import { buildInfo, type BuildInfo } from "./buildinfo.js";
 
 /** How a cycle ended; a closed set so dashboards can alert on each. */
 export const CYCLE_RESULTS = ["ok", "invalid", "refused", "failed", "aborted", "error"] as const;
 export type CycleResult = (typeof CYCLE_RESULTS)[number];
 
+/**
+ * Every result a deletion can have: the four apply reports today, and `changed` (the version changed
+ * between plan and delete, so it was left alone) and `unknown` (no answer that says whether AWS deleted it).
+ */
+export const DELETE_RESULTS = WRITE_OUTCOMES;
+export const PLAN_ACTIONS = ["delete", "keep", "blocked", "missing"] as const;
+export const PROJECT_READ_STATUSES = ["ok", "notFound", "error", "notManaged"] as const;
+
+type ProjectLabels = "project" | "account" | "region";
+
 export interface ControllerMetrics {
   registry: Registry;
   reconcileTotal: Counter<"result">;
   reconcileDuration: Histogram;
-  versions: Gauge<"project" | "action">;
-  deletionsTotal: Counter<"project" | "result">;
+  reconcileInterval: Gauge;
+  versions: Gauge<ProjectLabels | "action">;
+  deletionsTotal: Counter<ProjectLabels | "result">;
+  projectReadsTotal: Counter<ProjectLabels | "status">;
   awsRequestsTotal: Counter<"operation" | "outcome">;
+  awsRequestDuration: Histogram<"operation">;
+  awsRateLimit: Gauge<"account" | "region" | "operation">;
   manifestValid: Gauge;
+  manifestsStale: Gauge;
+  manifestsLastSync: Gauge;
   lastSuccess: Gauge;
   leader: Gauge;
+  leaderElectionErrors: Counter;
+  buildInfo: Gauge<"version" | "revision">;
+  /** The account the ambient credentials reach (from the last plan), to label their rate limiters. */
+  ambientAccount?: string;
+  /** Each limiter's last rate, by its key, so a late-learned ambient account can relabel them all. */
+  rates: Map<string, Pick<RequestEvent, "identity" | "region" | "operation" | "rate">>;
 }
 
-export function createMetrics(): ControllerMetrics {
+/**
+ * A project's account: the plan's `account` field where it has one, else the account in its ARN, else
+ * "unknown" (a project that was not found has no ARN). Works with plans from before the field existed.
+ */
+export function projectAccount(p: { account?: string; projectArn?: string | null }): string {
+  return p.account ?? p.projectArn?.split(":")[4] ?? "unknown";
+}
+
+export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics {
   const registry = new Registry();
+  // Node and process metrics. Three of them are gauges named *_total, which promtool rejects (a _total
+  // suffix promises a counter, and rate() over a gauge is nonsense); their per-type series
+  // (nodejs_active_handles{type}, nodejs_active_requests{type}, nodejs_active_resources{type}) stay, and sum() gives the totals.
   collectDefaultMetrics({ register: registry });
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) registry.removeSingleMetric(name);
+  const r = [registry];
   const m: ControllerMetrics = {
     registry,
-    reconcileTotal: new Counter({ name: "rekon_reconcile_total", help: "Reconcile cycles by result (ok, invalid, refused, failed, aborted, error).", labelNames: ["result"], registers: [registry] }),
-    reconcileDuration: new Histogram({ name: "rekon_reconcile_duration_seconds", help: "Duration of one reconcile cycle.", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600], registers: [registry] }),
-    versions: new Gauge({ name: "rekon_versions", help: "Versions in the last valid plan, by project and planned action (delete, keep, blocked, missing).", labelNames: ["project", "action"], registers: [registry] }),
-    deletionsTotal: new Counter({ name: "rekon_deletions_total", help: "Deletion results by project (accepted, alreadyDeleted, failed, skipped).", labelNames: ["project", "result"], registers: [registry] }),
-    awsRequestsTotal: new Counter({ name: "rekon_aws_requests_total", help: "AWS call attempts by operation and outcome (ok or the error code), reads and writes.", labelNames: ["operation", "outcome"], registers: [registry] }),
-    manifestValid: new Gauge({ name: "rekon_manifest_valid", help: "1 when the last cycle read valid manifests and policy, else 0.", registers: [registry] }),
-    lastSuccess: new Gauge({ name: "rekon_last_success_timestamp_seconds", help: "Unix time the last cycle ended with result ok.", registers: [registry] }),
-    leader: new Gauge({ name: "rekon_leader", help: "1 while this instance may write (holds the Lease, or runs without leader election).", registers: [registry] }),
+    reconcileTotal: new Counter({ name: "rekon_reconcile_total", help: "Reconcile cycles by result (ok, invalid, refused, failed, aborted, error).", labelNames: ["result"], registers: r }),
+    reconcileDuration: new Histogram({ name: "rekon_reconcile_duration_seconds", help: "Duration of one reconcile cycle.", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600], registers: r }),
+    reconcileInterval: new Gauge({ name: "rekon_reconcile_interval_seconds", help: "The configured time between cycles (--interval), for alerts that count missed cycles.", registers: r }),
+    versions: new Gauge({ name: "rekon_versions", help: "Versions in the last valid plan, by project and planned action (delete, keep, blocked, missing).", labelNames: ["project", "account", "region", "action"], registers: r }),
+    deletionsTotal: new Counter({ name: "rekon_deletions_total", help: "Deletion results by project (accepted, alreadyDeleted, failed, skipped, changed, unknown).", labelNames: ["project", "account", "region", "result"], registers: r }),
+    projectReadsTotal: new Counter({ name: "rekon_project_reads_total", help: "Project reads per cycle by status (ok, notFound, error, notManaged); nothing in a project read with error or notFound is deleted.", labelNames: ["project", "account", "region", "status"], registers: r }),
+    awsRequestsTotal: new Counter({ name: "rekon_aws_requests_total", help: "AWS call attempts by operation and outcome (ok or the error code), reads and writes.", labelNames: ["operation", "outcome"], registers: r }),
+    awsRequestDuration: new Histogram({ name: "rekon_aws_request_duration_seconds", help: "Duration of one AWS call attempt (not counting the rate limiter's wait), by operation.", labelNames: ["operation"], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
+    awsRateLimit: new Gauge({ name: "rekon_aws_rate_limit_requests_per_second", help: "The adaptive rate limiter's current rate per account, region and operation (it falls on throttles and grows back).", labelNames: ["account", "region", "operation"], registers: r }),
+    manifestValid: new Gauge({ name: "rekon_manifest_valid", help: "1 when the last cycle read valid manifests and policy, else 0.", registers: r }),
+    manifestsStale: new Gauge({ name: "rekon_manifests_stale", help: "1 while the manifests are older than --max-sync-age (no deletion then), else 0.", registers: r }),
+    manifestsLastSync: new Gauge({ name: "rekon_manifests_last_sync_timestamp_seconds", help: "Unix time of the last sync of the manifests (--sync-touch-file's modification time); 0 when unknown.", registers: r }),
+    lastSuccess: new Gauge({ name: "rekon_last_success_timestamp_seconds", help: "Unix time the last cycle ended with result ok.", registers: r }),
+    leader: new Gauge({ name: "rekon_leader", help: "1 while this instance may write (holds the Lease, or runs without leader election).", registers: r }),
+    leaderElectionErrors: new Counter({ name: "rekon_leader_election_errors_total", help: "Lease requests (get, create, update) that failed or timed out.", registers: r }),
+    buildInfo: new Gauge({ name: "rekon_build_info", help: "Always 1; the labels say which rekon is running.", labelNames: ["version", "revision"], registers: r }),
+    rates: new Map(),
   };
-  // Export every result label from the start, so rate() and absent() work before the first failure.
-  for (const r of CYCLE_RESULTS) m.reconcileTotal.inc({ result: r }, 0);
+  for (const res of CYCLE_RESULTS) m.reconcileTotal.inc({ result: res }, 0);
+  for (const op of Object.keys(DEFAULT_RATES)) m.awsRequestsTotal.inc({ operation: op, outcome: "ok" }, 0);
+  m.leaderElectionErrors.inc(0);
   m.manifestValid.set(0);
+  m.manifestsStale.set(0);
+  m.manifestsLastSync.set(0);
+  m.lastSuccess.set(0);
+  m.buildInfo.set({ version: build.version, revision: build.revision }, 1);
   return m;
 }
 
@@ -44,11 +100,52 @@ export function createMetrics(): ControllerMetrics {
 export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
   m.versions.reset();
   if (!plan) return;
-  for (const p of plan.projects) for (const action of ["delete", "keep", "blocked", "missing"]) m.versions.set({ project: p.project, action }, 0);
-  for (const a of plan.actions) m.versions.inc({ project: a.project, action: a.action });
+  const labels = new Map<string, { project: string; account: string; region: string }>();
+  for (const p of plan.projects) {
+    const l = { project: p.project, account: projectAccount(p), region: p.region };
+    labels.set(`${p.region}|${p.project}`, l);
+    if (!p.roleArn && l.account !== "unknown" && m.ambientAccount !== l.account) {
+      m.ambientAccount = l.account;
+      exportRates(m);
+    }
+    for (const action of PLAN_ACTIONS) m.versions.set({ ...l, action }, 0);
+    for (const result of DELETE_RESULTS) m.deletionsTotal.inc({ ...l, result }, 0);
+    for (const status of PROJECT_READ_STATUSES) m.projectReadsTotal.inc({ ...l, status }, 0);
+    m.projectReadsTotal.inc({ ...l, status: p.status });
+  }
+  for (const a of plan.actions) {
+    const l = labels.get(`${a.region}|${a.project}`) ?? { project: a.project, account: accountOfArn(a.versionArn), region: a.region };
+    m.versions.inc({ ...l, action: a.action });
+  }
 }
 
 export function recordDeletions(m: ControllerMetrics, results: WriteResult[]): void {
   // Grace-period marks are bookkeeping, not deletions.
-  for (const r of results) if (r.operation !== "mark" && r.operation !== "unmark") m.deletionsTotal.inc({ project: r.project, result: r.result });
+  for (const r of results) {
+    if (r.operation === "mark" || r.operation === "unmark") continue;
+    m.deletionsTotal.inc({ project: r.project, account: accountOfArn(r.versionArn), region: r.region, result: r.result });
+  }
+}
+
+/** One AWS call attempt, as the run's rate limiters report it. */
+export function recordRequest(m: ControllerMetrics, e: RequestEvent): void {
+  m.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome });
+  m.awsRequestDuration.observe({ operation: e.operation }, e.durationMs / 1000);
+  m.rates.set(`${e.identity}|${e.region}|${e.operation}`, { identity: e.identity, region: e.region, operation: e.operation, rate: e.rate });
+  m.awsRateLimit.set(rateLabels(m, e), e.rate);
+}
+
+// The limiters key the ambient credentials as "ambient"; their series carry that account's ID once a plan
+// has named it (the first reads of a run happen before), so a dashboard can line them up with the projects.
+function rateLabels(m: ControllerMetrics, e: Pick<RequestEvent, "identity" | "region" | "operation">) {
+  return { account: e.identity === "ambient" ? (m.ambientAccount ?? "ambient") : e.identity, region: e.region, operation: e.operation };
+}
+
+function exportRates(m: ControllerMetrics): void {
+  m.awsRateLimit.reset();
+  for (const e of m.rates.values()) m.awsRateLimit.set(rateLabels(m, e), e.rate);
+}
+
+function accountOfArn(arn: string | null | undefined): string {
+  return arn?.split(":")[4] || "unknown";
 }

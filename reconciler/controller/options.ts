@@ -32,13 +32,22 @@ export interface RunOptions {
   watchDebounceMs: number;
   /** Delete, not only plan. Defaults to false. */
   apply: boolean;
-  /** host:port for /healthz, /readyz and /metrics. Defaults to ":8080" (all interfaces, for kubelet probes). */
+  /**
+   * host:port for /healthz, /readyz and /metrics. Defaults to ":8080": host "" means every interface, IPv6
+   * and IPv4 (a dual-stack socket), so kubelet probes work on IPv4, IPv6 and dual-stack clusters alike.
+   */
   listen: { host: string; port: number };
   /** Append audit records as JSON lines here too. Defaults to none (they are always logged). */
   auditFile?: string;
   /** After SIGTERM, how long in-flight AWS calls may finish before they are aborted. Defaults to 10 s. */
   shutdownGraceMs: number;
   leader?: LeaderOptions;
+  /**
+   * Stale-manifest guard (--sync-touch-file, --max-sync-age): before each cycle, the file's modification
+   * time says when the manifests were last synced; older than maxAgeMs, the cycle plans but deletes
+   * nothing (result "refused", rule manifestsStale). Defaults to off; maxAgeMs defaults to 10 m.
+   */
+  sync?: { touchFile: string; maxAgeMs: number };
 }
 
 export const RUN_DEFAULTS = {
@@ -51,6 +60,7 @@ export const RUN_DEFAULTS = {
   renewDeadline: "10s",
   retryPeriod: "2s",
   shutdownGrace: "10s",
+  maxSyncAge: "10m",
 } as const;
 
 /** The flags cli.ts hands over, as node:util parseArgs returns them. */
@@ -71,6 +81,8 @@ export interface RunFlags {
   "renew-deadline"?: string;
   "retry-period"?: string;
   kubeconfig?: string;
+  "sync-touch-file"?: string;
+  "max-sync-age"?: string;
 }
 
 /** Controller durations: positive, in the units parseDuration takes. */
@@ -85,7 +97,7 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) throw new UsageError(`--listen must be host:port or :port, e.g. :8080 or 127.0.0.1:9090 (got "${text}")`);
   const host = m[1]!.replace(/^\[(.*)\]$/, "$1");
-  return { host: host === "" ? "0.0.0.0" : host, port };
+  return { host, port };
 }
 
 const SA_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -104,6 +116,11 @@ export function resolveRunOptions(flags: RunFlags, readNamespace: () => string |
     listen: parseListen(flags.listen ?? RUN_DEFAULTS.listen),
     ...(flags["audit-file"] !== undefined ? { auditFile: flags["audit-file"] } : {}),
   };
+  if (flags["max-sync-age"] !== undefined && flags["sync-touch-file"] === undefined) throw new UsageError("--max-sync-age needs --sync-touch-file (the file git-sync touches when a sync completes)");
+  if (flags["sync-touch-file"] !== undefined) {
+    if (flags["sync-touch-file"] === "") throw new UsageError("--sync-touch-file must name a file");
+    opts.sync = { touchFile: flags["sync-touch-file"], maxAgeMs: d("max-sync-age") };
+  }
   if (opts.shutdownGraceMs > 15_000) throw new UsageError("--shutdown-grace must be at most 15s: Kubernetes kills the pod 30 s after SIGTERM by default, and rekon must release its lease and exit before that");
 
   const leaseFlags = ["lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig"] as const;
@@ -139,6 +156,7 @@ const FLAG_DEFAULTS = {
   "lease-duration": RUN_DEFAULTS.leaseDuration,
   "renew-deadline": RUN_DEFAULTS.renewDeadline,
   "retry-period": RUN_DEFAULTS.retryPeriod,
+  "max-sync-age": RUN_DEFAULTS.maxSyncAge,
 } as const;
 
 function podNamespace(): string | undefined {

@@ -10,9 +10,10 @@ import { createLogger } from "../log.js";
 import type { ReconcileOptions } from "../reconcile.js";
 import { AuditSink } from "./audit.js";
 import { runCycle } from "./cycle.js";
-import { startProbeServer, type Probe } from "./http.js";
+import { formatListen, startProbeServer, type Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
-import { createMetrics, type CycleResult } from "./metrics.js";
+import { checkFreshness } from "./freshness.js";
+import { createMetrics, recordRequest, type CycleResult } from "./metrics.js";
 import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
 import { watchManifests } from "./watch.js";
@@ -34,9 +35,11 @@ export function jittered(intervalMs: number, random = Math.random): number {
 const EXIT_DEADLINE_MS = 25_000;
 
 export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
-  // Logs are the controller's output, so they go to stdout (the container log), redacted line by line.
-  const log = createLogger(cfg.level, redactingStream(io.stdout, io.env));
+  // Logs go to stderr like every other command's (README, --help), redacted line by line; the container
+  // runtime collects both streams, and stdout stays free for output a person asked for.
+  const log = createLogger(cfg.level, redactingStream(io.stderr, io.env));
   const metrics = createMetrics();
+  metrics.reconcileInterval.set(opts.intervalMs / 1000);
   const audit = new AuditSink(log, opts.auditFile);
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
 
@@ -49,7 +52,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     if (limiters?.key === key) return limiters.set;
     limiters?.set.close();
     const set = new RateLimiters(rateLimits);
-    set.observe((e) => metrics.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome }));
+    set.observe((e) => recordRequest(metrics, e));
     limiters = { key, set };
     return set;
   };
@@ -109,7 +112,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
     throw err;
   }
-  log.info({ url: `http://${server.address.host}:${server.address.port}`, apply: opts.apply, intervalMs: opts.intervalMs, manifests: opts.manifests, policy: opts.policy ?? "defaults", leaderElect: !!opts.leader }, "rekon run: listening for /healthz, /readyz, /metrics");
+  log.info({ url: `http://${formatListen(server.address)}`, apply: opts.apply, intervalMs: opts.intervalMs, manifests: opts.manifests, policy: opts.policy ?? "defaults", leaderElect: !!opts.leader }, "rekon run: listening for /healthz, /readyz, /metrics");
 
   let elector: LeaderElector | undefined;
   if (opts.leader) {
@@ -120,6 +123,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
         trigger("acquired the lease");
       },
       onStoppedLeading: () => metrics.leader.set(0),
+      onError: () => metrics.leaderElectionErrors.inc(),
     });
     metrics.leader.set(0);
     elector.start();
@@ -141,13 +145,21 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     // Writes already sent are awaited until the shutdown grace (or the cycle's bound) runs out, then
     // reported unknown; a lost lease only stops new ones.
     const abandonSignal = AbortSignal.any([timeout, hard.signal]);
+    // Stale manifests (git-sync stuck): the cycle still plans, so metrics and logs stay current, but writes nothing.
+    let writeBlock: { rule: "manifestsStale"; message: string } | undefined;
+    if (opts.sync) {
+      const f = checkFreshness(opts.sync.touchFile, opts.sync.maxAgeMs, new Date());
+      metrics.manifestsStale.set(f.fresh ? 0 : 1);
+      metrics.manifestsLastSync.set(f.syncedAt ? f.syncedAt.getTime() / 1000 : 0);
+      if (!f.fresh) writeBlock = { rule: "manifestsStale", message: f.reason };
+    }
     state.running = true;
     state.lastStart = Date.now();
     const endTimer = metrics.reconcileDuration.startTimer();
     let result: CycleResult;
     try {
       const out = await runCycle(
-        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal },
+        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}) },
         { log: clog, metrics, audit, retry, limitersFor, identities, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
       );
       result = out.result;

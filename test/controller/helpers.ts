@@ -37,8 +37,10 @@ export function startRun(args: string[], env: Record<string, string>, opts: { ma
   let err = "";
   let partial = "";
   const waiters = new Set<() => void>();
-  child.stdout!.on("data", (d: Buffer) => {
-    out += d;
+  // The controller logs to stderr (JSON lines); stdout is kept for anything else it prints.
+  child.stdout!.on("data", (d: Buffer) => (out += d));
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d;
     partial += d;
     const parts = partial.split("\n");
     partial = parts.pop()!;
@@ -46,12 +48,11 @@ export function startRun(args: string[], env: Record<string, string>, opts: { ma
       try {
         lines.push(JSON.parse(p) as LogLine);
       } catch {
-        lines.push({ level: 0, time: Date.now(), msg: `non-JSON stdout: ${p}` });
+        lines.push({ level: 0, time: Date.now(), msg: `non-JSON stderr: ${p}` });
       }
     }
     for (const w of waiters) w();
   });
-  child.stderr!.on("data", (d: Buffer) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, at: Date.now() })));
   // Never outlive the test file.
   const safety = setTimeout(() => child.kill("SIGKILL"), opts.maxLifetimeMs ?? 120_000);
@@ -71,7 +72,7 @@ export function startRun(args: string[], env: Record<string, string>, opts: { ma
       };
       const t = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${out.split("\n").slice(-8).join("\n")}\nstderr: ${err}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${err.split("\n").slice(-8).join("\n")}\nstdout: ${out}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(t);
@@ -100,7 +101,7 @@ export async function get(url: string): Promise<{ status: number; body: string }
   return { status: r.status, body: await r.text() };
 }
 
-/** The value of one sample in Prometheus text format, e.g. metric(body, 'rekon_versions{project="p",action="delete"}'). */
+/** The value of one sample in Prometheus text format, e.g. metric(body, 'rekon_versions{project="p",account="123456789012",region="us-east-1",action="delete"}'). */
 export function metric(body: string, sample: string): number | undefined {
   const line = body.split("\n").find((l) => l.startsWith(sample + " "));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));

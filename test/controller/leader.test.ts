@@ -144,7 +144,7 @@ describe("rekon run --leader-elect (two processes)", () => {
     await follower.waitFor((l) => cycleFinished(l) && (l.summary as { delete: number })?.delete === 7, 10_000, "a dry cycle on the follower");
     const fm = (await get(`${await follower.url()}/metrics`)).body;
     expect(metric(fm, "rekon_leader")).toBe(0);
-    expect(metric(fm, 'rekon_versions{project="fraud-detector",action="delete"}')).toBe(3);
+    expect(metric(fm, 'rekon_versions{project="fraud-detector",account="123456789012",region="us-east-1",action="delete"}')).toBe(3);
     expect(metric((await get(`${await leader.url()}/metrics`)).body, "rekon_leader")).toBe(1);
     expect(deletes(followerEmu)).toEqual([]);
 

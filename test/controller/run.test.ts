@@ -65,8 +65,8 @@ describe("rekon run (plan only)", () => {
     expect((await get(`${url}/healthz`)).status).toBe(200);
     expect(await get(`${url}/readyz`)).toMatchObject({ status: 200 });
     const metrics = (await get(`${url}/metrics`)).body;
-    expect(metric(metrics, 'rekon_versions{project="fraud-detector",action="delete"}')).toBe(3);
-    expect(metric(metrics, 'rekon_versions{project="shelf-scanner",action="missing"}')).toBe(1);
+    expect(metric(metrics, 'rekon_versions{project="fraud-detector",account="123456789012",region="us-east-1",action="delete"}')).toBe(3);
+    expect(metric(metrics, 'rekon_versions{project="shelf-scanner",account="123456789012",region="us-east-1",action="missing"}')).toBe(1);
     expect(metric(metrics, 'rekon_reconcile_total{result="ok"}')).toBe(1);
     expect(metric(metrics, 'rekon_reconcile_total{result="invalid"}')).toBe(0);
     expect(metric(metrics, "rekon_manifest_valid")).toBe(1);
@@ -99,7 +99,7 @@ describe("rekon run (plan only)", () => {
     const after = (await get(`${url}/metrics`)).body;
     expect(metric(after, "rekon_manifest_valid")).toBe(0);
     expect(metric(after, 'rekon_reconcile_total{result="invalid"}')).toBe(1);
-    expect(metric(after, 'rekon_versions{project="fraud-detector",action="delete"}')).toBeUndefined();
+    expect(metric(after, 'rekon_versions{project="fraud-detector",account="123456789012",region="us-east-1",action="delete"}')).toBeUndefined();
 
     // Fixed again: ready again.
     const fixed = Date.now();
@@ -146,7 +146,7 @@ describe("rekon run --apply", () => {
     // The same records are in the log.
     expect(run.lines.filter((l) => l.msg === "audit")).toHaveLength(7);
     const metrics = (await get(`${url}/metrics`)).body;
-    expect(metric(metrics, 'rekon_deletions_total{project="fraud-detector",result="accepted"}')).toBe(3);
+    expect(metric(metrics, 'rekon_deletions_total{project="fraud-detector",account="123456789012",region="us-east-1",result="accepted"}')).toBe(3);
     expect(metric(metrics, 'rekon_aws_requests_total{operation="DeleteProjectVersion",outcome="ok"}')).toBe(7);
 
     // git-sync publishes a revision whose manifest is broken *and* lists fewer versions: a reader that used

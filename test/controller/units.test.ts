@@ -21,7 +21,7 @@ function tree(files: Record<string, string>) {
 describe("resolveRunOptions", () => {
   const ns = () => undefined;
   it("documented defaults", () => {
-    expect(resolveRunOptions({ manifests: ["m"] }, ns)).toEqual({ manifests: ["m"], intervalMs: 300_000, cycleTimeoutMs: 600_000, watchDebounceMs: 1_000, shutdownGraceMs: 10_000, apply: false, listen: { host: "0.0.0.0", port: 8080 } });
+    expect(resolveRunOptions({ manifests: ["m"] }, ns)).toEqual({ manifests: ["m"], intervalMs: 300_000, cycleTimeoutMs: 600_000, watchDebounceMs: 1_000, shutdownGraceMs: 10_000, apply: false, listen: { host: "", port: 8080 } });
   });
   it("leader election defaults like controller-runtime, namespace from the pod", () => {
     expect(resolveRunOptions({ manifests: ["m"], "leader-elect": true }, () => "ml").leader).toEqual({ leaseName: "rekon", leaseNamespace: "ml", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });

@@ -70,7 +70,9 @@ describe("container image", () => {
     expect(users.at(-1)).not.toMatch(/^(root|0)(:.*)?$/);
     expect(final).toMatch(/^ENTRYPOINT \["rekon"\]$/m);
     expect(final).toMatch(/^CMD \["run"\]$/m);
-    expect(final).toMatch(/npm ci --omit=dev/);
+    // Production dependencies only: installed in the deps stage, whose node_modules the runtime copies.
+    expect(stages.find((s) => /^\S+ AS deps$/m.test(s))).toMatch(/npm ci --omit=dev/);
+    expect(final).toMatch(/^COPY --from=deps \/app\/node_modules \.\/node_modules$/m);
   });
 });
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Run by `npm run build` after tsc: record which Git revision dist/ was built from, for rekon_build_info.
+// REKON_REVISION wins (the Dockerfile passes its REVISION build argument, since .git is not in the build
+// context); otherwise `git rev-parse HEAD` when building inside a Git checkout; otherwise "unknown".
+import { execFileSync } from "node:child_process";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+let revision = process.env.REKON_REVISION || "";
+if (!revision) {
+  const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  try {
+    // Only this package's own checkout counts, not a repository it happens to sit inside.
+    revision = realpathSync(git("rev-parse", "--show-toplevel")) === realpathSync(root) ? git("rev-parse", "HEAD") : "unknown";
+  } catch {
+    revision = "unknown"; // no git binary, or not a checkout (a tarball, a Docker build context)
+  }
+}
+mkdirSync(join(root, "dist"), { recursive: true });
+writeFileSync(join(root, "dist", "build-info.json"), JSON.stringify({ revision }) + "\n");
