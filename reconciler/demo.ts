@@ -2,7 +2,7 @@
 // same planPass/applyPass the CLI uses, against the real SDK over real HTTP.
 import { join, relative } from "node:path";
 import { waitForDeletions } from "./apply.js";
-import type { Io } from "./cli.js";
+import type { Io } from "./io.js";
 import { startEmulator } from "./emulator/server.js";
 import { createLogger } from "./log.js";
 import { packageRoot } from "./paths.js";

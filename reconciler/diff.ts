@@ -6,7 +6,6 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import type { Io } from "./cli.js";
 import { formatDuration } from "./duration.js";
 import { UsageError, ValidationError, type ValidationIssue } from "./errors.js";
 import { validateInputs } from "./inputs.js";
@@ -270,16 +269,4 @@ export function renderDiffMarkdown(d: DiffResult): string {
   const other = d.policy.filter((p) => !p.loosens);
   if (other.length) out.push("<details><summary>Other policy changes</summary>", "", ...other.map((p) => `- ${esc(p.layer)}: \`${esc(p.field)}\` ${esc(p.from)} → ${esc(p.to)}`), "", "</details>", "");
   return out.join("\n");
-}
-
-export async function diffCommand(flags: { base?: string; head?: string; manifests?: string[]; policy?: string; "fail-on-loosen"?: boolean }, io: Io, output: string): Promise<number> {
-  if (!["table", "json", "markdown"].includes(output)) throw new UsageError("--output must be one of: table, json, markdown");
-  if (!flags.base) throw new UsageError("--base REF is required (e.g. --base origin/main)");
-  const d = await diffRefs({ base: flags.base, head: flags.head ?? "HEAD", manifests: flags.manifests?.length ? flags.manifests : ["manifests"], ...(flags.policy ? { policy: flags.policy } : {}), cwd: process.cwd() });
-  io.stdout.write(output === "json" ? JSON.stringify(d, null, 2) + "\n" : output === "markdown" ? renderDiffMarkdown(d) : renderDiffTable(d));
-  if (flags["fail-on-loosen"] && d.summary.loosenings > 0) {
-    io.stderr.write(`rekon: the change loosens a deletion policy (${d.summary.loosenings} field(s)); failing as --fail-on-loosen asks\n`);
-    return 1;
-  }
-  return d.projects.length || d.policy.length ? 2 : 0;
 }

@@ -4,7 +4,7 @@
 import { Identities } from "../aws/identity.js";
 import { RateLimiters } from "../aws/limiter.js";
 import { randomUUID } from "node:crypto";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
 import { createLogger } from "../log.js";
 import type { ReconcileOptions } from "../reconcile.js";

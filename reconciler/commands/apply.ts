@@ -1,0 +1,181 @@
+// rekon apply [FILE]: plan, confirm, then carry out the plan through the gate (every write approved on a
+// last look), and report one result per planned write. With FILE, only what that saved plan approved.
+import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline/promises";
+import { parseDuration } from "../duration.js";
+import { RefusalError, UsageError } from "../errors.js";
+import type { Io } from "../io.js";
+import type { SavedPlan } from "../savedplan.js";
+import type { Plan, PlanAction, WriteResult } from "../types.js";
+import { errorJson } from "./errors.js";
+import { openSession } from "./session.js";
+import { AWS_FLAGS, EXIT, INPUT_FLAGS, OUTPUT_FLAG, requireManifests, retryFlags, type Command, type FlagValues } from "./spec.js";
+
+export const apply: Command = {
+  name: "apply",
+  summary: "plan, confirm, and delete what the gate approves on a fresh read; one result per write",
+  usage: ["apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait] [--output table|json|markdown]", "apply    plan.json --manifests PATH --policy FILE [--max-plan-age 24h] [--auto-approve] [--output ...]"],
+  flags: {
+    ...INPUT_FLAGS,
+    ...OUTPUT_FLAG,
+    ...AWS_FLAGS,
+    "auto-approve": { type: "boolean", help: "apply without asking; required when stdin is not a terminal" },
+    wait: { type: "boolean", help: "after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)" },
+    concurrency: { type: "string", value: "N", help: "deletions in flight per account and region (default 8); the adaptive rate limiter sets the pace" },
+    "max-plan-age": { type: "string", value: "D", help: "apply FILE: refuse a saved plan older than this (default 24h)" },
+  },
+  outputs: ["table", "json", "markdown"],
+  maxArgs: 1,
+  exits: [
+    "0 every planned write accepted by AWS (or nothing to do)",
+    "1 error, refusal, a failed read, or any write failed, skipped, changed at the last look, stale or unknown",
+    "130 a second signal (unanswered writes reported unknown)",
+  ],
+  async run({ flags, args, io, level, output }) {
+    const savedFile = args[0];
+    const { DEFAULT_MAX_PLAN_AGE, parseSavedPlan } = await import("../savedplan.js");
+    if (flags["max-plan-age"] !== undefined && !savedFile) throw new UsageError("--max-plan-age goes with apply PLAN_FILE");
+    const maxPlanAgeMs = parseDuration(String(flags["max-plan-age"] ?? DEFAULT_MAX_PLAN_AGE));
+    if (maxPlanAgeMs === undefined) throw new UsageError("--max-plan-age must be a duration such as 30m, 24h or 2d");
+    // A saved plan is an approval of specific writes, never a source of paths: an edited artifact could
+    // name a looser policy (with its digest). Its inputs are given again and must hash to what it recorded.
+    let saved: SavedPlan | undefined;
+    if (savedFile) {
+      const text = await readFile(savedFile, "utf8").catch((e: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read saved plan ${savedFile}: ${e.code ?? e.message}`);
+      });
+      saved = parseSavedPlan(savedFile, text);
+      if (!(flags.manifests as string[] | undefined)?.length || flags.policy === undefined) {
+        throw new UsageError(`apply ${savedFile} needs --manifests and --policy: the same paths the plan was made from (a saved plan never supplies its own; their digests must match it)`);
+      }
+    }
+    const manifests = requireManifests(flags);
+    const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
+
+    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan }] = await Promise.all([
+      import("../reconcile.js"),
+      import("../plan.js"),
+      import("../render/table.js"),
+      import("../render/markdown.js"),
+      import("../aws/retry.js"),
+      import("../apply.js"),
+      import("../progress.js"),
+      import("../savedplan.js"),
+      import("./render.js"),
+    ]);
+    const session = await openSession(level);
+    const { log } = session;
+    try {
+      const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop } });
+      const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan");
+      try {
+        let stale: { action: PlanAction; why: string }[] = [];
+        if (saved) {
+          const check = checkSavedPlan(saved, pass.plan, pass.live, { manifests: pass.desired.digest, policy: pass.policy.digest }, new Date(), maxPlanAgeMs);
+          pass.plan = check.plan;
+          stale = check.stale;
+          if (check.refusal) {
+            if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: [], error: { kind: "RefusalError", rule: check.refusal.rule, message: check.refusal.message } }, null, 2) + "\n");
+            else io.stdout.write(show(pass.plan));
+            throw new RefusalError(check.refusal.message, check.refusal.rule);
+          }
+        }
+
+        if (output !== "json") io.stdout.write(show(pass.plan));
+        // A failed read (a project, or any version's tags) makes the run a failure even if it only blocked.
+        const readFailed = planExitCode(pass.plan) === 1;
+        try {
+          checkApplicable(pass);
+          if (pass.plan.summary.delete > 0 && !flags["auto-approve"]) await confirm(pass.plan, io);
+        } catch (e) {
+          // JSON readers still get the plan they were refused on.
+          if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: [], error: errorJson(e) }, null, 2) + "\n");
+          throw e;
+        }
+
+        // Progress on stderr: a bar on a terminal, a log line every few seconds elsewhere.
+        const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, log, limiters: pass.limiters }) : undefined;
+        let results: WriteResult[];
+        session.applying(true);
+        try {
+          results = await applyPass(pass, log, { stop: session.stop, abandon: session.abandon, ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: (r: WriteResult) => progress.result(r) } : {}) });
+        } finally {
+          session.applying(false);
+          progress?.stop();
+        }
+        let stillPresent: string[] = [];
+        let waitedMs: number | undefined;
+        if (flags.wait && !session.stop.aborted && results.some((r) => r.result === "accepted")) {
+          const report = await waitForDeletionsReport(results, { clientFor: pass.clientFor, log, signal: session.stop, projects: pass.plan.projects });
+          stillPresent = report.stillPresent;
+          waitedMs = report.tookMs;
+        }
+        results.push(...staleResults(stale));
+        report(io, output, flags, pass.plan, results, { stillPresent, waitedMs, stopped: session.stop.aborted }, renderResultsTable, renderResultsMarkdown);
+        if (readFailed) io.stderr.write("rekon: some reads failed (a project, or a version's tags); nothing they concern was deleted (see ERROR lines and tagsUnreadable reasons)\n");
+        if (stale.length) io.stderr.write(`rekon: ${stale.length} planned write(s) skipped as stale (the world changed since the plan was saved); re-run rekon plan\n`);
+        const unknown = results.filter((r) => r.result === "unknown").length;
+        if (unknown) io.stderr.write(`rekon: ${unknown} write(s) were sent but not answered: they may have happened; the next plan shows what did\n`);
+        if (session.abandon.aborted) return EXIT.interrupted;
+        return allAccepted(results) && stale.length === 0 && !readFailed && stillPresent.length === 0 && !session.stop.aborted ? EXIT.ok : EXIT.error;
+      } finally {
+        pass.close();
+      }
+    } finally {
+      session.close();
+    }
+  },
+};
+
+/** Planned writes the saved plan approved but that changed since: reported, never carried out. */
+function staleResults(stale: { action: PlanAction; why: string }[]): WriteResult[] {
+  return stale.map(({ action: a, why }) => ({
+    project: a.project,
+    region: a.region,
+    ...(a.account ? { account: a.account } : {}),
+    ...(a.roleArn ? { roleArn: a.roleArn } : {}),
+    versionName: a.versionName,
+    versionArn: a.versionArn!,
+    operation: a.action === "delete" ? "delete" : a.mark === "add" ? "mark" : "unmark",
+    result: "skipped",
+    code: "stale",
+    error: `stale: ${why}`,
+  }));
+}
+
+function report(
+  io: Io,
+  output: string,
+  flags: FlagValues,
+  plan: Plan,
+  results: WriteResult[],
+  w: { stillPresent: string[]; waitedMs: number | undefined; stopped: boolean },
+  table: (r: WriteResult[]) => string,
+  markdown: (r: WriteResult[]) => string,
+): void {
+  if (output === "json") {
+    io.stdout.write(JSON.stringify({ ...plan, results, ...(flags.wait ? { stillPresent: w.stillPresent, ...(w.waitedMs !== undefined ? { waitedMs: w.waitedMs } : {}) } : {}) }, null, 2) + "\n");
+    return;
+  }
+  if (output === "markdown") {
+    io.stdout.write("\n" + markdown(results));
+    return;
+  }
+  io.stdout.write("\n" + table(results));
+  const took = w.waitedMs !== undefined ? ` (waited ${(w.waitedMs / 1000).toFixed(1)}s)` : "";
+  if (flags.wait && !w.stopped) io.stdout.write(w.stillPresent.length ? `Still present after waiting${took}: ${w.stillPresent.join(", ")}\n` : `All accepted deletions have completed${took}.\n`);
+}
+
+async function confirm(plan: Plan, io: Io): Promise<void> {
+  if (!io.stdin.isTTY) {
+    throw new RefusalError("apply would delete versions but stdin is not a terminal to confirm on; review the plan and pass --auto-approve", "confirmation");
+  }
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    const answer = await rl.question(`\nrekon will permanently delete ${plan.summary.delete} version(s) listed above. A deleted model can't be undeleted.\nType "yes" to delete: `);
+    if (answer.trim() !== "yes") throw new RefusalError("not confirmed; nothing was deleted", "confirmation");
+  } finally {
+    rl.close();
+  }
+}

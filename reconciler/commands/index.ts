@@ -1,0 +1,11 @@
+// The command table. Adding a command is adding one module here.
+import { apply } from "./apply.js";
+import { demo } from "./demo.js";
+import { diff } from "./diff.js";
+import { emulator } from "./emulator.js";
+import { plan } from "./plan.js";
+import { run } from "./run.js";
+import type { Command } from "./spec.js";
+import { validate } from "./validate.js";
+
+export const COMMANDS: readonly Command[] = [validate, plan, apply, diff, run, emulator, demo];
