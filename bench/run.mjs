@@ -16,7 +16,7 @@ import { DeleteProjectVersionCommand, RekognitionClient } from "@aws-sdk/client-
 import pino from "pino";
 import { DEFAULT_RATES, RateLimiters } from "../dist/reconciler/aws/limiter.js";
 import { startEmulator } from "../dist/reconciler/emulator/server.js";
-import { DEFAULT_POLICY } from "../dist/reconciler/policy/load.js";
+import { DEFAULT_POLICY } from "../dist/reconciler/policy/defaults.js";
 import { applyPass, passFor } from "../dist/reconciler/reconcile.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";

@@ -8,8 +8,9 @@ import { dirname, join, posix, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { formatDuration } from "./duration.js";
 import { UsageError, ValidationError, type ValidationIssue } from "./errors.js";
-import { validateInputs } from "./inputs.js";
-import { loadPolicy, manifestLayer, operatorLayer } from "./policy/load.js";
+import { validateInputs } from "./inputs/index.js";
+import { loadPolicy } from "./inputs/policy.js";
+import { manifestLayer, operatorLayer } from "./policy/naming.js";
 import { projectKey, type DesiredState, type Policy, type PolicySet, type ScopedPolicy, type TagRule } from "./types.js";
 
 const run = promisify(execFile);

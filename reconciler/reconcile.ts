@@ -11,7 +11,7 @@ import type { RetryOptions } from "./aws/retry.js";
 import { withVersionTags } from "./aws/tags.js";
 import { ValidationError } from "./errors.js";
 import { Gate } from "./gate.js";
-import { validateInputs } from "./inputs.js";
+import { validateInputs } from "./inputs/index.js";
 import { needsProjectTags, planWith } from "./plan.js";
 import { sourceOf, targetKey, type DesiredState, type LiveState, type Plan, type Policy, type PolicySet, type Reason, type Target, type WriteResult } from "./types.js";
 

@@ -1,6 +1,6 @@
 // rekon validate: manifests and policies, offline. It must never load the AWS SDK (a test traces imports).
 import { ValidationError } from "../errors.js";
-import { validateInputs } from "../inputs.js";
+import { validateInputs } from "../inputs/index.js";
 import { EXIT, INPUT_FLAGS, OUTPUT_FLAG, requireManifests, type Command } from "./spec.js";
 
 export const validate: Command = {

@@ -89,6 +89,8 @@ export function watchManifests(paths: string[], onChange: (changed: string) => v
 
   const fire = (what: string) => {
     if (closed) return;
+    // Each change seen, before the debounce: a trace line says what the watch heard (and tests wait on it).
+    opts.log.trace({ path: what }, "manifest change seen");
     lastEvent = what;
     clearTimeout(timer);
     timer = setTimeout(() => {

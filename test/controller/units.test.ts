@@ -1,8 +1,9 @@
 // The controller's small pure-ish parts: option parsing, jitter, git revision discovery, the watch across
 // a git-sync symlink swap. Real temporary folders, no mocks.
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { join, sep } from "node:path";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { gitRevision } from "../../reconciler/controller/audit.js";
 import { resolveRunOptions, type RunFlags } from "../../reconciler/controller/options.js";
 import { jittered } from "../../reconciler/controller/run.js";
@@ -71,10 +72,19 @@ describe("gitRevision", () => {
 });
 
 describe("watchManifests", () => {
-  const log = createLogger("silent");
-  const waitCalls = async (calls: string[], n: number, ms: number) => {
+  // The watch logs every change it hears at trace level: tests wait on those lines and on calls, not on time.
+  let heard: string[] = [];
+  const log = pino({ level: "trace" }, { write: (line: string) => void heard.push(JSON.parse(line).path ?? "") });
+  beforeEach(() => void (heard = []));
+  const waitFor = async (what: string, cond: () => boolean, ms = 5_000) => {
     const t0 = Date.now();
-    while (calls.length < n && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+    while (!cond()) {
+      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const waitCalls = async (calls: string[], n: number, ms: number) => {
+    await waitFor(`${n} call(s)`, () => calls.length >= n, ms);
     return calls.length;
   };
 
@@ -85,8 +95,11 @@ describe("watchManifests", () => {
     cleanups.push(() => w.close());
     for (let i = 0; i < 5; i++) writeFileSync(t.path("m/sub/b.yaml"), `b${i}`);
     expect(await waitCalls(calls, 1, 2_000)).toBe(1);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(calls).toHaveLength(1); // debounced
+    // A later edit gives a second call; had the burst not been debounced into one, there would be more.
+    writeFileSync(t.path("m/a.yaml"), "a2");
+    await waitCalls(calls, 2, 2_000);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toContain("a.yaml");
   });
 
   it("follows a git-sync symlink swap, and watches the new checkout afterwards", async () => {
@@ -104,10 +117,12 @@ describe("watchManifests", () => {
     // An edit inside the new checkout is seen (the watch moved with the link)...
     writeFileSync(t.path(".worktrees/two/m/a.yaml"), "2b");
     expect(await waitCalls(calls, 2, 2_000)).toBe(2);
-    // ...and one inside the old checkout is not.
+    // ...and one inside the old checkout is not: an edit there, then one in the new checkout; once the
+    // watch has heard the second, it had heard the first too if it were still watching there.
     writeFileSync(t.path(".worktrees/one/m/a.yaml"), "1b");
-    await new Promise((r) => setTimeout(r, 400));
-    expect(calls).toHaveLength(2);
+    writeFileSync(t.path(".worktrees/two/m/a.yaml"), "2c");
+    await waitFor("the edit in the new checkout to be heard", () => heard.some((p) => p.includes(`two${sep}m`) && p.endsWith("a.yaml")) && calls.length === 3);
+    expect(heard.filter((p) => p.includes(`one${sep}m`))).toEqual([]);
   });
 
   it("follows a ConfigMap volume update (..data swapped under policy.yaml → ..data/policy.yaml)", async () => {

@@ -42,7 +42,7 @@ describe("validate", () => {
     const r = await runCli(["validate", ...M(), ...P()], { env: { REKON_IMPORT_TRACE: trace }, nodeArgs: ["--import", join(ROOT, "test/helpers/import-trace.mjs")] });
     expect(r.code).toBe(0);
     const loaded = readFileSync(trace, "utf8");
-    expect(loaded).toContain("/manifests/load.js"); // the trace works
+    expect(loaded).toContain("/inputs/manifests.js"); // the trace works
     expect(loaded).not.toMatch(/@aws-sdk|@smithy/);
   });
 

@@ -1,6 +1,6 @@
 // Builders for plan inputs, so each table row states only what it is about.
 import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Policy } from "../../reconciler/types.js";
-import { DEFAULT_POLICY } from "../../reconciler/policy/load.js";
+import { DEFAULT_POLICY } from "../../reconciler/policy/defaults.js";
 
 export const NOW = new Date("2026-11-28T12:00:00Z");
 export const ACCOUNT = "123456789012";

@@ -8,7 +8,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { startEmulator, type EmulatorStateFile } from "../../reconciler/emulator/server.js";
 import { Gate, type Look } from "../../reconciler/gate.js";
-import { DEFAULT_POLICY } from "../../reconciler/policy/load.js";
+import { DEFAULT_POLICY } from "../../reconciler/policy/defaults.js";
 import { planWith } from "../../reconciler/plan.js";
 import { applyPass, passFor } from "../../reconciler/reconcile.js";
 import type { DesiredSet, IdentityFact, LiveProject, LiveState, LiveVersion, Policy } from "../../reconciler/types.js";

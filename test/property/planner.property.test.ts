@@ -8,7 +8,7 @@ import { plan } from "../../reconciler/plan.js";
 import { compileRule, ruleContext } from "../../reconciler/policy/cel.js";
 import { MARK_TAG, newest, tagMatches } from "../../reconciler/policy/guards.js";
 import { effectivePolicy } from "../../reconciler/policy/layers.js";
-import { DEFAULT_POLICY } from "../../reconciler/policy/load.js";
+import { DEFAULT_POLICY } from "../../reconciler/policy/defaults.js";
 import { VERSION_STATUSES, type CompiledRule, type DesiredSet, type DesiredState, type LiveProject, type LiveState, type LiveVersion, type Policy, type PolicySet, type ScopedPolicy } from "../../reconciler/types.js";
 import { IN_USE_STATUSES } from "../../reconciler/policy/guards.js";
 

@@ -1,7 +1,7 @@
 // Layering: a DeletionPolicy among the manifests may only tighten the operator's. Every field, both ways.
 import { afterEach, describe, expect, it } from "vitest";
 import { formatIssue } from "../../reconciler/errors.js";
-import { validateInputs } from "../../reconciler/inputs.js";
+import { validateInputs } from "../../reconciler/inputs/index.js";
 import { effectivePolicy } from "../../reconciler/policy/layers.js";
 import { tmpTree } from "../helpers/tmp.js";
 

@@ -1,8 +1,8 @@
 import { symlinkSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatIssue } from "../../reconciler/errors.js";
-import { loadManifests } from "../../reconciler/manifests/load.js";
-import { loadPolicy } from "../../reconciler/policy/load.js";
+import { loadManifests } from "../../reconciler/inputs/manifests.js";
+import { loadPolicy } from "../../reconciler/inputs/policy.js";
 import { tmpTree } from "../helpers/tmp.js";
 
 const GOOD = `apiVersion: rekon.dev/v1alpha1

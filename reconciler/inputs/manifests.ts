@@ -1,44 +1,8 @@
-// Read → validate → desired state. Returns every issue at once (a person fixes them all in one go); never throws for bad input.
+// Manifests → desired state. Returns every issue at once (a person fixes them all in one go); never throws for bad input.
 import type { SourcePos, ValidationIssue } from "../errors.js";
-import { scopedFromDoc } from "../policy/load.js";
+import { loadDocuments, type TypedDoc } from "./documents.js";
+import { scopedFromDoc } from "./policy.js";
 import type { DesiredSet, DesiredState, ScopedPolicy } from "../types.js";
-import { digestFiles, readManifestFiles } from "./files.js";
-import { identify, validateAgainstSchema, type Kind } from "./schema.js";
-import { parseYamlFile, type ParsedDoc } from "./yaml.js";
-
-export interface TypedDoc {
-  doc: ParsedDoc;
-  kind: Kind;
-}
-
-/**
- * Parse and schema-check every document in the given files. With `onDoc`, each valid document is handed
- * over as soon as it is checked and not kept: the parsed YAML tree of a file (by far the largest thing
- * here) can then be freed before the next file is parsed, which bounds memory for thousands of files.
- */
-export function loadDocuments(paths: string[], onDoc?: (d: TypedDoc) => void): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
-  const { files, issues } = readManifestFiles(paths);
-  const docs: TypedDoc[] = [];
-  for (const f of files) {
-    const parsed = parseYamlFile(f.file, f.text);
-    issues.push(...parsed.issues);
-    if (parsed.issues.length === 0 && parsed.docs.length === 0) {
-      issues.push({ file: f.file, line: 1, col: 1, path: "", message: "file has no YAML documents", fix: "add a manifest or delete the empty file" });
-    }
-    for (const doc of parsed.docs) {
-      const id = identify(doc);
-      issues.push(...id.issues);
-      if (!id.kind) continue;
-      const schemaIssues = validateAgainstSchema(doc, id.kind);
-      issues.push(...schemaIssues);
-      if (schemaIssues.length === 0) {
-        if (onDoc) onDoc({ doc, kind: id.kind });
-        else docs.push({ doc, kind: id.kind });
-      }
-    }
-  }
-  return { docs, files: files.map((f) => f.file), digest: digestFiles(files), issues };
-}
 
 export interface LoadOptions {
   /** Region for sets without spec.region (AWS_REGION or the profile's region). */

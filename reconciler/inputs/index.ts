@@ -1,10 +1,10 @@
 // Manifests and policies, read and validated together. Offline and free of the AWS SDK, so `validate`
 // runs the very checks plan and apply run, without credentials.
-import { loadManifests, sortIssues } from "./manifests/load.js";
-import { checkLayers } from "./policy/layers.js";
-import { loadPolicy } from "./policy/load.js";
-import type { DesiredState, PolicySet } from "./types.js";
-import type { ValidationIssue } from "./errors.js";
+import { loadManifests, sortIssues } from "./manifests.js";
+import { checkLayers } from "../policy/layers.js";
+import { loadPolicy } from "./policy.js";
+import type { DesiredState, PolicySet } from "../types.js";
+import type { ValidationIssue } from "../errors.js";
 
 export interface Inputs {
   desired?: DesiredState;

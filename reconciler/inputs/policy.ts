@@ -2,38 +2,11 @@
 // the manifests (which may only tighten it; see layers.ts). Read, validate, fill in documented defaults.
 import type { SourcePos, ValidationIssue } from "../errors.js";
 import { parseDuration } from "../duration.js";
-import { loadDocuments, type TypedDoc } from "../manifests/load.js";
+import { loadDocuments, type TypedDoc } from "./documents.js";
+import { DEFAULT_POLICY } from "../policy/defaults.js";
 import type { CompiledRule, Policy, PolicyField, ScopedPolicy } from "../types.js";
-import { compileRule } from "./cel.js";
-import { manifestLayer, operatorLayer } from "./naming.js";
-
-/**
- * The defaults, in one place. They are chosen to delete little: nothing younger than a
- * day, always the newest version, at most ten per run, never a whole project, and no account at all
- * until the operator names one.
- */
-export const DEFAULT_POLICY: Policy = {
-  source: "defaults",
-  digest: "defaults",
-  name: "defaults",
-  allowedAccounts: [],
-  enforceAccounts: false,
-  allowedRegions: [],
-  enforceRegions: false,
-  minAge: "24h",
-  minAgeMs: 24 * 3_600_000,
-  keepLatest: 1,
-  maxDeletesPerRun: 10,
-  allowEmpty: false,
-  stopRunning: false,
-  rateLimits: {},
-  protectTags: [],
-  requireProjectTag: [],
-  gracePeriod: "0s",
-  gracePeriodMs: 0,
-  rules: [],
-  origin: {},
-};
+import { compileRule } from "../policy/cel.js";
+import { manifestLayer, operatorLayer } from "../policy/naming.js";
 
 export interface PolicySpecDoc {
   selector?: { projects: string[] };
@@ -57,7 +30,6 @@ function tagRules(map: Record<string, string> | undefined, origin: string) {
   return Object.entries(map ?? {}).map(([key, value]) => ({ key, value, origin }));
 }
 
-export { manifestLayer, operatorLayer } from "./naming.js";
 
 /** Compile a document's CEL rules; each failure is an issue at the rule's `deny`. */
 function compileRules(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: ValidationIssue[]): CompiledRule[] {

@@ -1,0 +1,59 @@
+// The architecture, as rules a machine checks (npm run lint, run by npm test's pretest and by CI).
+// Imports point down: commands → reconcile/controller/apply → plan, gate, render → policy, inputs, aws →
+// types/errors. Type-only imports count too: a cycle through types is still a cycle in the design.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "A cycle makes two modules one; split what they share into a module both import.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "pure-core",
+      severity: "error",
+      comment: "The planner, the gate and the policy rules decide on facts only: no files, no AWS SDK, no emulator, nothing that does I/O (directly or through another module).",
+      from: { path: "^reconciler/(plan|gate)\\.ts$|^reconciler/policy/" },
+      to: {
+        reachable: true,
+        path: "^(node:)?(fs|fs/promises|net|http|https|child_process)$|@aws-sdk|@smithy|^reconciler/(emulator|aws|controller|commands|inputs)/|^reconciler/(cli|reconcile|apply|writes|demo|diff|log|progress)\\.ts$",
+      },
+    },
+    {
+      name: "emulator-stands-alone",
+      severity: "error",
+      comment: "An emulator that reused rekon's code would agree with rekon's bugs.",
+      from: { path: "^reconciler/emulator/" },
+      to: { path: "^reconciler/", pathNot: "^reconciler/emulator/" },
+    },
+    {
+      name: "writes-only-through-the-gate",
+      severity: "error",
+      comment: "Only writes.ts builds write requests, and only apply.ts sends them (through writes.ts).",
+      from: { pathNot: "^reconciler/(apply|writes)\\.ts$|^test/" },
+      to: { path: "^reconciler/writes\\.ts$" },
+    },
+    {
+      name: "only-the-cli-is-the-cli",
+      severity: "error",
+      comment: "Nothing below the command line imports it (it imports them).",
+      from: { pathNot: "^reconciler/(cli|bin)\\.ts$|^reconciler/commands/|^test/" },
+      to: { path: "^reconciler/(cli\\.ts|commands/)" },
+    },
+    {
+      name: "no-orphans",
+      severity: "error",
+      comment: "A module nothing imports is dead code.",
+      from: { orphan: true, pathNot: "\\.d\\.ts$|^reconciler/bin\\.ts$|^reconciler/emulator/main\\.ts$" },
+      to: {},
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    exclude: { path: "^dist/" },
+  },
+};
