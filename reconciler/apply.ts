@@ -100,134 +100,176 @@ interface Slot {
 }
 
 export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
-  const now = ctx.now ?? Date.now;
-  const concurrency = Math.max(1, ctx.concurrency ?? APPLY_DEFAULTS.concurrency);
-  const lookMaxAgeMs = ctx.lookMaxAgeMs ?? APPLY_DEFAULTS.lookMaxAgeMs;
-  const stopped = () => ctx.stop?.aborted === true;
+  return new Executor(ctx).run();
+}
 
-  const deletions: Slot[] = [];
-  const marks: Slot[] = [];
-  for (const a of ctx.plan.actions) {
-    if (!a.versionArn) continue;
-    const action = a as PlanAction & { versionArn: string };
-    if (a.action === "delete" && ctx.auth.deletable.has(a.versionArn)) deletions.push({ action, operation: "delete", sent: false });
-    if (a.mark) marks.push({ action, operation: a.mark === "add" ? "mark" : "unmark", sent: false });
-  }
-  const all = [...deletions, ...marks];
-
-  const base = (s: Slot): Omit<WriteResult, "result"> => {
-    const a = s.action;
-    return { project: a.project, region: a.region, ...(a.account ? { account: a.account } : {}), ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn, operation: s.operation };
-  };
-  let closed = false;
-  const finish = (s: Slot, r: Omit<WriteResult, keyof ReturnType<typeof base>> & Partial<WriteResult>): void => {
-    if (s.result || closed) return; // decided once; nothing changes after the results were handed back
-    s.result = { ...base(s), ...r } as WriteResult;
-    ctx.onResult?.(s.result);
-  };
-
+/** One apply: its planned writes, their results as they are decided, and the project breakers. */
+class Executor {
+  private readonly now: () => number;
+  private readonly concurrency: number;
+  private readonly lookMaxAgeMs: number;
+  private readonly deletions: Slot[] = [];
+  private readonly marks: Slot[] = [];
+  private readonly all: Slot[];
+  /** Set once the results were handed back: nothing changes them after that. */
+  private closed = false;
   // Project breakers: after a project-level failure nothing more is sent in that project this run:
   // writes not yet sent are skipped, and writes being retried stop after their current attempt.
-  const tripped = new Map<string, string>();
-  const breakers = new Map<string, AbortController>();
-  const breaker = (a: PlanAction) => {
-    let b = breakers.get(projectKey(a));
-    if (!b) breakers.set(projectKey(a), (b = new AbortController()));
-    return b;
-  };
-  const trip = (a: PlanAction, code: string | undefined, log: Logger) => {
-    const k = projectKey(a);
-    if (tripped.has(k) || !givesUpOnProject(code)) return;
-    tripped.set(k, `an earlier call in project ${a.project} (${a.region}) gave up (${code})`);
-    log.error({ project: a.project, region: a.region, code }, "giving up on the rest of this project in this run");
-    breaker(a).abort(new Error(tripped.get(k)));
-  };
-  /** No new attempt once the run stops or the project's breaker trips. */
-  const stopFor = (a: PlanAction): AbortSignal => (ctx.stop ? AbortSignal.any([ctx.stop, breaker(a).signal]) : breaker(a).signal);
+  private readonly tripped = new Map<string, string>();
+  private readonly breakers = new Map<string, AbortController>();
 
-  const work = (async () => {
-    const groups = new Map<string, Slot[]>();
-    for (const s of deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
-    await Promise.all([...groups.values()].map((slots) => lane(slots)));
-    if (!stopped()) await markPhase();
-  })();
+  constructor(private readonly ctx: ApplyContext) {
+    this.now = ctx.now ?? Date.now;
+    this.concurrency = Math.max(1, ctx.concurrency ?? APPLY_DEFAULTS.concurrency);
+    this.lookMaxAgeMs = ctx.lookMaxAgeMs ?? APPLY_DEFAULTS.lookMaxAgeMs;
+    for (const a of ctx.plan.actions) {
+      if (!a.versionArn) continue;
+      const action = a as PlanAction & { versionArn: string };
+      if (a.action === "delete" && ctx.auth.deletable.has(a.versionArn)) this.deletions.push({ action, operation: "delete", sent: false });
+      if (a.mark) this.marks.push({ action, operation: a.mark === "add" ? "mark" : "unmark", sent: false });
+    }
+    this.all = [...this.deletions, ...this.marks];
+  }
+
+  private stopped(): boolean {
+    return this.ctx.stop?.aborted === true;
+  }
+
+  private finish(s: Slot, r: Partial<WriteResult> & Pick<WriteResult, "result">): void {
+    if (s.result || this.closed) return; // decided once
+    const a = s.action;
+    s.result = { project: a.project, region: a.region, ...(a.account ? { account: a.account } : {}), ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn, operation: s.operation, ...r };
+    this.ctx.onResult?.(s.result);
+  }
+
+  private breaker(a: PlanAction): AbortController {
+    let b = this.breakers.get(projectKey(a));
+    if (!b) this.breakers.set(projectKey(a), (b = new AbortController()));
+    return b;
+  }
+
+  private trip(a: PlanAction, code: string | undefined, log: Logger): void {
+    const k = projectKey(a);
+    if (this.tripped.has(k) || !givesUpOnProject(code)) return;
+    this.tripped.set(k, `an earlier call in project ${a.project} (${a.region}) gave up (${code})`);
+    log.error({ project: a.project, region: a.region, code }, "giving up on the rest of this project in this run");
+    this.breaker(a).abort(new Error(this.tripped.get(k)));
+  }
+
+  /** No new attempt once the run stops or the project's breaker trips. */
+  private stopFor(a: PlanAction): AbortSignal {
+    return this.ctx.stop ? AbortSignal.any([this.ctx.stop, this.breaker(a).signal]) : this.breaker(a).signal;
+  }
+
+  async run(): Promise<WriteResult[]> {
+    const work = (async () => {
+      const groups = new Map<string, Slot[]>();
+      for (const s of this.deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
+      await Promise.all([...groups.values()].map((slots) => this.lane(slots)));
+      if (!this.stopped()) await this.markPhase();
+    })();
+
+    // Abandon: hand back what is known now; writes still in flight are `unknown`.
+    let onAbandon: (() => void) | undefined;
+    const abandoned = new Promise<"abandoned">((resolve) => {
+      if (!this.ctx.abandon) return;
+      onAbandon = () => resolve("abandoned");
+      if (this.ctx.abandon.aborted) onAbandon();
+      else this.ctx.abandon.addEventListener("abort", onAbandon, { once: true });
+    });
+    try {
+      const how = await Promise.race([work.then(() => "done" as const), abandoned]);
+      if (how === "abandoned") {
+        for (const s of this.all) {
+          if (s.result) continue;
+          if (s.sent) this.finish(s, { result: "unknown", error: "sent, but rekon stopped waiting for the answer; it may have happened — the next plan re-reads it" });
+          else this.finish(s, { result: "skipped", error: "interrupted before it was sent" });
+        }
+      }
+    } finally {
+      if (onAbandon) this.ctx.abandon?.removeEventListener("abort", onAbandon);
+    }
+    for (const s of this.all) if (!s.result) this.finish(s, { result: "skipped", error: this.stopped() ? "interrupted before it was sent" : "not sent" });
+    this.closed = true;
+    return this.all.map((s) => s.result!);
+  }
 
   /** One (account, region): batches of one project each — look, approve, send — one after another. */
-  async function lane(slots: Slot[]): Promise<void> {
-    const client = ctx.clientFor(targetOf(slots[0]!.action));
-    const sends = pLimit(concurrency);
-    const stops = pLimit(concurrency);
+  private async lane(slots: Slot[]): Promise<void> {
+    const client = this.ctx.clientFor(targetOf(slots[0]!.action));
+    const sends = pLimit(this.concurrency);
+    const stops = pLimit(this.concurrency);
     const running: Promise<void>[] = [];
     const queue = [...slots].sort((x, y) => (projectKey(x.action) < projectKey(y.action) ? -1 : projectKey(x.action) > projectKey(y.action) ? 1 : 0));
     while (queue.length > 0) {
-      if (stopped()) break;
+      if (this.stopped()) break;
       const pk = projectKey(queue[0]!.action);
-      if (tripped.has(pk)) {
-        for (const s of queue.filter((x) => projectKey(x.action) === pk)) finish(s, { result: "skipped", error: `not started: ${tripped.get(pk)}; it is retried on the next run` });
+      if (this.tripped.has(pk)) {
+        for (const s of queue.filter((x) => projectKey(x.action) === pk)) this.finish(s, { result: "skipped", error: `not started: ${this.tripped.get(pk)}; it is retried on the next run` });
         queue.splice(0, queue.length, ...queue.filter((x) => projectKey(x.action) !== pk));
         continue;
       }
-      const spec0 = ctx.gate.lookFor([queue[0]!.action]);
+      const spec0 = this.ctx.gate.lookFor([queue[0]!.action]);
       const room = Math.max(1, NAMES_PER_LOOK - ((spec0?.names.length ?? 1) - 1));
-      const k = Math.min(room, batchSize(client, lookMaxAgeMs));
+      const k = Math.min(room, batchSize(client, this.lookMaxAgeMs));
       const batch: Slot[] = [];
       for (let i = 0; i < queue.length && batch.length < k; ) {
         if (projectKey(queue[i]!.action) === pk) batch.push(...queue.splice(i, 1));
         else i++;
       }
-      const log = ctx.log.child({ project: batch[0]!.action.project, region: batch[0]!.action.region });
+      const log = this.ctx.log.child({ project: batch[0]!.action.project, region: batch[0]!.action.region });
       let look: Look;
       try {
-        look = await lastLook(client, ctx.gate, batch.map((s) => s.action), ctx.stop, now);
+        look = await lastLook(client, this.ctx.gate, batch.map((s) => s.action), this.ctx.stop, this.now);
       } catch (err) {
         const code = (err as { code?: string }).code;
         log.error({ err: (err as Error).message }, "the last look before deleting failed; nothing in this batch is deleted");
-        for (const s of batch) finish(s, { result: "skipped", ...(code ? { code } : {}), error: `not deleted: the last look before deleting failed (${firstLine((err as Error).message)})` });
-        trip(batch[0]!.action, code, log);
+        for (const s of batch) this.finish(s, { result: "skipped", ...(code ? { code } : {}), error: `not deleted: the last look before deleting failed (${firstLine((err as Error).message)})` });
+        this.trip(batch[0]!.action, code, log);
         continue;
       }
       const gone: Promise<void>[] = [];
       for (const s of batch) {
         const kind = s.action.stopFirst ? "stop" : "delete";
-        const d = ctx.gate.approve(kind, ctx.auth, s.action, look, now());
+        const d = this.ctx.gate.approve(kind, this.ctx.auth, s.action, look, this.now());
         if ("denied" in d) {
-          decideDenied(s, d, log);
+          this.decideDenied(s, d, log);
           continue;
         }
         if (kind === "stop") {
-          running.push(stops(() => stopThenDelete(s, d as Approved<StopWrite>, client, log)));
+          running.push(stops(() => this.stopThenDelete(s, d as Approved<StopWrite>, client, log)));
           continue;
         }
         let handedOver!: () => void;
         gone.push(new Promise<void>((r) => (handedOver = r)));
-        running.push(sends(() => deleteOne(s, d as Approved<DeleteWrite>, client, log, handedOver)).finally(() => handedOver()));
+        running.push(sends(() => this.deleteOne(s, d as Approved<DeleteWrite>, client, log, handedOver)).finally(() => handedOver()));
       }
       // The next batch's look waits until this batch's deletions have gone out, so the limiter (not the
       // look) is what paces, and a look is never far ahead of its deletions.
       await Promise.all(gone);
     }
     await Promise.all(running);
-    for (const s of queue) finish(s, { result: "skipped", error: "interrupted before this deletion started" });
+    for (const s of queue) this.finish(s, { result: "skipped", error: "interrupted before this deletion started" });
   }
 
-  function decideDenied(s: Slot, d: Denial, log: Logger): void {
-    finish(s, denialOutcome(s, d, log));
+  private decideDenied(s: Slot, d: Denial, log: Logger): void {
+    this.finish(s, denialOutcome(s, d, log));
   }
 
-  /** Delete one approved version, looking again first if its facts are older than lookMaxAgeMs by then. */
-  async function deleteOne(s: Slot, approval: Approved<DeleteWrite>, client: RetryingRekognitionClient, log: Logger, handedOver: () => void, stoppedAfterMs?: number): Promise<void> {
+  /** Delete one approved version, looking again first if its facts are older than this.lookMaxAgeMs by then. */
+  private async deleteOne(s: Slot, approval: Approved<DeleteWrite>, client: RetryingRekognitionClient, log: Logger, handedOver: () => void, stoppedAfterMs?: number): Promise<void> {
     const extra = stoppedAfterMs !== undefined ? { stoppedAfterMs } : {};
-    if (stopped()) return finish(s, { result: "skipped", error: "interrupted before this deletion was sent", ...extra });
+    if (this.stopped()) return this.finish(s, { result: "skipped", error: "interrupted before this deletion was sent", ...extra });
     const pk = projectKey(s.action);
-    if (tripped.has(pk)) return finish(s, { result: "skipped", error: `not started: ${tripped.get(pk)}; it is retried on the next run`, ...extra });
+    if (this.tripped.has(pk)) return this.finish(s, { result: "skipped", error: `not started: ${this.tripped.get(pk)}; it is retried on the next run`, ...extra });
     let lookedAt = approval.lookedAt;
-    const call = await sendDelete(approval, ctx, {
-      stop: stopFor(s.action),
+    const call = await sendDelete(approval, this.ctx, {
+      stop: this.stopFor(s.action),
       beforeSend: async () => {
         let fresh: Approved<DeleteWrite> | undefined;
-        if (now() - lookedAt > lookMaxAgeMs) {
-          const look = await lastLook(client, ctx.gate, [s.action], ctx.stop, now);
-          const d = ctx.gate.approve("delete", ctx.auth, s.action, look, now());
+        if (this.now() - lookedAt > this.lookMaxAgeMs) {
+          const look = await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now);
+          const d = this.ctx.gate.approve("delete", this.ctx.auth, s.action, look, this.now());
           if ("denied" in d) throw new Changed(d);
           fresh = d;
           lookedAt = look.at;
@@ -237,11 +279,11 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
         return fresh;
       },
     });
-    finish(s, { ...outcome(s, call, log, "deletion"), ...extra });
+    this.finish(s, { ...this.outcome(s, call, log, "deletion"), ...extra });
   }
 
   /** What AWS's answer (or its absence) means for this write. Trips the project's breaker where due. */
-  function outcome(s: Slot, call: WriteCall<AwsAnswer>, log: Logger, what: string): Partial<WriteResult> & Pick<WriteResult, "result"> {
+  private outcome(s: Slot, call: WriteCall<AwsAnswer>, log: Logger, what: string): Partial<WriteResult> & Pick<WriteResult, "result"> {
     if (call.kind === "ok") {
       log.info({ versionArn: s.action.versionArn, status: call.output.Status, requestId: call.output.$metadata.requestId }, `${what} accepted`);
       return { result: "accepted", ...(call.output.Status ? { status: call.output.Status } : {}), ...(call.output.$metadata.requestId ? { requestId: call.output.$metadata.requestId } : {}) };
@@ -251,7 +293,7 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
       if (e instanceof Changed) return denialOutcome(s, e.denial, log);
       if (e instanceof GateError) throw e;
       const code = (e as { code?: string }).code;
-      trip(s.action, code, log);
+      this.trip(s.action, code, log);
       return { result: "skipped", ...(code ? { code } : {}), error: `not sent: the last look failed (${firstLine((e as Error).message)})` };
     }
     const e = call.error;
@@ -267,11 +309,11 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
       return { result: "alreadyDeleted", code: e.code, ...req };
     }
     if (call.interrupted) {
-      const why = tripped.get(projectKey(s.action)) && !stopped() ? `not sent again: ${tripped.get(projectKey(s.action))}; it is retried on the next run` : `interrupted before the ${what} was sent`;
+      const why = this.tripped.get(projectKey(s.action)) && !this.stopped() ? `not sent again: ${this.tripped.get(projectKey(s.action))}; it is retried on the next run` : `interrupted before the ${what} was sent`;
       return { result: "skipped", error: `${why}${e.code !== "Interrupted" ? ` (the last answer was ${e.code}: it did not happen)` : ""}` };
     }
     log.error({ versionArn: s.action.versionArn, code: e.code, err: e.message }, `${what} failed`);
-    trip(s.action, e.code, log);
+    this.trip(s.action, e.code, log);
     return { result: "failed", code: e.code, error: e.message, ...req };
   }
 
@@ -280,23 +322,23 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
    * gate approves the deletion on it. A version that is restarted, fails, or is still STOPPING at the
    * bound is never deleted.
    */
-  async function stopThenDelete(s: Slot, approval: Approved<StopWrite>, client: RetryingRekognitionClient, log: Logger): Promise<void> {
-    const report = (r: Partial<WriteResult> & Pick<WriteResult, "result">) => finish(s, { ...r, operation: "stop" });
-    if (stopped()) return finish(s, { result: "skipped", error: "interrupted before the stop was sent" });
+  private async stopThenDelete(s: Slot, approval: Approved<StopWrite>, client: RetryingRekognitionClient, log: Logger): Promise<void> {
+    const report = (r: Partial<WriteResult> & Pick<WriteResult, "result">) => this.finish(s, { ...r, operation: "stop" });
+    if (this.stopped()) return this.finish(s, { result: "skipped", error: "interrupted before the stop was sent" });
     const started = performance.now();
-    const call = await sendStop(approval, ctx, { stop: stopFor(s.action), beforeSend: () => void (s.sent = true) });
+    const call = await sendStop(approval, this.ctx, { stop: this.stopFor(s.action), beforeSend: () => void (s.sent = true) });
     if (call.kind !== "ok") {
       const code = call.kind === "cancelled" ? undefined : call.error.code;
       // Already stopping or stopped (someone else got there first): the poll below tells which.
-      if (!(call.kind === "failed" && (code === "ResourceInUseException" || code === "InvalidParameterException"))) return report(outcome(s, call, log, "stop"));
+      if (!(call.kind === "failed" && (code === "ResourceInUseException" || code === "InvalidParameterException"))) return report(this.outcome(s, call, log, "stop"));
     } else log.info({ versionArn: s.action.versionArn, status: call.output.Status }, "stop requested");
 
-    const timeout = ctx.stopTimeoutMs ?? APPLY_DEFAULTS.stopTimeoutMs;
-    const poll = ctx.stopPollMs ?? APPLY_DEFAULTS.stopPollMs;
+    const timeout = this.ctx.stopTimeoutMs ?? APPLY_DEFAULTS.stopTimeoutMs;
+    const poll = this.ctx.stopPollMs ?? APPLY_DEFAULTS.stopPollMs;
     for (let round = 0; ; round++) {
       let look: Look & { tagsNeeded: boolean };
       try {
-        look = await lastLook(client, ctx.gate, [s.action], undefined, now, false);
+        look = await lastLook(client, this.ctx.gate, [s.action], undefined, this.now, false);
       } catch (err) {
         return report({ result: "failed", code: (err as { code?: string }).code ?? "Error", error: `waiting for STOPPED: ${firstLine((err as Error).message)}; not deleted` });
       }
@@ -307,14 +349,14 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
         const stoppedAfterMs = Math.round(elapsed);
         log.info({ versionArn: s.action.versionArn, stoppedAfterMs }, "stopped");
         // The poll saw STOPPED; tags (when the policy reads them) are read now, then the gate decides again.
-        const fresh = look.tagsNeeded ? await lastLook(client, ctx.gate, [s.action], ctx.stop, now).catch((err: Error) => err) : look;
-        if (fresh instanceof Error) return finish(s, { result: "skipped", error: `stopped, but the last look before deleting failed (${firstLine(fresh.message)}); not deleted`, stoppedAfterMs });
-        const d = ctx.gate.approve("delete", ctx.auth, s.action, fresh, now());
+        const fresh = look.tagsNeeded ? await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now).catch((err: Error) => err) : look;
+        if (fresh instanceof Error) return this.finish(s, { result: "skipped", error: `stopped, but the last look before deleting failed (${firstLine(fresh.message)}); not deleted`, stoppedAfterMs });
+        const d = this.ctx.gate.approve("delete", this.ctx.auth, s.action, fresh, this.now());
         if ("denied" in d) {
-          decideDenied(s, d, log);
+          this.decideDenied(s, d, log);
           return;
         }
-        return deleteOne(s, d, client, log, () => undefined, stoppedAfterMs);
+        return this.deleteOne(s, d, client, log, () => undefined, stoppedAfterMs);
       }
       if (v.status !== "STOPPING" && v.status !== "RUNNING") {
         return report({ result: "failed", code: "StopNotConfirmed", status: v.status, error: `status ${v.status} after StopProjectVersion, not STOPPED; not deleted` });
@@ -322,56 +364,32 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
       if (elapsed >= timeout) {
         return report({ result: "failed", code: "StopTimeout", status: v.status, error: `still ${v.status} ${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s); not deleted` });
       }
-      if (stopped()) return finish(s, { result: "skipped", status: v.status, error: `interrupted while waiting for STOPPED (status ${v.status}; the stop was sent); not deleted` });
-      await sleep(Math.min(pollDelay(round, poll), Math.max(0, timeout - elapsed)), ctx.stop).catch(() => undefined);
+      if (this.stopped()) return this.finish(s, { result: "skipped", status: v.status, error: `interrupted while waiting for STOPPED (status ${v.status}; the stop was sent); not deleted` });
+      await sleep(Math.min(pollDelay(round, poll), Math.max(0, timeout - elapsed)), this.ctx.stop).catch(() => undefined);
     }
   }
 
-  /** Grace-period marks, after the deletions; each approved by the gate on the plan's facts. */
-  async function markPhase(): Promise<void> {
-    const limit = pLimit(concurrency);
-    const planNow = Date.parse(ctx.plan.generatedAt);
+  /** Grace-period this.marks, after the deletions; each approved by the gate on the plan's facts. */
+  private async markPhase(): Promise<void> {
+    const limit = pLimit(this.concurrency);
+    const planNow = Date.parse(this.ctx.plan.generatedAt);
     await Promise.all(
-      marks.map((s) =>
+      this.marks.map((s) =>
         limit(async () => {
-          if (stopped()) return;
-          const log = ctx.log.child({ versionArn: s.action.versionArn });
-          const d = ctx.gate.approveMark(ctx.auth, s.action, planNow);
+          if (this.stopped()) return;
+          const log = this.ctx.log.child({ versionArn: s.action.versionArn });
+          const d = this.ctx.gate.approveMark(this.ctx.auth, s.action, planNow);
           if ("denied" in d) {
             log.warn({ reasons: d.reasons }, "mark not approved");
-            return finish(s, { result: "changed", reasons: d.reasons, error: d.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ") });
+            return this.finish(s, { result: "changed", reasons: d.reasons, error: d.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ") });
           }
-          const call = d.kind === "mark" ? await sendMark(d, ctx, { ...(ctx.stop ? { stop: ctx.stop } : {}), beforeSend: () => void (s.sent = true) }) : await sendUnmark(d, ctx, { ...(ctx.stop ? { stop: ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
+          const call = d.kind === "mark" ? await sendMark(d, this.ctx, { ...(this.ctx.stop ? { stop: this.ctx.stop } : {}), beforeSend: () => void (s.sent = true) }) : await sendUnmark(d, this.ctx, { ...(this.ctx.stop ? { stop: this.ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
           if (call.kind === "ok") log.info({ operation: s.operation }, s.operation === "mark" ? "marked pending deletion" : "pending-deletion mark removed");
-          finish(s, outcome(s, call as WriteCall<AwsAnswer>, log, s.operation));
+          this.finish(s, this.outcome(s, call as WriteCall<AwsAnswer>, log, s.operation));
         }),
       ),
     );
   }
-
-  // Abandon: hand back what is known now; writes still in flight are `unknown`.
-  let onAbandon: (() => void) | undefined;
-  const abandoned = new Promise<"abandoned">((resolve) => {
-    if (!ctx.abandon) return;
-    onAbandon = () => resolve("abandoned");
-    if (ctx.abandon.aborted) onAbandon();
-    else ctx.abandon.addEventListener("abort", onAbandon, { once: true });
-  });
-  try {
-    const how = await Promise.race([work.then(() => "done" as const), abandoned]);
-    if (how === "abandoned") {
-      for (const s of all) {
-        if (s.result) continue;
-        if (s.sent) finish(s, { result: "unknown", error: "sent, but rekon stopped waiting for the answer; it may have happened — the next plan re-reads it" });
-        else finish(s, { result: "skipped", error: "interrupted before it was sent" });
-      }
-    }
-  } finally {
-    if (onAbandon) ctx.abandon?.removeEventListener("abort", onAbandon);
-  }
-  for (const s of all) if (!s.result) finish(s, { result: "skipped", error: stopped() ? "interrupted before it was sent" : "not sent" });
-  closed = true;
-  return all.map((s) => s.result!);
 }
 
 /**
