@@ -63,6 +63,12 @@ export interface ApplyContext {
   lookMaxAgeMs?: number;
   /** Told about each result as it is decided (progress bars, audit records, logs). */
   onResult?: (r: WriteResult) => void;
+  /**
+   * Whether the manifests or policy changed since the plan (why, or undefined): asked before each batch
+   * of writes. A change stops every further write of this run (`skipped`, code manifestsChanged): the
+   * plan no longer says what the team wants, so only a new plan may act.
+   */
+  inputsChanged?: () => string | undefined;
 }
 
 
@@ -131,8 +137,28 @@ class Executor {
     this.all = [...this.deletions, ...this.marks];
   }
 
+  /** Why writes stopped because the inputs changed under this run, once they have. */
+  private halted?: string;
+  private readonly halt = new AbortController();
+
   private stopped(): boolean {
-    return this.ctx.stop?.aborted === true;
+    return this.ctx.stop?.aborted === true || this.halted !== undefined;
+  }
+
+  /** Before a batch of writes: are the manifests and policy still the ones the plan was made from? */
+  private inputsStillHold(): boolean {
+    if (this.halted !== undefined) return false;
+    const why = this.ctx.inputsChanged?.();
+    if (why === undefined) return true;
+    this.halted = why;
+    this.ctx.log.warn({ reason: why }, "the manifests or policy changed during the apply: no further write; the next plan acts on them");
+    this.halt.abort(new Error(why));
+    return false;
+  }
+
+  /** The result of a write that was not sent because the run stopped (a signal, or the inputs changed). */
+  private notSent(what: string, extra: Partial<WriteResult> = {}): Partial<WriteResult> & Pick<WriteResult, "result"> {
+    return this.halted !== undefined ? { result: "skipped", code: "manifestsChanged", error: `not sent: ${this.halted}; the next plan acts on them`, ...extra } : { result: "skipped", error: `interrupted before ${what} was sent`, ...extra };
   }
 
   private finish(s: Slot, r: Partial<WriteResult> & Pick<WriteResult, "result">): void {
@@ -158,7 +184,7 @@ class Executor {
 
   /** No new attempt once the run stops or the project's breaker trips. */
   private stopFor(a: PlanAction): AbortSignal {
-    return this.ctx.stop ? AbortSignal.any([this.ctx.stop, this.breaker(a).signal]) : this.breaker(a).signal;
+    return AbortSignal.any([...(this.ctx.stop ? [this.ctx.stop] : []), this.breaker(a).signal, this.halt.signal]);
   }
 
   async run(): Promise<WriteResult[]> {
@@ -166,7 +192,7 @@ class Executor {
       const groups = new Map<string, Slot[]>();
       for (const s of this.deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
       await Promise.all([...groups.values()].map((slots) => this.lane(slots)));
-      if (!this.stopped()) await this.markPhase();
+      if (!this.stopped() && this.inputsStillHold()) await this.markPhase();
     })();
 
     // Abandon: hand back what is known now; writes still in flight are `unknown`.
@@ -183,13 +209,13 @@ class Executor {
         for (const s of this.all) {
           if (s.result) continue;
           if (s.sent) this.finish(s, { result: "unknown", error: "sent, but rekon stopped waiting for the answer; it may have happened — the next plan re-reads it" });
-          else this.finish(s, { result: "skipped", error: "interrupted before it was sent" });
+          else this.finish(s, this.notSent("it"));
         }
       }
     } finally {
       if (onAbandon) this.ctx.abandon?.removeEventListener("abort", onAbandon);
     }
-    for (const s of this.all) if (!s.result) this.finish(s, { result: "skipped", error: this.stopped() ? "interrupted before it was sent" : "not sent" });
+    for (const s of this.all) if (!s.result) this.finish(s, this.stopped() ? this.notSent("it") : { result: "skipped", error: "not sent" });
     this.closed = true;
     return this.all.map((s) => s.result!);
   }
@@ -202,7 +228,7 @@ class Executor {
     const running: Promise<void>[] = [];
     const queue = [...slots].sort((x, y) => (projectKey(x.action) < projectKey(y.action) ? -1 : projectKey(x.action) > projectKey(y.action) ? 1 : 0));
     while (queue.length > 0) {
-      if (this.stopped()) break;
+      if (this.stopped() || !this.inputsStillHold()) break;
       const pk = projectKey(queue[0]!.action);
       if (this.tripped.has(pk)) {
         for (const s of queue.filter((x) => projectKey(x.action) === pk)) this.finish(s, { result: "skipped", error: `not started: ${this.tripped.get(pk)}; it is retried on the next run` });
@@ -249,7 +275,7 @@ class Executor {
       await Promise.all(gone);
     }
     await Promise.all(running);
-    for (const s of queue) this.finish(s, { result: "skipped", error: "interrupted before this deletion started" });
+    for (const s of queue) this.finish(s, this.notSent("this deletion"));
   }
 
   private decideDenied(s: Slot, d: Denial, log: Logger): void {
@@ -259,7 +285,7 @@ class Executor {
   /** Delete one approved version, looking again first if its facts are older than this.lookMaxAgeMs by then. */
   private async deleteOne(s: Slot, approval: Approved<DeleteWrite>, client: RetryingRekognitionClient, log: Logger, handedOver: () => void, stoppedAfterMs?: number): Promise<void> {
     const extra = stoppedAfterMs !== undefined ? { stoppedAfterMs } : {};
-    if (this.stopped()) return this.finish(s, { result: "skipped", error: "interrupted before this deletion was sent", ...extra });
+    if (this.stopped()) return this.finish(s, this.notSent("this deletion", extra));
     const pk = projectKey(s.action);
     if (this.tripped.has(pk)) return this.finish(s, { result: "skipped", error: `not started: ${this.tripped.get(pk)}; it is retried on the next run`, ...extra });
     let lookedAt = approval.lookedAt;
@@ -309,6 +335,7 @@ class Executor {
       return { result: "alreadyDeleted", code: e.code, ...req };
     }
     if (call.interrupted) {
+      if (this.halted !== undefined) return this.notSent(`the ${what}`);
       const why = this.tripped.get(projectKey(s.action)) && !this.stopped() ? `not sent again: ${this.tripped.get(projectKey(s.action))}; it is retried on the next run` : `interrupted before the ${what} was sent`;
       return { result: "skipped", error: `${why}${e.code !== "Interrupted" ? ` (the last answer was ${e.code}: it did not happen)` : ""}` };
     }
@@ -324,7 +351,7 @@ class Executor {
    */
   private async stopThenDelete(s: Slot, approval: Approved<StopWrite>, client: RetryingRekognitionClient, log: Logger): Promise<void> {
     const report = (r: Partial<WriteResult> & Pick<WriteResult, "result">) => this.finish(s, { ...r, operation: "stop" });
-    if (this.stopped()) return this.finish(s, { result: "skipped", error: "interrupted before the stop was sent" });
+    if (this.stopped()) return this.finish(s, this.notSent("the stop"));
     const started = performance.now();
     const call = await sendStop(approval, this.ctx, { stop: this.stopFor(s.action), beforeSend: () => void (s.sent = true) });
     if (call.kind !== "ok") {
@@ -351,6 +378,7 @@ class Executor {
         // The poll saw STOPPED; tags (when the policy reads them) are read now, then the gate decides again.
         const fresh = look.tagsNeeded ? await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now).catch((err: Error) => err) : look;
         if (fresh instanceof Error) return this.finish(s, { result: "skipped", error: `stopped, but the last look before deleting failed (${firstLine(fresh.message)}); not deleted`, stoppedAfterMs });
+        if (!this.inputsStillHold()) return this.finish(s, this.notSent("this deletion", { stoppedAfterMs }));
         const d = this.ctx.gate.approve("delete", this.ctx.auth, s.action, fresh, this.now());
         if ("denied" in d) {
           this.decideDenied(s, d, log);

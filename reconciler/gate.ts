@@ -16,9 +16,10 @@
 import { formatDuration } from "./duration.js";
 import { RefusalError } from "./errors.js";
 import { effectivePolicy } from "./policy/layers.js";
-import { evaluateGuards, evaluateTagGuards, formatMark, MARK_TAG, missingProjectTags, needsTags, newest, parseMark, stoppable, type Candidate } from "./policy/guards.js";
+import { APPROVAL_TAG, evaluateGuards, evaluateTagGuards, formatMark, MARK_TAG, missingProjectTags, nearMiss, needsMark, needsTags, newest, parseMark, stoppable, type Candidate } from "./policy/guards.js";
+import { windowMessage, windowVerdict } from "./policy/windows.js";
 import { manifestLayer, operatorLayer } from "./policy/naming.js";
-import { sourceOf, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
+import { sourceOf, type PolicyField, type Suspension, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
 import { firstLine } from "./text.js";
 
 // ---------------------------------------------------------------------------------------------------
@@ -128,6 +129,8 @@ export interface Verdict {
   mark?: "add" | "remove";
   deletableAt?: string;
   stopFirst?: boolean;
+  /** When a deletion window now keeping it opens (epoch ms). */
+  windowOpensAt?: number;
 }
 
 /** The facts one last look gathered for a batch of versions of one project. */
@@ -156,6 +159,10 @@ export class Gate {
   /** account|region (or *|region) → why that scope was not read completely. */
   private readonly incomplete = new Map<string, string>();
   private readonly callerRefusals: Reason[];
+  /** Version ARN → the listed names that do not exist and that it nearly matches (a probable typo). */
+  private readonly nearMisses = new Map<string, string[]>();
+  /** Version ARN → every listed name it nearly matches, there or not: the last look re-reads them. */
+  private readonly nearListed = new Map<string, string[]>();
 
   private constructor(world: GateWorld) {
     this.policies = asSet(world.policies);
@@ -223,6 +230,19 @@ export class Gate {
       this.bySet.set(s.name, view);
     }
     this.views = views;
+    for (const view of views) {
+      if (!view.project || view.status !== "ok") continue;
+      const live = new Set(view.project.versions.map((v) => v.name));
+      const missing = view.set.versions.map((d) => d.name).filter((n) => !live.has(n));
+      const listed = new Set(view.set.versions.map((d) => d.name));
+      for (const v of view.project.versions) {
+        if (listed.has(v.name)) continue;
+        const near = missing.filter((m) => nearMiss(m, v.name)).sort();
+        if (near.length) this.nearMisses.set(v.arn, near);
+        const close = [...listed].filter((m) => nearMiss(m, v.name)).sort();
+        if (close.length) this.nearListed.set(v.arn, close);
+      }
+    }
   }
 
   static assess(world: GateWorld): Gate {
@@ -262,7 +282,9 @@ export class Gate {
   /** Reasons that need no tags (to decide whose tags to read). Empty = a deletion candidate so far. */
   staticReasons(view: SetView, v: LiveVersion, now: number): Reason[] {
     if (!view.project || view.status !== "ok") return [{ rule: "notRead", message: view.error ?? "project not read" }];
-    return [...this.invariants(view, v), ...evaluateGuards(this.candidate(view, v, now))];
+    const near = view.policy.nearMissGuard ? this.nearMisses.get(v.arn) : undefined;
+    const nearReason: Reason[] = near ? [{ rule: "nearMiss", message: `listed ${near.map((n) => JSON.stringify(n)).join(", ")} ${near.length === 1 ? "is" : "are"} missing; did you mean ${JSON.stringify(v.name)}? Names are case-sensitive: fix the manifest, or remove the listed name`, ...(view.policy.origin.nearMissGuard ? { layer: view.policy.origin.nearMissGuard } : {}) }] : [];
+    return [...this.invariants(view, v), ...evaluateGuards(this.candidate(view, v, now)), ...nearReason];
   }
 
   /**
@@ -273,30 +295,63 @@ export class Gate {
     const reasons = this.staticReasons(view, v, now);
     const policy = view.policy;
     if (reasons.length === 0) reasons.push(...evaluateTagGuards(this.candidate(view, v, now)));
-    // A version blocked by a guard other than the grace period (and whose tags were read) loses its
-    // mark: a notice must refer to a version that was deletable all along, not one that became so again.
+    const suspended = this.suspension(view, now);
+    // A version blocked by a guard (and whose tags were read) loses its mark: a notice must refer to a
+    // version that was deletable all along, not one that became so again. Suspended: nothing is written.
     const hasMark = v.tags !== undefined && Object.hasOwn(v.tags, MARK_TAG);
     if (reasons.length > 0) {
+      if (suspended) return { reasons: [...reasons, suspended] };
       if (hasMark && !reasons.some((r) => r.rule === "tagsUnreadable")) return { reasons, mark: "remove" };
       return { reasons };
     }
+
+    // A candidate. What remains are the time-bound holds, none of which removes a mark: the grace
+    // period, approval, the deletion windows (marks may be written inside a deny window) and suspension.
     const out: Verdict = { reasons };
-    if (policy.gracePeriodMs > 0) {
-      const since = parseMark(v.tags?.[MARK_TAG], now);
-      const layer = policy.origin.gracePeriod;
-      const lay = layer ? { layer } : {};
+    const lay = (f: PolicyField) => (policy.origin[f] ? { layer: policy.origin[f]! } : {});
+    let since: number | undefined;
+    if (needsMark(policy)) {
+      since = parseMark(v.tags?.[MARK_TAG], now);
       if (since === undefined) {
-        const deletableAt = new Date(now + policy.gracePeriodMs).toISOString();
+        out.mark = "add";
         const bad = hasMark ? `its mark ${JSON.stringify(v.tags![MARK_TAG])} is not an RFC 3339 UTC time rekon wrote, so it counts as none; ` : "";
-        return { reasons: [{ rule: "gracePeriod", message: `${bad}apply marks it pending deletion (${MARK_TAG}); deletable after ${deletableAt} (gracePeriod ${policy.gracePeriod})`, ...lay }], mark: "add", deletableAt };
-      }
-      if (now - since < policy.gracePeriodMs) {
-        const deletableAt = new Date(since + policy.gracePeriodMs).toISOString();
-        return { reasons: [{ rule: "gracePeriod", message: `marked pending deletion at ${new Date(since).toISOString()}; deletable after ${deletableAt} (gracePeriod ${policy.gracePeriod}, ${formatDuration(since + policy.gracePeriodMs - now)} to go)`, ...lay }], deletableAt };
+        if (policy.gracePeriodMs > 0) {
+          out.deletableAt = new Date(now + policy.gracePeriodMs).toISOString();
+          reasons.push({ rule: "gracePeriod", message: `${bad}apply marks it pending deletion (${MARK_TAG}); deletable after ${out.deletableAt} (gracePeriod ${policy.gracePeriod})`, ...lay("gracePeriod") });
+        } else if (bad) reasons.push({ rule: "approvalRequired", message: `${bad}apply marks it again`, ...lay("requireApproval") });
+      } else if (now - since < policy.gracePeriodMs) {
+        out.deletableAt = new Date(since + policy.gracePeriodMs).toISOString();
+        reasons.push({ rule: "gracePeriod", message: `marked pending deletion at ${new Date(since).toISOString()}; deletable after ${out.deletableAt} (gracePeriod ${policy.gracePeriod}, ${formatDuration(since + policy.gracePeriodMs - now)} to go)`, ...lay("gracePeriod") });
       }
     }
-    if (stoppable(v, policy)) out.stopFirst = true;
+    if (policy.requireApproval) {
+      const approved = parseMark(v.tags?.[APPROVAL_TAG], now);
+      if (since === undefined) reasons.push({ rule: "approvalRequired", message: `needs a person's approval: once apply has marked it, tag it ${APPROVAL_TAG}=<RFC 3339 UTC time after the mark>`, ...lay("requireApproval") });
+      else if (approved === undefined || approved <= since) {
+        const seen = v.tags?.[APPROVAL_TAG] !== undefined ? ` (${APPROVAL_TAG}=${JSON.stringify(v.tags[APPROVAL_TAG])} is ${approved === undefined ? "not an RFC 3339 UTC time" : "not later than the mark"})` : "";
+        reasons.push({ rule: "approvalRequired", message: `needs a person's approval: tag ${APPROVAL_TAG}=<RFC 3339 UTC time after ${new Date(since).toISOString()}>${seen}`, ...lay("requireApproval") });
+      }
+    }
+    if (policy.windows.length > 0) {
+      const w = windowVerdict(policy.windows, now);
+      if (!w.allowed) {
+        reasons.push({ rule: "window", message: windowMessage(w, now), layer: w.blockedBy!.origin });
+        if (w.nextAllowed !== undefined) out.windowOpensAt = w.nextAllowed;
+      }
+    }
+    if (suspended) {
+      reasons.push(suspended);
+      delete out.mark;
+    }
+    if (reasons.length === 0 && stoppable(v, policy)) out.stopFirst = true;
     return out;
+  }
+
+  /** The suspension in force for this set's project at `now` (operator, a manifest layer, or the set's own). */
+  private suspension(view: SetView, now: number): Reason | undefined {
+    const all = [this.policies.operator.suspend, ...this.policies.scoped.filter((p) => p.projects.includes(view.set.project)).map((p) => p.spec.suspend), view.set.suspend];
+    const s = all.find((x): x is Suspension => x !== undefined && (x.until === undefined || now < x.until));
+    return s ? { rule: "suspended", message: `suspended: ${s.reason}${s.until !== undefined ? ` (until ${new Date(s.until).toISOString()})` : ""}; nothing is written`, layer: s.origin } : undefined;
   }
 
   /**
@@ -310,7 +365,7 @@ export class Gate {
       if (!view.project || view.status !== "ok") continue;
       const own = new Set(view.set.versions.map((d) => d.name));
       for (const v of view.project.versions) {
-        if (view.policy.gracePeriodMs > 0) {
+        if (needsMark(view.policy)) {
           if (v.status !== "DELETING") out.push(v);
         } else if (!own.has(v.name) && needsTags(view.policy) && this.staticReasons(view, v, now).length === 0) out.push(v);
       }
@@ -324,6 +379,16 @@ export class Gate {
     const op = this.policies.operator;
     if (deletes.length > op.maxDeletesPerRun) {
       out.push({ rule: "maxDeletesPerRun", message: `the run would delete ${deletes.length} versions, over maxDeletesPerRun ${op.maxDeletesPerRun}; nothing is deleted`, layer: operatorLayer(op.source) });
+    }
+    for (const view of this.views) {
+      if (!view.project || view.status !== "ok") continue;
+      const pct = view.policy.maxDeletesPercent;
+      const live = view.project.versions.length;
+      const n = deletes.filter((a) => a.set === view.set.name).length;
+      // "More than this share": 1 of 2 at 50 % is allowed, 1 of 1 is not.
+      if (n > 0 && n * 100 > pct * live) {
+        out.push({ rule: "maxDeletesPercent", message: `the run would delete ${n} of the ${live} live versions of project ${view.set.project} (${view.account ?? "?"}/${view.set.region}), ${Math.round((n * 100) / live)}%, over maxDeletesPercent ${pct}; nothing is deleted`, ...(view.policy.origin.maxDeletesPercent ? { layer: view.policy.origin.maxDeletesPercent } : {}) });
+      }
     }
     for (const s of this.policies.scoped) {
       if (s.spec.maxDeletesPerRun === undefined) continue;
@@ -369,7 +434,9 @@ export class Gate {
     if (!view?.project?.projectArn || actions.some((a) => a.set !== view.set.name)) return undefined;
     const latest = [...view.latest].map((arn) => this.planned(view, arn)?.name).filter((n): n is string => n !== undefined);
     const anchor = this.anchor(view);
-    const names = [...new Set([...actions.map((a) => a.versionName), ...latest, ...(anchor ? [anchor.name] : [])])];
+    // A listed name close to a candidate that goes missing makes the candidate a near miss: re-read them too.
+    const close = view.policy.nearMissGuard ? actions.flatMap((a) => (a.versionArn ? (this.nearListed.get(a.versionArn) ?? []) : [])) : [];
+    const names = [...new Set([...actions.map((a) => a.versionName), ...latest, ...(anchor ? [anchor.name] : []), ...close])];
     return { projectArn: view.project.projectArn, names, tags: needsTags(view.policy) };
   }
 
@@ -425,6 +492,11 @@ export class Gate {
     if (anchor) {
       const now_ = look.byName.get(anchor.name);
       if (!now_ || now_.arn !== anchor.arn || now_.status === "DELETING") reasons.push({ rule: "allowEmpty", message: `the listed version ${anchor.name} is gone or DELETING since the plan; whether any listed version still exists is unknown`, ...(view.policy.origin.allowEmpty ? { layer: view.policy.origin.allowEmpty } : {}) });
+    }
+    // Near misses on fresh facts: a listed name close to this one that has gone missing since the plan.
+    if (view.policy.nearMissGuard && !this.nearMisses.has(a.versionArn)) {
+      const gone = (this.nearListed.get(a.versionArn) ?? []).filter((n) => !look.byName.has(n));
+      if (gone.length) reasons.push({ rule: "nearMiss", message: `listed ${gone.map((n) => JSON.stringify(n)).join(", ")} went missing since the plan; did you mean ${JSON.stringify(a.versionName)}?` });
     }
     if (kind === "stop" && !verdict.stopFirst) reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
     if (kind === "delete" && v.status === "RUNNING") reasons.push({ rule: "inUse", message: "status RUNNING: it must be STOPPED before it is deleted" });

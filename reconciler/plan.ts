@@ -27,6 +27,7 @@ export function planWith(gate: Gate, now: Date): Plan {
   const nowMs = now.getTime();
   const projects: PlanProject[] = [];
   const actions: PlanAction[] = [];
+  let windowOpens: number | undefined;
 
   for (const view of gate.views) {
     const { set } = view;
@@ -60,6 +61,12 @@ export function planWith(gate: Gate, now: Date): Plan {
       const a: PlanAction = { action: verdict.reasons.length ? "blocked" : "delete", ...base, reasons: verdict.reasons };
       if (verdict.mark) a.mark = verdict.mark;
       if (verdict.deletableAt) a.deletableAt = verdict.deletableAt;
+      // Kept only by a deletion window: it becomes deletable when the window allows, and the controller
+      // starts a cycle then rather than waiting for its interval.
+      if (verdict.windowOpensAt !== undefined && verdict.reasons.every((r) => r.rule === "window")) {
+        a.deletableAt = new Date(verdict.windowOpensAt).toISOString();
+        if (windowOpens === undefined || verdict.windowOpensAt < windowOpens) windowOpens = verdict.windowOpensAt;
+      }
       if (verdict.stopFirst) a.stopFirst = true;
       actions.push(a);
     }
@@ -102,6 +109,7 @@ export function planWith(gate: Gate, now: Date): Plan {
     projects,
     actions,
     refusals,
+    ...(windowOpens !== undefined && refusals.length === 0 ? { nextDeletionAllowedAt: new Date(windowOpens).toISOString() } : {}),
     policy: { source: gate.policies.operator.source, name: gate.policies.operator.name },
   };
 }

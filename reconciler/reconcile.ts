@@ -11,7 +11,7 @@ import type { RetryOptions } from "./aws/retry.js";
 import { withVersionTags } from "./aws/tags.js";
 import { ValidationError } from "./errors.js";
 import { Gate } from "./gate.js";
-import { validateInputs } from "./inputs/index.js";
+import { inputsChangedSince, validateInputs } from "./inputs/index.js";
 import { needsProjectTags, planWith } from "./plan.js";
 import { sourceOf, targetKey, type DesiredState, type LiveState, type Plan, type Policy, type PolicySet, type Reason, type Target, type WriteResult } from "./types.js";
 
@@ -48,6 +48,8 @@ export interface PlannedPass {
   clientFor(target: Target): RetryingRekognitionClient;
   /** The pass's rate limiters, one per (account, region, operation); observe() them for progress and metrics. */
   limiters: RateLimiters;
+  /** Whether the manifests or policy files (as given) changed since this pass read them, and why. */
+  inputsChanged(): string | undefined;
   close(): void;
 }
 
@@ -59,7 +61,10 @@ export async function loadInputs(opts: Pick<ReconcileOptions, "manifests" | "pol
 }
 
 export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
-  return passFor(await loadInputs(opts), opts);
+  const pass = await passFor(await loadInputs(opts), opts);
+  // Read and hashed again before each batch of writes (not parsed): an edit under a running apply stops it.
+  pass.inputsChanged = () => inputsChangedSince({ manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}) }, { manifests: pass.desired.digest, policy: pass.policy.digest });
+  return pass;
 }
 
 /** A pass over inputs already loaded (the controller's cycles and tests that build them in code). */
@@ -103,7 +108,7 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
     const gate = Gate.assess({ desired, live, policies, now, ...(opts.refusals ? { refusals: opts.refusals } : {}) });
     const p = planWith(gate, now);
-    return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, close };
+    return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, inputsChanged: () => undefined, close };
   } catch (err) {
     close();
     throw err;
@@ -115,7 +120,7 @@ export function checkApplicable(pass: PlannedPass): void {
   pass.gate.authorize(pass.plan);
 }
 
-export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now">;
+export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now" | "inputsChanged">;
 
 /**
  * Carry out the plan through the gate: authorize it as a whole (or throw RefusalError), then every
@@ -123,5 +128,5 @@ export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPo
  */
 export async function applyPass(pass: PlannedPass, log: Logger, act: ActOptions = {}): Promise<WriteResult[]> {
   const auth = pass.gate.authorize(pass.plan);
-  return applyPlan({ ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
+  return applyPlan({ inputsChanged: pass.inputsChanged, ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
 }

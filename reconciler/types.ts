@@ -26,6 +26,15 @@ export interface DesiredVersion {
   pos: SourcePos;
 }
 
+/** A pause recorded in Git: while in force, nothing it covers is written. */
+export interface Suspension {
+  reason: string;
+  /** Epoch ms; absent = until the manifest or policy changes. A time in the past has no effect. */
+  until?: number;
+  /** Where it was declared, for reasons and messages. */
+  origin: string;
+}
+
 export interface DesiredSet {
   /** metadata.name, unique across all manifests. */
   name: string;
@@ -36,6 +45,8 @@ export interface DesiredSet {
   /** IAM role to assume for this project (another account); absent = the ambient credentials. */
   roleArn?: string;
   versions: DesiredVersion[];
+  /** spec.suspend: nothing in this set's project is written while in force. */
+  suspend?: Suspension;
 }
 
 export interface DesiredState {
@@ -144,6 +155,21 @@ export interface TagRule {
   origin: string;
 }
 
+/** When deletion may happen: occurrences start at each cron time (in timeZone) and last durationMs. */
+export interface DeletionWindow {
+  kind: "deny" | "allow";
+  /** A 5-field cron expression. */
+  schedule: string;
+  durationMs: number;
+  /** As written, for messages. */
+  duration: string;
+  /** IANA name; default UTC. */
+  timeZone: string;
+  reason?: string;
+  /** The layer that declared it. */
+  origin: string;
+}
+
 /** A custom rule: a CEL expression that, when true for a candidate, blocks its deletion. */
 export interface CompiledRule {
   name: string;
@@ -188,6 +214,16 @@ export interface Policy {
   gracePeriodMs: number;
   gracePeriod: string;
   rules: CompiledRule[];
+  /** When deletion may happen; none = always. A layer may only add deny windows. */
+  windows: DeletionWindow[];
+  /** Per project: deleting more than this share (%) of its live versions refuses the run. 100 = off. */
+  maxDeletesPercent: number;
+  /** Delete only versions carrying rekon.dev/deletion-approved later than their pending-delete mark. */
+  requireApproval: boolean;
+  /** While in force, nothing is written in the projects this policy covers. */
+  suspend?: Suspension;
+  /** Keep unlisted versions whose name nearly matches a missing listed name (a probable typo). Default on. */
+  nearMissGuard: boolean;
   /** Which layer decided each field's effective value (e.g. `operator policy deploy/policy.yaml`). */
   origin: Partial<Record<PolicyField, string>>;
 }
@@ -203,7 +239,12 @@ export type PolicyField =
   | "protectTags"
   | "requireProjectTag"
   | "gracePeriod"
-  | "rules";
+  | "rules"
+  | "windows"
+  | "maxDeletesPercent"
+  | "requireApproval"
+  | "suspend"
+  | "nearMissGuard";
 
 /** A DeletionPolicy found among the manifests: scoped to some projects, allowed only to tighten. */
 export interface ScopedPolicy {
@@ -244,7 +285,13 @@ export type RuleId =
   | "protectedTag"
   | "tagsUnreadable"
   | "gracePeriod"
-  | "manifestsStale";
+  | "manifestsStale"
+  | "window"
+  | "suspended"
+  | "maxDeletesPercent"
+  | "approvalRequired"
+  | "nearMiss"
+  | "manifestsChanged";
 
 export interface Reason {
   /** A RuleId, or a custom rule's name. */
@@ -319,6 +366,8 @@ export interface Plan {
   actions: PlanAction[];
   /** Run-wide refusals (e.g. over the deletion budget). Any refusal means no deletion at all. */
   refusals: Reason[];
+  /** When versions now kept only by a deletion window become deletable (ISO 8601), if any are. */
+  nextDeletionAllowedAt?: string;
   policy: { source: string; name: string };
 }
 

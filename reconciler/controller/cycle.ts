@@ -7,6 +7,7 @@ import type { WriteResult } from "../types.js";
 import type { RetryOptions } from "../aws/retry.js";
 import { formatIssue, RefusalError, ValidationError } from "../errors.js";
 import { planExitCode } from "../plan.js";
+import { inputsChangedSince } from "../inputs/index.js";
 import { applyPass, checkApplicable, planPass, type ReconcileOptions } from "../reconcile.js";
 import type { Plan } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
@@ -48,6 +49,8 @@ export interface CycleOutcome {
   valid: boolean;
   plan?: Plan;
   results: WriteResult[];
+  /** The manifests or policy changed while this cycle applied: the loop plans again at once. */
+  inputsChanged?: boolean;
 }
 
 /**
@@ -127,7 +130,11 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     let results: WriteResult[];
     try {
       // Each write is audited the moment its answer arrives, so a SIGKILL loses at most the calls in flight.
-      results = await applyPass(pass, log, { stop: input.writeSignal, ...(input.abandonSignal ? { abandon: input.abandonSignal } : {}), onResult: (r: WriteResult) => audit([r]) });
+      // The check before each batch of writes hashes the paths as given (not the snapshot this cycle read):
+      // behind git-sync's link they show the newly published revision.
+      const given = { manifests: input.manifests, ...(input.policy !== undefined ? { policy: input.policy } : {}) };
+      const inputsChanged = () => inputsChangedSince(given, { manifests: pass!.desired.digest, policy: pass!.policy.digest });
+      results = await applyPass(pass, log, { stop: input.writeSignal, ...(input.abandonSignal ? { abandon: input.abandonSignal } : {}), onResult: (r: WriteResult) => audit([r]), inputsChanged });
     } finally {
       unobserve();
     }
@@ -138,7 +145,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     // changed because its tags could not be read. `changed` otherwise is the world moving: re-planned next.
     const bad = results.some((r) => r.result === "failed" || r.result === "unknown" || (r.result === "changed" && r.reasons?.some((x) => x.rule === "tagsUnreadable")));
     const result: CycleResult = input.writeSignal.aborted ? "aborted" : bad || planResult !== "ok" ? "failed" : "ok";
-    return { result, valid: true, plan, results };
+    return { result, valid: true, plan, results, inputsChanged: results.some((r) => r.code === "manifestsChanged") };
   } finally {
     pass.close();
   }

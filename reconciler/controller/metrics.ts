@@ -39,6 +39,7 @@ export interface ControllerMetrics {
   manifestValid: Gauge;
   manifestsStale: Gauge;
   manifestsLastSync: Gauge;
+  nextDeletionAllowed: Gauge;
   lastSuccess: Gauge;
   leader: Gauge;
   leaderElectionErrors: Counter;
@@ -77,6 +78,7 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
     awsRequestDuration: new Histogram({ name: "rekon_aws_request_duration_seconds", help: "Duration of one AWS call attempt (not counting the rate limiter's wait), by operation.", labelNames: ["operation"], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
     awsRateLimit: new Gauge({ name: "rekon_aws_rate_limit_requests_per_second", help: "The adaptive rate limiter's current rate per account, region and operation (it falls on throttles and grows back).", labelNames: ["account", "region", "operation"], registers: r }),
     manifestValid: new Gauge({ name: "rekon_manifest_valid", help: "1 when the last cycle read valid manifests and policy, else 0.", registers: r }),
+    nextDeletionAllowed: new Gauge({ name: "rekon_deletion_next_allowed_timestamp_seconds", help: "When versions now kept only by a deletion window become deletable (Unix time); 0 when none are.", registers: r }),
     manifestsStale: new Gauge({ name: "rekon_manifests_stale", help: "1 while the manifests are older than --max-sync-age (no deletion then), else 0.", registers: r }),
     manifestsLastSync: new Gauge({ name: "rekon_manifests_last_sync_timestamp_seconds", help: "Unix time of the last sync of the manifests (--sync-touch-file's modification time); 0 when unknown.", registers: r }),
     lastSuccess: new Gauge({ name: "rekon_last_success_timestamp_seconds", help: "Unix time the last cycle ended with result ok.", registers: r }),
@@ -90,6 +92,7 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
   m.leaderElectionErrors.inc(0);
   m.manifestValid.set(0);
   m.manifestsStale.set(0);
+  m.nextDeletionAllowed.set(0);
   m.manifestsLastSync.set(0);
   m.lastSuccess.set(0);
   m.buildInfo.set({ version: build.version, revision: build.revision }, 1);

@@ -60,7 +60,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // Who rekon is, resolved once per credential source for the life of the process (STS GetCallerIdentity).
   const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}) });
 
-  const state = { startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
+  const state = { windowOpens: undefined as number | undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
   const stop = new AbortController(); // no new cycle, no new deletion
   const hard = new AbortController(); // AWS calls in flight are aborted
 
@@ -164,6 +164,12 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       );
       result = out.result;
       state.valid = out.valid;
+      // A deletion window that opens (or a deny window that ends) starts a cycle then, not at the interval.
+      const opens = out.plan?.nextDeletionAllowedAt ? Date.parse(out.plan.nextDeletionAllowedAt) : undefined;
+      metrics.nextDeletionAllowed.set(opens !== undefined ? opens / 1000 : 0);
+      state.windowOpens = opens;
+      // The manifests changed under the apply: plan again at once from the new revision.
+      if (out.inputsChanged) trigger("the manifests or policy changed during the apply");
       if (out.plan) clog.info({ result, summary: out.plan.summary, deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length, durationMs: Date.now() - state.lastStart }, "cycle finished");
       else clog.info({ result, durationMs: Date.now() - state.lastStart }, "cycle finished");
     } catch (err) {
@@ -186,8 +192,10 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     pending = false;
     await cycle();
     if (stop.signal.aborted || pending) continue;
+    // Wait for the interval, or until a deletion window opens (a second after, so it is open), if sooner.
+    const untilWindow = state.windowOpens !== undefined ? Math.max(0, state.windowOpens - Date.now() + 1_000) : Infinity;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(done, jittered(opts.intervalMs));
+      const t = setTimeout(done, Math.min(jittered(opts.intervalMs), untilWindow));
       function done() {
         clearTimeout(t);
         wake = () => {};

@@ -4,7 +4,8 @@ import type { SourcePos, ValidationIssue } from "../errors.js";
 import { parseDuration } from "../duration.js";
 import { loadDocuments, type TypedDoc } from "./documents.js";
 import { DEFAULT_POLICY } from "../policy/defaults.js";
-import type { CompiledRule, Policy, PolicyField, ScopedPolicy } from "../types.js";
+import type { CompiledRule, DeletionWindow, Policy, PolicyField, ScopedPolicy, Suspension } from "../types.js";
+import { windowProblems } from "../policy/windows.js";
 import { compileRule } from "../policy/cel.js";
 import { manifestLayer, operatorLayer } from "../policy/naming.js";
 
@@ -22,14 +23,36 @@ export interface PolicySpecDoc {
   requireProjectTag?: Record<string, string>;
   gracePeriod?: string;
   rules?: { name: string; deny: string; message: string }[];
+  windows?: { kind: "deny" | "allow"; schedule: string; duration: string; timeZone?: string; reason?: string }[];
+  maxDeletesPercent?: number;
+  requireApproval?: boolean;
+  suspend?: { reason: string; until?: string };
+  nearMissGuard?: boolean;
 }
 
-const FIELDS: PolicyField[] = ["allowedAccounts", "allowedRegions", "minAge", "keepLatest", "maxDeletesPerRun", "allowEmpty", "stopRunning", "protectTags", "requireProjectTag", "gracePeriod", "rules"];
+const FIELDS: PolicyField[] = ["allowedAccounts", "allowedRegions", "minAge", "keepLatest", "maxDeletesPerRun", "allowEmpty", "stopRunning", "protectTags", "requireProjectTag", "gracePeriod", "rules", "windows", "maxDeletesPercent", "requireApproval", "suspend", "nearMissGuard"];
 
 function tagRules(map: Record<string, string> | undefined, origin: string) {
   return Object.entries(map ?? {}).map(([key, value]) => ({ key, value, origin }));
 }
 
+
+/** A document's windows, checked (5-field cron, IANA zone); each problem is an issue at the window. */
+function parseWindows(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: ValidationIssue[]): DeletionWindow[] {
+  const out: DeletionWindow[] = [];
+  (spec.windows ?? []).forEach((w, i) => {
+    const problems = windowProblems(w);
+    for (const m of problems) issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "windows", i, m.startsWith("timeZone") ? "timeZone" : "schedule"]), path: `spec.windows[${i}].${m.startsWith("timeZone") ? "timeZone" : "schedule"}`, message: m, fix: 'e.g. schedule: "0 18 * * FRI", timeZone: Europe/Berlin' });
+    if (problems.length === 0) out.push({ kind: w.kind, schedule: w.schedule.trim(), duration: w.duration, durationMs: parseDuration(w.duration)!, timeZone: w.timeZone ?? "UTC", ...(w.reason ? { reason: w.reason } : {}), origin });
+  });
+  return out;
+}
+
+/** spec.suspend as data (the schema checked its shape; `until` is an RFC 3339 time with a zone). */
+export function parseSuspend(s: { reason: string; until?: string } | undefined, origin: string): Suspension | undefined {
+  if (!s) return undefined;
+  return { reason: s.reason, ...(s.until !== undefined ? { until: Date.parse(s.until) } : {}), origin };
+}
 
 /** Compile a document's CEL rules; each failure is an issue at the rule's `deny`. */
 function compileRules(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: ValidationIssue[]): CompiledRule[] {
@@ -74,7 +97,9 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
   }
   const origin = operatorLayer(file);
   const rules = compileRules(d, spec, origin, issues);
+  const windows = parseWindows(d, spec, origin, issues);
   if (issues.length > 0) return { issues };
+  const suspend = parseSuspend(spec.suspend, origin);
 
   const minAge = spec.minAge ?? DEFAULT_POLICY.minAge;
   const gracePeriod = spec.gracePeriod ?? DEFAULT_POLICY.gracePeriod;
@@ -102,6 +127,11 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
       gracePeriod,
       gracePeriodMs: parseDuration(gracePeriod)!,
       rules,
+      windows,
+      maxDeletesPercent: spec.maxDeletesPercent ?? DEFAULT_POLICY.maxDeletesPercent,
+      requireApproval: spec.requireApproval ?? DEFAULT_POLICY.requireApproval,
+      ...(suspend ? { suspend } : {}),
+      nearMissGuard: spec.nearMissGuard ?? DEFAULT_POLICY.nearMissGuard,
       origin: Object.fromEntries(FIELDS.map((f) => [f, origin])),
     },
     issues: [],
@@ -118,6 +148,7 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   }
   const before = issues.length;
   const rules = compileRules(d, spec, manifestLayer(pos, metadata.name), issues);
+  const windows = parseWindows(d, spec, manifestLayer(pos, metadata.name), issues);
   if (issues.length > before) return undefined;
   const fieldPos: ScopedPolicy["fieldPos"] = {};
   for (const f of [...FIELDS, "rateLimits" as const, "selector" as const]) {
@@ -137,6 +168,11 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   if (spec.requireProjectTag) out.requireProjectTag = tagRules(spec.requireProjectTag, origin);
   if (spec.gracePeriod !== undefined) Object.assign(out, { gracePeriod: spec.gracePeriod, gracePeriodMs: parseDuration(spec.gracePeriod)! });
   if (rules.length) out.rules = rules;
+  if (spec.windows) out.windows = windows;
+  if (spec.maxDeletesPercent !== undefined) out.maxDeletesPercent = spec.maxDeletesPercent;
+  if (spec.requireApproval !== undefined) out.requireApproval = spec.requireApproval;
+  if (spec.suspend) out.suspend = parseSuspend(spec.suspend, origin)!;
+  if (spec.nearMissGuard !== undefined) out.nearMissGuard = spec.nearMissGuard;
   const projectPos = spec.selector.projects.map((_, i) => ({ file: d.doc.file, ...d.doc.locate(["spec", "selector", "projects", i]) }));
   return { name: metadata.name, pos, projects: spec.selector.projects, projectPos, spec: out, fieldPos };
 }

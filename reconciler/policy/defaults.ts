@@ -27,5 +27,9 @@ export const DEFAULT_POLICY: Policy = {
   gracePeriod: "0s",
   gracePeriodMs: 0,
   rules: [],
+  windows: [],
+  maxDeletesPercent: 100,
+  requireApproval: false,
+  nearMissGuard: true,
   origin: {},
 };

@@ -170,9 +170,36 @@ export function formatMark(at: number): string {
   return new Date(Math.floor(at / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** The tag a person sets to approve one deletion (requireApproval): an RFC 3339 UTC time after its mark. */
+export const APPROVAL_TAG = "rekon.dev/deletion-approved";
+
+/** Whether candidates carry a pending-delete mark under this policy: a grace period, or approval (given after the mark). */
+export function needsMark(policy: Policy): boolean {
+  return policy.gracePeriodMs > 0 || policy.requireApproval;
+}
+
 /** Whether any guard needs the version's tags under this policy. */
 export function needsTags(policy: Policy): boolean {
-  return policy.protectTags.length > 0 || policy.rules.length > 0 || policy.gracePeriodMs > 0;
+  return policy.protectTags.length > 0 || policy.rules.length > 0 || needsMark(policy);
+}
+
+/**
+ * Whether a listed name that does not exist was probably meant to be `live`: the same but for case or
+ * surrounding spaces, or one edit away (one character inserted, removed or changed). Names are
+ * case-sensitive in AWS, so this never matches them; it only keeps the near miss from being deleted.
+ */
+export function nearMiss(listed: string, live: string): boolean {
+  if (listed === live) return false;
+  if (listed.toLowerCase() === live.toLowerCase() || listed.trim() === live.trim()) return true;
+  return withinOneEdit(listed, live);
+}
+
+function withinOneEdit(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
 export function tagMatches(tags: Record<string, string>, rule: TagRule): boolean {

@@ -34,6 +34,12 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
     if (sp.maxDeletesPerRun !== undefined && sp.maxDeletesPerRun > operator.maxDeletesPerRun) loosen("maxDeletesPerRun", `maxDeletesPerRun ${sp.maxDeletesPerRun} is above the operator's ${operator.maxDeletesPerRun}`, `use ${operator.maxDeletesPerRun} or less`);
     if (sp.allowEmpty === true && !operator.allowEmpty) loosen("allowEmpty", "allowEmpty: true where the operator has false", "remove allowEmpty or set it to false");
     if (sp.stopRunning === true && !operator.stopRunning) loosen("stopRunning", "stopRunning: true where the operator has false", "remove stopRunning or set it to false");
+    // A layer may add deny windows; an allow window would open time the operator did not (or, with no
+    // operator windows, decide when deletion happens at all), so it is the operator's.
+    if (sp.windows?.some((w) => w.kind === "allow")) loosen("windows", "an allow window in a manifest policy", "use deny windows here; allow windows belong to the operator's policy");
+    if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent > operator.maxDeletesPercent) loosen("maxDeletesPercent", `maxDeletesPercent ${sp.maxDeletesPercent} is above the operator's ${operator.maxDeletesPercent}`, `use ${operator.maxDeletesPercent} or less`);
+    if (sp.requireApproval === false && operator.requireApproval) loosen("requireApproval", "requireApproval: false where the operator has true", "remove requireApproval or set it to true");
+    if (sp.nearMissGuard === false && operator.nearMissGuard) loosen("nearMissGuard", "nearMissGuard: false where the operator has true (only the operator may turn it off)", "remove nearMissGuard from this manifest policy");
 
     for (const [i, p] of s.projects.entries()) {
       if (!ownedProjects.has(p)) {
@@ -53,7 +59,7 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
 export function effectivePolicy(set: PolicySet, project: string): Policy {
   const applying = set.scoped.filter((s) => s.projects.includes(project));
   if (applying.length === 0) return set.operator;
-  const p: Policy = { ...set.operator, origin: { ...set.operator.origin }, protectTags: [...set.operator.protectTags], requireProjectTag: [...set.operator.requireProjectTag], rules: [...set.operator.rules] };
+  const p: Policy = { ...set.operator, origin: { ...set.operator.origin }, protectTags: [...set.operator.protectTags], requireProjectTag: [...set.operator.requireProjectTag], rules: [...set.operator.rules], windows: [...set.operator.windows] };
   for (const s of applying) {
     const layer = manifestLayer(s.pos, s.name);
     const sp = s.spec;
@@ -76,6 +82,10 @@ export function effectivePolicy(set: PolicySet, project: string): Policy {
     if (sp.protectTags) p.protectTags.push(...sp.protectTags);
     if (sp.requireProjectTag) p.requireProjectTag.push(...sp.requireProjectTag);
     if (sp.rules) p.rules.push(...sp.rules);
+    if (sp.windows) p.windows.push(...sp.windows.filter((w) => w.kind === "deny"));
+    if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent < p.maxDeletesPercent) (p.maxDeletesPercent = sp.maxDeletesPercent), (p.origin.maxDeletesPercent = layer);
+    if (sp.requireApproval === true && !p.requireApproval) (p.requireApproval = true), (p.origin.requireApproval = layer);
+    if (sp.nearMissGuard === true && !p.nearMissGuard) (p.nearMissGuard = true), (p.origin.nearMissGuard = layer);
   }
   return p;
 }

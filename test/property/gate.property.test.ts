@@ -28,12 +28,17 @@ const NAMES = ["v0", "v1", "v2", "v3", "v4", "v5"];
 const STATUSES = ["STOPPED", "STOPPED", "STOPPED", "STOPPED", "FAILED", "FAILED", "TRAINING_COMPLETED", "TRAINING_COMPLETED", "RUNNING", "TRAINING_IN_PROGRESS", "DELETING", "COPYING_IN_PROGRESS", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "DEPRECATED", "EXPIRED", "HIBERNATING"];
 const MARK = "rekon.dev/pending-delete-since";
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
+// Deletion windows, chosen so that "open now" is plain from the schedule: every hour for two hours (always
+// open), Feb 29 at midnight for an hour (not open on NOW), both kinds, in UTC and a zone with DST.
+const ALWAYS = { schedule: "0 * * * *", durationMs: 2 * H, timeZone: "Europe/Berlin" };
+const LEAP_DAY = { schedule: "0 0 29 2 *", durationMs: H, timeZone: "UTC" };
+const WINDOW_SETS: RefPolicy["windows"][] = [[], [], [], [{ kind: "deny", ...ALWAYS }], [{ kind: "deny", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }], [{ kind: "allow", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }, { kind: "deny", ...ALWAYS }]];
 const MARK_VALUES = [iso(NOW - 100 * H), iso(NOW - 2 * H), iso(NOW + 24 * H), "12", "2025", "1", "2026-02-30T00:00:00Z", "2026-11-01T00:00:00+00:00"];
 const pos = { file: "m.yaml", line: 1, col: 1 };
 
 const policyArb: fc.Arbitrary<RefPolicy> = fc.record({
-  allowedAccounts: fc.constantFrom([A1, A2], [A1, A2], [A1, A2], [A1], [A2]),
-  allowedRegions: fc.constantFrom([], [], [], ["us-east-1"]),
+  allowedAccounts: fc.constantFrom<string[]>([A1, A2], [A1, A2], [A1, A2], [A1], [A2]),
+  allowedRegions: fc.constantFrom<string[]>([], [], [], ["us-east-1"]),
   minAgeMs: fc.constantFrom(0, 24 * H),
   keepLatest: fc.constantFrom(0, 0, 1, 2),
   maxDeletesPerRun: fc.constantFrom(3, 100),
@@ -41,13 +46,23 @@ const policyArb: fc.Arbitrary<RefPolicy> = fc.record({
   stopRunning: fc.boolean(),
   protectTags: fc.constantFrom<Record<string, string>>({}, { hold: "*" }, { hold: "yes" }),
   gracePeriodMs: fc.constantFrom(0, 0, 72 * H, 1 * H),
+  maxDeletesPercent: fc.constantFrom(100, 100, 100, 50),
+  requireApproval: fc.constantFrom(false, false, false, true),
+  nearMissGuard: fc.constantFrom(true, true, true, false),
+  windows: fc.constantFrom(...WINDOW_SETS),
+  suspend: fc.constantFrom(undefined, undefined, undefined, undefined, undefined, undefined, { until: NOW + H }, { until: NOW - H }, {}),
+}).map((p) => {
+  const out: RefPolicy = { ...p };
+  if (p.suspend === undefined) delete out.suspend;
+  return out;
 });
 
 const setArb = fc.record({
   source: fc.constantFrom(...SOURCES),
   region: fc.constantFrom(...REGIONS),
   project: fc.constantFrom(...PROJECTS),
-  listed: fc.oneof({ weight: 9, arbitrary: fc.uniqueArray(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: fc.constantFrom("V1", "v9") }), { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant([] as string[]) }),
+  listed: fc.oneof({ weight: 9, arbitrary: fc.uniqueArray(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: fc.constantFrom("V1", "v9", "v10", "x0") }), { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant([] as string[]) }),
+  suspend: fc.constantFrom(undefined, undefined, undefined, undefined, undefined, undefined, undefined, { until: NOW + H }, { until: NOW - H }),
 });
 
 const versionArb = fc.record({
@@ -57,7 +72,7 @@ const versionArb = fc.record({
   ageHours: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 100, max: 3000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 100 }) }),
   foreign: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   tags: fc.oneof(
-    { weight: 12, arbitrary: fc.record({ hold: fc.option(fc.constantFrom("yes", "no"), { nil: undefined, freq: 4 }), mark: fc.option(fc.constantFrom(...MARK_VALUES), { nil: undefined, freq: 2 }) }) },
+    { weight: 12, arbitrary: fc.record({ hold: fc.option(fc.constantFrom("yes", "no"), { nil: undefined, freq: 4 }), mark: fc.option(fc.constantFrom(...MARK_VALUES), { nil: undefined, freq: 2 }), approved: fc.option(fc.constantFrom(...MARK_VALUES, iso(NOW - 50 * H)), { nil: undefined, freq: 2 }) }) },
     { weight: 1, arbitrary: fc.constant("error" as const) },
     { weight: 1, arbitrary: fc.constant("unread" as const) },
   ),
@@ -83,7 +98,7 @@ const worldArb = fc
       { source: SOURCES[1]!, account: A1, arn: `arn:aws:sts::${A1}:assumed-role/same-as-ambient/rekon` },
       identity.other === "ok" ? { source: SOURCES[2]!, account: A2, arn: `arn:aws:sts::${A2}:assumed-role/other/rekon` } : { source: SOURCES[2]!, error: "AccessDenied" },
     ];
-    const sets: DesiredSet[] = rawSets.map((s, i) => ({ name: `set${i}`, pos: { file: `m${i}.yaml`, line: 1, col: 1 }, project: s.project, region: s.region, ...(s.source !== "ambient" ? { roleArn: s.source } : {}), versions: s.listed.map((name) => ({ name, pos })) }));
+    const sets: DesiredSet[] = rawSets.map((s, i) => ({ name: `set${i}`, pos: { file: `m${i}.yaml`, line: 1, col: 1 }, project: s.project, region: s.region, ...(s.source !== "ambient" ? { roleArn: s.source } : {}), versions: s.listed.map((name) => ({ name, pos })), ...(s.suspend ? { suspend: { reason: "test", until: s.suspend.until, origin: `set${i}` } } : {}) }));
     // The versions of every project in every (account, region), with ARNs, so copies can point anywhere.
     const all = new Map<string, LiveVersion[]>();
     for (const [key, p] of Object.entries(projects)) {
@@ -93,7 +108,7 @@ const worldArb = fc
         p.versions.map((v) => {
           const createdAt = NOW - v.ageHours * H;
           const acct = v.foreign ? "999999999999" : account;
-          const tags = v.tags === "error" || v.tags === "unread" ? undefined : { ...(v.tags.hold ? { hold: v.tags.hold } : {}), ...(v.tags.mark ? { [MARK]: v.tags.mark } : {}) };
+          const tags = v.tags === "error" || v.tags === "unread" ? undefined : { ...(v.tags.hold ? { hold: v.tags.hold } : {}), ...(v.tags.mark ? { [MARK]: v.tags.mark } : {}), ...(v.tags.approved ? { "rekon.dev/deletion-approved": v.tags.approved } : {}) };
           return { arn: `arn:aws:rekognition:${region}:${acct}:project/${project}/version/${v.name}/${createdAt}`, name: v.name, project, region, account: acct, status: v.status, createdAt, feature: v.status === "RUNNING" || v.status.startsWith("COPYING") ? "CUSTOM_LABELS" : v.feature, ...(tags ? { tags } : {}), ...(v.tags === "error" ? { tagsError: "AccessDenied" } : {}) } as LiveVersion;
         }),
       );
@@ -141,6 +156,11 @@ function toPolicy(p: RefPolicy): Policy {
     protectTags: Object.entries(p.protectTags).map(([key, value]) => ({ key, value, origin: "property" })),
     gracePeriodMs: p.gracePeriodMs,
     gracePeriod: `${p.gracePeriodMs / H}h`,
+    maxDeletesPercent: p.maxDeletesPercent,
+    requireApproval: p.requireApproval,
+    nearMissGuard: p.nearMissGuard,
+    windows: p.windows.map((w) => ({ ...w, duration: `${w.durationMs / H}h`, origin: "property" })),
+    ...(p.suspend ? { suspend: { reason: "operator", ...(p.suspend.until !== undefined ? { until: p.suspend.until } : {}), origin: "property" } } : {}),
     origin: {},
   };
 }
@@ -214,7 +234,10 @@ describe("the gate agrees with the independent reference model", () => {
         if (allowed && v2) allowed = a.stopFirst ? v2.status === "RUNNING" : v2.status !== "RUNNING";
         // The gate does not trust a changed project's ranking: a vanished newest version blocks; nor a list
         // whose one re-read listed version vanished (allowEmpty), even if another listed one remains.
-        if (how === "latestGone" && removed && w.policy.keepLatest > 0) allowed = false;
+        if (how === "latestGone" && removed && w.policy.keepLatest > 0) {
+          const ranked = project.versions.filter((v) => v.status !== "DELETING").sort((x, y) => y.createdAt - x.createdAt || (x.arn < y.arn ? -1 : 1));
+          if (ranked.slice(0, w.policy.keepLatest).some((v) => v.arn === removed!.arn)) allowed = false;
+        }
         if (how === "latestGone" && removed && !w.policy.allowEmpty && owner.versions.some((d) => d.name === removed!.name)) {
           const listedLive = project.versions.filter((v) => owner.versions.some((d) => d.name === v.name) && v.status !== "DELETING").sort((x, y) => y.createdAt - x.createdAt || (x.arn < y.arn ? -1 : 1));
           if (listedLive[0]?.arn === removed.arn) allowed = false;
@@ -236,7 +259,7 @@ describe("signals in the middle of an apply (emulator, real SDK)", () => {
         const emu = await startEmulator({ state, deleteDelayMs: 10_000, faults: { rules: [{ operation: "DeleteProjectVersion", delayMs: 150 }] } });
         try {
           const desired = { sets: [{ name: "s", pos, project: "p", region: "us-east-1", versions: [{ name: "keep", pos }] }], policies: [], files: [], digest: "x" };
-          const pass = await passFor({ desired, policies: toPolicy({ allowedAccounts: [A1], allowedRegions: [], minAgeMs: 0, keepLatest: 0, maxDeletesPerRun: 100, allowEmpty: false, stopRunning: false, protectTags: {}, gracePeriodMs: 0 }) }, { log, client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } });
+          const pass = await passFor({ desired, policies: toPolicy({ allowedAccounts: [A1], allowedRegions: [], minAgeMs: 0, keepLatest: 0, maxDeletesPerRun: 100, allowEmpty: false, stopRunning: false, protectTags: {}, gracePeriodMs: 0, maxDeletesPercent: 100, requireApproval: false, nearMissGuard: true, windows: [] }) }, { log, client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } });
           const planned = new Set(pass.plan.actions.filter((a) => a.action === "delete").map((a) => a.versionArn));
           const stop = new AbortController();
           const quit = new AbortController();

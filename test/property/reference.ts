@@ -2,6 +2,7 @@
 // (Safety guarantees, Guards, Grace period, Several accounts) and deliberately naive: loops over plain
 // data, no shared helpers with the planner or the gate (only their data types). The property tests hold
 // the gate to it; where the two disagree, one of them misreads the README.
+import { Cron } from "croner";
 import type { DesiredSet, IdentityFact, LiveProject, LiveVersion } from "../../reconciler/types.js";
 
 export interface RefPolicy {
@@ -15,6 +16,13 @@ export interface RefPolicy {
   /** key → value, "*" = any value. */
   protectTags: Record<string, string>;
   gracePeriodMs: number;
+  /** Per project: more than this share deleted refuses the run. */
+  maxDeletesPercent: number;
+  requireApproval: boolean;
+  nearMissGuard: boolean;
+  windows: { kind: "deny" | "allow"; schedule: string; durationMs: number; timeZone: string }[];
+  /** The operator's suspension (until: epoch ms). */
+  suspend?: { until?: number };
 }
 
 export interface RefWorld {
@@ -28,6 +36,31 @@ export interface RefWorld {
 const STATUSES = ["TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED", "STARTING", "RUNNING", "FAILED", "STOPPING", "STOPPED", "DELETING", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "COPYING_FAILED", "DEPRECATED", "EXPIRED"];
 const BUSY = ["RUNNING", "STARTING", "STOPPING", "TRAINING_IN_PROGRESS", "COPYING_IN_PROGRESS", "DELETING"];
 const MARK = "rekon.dev/pending-delete-since";
+const APPROVED = "rekon.dev/deletion-approved";
+
+/** Levenshtein distance, the textbook dynamic programme. */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+/** The README: a window occurrence starts at each cron time and lasts its duration. */
+function windowOpen(w: RefPolicy["windows"][number], now: number): boolean {
+  const start = new Cron(w.schedule, { timezone: w.timeZone, paused: true }).nextRun(new Date(now - w.durationMs - 1));
+  return start !== null && start.getTime() <= now;
+}
+
+function deletionAllowedNow(pol: RefPolicy, now: number): boolean {
+  if (pol.windows.some((w) => w.kind === "deny" && windowOpen(w, now))) return false;
+  const allows = pol.windows.filter((w) => w.kind === "allow");
+  return allows.length === 0 || allows.some((w) => windowOpen(w, now));
+}
+
+function suspendedNow(world: RefWorld, set: DesiredSet): boolean {
+  const live = (s: { until?: number } | undefined) => s !== undefined && (s.until === undefined || world.now < s.until);
+  return live(world.policy.suspend) || live(set.suspend);
+}
 
 function accountOf(world: RefWorld, set: DesiredSet): string | undefined {
   const source = set.roleArn ? set.roleArn : "ambient";
@@ -104,50 +137,67 @@ export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): 
   }
   if (pol.allowedAccounts.length > 0 && !pol.allowedAccounts.includes(v.account)) out.push("account not allowed");
   if (pol.allowedRegions.length > 0 && !pol.allowedRegions.includes(v.region)) out.push("region not allowed");
+  if (pol.nearMissGuard) {
+    for (const d of owner.versions) {
+      if (project.versions.some((x) => x.name === d.name)) continue; // listed and there: not a miss
+      if (d.name.toLowerCase() === v.name.toLowerCase() || d.name.trim() === v.name.trim() || distance(d.name, v.name) <= 1) out.push("near miss");
+    }
+  }
   if (out.length > 0) return out;
 
-  const needTags = Object.keys(pol.protectTags).length > 0 || pol.gracePeriodMs > 0;
+  const needTags = Object.keys(pol.protectTags).length > 0 || pol.gracePeriodMs > 0 || pol.requireApproval;
   if (needTags) {
     if (v.tags === undefined) return ["tags unreadable"];
     for (const [k, val] of Object.entries(pol.protectTags)) if (k in v.tags && (val === "*" || v.tags[k] === val)) out.push("protected");
     if (out.length > 0) return out;
   }
-  if (pol.gracePeriodMs > 0) {
-    const since = refMarkTime(v.tags?.[MARK], world.now);
-    if (since === undefined) return ["grace: no mark"];
-    if (world.now - since < pol.gracePeriodMs) return ["grace: not yet"];
+  // Holds: they keep the version (and its mark), they never remove a mark.
+  const holds: string[] = [];
+  const marked = pol.gracePeriodMs > 0 || pol.requireApproval;
+  const since = marked ? refMarkTime(v.tags?.[MARK], world.now) : undefined;
+  if (marked && since === undefined) holds.push("hold: no mark");
+  if (pol.gracePeriodMs > 0 && since !== undefined && world.now - since < pol.gracePeriodMs) holds.push("hold: grace not yet");
+  if (pol.requireApproval) {
+    const ok = refMarkTime(v.tags?.[APPROVED], world.now);
+    if (since === undefined || ok === undefined || ok <= since) holds.push("hold: not approved");
   }
-  return [];
+  if (!deletionAllowedNow(pol, world.now)) holds.push("hold: window");
+  if (suspendedNow(world, owner)) holds.push("hold: suspended");
+  return holds;
 }
 
-/** The ARNs the README allows a run to delete now, budget included (over budget: none at all). */
+/** Every unlisted version of every read project, with its reasons. */
+function candidates(world: RefWorld): { set: DesiredSet; project: LiveProject; v: LiveVersion; reasons: string[] }[] {
+  const out: { set: DesiredSet; project: LiveProject; v: LiveVersion; reasons: string[] }[] = [];
+  for (const s of world.sets) {
+    const p = readOk(world, s);
+    if (!p) continue;
+    for (const v of p.versions) if (!s.versions.some((d) => d.name === v.name)) out.push({ set: s, project: p, v, reasons: refReasons(world, s, v) });
+  }
+  return out;
+}
+
+/** Whether the run is over a budget: more deletions than maxDeletesPerRun, or more than maxDeletesPercent of a project. */
+function overBudget(world: RefWorld, deletable: { set: DesiredSet; project: LiveProject }[]): boolean {
+  if (deletable.length > world.policy.maxDeletesPerRun) return true;
+  for (const s of world.sets) {
+    const p = readOk(world, s);
+    if (!p) continue;
+    const n = deletable.filter((d) => d.set === s).length;
+    if (n > 0 && n / p.versions.length > world.policy.maxDeletesPercent / 100) return true;
+  }
+  return false;
+}
+
+/** The ARNs the README allows a run to delete now, budgets included (over a budget: none at all). */
 export function refDeletable(world: RefWorld): Set<string> {
-  const out = new Set<string>();
-  for (const s of world.sets) {
-    const p = readOk(world, s);
-    if (!p) continue;
-    for (const v of p.versions) {
-      if (s.versions.some((d) => d.name === v.name)) continue;
-      if (refReasons(world, s, v).length === 0) out.add(v.arn);
-    }
-  }
-  return out.size > world.policy.maxDeletesPerRun ? new Set() : out;
+  const ok = candidates(world).filter((c) => c.reasons.length === 0);
+  return overBudget(world, ok) ? new Set() : new Set(ok.map((c) => c.v.arn));
 }
 
-/** The ARNs that would be deletable but for the grace period's missing (or unusable) mark: apply marks them. */
+/** The ARNs apply marks: kept only by holds, with no usable mark, and not suspended (nothing is written then). */
 export function refToMark(world: RefWorld): Set<string> {
-  const out = new Set<string>();
-  let deletable = 0;
-  for (const s of world.sets) {
-    const p = readOk(world, s);
-    if (!p) continue;
-    for (const v of p.versions) {
-      if (s.versions.some((d) => d.name === v.name)) continue;
-      const r = refReasons(world, s, v);
-      if (r.length === 1 && r[0] === "grace: no mark") out.add(v.arn);
-      if (r.length === 0) deletable++;
-    }
-  }
-  // An over-budget run writes nothing at all, marks included.
-  return deletable > world.policy.maxDeletesPerRun ? new Set() : out;
+  const all = candidates(world);
+  if (overBudget(world, all.filter((c) => c.reasons.length === 0))) return new Set(); // an over-budget run writes nothing
+  return new Set(all.filter((c) => c.reasons.length > 0 && c.reasons.every((r) => r.startsWith("hold:")) && c.reasons.includes("hold: no mark") && !c.reasons.includes("hold: suspended")).map((c) => c.v.arn));
 }
