@@ -29,8 +29,9 @@ function startAfter(w: DeletionWindow, t: number): number | undefined {
 
 /** If an occurrence of `w` is in force at `t`, when the last one covering `t` ends. */
 export function activeUntil(w: DeletionWindow, t: number): number | undefined {
-  // An occurrence covers t when it started in (t - duration, t]; the latest such start ends last.
-  let s = startAfter(w, t - w.durationMs - 1);
+  // An occurrence [s, s + duration) covers t when it started in (t - duration, t]; the latest such start
+  // ends last. (croner's nextRun is strictly after the time it is given.)
+  let s = startAfter(w, t - w.durationMs);
   if (s === undefined || s > t) return undefined;
   for (let n = 0; n < 10_000; n++) {
     const next = startAfter(w, s);

@@ -47,7 +47,8 @@ function distance(a: string, b: string): number {
 
 /** The README: a window occurrence starts at each cron time and lasts its duration. */
 function windowOpen(w: RefPolicy["windows"][number], now: number): boolean {
-  const start = new Cron(w.schedule, { timezone: w.timeZone, paused: true }).nextRun(new Date(now - w.durationMs - 1));
+  // Occurrences are [start, start + duration); nextRun is strictly after the time given.
+  const start = new Cron(w.schedule, { timezone: w.timeZone, paused: true }).nextRun(new Date(now - w.durationMs));
   return start !== null && start.getTime() <= now;
 }
 
