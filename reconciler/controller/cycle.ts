@@ -41,6 +41,8 @@ export interface CycleDeps {
   limitersFor?: ReconcileOptions["limitersFor"];
   /** The run's resolved identities (once per credential source per process). */
   identities?: ReconcileOptions["identities"];
+  /** This instance's identity in the Lease, when leader-elected (for audit records). */
+  leaseIdentity?: string;
 }
 
 export interface CycleOutcome {
@@ -121,7 +123,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => recordRequest(metrics, e));
     const audited = new Set<WriteResult>();
     const actors = Object.fromEntries(pass.live.identities.filter((i) => i.arn).map((i) => [i.source, i.arn!]));
-    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now, actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest };
+    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now, actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest, ...(deps.leaseIdentity ? { lease: deps.leaseIdentity } : {}) };
     const audit = (rs: WriteResult[]) => {
       const fresh = rs.filter((r) => !audited.has(r));
       fresh.forEach((r) => audited.add(r));

@@ -77,7 +77,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       hard.abort(new Error(`second ${sig}: aborting now`));
       return;
     }
-    log.info({ signal: sig, graceMs: opts.shutdownGraceMs }, "stopping: no new cycle or deletion starts; calls in flight may finish within the grace");
+    log.info({ signal: sig, graceMs: opts.shutdownGraceMs }, "stopping: no new cycle or write starts; writes already sent are awaited up to the grace, then reported unknown");
     state.stopping = true;
     stop.abort(new Error(`stopping on ${sig}`));
     setTimeout(() => hard.abort(new Error("shutdown grace ran out")), opts.shutdownGraceMs).unref();
@@ -160,7 +160,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     try {
       const out = await runCycle(
         { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}) },
-        { log: clog, metrics, audit, retry, limitersFor, identities, ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
+        { log: clog, metrics, audit, retry, limitersFor, identities, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
       );
       result = out.result;
       state.valid = out.valid;
