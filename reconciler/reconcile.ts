@@ -32,6 +32,8 @@ export interface ReconcileOptions {
   identities?: Identities;
   /** Run-wide refusals the caller decided (e.g. manifestsStale): the plan shows them and nothing is written. */
   refusals?: Reason[];
+  /** STS SourceIdentity when assuming roles: "rekon-plan" (reads only) or "rekon-apply". Default "rekon-plan". */
+  sourceIdentity?: "rekon-plan" | "rekon-apply";
 }
 
 export interface PlannedPass {
@@ -72,7 +74,7 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
   const desired = inputs.desired;
   const policies: PolicySet = "operator" in inputs.policies ? inputs.policies : { operator: inputs.policies, scoped: [] };
   const now = (opts.now ?? (() => new Date()))();
-  const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}) });
+  const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}), sourceIdentity: opts.sourceIdentity ?? "rekon-plan" });
   // Who rekon is, per credential source, before anything else: ownership and every write are keyed by it.
   const facts = await identities.resolve(desired.sets.map((s) => ({ source: sourceOf(s), region: s.region })), opts.retry);
   for (const f of facts) if (f.error) opts.log.error({ source: f.source, err: f.error }, "could not resolve the account of these credentials; their projects are not read");

@@ -21,6 +21,12 @@ export interface RoleCredentialOptions {
   endpoint?: string;
   /** Default 3600 s, the AssumeRole default; renewed by the SDK before it runs out. */
   durationSeconds?: number;
+  /**
+   * STS SourceIdentity: "rekon-plan" or "rekon-apply". It stays on the session (CloudTrail shows it), and
+   * the target-role templates in deploy/iam let the plan role in only as "rekon-plan" and deny every
+   * write to such a session, so a plan can never write even with a role that could.
+   */
+  sourceIdentity?: string;
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/.+$/;
@@ -57,7 +63,7 @@ export function roleCredentials(opts: RoleCredentialOptions): AwsCredentialIdent
     }
     const { client, AssumeRole } = loaded;
     const out = await withRetry("AssumeRole", opts.roleArn, ({ signal }) =>
-      client.send(new AssumeRole({ RoleArn: opts.roleArn, RoleSessionName: sessionName, DurationSeconds: opts.durationSeconds ?? 3600 }), { abortSignal: signal }), opts.retry);
+      client.send(new AssumeRole({ RoleArn: opts.roleArn, RoleSessionName: sessionName, DurationSeconds: opts.durationSeconds ?? 3600, ...(opts.sourceIdentity ? { SourceIdentity: opts.sourceIdentity } : {}) }), { abortSignal: signal }), opts.retry);
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new ConfigError(`AssumeRole ${opts.roleArn} returned no credentials`);
     return {

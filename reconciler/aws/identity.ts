@@ -16,6 +16,8 @@ export interface IdentityOptions {
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** STS endpoint override (demo, tests); users set AWS_ENDPOINT_URL_STS. */
   stsEndpoint?: string;
+  /** STS SourceIdentity for assumed roles: "rekon-plan" for reads only, "rekon-apply" when writes may follow. */
+  sourceIdentity?: string;
 }
 
 /** Renew cached credentials this long before they expire (as the SDK does). */
@@ -40,7 +42,7 @@ export class Identities {
           ? this.opts.credentials
             ? toProvider(this.opts.credentials)
             : defaultChain()
-          : roleCredentials({ roleArn: source, region, retry, ...(this.opts.credentials ? { baseCredentials: this.opts.credentials } : {}), ...(this.opts.stsEndpoint ? { endpoint: this.opts.stsEndpoint } : {}) });
+          : roleCredentials({ roleArn: source, region, retry, ...(this.opts.credentials ? { baseCredentials: this.opts.credentials } : {}), ...(this.opts.stsEndpoint ? { endpoint: this.opts.stsEndpoint } : {}), ...(this.opts.sourceIdentity ? { sourceIdentity: this.opts.sourceIdentity } : {}) });
       p = memoize(inner);
       this.providers.set(source, p);
     }

@@ -67,7 +67,7 @@ export const apply: Command = {
     const session = await openSession(level);
     const { log } = session;
     try {
-      const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop } });
+      const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop }, sourceIdentity: "rekon-apply" });
       const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan");
       try {
         let stale: { action: PlanAction; why: string }[] = [];

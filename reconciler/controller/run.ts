@@ -58,7 +58,9 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   };
 
   // Who rekon is, resolved once per credential source for the life of the process (STS GetCallerIdentity).
-  const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}) });
+  // Assumed-role sessions say what they are for (STS SourceIdentity): a plan-only controller can be given
+  // a plan role that the target accounts let in read-only.
+  const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}), sourceIdentity: opts.apply ? "rekon-apply" : "rekon-plan" });
 
   const state = { windowOpens: undefined as number | undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
   const stop = new AbortController(); // no new cycle, no new deletion
