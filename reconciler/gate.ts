@@ -161,8 +161,15 @@ export class Gate {
   private readonly callerRefusals: Reason[];
   /** Version ARN → the listed names that do not exist and that it nearly matches (a probable typo). */
   private readonly nearMisses = new Map<string, string[]>();
-  /** Version ARN → every listed name it nearly matches, there or not: the last look re-reads them. */
+  /** Version ARN → every listed name it nearly matches, there or not (computed when a look needs it). */
   private readonly nearListed = new Map<string, string[]>();
+
+  /** The listed names close to a planned deletion: if one goes missing before the last look, it is a near miss. */
+  private closeListed(view: SetView, arn: string, name: string): string[] {
+    let close = this.nearListed.get(arn);
+    if (!close) this.nearListed.set(arn, (close = view.set.versions.map((d) => d.name).filter((m) => nearMiss(m, name)).sort()));
+    return close;
+  }
 
   private constructor(world: GateWorld) {
     this.policies = asSet(world.policies);
@@ -239,8 +246,6 @@ export class Gate {
         if (listed.has(v.name)) continue;
         const near = missing.filter((m) => nearMiss(m, v.name)).sort();
         if (near.length) this.nearMisses.set(v.arn, near);
-        const close = [...listed].filter((m) => nearMiss(m, v.name)).sort();
-        if (close.length) this.nearListed.set(v.arn, close);
       }
     }
   }
@@ -257,7 +262,7 @@ export class Gate {
     return this.bySet.get(setName);
   }
 
-  /** The sets (other than none) that list this version's name for its project, in any account that may be its own. */
+  /** A set that lists this version's name for its project, in its account (or in any, when the set's account is unknown). */
   listedBy(v: LiveVersion): DesiredSet | undefined {
     return this.listed.get(key(v.account, v.region, v.project))?.get(v.name) ?? this.listedAnyAccount.get(key(v.region, v.project))?.get(v.name);
   }
@@ -435,7 +440,7 @@ export class Gate {
     const latest = [...view.latest].map((arn) => this.planned(view, arn)?.name).filter((n): n is string => n !== undefined);
     const anchor = this.anchor(view);
     // A listed name close to a candidate that goes missing makes the candidate a near miss: re-read them too.
-    const close = view.policy.nearMissGuard ? actions.flatMap((a) => (a.versionArn ? (this.nearListed.get(a.versionArn) ?? []) : [])) : [];
+    const close = view.policy.nearMissGuard ? actions.flatMap((a) => (a.versionArn ? this.closeListed(view, a.versionArn, a.versionName) : [])) : [];
     const names = [...new Set([...actions.map((a) => a.versionName), ...latest, ...(anchor ? [anchor.name] : []), ...close])];
     return { projectArn: view.project.projectArn, names, tags: needsTags(view.policy) };
   }
@@ -495,7 +500,7 @@ export class Gate {
     }
     // Near misses on fresh facts: a listed name close to this one that has gone missing since the plan.
     if (view.policy.nearMissGuard && !this.nearMisses.has(a.versionArn)) {
-      const gone = (this.nearListed.get(a.versionArn) ?? []).filter((n) => !look.byName.has(n));
+      const gone = this.closeListed(view, a.versionArn, a.versionName).filter((n) => !look.byName.has(n));
       if (gone.length) reasons.push({ rule: "nearMiss", message: `listed ${gone.map((n) => JSON.stringify(n)).join(", ")} went missing since the plan; did you mean ${JSON.stringify(a.versionName)}?` });
     }
     if (kind === "stop" && !verdict.stopFirst) reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
