@@ -16,7 +16,7 @@
 import { formatDuration } from "./duration.js";
 import { RefusalError } from "./errors.js";
 import { effectivePolicy } from "./policy/layers.js";
-import { APPROVAL_TAG, evaluateGuards, evaluateTagGuards, formatMark, MARK_TAG, missingProjectTags, nearMiss, needsMark, needsTags, newest, parseMark, stoppable, type Candidate } from "./policy/guards.js";
+import { APPROVAL_TAG, someListedExists, evaluateGuards, evaluateTagGuards, formatMark, MARK_TAG, missingProjectTags, nearMiss, needsMark, needsTags, newest, parseMark, stoppable, type Candidate } from "./policy/guards.js";
 import { windowMessage, windowVerdict } from "./policy/windows.js";
 import { manifestLayer, operatorLayer } from "./policy/naming.js";
 import { sourceOf, type PolicyField, type Suspension, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
@@ -121,6 +121,8 @@ export interface SetView {
   project?: LiveProject;
   /** The newest `keepLatest` versions' ARNs (plan time). */
   latest: ReadonlySet<string>;
+  /** Whether any listed name exists live (allowEmpty), once per project. */
+  listedExists?: boolean;
 }
 
 /** A version's verdict: why it must not be deleted now (empty = deletable), and the grace bookkeeping. */
@@ -231,7 +233,7 @@ export class Gate {
             return { ...withId, status: "notManaged", error: `project lacks required tag(s) ${missing.map((t) => `${t.key}=${t.value}`).join(", ")} (${[...new Set(missing.map((t) => t.origin))].join("; ")}); nothing in it is deleted` };
           }
         }
-        return { ...withId, status: "ok", project: lp, latest: newest(lp.versions, policy.keepLatest) };
+        return { ...withId, status: "ok", project: lp, latest: newest(lp.versions, policy.keepLatest), listedExists: someListedExists(s, lp) };
       })();
       views.push(view);
       this.bySet.set(s.name, view);
@@ -281,7 +283,7 @@ export class Gate {
 
   private candidate(view: SetView, v: LiveVersion, now: number): Candidate {
     const incomplete = this.incomplete.get(key(v.account, v.region)) ?? this.incomplete.get(`*|${v.region}`);
-    return { version: v, project: view.project!, set: view.set, policy: view.policy, now, latest: view.latest, copySources: this.copySources, ...(incomplete ? { copySourcesIncomplete: incomplete } : {}) };
+    return { version: v, project: view.project!, set: view.set, policy: view.policy, now, latest: view.latest, copySources: this.copySources, ...(incomplete ? { copySourcesIncomplete: incomplete } : {}), ...(view.listedExists !== undefined ? { listedExists: view.listedExists } : {}) };
   }
 
   /** Reasons that need no tags (to decide whose tags to read). Empty = a deletion candidate so far. */

@@ -1,6 +1,5 @@
 // rekon validate: manifests and policies, offline. It must never load the AWS SDK (a test traces imports).
 import { ValidationError } from "../errors.js";
-import { validateInputs } from "../inputs/index.js";
 import { EXIT, INPUT_FLAGS, OUTPUT_FLAG, requireManifests, type Command } from "./spec.js";
 
 export const validate: Command = {
@@ -12,6 +11,8 @@ export const validate: Command = {
   exits: ["0 valid", "1 invalid (every error listed at file:line:col)"],
   async run({ flags, io, output }) {
     const manifests = requireManifests(flags);
+    // Loaded here, not at the top: `rekon --help` must not pay for the YAML, ajv and CEL modules.
+    const { validateInputs } = await import("../inputs/index.js");
     // Offline: the default region comes from the environment only; no SDK, no profile files.
     const r = validateInputs({ manifests, policy: flags.policy as string | undefined }, { defaultRegion: io.env.AWS_REGION || undefined, requireRegion: false });
     if (!r.desired || !r.policies) throw new ValidationError(r.issues);

@@ -22,6 +22,8 @@ export interface Candidate {
    * account and region): the copy-source guard cannot be evaluated, so it blocks. Carries why.
    */
   copySourcesIncomplete?: string;
+  /** Whether any listed name of the set exists live (not DELETING): computed once per project, not per candidate. */
+  listedExists?: boolean;
 }
 
 export type Guard = (c: Candidate) => Reason | undefined;
@@ -92,14 +94,12 @@ export const keepLatest: Guard = ({ version, latest, policy }) =>
  * `versions: []` is far more often a mistake (a bad merge, a templating bug) than a wish to empty a
  * project, and so is a list none of whose names exists (typos, wrong case): either would prune everything.
  */
-export const allowEmpty: Guard = ({ set, project, policy }) => {
+export const allowEmpty: Guard = ({ set, project, policy, listedExists }) => {
   if (policy.allowEmpty) return undefined;
   if (set.versions.length === 0) {
     return { rule: "allowEmpty", message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project`, ...layer(policy, "allowEmpty") };
   }
-  // A listed version already DELETING is leaving: it does not show that the list is meant.
-  const live = new Set(project.versions.filter((v) => v.status !== "DELETING").map((v) => v.name));
-  if (!set.versions.some((v) => live.has(v.name))) {
+  if (!(listedExists ?? someListedExists(set, project))) {
     const n = set.versions.length;
     return {
       rule: "allowEmpty",
@@ -123,6 +123,12 @@ export const regionNotAllowed: Guard = ({ version, policy }) =>
   policy.enforceRegions && !policy.allowedRegions.includes(version.region)
     ? { rule: "regionNotAllowed", message: `region ${version.region} is not in allowedRegions [${policy.allowedRegions.join(", ")}]`, ...layer(policy, "allowedRegions") }
     : undefined;
+
+/** Whether any listed name exists live. A listed version already DELETING is leaving: it does not show that the list is meant. */
+export function someListedExists(set: DesiredSet, project: LiveProject): boolean {
+  const live = new Set(project.versions.filter((v) => v.status !== "DELETING").map((v) => v.name));
+  return set.versions.some((v) => live.has(v.name));
+}
 
 /** Guards that need nothing beyond DescribeProjectVersions. Order matters only for how reasons are listed. */
 export const STATIC_GUARDS: readonly Guard[] = [unknownStatus, inUse, copySource, copySourceUnknown, minAge, keepLatest, allowEmpty, accountNotAllowed, regionNotAllowed];
