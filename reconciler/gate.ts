@@ -387,11 +387,13 @@ export class Gate {
     if (deletes.length > op.maxDeletesPerRun) {
       out.push({ rule: "maxDeletesPerRun", message: `the run would delete ${deletes.length} versions, over maxDeletesPerRun ${op.maxDeletesPerRun}; nothing is deleted`, layer: operatorLayer(op.source) });
     }
+    const perSet = new Map<string, number>();
+    for (const a of deletes) perSet.set(a.set, (perSet.get(a.set) ?? 0) + 1);
     for (const view of this.views) {
       if (!view.project || view.status !== "ok") continue;
       const pct = view.policy.maxDeletesPercent;
       const live = view.project.versions.length;
-      const n = deletes.filter((a) => a.set === view.set.name).length;
+      const n = perSet.get(view.set.name) ?? 0;
       // "More than this share": 1 of 2 at 50 % is allowed, 1 of 1 is not.
       if (n > 0 && n * 100 > pct * live) {
         out.push({ rule: "maxDeletesPercent", message: `the run would delete ${n} of the ${live} live versions of project ${view.set.project} (${view.account ?? "?"}/${view.set.region}), ${Math.round((n * 100) / live)}%, over maxDeletesPercent ${pct}; nothing is deleted`, ...(view.policy.origin.maxDeletesPercent ? { layer: view.policy.origin.maxDeletesPercent } : {}) });
