@@ -53,7 +53,7 @@ export const apply: Command = {
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan }] = await Promise.all([
+    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }] = await Promise.all([
       import("../reconcile.js"),
       import("../plan.js"),
       import("../render/table.js"),
@@ -65,10 +65,11 @@ export const apply: Command = {
       import("./render.js"),
     ]);
     const session = await openSession(level);
+    const table = tableOptions(io);
     const { log } = session;
     try {
       const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop } });
-      const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan");
+      const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan", table);
       try {
         let stale: { action: PlanAction; why: string }[] = [];
         if (saved) {
@@ -112,8 +113,9 @@ export const apply: Command = {
           waitedMs = report.tookMs;
         }
         results.push(...staleResults(stale));
-        report(io, output, flags, pass.plan, results, { stillPresent, waitedMs, stopped: session.stop.aborted }, renderResultsTable, renderResultsMarkdown);
-        if (readFailed) io.stderr.write("rekon: some reads failed (a project, or a version's tags); nothing they concern was deleted (see ERROR lines and tagsUnreadable reasons)\n");
+        report(io, output, flags, pass.plan, results, { stillPresent, waitedMs, stopped: session.stop.aborted }, (r) => renderResultsTable(r, table), renderResultsMarkdown);
+        reportCauses(pass.plan, output, io);
+        if (readFailed) io.stderr.write(`rekon: some reads failed (a project, or a version's tags); nothing they concern was deleted (see ${output === "table" ? "Error in the plan above" : "the errors above"} and tagsUnreadable reasons)\n`);
         if (stale.length) io.stderr.write(`rekon: ${stale.length} planned write(s) skipped as stale (the world changed since the plan was saved); re-run rekon plan\n`);
         const unknown = results.filter((r) => r.result === "unknown").length;
         if (unknown) io.stderr.write(`rekon: ${unknown} write(s) were sent but not answered: they may have happened; the next plan shows what did\n`);

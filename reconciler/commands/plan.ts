@@ -12,7 +12,7 @@ export const plan: Command = {
   exits: ["0 nothing to delete", "2 deletions pending", "1 error, refusal or a failed read (nothing deleted)"],
   async run({ flags, io, level, output }) {
     const manifests = requireManifests(flags);
-    const [{ planPass }, { planExitCode }, { renderPlan }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
+    const [{ planPass }, { planExitCode }, { renderPlan, tableOptions, reportCauses }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
     const session = await openSession(level);
     try {
       const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log: session.log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop } });
@@ -24,7 +24,8 @@ export const plan: Command = {
           await writeFile(out + ".tmp", JSON.stringify(file, null, 2) + "\n");
           await rename(out + ".tmp", out);
         }
-        io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlan(pass.plan, output, "rekon plan"));
+        io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlan(pass.plan, output, "rekon plan", tableOptions(io)));
+        reportCauses(pass.plan, output, io);
         return planExitCode(pass.plan);
       } finally {
         pass.close();

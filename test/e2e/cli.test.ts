@@ -88,7 +88,8 @@ describe("plan", () => {
     writeFileSync(join(dir, "manifests/ghost.yaml"), "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: ghost}\nspec:\n  project: ghost\n  region: us-east-1\n  versions: [{name: v1}]\n");
     const r = await runCli(["plan", ...M(), ...P()], { env });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('ERROR ghost (123456789012/us-east-1) [notFound]: project "ghost" not found in us-east-1');
+    expect(r.stdout).toContain("Error: project not found\n");
+    expect(r.stdout).toContain("  1 project not found; nothing in it is deleted:\n    ghost  us-east-1, account 123456789012\n");
   });
 
   it("exit 1 when the live read fails (throttle storm), with no deletion", async () => {
