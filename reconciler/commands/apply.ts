@@ -9,7 +9,7 @@ import type { SavedPlan } from "../savedplan.js";
 import type { Plan, PlanAction, WriteResult } from "../types.js";
 import { errorJson } from "./errors.js";
 import { openSession } from "./session.js";
-import { AWS_FLAGS, EXIT, INPUT_FLAGS, OUTPUT_FLAG, requireManifests, retryFlags, type Command, type FlagValues } from "./spec.js";
+import { AWS_FLAGS, EXIT, INPUT_FLAGS, LOG_FORMAT_FLAG, logFormat, OUTPUT_FLAG, requireManifests, retryFlags, type Command, type FlagValues } from "./spec.js";
 
 export const apply: Command = {
   name: "apply",
@@ -19,6 +19,7 @@ export const apply: Command = {
     ...INPUT_FLAGS,
     ...OUTPUT_FLAG,
     ...AWS_FLAGS,
+    ...LOG_FORMAT_FLAG,
     "auto-approve": { type: "boolean", help: "apply without asking; required when stdin is not a terminal" },
     wait: { type: "boolean", help: "after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)" },
     concurrency: { type: "string", value: "N", help: "deletions in flight per account and region (default 8); the adaptive rate limiter sets the pace" },
@@ -50,6 +51,7 @@ export const apply: Command = {
       }
     }
     const manifests = requireManifests(flags);
+    const format = logFormat(flags, io);
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
@@ -64,7 +66,7 @@ export const apply: Command = {
       import("../savedplan.js"),
       import("./render.js"),
     ]);
-    const session = await openSession(level);
+    const session = await openSession(level, format, io);
     const table = tableOptions(io);
     const { log } = session;
     try {
@@ -96,7 +98,7 @@ export const apply: Command = {
         }
 
         // Progress on stderr: a bar on a terminal, a log line every few seconds elsewhere.
-        const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, log, limiters: pass.limiters }) : undefined;
+        const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, screen: session.screen, log, limiters: pass.limiters }) : undefined;
         let results: WriteResult[];
         session.applying(true);
         try {

@@ -1,19 +1,20 @@
 // rekon plan: what apply would do, and why; never a write. With --out, a saved plan for `apply FILE`.
 import { rename, writeFile } from "node:fs/promises";
-import { AWS_FLAGS, INPUT_FLAGS, OUTPUT_FLAG, requireManifests, retryFlags, type Command } from "./spec.js";
+import { AWS_FLAGS, INPUT_FLAGS, LOG_FORMAT_FLAG, logFormat, OUTPUT_FLAG, requireManifests, retryFlags, type Command } from "./spec.js";
 import { openSession } from "./session.js";
 
 export const plan: Command = {
   name: "plan",
   summary: "read AWS and print what apply would delete and why (never writes)",
   usage: ["plan     --manifests PATH [--policy FILE] [--output table|json|markdown] [--out plan.json]"],
-  flags: { ...INPUT_FLAGS, ...OUTPUT_FLAG, ...AWS_FLAGS, out: { type: "string", value: "FILE", help: 'also save the plan, with digests of its inputs, for "rekon apply FILE"' } },
+  flags: { ...INPUT_FLAGS, ...OUTPUT_FLAG, ...AWS_FLAGS, ...LOG_FORMAT_FLAG, out: { type: "string", value: "FILE", help: 'also save the plan, with digests of its inputs, for "rekon apply FILE"' } },
   outputs: ["table", "json", "markdown"],
   exits: ["0 nothing to delete", "2 deletions pending", "1 error, refusal or a failed read (nothing deleted)"],
   async run({ flags, io, level, output }) {
     const manifests = requireManifests(flags);
+    const format = logFormat(flags, io);
     const [{ planPass }, { planExitCode }, { renderPlan, tableOptions, reportCauses }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
-    const session = await openSession(level);
+    const session = await openSession(level, format, io);
     try {
       const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log: session.log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop } });
       try {

@@ -175,6 +175,8 @@ describe("usage", () => {
     { args: ["plan", "--nope"], msg: "Unknown option '--nope'" },
     { args: ["plan", "--manifests", "x", "--apply"], msg: '--apply does not apply to "plan"' },
     { args: ["validate", "--manifests", "x", "--auto-approve"], msg: '--auto-approve does not apply to "validate"' },
+    { args: ["plan", "--manifests", "x", "--log-format", "xml"], msg: "--log-format must be one of: json, pretty" },
+    { args: ["validate", "--manifests", "x", "--log-format", "json"], msg: '--log-format does not apply to "validate"' },
   ])("$args → exit 1: $msg", async ({ args, msg }) => {
     const r = await runCli(args, { env: {} });
     expect(r.code).toBe(1);
