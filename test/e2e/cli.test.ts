@@ -55,6 +55,25 @@ describe("validate", () => {
   });
 });
 
+describe("no region anywhere", () => {
+  it("is said once, with its fix, and every set that lacks one listed at file:line:col", async () => {
+    for (const f of ["fraud-detector.yaml", "shelf-scanner.yaml", "trust-safety/moderation-adapter.yaml"]) {
+      const file = join(dir, "manifests", f);
+      writeFileSync(file, readFileSync(file, "utf8").replace(/^ {2}region: .*\n/m, ""));
+    }
+    const r = await runCli(["plan", ...M(), ...P()], { env: { AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" } });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("  "));
+    expect(lines).toEqual([
+      "  spec.region: no region: spec.region is not set and no default region is configured (fix: set spec.region, or AWS_REGION (or a region in your AWS profile)), in 3 places:",
+      `    ${join(dir, "manifests/fraud-detector.yaml")}:8:3`,
+      `    ${join(dir, "manifests/shelf-scanner.yaml")}:8:3`,
+      `    ${join(dir, "manifests/trust-safety/moderation-adapter.yaml")}:7:3`,
+    ]);
+    expect(emu.calls()).toEqual([]);
+  });
+});
+
 describe("plan", () => {
   it("exit 2 with deletions pending; --output json is pure JSON on stdout", async () => {
     const r = await runCli(["plan", ...M(), ...P(), "--output", "json"], { env });
