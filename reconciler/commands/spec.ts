@@ -52,6 +52,11 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   "log-level": { type: "string", value: "LEVEL", help: "fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr" },
 };
 
+/** Flags of `rekon` itself, before any command. */
+export const TOP_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  version: { type: "boolean", help: "print the version and the Git revision it was built from (as rekon version)" },
+};
+
 export const INPUT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   manifests: { type: "string", multiple: true, value: "PATH", help: "manifest file or folder (recursive *.yaml/*.yml); repeatable" },
   policy: { type: "string", value: "FILE", help: "the operator's DeletionPolicy (default: built-in defaults; apply then refuses)" },

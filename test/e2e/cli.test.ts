@@ -209,6 +209,32 @@ describe("usage", () => {
   });
 });
 
+describe("rekon --version", () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  const built = (JSON.parse(readFileSync(join(ROOT, "dist/build-info.json"), "utf8")) as { revision: string }).revision;
+
+  it("prints the package version and the Git revision dist/ was built from; rekon version says the same", async () => {
+    const r = await runCli(["--version"], { env: {} });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`rekon ${pkg.version} (${built === "unknown" ? "revision unknown" : built})\n`);
+    expect(built).toMatch(/^([0-9a-f]{40}|unknown)$/);
+    expect((await runCli(["version"], { env: {} })).stdout).toBe(r.stdout);
+  });
+
+  it("--output json, and REKON_REVISION at run time (as images set it) wins", async () => {
+    const r = await runCli(["version", "--output", "json"], { env: { REKON_REVISION: "0123abc" } });
+    expect(JSON.parse(r.stdout)).toEqual({ version: pkg.version, revision: "0123abc" });
+    expect((await runCli(["--version", "--output", "json"], { env: {} })).stdout).toBe(JSON.stringify({ version: pkg.version, revision: built }) + "\n");
+  });
+
+  it("is rekon's, not a command's: plan --version is refused", async () => {
+    const r = await runCli(["plan", "--version"], { env: {} });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--version does not apply to "plan"');
+  });
+});
+
 describe("rekon emulator", () => {
   it("announces its port on the first stdout line, serves the demo inventory to rekon plan, and exits 0 on SIGTERM", async () => {
     const { child, firstLine: first, exited } = await spawnEmulator();
