@@ -1,7 +1,7 @@
 // The plan as plan and apply print it: markdown for pull requests, else the table, laid out for where
 // stdout goes (a terminal's width and colours; no colour into a pipe or a file, or with NO_COLOR).
 import type { Io } from "../io.js";
-import { causeLines, groupProjectErrors } from "../render/causes.js";
+import { causeLines, groupProjectErrors, groupTagReadErrors, tagCauseLines } from "../render/causes.js";
 import { renderPlanMarkdown } from "../render/markdown.js";
 import { outputWidth } from "../render/layout.js";
 import { colorEnabled, style } from "../render/style.js";
@@ -23,5 +23,5 @@ export function tableOptions(io: Io): TableOptions {
  */
 export function reportCauses(p: Plan, output: string, io: Io): void {
   if (output === "table") return;
-  for (const line of causeLines(groupProjectErrors(p.projects))) io.stderr.write(`rekon: error: ${line}\n`);
+  for (const line of [...causeLines(groupProjectErrors(p.projects)), ...tagCauseLines(groupTagReadErrors(p.actions))]) io.stderr.write(`rekon: error: ${line}\n`);
 }

@@ -7,7 +7,7 @@
 // `... (sts:GetCallerIdentity: GetCallerIdentity ambient: CODE: message)`; reads: `DescribeProjects failed:
 // OPERATION RESOURCE: CODE: message`). What is not recognised is grouped by its text with the resource
 // taken out, so identical failures still collapse and different ones never do.
-import type { PlanProject } from "../types.js";
+import type { PlanAction, PlanProject, Reason } from "../types.js";
 
 export type CauseKind = "credentials" | "expired" | "region" | "endpoint" | "accessDenied" | "throttled" | "notFound" | "other";
 
@@ -84,7 +84,7 @@ function classify(p: Pick<PlanProject, "status" | "error" | "account">): Cause &
       kind: "accessDenied",
       key: `accessDenied|${action ?? "?"}|${principal ?? ""}`,
       title: `access denied${action ? `: ${action}` : ""}`,
-      fix: action ? `allow ${action}${principal ? ` for ${principal}` : ""} on the resource(s) listed (deploy/iam has least-privilege policies)` : "check the IAM policy of these credentials (deploy/iam has least-privilege policies)",
+      fix: action ? `allow ${action}${principal ? ` for ${principal}` : ""}${iam?.[3] ? ` on ${genericResource(iam[3])}` : ""} (deploy/iam has least-privilege policies)` : "check the IAM policy of these credentials (deploy/iam has least-privilege policies)",
       ...(action ? { action } : {}),
       ...(principal ? { principal } : {}),
       ...(iam?.[3] ? { resource: iam[3] } : {}),
@@ -130,6 +130,44 @@ export function groupProjectErrors(projects: readonly PlanProject[]): CauseGroup
   return [...groups.values()];
 }
 
+/** A cause that kept versions because their tags could not be read (tagsUnreadable). */
+export interface VersionCauseGroup {
+  cause: Cause;
+  details: string[];
+  versions: PlanAction[];
+}
+
+/**
+ * The cause of a tagsUnreadable reason when it is one of the causes above (a denied ListTagsForResource,
+ * expired credentials, an unreachable endpoint...), else undefined: a reason of its own stays with its
+ * version.
+ */
+export function tagReadCause(r: Reason): Cause | undefined {
+  if (r.rule !== "tagsUnreadable") return undefined;
+  const { resource: _resource, ...cause } = classifyError({ status: "error", error: r.message });
+  return cause.kind === "other" ? undefined : cause;
+}
+
+/** Versions kept because their tags could not be read, grouped by cause (only the causes tagReadCause knows). */
+export function groupTagReadErrors(actions: readonly PlanAction[]): VersionCauseGroup[] {
+  const groups = new Map<string, VersionCauseGroup>();
+  for (const a of actions) {
+    for (const r of a.reasons) {
+      const cause = tagReadCause(r);
+      if (!cause) continue;
+      let g = groups.get(cause.key);
+      if (!g) {
+        g = { cause, details: [], versions: [] };
+        groups.set(cause.key, g);
+      }
+      const detail = r.message.replace(/^tags could not be read: /, "").replace(/; protections cannot be checked$/, "");
+      if (!g.details.includes(detail)) g.details.push(detail);
+      if (!g.versions.includes(a)) g.versions.push(a);
+    }
+  }
+  return [...groups.values()];
+}
+
 /**
  * One line per cause, for stderr when stdout is JSON or markdown: the cause, what to do, and the projects.
  * `rekon: ` is the caller's prefix.
@@ -140,6 +178,20 @@ export function causeLines(groups: readonly CauseGroup[]): string[] {
     const n = names.length;
     const fix = g.cause.fix ? `; ${g.cause.fix}` : "";
     return `${g.cause.title} — ${n} project${n === 1 ? "" : "s"} not read, nothing in ${n === 1 ? "it" : "them"} deleted: ${names.join(", ")}${fix}`;
+  });
+}
+
+/** A denied resource as a policy would name it for every project: the project's name and ids as wildcards. */
+function genericResource(arn: string): string {
+  const m = /^(arn:[\w-]+:rekognition:[^:]*:[^:]*:)project\/[^/]+(\/version\/[^/]+)?\/\d+$/.exec(arn);
+  return m ? `${m[1]}project/*${m[2] ? "/version/*" : ""}/*` : arn;
+}
+
+/** As causeLines, for versions kept because their tags could not be read. */
+export function tagCauseLines(groups: readonly VersionCauseGroup[]): string[] {
+  return groups.map((g) => {
+    const n = g.versions.length;
+    return `${g.cause.title} (reading version tags) — ${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable): their protections cannot be checked${g.cause.fix ? `; ${g.cause.fix}` : ""}`;
   });
 }
 

@@ -5,7 +5,7 @@
 // causes.ts), then refusals, then the summary line. Colour only through `style` (PLAIN by default).
 import { formatDuration } from "../duration.js";
 import type { Plan, PlanAction, PlanProject, Reason, WriteResult } from "../types.js";
-import { groupProjectErrors, type CauseGroup } from "./causes.js";
+import { groupProjectErrors, groupTagReadErrors, tagReadCause, type CauseGroup, type VersionCauseGroup } from "./causes.js";
 import { DEFAULT_WIDTH, hanging, MIN_WIDTH, padEnd, wrap } from "./layout.js";
 import { actionColor, PLAIN, resultColor, type Style } from "./style.js";
 
@@ -57,6 +57,7 @@ export function renderPlanTable(plan: Plan, opts: TableOptions = {}): string {
     ]);
   }
   for (const g of groupProjectErrors(plan.projects)) sections.push(causeBlock(s, g, width));
+  for (const g of groupTagReadErrors(plan.actions)) sections.push(versionCauseBlock(s, g, width));
   for (const r of plan.refusals) sections.push(hanging(s.red(s.bold(`REFUSED (${r.rule}):`)) + " ", `${r.message}${r.layer ? ` [${r.layer}]` : ""}`, `REFUSED (${r.rule}): `.length, width));
 
   const sum = plan.summary;
@@ -132,10 +133,13 @@ function counts(actions: PlanAction[]): string {
 
 /** What is said under a version: its reasons, then what apply will do besides deleting it. */
 function notes(a: PlanAction, refusals: Reason[]): string[] {
-  const out = a.reasons.map((r) =>
-    // A run-wide refusal is on every version it stopped; it is told once, at the end.
-    refusals.some((x) => x.rule === r.rule && x.message === r.message) ? `${r.rule}: the whole run is refused (see REFUSED below)` : reasonText(r),
-  );
+  const out = a.reasons.map((r) => {
+    // A run-wide refusal is on every version it stopped, and a tag read that failed for a common cause
+    // (a denied ListTagsForResource) on every candidate: each is told once, at the end.
+    if (refusals.some((x) => x.rule === r.rule && x.message === r.message)) return `${r.rule}: the whole run is refused (see REFUSED below)`;
+    const cause = tagReadCause(r);
+    return cause ? `${r.rule}: tags could not be read, ${cause.title} (see Error below)` : reasonText(r);
+  });
   if (a.mark === "add") out.push("apply marks it pending deletion (grace period); a later run deletes it");
   if (a.mark === "remove") out.push("apply removes the pending-delete mark");
   if (a.stopFirst) out.push("apply stops it first (stopRunning), then deletes it");
@@ -161,6 +165,20 @@ function causeBlock(s: Style, g: CauseGroup, width: number): string[] {
     const p = a.project;
     lines.push(...hanging(`${INDENT}${INDENT}${padEnd(p.project, nameWidth)}  `, `${p.region}${p.account ? `, account ${p.account}` : ""}${p.roleArn ? `, via ${p.roleArn}` : ""}${a.resource ? `, on ${a.resource}` : ""}`, INDENT.length * 2 + nameWidth + 2, width));
   }
+  return lines;
+}
+
+/** Versions kept because their tags could not be read, for one cause: what, what to do, how many where. */
+function versionCauseBlock(s: Style, g: VersionCauseGroup, width: number): string[] {
+  const lines = hanging(s.red(s.bold("Error:")) + " ", `${g.cause.title} (reading version tags)`, "Error: ".length, width, s.bold);
+  if (g.cause.fix) lines.push(...hanging(INDENT + "→ ", g.cause.fix, INDENT.length + 2, width));
+  lines.push(...hanging(INDENT, g.details[0]!, INDENT.length, width, s.dim));
+  if (g.details.length > 1) lines.push(s.dim(`${INDENT}(and ${g.details.length - 1} more like it)`));
+  const n = g.versions.length;
+  lines.push(...hanging(INDENT, `${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable above): their protections cannot be checked until their tags can be read:`, INDENT.length, width));
+  const byProject = groupBySet(g.versions, (a) => a.set);
+  const nameWidth = Math.max(...byProject.map((vs) => vs[0]!.project.length));
+  for (const vs of byProject) lines.push(`${INDENT}${INDENT}${padEnd(vs[0]!.project, nameWidth)}  ${vs.length} version${vs.length === 1 ? "" : "s"}`);
   return lines;
 }
 

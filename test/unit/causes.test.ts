@@ -2,8 +2,8 @@
 // reads and the gate produce) are told apart by cause, and grouped so a cause that stopped every project
 // is said once with what to do.
 import { describe, expect, it } from "vitest";
-import { causeLines, classifyError, groupProjectErrors } from "../../reconciler/render/causes.js";
-import type { PlanProject } from "../../reconciler/types.js";
+import { causeLines, classifyError, groupProjectErrors, groupTagReadErrors, tagCauseLines, tagReadCause } from "../../reconciler/render/causes.js";
+import type { PlanAction, PlanProject } from "../../reconciler/types.js";
 
 /** The gate's wording for a credential source whose account STS could not resolve. */
 const sts = (err: string) => `the account of the ambient credentials could not be resolved (sts:GetCallerIdentity: GetCallerIdentity ambient: ${err}); nothing in this project is read or deleted`;
@@ -100,5 +100,22 @@ describe("groupProjectErrors: one group per cause, its projects under it", () =>
     const err = sts("ExpiredToken: expired");
     const lines = causeLines(groupProjectErrors([project("a", err), project("b", err)]));
     expect(lines).toEqual(["the AWS credentials have expired — 2 projects not read, nothing in them deleted: a, b; refresh the credentials (run aws sso login, or get new temporary credentials with their AWS_SESSION_TOKEN) and run rekon again"]);
+  });
+});
+
+describe("version tags that could not be read", () => {
+  const tags = (why: string) => ({ rule: "tagsUnreadable", message: `tags could not be read: ${why}; protections cannot be checked` });
+  const denied = (v: string) => `ListTagsForResource arn:aws:rekognition:us-east-1:1:project/p/version/${v}/1: AccessDeniedException: User: arn:aws:iam::1:user/ci is not authorized to perform: rekognition:ListTagsForResource on resource: arn:aws:rekognition:us-east-1:1:project/p/version/${v}/1`;
+  const action = (v: string, why: string): PlanAction => ({ action: "blocked", project: "p", region: "us-east-1", versionName: v, versionArn: `arn:${v}`, status: "STOPPED", createdAt: null, feature: null, reasons: [{ rule: "minAge", message: "young" }, tags(why)], set: "p-set" });
+
+  it("a known cause is grouped; a failure of its own, or another rule, is not", () => {
+    expect(tagReadCause(tags(denied("a")))?.key).toBe("accessDenied|rekognition:ListTagsForResource|arn:aws:iam::1:user/ci");
+    expect(tagReadCause(tags("ListTagsForResource x: InternalServerError: boom"))).toBeUndefined();
+    expect(tagReadCause({ rule: "minAge", message: "AccessDeniedException" })).toBeUndefined();
+    const groups = groupTagReadErrors([action("a", denied("a")), action("b", "ListTagsForResource x: InternalServerError: boom"), action("c", denied("c"))]);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.versions.map((v) => v.versionName)).toEqual(["a", "c"]);
+    expect(groups[0]!.details).toEqual([denied("a"), denied("c")]);
+    expect(tagCauseLines(groups)).toEqual(["access denied: rekognition:ListTagsForResource (reading version tags) — 2 versions kept (tagsUnreadable): their protections cannot be checked; allow rekognition:ListTagsForResource for arn:aws:iam::1:user/ci on arn:aws:rekognition:us-east-1:1:project/*/version/*/* (deploy/iam has least-privilege policies)"]);
   });
 });

@@ -91,6 +91,25 @@ describe("plan table", () => {
     expect(out).not.toMatch(/\x1b/);
   });
 
+  it("versions whose tags could not be read for one cause: the cause once at the end, each version pointing to it", () => {
+    const denied = (p: string, v: string) => `ListTagsForResource arn:aws:rekognition:us-east-1:${ACCOUNT}:project/${p}/version/${v}/1: AccessDeniedException: User: arn:aws:iam::${ACCOUNT}:user/ci is not authorized to perform: rekognition:ListTagsForResource on resource: arn:aws:rekognition:us-east-1:${ACCOUNT}:project/${p}/version/${v}/1`;
+    const live = liveState([
+      liveProject([version("a", { tagsError: denied("p1", "a") }), version("b", { tagsError: denied("p1", "b") }), version("c", { tagsError: "ListTagsForResource x: InternalServerError: boom" })], { project: "p1" }),
+      liveProject([version("d", { project: "p2", tagsError: denied("p2", "d") })], { project: "p2" }),
+    ]);
+    const p = plan(desired(set("p1", []), set("p2", [])), live, policy({ allowEmpty: true, protectTags: [{ key: "keep", value: "*", origin: "test" }] }), NOW);
+    const ls = plain(renderPlanTable(p, { width: 120 }));
+    expect(ls.filter((l) => l.includes("↳ tagsUnreadable: tags could not be read, access denied: rekognition:ListTagsForResource (see Error below)"))).toHaveLength(3);
+    // a failure of its own stays with its version, whole
+    expect(ls.some((l) => l.startsWith("           ↳ tagsUnreadable: tags could not be read: ListTagsForResource x: InternalServerError: boom;"))).toBe(true);
+    const err = ls.indexOf("Error: access denied: rekognition:ListTagsForResource (reading version tags)");
+    expect(err).toBeGreaterThan(0);
+    expect(ls.slice(err + 1, err + 3).map((l) => l.trim()).join(" ")).toBe(`→ allow rekognition:ListTagsForResource for arn:aws:iam::${ACCOUNT}:user/ci on arn:aws:rekognition:us-east-1:${ACCOUNT}:project/*/version/*/* (deploy/iam has least-privilege policies)`);
+    expect(ls.slice(err)).toContain("  (and 2 more like it)");
+    expect(ls.slice(err)).toContain("  3 versions kept (tagsUnreadable above): their protections cannot be checked until their tags can be read:");
+    expect(ls.slice(err)).toEqual(expect.arrayContaining(["    p1  2 versions", "    p2  1 version"]));
+  });
+
   it("an empty plan is just the summary", () => {
     const empty = plan(desired(), liveState([]), policy(), NOW);
     expect(renderPlanTable(empty)).toBe("Plan: 0 to delete, 0 to keep, 0 blocked, 0 missing. (policy: test-policy)\n");
