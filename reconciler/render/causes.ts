@@ -7,7 +7,7 @@
 // `... (sts:GetCallerIdentity: GetCallerIdentity ambient: CODE: message)`; reads: `DescribeProjects failed:
 // OPERATION RESOURCE: CODE: message`). What is not recognised is grouped by its text with the resource
 // taken out, so identical failures still collapse and different ones never do.
-import type { PlanAction, PlanProject, Reason } from "../types.js";
+import type { PlanAction, PlanProject, Reason, WriteResult } from "../types.js";
 
 export type CauseKind = "credentials" | "expired" | "region" | "endpoint" | "accessDenied" | "throttled" | "notFound" | "other";
 
@@ -107,7 +107,7 @@ function classify(p: Pick<PlanProject, "status" | "error" | "account">): Cause &
       fix: `check the network, and ${variable} if it is set (unset it to use AWS; for the emulator, start rekon emulator)`,
     };
   }
-  if (THROTTLED.test(m)) return { kind: "throttled", key: `throttled|${operationOf(m) ?? "?"}`, title: `AWS throttled the reads${operationOf(m) ? ` (${operationOf(m)})` : ""}`, fix: FIX.throttled };
+  if (THROTTLED.test(m)) return { kind: "throttled", key: `throttled|${operationOf(m) ?? "?"}`, title: `AWS throttled ${operationOf(m) ?? "the calls"} past the retry bound`, fix: FIX.throttled };
   const text = withoutResources(m);
   return { kind: "other", key: `other|${text}`, title: text || p.status };
 }
@@ -130,11 +130,11 @@ export function groupProjectErrors(projects: readonly PlanProject[]): CauseGroup
   return [...groups.values()];
 }
 
-/** A cause that kept versions because their tags could not be read (tagsUnreadable). */
-export interface VersionCauseGroup {
+/** A cause that several versions share: kept because their tags could not be read, or a write that failed. */
+export interface VersionCauseGroup<T extends { project: string } = PlanAction> {
   cause: Cause;
   details: string[];
-  versions: PlanAction[];
+  versions: T[];
 }
 
 /**
@@ -164,6 +164,33 @@ export function groupTagReadErrors(actions: readonly PlanAction[]): VersionCause
       if (!g.details.includes(detail)) g.details.push(detail);
       if (!g.versions.includes(a)) g.versions.push(a);
     }
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The cause of a failed write when it is one that would fail every write alike (access denied, refused
+ * or expired credentials, an unreachable endpoint), else undefined.
+ */
+export function writeFailureCause(r: WriteResult): Cause | undefined {
+  if (r.result !== "failed" || !r.error) return undefined;
+  const { resource: _resource, ...cause } = classifyError({ status: "error", error: r.error });
+  return ["accessDenied", "credentials", "expired", "endpoint"].includes(cause.kind) ? cause : undefined;
+}
+
+/** Failed writes grouped by such a cause. */
+export function groupWriteFailures(results: readonly WriteResult[]): VersionCauseGroup<WriteResult>[] {
+  const groups = new Map<string, VersionCauseGroup<WriteResult>>();
+  for (const r of results) {
+    const cause = writeFailureCause(r);
+    if (!cause) continue;
+    let g = groups.get(cause.key);
+    if (!g) {
+      g = { cause, details: [], versions: [] };
+      groups.set(cause.key, g);
+    }
+    if (!g.details.includes(r.error!)) g.details.push(r.error!);
+    g.versions.push(r);
   }
   return [...groups.values()];
 }

@@ -5,7 +5,7 @@
 // causes.ts), then refusals, then the summary line. Colour only through `style` (PLAIN by default).
 import { formatDuration } from "../duration.js";
 import type { Plan, PlanAction, PlanProject, Reason, WriteResult } from "../types.js";
-import { groupProjectErrors, groupTagReadErrors, tagReadCause, type CauseGroup, type VersionCauseGroup } from "./causes.js";
+import { groupProjectErrors, groupTagReadErrors, groupWriteFailures, tagReadCause, writeFailureCause, type CauseGroup, type VersionCauseGroup } from "./causes.js";
 import { DEFAULT_WIDTH, hanging, MIN_WIDTH, padEnd, wrap } from "./layout.js";
 import { actionColor, PLAIN, resultColor, type Style } from "./style.js";
 
@@ -57,7 +57,10 @@ export function renderPlanTable(plan: Plan, opts: TableOptions = {}): string {
     ]);
   }
   for (const g of groupProjectErrors(plan.projects)) sections.push(causeBlock(s, g, width));
-  for (const g of groupTagReadErrors(plan.actions)) sections.push(versionCauseBlock(s, g, width));
+  for (const g of groupTagReadErrors(plan.actions)) {
+    const n = g.versions.length;
+    sections.push(versionCauseBlock(s, g, "reading version tags", `${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable above): their protections cannot be checked until their tags can be read:`, width));
+  }
   for (const r of plan.refusals) sections.push(hanging(s.red(s.bold(`REFUSED (${r.rule}):`)) + " ", `${r.message}${r.layer ? ` [${r.layer}]` : ""}`, `REFUSED (${r.rule}): `.length, width));
 
   const sum = plan.summary;
@@ -88,8 +91,11 @@ export function renderResultsTable(results: WriteResult[], opts: TableOptions = 
       const paint = resultColor(s, r.result);
       const l = label(r);
       lines.push(...cols.line(cells(r)).map((row, i) => (i === 0 ? INDENT + paint(l) + (withRequest && r.requestId ? row.slice(INDENT.length + l.length).replace(/\S+$/, (id) => s.dim(id)) : row.slice(INDENT.length + l.length)) : row)));
-      // What did not simply succeed says why, under the version: AWS's error, or the guards at the last look.
-      if (r.result !== "accepted" && (r.error ?? r.code)) lines.push(...under((r.error ?? r.code)!));
+      // What did not simply succeed says why, under the version: AWS's error (once, at the end, when it is
+      // a cause every write would meet alike), or the guards at the last look.
+      const cause = writeFailureCause(r);
+      if (cause) lines.push(...under(`${cause.title} (see Error below)`));
+      else if (r.result !== "accepted" && (r.error ?? r.code)) lines.push(...under((r.error ?? r.code)!));
       for (const reason of r.reasons ?? []) lines.push(...under(reasonText(reason)));
     }
   }
@@ -97,6 +103,10 @@ export function renderResultsTable(results: WriteResult[], opts: TableOptions = 
   const dels = results.filter((r) => !(r.operation === "mark" || r.operation === "unmark"));
   const n = (k: WriteResult["result"]) => dels.filter((r) => r.result === k).length;
   const markNote = marks.length ? ` Marks: ${marks.filter((r) => r.result === "accepted").length} written, ${marks.filter((r) => r.result !== "accepted").length} not (${marks.filter((r) => r.result === "unknown").length} unknown).` : "";
+  for (const g of groupWriteFailures(results)) {
+    const n = g.versions.length;
+    lines.push("", ...versionCauseBlock(s, g, "", `${n} write${n === 1 ? "" : "s"} failed (retried by the next run):`, width));
+  }
   const summary = wrap(`Apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} changed, ${n("unknown")} unknown.${markNote}`, width).map((l) => s.bold(l));
   return lines.join("\n") + "\n\n" + summary.join("\n") + "\n";
 }
@@ -168,15 +178,14 @@ function causeBlock(s: Style, g: CauseGroup, width: number): string[] {
   return lines;
 }
 
-/** Versions kept because their tags could not be read, for one cause: what, what to do, how many where. */
-function versionCauseBlock(s: Style, g: VersionCauseGroup, width: number): string[] {
-  const lines = hanging(s.red(s.bold("Error:")) + " ", `${g.cause.title} (reading version tags)`, "Error: ".length, width, s.bold);
+/** One cause several versions met: what, what to do, AWS's words once, how many in which project. */
+function versionCauseBlock<T extends { project: string; region: string; account?: string }>(s: Style, g: VersionCauseGroup<T>, doing: string, count: string, width: number): string[] {
+  const lines = hanging(s.red(s.bold("Error:")) + " ", `${g.cause.title}${doing ? ` (${doing})` : ""}`, "Error: ".length, width, s.bold);
   if (g.cause.fix) lines.push(...hanging(INDENT + "→ ", g.cause.fix, INDENT.length + 2, width));
   lines.push(...hanging(INDENT, g.details[0]!, INDENT.length, width, s.dim));
   if (g.details.length > 1) lines.push(s.dim(`${INDENT}(and ${g.details.length - 1} more like it)`));
-  const n = g.versions.length;
-  lines.push(...hanging(INDENT, `${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable above): their protections cannot be checked until their tags can be read:`, INDENT.length, width));
-  const byProject = groupBySet(g.versions, (a) => a.set);
+  lines.push(...hanging(INDENT, count, INDENT.length, width));
+  const byProject = groupBySet(g.versions, (a) => `${a.account ?? ""}|${a.region}|${a.project}`);
   const nameWidth = Math.max(...byProject.map((vs) => vs[0]!.project.length));
   for (const vs of byProject) lines.push(`${INDENT}${INDENT}${padEnd(vs[0]!.project, nameWidth)}  ${vs.length} version${vs.length === 1 ? "" : "s"}`);
   return lines;

@@ -2,8 +2,8 @@
 // reads and the gate produce) are told apart by cause, and grouped so a cause that stopped every project
 // is said once with what to do.
 import { describe, expect, it } from "vitest";
-import { causeLines, classifyError, groupProjectErrors, groupTagReadErrors, tagCauseLines, tagReadCause } from "../../reconciler/render/causes.js";
-import type { PlanAction, PlanProject } from "../../reconciler/types.js";
+import { causeLines, classifyError, groupProjectErrors, groupTagReadErrors, groupWriteFailures, tagCauseLines, tagReadCause, writeFailureCause } from "../../reconciler/render/causes.js";
+import type { PlanAction, PlanProject, WriteResult } from "../../reconciler/types.js";
 
 /** The gate's wording for a credential source whose account STS could not resolve. */
 const sts = (err: string) => `the account of the ambient credentials could not be resolved (sts:GetCallerIdentity: GetCallerIdentity ambient: ${err}); nothing in this project is read or deleted`;
@@ -117,5 +117,23 @@ describe("version tags that could not be read", () => {
     expect(groups[0]!.versions.map((v) => v.versionName)).toEqual(["a", "c"]);
     expect(groups[0]!.details).toEqual([denied("a"), denied("c")]);
     expect(tagCauseLines(groups)).toEqual(["access denied: rekognition:ListTagsForResource (reading version tags) — 2 versions kept (tagsUnreadable): their protections cannot be checked; allow rekognition:ListTagsForResource for arn:aws:iam::1:user/ci on arn:aws:rekognition:us-east-1:1:project/*/version/*/* (deploy/iam has least-privilege policies)"]);
+  });
+});
+
+describe("failed writes", () => {
+  const denied = (v: string) => `DeleteProjectVersion arn:aws:rekognition:us-east-1:1:project/p/version/${v}/1: AccessDeniedException: User: arn:aws:iam::1:user/ci is not authorized to perform: rekognition:DeleteProjectVersion on resource: arn:aws:rekognition:us-east-1:1:project/p/version/${v}/1`;
+  const result = (v: string, result: WriteResult["result"], error: string): WriteResult => ({ project: "p", region: "us-east-1", versionName: v, versionArn: `arn:${v}`, operation: "delete", result, error });
+
+  it("only failed writes whose cause every write would meet are grouped; skipped, unknown and one-off failures are not", () => {
+    const rs = [
+      result("a", "failed", denied("a")),
+      result("b", "skipped", "not started: an earlier call in project p (us-east-1) gave up (AccessDeniedException); it is retried on the next run"),
+      result("c", "failed", denied("c")),
+      result("d", "failed", "DeleteProjectVersion arn:d: ResourceInUseException: in use"),
+      result("e", "unknown", "DeleteProjectVersion arn:e: ECONNRESET: socket hang up"),
+    ];
+    expect(rs.map((r) => writeFailureCause(r)?.kind)).toEqual(["accessDenied", undefined, "accessDenied", undefined, undefined]);
+    const groups = groupWriteFailures(rs);
+    expect(groups.map((g) => [g.cause.title, g.versions.map((r) => r.versionName)])).toEqual([["access denied: rekognition:DeleteProjectVersion", ["a", "c"]]]);
   });
 });
