@@ -7,7 +7,8 @@
 // Golden screens (ANSI stripped) live in test/fixtures/golden/. When the layout changes on purpose,
 // regenerate them with `REKON_UPDATE_GOLDEN=1 npx vitest run test/e2e/tty.test.ts` and review the diff.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -85,8 +86,10 @@ let tmuxServers = 0;
  * has exited; `answer` is typed at the confirmation prompt.
  */
 async function onTmux(args: string[], env: Record<string, string>, answer?: string): Promise<{ code: number; screen: string }> {
-  const socket = `rekon-test-${process.pid}-${++tmuxServers}`;
-  const tmux = (...a: string[]) => execFileSync("tmux", ["-L", socket, "-f", "/dev/null", ...a], { encoding: "utf8", env: baseEnv() });
+  // A server of its own, on a socket in a folder of its own (removed after), so nothing is left behind.
+  const dir = mkdtempSync(join(tmpdir(), `rekon-tmux-${++tmuxServers}-`));
+  const socket = join(dir, "socket");
+  const tmux = (...a: string[]) => execFileSync("tmux", ["-S", socket, "-f", "/dev/null", ...a], { encoding: "utf8", env: baseEnv() });
   const envs = Object.entries(baseEnv(env)).map(([k, v]) => `${k}=${quote(v)}`);
   tmux("new-session", "-d", "-c", ROOT, "-x", String(COLS), "-y", String(ROWS), `env -i ${envs.join(" ")} ${rekon(args)}; echo "[exit $?]"; sleep 60`);
   tmux("set-option", "-g", "history-limit", "5000");
@@ -107,6 +110,7 @@ async function onTmux(args: string[], env: Record<string, string>, answer?: stri
     }
   } finally {
     tmux("kill-server");
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
