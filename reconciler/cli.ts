@@ -7,7 +7,7 @@ import { UsageError } from "./errors.js";
 import type { Io } from "./io.js";
 import { COMMANDS } from "./commands/index.js";
 import { reportError } from "./commands/errors.js";
-import { COMMON_FLAGS, EXIT, type Command, type FlagSpec, type FlagValues } from "./commands/spec.js";
+import { COMMON_FLAGS, EXIT, TOP_FLAGS, type Command, type FlagSpec, type FlagValues } from "./commands/spec.js";
 
 export { EXIT };
 export type { Io };
@@ -16,7 +16,7 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 
 /** Every flag any command takes, once: one name means one thing (checked when the table is built). */
 export function allFlags(commands: readonly Command[] = COMMANDS): Map<string, FlagSpec> {
-  const out = new Map<string, FlagSpec>(Object.entries(COMMON_FLAGS));
+  const out = new Map<string, FlagSpec>([...Object.entries(COMMON_FLAGS), ...Object.entries(TOP_FLAGS)]);
   for (const c of commands) {
     for (const [name, spec] of Object.entries(c.flags)) {
       const prior = out.get(name);
@@ -80,7 +80,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   tolerateClosedPipes(io);
   let output = "table";
   try {
-    const { command: name, flags, positionals } = parse(argv);
+    const { command: parsed, flags, positionals } = parse(argv);
+    // `rekon --version` is `rekon version`.
+    const name = parsed === undefined && flags.version ? "version" : parsed;
+    if (parsed === undefined) delete flags.version;
     if (name === undefined || name === "help") {
       io.stdout.write(helpText());
       return name === undefined && !flags.help ? EXIT.error : EXIT.ok;

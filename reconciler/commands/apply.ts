@@ -9,7 +9,7 @@ import type { SavedPlan } from "../savedplan.js";
 import type { Plan, PlanAction, WriteResult } from "../types.js";
 import { errorJson } from "./errors.js";
 import { openSession } from "./session.js";
-import { AWS_FLAGS, EXIT, INPUT_FLAGS, OUTPUT_FLAG, requireManifests, retryFlags, type Command, type FlagValues } from "./spec.js";
+import { AWS_FLAGS, EXIT, INPUT_FLAGS, LOG_FORMAT_FLAG, logFormat, OUTPUT_FLAG, requireManifests, retryFlags, type Command, type FlagValues } from "./spec.js";
 
 export const apply: Command = {
   name: "apply",
@@ -19,6 +19,7 @@ export const apply: Command = {
     ...INPUT_FLAGS,
     ...OUTPUT_FLAG,
     ...AWS_FLAGS,
+    ...LOG_FORMAT_FLAG,
     "auto-approve": { type: "boolean", help: "apply without asking; required when stdin is not a terminal" },
     wait: { type: "boolean", help: "after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)" },
     concurrency: { type: "string", value: "N", help: "deletions in flight per account and region (default 8); the adaptive rate limiter sets the pace" },
@@ -50,10 +51,11 @@ export const apply: Command = {
       }
     }
     const manifests = requireManifests(flags);
+    const format = logFormat(flags, io);
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan }] = await Promise.all([
+    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }] = await Promise.all([
       import("../reconcile.js"),
       import("../plan.js"),
       import("../render/table.js"),
@@ -64,11 +66,12 @@ export const apply: Command = {
       import("../savedplan.js"),
       import("./render.js"),
     ]);
-    const session = await openSession(level);
+    const session = await openSession(level, format, io);
+    const table = tableOptions(io);
     const { log } = session;
     try {
       const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop }, sourceIdentity: "rekon-apply" });
-      const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan");
+      const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan", table);
       try {
         let stale: { action: PlanAction; why: string }[] = [];
         if (saved) {
@@ -95,7 +98,7 @@ export const apply: Command = {
         }
 
         // Progress on stderr: a bar on a terminal, a log line every few seconds elsewhere.
-        const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, log, limiters: pass.limiters }) : undefined;
+        const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, screen: session.screen, log, limiters: pass.limiters }) : undefined;
         let results: WriteResult[];
         session.applying(true);
         try {
@@ -112,8 +115,9 @@ export const apply: Command = {
           waitedMs = report.tookMs;
         }
         results.push(...staleResults(stale));
-        report(io, output, flags, pass.plan, results, { stillPresent, waitedMs, stopped: session.stop.aborted }, renderResultsTable, renderResultsMarkdown);
-        if (readFailed) io.stderr.write("rekon: some reads failed (a project, or a version's tags); nothing they concern was deleted (see ERROR lines and tagsUnreadable reasons)\n");
+        report(io, output, flags, pass.plan, results, { stillPresent, waitedMs, stopped: session.stop.aborted }, (r) => renderResultsTable(r, table), renderResultsMarkdown);
+        reportCauses(pass.plan, output, io);
+        if (readFailed) io.stderr.write(`rekon: some reads failed (a project, or a version's tags); nothing they concern was deleted (see ${output === "table" ? "Error in the plan above" : "the errors above"} and tagsUnreadable reasons)\n`);
         if (stale.length) io.stderr.write(`rekon: ${stale.length} planned write(s) skipped as stale (the world changed since the plan was saved); re-run rekon plan\n`);
         const unknown = results.filter((r) => r.result === "unknown").length;
         if (unknown) io.stderr.write(`rekon: ${unknown} write(s) were sent but not answered: they may have happened; the next plan shows what did\n`);

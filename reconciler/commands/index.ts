@@ -7,5 +7,6 @@ import { plan } from "./plan.js";
 import { run } from "./run.js";
 import type { Command } from "./spec.js";
 import { validate } from "./validate.js";
+import { version } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [validate, plan, apply, diff, run, emulator, demo];
+export const COMMANDS: readonly Command[] = [validate, plan, apply, diff, run, emulator, demo, version];

@@ -1,7 +1,7 @@
 // rekon plan: what apply would do, and why; never a write. With --out, a saved plan for `apply FILE`.
 import { rename, writeFile } from "node:fs/promises";
 import { UsageError } from "../errors.js";
-import { AWS_FLAGS, INPUT_FLAGS, OUTPUT_FLAG, requireManifests, retryFlags, type Command } from "./spec.js";
+import { AWS_FLAGS, INPUT_FLAGS, LOG_FORMAT_FLAG, logFormat, OUTPUT_FLAG, requireManifests, retryFlags, type Command } from "./spec.js";
 import { openSession } from "./session.js";
 
 export const plan: Command = {
@@ -12,6 +12,7 @@ export const plan: Command = {
     ...INPUT_FLAGS,
     ...OUTPUT_FLAG,
     ...AWS_FLAGS,
+    ...LOG_FORMAT_FLAG,
     out: { type: "string", value: "FILE", help: 'also save the plan, with digests of its inputs, for "rekon apply FILE"' },
     at: { type: "string", value: "TIME", help: "evaluate windows, ages, marks and approvals at this RFC 3339 time (e.g. the weekend); reads are still now" },
   },
@@ -27,8 +28,9 @@ export const plan: Command = {
       if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(t) || Number.isNaN(Date.parse(t))) throw new UsageError(`--at must be an RFC 3339 time with a zone, e.g. 2026-12-05T20:00:00+01:00 (got "${t}")`);
       at = new Date(t);
     }
-    const [{ planPass }, { planExitCode }, { renderPlan }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
-    const session = await openSession(level);
+    const format = logFormat(flags, io);
+    const [{ planPass }, { planExitCode }, { renderPlan, tableOptions, reportCauses }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
+    const session = await openSession(level, format, io);
     try {
       const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log: session.log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop }, ...(at ? { now: () => at } : {}) });
       try {
@@ -39,7 +41,8 @@ export const plan: Command = {
           await writeFile(out + ".tmp", JSON.stringify(file, null, 2) + "\n");
           await rename(out + ".tmp", out);
         }
-        io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlan(pass.plan, output, "rekon plan"));
+        io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlan(pass.plan, output, "rekon plan", tableOptions(io)));
+        reportCauses(pass.plan, output, io);
         return planExitCode(pass.plan);
       } finally {
         pass.close();

@@ -3,10 +3,15 @@
 // not stop AWS, only hide its answer). The second: stop waiting, report every unanswered write as
 // `unknown`, and exit at once (130).
 import type { Logger } from "pino";
+import type { Io } from "../io.js";
+import type { LogFormat } from "../log.js";
+import type { Screen } from "../render/screen.js";
 import { EXIT } from "./spec.js";
 
 export interface Session {
   log: Logger;
+  /** stderr, shared by the log lines and apply's progress bar. */
+  screen: Screen;
   /** Aborted by the first signal: no new call, no new write. */
   stop: AbortSignal;
   /** Aborted by the second signal while writes are in flight: stop waiting for them. */
@@ -16,9 +21,10 @@ export interface Session {
   close(): void;
 }
 
-export async function openSession(level: string): Promise<Session> {
-  const { createLogger } = await import("../log.js");
-  const log = createLogger(level);
+export async function openSession(level: string, format: LogFormat, io: Io): Promise<Session> {
+  const [{ createLogger }, { Screen }, { colorEnabled, style }] = await Promise.all([import("../log.js"), import("../render/screen.js"), import("../render/style.js")]);
+  const screen = new Screen(io.stderr);
+  const log = createLogger(level, screen, { format, style: style(colorEnabled(io.stderr, io.env)) });
   const stop = new AbortController();
   const abandon = new AbortController();
   let applying = false;
@@ -35,6 +41,7 @@ export async function openSession(level: string): Promise<Session> {
   process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
   return {
     log,
+    screen,
     stop: stop.signal,
     abandon: abandon.signal,
     applying: (on) => void (applying = on),

@@ -4,6 +4,7 @@
 import { parseDuration } from "../duration.js";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
+import type { LogFormat } from "../log.js";
 
 export const EXIT = { ok: 0, error: 1, changes: 2, interrupted: 130 } as const;
 
@@ -51,6 +52,11 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
   "log-level": { type: "string", value: "LEVEL", help: "fatal|error|warn|info|debug|trace|silent (default: info); logs go to stderr" },
 };
 
+/** Flags of `rekon` itself, before any command. */
+export const TOP_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  version: { type: "boolean", help: "print the version and the Git revision it was built from (as rekon version)" },
+};
+
 export const INPUT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   manifests: { type: "string", multiple: true, value: "PATH", help: "manifest file or folder (recursive *.yaml/*.yml); repeatable" },
   policy: { type: "string", value: "FILE", help: "the operator's DeletionPolicy (default: built-in defaults; apply then refuses)" },
@@ -59,6 +65,20 @@ export const INPUT_FLAGS: Readonly<Record<string, FlagSpec>> = {
 export const OUTPUT_FLAG: Readonly<Record<string, FlagSpec>> = {
   output: { type: "string", value: "FORMAT", help: "table (default), json (stdout is pure JSON), markdown (pull requests); validate: text or json" },
 };
+
+export const LOG_FORMAT_FLAG: Readonly<Record<string, FlagSpec>> = {
+  "log-format": { type: "string", value: "FORMAT", help: "json|pretty: how logs look on stderr (default: pretty on a terminal, else json)" },
+};
+
+const LOG_FORMATS: readonly LogFormat[] = ["json", "pretty"];
+
+/** --log-format, checked; by default one readable line per log entry when stderr is a terminal, JSON otherwise. */
+export function logFormat(flags: FlagValues, io: Io): LogFormat {
+  const f = flags["log-format"];
+  if (f === undefined) return (io.stderr as { isTTY?: boolean }).isTTY ? "pretty" : "json";
+  if (!LOG_FORMATS.includes(f as LogFormat)) throw new UsageError(`--log-format must be one of: ${LOG_FORMATS.join(", ")}`);
+  return f as LogFormat;
+}
 
 export const AWS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   retries: { type: "string", value: "N", help: "retries per AWS call on throttling/5xx/network errors (default 8)" },

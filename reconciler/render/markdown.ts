@@ -2,7 +2,8 @@
 // why the rest is kept. Plain GitHub-flavoured Markdown, no ANSI, stable order (the plan's), and within
 // GitHub's comment limit: tables are cut with a count of what was left out; the summary never is.
 import { formatDuration } from "../duration.js";
-import type { Plan, PlanAction, WriteResult } from "../types.js";
+import type { Plan, PlanAction, Reason, WriteResult } from "../types.js";
+import { groupProjectErrors, groupTagReadErrors, tagReadCause } from "./causes.js";
 
 /** GitHub rejects comments over 65,536 characters; keep a margin for the caller's own wrapping. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -20,10 +21,20 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
     `### ${opts.title ?? "rekon plan"}: ${s.delete} to delete, ${s.keep} to keep, ${s.blocked} blocked, ${s.missing} missing — ${status}`,
     "",
   ];
-  // Errors first and loud: a reviewer who reads one line must not miss them.
+  // Errors first and loud: a reviewer who reads one line must not miss them. One line per cause, with
+  // what to do and the projects it stopped (render/causes.ts).
   const loud: string[] = [];
   for (const r of plan.refusals) loud.push(`> **REFUSED (${esc(r.rule)})**: ${esc(r.message)}${r.layer ? ` — ${esc(r.layer)}` : ""}`);
-  for (const p of failed) loud.push(`> **ERROR** \`${esc(p.project)}\` (${where(p)}) [${p.status}]: ${esc(p.error ?? "unknown error")} — nothing in this project is deleted`);
+  for (const g of groupProjectErrors(plan.projects)) {
+    const n = g.affected.length;
+    const projects = g.affected.map((a) => `\`${esc(a.project.project)}\` (${where(a.project)})`).join(", ");
+    const aws = g.details.length ? ` — AWS: ${esc(g.details[0]!)}${g.details.length > 1 ? ` (and ${g.details.length - 1} more like it)` : ""}` : "";
+    loud.push(`> **ERROR: ${esc(g.cause.title)}** — ${n} project${n === 1 ? "" : "s"} ${g.cause.kind === "notFound" ? "not found" : "not read"}, nothing in ${n === 1 ? "it" : "them"} is deleted: ${projects}${g.cause.fix ? ` — fix: ${esc(g.cause.fix)}` : ""}${aws}`);
+  }
+  for (const g of groupTagReadErrors(plan.actions)) {
+    const n = g.versions.length;
+    loud.push(`> **ERROR: ${esc(g.cause.title)}** (reading version tags) — ${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable): their protections cannot be checked${g.cause.fix ? ` — fix: ${esc(g.cause.fix)}` : ""} — AWS: ${esc(g.details[0]!)}`);
+  }
   if (loud.length) head.push("> [!CAUTION]", ...loud.flatMap((l, i) => (i ? [">", l] : [l])), "");
   const notManaged = plan.projects.filter((p) => p.status === "notManaged");
   if (notManaged.length) head.push(`Not managed (never touched): ${notManaged.map((p) => `\`${esc(p.project)}\` (${where(p)})`).join(", ")}`, "");
@@ -48,7 +59,7 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   if (blocked.length) {
     sections.push({
       before: [`<details><summary>Blocked: ${blocked.length} unlisted version(s) kept by a guard</summary>`, "", "| Project | Version | Status | Age | Rules |", "| --- | --- | --- | --- | --- |"],
-      rows: blocked.map((a) => `| ${code(a.project)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${a.reasons.map((r) => `**${esc(r.rule)}**: ${esc(r.message)}${r.layer ? ` _(${esc(r.layer)})_` : ""}`).join("<br>")} |`),
+      rows: blocked.map((a) => `| ${code(a.project)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${a.reasons.map((r) => rule(r, plan.refusals)).join("<br>")} |`),
       after: ["", "</details>", ""],
     });
   }
@@ -118,6 +129,14 @@ function fit(head: string[], sections: Section[], foot: string[], budget: number
     text = render(keep);
   }
   return text;
+}
+
+/** A blocked version's reason; one told at the top (a refusal, a tag read failed for a common cause) by name only. */
+function rule(r: Reason, refusals: Reason[]): string {
+  if (refusals.some((x) => x.rule === r.rule && x.message === r.message)) return `**${esc(r.rule)}**: the whole run is refused (see above)`;
+  const cause = tagReadCause(r);
+  if (cause) return `**${esc(r.rule)}**: tags could not be read, ${esc(cause.title)} (see above)`;
+  return `**${esc(r.rule)}**: ${esc(r.message)}${r.layer ? ` _(${esc(r.layer)})_` : ""}`;
 }
 
 /** "account / region" of a project or action; the account is the one the credentials resolved to. */

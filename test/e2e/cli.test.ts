@@ -55,6 +55,25 @@ describe("validate", () => {
   });
 });
 
+describe("no region anywhere", () => {
+  it("is said once, with its fix, and every set that lacks one listed at file:line:col", async () => {
+    for (const f of ["fraud-detector.yaml", "shelf-scanner.yaml", "trust-safety/moderation-adapter.yaml"]) {
+      const file = join(dir, "manifests", f);
+      writeFileSync(file, readFileSync(file, "utf8").replace(/^ {2}region: .*\n/m, ""));
+    }
+    const r = await runCli(["plan", ...M(), ...P()], { env: { AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" } });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("  "));
+    expect(lines).toEqual([
+      "  spec.region: no region: spec.region is not set and no default region is configured (fix: set spec.region, or AWS_REGION (or a region in your AWS profile)), in 3 places:",
+      `    ${join(dir, "manifests/fraud-detector.yaml")}:8:3`,
+      `    ${join(dir, "manifests/shelf-scanner.yaml")}:8:3`,
+      `    ${join(dir, "manifests/trust-safety/moderation-adapter.yaml")}:7:3`,
+    ]);
+    expect(emu.calls()).toEqual([]);
+  });
+});
+
 describe("plan", () => {
   it("exit 2 with deletions pending; --output json is pure JSON on stdout", async () => {
     const r = await runCli(["plan", ...M(), ...P(), "--output", "json"], { env });
@@ -88,7 +107,8 @@ describe("plan", () => {
     writeFileSync(join(dir, "manifests/ghost.yaml"), "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: ghost}\nspec:\n  project: ghost\n  region: us-east-1\n  versions: [{name: v1}]\n");
     const r = await runCli(["plan", ...M(), ...P()], { env });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('ERROR ghost (123456789012/us-east-1) [notFound]: project "ghost" not found in us-east-1');
+    expect(r.stdout).toContain("Error: project not found\n");
+    expect(r.stdout).toContain("  1 project not found; nothing in it is deleted:\n    ghost  us-east-1, account 123456789012\n");
   });
 
   it("exit 1 when the live read fails (throttle storm), with no deletion", async () => {
@@ -174,6 +194,8 @@ describe("usage", () => {
     { args: ["plan", "--nope"], msg: "Unknown option '--nope'" },
     { args: ["plan", "--manifests", "x", "--apply"], msg: '--apply does not apply to "plan"' },
     { args: ["validate", "--manifests", "x", "--auto-approve"], msg: '--auto-approve does not apply to "validate"' },
+    { args: ["plan", "--manifests", "x", "--log-format", "xml"], msg: "--log-format must be one of: json, pretty" },
+    { args: ["validate", "--manifests", "x", "--log-format", "json"], msg: '--log-format does not apply to "validate"' },
   ])("$args → exit 1: $msg", async ({ args, msg }) => {
     const r = await runCli(args, { env: {} });
     expect(r.code).toBe(1);
@@ -184,6 +206,32 @@ describe("usage", () => {
     const r = await runCli(["--help"], { env: {} });
     expect(r.code).toBe(0);
     for (const c of ["validate", "plan", "apply", "emulator", "demo", "Exit codes"]) expect(r.stdout).toContain(c);
+  });
+});
+
+describe("rekon --version", () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  const built = (JSON.parse(readFileSync(join(ROOT, "dist/build-info.json"), "utf8")) as { revision: string }).revision;
+
+  it("prints the package version and the Git revision dist/ was built from; rekon version says the same", async () => {
+    const r = await runCli(["--version"], { env: {} });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`rekon ${pkg.version} (${built === "unknown" ? "revision unknown" : built})\n`);
+    expect(built).toMatch(/^([0-9a-f]{40}|unknown)$/);
+    expect((await runCli(["version"], { env: {} })).stdout).toBe(r.stdout);
+  });
+
+  it("--output json, and REKON_REVISION at run time (as images set it) wins", async () => {
+    const r = await runCli(["version", "--output", "json"], { env: { REKON_REVISION: "0123abc" } });
+    expect(JSON.parse(r.stdout)).toEqual({ version: pkg.version, revision: "0123abc" });
+    expect((await runCli(["--version", "--output", "json"], { env: {} })).stdout).toBe(JSON.stringify({ version: pkg.version, revision: built }) + "\n");
+  });
+
+  it("is rekon's, not a command's: plan --version is refused", async () => {
+    const r = await runCli(["plan", "--version"], { env: {} });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--version does not apply to "plan"');
   });
 });
 

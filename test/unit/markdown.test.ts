@@ -28,8 +28,19 @@ describe("plan markdown", () => {
   it("puts errors first and loud, before any table", () => {
     const caution = md.indexOf("> [!CAUTION]");
     expect(caution).toBeGreaterThan(0);
-    expect(md).toContain('> **ERROR** `ghost` (123456789012 / us-east-1) [notFound]: project "ghost" not found in us-east-1 — nothing in this project is deleted');
+    expect(md).toContain("> **ERROR: project not found** — 1 project not found, nothing in it is deleted: `ghost` (123456789012 / us-east-1) — fix: check the project's name and region in the manifest");
     expect(caution).toBeLessThan(md.indexOf("#### Deletions"));
+  });
+
+  it("one error line per cause, with the fix and every project it stopped", () => {
+    const why = "the account of the ambient credentials could not be resolved (sts:GetCallerIdentity: GetCallerIdentity ambient: CredentialsProviderError: Could not load credentials from any providers); nothing in this project is read or deleted";
+    const unresolved = { projects: [], identities: [{ source: "ambient", error: "x" }] };
+    const p = plan(desired(set("a", ["v1"]), set("b", ["v1"]), set("c", ["v1"])), unresolved, policy(), NOW);
+    for (const x of p.projects) x.error = why;
+    const errors = renderPlanMarkdown(p).split("\n").filter((l) => l.includes("**ERROR"));
+    expect(errors).toEqual([
+      "> **ERROR: no AWS credentials were found** — 3 projects not read, nothing in them is deleted: `a` (account unknown / us-east-1), `b` (account unknown / us-east-1), `c` (account unknown / us-east-1) — fix: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run aws sso login — AWS: sts:GetCallerIdentity: GetCallerIdentity ambient: CredentialsProviderError: Could not load credentials from any providers",
+    ]);
   });
 
   it("lists deletions in a table, escaping table syntax in names", () => {
