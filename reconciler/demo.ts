@@ -7,12 +7,16 @@ import { startEmulator } from "./emulator/server.js";
 import { createLogger } from "./log.js";
 import { packageRoot } from "./paths.js";
 import { applyPass, planPass, type ReconcileOptions } from "./reconcile.js";
+import { outputWidth } from "./render/layout.js";
+import { colorEnabled, style } from "./render/style.js";
 import { renderPlanTable, renderResultsTable } from "./render/table.js";
 
 export async function runDemo(io: Io): Promise<number> {
   const root = packageRoot();
   const emu = await startEmulator({ port: 0, deleteDelayMs: 1500 });
   const log = createLogger(io.env.REKON_LOG_LEVEL ?? "warn");
+  // The same colours and width as `rekon plan` on this terminal (none when piped or with NO_COLOR).
+  const table = { style: style(colorEnabled(io.stdout, io.env)), width: outputWidth(io.stdout, io.env) };
   const opts: ReconcileOptions = {
     // Relative paths, so messages read as they would for a user who typed them.
     manifests: [relative(process.cwd(), join(root, "manifests")) || "."],
@@ -27,11 +31,11 @@ export async function runDemo(io: Io): Promise<number> {
     say(`rekon demo — embedded Rekognition emulator at ${emu.url} (demo account 123456789012, us-east-1)\n`);
     say(`manifests: manifests/   policy: deploy/policy.yaml\n\n== 1. rekon plan ==\n`);
     const first = await planPass(opts);
-    say(renderPlanTable(first.plan));
+    say(renderPlanTable(first.plan, table));
 
     say(`\n== 2. rekon apply --auto-approve ==\n`);
     const results = await applyPass(first, log);
-    say(renderResultsTable(results));
+    say(renderResultsTable(results, table));
     const left = await waitForDeletions(results, { clientFor: first.clientFor, log, projects: first.plan.projects, intervalMs: 500, timeoutMs: 20_000 });
     first.close();
     say(left.length ? `still deleting: ${left.join(", ")}\n` : `AWS finished deleting ${results.filter((r) => r.result === "accepted").length} version(s).\n`);
@@ -39,7 +43,7 @@ export async function runDemo(io: Io): Promise<number> {
     say(`\n== 3. rekon plan (again) ==\n`);
     const second = await planPass(opts);
     second.close();
-    say(renderPlanTable(second.plan));
+    say(renderPlanTable(second.plan, table));
 
     const ok = second.plan.summary.delete === 0 && second.plan.projects.every((p) => p.status === "ok") && results.every((r) => r.result === "accepted");
     say(

@@ -77,7 +77,8 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
   const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}), sourceIdentity: opts.sourceIdentity ?? "rekon-plan" });
   // Who rekon is, per credential source, before anything else: ownership and every write are keyed by it.
   const facts = await identities.resolve(desired.sets.map((s) => ({ source: sourceOf(s), region: s.region })), opts.retry);
-  for (const f of facts) if (f.error) opts.log.error({ source: f.source, err: f.error }, "could not resolve the account of these credentials; their projects are not read");
+  // A warning here: the plan reports it as an error once per cause (render/causes.ts), with what to do.
+  for (const f of facts) if (f.error) opts.log.warn({ source: f.source, err: f.error }, "could not resolve the account of these credentials; their projects are not read");
   const accountOf = new Map(facts.filter((f) => f.account).map((f) => [f.source, f.account!]));
 
   const clients = new Map<string, RetryingRekognitionClient>();

@@ -14,6 +14,8 @@ if (!revision) {
   try {
     // Only this package's own checkout counts, not a repository it happens to sit inside.
     revision = realpathSync(git("rev-parse", "--show-toplevel")) === realpathSync(root) ? git("rev-parse", "HEAD") : "unknown";
+    // Built from a working tree with local changes: say so, so --version never claims a clean commit.
+    if (revision !== "unknown" && git("status", "--porcelain", "--untracked-files=no") !== "") revision += "-dirty";
   } catch {
     revision = "unknown"; // no git binary, or not a checkout (a tarball, a Docker build context)
   }
