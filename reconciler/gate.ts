@@ -135,6 +135,25 @@ export interface Verdict {
   windowOpensAt?: number;
 }
 
+/** Rules that keep a version for a time (and keep its mark), rather than block it. */
+const HOLDS = new Set(["gracePeriod", "approvalRequired", "window", "suspended", "noticeNotDelivered"]);
+
+/** One check of `rekon explain`: its verdict for the version, and what it compared. */
+export interface ExplainCheck {
+  rule: string;
+  verdict: "pass" | "block" | "hold" | "skip" | "keep";
+  detail: string;
+  /** The policy layer that set the threshold. */
+  layer?: string;
+}
+
+export interface Explanation {
+  decision: "delete" | "stop then delete" | "blocked" | "held" | "refused" | "keep";
+  checks: ExplainCheck[];
+  mark?: "add" | "remove";
+  deletableAt?: string;
+}
+
 /** The facts one last look gathered for a batch of versions of one project. */
 export interface Look {
   /** Epoch ms the answers arrived. */
@@ -359,6 +378,69 @@ export class Gate {
     const all = [this.policies.operator.suspend, ...this.policies.scoped.filter((p) => p.projects.includes(view.set.project)).map((p) => p.spec.suspend), view.set.suspend];
     const s = all.find((x): x is Suspension => x !== undefined && (x.until === undefined || now < x.until));
     return s ? { rule: "suspended", message: `suspended: ${s.reason}${s.until !== undefined ? ` (until ${new Date(s.until).toISOString()})` : ""}; nothing is written`, layer: s.origin } : undefined;
+  }
+
+  /**
+   * Every check the gate makes for one version, with its verdict and the values it compared: why it is
+   * kept, or that each check passed. The decision comes from `verdict` (and the run's refusals), never
+   * from this description, so explain can never disagree with plan.
+   */
+  explain(view: SetView, v: LiveVersion, now: number, refusals: readonly Reason[] = []): Explanation {
+    const policy = view.policy;
+    const listedOwn = view.set.versions.some((d) => d.name === v.name);
+    const verdict = listedOwn ? { reasons: [] as Reason[] } : this.verdict(view, v, now);
+    const fired = new Map<string, Reason[]>();
+    for (const r of verdict.reasons) fired.set(r.rule, [...(fired.get(r.rule) ?? []), r]);
+    const checks: ExplainCheck[] = [];
+    const layerOf = (f: PolicyField) => policy.origin[f];
+    const check = (rule: string, pass: string, o: { field?: PolicyField; skip?: string } = {}) => {
+      const layer = o.field ? layerOf(o.field) : undefined;
+      const hits = fired.get(rule);
+      if (hits) for (const r of hits) checks.push({ rule, verdict: HOLDS.has(rule) ? "hold" : "block", detail: r.message, ...(r.layer ?? layer ? { layer: (r.layer ?? layer)! } : {}) });
+      else if (o.skip) checks.push({ rule, verdict: "skip", detail: o.skip });
+      else checks.push({ rule, verdict: "pass", detail: pass, ...(layer ? { layer } : {}) });
+    };
+    if (listedOwn) {
+      checks.push({ rule: "listed", verdict: "keep", detail: `listed by its own ProjectVersionSet "${view.set.name}" (${view.set.pos.file}:${view.set.pos.line}:${view.set.pos.col})` });
+      return { decision: "keep", checks, ...(v.tags && Object.hasOwn(v.tags, MARK_TAG) ? { mark: "remove" as const } : {}) };
+    }
+    const age = formatDuration(Math.max(0, now - v.createdAt));
+    const tagsRead = v.tags !== undefined;
+    const noTags = tagsRead ? undefined : "its tags were not read (rekon reads them only for versions every tag-free check lets through)";
+    check("listed", "not listed by any set that reaches this project");
+    check("identityMismatch", `its ARN's account ${v.account} and region ${v.region} are the ones the credentials resolved to`);
+    check("unknownStatus", `${v.status} is one of the 14 documented statuses`);
+    check("inUse", stoppable(v, policy) ? `RUNNING, and stopRunning lets rekon stop it first` : `${v.status} is not in use`);
+    check("copySource", "no copy of it is in progress in the projects read");
+    check("copySourceUnknown", "every project of its account and region was read");
+    check("minAge", `age ${age} ≥ minAge ${policy.minAge}`, { field: "minAge" });
+    check("keepLatest", policy.keepLatest > 0 ? `not among the newest ${policy.keepLatest}` : "keepLatest 0", { field: "keepLatest" });
+    check("allowEmpty", policy.allowEmpty ? "allowEmpty: true" : `the set lists ${view.set.versions.length} name(s), at least one of which exists`, { field: "allowEmpty" });
+    if (policy.enforceAccounts) check("accountNotAllowed", `${v.account} is in allowedAccounts [${policy.allowedAccounts.join(", ")}]`, { field: "allowedAccounts" });
+    check("regionNotAllowed", policy.enforceRegions ? `${v.region} is in allowedRegions [${policy.allowedRegions.join(", ")}]` : "any region", { field: "allowedRegions" });
+    check("nearMiss", policy.nearMissGuard ? "no missing listed name is one edit (or case, or spaces) away" : "nearMissGuard off", { field: "nearMissGuard" });
+    const tagSkip = fired.size > 0 && !fired.has("tagsUnreadable") && !tagsRead ? "not evaluated: another check already keeps it" : undefined;
+    check("tagsUnreadable", needsTags(policy) ? "its tags were read" : "no check needs its tags", tagSkip ? { skip: tagSkip } : {});
+    for (const t of policy.protectTags) check("protectedTag", `no ${t.key}${t.value === "*" ? "" : `=${t.value}`} tag`, noTags || tagSkip ? { skip: tagSkip ?? noTags! } : {});
+    for (const r of policy.rules) check(r.name, `rule "${r.name}" is false for it`, noTags || tagSkip ? { skip: tagSkip ?? noTags! } : {});
+    const markedAt = parseMark(v.tags?.[MARK_TAG], now);
+    check("gracePeriod", policy.gracePeriodMs > 0 ? `marked ${markedAt !== undefined ? new Date(markedAt).toISOString() : "?"}, ${policy.gracePeriod} ago or more` : "no grace period", { field: "gracePeriod", ...(policy.gracePeriodMs > 0 && (noTags || tagSkip) ? { skip: tagSkip ?? noTags! } : {}) });
+    check("approvalRequired", policy.requireApproval ? `approved after its mark (${APPROVAL_TAG})` : "requireApproval off", { field: "requireApproval" });
+    check("window", policy.windows.length ? "every deletion window allows deletion now" : "no deletion windows", { field: "windows" });
+    check("suspended", "not suspended");
+    const kept = verdict.reasons.length > 0;
+    // A refused run writes nothing, marks included (as the plan shows it).
+    const planMark = refusals.length === 0 ? verdict.mark : undefined;
+    // authorize's own refusal: with no account named, plan lists deletions and apply writes nothing.
+    if (!this.policies.operator.enforceAccounts) {
+      refusals = [...refusals, { rule: "accountNotAllowed", message: `no allowedAccounts in the operator's DeletionPolicy (${this.policies.operator.source}): plan lists deletions, apply refuses every write until it names the accounts` }];
+    }
+    const refused = !kept && refusals.length > 0;
+    // Run-wide refusals keep what would otherwise be deleted (as the plan shows them: on its deletions).
+    if (!kept) for (const r of refusals) checks.push({ rule: r.rule, verdict: "block", detail: r.message, ...(r.layer ? { layer: r.layer } : {}) });
+    if (!kept && refusals.length === 0) checks.push({ rule: "budgets", verdict: "pass", detail: `within maxDeletesPerRun ${this.policies.operator.maxDeletesPerRun} and maxDeletesPercent ${policy.maxDeletesPercent}` });
+    const decision: Explanation["decision"] = kept ? (verdict.reasons.every((r) => HOLDS.has(r.rule)) ? "held" : "blocked") : refused ? "refused" : verdict.stopFirst ? "stop then delete" : "delete";
+    return { decision, checks, ...(planMark ? { mark: planMark } : {}), ...(verdict.deletableAt ? { deletableAt: verdict.deletableAt } : {}) };
   }
 
   /**

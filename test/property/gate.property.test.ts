@@ -250,6 +250,31 @@ describe("the gate agrees with the independent reference model", () => {
   });
 });
 
+describe("rekon explain tells the plan's decision and the plan's reasons, never others", () => {
+  it("for every version of every world: its decision matches the plan's action, and its blocking checks are the plan's reasons", () => {
+    fc.assert(
+      fc.property(worldArb, (w) => {
+        const gate = gateOf(w);
+        const plan = planWith(gate, new Date(w.now));
+        for (const view of gate.views) {
+          if (view.status !== "ok" || !view.project) continue;
+          for (const v of view.project.versions) {
+            const a = plan.actions.find((x) => x.set === view.set.name && x.versionArn === v.arn)!;
+            const x = gate.explain(view, v, w.now, plan.refusals);
+            const want = { keep: ["keep"], delete: ["delete", "stop then delete"], blocked: ["blocked", "held", "refused"], missing: [] }[a.action];
+            expect(want).toContain(x.decision);
+            expect(x.decision === "stop then delete").toBe(a.stopFirst === true);
+            expect(x.mark).toBe(a.mark);
+            const fired = x.checks.filter((c) => c.verdict === "block" || c.verdict === "hold").map((c) => `${c.rule}: ${c.detail}`);
+            expect(fired.sort()).toEqual(a.reasons.map((r) => `${r.rule}: ${r.message}`).sort());
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
 describe("signals in the middle of an apply (emulator, real SDK)", () => {
   it("whenever the stop comes, nothing unplanned is deleted, accepted ⇔ AWS carried it out, and never-sent writes are skipped", async () => {
     const log = pino({ level: "silent" });
