@@ -383,34 +383,39 @@ export class Gate {
   /**
    * Every check the gate makes for one version, with its verdict and the values it compared: why it is
    * kept, or that each check passed. The decision comes from `verdict` (and the run's refusals), never
-   * from this description, so explain can never disagree with plan.
+   * from this description, so explain can never disagree with plan. Checks the gate did not need (the tag
+   * guards and time-bound holds of a version another check already keeps) are `skip`, with what they
+   * would say on `seen`: tags explain read itself for the purpose, which never enter the verdict.
    */
-  explain(view: SetView, v: LiveVersion, now: number, refusals: readonly Reason[] = []): Explanation {
+  explain(view: SetView, v: LiveVersion, now: number, refusals: readonly Reason[] = [], seen?: { tags?: Record<string, string>; tagsError?: string }): Explanation {
     const policy = view.policy;
     const listedOwn = view.set.versions.some((d) => d.name === v.name);
-    const verdict = listedOwn ? { reasons: [] as Reason[] } : this.verdict(view, v, now);
+    if (listedOwn) {
+      const checks: ExplainCheck[] = [{ rule: "listed", verdict: "keep", detail: `listed by its own ProjectVersionSet "${view.set.name}" (${view.set.pos.file}:${view.set.pos.line}:${view.set.pos.col})` }];
+      return { decision: "keep", checks, ...(v.tags && Object.hasOwn(v.tags, MARK_TAG) ? { mark: "remove" as const } : {}) };
+    }
+    const verdict = this.verdict(view, v, now);
     const fired = new Map<string, Reason[]>();
     for (const r of verdict.reasons) fired.set(r.rule, [...(fired.get(r.rule) ?? []), r]);
     const checks: ExplainCheck[] = [];
-    const layerOf = (f: PolicyField) => policy.origin[f];
     const check = (rule: string, pass: string, o: { field?: PolicyField; skip?: string } = {}) => {
-      const layer = o.field ? layerOf(o.field) : undefined;
+      const layer = o.field ? policy.origin[o.field] : undefined;
       const hits = fired.get(rule);
-      if (hits) for (const r of hits) checks.push({ rule, verdict: HOLDS.has(rule) ? "hold" : "block", detail: r.message, ...(r.layer ?? layer ? { layer: (r.layer ?? layer)! } : {}) });
-      else if (o.skip) checks.push({ rule, verdict: "skip", detail: o.skip });
+      if (hits) for (const r of hits) checks.push({ rule, verdict: HOLDS.has(rule) ? "hold" : "block", detail: r.message, ...((r.layer ?? layer) ? { layer: (r.layer ?? layer)! } : {}) });
+      else if (o.skip) checks.push({ rule, verdict: "skip", detail: o.skip, ...(layer ? { layer } : {}) });
       else checks.push({ rule, verdict: "pass", detail: pass, ...(layer ? { layer } : {}) });
     };
-    if (listedOwn) {
-      checks.push({ rule: "listed", verdict: "keep", detail: `listed by its own ProjectVersionSet "${view.set.name}" (${view.set.pos.file}:${view.set.pos.line}:${view.set.pos.col})` });
-      return { decision: "keep", checks, ...(v.tags && Object.hasOwn(v.tags, MARK_TAG) ? { mark: "remove" as const } : {}) };
-    }
+    // The gate runs tag guards only for versions every tag-free check passed, and the holds only for
+    // versions every guard passed: past the first keep, the rest are not evaluated.
+    const staticKeep = this.staticReasons(view, v, now).length > 0;
+    const guardKeep = verdict.reasons.some((r) => !HOLDS.has(r.rule));
+    const notNeeded = "not evaluated: another check already keeps it";
+
     const age = formatDuration(Math.max(0, now - v.createdAt));
-    const tagsRead = v.tags !== undefined;
-    const noTags = tagsRead ? undefined : "its tags were not read (rekon reads them only for versions every tag-free check lets through)";
     check("listed", "not listed by any set that reaches this project");
     check("identityMismatch", `its ARN's account ${v.account} and region ${v.region} are the ones the credentials resolved to`);
     check("unknownStatus", `${v.status} is one of the 14 documented statuses`);
-    check("inUse", stoppable(v, policy) ? `RUNNING, and stopRunning lets rekon stop it first` : `${v.status} is not in use`);
+    check("inUse", stoppable(v, policy) ? "RUNNING, and stopRunning lets rekon stop it first" : `${v.status} is not in use`);
     check("copySource", "no copy of it is in progress in the projects read");
     check("copySourceUnknown", "every project of its account and region was read");
     check("minAge", `age ${age} ≥ minAge ${policy.minAge}`, { field: "minAge" });
@@ -419,27 +424,53 @@ export class Gate {
     if (policy.enforceAccounts) check("accountNotAllowed", `${v.account} is in allowedAccounts [${policy.allowedAccounts.join(", ")}]`, { field: "allowedAccounts" });
     check("regionNotAllowed", policy.enforceRegions ? `${v.region} is in allowedRegions [${policy.allowedRegions.join(", ")}]` : "any region", { field: "allowedRegions" });
     check("nearMiss", policy.nearMissGuard ? "no missing listed name is one edit (or case, or spaces) away" : "nearMissGuard off", { field: "nearMissGuard" });
-    const tagSkip = fired.size > 0 && !fired.has("tagsUnreadable") && !tagsRead ? "not evaluated: another check already keeps it" : undefined;
-    check("tagsUnreadable", needsTags(policy) ? "its tags were read" : "no check needs its tags", tagSkip ? { skip: tagSkip } : {});
-    for (const t of policy.protectTags) check("protectedTag", `no ${t.key}${t.value === "*" ? "" : `=${t.value}`} tag`, noTags || tagSkip ? { skip: tagSkip ?? noTags! } : {});
-    for (const r of policy.rules) check(r.name, `rule "${r.name}" is false for it`, noTags || tagSkip ? { skip: tagSkip ?? noTags! } : {});
+
+    // Tag guards: evaluated by the gate on the plan's tags, or (kept already) described on `seen`.
+    if (needsTags(policy)) {
+      if (staticKeep) {
+        const t = v.tags !== undefined ? { tags: v.tags } : seen;
+        const would = t?.tags !== undefined ? evaluateTagGuards(this.candidate(view, { ...v, tags: t.tags }, now)) : undefined;
+        const say = (rule: string, match: (r: Reason) => boolean, none: string) => {
+          const hit = would?.find(match);
+          checks.push({ rule, verdict: "skip", detail: `${notNeeded}; ${would === undefined ? `its tags were not read${t?.tagsError ? ` (${t.tagsError})` : ""}` : hit ? `it would also keep it: ${hit.message}` : none}` });
+        };
+        for (const p of policy.protectTags) say("protectedTag", (r) => r.rule === "protectedTag" && r.message.startsWith(`tagged ${p.key}=`), `no ${p.key}${p.value === "*" ? "" : `=${p.value}`} tag`);
+        for (const r of policy.rules) say(r.name, (x) => x.rule === r.name, `rule "${r.name}" is false for it`);
+      } else if (fired.has("tagsUnreadable")) {
+        check("tagsUnreadable", "");
+        for (const p of policy.protectTags) checks.push({ rule: "protectedTag", verdict: "skip", detail: `${p.key}: cannot be checked without its tags (so the version is kept)`, layer: p.origin });
+        for (const r of policy.rules) checks.push({ rule: r.name, verdict: "skip", detail: "cannot be evaluated without its tags (so the version is kept)", layer: r.origin });
+      } else {
+        check("tagsUnreadable", "its tags were read");
+        for (const p of policy.protectTags) if (!fired.get("protectedTag")?.some((r) => r.message.startsWith(`tagged ${p.key}=`))) checks.push({ rule: "protectedTag", verdict: "pass", detail: `no ${p.key}${p.value === "*" ? "" : `=${p.value}`} tag`, layer: p.origin });
+        for (const r of fired.get("protectedTag") ?? []) checks.push({ rule: "protectedTag", verdict: "block", detail: r.message, ...(r.layer ? { layer: r.layer } : {}) });
+        for (const r of policy.rules) check(r.name, `rule "${r.name}" is false for it`);
+      }
+    } else checks.push({ rule: "tagsUnreadable", verdict: "pass", detail: "no check needs its tags" });
+
+    // The holds: for a candidate, the gate's answer; for a version a guard keeps, what they would say.
     const markedAt = parseMark(v.tags?.[MARK_TAG], now);
-    check("gracePeriod", policy.gracePeriodMs > 0 ? `marked ${markedAt !== undefined ? new Date(markedAt).toISOString() : "?"}, ${policy.gracePeriod} ago or more` : "no grace period", { field: "gracePeriod", ...(policy.gracePeriodMs > 0 && (noTags || tagSkip) ? { skip: tagSkip ?? noTags! } : {}) });
-    check("approvalRequired", policy.requireApproval ? `approved after its mark (${APPROVAL_TAG})` : "requireApproval off", { field: "requireApproval" });
-    check("window", policy.windows.length ? "every deletion window allows deletion now" : "no deletion windows", { field: "windows" });
+    const holdSkip = guardKeep ? { skip: notNeeded } : {};
+    check("gracePeriod", policy.gracePeriodMs > 0 ? `marked ${markedAt !== undefined ? new Date(markedAt).toISOString() : "?"}, ${policy.gracePeriod} ago or more` : "no grace period", { field: "gracePeriod", ...(policy.gracePeriodMs > 0 ? holdSkip : {}) });
+    check("approvalRequired", policy.requireApproval ? `approved after its mark (${APPROVAL_TAG})` : "requireApproval off", { field: "requireApproval", ...(policy.requireApproval ? holdSkip : {}) });
+    if (policy.windows.length > 0 && guardKeep) {
+      const w = windowVerdict(policy.windows, now);
+      checks.push({ rule: "window", verdict: "skip", detail: `${notNeeded}; ${w.allowed ? "the deletion windows allow deletion now" : `a window would also hold it: ${windowMessage(w, now)}`}`, ...(policy.origin.windows ? { layer: policy.origin.windows } : {}) });
+    } else check("window", policy.windows.length ? "every deletion window allows deletion now" : "no deletion windows", { field: "windows" });
     check("suspended", "not suspended");
+
     const kept = verdict.reasons.length > 0;
     // A refused run writes nothing, marks included (as the plan shows it).
     const planMark = refusals.length === 0 ? verdict.mark : undefined;
     // authorize's own refusal: with no account named, plan lists deletions and apply writes nothing.
+    let runRefusals = refusals;
     if (!this.policies.operator.enforceAccounts) {
-      refusals = [...refusals, { rule: "accountNotAllowed", message: `no allowedAccounts in the operator's DeletionPolicy (${this.policies.operator.source}): plan lists deletions, apply refuses every write until it names the accounts` }];
+      runRefusals = [...refusals, { rule: "accountNotAllowed", message: `no allowedAccounts in the operator's DeletionPolicy (${this.policies.operator.source}): plan lists deletions, apply refuses every write until it names the accounts` }];
     }
-    const refused = !kept && refusals.length > 0;
     // Run-wide refusals keep what would otherwise be deleted (as the plan shows them: on its deletions).
-    if (!kept) for (const r of refusals) checks.push({ rule: r.rule, verdict: "block", detail: r.message, ...(r.layer ? { layer: r.layer } : {}) });
-    if (!kept && refusals.length === 0) checks.push({ rule: "budgets", verdict: "pass", detail: `within maxDeletesPerRun ${this.policies.operator.maxDeletesPerRun} and maxDeletesPercent ${policy.maxDeletesPercent}` });
-    const decision: Explanation["decision"] = kept ? (verdict.reasons.every((r) => HOLDS.has(r.rule)) ? "held" : "blocked") : refused ? "refused" : verdict.stopFirst ? "stop then delete" : "delete";
+    if (!kept) for (const r of runRefusals) checks.push({ rule: r.rule, verdict: "block", detail: r.message, ...(r.layer ? { layer: r.layer } : {}) });
+    if (!kept && runRefusals.length === 0) checks.push({ rule: "budgets", verdict: "pass", detail: `within maxDeletesPerRun ${this.policies.operator.maxDeletesPerRun} and maxDeletesPercent ${policy.maxDeletesPercent}` });
+    const decision: Explanation["decision"] = kept ? (guardKeep ? "blocked" : "held") : runRefusals.length > 0 ? "refused" : verdict.stopFirst ? "stop then delete" : "delete";
     return { decision, checks, ...(planMark ? { mark: planMark } : {}), ...(verdict.deletableAt ? { deletableAt: verdict.deletableAt } : {}) };
   }
 

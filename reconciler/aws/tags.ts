@@ -13,6 +13,17 @@ export interface TagDeps {
   log: Logger;
 }
 
+/** One version's tags, or why they could not be read. */
+export async function readVersionTags(v: LiveVersion, target: Target, deps: TagDeps): Promise<{ tags?: Record<string, string>; tagsError?: string }> {
+  try {
+    const res = await deps.clientFor(target).send(new ListTagsForResourceCommand({ ResourceArn: v.arn }));
+    return { tags: res.Tags ?? {} };
+  } catch (err) {
+    deps.log.warn({ versionArn: v.arn, err: (err as Error).message }, "ListTagsForResource failed; the version is blocked");
+    return { tagsError: (err as Error).message };
+  }
+}
+
 /** A copy of `live` with tags filled in for `versions`; a failed read sets tagsError (the planner then blocks). */
 export async function withVersionTags(live: LiveState, versions: LiveVersion[], targets: Map<string, Target>, deps: TagDeps): Promise<LiveState> {
   const limit = pLimit(TAG_READ_CONCURRENCY);
@@ -20,14 +31,7 @@ export async function withVersionTags(live: LiveState, versions: LiveVersion[], 
   await Promise.all(
     versions.map((v) =>
       limit(async () => {
-        const target = targets.get(v.arn) ?? { region: v.region };
-        try {
-          const res = await deps.clientFor(target).send(new ListTagsForResourceCommand({ ResourceArn: v.arn }));
-          read.set(v.arn, { tags: res.Tags ?? {} });
-        } catch (err) {
-          deps.log.warn({ versionArn: v.arn, err: (err as Error).message }, "ListTagsForResource failed; the version is blocked");
-          read.set(v.arn, { tagsError: (err as Error).message });
-        }
+        read.set(v.arn, await readVersionTags(v, targets.get(v.arn) ?? { region: v.region }, deps));
       }),
     ),
   );

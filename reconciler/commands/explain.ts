@@ -50,7 +50,7 @@ function matches(w: Wanted, v: LiveVersion): boolean {
 }
 
 /** One entry per set that reaches the project asked for (usually one). */
-export function explainFrom(views: readonly SetView[], w: Wanted, explain: (view: SetView, v: LiveVersion) => Explanation): ExplainEntry[] {
+export async function explainFrom(views: readonly SetView[], w: Wanted, explain: (view: SetView, v: LiveVersion) => Promise<Explanation>): Promise<ExplainEntry[]> {
   const out: ExplainEntry[] = [];
   for (const view of views) {
     const { set } = view;
@@ -66,7 +66,7 @@ export function explainFrom(views: readonly SetView[], w: Wanted, explain: (view
       else out.push(base);
       continue;
     }
-    out.push({ ...base, version: { name: v.name, arn: v.arn, status: v.status, createdAt: new Date(v.createdAt).toISOString(), feature: v.feature }, explanation: explain(view, v) });
+    out.push({ ...base, version: { name: v.name, arn: v.arn, status: v.status, createdAt: new Date(v.createdAt).toISOString(), feature: v.feature }, explanation: await explain(view, v) });
   }
   return out;
 }
@@ -116,13 +116,18 @@ export const explain: Command = {
     const arg = args[0]!;
     const wanted = parseTarget(arg);
     const format = logFormat(flags, io);
-    const [{ planPass }, { DEFAULT_RETRY }, { style, colorEnabled }] = await Promise.all([import("../reconcile.js"), import("../aws/retry.js"), import("../render/style.js")]);
+    const [{ planPass }, { DEFAULT_RETRY }, { style, colorEnabled }, { readVersionTags }, { needsTags }] = await Promise.all([import("../reconcile.js"), import("../aws/retry.js"), import("../render/style.js"), import("../aws/tags.js"), import("../policy/guards.js")]);
     const session = await openSession(level, format, io);
     try {
       const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log: session.log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop } });
       try {
         const now = Date.parse(pass.plan.generatedAt);
-        const entries = explainFrom(pass.gate.views, wanted, (view, v) => pass.gate.explain(view, v, now, pass.plan.refusals));
+        // Its tags, when the policy reads tags and the plan did not need them (another check keeps it):
+        // shown as what the tag checks would say, never used for the decision.
+        const entries = await explainFrom(pass.gate.views, wanted, async (view, v) => {
+          const seen = needsTags(view.policy) && v.tags === undefined && v.tagsError === undefined ? await readVersionTags(v, { region: view.set.region, ...(view.set.roleArn ? { roleArn: view.set.roleArn } : {}) }, { clientFor: pass.clientFor, log: session.log }) : undefined;
+          return pass.gate.explain(view, v, now, pass.plan.refusals, seen);
+        });
         if (entries.length === 0) {
           io.stderr.write(`rekon: error: no ProjectVersionSet in ${manifests.join(", ")} names project "${wanted.project}"; rekon explains only versions of projects it manages\n`);
           return 1;

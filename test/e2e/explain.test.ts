@@ -80,6 +80,23 @@ describe("rekon explain", () => {
     expect(x.checks.find((c) => c.rule === "gracePeriod")).toMatchObject({ verdict: "hold", layer: expect.stringContaining("grace.yaml") });
   });
 
+  it("a protected version: the protectedTag check blocks with the tag it found; for a version another check keeps, explain reads its tags and says what they would do", async () => {
+    writeFileSync(join(dir, "protect.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8") + '  protectTags:\n    legal-hold: "*"\n');
+    const arnOf = async (v: string) => (await explainJson(v, "policy.yaml")).out!.sets[0]!.version!.arn;
+    emu.updateVersion(await arnOf("shelf-scanner/v4"), { tags: { "legal-hold": "case-42" } });
+    emu.updateVersion(await arnOf("shelf-scanner/v7"), { tags: { "legal-hold": "case-43" } });
+    const p = await explainJson("shelf-scanner/v4", "protect.yaml");
+    expect(p.code).toBe(0);
+    expect(p.out!.sets[0]!.explanation!.decision).toBe("blocked");
+    expect(p.out!.sets[0]!.explanation!.checks.filter((c) => c.verdict === "block")).toEqual([expect.objectContaining({ rule: "protectedTag", detail: expect.stringContaining("legal-hold=case-42"), layer: expect.stringContaining("protect.yaml") })]);
+    const d = await explainJson("shelf-scanner/v5", "protect.yaml");
+    expect(d.code).toBe(2);
+    expect(d.out!.sets[0]!.explanation!.checks.find((c) => c.rule === "protectedTag")).toMatchObject({ verdict: "pass", detail: "no legal-hold tag" });
+    const young = await explainJson("shelf-scanner/v7", "protect.yaml");
+    expect(young.out!.sets[0]!.explanation!.checks.find((c) => c.rule === "protectedTag")).toMatchObject({ verdict: "skip", detail: expect.stringMatching(/another check already keeps it; it would also keep it: tagged legal-hold=case-43/) });
+    expect(writes()).toEqual([]);
+  });
+
   it("by ARN as by name; an unknown version or project, or a malformed argument, is an error", async () => {
     const byName = await explainJson("shelf-scanner/v5", "policy.yaml");
     const arn = byName.out!.sets[0]!.version!.arn;
