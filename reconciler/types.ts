@@ -175,6 +175,9 @@ export interface DeletionWindow {
 /** What a notification can be about (README "Notifications"). */
 export const NOTIFICATION_EVENTS = ["marked", "reminder", "deleted", "failed", "refused", "readFailed", "pending"] as const;
 export type NotificationEventKind = (typeof NOTIFICATION_EVENTS)[number];
+/** How an event fared on a channel (rekon_notifications_total): a 2xx, or not (given up, refused, or the channel could not be used). */
+export const NOTIFICATION_RESULTS = ["delivered", "failed"] as const;
+export type NotificationResult = (typeof NOTIFICATION_RESULTS)[number];
 
 /**
  * Where a secret comes from at run time: an environment variable or a file. The policy names the source,

@@ -23,7 +23,7 @@ export function renderPlanTable(plan: Plan): string {
     a.status ?? "-",
     a.createdAt ? formatDuration(now - Date.parse(a.createdAt)) : "-",
     a.feature === "CONTENT_MODERATION" ? "adapter" : a.feature ? "model" : "-",
-    [...a.reasons.map((r) => `${r.rule}: ${r.message}${r.layer ? ` [${r.layer}]` : ""}`), ...(a.mark === "remove" ? ["apply removes the pending-delete mark"] : []), ...(a.stopFirst ? ["apply stops it first (stopRunning)"] : [])].join("; "),
+    [...a.reasons.map((r) => `${r.rule}: ${r.message}${r.layer ? ` [${r.layer}]` : ""}`), ...(a.mark === "remove" ? ["apply removes the pending-delete mark"] : []), ...(a.stopFirst ? ["apply stops it first (stopRunning)"] : []), ...(a.notice ? [`notice ${a.notice}`] : []), ...(a.reminder === "due" ? ["reminder due"] : [])].join("; "),
   ]);
   if (rows.length) out.push(table(["ACTION", "PROJECT", "ACCOUNT/REGION", "VERSION", "STATUS", "AGE", "KIND", "REASONS"], rows), "");
 
@@ -38,8 +38,9 @@ export function renderPlanTable(plan: Plan): string {
 export function renderResultsTable(results: WriteResult[]): string {
   if (results.length === 0) return "Apply: nothing to delete.\n";
   const rows = results.map((r) => [r.operation !== "delete" ? `${r.operation} ${r.result}` : r.result, r.project, r.versionName, r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? "")]);
-  const marks = results.filter((r) => r.operation === "mark" || r.operation === "unmark");
-  const dels = results.filter((r) => !(r.operation === "mark" || r.operation === "unmark"));
+  const bookkeeping = (r: WriteResult) => r.operation === "mark" || r.operation === "unmark" || r.operation === "notice" || r.operation === "reminder";
+  const marks = results.filter(bookkeeping);
+  const dels = results.filter((r) => !bookkeeping(r));
   const n = (k: WriteResult["result"]) => dels.filter((r) => r.result === k).length;
   const markNote = marks.length ? ` Marks: ${marks.filter((r) => r.result === "accepted").length} written, ${marks.filter((r) => r.result !== "accepted").length} not (${marks.filter((r) => r.result === "unknown").length} unknown).` : "";
   return (
