@@ -223,6 +223,22 @@ describe("rekon run without --apply: pending, once per version, with the same id
   }, 60_000);
 });
 
+describe("rekon run with invalid manifests", () => {
+  it("tells `refused` (rule invalid, each issue at file:line:col) once while the manifests stay invalid, on the operator policy's channels", async () => {
+    const file = policy(CHANNELS);
+    writeFileSync(join(dir, "fraud.yaml"), "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: fraud-models}\nspec:\n  project: fraud\n  versions: [{nme: keep}]\n");
+    run = startRun(["--manifests", join(dir, "fraud.yaml"), "--policy", file, "--apply", "--interval", "1s", "--listen", "127.0.0.1:0"], env());
+    const r = await rx.waitFor((x) => x.headers["x-rekon-event"] === "refused", 20_000);
+    expect(schemaErrors(r.json)).toEqual([]);
+    expect(r.json.events).toMatchObject([{ event: "refused", reasons: [{ rule: "invalid" }, { rule: "invalid", message: expect.stringMatching(/fraud\.yaml:6:\d+: spec\.versions\[0\]\.nme: unknown field "nme"/) }] }]);
+    const cycles = () => run!.lines.filter(cycleFinished).length;
+    const seen = cycles();
+    await run.waitFor(() => cycles() >= seen + 2, 20_000, "two more invalid cycles");
+    expect(rx.requests).toHaveLength(1);
+    expect(emu.calls()).toEqual([]);
+  }, 40_000);
+});
+
 /** Poll a condition about time or the world (not about the absence of something), bounded. */
 async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
