@@ -11,6 +11,8 @@ export interface ResolvedChannel {
   secret?: string;
   format: NotificationChannel["format"];
   events: NotificationChannel["events"];
+  /** Every secret value as read (and as normalised), for redaction. */
+  secrets: string[];
 }
 
 export interface ChannelProblem {
@@ -64,7 +66,7 @@ export function resolveChannels(channels: readonly NotificationChannel[], env: N
       }
       secret = s.value;
     }
-    resolved.push({ name: c.name, url: parsed.toString(), ...(secret ? { secret } : {}), format: c.format, events: c.events });
+    resolved.push({ name: c.name, url: parsed.toString(), ...(secret ? { secret } : {}), format: c.format, events: c.events, secrets: [...new Set([url.value!, parsed.toString(), ...(secret ? [secret] : [])])] });
   }
   return { resolved, problems };
 }

@@ -78,7 +78,7 @@ export class Notifier {
     const declared = allChannels(policies);
     this.opts.channels?.(declared.map((c) => c.name));
     const { resolved, problems } = resolveChannels(declared, this.opts.env, this.opts.readFile);
-    for (const c of resolved) for (const s of [c.url, c.secret]) if (s) this.opts.secrets?.add(s);
+    for (const c of resolved) for (const s of c.secrets) this.opts.secrets?.add(s);
     for (const p of problems) this.opts.log.error({ channel: p.channel }, `${p.message}; nothing is sent to it`);
     const refusals: Reason[] =
       problems.length > 0 && requiresNotice(policies)
