@@ -7,7 +7,10 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Gate } from "../../reconciler/gate.js";
 import { planWith } from "../../reconciler/plan.js";
-import { formatMark, MARK_TAG } from "../../reconciler/policy/guards.js";
+import { formatMark, MARK_TAG, NOTICE_TAG, REMINDER_TAG } from "../../reconciler/policy/guards.js";
+import { startEmulator } from "../../reconciler/emulator/server.js";
+import { applyPass, passFor } from "../../reconciler/reconcile.js";
+import { TEST_CREDENTIALS } from "../helpers/emulator-env.js";
 import { resolveChannels } from "../../reconciler/notify/channels.js";
 import { deliver, signature } from "../../reconciler/notify/deliver.js";
 import { owedEvents, planEvents, resultEvents, type EventContext } from "../../reconciler/notify/events.js";
@@ -258,5 +261,27 @@ describe("the notifier: events to channels, one request per channel per run", ()
     expect(schemaErrors(r.json)).toEqual([]);
     expect(r.json.events).toMatchObject([{ event: "deleted", requestId: "req-1" }, { event: "failed", result: "unknown", code: "InternalServerError", operation: "delete" }]);
     expect(planEvents(ctx, { pending: false })).toEqual([]);
+  });
+});
+
+describe("a mark removed takes its notice with it", () => {
+  it("a version listed again loses its mark, notice and reminder tags in one UntagResource (a new mark needs a new notice)", async () => {
+    const t = formatMark(Date.now() - 10 * H);
+    const emu = await startEmulator({ state: { account: "123456789012", projects: [{ name: "p1", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "back", status: "STOPPED", age: "30d", tags: { [MARK_TAG]: t, [NOTICE_TAG]: t, [REMINDER_TAG]: t, team: "vision" } }] }] } });
+    try {
+      const pos = { file: "m.yaml", line: 1, col: 1 };
+      const d = { sets: [{ name: "s", pos, project: "p1", region: "us-east-1", versions: [{ name: "keep", pos }, { name: "back", pos }] }], policies: [], files: [], digest: "x" };
+      const pass = await passFor({ desired: d, policies: policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", requireNotice: true, notifications: [channel("platform")] }) }, { log: pino({ level: "silent" }), client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } });
+      try {
+        expect(pass.plan.actions.find((a) => a.versionName === "back")).toMatchObject({ action: "keep", mark: "remove" });
+        const results = await applyPass(pass, pino({ level: "silent" }));
+        expect(results).toMatchObject([{ versionName: "back", operation: "unmark", result: "accepted" }]);
+        expect(emu.snapshot().projects[0]!.versions!.find((v) => v.name === "back")!.tags).toEqual({ team: "vision" });
+      } finally {
+        pass.close();
+      }
+    } finally {
+      await emu.close();
+    }
   });
 });
