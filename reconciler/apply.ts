@@ -23,7 +23,7 @@ import { toLiveVersion } from "./aws/inventory.js";
 import { classify, sleep } from "./aws/retry.js";
 import { GateError, type Approved, type DeleteWrite, type Denial, type Gate, type Look, type RunAuthorization, type StopWrite } from "./gate.js";
 import { projectKey, targetKey, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Target, type WriteOperation, type WriteResult } from "./types.js";
-import { sendDelete, sendMark, sendStop, sendUnmark } from "./writes.js";
+import { sendDelete, sendMark, sendNotice, sendStop, sendUnmark } from "./writes.js";
 import { firstLine } from "./text.js";
 
 /** Defaults for apply, in one place. */
@@ -69,6 +69,27 @@ export interface ApplyContext {
    * plan no longer says what the team wants, so only a new plan may act.
    */
   inputsChanged?: () => string | undefined;
+  /**
+   * Notifications (README "Notifications"): told the results once every deletion and mark is done (a
+   * webhook never delays a deletion), it delivers what the run tells and says which notices reached a
+   * channel; the executor then records those through the gate (the notice and reminder tags).
+   */
+  notices?: NoticeHook;
+}
+
+/** What a delivery means to the writes that wait on it: version ARN → when a channel first accepted it. */
+export interface NoticeDeliveries {
+  marked: ReadonlyMap<string, number>;
+  reminder: ReadonlyMap<string, number>;
+  /** Versions whose `marked` notice was sent to at least one channel in this run, delivered or not. */
+  markedSent: ReadonlySet<string>;
+}
+
+/** The notifier's side of an apply (notify/notifier.ts). */
+export interface NoticeHook {
+  deliver(results: readonly WriteResult[]): Promise<NoticeDeliveries>;
+  /** The notice writes' own results (a failed one is news too). */
+  settle(results: readonly WriteResult[]): Promise<void>;
 }
 
 
@@ -116,6 +137,7 @@ class Executor {
   private readonly lookMaxAgeMs: number;
   private readonly deletions: Slot[] = [];
   private readonly marks: Slot[] = [];
+  /** Notice and reminder tags, planned once their delivery is known (noticePhase). */
   private readonly all: Slot[];
   /** Set once the results were handed back: nothing changes them after that. */
   private closed = false;
@@ -193,6 +215,8 @@ class Executor {
       for (const s of this.deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
       await Promise.all([...groups.values()].map((slots) => this.lane(slots)));
       if (!this.stopped() && this.inputsStillHold()) await this.markPhase();
+      for (const s of this.all) if (!s.result) this.finish(s, this.stopped() ? this.notSent("it") : { result: "skipped", error: "not sent" });
+      await this.noticePhase();
     })();
 
     // Abandon: hand back what is known now; writes still in flight are `unknown`.
@@ -417,6 +441,51 @@ class Executor {
         }),
       ),
     );
+  }
+
+  /**
+   * After every deletion and mark: tell what the run did, then record each notice a channel accepted — the
+   * `marked` notice under requireNotice (pending on the plan, its mark in place or written just now) and a
+   * due reminder — through the gate, as writes with results of their own. A `marked` notice that reached
+   * no channel is a `skipped` result (code noticeNotDelivered): its version stays held, and the next run
+   * sends it again. Deliveries go out even after a signal (people should hear what was done); tags do not.
+   */
+  private async noticePhase(): Promise<void> {
+    const hook = this.ctx.notices;
+    if (!hook) return;
+    const delivered = await hook.deliver(this.all.map((s) => s.result!));
+    const owed: { slot: Slot; which: "notice" | "reminder"; at?: number }[] = [];
+    for (const a of this.ctx.plan.actions) {
+      if (!a.versionArn) continue;
+      const action = a as PlanAction & { versionArn: string };
+      if (a.notice === "pending" && delivered.markedSent.has(a.versionArn)) {
+        const at = delivered.marked.get(a.versionArn);
+        owed.push({ slot: { action, operation: "notice", sent: false }, which: "notice", ...(at !== undefined ? { at } : {}) });
+      }
+      const reminded = a.reminder === "due" ? delivered.reminder.get(a.versionArn) : undefined;
+      if (reminded !== undefined) owed.push({ slot: { action, operation: "reminder", sent: false }, which: "reminder", at: reminded });
+    }
+    if (owed.length === 0) return;
+    this.all.push(...owed.map((o) => o.slot));
+    const limit = pLimit(this.concurrency);
+    await Promise.all(
+      owed.map(({ slot: s, which, at }) =>
+        limit(async () => {
+          const log = this.ctx.log.child({ versionArn: s.action.versionArn });
+          if (at === undefined) return this.finish(s, { result: "skipped", code: "noticeNotDelivered", error: "its `marked` notice reached no notification channel (see the notification log lines); it stays held (noticeNotDelivered) and the next run sends the notice again" });
+          if (this.stopped() || !this.inputsStillHold()) return this.finish(s, this.notSent(`the ${which} tag`));
+          const d = this.ctx.gate.approveNotice(this.ctx.auth, s.action, which, at, this.now());
+          if ("denied" in d) {
+            log.warn({ reasons: d.reasons }, `${which} tag not approved`);
+            return this.finish(s, { result: "changed", reasons: d.reasons, error: d.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ") });
+          }
+          const call = await sendNotice(d, this.ctx, { ...(this.ctx.stop ? { stop: this.ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
+          if (call.kind === "ok") log.info({ operation: s.operation, value: d.value }, which === "notice" ? "notice delivery recorded" : "reminder recorded");
+          this.finish(s, this.outcome(s, call as WriteCall<AwsAnswer>, log, which));
+        }),
+      ),
+    );
+    await hook.settle(owed.map((o) => o.slot.result!).filter((r) => r.result === "failed" || r.result === "unknown"));
   }
 }
 

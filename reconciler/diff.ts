@@ -92,6 +92,11 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
   num("gracePeriodMs", "gracePeriod", false, formatDuration);
   num("maxDeletesPerRun", "maxDeletesPerRun", true);
   for (const field of ["allowEmpty", "stopRunning"] as const) add(field, from[field], to[field], to[field] === true && from[field] !== true);
+  // Without requireNotice a version no longer waits for its notice to reach anyone.
+  add("requireNotice", from.requireNotice, to.requireNotice, from.requireNotice === true && to.requireNotice !== true);
+  // Who is told changes no deletion: reported, not a loosening.
+  const channels = (p: Partial<Policy>) => p.notifications?.map((c) => `${c.name}(${c.format}: ${c.events.join(" ")})`).sort();
+  add("notifications", channels(from), channels(to), false);
 
   const fa = from.allowedAccounts;
   const ta = to.allowedAccounts;

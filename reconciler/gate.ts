@@ -16,10 +16,10 @@
 import { formatDuration } from "./duration.js";
 import { RefusalError } from "./errors.js";
 import { effectivePolicy } from "./policy/layers.js";
-import { APPROVAL_TAG, someListedExists, evaluateGuards, evaluateTagGuards, formatMark, MARK_TAG, missingProjectTags, nearMiss, needsMark, needsTags, newest, parseMark, stoppable, type Candidate } from "./policy/guards.js";
+import { APPROVAL_TAG, someListedExists, evaluateGuards, evaluateTagGuards, formatMark, formatNotice, MARK_TAG, missingProjectTags, nearMiss, needsMark, needsTags, newest, NOTICE_TAG, noticeTime, parseMark, REMINDER_TAG, stoppable, type Candidate } from "./policy/guards.js";
 import { windowMessage, windowVerdict } from "./policy/windows.js";
 import { manifestLayer, operatorLayer } from "./policy/naming.js";
-import { sourceOf, type PolicyField, type Suspension, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
+import { sourceOf, type NoticeStatus, type PolicyField, type Suspension, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
 import { firstLine } from "./text.js";
 
 // ---------------------------------------------------------------------------------------------------
@@ -56,7 +56,14 @@ export interface MarkWrite extends WriteTarget {
 export interface UnmarkWrite extends WriteTarget {
   kind: "unmark";
 }
-export type Write = DeleteWrite | StopWrite | MarkWrite | UnmarkWrite;
+/** Recording that a notification about the version reached a channel: its `marked` notice, or its reminder. */
+export interface NoticeWrite extends WriteTarget {
+  kind: "notice";
+  tag: typeof NOTICE_TAG | typeof REMINDER_TAG;
+  /** The RFC 3339 UTC delivery time, rounded up to the second. */
+  value: string;
+}
+export type Write = DeleteWrite | StopWrite | MarkWrite | UnmarkWrite | NoticeWrite;
 
 const minted = new WeakSet<object>();
 const spent = new WeakSet<object>();
@@ -133,6 +140,10 @@ export interface Verdict {
   stopFirst?: boolean;
   /** When a deletion window now keeping it opens (epoch ms). */
   windowOpensAt?: number;
+  /** A marked version (or one apply marks) under a policy with notifications or requireNotice: its notice. */
+  notice?: NoticeStatus;
+  /** remindBefore: the reminder for its mark is due now, or was sent. */
+  reminder?: "due" | "sent";
 }
 
 /** Rules that keep a version for a time (and keep its mark), rather than block it. */
@@ -342,12 +353,38 @@ export class Gate {
         out.mark = "add";
         const bad = hasMark ? `its mark ${JSON.stringify(v.tags![MARK_TAG])} is not an RFC 3339 UTC time rekon wrote, so it counts as none; ` : "";
         if (policy.gracePeriodMs > 0) {
-          out.deletableAt = new Date(now + policy.gracePeriodMs).toISOString();
-          reasons.push({ rule: "gracePeriod", message: `${bad}apply marks it pending deletion (${MARK_TAG}); deletable after ${out.deletableAt} (gracePeriod ${policy.gracePeriod})`, ...lay("gracePeriod") });
-        } else if (bad) reasons.push({ rule: "approvalRequired", message: `${bad}apply marks it again`, ...lay("requireApproval") });
+          const after = policy.requireNotice ? `deletable ${policy.gracePeriod} after its notice reaches a channel (requireNotice)` : `deletable after ${(out.deletableAt = new Date(now + policy.gracePeriodMs).toISOString())}`;
+          reasons.push({ rule: "gracePeriod", message: `${bad}apply marks it pending deletion (${MARK_TAG}); ${after} (gracePeriod ${policy.gracePeriod})`, ...lay("gracePeriod") });
+        } else if (bad && policy.requireApproval) reasons.push({ rule: "approvalRequired", message: `${bad}apply marks it again`, ...lay("requireApproval") });
       } else if (now - since < policy.gracePeriodMs) {
         out.deletableAt = new Date(since + policy.gracePeriodMs).toISOString();
         reasons.push({ rule: "gracePeriod", message: `marked pending deletion at ${new Date(since).toISOString()}; deletable after ${out.deletableAt} (gracePeriod ${policy.gracePeriod}, ${formatDuration(since + policy.gracePeriodMs - now)} to go)`, ...lay("gracePeriod") });
+      }
+      // No notice, no deletion: a hold like the grace period (it never removes the mark), counted from when
+      // a channel accepted the `marked` notice of this very mark.
+      let noticed: number | undefined;
+      if (policy.requireNotice) {
+        noticed = noticeTime(v.tags?.[NOTICE_TAG], since, now);
+        if (noticed === undefined) {
+          out.notice = "pending";
+          delete out.deletableAt; // unknown until a channel accepts the notice
+          const seen = since !== undefined && v.tags?.[NOTICE_TAG] !== undefined ? ` (${NOTICE_TAG}=${JSON.stringify(v.tags[NOTICE_TAG])} is not an RFC 3339 UTC time at or after the mark)` : "";
+          reasons.push({ rule: "noticeNotDelivered", message: `${since === undefined ? "once marked, its" : "its"} \`marked\` notice has not reached a channel yet${seen}; apply sends it, records ${NOTICE_TAG} when a channel accepts it, and it is deletable ${policy.gracePeriod} after that`, ...lay("requireNotice") });
+        } else {
+          out.notice = "delivered";
+          if (now - noticed < policy.gracePeriodMs) {
+            const at = noticed + policy.gracePeriodMs;
+            if (out.deletableAt === undefined || Date.parse(out.deletableAt) < at) out.deletableAt = new Date(at).toISOString();
+            reasons.push({ rule: "noticeNotDelivered", message: `its \`marked\` notice reached a channel at ${new Date(noticed).toISOString()}, less than gracePeriod ${policy.gracePeriod} ago; deletable after ${new Date(at).toISOString()} (${formatDuration(at - now)} to go)`, ...lay("requireNotice") });
+          }
+        }
+      } else if (policy.notifications.length > 0) out.notice = "notRequired";
+      // remindBefore: once per mark, when the version is that close to becoming deletable (with requireNotice,
+      // counted from the notice: no reminder of a deletion whose notice has not gone out).
+      if (policy.remindBeforeMs > 0 && since !== undefined && policy.notifications.some((c) => c.events.includes("reminder"))) {
+        const from = policy.requireNotice ? noticed : since;
+        if (noticeTime(v.tags?.[REMINDER_TAG], since, now) !== undefined) out.reminder = "sent";
+        else if (from !== undefined && now >= from + policy.gracePeriodMs - policy.remindBeforeMs && now < from + policy.gracePeriodMs) out.reminder = "due";
       }
     }
     if (policy.requireApproval) {
@@ -368,6 +405,8 @@ export class Gate {
     if (suspended) {
       reasons.push(suspended);
       delete out.mark;
+      delete out.notice;
+      delete out.reminder;
     }
     if (reasons.length === 0 && stoppable(v, policy)) out.stopFirst = true;
     return out;
@@ -392,7 +431,8 @@ export class Gate {
     const listedOwn = view.set.versions.some((d) => d.name === v.name);
     if (listedOwn) {
       const checks: ExplainCheck[] = [{ rule: "listed", verdict: "keep", detail: `listed by its own ProjectVersionSet "${view.set.name}" (${view.set.pos.file}:${view.set.pos.line}:${view.set.pos.col})` }];
-      return { decision: "keep", checks, ...(v.tags && Object.hasOwn(v.tags, MARK_TAG) ? { mark: "remove" as const } : {}) };
+      // Listed again: its old mark goes (unless the run is refused: then nothing is written).
+      return { decision: "keep", checks, ...(refusals.length === 0 && v.tags && Object.hasOwn(v.tags, MARK_TAG) ? { mark: "remove" as const } : {}) };
     }
     const verdict = this.verdict(view, v, now);
     const fired = new Map<string, Reason[]>();
@@ -453,6 +493,7 @@ export class Gate {
     const holdSkip = guardKeep ? { skip: notNeeded } : {};
     check("gracePeriod", policy.gracePeriodMs > 0 ? `marked ${markedAt !== undefined ? new Date(markedAt).toISOString() : "?"}, ${policy.gracePeriod} ago or more` : "no grace period", { field: "gracePeriod", ...(policy.gracePeriodMs > 0 ? holdSkip : {}) });
     check("approvalRequired", policy.requireApproval ? `approved after its mark (${APPROVAL_TAG})` : "requireApproval off", { field: "requireApproval", ...(policy.requireApproval ? holdSkip : {}) });
+    check("noticeNotDelivered", policy.requireNotice ? `its \`marked\` notice reached a channel ${policy.gracePeriod} ago or more (${NOTICE_TAG})` : "requireNotice off", { field: "requireNotice", ...(policy.requireNotice ? holdSkip : {}) });
     if (policy.windows.length > 0 && guardKeep) {
       const w = windowVerdict(policy.windows, now);
       checks.push({ rule: "window", verdict: "skip", detail: `${notNeeded}; ${w.allowed ? "the deletion windows allow deletion now" : `a window would also hold it: ${windowMessage(w, now)}`}`, ...(policy.origin.windows ? { layer: policy.origin.windows } : {}) });
@@ -647,6 +688,32 @@ export class Gate {
     const verdict = this.verdict(view, v, now);
     if (verdict.mark !== "add") return { denied: true, reasons: verdict.reasons.length ? verdict.reasons : [{ rule: "notPlanned", message: "it needs no new mark" }] };
     return mint({ kind: "mark", ...target, value: formatMark(now) });
+  }
+
+  /**
+   * Approve recording that a notification about `a` reached a channel at `deliveredAt`: its `marked` notice
+   * (requireNotice: tag rekon.dev/notice-delivered-at, which lets the grace period count) or its reminder
+   * (tag rekon.dev/reminder-sent-at, so it is sent once per mark). Decided on the plan's facts, as a mark
+   * is: the plan must say the notice is pending (or the reminder due) — so the version is marked or being
+   * marked, every guard but the holds passes, nothing is suspended — and the identity must be right.
+   */
+  approveNotice(auth: RunAuthorization, a: PlanAction, which: "notice" | "reminder", deliveredAt: number, now: number): Approved<NoticeWrite> | Denial {
+    const deny = (rule: string, message: string): Denial => ({ denied: true, reasons: [{ rule, message }] });
+    if (!authorizations.has(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
+    const view = a.versionArn ? this.bySet.get(a.set) : undefined;
+    if (!view || view.status !== "ok" || !view.account) return deny("notRead", view?.error ?? "its project was not read");
+    const v = this.planned(view, a.versionArn!);
+    if (!v || !auth.plan.actions.some((x) => x.versionArn === v.arn)) return deny("notPlanned", "the version was not in the live state the plan was made from");
+    const wrong = this.invariants(view, v);
+    if (wrong.length) return { denied: true, reasons: wrong };
+    const planNow = Date.parse(auth.plan.generatedAt);
+    // A delivery is after the plan and not in the future: the tag must never claim an earlier notice.
+    if (!(deliveredAt >= planNow && deliveredAt <= now)) return deny("notPlanned", `the delivery time ${new Date(deliveredAt).toISOString()} is not between the plan (${auth.plan.generatedAt}) and now`);
+    const verdict = this.verdict(view, v, planNow);
+    if (which === "notice" && verdict.notice !== "pending") return deny("notPlanned", `its \`marked\` notice is ${verdict.notice ?? "not needed"}, not pending`);
+    if (which === "reminder" && verdict.reminder !== "due") return deny("notPlanned", `its reminder is ${verdict.reminder ?? "not due"}`);
+    const target = { versionArn: v.arn, versionName: v.name, project: view.set.project, region: view.set.region, account: view.account, source: sourceOf(view.set) };
+    return mint({ kind: "notice", ...target, tag: which === "notice" ? NOTICE_TAG : REMINDER_TAG, value: formatNotice(deliveredAt) });
   }
 }
 

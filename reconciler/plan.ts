@@ -68,6 +68,8 @@ export function planWith(gate: Gate, now: Date): Plan {
         if (windowOpens === undefined || verdict.windowOpensAt < windowOpens) windowOpens = verdict.windowOpensAt;
       }
       if (verdict.stopFirst) a.stopFirst = true;
+      if (verdict.notice) a.notice = verdict.notice;
+      if (verdict.reminder) a.reminder = verdict.reminder;
       actions.push(a);
     }
     for (const d of set.versions) {
@@ -99,6 +101,8 @@ export function planWith(gate: Gate, now: Date): Plan {
       }
       delete a.mark;
       delete a.stopFirst;
+      delete a.notice;
+      delete a.reminder;
     }
   }
 

@@ -34,6 +34,8 @@ export interface ReconcileOptions {
   refusals?: Reason[];
   /** STS SourceIdentity when assuming roles: "rekon-plan" (reads only) or "rekon-apply". Default "rekon-plan". */
   sourceIdentity?: "rekon-plan" | "rekon-apply";
+  /** More run-wide refusals, decided from the inputs once read (notification channels that cannot be used under requireNotice). */
+  refusalsFor?: (inputs: { desired: DesiredState; policies: PolicySet }) => Reason[];
 }
 
 export interface PlannedPass {
@@ -74,6 +76,7 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
   const desired = inputs.desired;
   const policies: PolicySet = "operator" in inputs.policies ? inputs.policies : { operator: inputs.policies, scoped: [] };
   const now = (opts.now ?? (() => new Date()))();
+  const refusals = [...(opts.refusals ?? []), ...(opts.refusalsFor?.({ desired, policies }) ?? [])];
   const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}), sourceIdentity: opts.sourceIdentity ?? "rekon-plan" });
   // Who rekon is, per credential source, before anything else: ownership and every write are keyed by it.
   const facts = await identities.resolve(desired.sets.map((s) => ({ source: sourceOf(s), region: s.region })), opts.retry);
@@ -109,7 +112,7 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     const needTags = first.versionsNeedingTags(now.getTime());
     const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
     const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
-    const gate = Gate.assess({ desired, live, policies, now, ...(opts.refusals ? { refusals: opts.refusals } : {}) });
+    const gate = Gate.assess({ desired, live, policies, now, ...(refusals.length ? { refusals } : {}) });
     const p = planWith(gate, now);
     return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, inputsChanged: () => undefined, close };
   } catch (err) {
@@ -123,7 +126,7 @@ export function checkApplicable(pass: PlannedPass): void {
   pass.gate.authorize(pass.plan);
 }
 
-export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now" | "inputsChanged">;
+export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now" | "inputsChanged" | "notices">;
 
 /**
  * Carry out the plan through the gate: authorize it as a whole (or throw RefusalError), then every

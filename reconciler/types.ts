@@ -47,6 +47,8 @@ export interface DesiredSet {
   versions: DesiredVersion[];
   /** spec.suspend: nothing in this set's project is written while in force. */
   suspend?: Suspension;
+  /** spec.owner: free text naming who owns the set (a team), echoed in every notification about it. */
+  owner?: string;
 }
 
 export interface DesiredState {
@@ -170,6 +172,32 @@ export interface DeletionWindow {
   origin: string;
 }
 
+/** What a notification can be about (README "Notifications"). */
+export const NOTIFICATION_EVENTS = ["marked", "reminder", "deleted", "failed", "refused", "readFailed", "pending"] as const;
+export type NotificationEventKind = (typeof NOTIFICATION_EVENTS)[number];
+/** How an event fared on a channel (rekon_notifications_total): a 2xx, or not (given up, refused, or the channel could not be used). */
+export const NOTIFICATION_RESULTS = ["delivered", "failed"] as const;
+export type NotificationResult = (typeof NOTIFICATION_RESULTS)[number];
+
+/**
+ * Where a secret comes from at run time: an environment variable or a file. The policy names the source,
+ * never the value; the value is read only by the notifier (notify/channels.ts), never by the pure core.
+ */
+export type SecretRef = { fromEnv: string } | { fromFile: string };
+
+/** One webhook a policy sends notifications to. */
+export interface NotificationChannel {
+  /** Unique across all layers; a metric label and how logs and errors name the channel (never by URL). */
+  name: string;
+  url: SecretRef;
+  /** The HMAC-SHA256 key for X-Rekon-Signature; absent = unsigned. */
+  secret?: SecretRef;
+  format: "json" | "slack";
+  events: NotificationEventKind[];
+  /** The layer that declared it. */
+  origin: string;
+}
+
 /** A custom rule: a CEL expression that, when true for a candidate, blocks its deletion. */
 export interface CompiledRule {
   name: string;
@@ -224,6 +252,13 @@ export interface Policy {
   suspend?: Suspension;
   /** Keep unlisted versions whose name nearly matches a missing listed name (a probable typo). Default on. */
   nearMissGuard: boolean;
+  /** Webhooks told before and after (README "Notifications"). Union of all layers; a layer may only add. */
+  notifications: NotificationChannel[];
+  /** Send `reminder` this long before a marked version becomes deletable. 0 = no reminders. */
+  remindBeforeMs: number;
+  remindBefore: string;
+  /** Delete only versions whose `marked` notice a channel accepted at least gracePeriod ago (tag rekon.dev/notice-delivered-at). */
+  requireNotice: boolean;
   /** Which layer decided each field's effective value (e.g. `operator policy deploy/policy.yaml`). */
   origin: Partial<Record<PolicyField, string>>;
 }
@@ -244,7 +279,10 @@ export type PolicyField =
   | "maxDeletesPercent"
   | "requireApproval"
   | "suspend"
-  | "nearMissGuard";
+  | "nearMissGuard"
+  | "notifications"
+  | "remindBefore"
+  | "requireNotice";
 
 /** A DeletionPolicy found among the manifests: scoped to some projects, allowed only to tighten. */
 export interface ScopedPolicy {
@@ -291,7 +329,9 @@ export type RuleId =
   | "maxDeletesPercent"
   | "approvalRequired"
   | "nearMiss"
-  | "manifestsChanged";
+  | "manifestsChanged"
+  | "noticeNotDelivered"
+  | "notificationsUnavailable";
 
 export interface Reason {
   /** A RuleId, or a custom rule's name. */
@@ -328,7 +368,18 @@ export interface PlanAction {
   mark?: "add" | "remove";
   /** For `blocked` by gracePeriod: when the version becomes deletable (ISO 8601). */
   deletableAt?: string;
+  /**
+   * For a marked version (or one apply marks) when the policy has notifications or requireNotice: whether
+   * its `marked` notice reached a channel ("delivered", tag rekon.dev/notice-delivered-at later than the
+   * mark), still has to ("pending": apply sends it and, once a channel accepts it, records the tag), or is
+   * not needed for deletion ("notRequired": no requireNotice).
+   */
+  notice?: NoticeStatus;
+  /** With remindBefore: "due" = apply sends the reminder now; "sent" = a reminder for this mark reached a channel. */
+  reminder?: "due" | "sent";
 }
+
+export type NoticeStatus = "delivered" | "pending" | "notRequired";
 
 export interface PlanProject {
   project: string;
@@ -373,7 +424,8 @@ export interface Plan {
 
 // ---- act ----
 
-export type WriteOperation = "delete" | "stop" | "mark" | "unmark";
+/** notice/reminder: recording that a notification reached a channel (tags rekon.dev/notice-delivered-at, rekon.dev/reminder-sent-at). */
+export type WriteOperation = "delete" | "stop" | "mark" | "unmark" | "notice" | "reminder";
 
 /**
  * What happened to one planned write, as far as AWS's answers tell:

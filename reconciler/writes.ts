@@ -1,11 +1,11 @@
 // The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion, TagResource,
-// UntagResource). Each function takes an approval only the gate can make, spends it (an approval is for one
+// UntagResource): deletions, stops, grace-period marks and the notice tags. Each function takes an approval only the gate can make, spends it (an approval is for one
 // write), and sends with exactly the credentials whose account the gate checked. A test keeps these
 // command names out of every other module.
 import { DeleteProjectVersionCommand, StopProjectVersionCommand, TagResourceCommand, UntagResourceCommand, type DeleteProjectVersionCommandOutput, type StopProjectVersionCommandOutput } from "@aws-sdk/client-rekognition";
 import type { RetryingRekognitionClient, WriteCall, WriteHooks } from "./aws/client.js";
-import { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type StopWrite, type UnmarkWrite, type Write } from "./gate.js";
-import { MARK_TAG } from "./policy/guards.js";
+import { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "./gate.js";
+import { MARK_TAG, MARK_TAGS } from "./policy/guards.js";
 import { AMBIENT, type Target } from "./types.js";
 
 export interface WriteDeps {
@@ -63,7 +63,14 @@ export function sendMark(a: Approved<MarkWrite>, deps: WriteDeps, hooks: WriteHo
   return clientOf(a, deps).sendWrite(new TagResourceCommand({ ResourceArn: a.versionArn, Tags: { [MARK_TAG]: a.value } }), hooks);
 }
 
+/** Removes the mark and what belongs to it (its notice and reminder tags): a new mark needs a new notice. */
 export function sendUnmark(a: Approved<UnmarkWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {
   redeem(a, "unmark");
-  return clientOf(a, deps).sendWrite(new UntagResourceCommand({ ResourceArn: a.versionArn, TagKeys: [MARK_TAG] }), hooks);
+  return clientOf(a, deps).sendWrite(new UntagResourceCommand({ ResourceArn: a.versionArn, TagKeys: [...MARK_TAGS] }), hooks);
+}
+
+/** Records that a notification about the version reached a channel (requireNotice's notice, or a reminder). */
+export function sendNotice(a: Approved<NoticeWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {
+  redeem(a, "notice");
+  return clientOf(a, deps).sendWrite(new TagResourceCommand({ ResourceArn: a.versionArn, Tags: { [a.tag]: a.value } }), hooks);
 }

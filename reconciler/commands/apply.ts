@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
 import { parseDuration } from "../duration.js";
-import { RefusalError, UsageError } from "../errors.js";
+import { RefusalError, UsageError, ValidationError } from "../errors.js";
 import type { Io } from "../io.js";
 import type { SavedPlan } from "../savedplan.js";
 import type { Plan, PlanAction, WriteResult } from "../types.js";
@@ -55,7 +55,7 @@ export const apply: Command = {
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }] = await Promise.all([
+    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
       import("../reconcile.js"),
       import("../plan.js"),
       import("../render/table.js"),
@@ -65,12 +65,21 @@ export const apply: Command = {
       import("../progress.js"),
       import("../savedplan.js"),
       import("./render.js"),
+      import("../notify/notifier.js"),
     ]);
     const session = await openSession(level, format, io);
     const table = tableOptions(io);
     const { log } = session;
     try {
-      const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop }, sourceIdentity: "rekon-apply" });
+      // Notifications (README "Notifications"): the same events as the controller's; nothing when the policy has no channels.
+      const notifier = new Notifier({ log, env: io.env, command: "apply" });
+      let prepared: import("../notify/notifier.js").Prepared | undefined;
+      const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop }, sourceIdentity: "rekon-apply", refusalsFor: (i) => (prepared = notifier.prepare(i.policies)).refusals }).catch(async (e: unknown) => {
+        if (e instanceof ValidationError) await notifier.invalid(e.issues, flags.policy as string | undefined, { signal: session.abandon });
+        throw e;
+      });
+      // Of the plan as it stands when asked (a saved plan cuts it down below).
+      const notices = () => notifier.run(prepared!, { plan: pass.plan, desired: pass.desired, policies: pass.policies, live: pass.live }, { signal: session.abandon, manifests });
       const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan", table);
       try {
         let stale: { action: PlanAction; why: string }[] = [];
@@ -102,7 +111,7 @@ export const apply: Command = {
         let results: WriteResult[];
         session.applying(true);
         try {
-          results = await applyPass(pass, log, { stop: session.stop, abandon: session.abandon, ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: (r: WriteResult) => progress.result(r) } : {}) });
+          results = await applyPass(pass, log, { stop: session.stop, abandon: session.abandon, notices: notices().hook(), ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: (r: WriteResult) => progress.result(r) } : {}) });
         } finally {
           session.applying(false);
           progress?.stop();
@@ -123,6 +132,10 @@ export const apply: Command = {
         if (unknown) io.stderr.write(`rekon: ${unknown} write(s) were sent but not answered: they may have happened; the next plan shows what did\n`);
         if (session.abandon.aborted) return EXIT.interrupted;
         return allAccepted(results) && stale.length === 0 && !readFailed && stillPresent.length === 0 && !session.stop.aborted ? EXIT.ok : EXIT.error;
+      } catch (e) {
+        // A refused run is news (not a person answering "no" at the prompt).
+        if (e instanceof RefusalError && e.rule !== "confirmation") await notices().refused(e);
+        throw e;
       } finally {
         pass.close();
       }

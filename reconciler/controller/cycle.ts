@@ -9,9 +9,10 @@ import { formatIssue, RefusalError, ValidationError } from "../errors.js";
 import { planExitCode } from "../plan.js";
 import { inputsChangedSince } from "../inputs/index.js";
 import { applyPass, checkApplicable, planPass, type ReconcileOptions } from "../reconcile.js";
-import type { Plan } from "../types.js";
+import type { Plan, PolicySet } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
 import { recordDeletions, recordPlan, recordRequest, type ControllerMetrics, type CycleResult } from "./metrics.js";
+import type { Notifier, Prepared } from "../notify/notifier.js";
 
 export interface CycleInput {
   cycleId: string;
@@ -27,6 +28,10 @@ export interface CycleInput {
   abandonSignal?: AbortSignal;
   /** Set when this cycle must not write (the manifests are stale): it still plans, then ends "refused". */
   writeBlock?: { rule: "manifestsStale"; message: string };
+  /** This instance tells (it may write: it holds the lease, or runs without leader election). Default: no. */
+  notify?: boolean;
+  /** rekon run without --apply: deletions this cycle would make are told as `pending`. */
+  dryRun?: boolean;
 }
 
 export interface CycleDeps {
@@ -43,6 +48,8 @@ export interface CycleDeps {
   identities?: ReconcileOptions["identities"];
   /** This instance's identity in the Lease, when leader-elected (for audit records). */
   leaseIdentity?: string;
+  /** The run's notifier (one per process: it remembers what it told). */
+  notifier?: Notifier;
 }
 
 export interface CycleOutcome {
@@ -76,9 +83,15 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
   const retry: RetryOptions = { ...deps.retry, signal: input.callSignal };
 
+  // Notification channels are resolved once the policies are read; under requireNotice one that cannot be
+  // used refuses the cycle (the gate sees it as a run refusal).
+  let prepared: Prepared | undefined;
+  const notifier = deps.notifier;
+  const tell = input.notify === true && notifier !== undefined;
+  const sendOpts = { cycleId: input.cycleId, ...(input.abandonSignal ? { signal: input.abandonSignal } : {}) };
   let pass;
   try {
-    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), now: deps.now });
+    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), ...(notifier ? { refusalsFor: (i: { policies: PolicySet }) => (prepared = notifier.prepare(i.policies)).refusals } : {}), now: deps.now });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
@@ -86,6 +99,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     metrics.manifestValid.set(0);
     recordPlan(metrics, undefined);
     log.error({ issues: err.issues.map(formatIssue) }, `${err.issues.length} validation error(s) in manifests or policy: this cycle deletes nothing`);
+    if (tell) await notifier.invalid(err.issues, policy, sendOpts);
     return { result: "invalid", valid: false, results: [] };
   }
 
@@ -106,16 +120,23 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
     const exit = planExitCode(plan);
     const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : exit === 1 ? "failed" : "ok";
+    const notices = tell && prepared ? notifier.run(prepared, { plan, desired: pass.desired, policies: pass.policies, live: pass.live, ...(revision ? { gitRevision: revision } : {}) }, sendOpts) : undefined;
     // Grace-period marks are writes too: a cycle with marks to write and nothing to delete yet must still
-    // apply, or the first mark would never be written and nothing would ever become deletable.
-    const writes = plan.summary.delete + plan.actions.filter((a) => a.mark).length;
-    if (!input.write || writes === 0) return { result: planResult, valid: true, plan, results: [] };
+    // apply, or the first mark would never be written and nothing would ever become deletable. So are the
+    // notices owed (a `marked` notice not yet delivered, a due reminder) and the tags that record them.
+    const owed = notices ? plan.actions.filter((a) => a.notice === "pending" || a.reminder === "due").length : 0;
+    const writes = plan.summary.delete + plan.actions.filter((a) => a.mark).length + owed;
+    if (!input.write || writes === 0) {
+      await notices?.planOnly({ pending: input.dryRun === true });
+      return { result: planResult, valid: true, plan, results: [] };
+    }
 
     try {
       checkApplicable(pass);
     } catch (err) {
       if (!(err instanceof RefusalError)) throw err;
       log.warn({ rule: err.rule, reason: err.message }, "refused: nothing is deleted this cycle");
+      await notices?.refused(err);
       return { result: "refused", valid: true, plan, results: [] };
     }
 
@@ -136,7 +157,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       // behind git-sync's link they show the newly published revision.
       const given = { manifests: input.manifests, ...(input.policy !== undefined ? { policy: input.policy } : {}) };
       const inputsChanged = () => inputsChangedSince(given, { manifests: pass!.desired.digest, policy: pass!.policy.digest });
-      results = await applyPass(pass, log, { stop: input.writeSignal, ...(input.abandonSignal ? { abandon: input.abandonSignal } : {}), onResult: (r: WriteResult) => audit([r]), inputsChanged });
+      results = await applyPass(pass, log, { stop: input.writeSignal, ...(input.abandonSignal ? { abandon: input.abandonSignal } : {}), onResult: (r: WriteResult) => audit([r]), inputsChanged, ...(notices ? { notices: notices.hook() } : {}) });
     } finally {
       unobserve();
     }

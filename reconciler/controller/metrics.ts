@@ -6,7 +6,7 @@
 // rules work before the first failure instead of waiting for a series to appear. `promtool check metrics`
 // passes on the whole scrape (test/controller/metrics.test.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { WRITE_OUTCOMES, type WriteResult } from "../types.js";
+import { NOTIFICATION_EVENTS, NOTIFICATION_RESULTS, WRITE_OUTCOMES, type NotificationEventKind, type NotificationResult, type WriteResult } from "../types.js";
 import { DEFAULT_RATES, type RequestEvent } from "../aws/limiter.js";
 import type { Plan } from "../types.js";
 import { buildInfo, type BuildInfo } from "./buildinfo.js";
@@ -44,6 +44,7 @@ export interface ControllerMetrics {
   leader: Gauge;
   leaderElectionErrors: Counter;
   buildInfo: Gauge<"version" | "revision">;
+  notificationsTotal: Counter<"channel" | "event" | "result">;
   /** The account the ambient credentials reach (from the last plan), to label their rate limiters. */
   ambientAccount?: string;
   /** Each limiter's last rate, by its key, so a late-learned ambient account can relabel them all. */
@@ -85,6 +86,7 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
     leader: new Gauge({ name: "rekon_leader", help: "1 while this instance may write (holds the Lease, or runs without leader election).", registers: r }),
     leaderElectionErrors: new Counter({ name: "rekon_leader_election_errors_total", help: "Lease requests (get, create, update) that failed or timed out.", registers: r }),
     buildInfo: new Gauge({ name: "rekon_build_info", help: "Always 1; the labels say which rekon is running.", labelNames: ["version", "revision"], registers: r }),
+    notificationsTotal: new Counter({ name: "rekon_notifications_total", help: "Notification events by channel, event (marked, reminder, deleted, failed, refused, readFailed, pending) and result (delivered: a 2xx; failed: given up, refused by the receiver, or the channel could not be used).", labelNames: ["channel", "event", "result"], registers: r }),
     rates: new Map(),
   };
   for (const res of CYCLE_RESULTS) m.reconcileTotal.inc({ result: res }, 0);
@@ -122,10 +124,19 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
   }
 }
 
+/** Every channel × event × result at 0, as soon as a policy names the channel. */
+export function initNotificationChannels(m: ControllerMetrics, channels: readonly string[]): void {
+  for (const channel of channels) for (const event of NOTIFICATION_EVENTS) for (const result of NOTIFICATION_RESULTS) m.notificationsTotal.inc({ channel, event, result }, 0);
+}
+
+export function recordNotification(m: ControllerMetrics, channel: string, event: NotificationEventKind, result: NotificationResult, n: number): void {
+  m.notificationsTotal.inc({ channel, event, result }, n);
+}
+
 export function recordDeletions(m: ControllerMetrics, results: WriteResult[]): void {
-  // Grace-period marks are bookkeeping, not deletions.
+  // Grace-period marks and notice tags are bookkeeping, not deletions.
   for (const r of results) {
-    if (r.operation === "mark" || r.operation === "unmark") continue;
+    if (r.operation === "mark" || r.operation === "unmark" || r.operation === "notice" || r.operation === "reminder") continue;
     m.deletionsTotal.inc({ project: r.project, account: accountOfArn(r.versionArn), region: r.region, result: r.result });
   }
 }

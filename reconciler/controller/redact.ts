@@ -37,11 +37,14 @@ function scrub(s: string, secrets: readonly string[]): string {
 }
 
 /**
- * A stream for pino that redacts each JSON line before it reaches `out`. Writes through synchronously so
+ * A stream for pino that redacts each JSON line before it reaches `out` (the credentials in `env`, and
+ * any value later added to `extra`). Writes through synchronously so
  * nothing is lost when the process exits right after logging.
  */
-export function redactingStream(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv): Writable {
-  const secrets = secretValues(env);
+export function redactingStream(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv, extra?: ReadonlySet<string>): Writable {
+  const fromEnv = secretValues(env);
+  // `extra` grows while the controller runs: notification URLs and signing secrets, once read (notify/).
+  const current = () => (extra && extra.size ? [...fromEnv, ...[...extra].filter((s) => s.length >= MIN_SECRET_LENGTH)] : fromEnv);
   let partial = "";
   return new Writable({
     decodeStrings: false,
@@ -49,6 +52,7 @@ export function redactingStream(out: NodeJS.WritableStream, env: NodeJS.ProcessE
       partial += chunk.toString();
       const lines = partial.split("\n");
       partial = lines.pop()!;
+      const secrets = current();
       for (const line of lines) out.write(redactLine(line, secrets) + "\n");
       cb();
     },

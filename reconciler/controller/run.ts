@@ -13,7 +13,8 @@ import { runCycle } from "./cycle.js";
 import { formatListen, startProbeServer, type Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
 import { checkFreshness } from "./freshness.js";
-import { createMetrics, recordRequest, type CycleResult } from "./metrics.js";
+import { createMetrics, initNotificationChannels, recordNotification, recordRequest, type CycleResult } from "./metrics.js";
+import { Notifier } from "../notify/notifier.js";
 import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
 import { watchManifests } from "./watch.js";
@@ -37,8 +38,12 @@ const EXIT_DEADLINE_MS = 25_000;
 export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
   // Logs go to stderr like every other command's (README, --help), redacted line by line; the container
   // runtime collects both streams, and stdout stays free for output a person asked for.
-  const log = createLogger(cfg.level, redactingStream(io.stderr, io.env));
+  // Notification URLs and secrets join the redacted values once read.
+  const secrets = new Set<string>();
+  const log = createLogger(cfg.level, redactingStream(io.stderr, io.env, secrets));
   const metrics = createMetrics();
+  // One notifier for the process: it remembers what it told (README "Notifications").
+  const notifier = new Notifier({ log, env: io.env, command: "run", secrets, observe: (channel, event, result, n) => recordNotification(metrics, channel, event, result, n), channels: (names) => initNotificationChannels(metrics, names) });
   metrics.reconcileInterval.set(opts.intervalMs / 1000);
   const audit = new AuditSink(log, opts.auditFile);
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
@@ -161,8 +166,9 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     let result: CycleResult;
     try {
       const out = await runCycle(
-        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}) },
-        { log: clog, metrics, audit, retry, limitersFor, identities, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
+        // Only an instance that may write tells (the leader, or the only one): replicas would repeat each other.
+        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}), notify: !elector || term !== undefined, dryRun: !opts.apply },
+        { log: clog, metrics, audit, retry, limitersFor, identities, notifier, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
       );
       result = out.result;
       state.valid = out.valid;

@@ -15,7 +15,7 @@ export interface ManifestSetDoc {
   apiVersion: string;
   kind: "ProjectVersionSet";
   metadata: { name: string };
-  spec: { project: string; region?: string; roleArn?: string; versions: { name: string }[]; suspend?: { reason: string; until?: string } };
+  spec: { project: string; region?: string; roleArn?: string; versions: { name: string }[]; suspend?: { reason: string; until?: string }; owner?: string };
 }
 
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
@@ -114,6 +114,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       region: region ?? "",
       ...(m.spec.roleArn ? { roleArn: m.spec.roleArn } : {}),
       versions: m.spec.versions.map((v, i) => ({ name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) } })),
+      ...(m.spec.owner !== undefined ? { owner: m.spec.owner } : {}),
       ...(m.spec.suspend ? { suspend: parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`)! } : {}),
     });
   };

@@ -4,10 +4,11 @@ import type { SourcePos, ValidationIssue } from "../errors.js";
 import { parseDuration } from "../duration.js";
 import { loadDocuments, type TypedDoc } from "./documents.js";
 import { DEFAULT_POLICY } from "../policy/defaults.js";
-import type { CompiledRule, DeletionWindow, Policy, PolicyField, ScopedPolicy, Suspension } from "../types.js";
+import { NOTIFICATION_EVENTS, type CompiledRule, type DeletionWindow, type NotificationChannel, type NotificationEventKind, type Policy, type PolicyField, type ScopedPolicy, type SecretRef, type Suspension } from "../types.js";
 import { windowProblems } from "../policy/windows.js";
 import { compileRule } from "../policy/cel.js";
 import { manifestLayer, operatorLayer } from "../policy/naming.js";
+import { noticeChannelMissing } from "../policy/guards.js";
 
 export interface PolicySpecDoc {
   selector?: { projects: string[] };
@@ -28,9 +29,41 @@ export interface PolicySpecDoc {
   requireApproval?: boolean;
   suspend?: { reason: string; until?: string };
   nearMissGuard?: boolean;
+  notifications?: { name: string; url: SecretRef; secret?: SecretRef; format?: "json" | "slack"; events?: NotificationEventKind[] }[];
+  remindBefore?: string;
+  requireNotice?: boolean;
 }
 
-const FIELDS: PolicyField[] = ["allowedAccounts", "allowedRegions", "minAge", "keepLatest", "maxDeletesPerRun", "allowEmpty", "stopRunning", "protectTags", "requireProjectTag", "gracePeriod", "rules", "windows", "maxDeletesPercent", "requireApproval", "suspend", "nearMissGuard"];
+const FIELDS: PolicyField[] = ["allowedAccounts", "allowedRegions", "minAge", "keepLatest", "maxDeletesPerRun", "allowEmpty", "stopRunning", "protectTags", "requireProjectTag", "gracePeriod", "rules", "windows", "maxDeletesPercent", "requireApproval", "suspend", "nearMissGuard", "notifications", "remindBefore", "requireNotice"];
+
+/**
+ * A manifest policy may name only REKON_* environment variables, and no files: the manifests repository is
+ * less trusted than the operator's policy, and must not point rekon at the controller's other secrets
+ * (its credentials, a service-account token) as a webhook URL or signing key.
+ */
+const MANIFEST_ENV = /^REKON_/;
+
+/** A document's channels, checked (unique names; in a manifest policy, REKON_* variables only). */
+function parseChannels(d: TypedDoc, spec: PolicySpecDoc, origin: string, scoped: boolean, issues: ValidationIssue[]): NotificationChannel[] {
+  const out: NotificationChannel[] = [];
+  const names = new Map<string, number>();
+  (spec.notifications ?? []).forEach((c, i) => {
+    const at = (...p: (string | number)[]) => ({ file: d.doc.file, ...d.doc.locate(["spec", "notifications", i, ...p]) });
+    const first = names.get(c.name);
+    if (first !== undefined) issues.push({ ...at("name"), path: `spec.notifications[${i}].name`, message: `channel name "${c.name}" is used twice (first at spec.notifications[${first}])`, fix: "give each channel a unique name: logs, errors and metrics name channels by it" });
+    else names.set(c.name, i);
+    if (scoped) {
+      for (const field of ["url", "secret"] as const) {
+        const ref = c[field];
+        if (!ref) continue;
+        if ("fromFile" in ref) issues.push({ ...at(field, "fromFile"), path: `spec.notifications[${i}].${field}.fromFile`, message: "a DeletionPolicy among the manifests may not read files", fix: "use {fromEnv: REKON_…}, a variable the operator provides to rekon" });
+        else if (!MANIFEST_ENV.test(ref.fromEnv)) issues.push({ ...at(field, "fromEnv"), path: `spec.notifications[${i}].${field}.fromEnv`, message: `a DeletionPolicy among the manifests may name only REKON_* variables, not ${JSON.stringify(ref.fromEnv)}`, fix: "ask the operator to provide the webhook as a REKON_… variable" });
+      }
+    }
+    out.push({ name: c.name, url: c.url, ...(c.secret ? { secret: c.secret } : {}), format: c.format ?? "json", events: c.events ? [...c.events] : [...NOTIFICATION_EVENTS], origin });
+  });
+  return out;
+}
 
 function tagRules(map: Record<string, string> | undefined, origin: string) {
   return Object.entries(map ?? {}).map(([key, value]) => ({ key, value, origin }));
@@ -98,8 +131,13 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
   const origin = operatorLayer(file);
   const rules = compileRules(d, spec, origin, issues);
   const windows = parseWindows(d, spec, origin, issues);
+  const notifications = parseChannels(d, spec, origin, false, issues);
+  if (spec.requireNotice && noticeChannelMissing(notifications)) {
+    issues.push({ file, ...d.doc.locate(["spec", "requireNotice"]), path: "spec.requireNotice", message: "requireNotice: true, but no notification channel gets the `marked` event, so no notice could ever be delivered and nothing would be deleted", fix: "add a channel under spec.notifications whose events include marked (or leave events out: all)" });
+  }
   if (issues.length > 0) return { issues };
   const suspend = parseSuspend(spec.suspend, origin);
+  const remindBefore = spec.remindBefore ?? DEFAULT_POLICY.remindBefore;
 
   const minAge = spec.minAge ?? DEFAULT_POLICY.minAge;
   const gracePeriod = spec.gracePeriod ?? DEFAULT_POLICY.gracePeriod;
@@ -132,6 +170,10 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
       requireApproval: spec.requireApproval ?? DEFAULT_POLICY.requireApproval,
       ...(suspend ? { suspend } : {}),
       nearMissGuard: spec.nearMissGuard ?? DEFAULT_POLICY.nearMissGuard,
+      notifications,
+      remindBefore,
+      remindBeforeMs: parseDuration(remindBefore)!,
+      requireNotice: spec.requireNotice ?? DEFAULT_POLICY.requireNotice,
       origin: Object.fromEntries(FIELDS.map((f) => [f, origin])),
     },
     issues: [],
@@ -149,6 +191,7 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   const before = issues.length;
   const rules = compileRules(d, spec, manifestLayer(pos, metadata.name), issues);
   const windows = parseWindows(d, spec, manifestLayer(pos, metadata.name), issues);
+  const notifications = parseChannels(d, spec, manifestLayer(pos, metadata.name), true, issues);
   if (issues.length > before) return undefined;
   const fieldPos: ScopedPolicy["fieldPos"] = {};
   for (const f of [...FIELDS, "rateLimits" as const, "selector" as const]) {
@@ -173,6 +216,9 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   if (spec.requireApproval !== undefined) out.requireApproval = spec.requireApproval;
   if (spec.suspend) out.suspend = parseSuspend(spec.suspend, origin)!;
   if (spec.nearMissGuard !== undefined) out.nearMissGuard = spec.nearMissGuard;
+  if (spec.notifications) out.notifications = notifications;
+  if (spec.remindBefore !== undefined) Object.assign(out, { remindBefore: spec.remindBefore, remindBeforeMs: parseDuration(spec.remindBefore)! });
+  if (spec.requireNotice !== undefined) out.requireNotice = spec.requireNotice;
   const projectPos = spec.selector.projects.map((_, i) => ({ file: d.doc.file, ...d.doc.locate(["spec", "selector", "projects", i]) }));
   return { name: metadata.name, pos, projects: spec.selector.projects, projectPos, spec: out, fieldPos };
 }

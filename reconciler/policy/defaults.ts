@@ -31,5 +31,9 @@ export const DEFAULT_POLICY: Policy = {
   maxDeletesPercent: 100,
   requireApproval: false,
   nearMissGuard: true,
+  notifications: [],
+  remindBefore: "0s",
+  remindBeforeMs: 0,
+  requireNotice: false,
   origin: {},
 };

@@ -2,7 +2,7 @@
 // manifest lists) and says why it must not be deleted, or nothing. Every guard runs on every candidate,
 // so a blocked version shows all the rules that fired, not only the first.
 import { formatDuration } from "../duration.js";
-import { VERSION_STATUSES, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
+import { VERSION_STATUSES, type NotificationChannel, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
 import { ruleContext } from "./cel.js";
 import { firstLine } from "../text.js";
 
@@ -179,9 +179,45 @@ export function formatMark(at: number): string {
 /** The tag a person sets to approve one deletion (requireApproval): an RFC 3339 UTC time after its mark. */
 export const APPROVAL_TAG = "rekon.dev/deletion-approved";
 
-/** Whether candidates carry a pending-delete mark under this policy: a grace period, or approval (given after the mark). */
+/**
+ * requireNotice: when the `marked` notice of a version reached a channel (HTTP 2xx), written by rekon through
+ * the gate. It counts only when later than (or as late as) the version's mark: a notice of an earlier mark
+ * is not a notice of this one.
+ */
+export const NOTICE_TAG = "rekon.dev/notice-delivered-at";
+
+/** remindBefore: when the reminder for the version's current mark reached a channel, so it is sent once per mark. */
+export const REMINDER_TAG = "rekon.dev/reminder-sent-at";
+
+/** The tags that belong to one mark: removing the mark removes them all (a new mark needs a new notice). */
+export const MARK_TAGS: readonly string[] = [MARK_TAG, NOTICE_TAG, REMINDER_TAG];
+
+/**
+ * The value rekon writes for a notice or reminder delivered at `at`: RFC 3339 UTC, whole seconds, rounded
+ * *up* — the tag must never say a notice arrived earlier than it did (deletion waits gracePeriod from it).
+ */
+export function formatNotice(at: number): string {
+  return formatMark(Math.ceil(at / 1000) * 1000);
+}
+
+/** A notice time (NOTICE_TAG or REMINDER_TAG) that counts for the mark made at `since`: strict RFC 3339 UTC, not before the mark. */
+export function noticeTime(value: string | undefined, since: number | undefined, now: number): number | undefined {
+  if (since === undefined) return undefined;
+  const t = parseMark(value, now);
+  return t !== undefined && t >= since ? t : undefined;
+}
+
+/** requireNotice needs a channel that gets `marked`, or no notice could ever be delivered. */
+export function noticeChannelMissing(channels: readonly NotificationChannel[]): boolean {
+  return !channels.some((c) => c.events.includes("marked"));
+}
+
+/**
+ * Whether candidates carry a pending-delete mark under this policy: a grace period, approval (given after
+ * the mark), or requireNotice (the notice is of the mark).
+ */
 export function needsMark(policy: Policy): boolean {
-  return policy.gracePeriodMs > 0 || policy.requireApproval;
+  return policy.gracePeriodMs > 0 || policy.requireApproval || policy.requireNotice;
 }
 
 /** Whether any guard needs the version's tags under this policy. */

@@ -4,6 +4,7 @@
 // to weaken the guard as well: a loosening is a validation error, never silently ignored.
 import type { ValidationIssue } from "../errors.js";
 import type { Policy, PolicyField, PolicySet, ScopedPolicy } from "../types.js";
+import { noticeChannelMissing } from "./guards.js";
 import { manifestLayer, operatorLayer } from "./naming.js";
 
 /** Every way `scoped` could loosen `operator`, each naming both files and the field. */
@@ -11,6 +12,7 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
   const { operator } = set;
   const issues: ValidationIssue[] = [];
   const ruleOwners = new Map(operator.rules.map((r) => [r.name, r.origin]));
+  const channelOwners = new Map(operator.notifications.map((c) => [c.name, c.origin]));
   const op = operatorLayer(operator.source);
 
   for (const s of set.scoped) {
@@ -40,6 +42,14 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
     if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent > operator.maxDeletesPercent) loosen("maxDeletesPercent", `maxDeletesPercent ${sp.maxDeletesPercent} is above the operator's ${operator.maxDeletesPercent}`, `use ${operator.maxDeletesPercent} or less`);
     if (sp.requireApproval === false && operator.requireApproval) loosen("requireApproval", "requireApproval: false where the operator has true", "remove requireApproval or set it to true");
     if (sp.nearMissGuard === false && operator.nearMissGuard) loosen("nearMissGuard", "nearMissGuard: false where the operator has true (only the operator may turn it off)", "remove nearMissGuard from this manifest policy");
+    if (sp.requireNotice === false && operator.requireNotice) loosen("requireNotice", "requireNotice: false where the operator has true", "remove requireNotice or set it to true");
+    if (sp.remindBeforeMs !== undefined && operator.remindBeforeMs > 0 && sp.remindBeforeMs < operator.remindBeforeMs) loosen("remindBefore", `remindBefore ${sp.remindBefore} is shorter than the operator's ${operator.remindBefore}`, `use ${operator.remindBefore} or longer`);
+    // Channels are added, never taken away: a channel of the same name would replace (or narrow) another's.
+    for (const c of sp.notifications ?? []) {
+      const prior = channelOwners.get(c.name);
+      if (prior) issues.push({ ...at("notifications"), path: "spec.notifications", message: `notification channel "${c.name}" is already defined by ${prior}; a DeletionPolicy among the manifests may add channels, not redefine or remove one`, fix: "give this channel another name" });
+      else channelOwners.set(c.name, c.origin);
+    }
 
     for (const [i, p] of s.projects.entries()) {
       if (!ownedProjects.has(p)) {
@@ -52,6 +62,13 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
       else ruleOwners.set(r.name, r.origin);
     }
   }
+  // requireNotice turned on by a layer needs a channel that gets `marked` for each project it covers.
+  for (const project of ownedProjects) {
+    const eff = effectivePolicy(set, project);
+    if (!eff.requireNotice || eff.origin.requireNotice === operator.origin.requireNotice || !noticeChannelMissing(eff.notifications)) continue;
+    const s = set.scoped.find((x) => x.projects.includes(project) && x.spec.requireNotice === true)!;
+    issues.push({ ...(s.fieldPos.requireNotice ?? s.pos), path: "spec.requireNotice", message: `requireNotice: true for project "${project}", but no notification channel for it gets the \`marked\` event, so nothing in it could ever be deleted`, fix: "add a channel under spec.notifications (here or in the operator's policy) whose events include marked" });
+  }
   return issues;
 }
 
@@ -59,7 +76,7 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
 export function effectivePolicy(set: PolicySet, project: string): Policy {
   const applying = set.scoped.filter((s) => s.projects.includes(project));
   if (applying.length === 0) return set.operator;
-  const p: Policy = { ...set.operator, origin: { ...set.operator.origin }, protectTags: [...set.operator.protectTags], requireProjectTag: [...set.operator.requireProjectTag], rules: [...set.operator.rules], windows: [...set.operator.windows] };
+  const p: Policy = { ...set.operator, origin: { ...set.operator.origin }, protectTags: [...set.operator.protectTags], requireProjectTag: [...set.operator.requireProjectTag], rules: [...set.operator.rules], windows: [...set.operator.windows], notifications: [...set.operator.notifications] };
   for (const s of applying) {
     const layer = manifestLayer(s.pos, s.name);
     const sp = s.spec;
@@ -86,6 +103,9 @@ export function effectivePolicy(set: PolicySet, project: string): Policy {
     if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent < p.maxDeletesPercent) (p.maxDeletesPercent = sp.maxDeletesPercent), (p.origin.maxDeletesPercent = layer);
     if (sp.requireApproval === true && !p.requireApproval) (p.requireApproval = true), (p.origin.requireApproval = layer);
     if (sp.nearMissGuard === true && !p.nearMissGuard) (p.nearMissGuard = true), (p.origin.nearMissGuard = layer);
+    if (sp.notifications) p.notifications.push(...sp.notifications);
+    if (sp.remindBeforeMs !== undefined && sp.remindBeforeMs > p.remindBeforeMs) Object.assign(p, { remindBeforeMs: sp.remindBeforeMs, remindBefore: sp.remindBefore }), (p.origin.remindBefore = layer);
+    if (sp.requireNotice === true && !p.requireNotice) (p.requireNotice = true), (p.origin.requireNotice = layer);
   }
   return p;
 }

@@ -99,8 +99,10 @@ export function renderResultsTable(results: WriteResult[], opts: TableOptions = 
       for (const reason of r.reasons ?? []) lines.push(...under(reasonText(reason)));
     }
   }
-  const marks = results.filter((r) => r.operation === "mark" || r.operation === "unmark");
-  const dels = results.filter((r) => !(r.operation === "mark" || r.operation === "unmark"));
+  // Notices and reminders are bookkeeping like marks: they count with marks, not deletions.
+  const bookkeeping = (r: WriteResult) => r.operation === "mark" || r.operation === "unmark" || r.operation === "notice" || r.operation === "reminder";
+  const marks = results.filter(bookkeeping);
+  const dels = results.filter((r) => !bookkeeping(r));
   const n = (k: WriteResult["result"]) => dels.filter((r) => r.result === k).length;
   const markNote = marks.length ? ` Marks: ${marks.filter((r) => r.result === "accepted").length} written, ${marks.filter((r) => r.result !== "accepted").length} not (${marks.filter((r) => r.result === "unknown").length} unknown).` : "";
   for (const g of groupWriteFailures(results)) {
@@ -153,6 +155,8 @@ function notes(a: PlanAction, refusals: Reason[]): string[] {
   if (a.mark === "add") out.push("apply marks it pending deletion (grace period); a later run deletes it");
   if (a.mark === "remove") out.push("apply removes the pending-delete mark");
   if (a.stopFirst) out.push("apply stops it first (stopRunning), then deletes it");
+  if (a.notice) out.push(`notice ${a.notice}`);
+  if (a.reminder === "due") out.push("reminder due");
   return out;
 }
 

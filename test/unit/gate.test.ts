@@ -5,8 +5,8 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Gate, GateError, redeem, type Approved, type DeleteWrite, type Look } from "../../reconciler/gate.js";
 import { planWith } from "../../reconciler/plan.js";
-import { formatMark, MARK_TAG, parseMark } from "../../reconciler/policy/guards.js";
-import type { LiveVersion } from "../../reconciler/types.js";
+import { formatMark, formatNotice, MARK_TAG, NOTICE_TAG, parseMark, REMINDER_TAG } from "../../reconciler/policy/guards.js";
+import type { LiveVersion, NotificationChannel, Policy } from "../../reconciler/types.js";
 import { sendDelete } from "../../reconciler/writes.js";
 import { ACCOUNT, desired, liveProject, liveState, NOW, policy, set, version } from "../helpers/builders.js";
 import { ROOT } from "../helpers/run-cli.js";
@@ -142,6 +142,97 @@ describe("marks: only strict RFC 3339 UTC counts", () => {
   });
 });
 
+describe("no notice, no deletion (requireNotice)", () => {
+  const channel: NotificationChannel = { name: "platform", url: { fromEnv: "REKON_WEBHOOK_URL" }, format: "json", events: ["marked", "reminder", "deleted"], origin: "test" };
+  const pol = (o: Partial<Policy> = {}) => policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", requireNotice: true, notifications: [channel], ...o });
+  const keep = version("keep", { ageHours: 1, tags: {} });
+  const planOf = (tags: Record<string, string> | undefined, p = pol(), at = NOW) => {
+    const gate = Gate.assess({ desired: desired(set("p1", ["keep"])), live: liveState([liveProject([keep, version("x", tags ? { tags } : {})])]), policies: p, now: at });
+    const plan = planWith(gate, at);
+    return { gate, plan, x: plan.actions.find((a) => a.versionName === "x")! };
+  };
+  const rules = (a: { reasons: { rule: string }[] }) => a.reasons.map((r) => r.rule);
+
+  it.each([
+    { name: "not yet marked: apply marks it, the notice is pending, and when it becomes deletable is not known yet", tags: {}, mark: "add", notice: "pending", rules: ["gracePeriod", "noticeNotDelivered"], deletableAt: undefined },
+    { name: "marked long ago, no notice tag: held (the mark stays)", tags: { [MARK_TAG]: formatMark(now - 100 * H) }, mark: undefined, notice: "pending", rules: ["noticeNotDelivered"], deletableAt: undefined },
+    { name: "notice delivered an hour ago: held until the notice is gracePeriod old", tags: { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now - H) }, mark: undefined, notice: "delivered", rules: ["noticeNotDelivered"], deletableAt: new Date(now + 71 * H).toISOString() },
+    { name: "mark and notice both younger than gracePeriod: the later one decides", tags: { [MARK_TAG]: formatMark(now - 10 * H), [NOTICE_TAG]: formatMark(now - 9 * H) }, mark: undefined, notice: "delivered", rules: ["gracePeriod", "noticeNotDelivered"], deletableAt: new Date(now + 63 * H).toISOString() },
+    { name: "notice delivered gracePeriod ago: deletable", tags: { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now - 72 * H) }, mark: undefined, notice: "delivered", rules: [], deletableAt: undefined },
+    { name: "a notice older than the mark is of an earlier mark: none", tags: { [MARK_TAG]: formatMark(now - 80 * H), [NOTICE_TAG]: formatMark(now - 90 * H) }, mark: undefined, notice: "pending", rules: ["noticeNotDelivered"], deletableAt: undefined },
+    { name: "a notice that is not strict RFC 3339 UTC is none", tags: { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: "2025" }, mark: undefined, notice: "pending", rules: ["noticeNotDelivered"], deletableAt: undefined },
+    { name: "a notice with an offset is none", tags: { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: "2026-11-20T00:00:00+00:00" }, mark: undefined, notice: "pending", rules: ["noticeNotDelivered"], deletableAt: undefined },
+    { name: "a notice in the future is none", tags: { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now + H) }, mark: undefined, notice: "pending", rules: ["noticeNotDelivered"], deletableAt: undefined },
+    { name: "a malformed mark: marked again, and an old notice does not count for the new mark", tags: { [MARK_TAG]: "12", [NOTICE_TAG]: formatMark(now - 100 * H) }, mark: "add", notice: "pending", rules: ["gracePeriod", "noticeNotDelivered"], deletableAt: undefined },
+  ])("$name", ({ tags, mark, notice, rules: want, deletableAt }) => {
+    const { x } = planOf(tags as Record<string, string>);
+    expect({ action: x.action, mark: x.mark, notice: x.notice, rules: rules(x), deletableAt: x.deletableAt }).toEqual({ action: want.length ? "blocked" : "delete", mark, notice, rules: want, deletableAt });
+  });
+
+  it("with gracePeriod 0, a delivered notice is enough; without requireNotice the notice is notRequired; without channels there is no notice field", () => {
+    expect(planOf({ [MARK_TAG]: formatMark(now - H), [NOTICE_TAG]: formatMark(now - H) }, pol({ gracePeriodMs: 0, gracePeriod: "0s" })).x).toMatchObject({ action: "delete", notice: "delivered" });
+    expect(planOf({ [MARK_TAG]: formatMark(now - H) }, pol({ gracePeriodMs: 0, gracePeriod: "0s" })).x).toMatchObject({ action: "blocked", notice: "pending", reasons: [{ rule: "noticeNotDelivered" }] });
+    expect(planOf({ [MARK_TAG]: formatMark(now - 100 * H) }, pol({ requireNotice: false })).x).toMatchObject({ action: "delete", notice: "notRequired" });
+    expect(planOf({ [MARK_TAG]: formatMark(now - 100 * H) }, pol({ requireNotice: false, notifications: [] })).x).not.toHaveProperty("notice");
+  });
+
+  it("a version blocked by another guard loses its mark (and with it its notice); a suspended one shows no notice", () => {
+    const tags = { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now - 90 * H), hold: "x" };
+    expect(planOf(tags, pol({ protectTags: [{ key: "hold", value: "*", origin: "t" }] })).x).toMatchObject({ action: "blocked", mark: "remove" });
+    const s = planOf({ [MARK_TAG]: formatMark(now - 100 * H) }, pol({ suspend: { reason: "audit", origin: "t" } })).x;
+    expect(s.notice).toBeUndefined();
+    expect(rules(s)).toEqual(["noticeNotDelivered", "suspended"]);
+  });
+
+  it("the last look enforces it again: a notice tag gone (or younger) since the plan denies the deletion", () => {
+    const tags = { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now - 80 * H) };
+    const { gate, plan, x } = planOf(tags);
+    expect(x.action).toBe("delete");
+    const auth = gate.authorize(plan);
+    const v = version("x", { tags });
+    expect("denied" in gate.approve("delete", auth, x, lookOf([keep, v]), now)).toBe(false);
+    expect(gate.approve("delete", auth, x, lookOf([keep, { ...v, tags: { [MARK_TAG]: tags[MARK_TAG] } }]), now)).toMatchObject({ denied: true, reasons: [{ rule: "noticeNotDelivered" }] });
+    expect(gate.approve("delete", auth, x, lookOf([keep, { ...v, tags: { ...tags, [NOTICE_TAG]: formatMark(now - H) } }]), now)).toMatchObject({ denied: true, reasons: [{ rule: "noticeNotDelivered" }] });
+  });
+
+  it("approveNotice: only for a pending notice, after the plan and not in the future, rounded up to the second", () => {
+    const { gate, plan, x } = planOf({ [MARK_TAG]: formatMark(now - 100 * H) });
+    const auth = gate.authorize(plan);
+    const at = now + 1_234;
+    const a = gate.approveNotice(auth, x, "notice", at, now + 5_000);
+    expect(a).toMatchObject({ kind: "notice", tag: NOTICE_TAG, value: formatMark(now + 2_000), versionArn: x.versionArn, account: ACCOUNT });
+    expect(formatNotice(at)).toBe("2026-11-28T12:00:02Z");
+    expect(gate.approveNotice(auth, x, "notice", now - 1, now)).toMatchObject({ denied: true });
+    expect(gate.approveNotice(auth, x, "notice", now + 10_000, now + 5_000)).toMatchObject({ denied: true });
+    expect(gate.approveNotice(auth, x, "reminder", at, now + 5_000)).toMatchObject({ denied: true, reasons: [{ rule: "notPlanned" }] });
+    const keepAction = plan.actions.find((y) => y.versionName === "keep")!;
+    expect(gate.approveNotice(auth, keepAction, "notice", at, now + 5_000)).toMatchObject({ denied: true, reasons: [{ rule: "listed" }] });
+    // Delivered already: nothing to record.
+    const done = planOf({ [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now - 90 * H) });
+    expect(done.gate.approveNotice(done.gate.authorize(done.plan), done.x, "notice", at, now + 5_000)).toMatchObject({ denied: true });
+    // The approval is single-use, and only for a notice write.
+    const b = gate.approveNotice(auth, x, "notice", at, now + 5_000) as Approved<never>;
+    expect(() => redeem(b, "mark")).toThrow(/approval is for a notice/);
+  });
+
+  it("reminders: due once within remindBefore of deletable (counted from the notice under requireNotice), then sent", () => {
+    const p = pol({ remindBeforeMs: 24 * H, remindBefore: "24h" });
+    const noticed = (h: number, extra = {}) => planOf({ [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now - h * H), ...extra }, p).x.reminder;
+    expect(noticed(10)).toBeUndefined(); // 62 h to go
+    expect(noticed(50)).toBe("due"); // 22 h to go
+    expect(noticed(50, { [REMINDER_TAG]: formatMark(now - H) })).toBe("sent");
+    expect(noticed(50, { [REMINDER_TAG]: formatMark(now - 101 * H) })).toBe("due"); // a reminder of an earlier mark
+    expect(noticed(80)).toBeUndefined(); // deletable now: the deletion itself is the news
+    expect(planOf({ [MARK_TAG]: formatMark(now - 100 * H) }, p).x.reminder).toBeUndefined(); // no notice yet, no reminder
+    const noRequire = planOf({ [MARK_TAG]: formatMark(now - 60 * H) }, pol({ requireNotice: false, remindBeforeMs: 24 * H, remindBefore: "24h" }));
+    expect(noRequire.x.reminder).toBe("due");
+    const auth = noRequire.gate.authorize(noRequire.plan);
+    expect(noRequire.gate.approveNotice(auth, noRequire.x, "reminder", now, now)).toMatchObject({ kind: "notice", tag: REMINDER_TAG });
+    // A channel that does not take reminders means none are due.
+    expect(planOf({ [MARK_TAG]: formatMark(now - 60 * H) }, pol({ requireNotice: false, remindBeforeMs: 24 * H, remindBefore: "24h", notifications: [{ ...channel, events: ["deleted"] }] })).x.reminder).toBeUndefined();
+  });
+});
+
 describe("write requests are built in writes.ts only", () => {
   it("no other module under reconciler/ (outside the emulator) names a write command", () => {
     const files: string[] = [];
@@ -161,4 +252,31 @@ describe("write requests are built in writes.ts only", () => {
     // And writes.ts does name them: the check above would pass vacuously if they had moved elsewhere.
     expect(readFileSync(join(ROOT, "reconciler/writes.ts"), "utf8")).toMatch(/new DeleteProjectVersionCommand/);
   });
+});
+
+describe("explain: the gate's decision for one version, as plan makes it", () => {
+  const marked = (name: string, o: Parameters<typeof version>[1] = {}) => version(name, { ...o, tags: { [MARK_TAG]: formatMark(now - 100 * H) } });
+  const cases: { name: string; versions: LiveVersion[]; listed: string[]; refusals?: { rule: string; message: string }[]; pol?: Partial<Policy>; of: string; decision: string; mark?: string; fired: string[] }[] = [
+    { name: "listed again: keep, and its old mark goes", versions: [marked("a"), version("b")], listed: ["a"], of: "a", decision: "keep", mark: "remove", fired: [] },
+    { name: "listed again in a refused run: keep, and nothing is written", versions: [marked("a"), version("b")], listed: ["a"], refusals: [{ rule: "manifestsStale", message: "stale" }], of: "a", decision: "keep", fired: [] },
+    { name: "deletable in a refused run: refused, the refusal named", versions: [version("a"), version("b")], listed: ["a"], refusals: [{ rule: "manifestsStale", message: "stale" }], of: "b", decision: "refused", fired: ["manifestsStale"] },
+    { name: "blocked in a refused run: blocked by its guard alone", versions: [version("a"), version("b", { ageHours: 1 })], listed: ["a"], refusals: [{ rule: "manifestsStale", message: "stale" }], of: "b", decision: "blocked", fired: ["minAge"] },
+    { name: "unmarked under a grace period: held, and marked", versions: [version("a"), version("b", { tags: {} })], listed: ["a"], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "held", mark: "add", fired: ["gracePeriod"] },
+    { name: "marked long enough: delete", versions: [version("a"), marked("b")], listed: ["a"], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "delete", fired: [] },
+    { name: "young and marked: blocked, the mark removed, the holds not evaluated", versions: [version("a"), marked("b", { ageHours: 1 })], listed: ["a"], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "blocked", mark: "remove", fired: ["minAge"] },
+    { name: "RUNNING with stopRunning: stop then delete", versions: [version("a"), version("b", { status: "RUNNING" })], listed: ["a"], pol: { stopRunning: true }, of: "b", decision: "stop then delete", fired: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const gate = Gate.assess({ desired: desired(set("p1", c.listed)), live: liveState([liveProject(c.versions)]), policies: policy(c.pol), now: NOW, ...(c.refusals ? { refusals: c.refusals } : {}) });
+      const plan = planWith(gate, NOW);
+      const view = gate.views[0]!;
+      const v = c.versions.find((x) => x.name === c.of)!;
+      const x = gate.explain(view, v, now, plan.refusals);
+      expect({ decision: x.decision, mark: x.mark, fired: x.checks.filter((k) => k.verdict === "block" || k.verdict === "hold").map((k) => k.rule) }).toEqual({ decision: c.decision, mark: c.mark, fired: c.fired });
+      const a = plan.actions.find((y) => y.versionArn === v.arn)!;
+      expect(x.mark).toBe(a.mark);
+      if (c.fired.includes("minAge")) expect(x.checks.find((k) => k.rule === "gracePeriod")?.verdict).toBe(c.pol?.gracePeriodMs ? "skip" : "pass");
+    });
+  }
 });

@@ -114,3 +114,53 @@ describe("effective policy", () => {
     expect(shelf).toBe(r.policies!.operator);
   });
 });
+
+describe("notifications in layers: channels are only added, requireNotice only turned on", () => {
+  const OPS_NOTIFY = OPERATOR + "  requireNotice: true\n  remindBefore: 12h\n  notifications:\n    - {name: platform, url: {fromEnv: REKON_WEBHOOK_URL}, events: [marked, deleted]}\n";
+
+  it("requireNotice: false where the operator has true is a loosening naming both files", () => {
+    const { issues } = run(layer("requireNotice: false"), OPS_NOTIFY);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^manifests\/policy\.yaml:6:\d+: spec\.requireNotice: requireNotice: false where the operator has true: this would loosen the operator policy .*ops\/policy\.yaml/);
+    expect(run(layer("requireNotice: true"), OPS_NOTIFY).issues).toEqual([]);
+  });
+
+  it("a shorter remindBefore is a loosening; a longer one wins for the selected projects", () => {
+    expect(run(layer("remindBefore: 1h"), OPS_NOTIFY).issues[0]).toContain("remindBefore 1h is shorter than the operator's 12h");
+    const { r } = run(layer("remindBefore: 48h"), OPS_NOTIFY);
+    expect(effectivePolicy(r.policies!, "fraud")).toMatchObject({ remindBefore: "48h", remindBeforeMs: 48 * 3_600_000 });
+    expect(effectivePolicy(r.policies!, "shelf").remindBefore).toBe("12h");
+  });
+
+  it("a layer adds channels for its projects only; one reusing an operator channel's name is an error", () => {
+    const { r, issues } = run(layer("notifications: [{name: fraud-team, url: {fromEnv: REKON_FRAUD_HOOK}, format: slack}]"), OPS_NOTIFY);
+    expect(issues).toEqual([]);
+    expect(effectivePolicy(r.policies!, "fraud").notifications.map((c) => [c.name, c.format, c.events.length])).toEqual([["platform", "json", 2], ["fraud-team", "slack", 7]]);
+    expect(effectivePolicy(r.policies!, "shelf").notifications.map((c) => c.name)).toEqual(["platform"]);
+    const clash = run(layer("notifications: [{name: platform, url: {fromEnv: REKON_OTHER}, events: [deleted]}]"), OPS_NOTIFY).issues;
+    expect(clash).toHaveLength(1);
+    expect(clash[0]).toContain('notification channel "platform" is already defined by operator policy');
+  });
+
+  it("a manifest policy names only REKON_* variables and no files (it must not aim rekon at the controller's other secrets)", () => {
+    const issues = run(layer("notifications: [{name: t, url: {fromEnv: AWS_SECRET_ACCESS_KEY}, secret: {fromFile: /var/run/secrets/eks.amazonaws.com/serviceaccount/token}}]"), OPS_NOTIFY).issues;
+    expect(issues).toEqual([
+      expect.stringMatching(/^manifests\/policy\.yaml:6:\d+: spec\.notifications\[0\]\.url\.fromEnv: a DeletionPolicy among the manifests may name only REKON_\* variables, not "AWS_SECRET_ACCESS_KEY"$/),
+      expect.stringMatching(/^manifests\/policy\.yaml:6:\d+: spec\.notifications\[0\]\.secret\.fromFile: a DeletionPolicy among the manifests may not read files$/),
+    ]);
+  });
+
+  it("requireNotice without a channel that gets `marked` is an error, in the operator's policy and in a layer", () => {
+    const op = OPERATOR + "  requireNotice: true\n  notifications: [{name: platform, url: {fromEnv: REKON_WEBHOOK_URL}, events: [deleted]}]\n";
+    expect(run(layer("minAge: 7d"), op).issues).toEqual([expect.stringMatching(/^ops\/policy\.yaml:14:\d+: spec\.requireNotice: requireNotice: true, but no notification channel gets the `marked` event/)]);
+    expect(run(layer("requireNotice: true"), OPERATOR).issues).toEqual([expect.stringMatching(/^manifests\/policy\.yaml:6:\d+: spec\.requireNotice: requireNotice: true for project "fraud", but no notification channel for it gets the `marked` event/)]);
+    // A layer that brings its own channel may turn it on.
+    expect(run(layer("requireNotice: true\n  notifications: [{name: fraud-team, url: {fromEnv: REKON_FRAUD_HOOK}}]"), OPERATOR).issues).toEqual([]);
+  });
+
+  it("a URL written inline is refused: the policy names where the secret is, never the secret", () => {
+    const issues = run(layer("minAge: 7d"), OPERATOR + "  notifications: [{name: platform, url: 'https://hooks.slack.com/services/T0/B0/XXXX'}]\n").issues;
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^ops\/policy\.yaml:14:\d+: spec\.notifications\[0\]\.url: must be a mapping, got the string/);
+  });
+});

@@ -1,0 +1,287 @@
+// Notifications against a real HTTP receiver on loopback: signatures, retries after 500s and 429s (with
+// Retry-After), final 4xx, a receiver that is down, batching (one request per channel per run), the
+// payload against its JSON Schema, the Slack format's shape and limits, stable delivery ids, and channel
+// secrets that never appear in a message.
+import { Writable } from "node:stream";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Gate } from "../../reconciler/gate.js";
+import { planWith } from "../../reconciler/plan.js";
+import { formatMark, MARK_TAG, NOTICE_TAG, REMINDER_TAG } from "../../reconciler/policy/guards.js";
+import { startEmulator } from "../../reconciler/emulator/server.js";
+import { applyPass, passFor } from "../../reconciler/reconcile.js";
+import { TEST_CREDENTIALS } from "../helpers/emulator-env.js";
+import { resolveChannels } from "../../reconciler/notify/channels.js";
+import { deliver, signature } from "../../reconciler/notify/deliver.js";
+import { owedEvents, planEvents, resultEvents, type EventContext } from "../../reconciler/notify/events.js";
+import { SLACK_LIMITS } from "../../reconciler/notify/format.js";
+import { Notifier } from "../../reconciler/notify/notifier.js";
+import type { NotificationChannel, Policy, PolicySet, WriteResult } from "../../reconciler/types.js";
+import { desired, liveProject, liveState, NOW, policy, set, version } from "../helpers/builders.js";
+import { schemaErrors, signedWith, startReceiver, type Receiver } from "../helpers/receiver.js";
+
+const H = 3_600_000;
+const FAST = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, attemptTimeoutMs: 2_000, maxTotalMs: 5_000 };
+const SECRET = "s3cr3t-hmac-key-for-tests";
+
+let rx: Receiver;
+beforeEach(async () => {
+  rx = await startReceiver();
+});
+afterEach(async () => {
+  await rx.close();
+});
+
+function capture() {
+  let out = "";
+  const log = pino({ level: "trace" }, new Writable({ write: (c, _e, cb) => ((out += c), cb()) }));
+  return { log, text: () => out };
+}
+
+const channel = (name: string, o: Partial<NotificationChannel> = {}): NotificationChannel => ({ name, url: { fromEnv: `REKON_${name.toUpperCase().replace(/-/g, "_")}_URL` }, format: "json", events: ["marked", "reminder", "deleted", "failed", "refused", "readFailed", "pending"], origin: "test", ...o });
+
+/** A world of `n` deletable versions under a 72h grace period: the plan marks them all. */
+function world(n: number, pol: Partial<Policy> = {}) {
+  const versions = [version("keep", { ageHours: 1, tags: {} }), ...Array.from({ length: n }, (_, i) => version(`old-${String(i).padStart(3, "0")}`, { tags: {} }))];
+  const s = { ...set("p1", ["keep"]), owner: "team-vision" };
+  const live = liveState([liveProject(versions)]);
+  const policies: PolicySet = { operator: policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", maxDeletesPerRun: 1000, digest: "sha256:policy", ...pol }), scoped: [] };
+  const d = desired(s);
+  const plan = planWith(Gate.assess({ desired: d, live, policies, now: NOW }), NOW);
+  const ctx: EventContext = { plan, desired: d, policies, live, gitRevision: "3f1c0ffee" };
+  const marked: WriteResult[] = plan.actions.filter((a) => a.mark === "add").map((a) => ({ project: a.project, region: a.region, versionName: a.versionName, versionArn: a.versionArn!, operation: "mark", result: "accepted" }));
+  return { ctx, plan, marked };
+}
+
+describe("delivery (deliver): one POST, retried and bounded", () => {
+  const req = (path = "/hook/a") => ({ url: `${rx.url}${path}`, secret: SECRET, body: '{"hello":"world"}', event: "marked", deliveryId: "0123456789abcdef0123456789abcdef", userAgent: "rekon/test" });
+
+  it("2xx is delivered; the body is signed the way GitHub signs webhooks; the headers say what and which delivery", async () => {
+    const out = await deliver(req(), FAST);
+    expect(out).toMatchObject({ ok: true, status: 200, attempts: 1 });
+    const r = rx.requests[0]!;
+    expect(r.headers).toMatchObject({ "content-type": "application/json", "x-rekon-event": "marked", "x-rekon-delivery": "0123456789abcdef0123456789abcdef", "user-agent": "rekon/test" });
+    expect(signedWith(r, SECRET)).toBe(true);
+    expect(signedWith(r, "another key")).toBe(false);
+    expect(r.headers["x-rekon-signature"]).toBe(signature(SECRET, '{"hello":"world"}'));
+    // No secret, no signature header.
+    await deliver({ ...req(), secret: undefined as never }, FAST);
+    expect(rx.requests[1]!.headers["x-rekon-signature"]).toBeUndefined();
+  });
+
+  it("500s are retried with the same body and delivery id until a 2xx", async () => {
+    rx.answer((n) => ({ status: n < 2 ? 500 : 204 }));
+    const out = await deliver(req(), FAST);
+    expect(out).toMatchObject({ ok: true, status: 204, attempts: 3 });
+    expect(new Set(rx.requests.map((r) => r.body)).size).toBe(1);
+    expect(new Set(rx.requests.map((r) => r.headers["x-rekon-delivery"])).size).toBe(1);
+    expect(rx.requests.every((r) => signedWith(r, SECRET))).toBe(true);
+  });
+
+  it("429 with Retry-After is waited out before the next attempt", async () => {
+    rx.answer((n) => (n === 0 ? { status: 429, headers: { "retry-after": "1" } } : { status: 200 }));
+    const out = await deliver(req(), FAST);
+    expect(out).toMatchObject({ ok: true, attempts: 2 });
+    expect(rx.requests[1]!.at - rx.requests[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it("a Retry-After past the bound is not waited for; other 4xx are final", async () => {
+    rx.answer(() => ({ status: 429, headers: { "retry-after": "3600" } }));
+    const started = Date.now();
+    expect(await deliver(req(), FAST)).toMatchObject({ ok: false, attempts: 1, status: 429, error: expect.stringContaining("past the 5s bound") });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    rx.answer(() => ({ status: 404 }));
+    expect(await deliver(req(), FAST)).toMatchObject({ ok: false, attempts: 1, status: 404, error: "HTTP 404 after 1 attempt" });
+    rx.answer(() => ({ status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } }));
+    expect(await deliver(req(), FAST)).toMatchObject({ ok: false, attempts: 1, status: 302 });
+  });
+
+  it("a receiver that is down: retried within the bound, then given up, naming no URL", async () => {
+    await rx.stop();
+    const started = Date.now();
+    const out = await deliver(req("/hook/very-secret-path"), FAST);
+    expect(out).toMatchObject({ ok: false, attempts: 4, error: "ECONNREFUSED after 4 attempts" });
+    expect(Date.now() - started).toBeLessThan(FAST.maxTotalMs);
+  });
+});
+
+describe("the notifier: events to channels, one request per channel per run", () => {
+  const env = { REKON_PLATFORM_URL: "", REKON_TEAM_SLACK_URL: "", REKON_SECRET: SECRET };
+  const setup = (pol: Partial<Policy>) => {
+    const e = { ...env, REKON_PLATFORM_URL: `${rx.url}/hook/platform-T0K3N`, REKON_TEAM_SLACK_URL: `${rx.url}/services/T000/B000/XXXXSLACKTOKEN` };
+    const { log, text } = capture();
+    const observed: string[] = [];
+    const notifier = new Notifier({ log, env: e, command: "run", version: "test", delivery: FAST, observe: (c, ev, r, n) => observed.push(`${c} ${ev} ${r} ${n}`) });
+    return { notifier, text, observed, pol };
+  };
+
+  it("200 marks: one JSON request and one Slack message, each valid and within limits, with stable delivery ids", async () => {
+    const channels = [channel("platform", { secret: { fromEnv: "REKON_SECRET" } }), channel("team-slack", { format: "slack" })];
+    const { ctx, marked } = world(200, { notifications: channels });
+    const { notifier, observed, text } = setup({});
+    const prepared = notifier.prepare(ctx.policies);
+    expect(prepared.problems).toEqual([]);
+    const hook = notifier.run(prepared, ctx, { cycleId: "c1" }).hook();
+    const got = await hook.deliver(marked);
+    expect(rx.requests).toHaveLength(2);
+    const json = rx.requests.find((r) => r.path.startsWith("/hook/"))!;
+    const slack = rx.requests.find((r) => r.path.startsWith("/services/"))!;
+
+    // JSON: the schema, the signature, one event per mark, the set's owner, the manifests revision.
+    expect(schemaErrors(json.json)).toEqual([]);
+    expect(signedWith(json, SECRET)).toBe(true);
+    expect(json.headers["x-rekon-event"]).toBe("marked");
+    expect(json.json.deliveryId).toBe(json.headers["x-rekon-delivery"]);
+    expect(json.json.events).toHaveLength(200);
+    expect(json.json.events![0]).toMatchObject({ event: "marked", owner: "team-vision", set: "p1-set", project: "p1", account: "123456789012", region: "us-east-1", markedAt: formatMark(NOW.getTime()), deletableAfter: new Date(NOW.getTime() + 72 * H).toISOString(), manifests: { revision: "3f1c0ffee" }, policy: { digest: "sha256:policy" } });
+    expect(got.marked.size).toBe(200);
+
+    // Slack: Block Kit within Slack's limits, a text fallback, the rest summarised.
+    const body = slack.json as { text: string; blocks: { type: string; text?: { type: string; text: string }; elements?: { text: string }[] }[] };
+    expect(slack.headers["x-rekon-signature"]).toBeUndefined();
+    expect(body.text).toMatch(/^rekon: 200 marked/);
+    expect(body.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    expect(body.blocks[0]).toMatchObject({ type: "header", text: { type: "plain_text" } });
+    expect(body.blocks[0]!.text!.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
+    const sections = body.blocks.filter((b) => b.type === "section");
+    expect(sections).toHaveLength(1);
+    for (const s of sections) expect(s.text!.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    expect(sections[0]!.text!.text).toMatch(/^\*Marked for deletion\* \(200\)\n• `p1\/old-/);
+    expect(sections[0]!.text!.text).toMatch(/…and \d+ more/);
+    expect(body.blocks.at(-1)).toMatchObject({ type: "context" });
+
+    // The same run told again (a retry, a restarted controller): the same ids.
+    const again = await startReceiver();
+    try {
+      const n2 = new Notifier({ log: pino({ level: "silent" }), env: { REKON_PLATFORM_URL: `${again.url}/hook/x`, REKON_TEAM_SLACK_URL: `${again.url}/s`, REKON_SECRET: SECRET }, command: "run", version: "test", delivery: FAST });
+      await n2.run(n2.prepare(ctx.policies), ctx).hook().deliver(marked);
+      const j2 = again.requests.find((r) => r.path === "/hook/x")!;
+      expect(j2.json.deliveryId).toBe(json.json.deliveryId);
+      expect(j2.json.events!.map((e) => e.deliveryId)).toEqual(json.json.events!.map((e) => e.deliveryId));
+    } finally {
+      await again.close();
+    }
+    // Ids differ per channel, so one receiver behind two channels does not drop one of them.
+    const slackIds = (slack.headers["x-rekon-delivery"] as string) ?? "";
+    expect(slackIds).not.toBe(json.json.deliveryId);
+
+    expect(observed.sort()).toEqual(["platform marked delivered 200", "team-slack marked delivered 200"]);
+    expect(text()).toContain('"msg":"notification delivered to channel platform"');
+    for (const s of ["platform-T0K3N", "XXXXSLACKTOKEN", SECRET, rx.url]) expect(text()).not.toContain(s);
+  });
+
+  it("routes by subscription and by project: a layer's channel hears only about its projects; refused goes to all", async () => {
+    const ops = channel("platform", { events: ["refused", "deleted"] });
+    const { ctx } = world(2, { notifications: [ops] });
+    const layered: PolicySet = { ...ctx.policies, scoped: [{ name: "team", pos: { file: "m.yaml", line: 1, col: 1 }, projects: ["other"], projectPos: [], spec: { notifications: [channel("team-slack", { events: ["refused", "marked"] })] }, fieldPos: {} }] };
+    const { notifier } = setup({});
+    const c2: EventContext = { ...ctx, policies: layered, plan: { ...ctx.plan, refusals: [{ rule: "maxDeletesPerRun", message: "over budget" }] } };
+    await notifier.run(notifier.prepare(layered), c2).planOnly({ pending: false });
+    expect(rx.requests.map((r) => [r.path.split("/")[1], r.headers["x-rekon-event"]]).sort()).toEqual([["hook", "refused"], ["services", "refused"]]);
+    // A mark in p1 is not for the layer's channel (it selects "other"), nor for platform (no `marked`).
+    rx.requests.length = 0;
+    await notifier.run(notifier.prepare(layered), { ...ctx, policies: layered }).hook().deliver(world(1).marked);
+    expect(rx.requests).toEqual([]);
+  });
+
+  it("refused and readFailed are told once while they last (a controller's memory), and again when they come back", async () => {
+    const { ctx } = world(1, { notifications: [channel("platform")] });
+    const { notifier } = setup({});
+    const refused: EventContext = { ...ctx, plan: { ...ctx.plan, refusals: [{ rule: "manifestsStale", message: "the manifests are 2h old" }] } };
+    const cycle = (c: EventContext) => notifier.run(notifier.prepare(c.policies), c).planOnly({ pending: false });
+    await cycle(refused);
+    await cycle(refused);
+    expect(rx.requests).toHaveLength(1);
+    await cycle(ctx); // cleared
+    await cycle(refused);
+    expect(rx.requests).toHaveLength(2);
+    expect(rx.requests[0]!.json.events![0]!.deliveryId).toBe(rx.requests[1]!.json.events![0]!.deliveryId);
+  });
+
+  it("pending: at most once per version per mark", async () => {
+    const { ctx } = world(0, { notifications: [channel("platform")], gracePeriodMs: 0, gracePeriod: "0s" });
+    const versions = [version("keep", { ageHours: 1 }), version("old")];
+    const live = liveState([liveProject(versions)]);
+    const plan = planWith(Gate.assess({ desired: ctx.desired, live, policies: ctx.policies, now: NOW }), NOW);
+    const c: EventContext = { ...ctx, plan, live };
+    const { notifier } = setup({});
+    for (let i = 0; i < 3; i++) await notifier.run(notifier.prepare(c.policies), c).planOnly({ pending: true });
+    expect(rx.requests).toHaveLength(1);
+    expect(rx.requests[0]!.json.events).toMatchObject([{ event: "pending", versionName: "old" }]);
+    expect(schemaErrors(rx.requests[0]!.json)).toEqual([]);
+  });
+
+  it("owed notices: a `marked` notice no channel accepted yet (requireNotice) is sent again, and a due reminder", () => {
+    const markedAt = formatMark(NOW.getTime() - 100 * H);
+    const versions = [version("keep", { ageHours: 1, tags: {} }), version("old", { tags: { [MARK_TAG]: markedAt } }), version("soon", { tags: { [MARK_TAG]: formatMark(NOW.getTime() - 60 * H) } })];
+    const live = liveState([liveProject(versions)]);
+    const s = set("p1", ["keep"]);
+    const mk = (pol: Partial<Policy>) => {
+      const policies: PolicySet = { operator: policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", notifications: [channel("platform")], remindBeforeMs: 24 * H, remindBefore: "24h", ...pol }), scoped: [] };
+      const plan = planWith(Gate.assess({ desired: desired(s), live, policies, now: NOW }), NOW);
+      return owedEvents({ plan, desired: desired(s), policies, live }, new Set(), NOW.getTime());
+    };
+    expect(mk({ requireNotice: true }).map((f) => [f.event, f.versionName])).toEqual([["marked", "old"], ["marked", "soon"]]);
+    const reminders = mk({});
+    expect(reminders.map((f) => [f.event, f.versionName, f.deletableAfter])).toEqual([["reminder", "soon", new Date(NOW.getTime() + 12 * H).toISOString()]]);
+  });
+
+  it("a channel that cannot be used is an error naming it and where its URL comes from, never the value; under requireNotice the run is refused", () => {
+    const { log, text } = capture();
+    const notifier = new Notifier({ log, env: { REKON_BAD: "hooks.slack.com/services/T0/B0/NOTAURLTOKEN", REKON_EMPTY: "" }, command: "apply", version: "test", readFile: () => { throw Object.assign(new Error("nope /var/run/x"), { code: "ENOENT" }); } });
+    const chans = [channel("missing"), channel("bad", { url: { fromEnv: "REKON_BAD" } }), channel("empty", { url: { fromEnv: "REKON_EMPTY" } }), channel("file", { url: { fromFile: "/var/run/secrets/rekon/webhook" } })];
+    const p1 = notifier.prepare({ operator: policy({ notifications: chans }), scoped: [] });
+    expect(p1.problems.map((p) => p.message)).toEqual([
+      'notification channel "missing": url: environment variable REKON_MISSING_URL is not set',
+      'notification channel "bad": url: the value of environment variable REKON_BAD is not an http(s) URL',
+      'notification channel "empty": url: environment variable REKON_EMPTY is empty',
+      'notification channel "file": url: file /var/run/secrets/rekon/webhook cannot be read (ENOENT)',
+    ]);
+    expect(p1.refusals).toEqual([]);
+    expect(text()).not.toContain("NOTAURLTOKEN");
+    const p2 = notifier.prepare({ operator: policy({ notifications: chans, requireNotice: true }), scoped: [] });
+    expect(p2.refusals).toMatchObject([{ rule: "notificationsUnavailable", message: expect.stringContaining('requireNotice is on, but notification channel "missing"') }]);
+    expect(JSON.stringify(p2.refusals)).not.toContain("NOTAURLTOKEN");
+    // A file's content is read and trimmed.
+    expect(resolveChannels([channel("f", { url: { fromFile: "/x" } })], {}, () => "https://example.test/hook\n").resolved[0]!.url).toBe("https://example.test/hook");
+  });
+
+  it("failed and deleted events carry what AWS answered; the payload is schema-valid", async () => {
+    const { ctx, plan } = world(2, { notifications: [channel("platform")], gracePeriodMs: 0, gracePeriod: "0s" });
+    const dels = plan.actions.filter((a) => a.action === "delete");
+    const results: WriteResult[] = [
+      { project: "p1", region: "us-east-1", versionName: dels[0]!.versionName, versionArn: dels[0]!.versionArn!, operation: "delete", result: "accepted", status: "DELETING", requestId: "req-1" },
+      { project: "p1", region: "us-east-1", versionName: dels[1]!.versionName, versionArn: dels[1]!.versionArn!, operation: "delete", result: "unknown", code: "InternalServerError", error: "sent, but no answer settled it" },
+    ];
+    expect(resultEvents(ctx, results, NOW.getTime()).map((f) => f.event)).toEqual(["deleted", "failed"]);
+    const { notifier } = setup({});
+    await notifier.run(notifier.prepare(ctx.policies), ctx).hook().deliver(results);
+    const r = rx.requests[0]!;
+    expect(r.headers["x-rekon-event"]).toBe("failed,deleted");
+    expect(schemaErrors(r.json)).toEqual([]);
+    expect(r.json.events).toMatchObject([{ event: "deleted", requestId: "req-1" }, { event: "failed", result: "unknown", code: "InternalServerError", operation: "delete" }]);
+    expect(planEvents(ctx, { pending: false })).toEqual([]);
+  });
+});
+
+describe("a mark removed takes its notice with it", () => {
+  it("a version listed again loses its mark, notice and reminder tags in one UntagResource (a new mark needs a new notice)", async () => {
+    const t = formatMark(Date.now() - 10 * H);
+    const emu = await startEmulator({ state: { account: "123456789012", projects: [{ name: "p1", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "back", status: "STOPPED", age: "30d", tags: { [MARK_TAG]: t, [NOTICE_TAG]: t, [REMINDER_TAG]: t, team: "vision" } }] }] } });
+    try {
+      const pos = { file: "m.yaml", line: 1, col: 1 };
+      const d = { sets: [{ name: "s", pos, project: "p1", region: "us-east-1", versions: [{ name: "keep", pos }, { name: "back", pos }] }], policies: [], files: [], digest: "x" };
+      const pass = await passFor({ desired: d, policies: policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", requireNotice: true, notifications: [channel("platform")] }) }, { log: pino({ level: "silent" }), client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } });
+      try {
+        expect(pass.plan.actions.find((a) => a.versionName === "back")).toMatchObject({ action: "keep", mark: "remove" });
+        const results = await applyPass(pass, pino({ level: "silent" }));
+        expect(results).toMatchObject([{ versionName: "back", operation: "unmark", result: "accepted" }]);
+        expect(emu.snapshot().projects[0]!.versions!.find((v) => v.name === "back")!.tags).toEqual({ team: "vision" });
+      } finally {
+        pass.close();
+      }
+    } finally {
+      await emu.close();
+    }
+  });
+});
