@@ -25,7 +25,7 @@ describe("alert rules", () => {
   it("promtool check rules", async (ctx) => {
     skipWithoutPromtool(ctx, "promtool check rules");
     const r = await runPromtool(["check", "rules", "rekon.rules.yaml"], undefined, MON);
-    expect(r.out).toContain("SUCCESS: 7 rules found");
+    expect(r.out).toContain("SUCCESS: 8 rules found");
     expect(r.code).toBe(0);
   });
 
