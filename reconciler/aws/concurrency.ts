@@ -1,6 +1,6 @@
 // How many reads rekon keeps in flight. The rate limiter (limiter.ts) decides how fast calls are sent;
-// this bound only decides how many may wait on an answer at once, so that latency, not the rate, stops
-// being what a read of many projects costs.
+// this bound only decides how many may wait on an answer at once, so that a read of many projects takes
+// the time its calls need at the allowed rate, not the sum of every answer's latency.
 import type { Target } from "../types.js";
 
 /**
