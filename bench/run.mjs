@@ -1,19 +1,28 @@
 #!/usr/bin/env node
-// rekon benchmarks (npm run bench). Prints one table per benchmark; not a test, nothing here asserts.
+// rekon benchmarks (npm run bench). Prints one table per benchmark with its target and whether it holds,
+// then a summary; not a test: nothing here fails the run.
 // Everything runs against the embedded emulator on 127.0.0.1 with the real AWS SDK over HTTP.
 //
-//   P1  apply under quota: the emulator allows DeleteProjectVersion R/s; N deletable versions.
-//   P2  plan at scale: P projects × V versions; calls vs the minimum, wall, peak RSS, planner CPU.
-//   P3  start-up: `rekon --help` and `rekon validate` on P manifest files.
+//   P1          apply under quota: the emulator allows DeleteProjectVersion R/s; N deletable versions.
+//   P2          plan at scale: P projects × V versions; calls vs the minimum, wall, peak RSS, planner CPU.
+//   P2-latency  `rekon plan` vs a sequential read of the same inventory, every answer 50 ms late, no quota.
+//   P2-quota    the same inventory with DescribeProjectVersions limited to 10/s by the emulator.
+//   P3          start-up: `rekon --help` and `rekon validate` on P manifest files.
+//   P4          many accounts: A accounts × 2 regions × 30 projects (roles), vs each (account, region) alone.
+//   P5          controller steady state: `rekon run` (plan only) for C cycles; RSS per cycle.
 //
-// Sizes (env): BENCH_N=300 BENCH_R=10 BENCH_PROJECTS=1000 BENCH_VERSIONS=100 BENCH_ONLY=P1,P2,P3
+// Sizes (env): BENCH_N=300 BENCH_R=10 BENCH_PROJECTS=1000 BENCH_VERSIONS=100 (P1-P3, P5),
+// BENCH_LAT_PROJECTS=300 BENCH_LAT_VERSIONS=50 BENCH_LATENCY_MS=50 (P2-latency, P2-quota, P4),
+// BENCH_ACCOUNTS=10 BENCH_P4_PROJECTS=30 BENCH_CYCLES=10 BENCH_P5_HEAP_MB=160; BENCH_ONLY=P1,P2,P2-latency,P2-quota,P3,P4,P5.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DeleteProjectVersionCommand, RekognitionClient } from "@aws-sdk/client-rekognition";
+import { createInterface } from "node:readline";
+import { DeleteProjectVersionCommand, paginateDescribeProjects, paginateDescribeProjectVersions, RekognitionClient } from "@aws-sdk/client-rekognition";
 import pino from "pino";
+import { READS_IN_FLIGHT } from "../dist/reconciler/aws/concurrency.js";
 import { DEFAULT_RATES, RateLimiters } from "../dist/reconciler/aws/limiter.js";
 import { startEmulator } from "../dist/reconciler/emulator/server.js";
 import { DEFAULT_POLICY } from "../dist/reconciler/policy/defaults.js";
@@ -27,11 +36,28 @@ const N = env("BENCH_N", 300);
 const R = env("BENCH_R", 10);
 const PROJECTS = env("BENCH_PROJECTS", 1000);
 const VERSIONS = env("BENCH_VERSIONS", 100);
-const ONLY = new Set((process.env.BENCH_ONLY ?? "P1,P2,P3").split(","));
+const LAT_PROJECTS = env("BENCH_LAT_PROJECTS", 300);
+const LAT_VERSIONS = env("BENCH_LAT_VERSIONS", 50);
+const LATENCY_MS = env("BENCH_LATENCY_MS", 50);
+const ACCOUNTS = env("BENCH_ACCOUNTS", 10);
+const P4_PROJECTS = env("BENCH_P4_PROJECTS", 30);
+const CYCLES = env("BENCH_CYCLES", 10);
+const P5_HEAP_MB = env("BENCH_P5_HEAP_MB", 160);
+const ALL = ["P1", "P2", "P2-latency", "P2-quota", "P3", "P4", "P5"];
+const ONLY = new Set((process.env.BENCH_ONLY ?? ALL.join(",")).split(",").map((b) => b.trim()));
+for (const b of ONLY) if (!ALL.includes(b)) throw new Error(`BENCH_ONLY: unknown benchmark ${b} (known: ${ALL.join(", ")})`);
 const ACCOUNT = "123456789012";
 const CREDS = { accessKeyId: "AKIDREKONBENCH", secretAccessKey: "bench" };
 const log = pino({ level: "silent" });
 const pos = { file: "bench", line: 1, col: 1 };
+
+/** Every target checked, for the summary at the end. */
+const verdicts = [];
+const holds = (ok) => (ok ? "yes" : "NO");
+function check(bench, target, measured, ok) {
+  verdicts.push({ benchmark: bench, target, measured, holds: holds(ok) });
+  return holds(ok);
+}
 
 function table(title, rows) {
   const cols = Object.keys(rows[0]);
@@ -100,36 +126,53 @@ async function p1Naive() {
 
 // ---------- P2 / P3 fixtures ----------
 
-function writeManifests(dir, projects) {
-  mkdirSync(join(dir, "m"), { recursive: true });
-  for (let i = 0; i < projects; i++) {
-    const name = `proj-${String(i).padStart(4, "0")}`;
-    // Each set lists its newest half: the other half are deletion candidates.
-    const listed = Array.from({ length: Math.ceil(VERSIONS / 2) }, (_, j) => `    - name: v${String(VERSIONS - 1 - j).padStart(3, "0")}`).join("\n");
-    writeFileSync(join(dir, "m", `${name}.yaml`), `apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: ${name}\nspec:\n  project: ${name}\n  region: us-east-1\n  versions:\n${listed}\n`);
+const pname = (i) => `proj-${String(i).padStart(4, "0")}`;
+const vname = (j) => `v${String(j).padStart(3, "0")}`;
+/** Read limits far above what the emulator is asked to allow: pacing is then not what is measured. */
+const RAISED = { DescribeProjects: 1000, DescribeProjectVersions: 1000, ListTagsForResource: 1000 };
+
+/** One manifest per set ({name, project, region, roleArn?}); each lists its project's newest half. */
+function writeSets(folder, sets, versions) {
+  mkdirSync(folder, { recursive: true });
+  // Each set lists its newest half: the other half are deletion candidates.
+  const listed = Array.from({ length: Math.ceil(versions / 2) }, (_, j) => `    - name: ${vname(versions - 1 - j)}`).join("\n");
+  for (const s of sets) {
+    const role = s.roleArn ? `  roleArn: ${s.roleArn}\n` : "";
+    writeFileSync(join(folder, `${s.name}.yaml`), `apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: ${s.name}\nspec:\n  project: ${s.project}\n  region: ${s.region}\n${role}  versions:\n${listed}\n`);
   }
-  writeFileSync(
-    join(dir, "policy.yaml"),
-    `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: bench\nspec:\n  allowedAccounts: ["${ACCOUNT}"]\n  maxDeletesPerRun: 100000\n  rateLimits:\n    DescribeProjects: 1000\n    DescribeProjectVersions: 1000\n    ListTagsForResource: 1000\n`,
-  );
+}
+
+function writePolicy(file, { accounts = [ACCOUNT], rateLimits = {} } = {}) {
+  const limits = Object.entries(rateLimits).map(([op, r]) => `\n    ${op}: ${r}`).join("");
+  writeFileSync(file, `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: bench\nspec:\n  allowedAccounts: [${accounts.map((a) => `"${a}"`).join(", ")}]\n  maxDeletesPerRun: 100000\n${limits ? `  rateLimits:${limits}\n` : ""}`);
+}
+
+function writeManifests(dir, projects) {
+  writeSets(join(dir, "m"), Array.from({ length: projects }, (_, i) => ({ name: pname(i), project: pname(i), region: "us-east-1" })), VERSIONS);
+  writePolicy(join(dir, "policy.yaml"), { rateLimits: RAISED });
+}
+
+/** The emulator's projects: `projects` × `versions`, all STOPPED, older with each version number down. */
+function inventory(projects, versions, extra = {}) {
+  return Array.from({ length: projects }, (_, i) => ({
+    name: pname(i),
+    ...extra,
+    versions: Array.from({ length: versions }, (_, j) => ({ name: vname(j), status: "STOPPED", age: `${versions + 10 - j}d` })),
+  }));
+}
+
+/** The environment of a rekon process pointed at the emulator: endpoints, dummy keys, no profile, no IMDS. */
+function emuEnv(emu) {
+  return { ...process.env, AWS_ENDPOINT_URL_REKOGNITION: emu.url, AWS_ENDPOINT_URL_STS: emu.url, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true" };
 }
 
 async function p2(dir) {
-  const state = {
-    account: ACCOUNT,
-    projects: Array.from({ length: PROJECTS }, (_, i) => ({
-      name: `proj-${String(i).padStart(4, "0")}`,
-      versions: Array.from({ length: VERSIONS }, (_, j) => ({ name: `v${String(j).padStart(3, "0")}`, status: "STOPPED", age: `${VERSIONS + 10 - j}d` })),
-    })),
-  };
-  const emu = await startEmulator({ state });
+  const emu = await startEmulator({ state: { account: ACCOUNT, projects: inventory(PROJECTS, VERSIONS) } });
   try {
     // The planner runs in its own process so its peak RSS is rekon's alone, not the emulator's.
     // Asynchronous spawn: the emulator lives in this process and must keep answering.
-    const child = await run(process.execPath, [join(ROOT, "bench/p2-plan.mjs"), join(dir, "m"), join(dir, "policy.yaml")], {
-      ...process.env, AWS_ENDPOINT_URL_REKOGNITION: emu.url, AWS_ENDPOINT_URL_STS: emu.url, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true",
-    });
-    if (child.status !== 0) throw new Error(`p2-plan failed: ${child.stderr}`);
+    const child = await run(process.execPath, [join(ROOT, "bench/plan-pass.mjs"), join(dir, "m"), join(dir, "policy.yaml")], emuEnv(emu));
+    if (child.status !== 0) throw new Error(`plan-pass failed: ${child.stderr}`);
     const r = JSON.parse(child.stdout);
     const dp = emu.callCount("DescribeProjects");
     const dpv = emu.callCount("DescribeProjectVersions");
@@ -137,19 +180,22 @@ async function p2(dir) {
     const sts = emu.callCount("GetCallerIdentity");
     // One GetCallerIdentity per credential source (here, the ambient credentials), then the reads.
     const minimum = 1 + Math.ceil(PROJECTS / 10) + PROJECTS * Math.ceil(VERSIONS / 100) + r.tagReadsNeeded;
-    table(`P2 plan at scale: ${PROJECTS} projects × ${VERSIONS} versions (limits raised to 1000/s: this measures calls, memory and CPU, not pacing)`, [
+    const calls = sts + dp + dpv + tags;
+    const ok = calls === minimum && r.peakRssMb <= 200 && r.plannerCpuS <= 1;
+    table(`P2 plan at scale: ${PROJECTS} projects × ${VERSIONS} versions (limits raised to 1000/s: this measures calls, memory and CPU, not pacing; targets: calls = minimum, peak RSS ≤ 200 MB, planner CPU ≤ 1 s)`, [
       {
         GetCallerIdentity: sts,
         DescribeProjects: dp,
         DescribeProjectVersions: dpv,
         ListTagsForResource: tags,
-        "calls total": sts + dp + dpv + tags,
+        "calls total": calls,
         minimum,
         "wall s": r.wallS.toFixed(2),
         "peak RSS MB": r.peakRssMb.toFixed(0),
         "planner CPU s": r.plannerCpuS.toFixed(3),
         delete: r.summary.delete,
         keep: r.summary.keep,
+        holds: check("P2", "calls = minimum, peak RSS ≤ 200 MB, planner CPU ≤ 1 s", `${calls} calls (minimum ${minimum}), ${r.peakRssMb.toFixed(0)} MB, ${r.plannerCpuS.toFixed(3)} s`, ok),
       },
     ]);
   } finally {
@@ -185,10 +231,203 @@ function p3(dir) {
   const help = timeCli(["--help"]);
   const validate = timeCli(["validate", "--manifests", join(dir, "m"), "--policy", join(dir, "policy.yaml")]);
   table(`P3 start-up (median of 5, wall ms, each a fresh node process)`, [
-    { command: "rekon --help", "median ms": help.median.toFixed(0), "min ms": help.min.toFixed(0), target: "≤ 300", exit: help.status },
-    { command: `rekon validate (${PROJECTS} files)`, "median ms": validate.median.toFixed(0), "min ms": validate.min.toFixed(0), target: "≤ 1500", exit: validate.status },
+    { command: "rekon --help", "median ms": help.median.toFixed(0), "min ms": help.min.toFixed(0), target: "≤ 300", exit: help.status, holds: check("P3", "rekon --help ≤ 300 ms", `${help.median.toFixed(0)} ms`, help.median <= 300 && help.status === 0) },
+    { command: `rekon validate (${PROJECTS} files)`, "median ms": validate.median.toFixed(0), "min ms": validate.min.toFixed(0), target: "≤ 1500", exit: validate.status, holds: check("P3", `rekon validate (${PROJECTS} files) ≤ 1500 ms`, `${validate.median.toFixed(0)} ms`, validate.median <= 1500 && validate.status === 0) },
   ]);
   if (validate.status !== 0) console.log(`validate said: ${validate.out}`);
+}
+
+// ---------- P2-latency / P2-quota ----------
+
+/** Spawn `rekon ARGS` with `env`, time it to its exit (output consumed and dropped). Asynchronous: the emulator lives here. */
+async function timeRekon(args, env) {
+  const t0 = performance.now();
+  const r = await run(process.execPath, [BIN, ...args], env);
+  return { wallS: (performance.now() - t0) / 1000, status: r.status, stderr: r.stderr };
+}
+
+/**
+ * What a plain script would do with the real SDK: the same calls as rekon (DescribeProjects for the same
+ * batches of 10 names, then each project's DescribeProjectVersions pages), one at a time.
+ */
+async function sequentialRead(emu, names) {
+  const client = new RekognitionClient({ region: "us-east-1", endpoint: emu.url, credentials: CREDS });
+  try {
+    const t0 = performance.now();
+    const arns = [];
+    for (let i = 0; i < names.length; i += 10) {
+      for await (const page of paginateDescribeProjects({ client }, { ProjectNames: names.slice(i, i + 10), Features: ["CUSTOM_LABELS", "CONTENT_MODERATION"] })) {
+        for (const p of page.ProjectDescriptions ?? []) arns.push(p.ProjectArn);
+      }
+    }
+    let versions = 0;
+    for (const arn of arns) {
+      for await (const page of paginateDescribeProjectVersions({ client, pageSize: 100 }, { ProjectArn: arn })) versions += page.ProjectVersionDescriptions?.length ?? 0;
+    }
+    return { wallS: (performance.now() - t0) / 1000, versions };
+  } finally {
+    client.destroy();
+  }
+}
+
+async function p2Latency(dir) {
+  const names = Array.from({ length: LAT_PROJECTS }, (_, i) => pname(i));
+  writeSets(join(dir, "lat"), names.map((n) => ({ name: n, project: n, region: "us-east-1" })), LAT_VERSIONS);
+  const state = { account: ACCOUNT, projects: inventory(LAT_PROJECTS, LAT_VERSIONS) };
+  const latency = { min: LATENCY_MS, max: LATENCY_MS };
+  const plan = (policy) => ["plan", "--manifests", join(dir, "lat"), "--policy", policy];
+  const counts = (emu) => ({ sts: emu.callCount("GetCallerIdentity"), dp: emu.callCount("DescribeProjects"), dpv: emu.callCount("DescribeProjectVersions", "ok"), throttles: emu.callCount(undefined, "ThrottlingException") });
+
+  if (ONLY.has("P2-latency")) {
+    writePolicy(join(dir, "lat-raised.yaml"), { rateLimits: RAISED });
+    const emu = await startEmulator({ state, faults: { latencyMs: latency } });
+    try {
+      const seq = await sequentialRead(emu, names);
+      const seqCalls = counts(emu);
+      emu.resetCalls();
+      const r = await timeRekon(plan(join(dir, "lat-raised.yaml")), emuEnv(emu));
+      if (r.status !== 2) throw new Error(`rekon plan exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+      const c = counts(emu);
+      const ratio = r.wallS / seq.wallS;
+      table(`P2-latency: ${LAT_PROJECTS} projects × ${LAT_VERSIONS} versions, every answer ${LATENCY_MS} ms late, no quota (policy rateLimits raised to 1000/s so pacing is not the bound) (target: rekon plan ≤ 0.35 × a sequential read)`, [
+        { run: "sequential read: real SDK, one call at a time (same calls)", calls: seqCalls.dp + seqCalls.dpv, "wall s": seq.wallS.toFixed(2), ratio: "1.000", target: "-", holds: "-" },
+        { run: `rekon plan (CLI process, start to exit; ${READS_IN_FLIGHT} reads in flight)`, calls: c.sts + c.dp + c.dpv, "wall s": r.wallS.toFixed(2), ratio: ratio.toFixed(3), target: "≤ 0.35", holds: check("P2-latency", "rekon plan ≤ 0.35 × sequential read", `${r.wallS.toFixed(2)} s / ${seq.wallS.toFixed(2)} s = ${ratio.toFixed(3)}`, ratio <= 0.35) },
+      ]);
+    } finally {
+      await emu.close();
+    }
+  }
+
+  if (ONLY.has("P2-quota")) {
+    const Q = 10;
+    writePolicy(join(dir, "lat-stated.yaml"), { rateLimits: { DescribeProjectVersions: Q } });
+    writePolicy(join(dir, "lat-defaults.yaml"));
+    const rows = [];
+    for (const [label, policy, maxRatio] of [
+      [`rekon plan, rateLimits DescribeProjectVersions: ${Q} (the quota, stated)`, "lat-stated.yaml", 1.15],
+      [`rekon plan, defaults (DescribeProjectVersions starts at ${DEFAULT_RATES.DescribeProjectVersions}/s, probes)`, "lat-defaults.yaml", 1.3],
+    ]) {
+      const emu = await startEmulator({ state, faults: { latencyMs: latency, rateLimits: { DescribeProjectVersions: Q } } });
+      try {
+        const r = await timeRekon(plan(join(dir, policy)), emuEnv(emu));
+        if (r.status !== 2) throw new Error(`rekon plan exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+        const c = counts(emu);
+        const floor = c.dpv / Q;
+        const ratio = r.wallS / floor;
+        const target = `≤ ${maxRatio.toFixed(2)}`;
+        rows.push({ run: label, "DescribeProjectVersions": c.dpv, "floor s (calls/10)": floor.toFixed(1), "wall s": r.wallS.toFixed(2), ratio: ratio.toFixed(3), throttles: c.throttles, target, holds: check("P2-quota", `${label}: wall ${target} × calls/${Q}`, `${r.wallS.toFixed(2)} s / ${floor.toFixed(1)} s = ${ratio.toFixed(3)}, ${c.throttles} throttles`, ratio <= maxRatio) });
+      } finally {
+        await emu.close();
+      }
+    }
+    table(`P2-quota: the same inventory, DescribeProjectVersions limited to ${Q}/s by the emulator, answers ${LATENCY_MS} ms late (targets: wall ≤ 1.15 × calls/${Q} with the quota stated; ≤ 1.30 on defaults, as P1)`, rows);
+  }
+}
+
+// ---------- P4 ----------
+
+async function p4(dir) {
+  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => String(100000000001 + i));
+  const regions = ["us-east-1", "eu-west-1"];
+  const groups = accounts.flatMap((account) => regions.map((region) => ({ account, region, folder: join(dir, "p4", `${account}-${region}`) })));
+  for (const g of groups) {
+    const roleArn = `arn:aws:iam::${g.account}:role/rekon`;
+    writeSets(g.folder, Array.from({ length: P4_PROJECTS }, (_, i) => ({ name: `${g.account}-${g.region}-${pname(i)}`, project: pname(i), region: g.region, roleArn })), LAT_VERSIONS);
+  }
+  // Defaults: nobody states quotas for twenty (account, region) pairs. Each pair has its own limiters, so
+  // what this measures is whether the pairs' reads overlap, not how fast one pair can go.
+  writePolicy(join(dir, "p4-policy.yaml"), { accounts });
+  const state = { account: ACCOUNT, projects: groups.flatMap((g) => inventory(P4_PROJECTS, LAT_VERSIONS, { account: g.account, region: g.region })) };
+  const READ_OPS = new Set(["DescribeProjects", "DescribeProjectVersions", "ListTagsForResource"]);
+  const pass = async (manifests) => {
+    const emu = await startEmulator({ state, faults: { latencyMs: { min: LATENCY_MS, max: LATENCY_MS } } });
+    // The read as AWS sees it: from the pass's first call (STS) to its last read answered.
+    let first;
+    let last;
+    emu.onCall((c) => {
+      if (c.phase === "received") first ??= performance.now();
+      else if (READ_OPS.has(c.operation)) last = performance.now();
+    });
+    try {
+      const child = await run(process.execPath, [join(ROOT, "bench/plan-pass.mjs"), manifests, join(dir, "p4-policy.yaml")], emuEnv(emu));
+      if (child.status !== 0) throw new Error(`plan-pass failed: ${child.stderr}`);
+      const r = JSON.parse(child.stdout);
+      if (r.notOk !== 0) throw new Error(`P4: ${r.notOk} projects not read`);
+      return { ...r, readS: (last - first) / 1000, calls: emu.callCount() };
+    } finally {
+      await emu.close();
+    }
+  };
+  const alone = [];
+  for (const g of groups) alone.push({ ...g, ...(await pass(g.folder)) });
+  const all = await pass(join(dir, "p4"));
+  alone.sort((a, b) => b.readS - a.readS);
+  const slowest = alone[0];
+  const median = alone[Math.floor(alone.length / 2)];
+  const ratio = all.readS / slowest.readS;
+  table(`P4 many accounts: ${ACCOUNTS} accounts × ${regions.length} regions × ${P4_PROJECTS} projects × ${LAT_VERSIONS} versions, each through its role (AssumeRole), answers ${LATENCY_MS} ms late, default rates (target: the read of all together ≤ 1.3 × the slowest (account, region) read alone; read = first call to last read answered, at the emulator; pass = the whole plan pass in its own process, with loading the manifests and planning)`, [
+    { run: `slowest alone (${slowest.account}, ${slowest.region})`, projects: P4_PROJECTS, calls: slowest.calls, "read s": slowest.readS.toFixed(2), ratio: "1.000", "pass s": slowest.wallS.toFixed(2), target: "-", holds: "-" },
+    { run: `median alone (of ${alone.length})`, projects: P4_PROJECTS, calls: median.calls, "read s": median.readS.toFixed(2), ratio: (median.readS / slowest.readS).toFixed(3), "pass s": median.wallS.toFixed(2), target: "-", holds: "-" },
+    { run: `all ${alone.length} together`, projects: P4_PROJECTS * alone.length, calls: all.calls, "read s": all.readS.toFixed(2), ratio: ratio.toFixed(3), "pass s": all.wallS.toFixed(2), target: "≤ 1.30", holds: check("P4", "read of all together ≤ 1.3 × slowest read alone", `${all.readS.toFixed(2)} s / ${slowest.readS.toFixed(2)} s = ${ratio.toFixed(3)} (whole pass ${all.wallS.toFixed(2)} s / ${slowest.wallS.toFixed(2)} s)`, ratio <= 1.3) },
+  ]);
+}
+
+// ---------- P5 ----------
+
+/** VmRSS and VmHWM (peak) of a process, in MB. */
+function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+/**
+ * `rekon run` for CYCLES cycles, RSS read from /proc at each "cycle finished" line. `heapMb` bounds V8's
+ * old space (NODE_OPTIONS=--max-old-space-size): without it V8 lets garbage pile up far past what is live.
+ */
+async function p5Run(dir, heapMb) {
+  const emu = await startEmulator({ state: { account: ACCOUNT, projects: inventory(PROJECTS, VERSIONS) } });
+  const rows = [];
+  try {
+    const args = [BIN, "run", "--manifests", join(dir, "m"), "--policy", join(dir, "policy.yaml"), "--interval", "1s", "--listen", "127.0.0.1:0"];
+    const env = { ...emuEnv(emu), ...(heapMb ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${heapMb}`.trim() } : {}) };
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let failure;
+    const deadline = setTimeout(() => {
+      failure = `no ${CYCLES} cycles within 10 minutes`;
+      child.kill("SIGKILL");
+    }, 600_000);
+    // The controller logs JSON lines (stdout on some versions, stderr on others): watch both.
+    const onLine = (line) => {
+      if (!line.includes('"cycle finished"') || rows.length >= CYCLES) return;
+      const rec = JSON.parse(line);
+      // Read at once, while the process is between cycles.
+      const m = memoryOf(child.pid);
+      rows.push({ cycle: rows.length + 1, result: rec.result, "cycle s": (rec.durationMs / 1000).toFixed(2), "RSS MB": m.rss.toFixed(0), "peak MB": m.peak.toFixed(0) });
+      if (rows.length === CYCLES) child.kill("SIGTERM");
+    };
+    createInterface({ input: child.stdout }).on("line", onLine);
+    createInterface({ input: child.stderr }).on("line", onLine);
+    const status = await new Promise((resolve) => child.on("close", resolve));
+    clearTimeout(deadline);
+    if (failure || rows.length < CYCLES) throw new Error(`P5: ${failure ?? `rekon run exited ${status} after ${rows.length} cycles`}`);
+  } finally {
+    await emu.close();
+  }
+  const label = heapMb ? `with NODE_OPTIONS=--max-old-space-size=${heapMb}` : "as shipped (no heap bound)";
+  const rss2 = Number(rows[1]["RSS MB"]);
+  const rssN = Number(rows[CYCLES - 1]["RSS MB"]);
+  const peak = Math.max(...rows.map((r) => Number(r["peak MB"])));
+  const growth = (rssN - rss2) / rss2;
+  const steady = check("P5", `${label}: RSS after cycle ${CYCLES} within 10 % of cycle 2`, `${rss2} → ${rssN} MB (${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)} %)`, Math.abs(growth) <= 0.1);
+  const bounded = check("P5", `${label}: peak RSS ≤ 250 MB`, `${peak} MB`, peak <= 250);
+  table(`P5 controller steady state, ${label}: rekon run, plan only (no --apply), ${PROJECTS} projects × ${VERSIONS} versions, --interval 1s, ${CYCLES} cycles, rateLimits raised as in P2 (targets: RSS after cycle ${CYCLES} within 10 % of cycle 2: ${steady}; peak ≤ 250 MB: ${bounded})`, rows);
+}
+
+async function p5(dir) {
+  await p5Run(dir);
+  // The same with V8's old space bounded, as a container with a memory limit needs it to be (see README).
+  await p5Run(dir, P5_HEAP_MB);
 }
 
 // ---------- main ----------
@@ -196,20 +435,30 @@ function p3(dir) {
 console.log(`rekon bench — node ${process.version}, ${(await import("node:os")).cpus().length} CPU(s)`);
 if (ONLY.has("P1")) {
   const rows = [];
-  rows.push(await p1Rekon(`rekon, rateLimits DeleteProjectVersion: ${R} (true quota)`, { DeleteProjectVersion: R }));
-  rows.push(await p1Rekon(`rekon, defaults (starts at ${DEFAULT_RATES.DeleteProjectVersion}/s, probes)`, {}));
+  // Targets: the ratio to the floor, no failure, and the last look's cost where no guard reads tags.
+  const p1 = (row, maxRatio, maxPerDeletion) => {
+    const ok = Number(row.ratio) <= maxRatio && row.failures === 0 && (maxPerDeletion === undefined || Number(row["per deletion"]) <= maxPerDeletion);
+    const target = `ratio ≤ ${maxRatio.toFixed(2)}, 0 failures${maxPerDeletion !== undefined ? `, ≤ ${maxPerDeletion} per deletion` : ""}`;
+    return { ...row, target, holds: check("P1", `${row.run}: ${target}`, `ratio ${row.ratio}, ${row.failures} failures, ${row["per deletion"]} per deletion`, ok) };
+  };
+  rows.push(p1(await p1Rekon(`rekon, rateLimits DeleteProjectVersion: ${R} (true quota)`, { DeleteProjectVersion: R }), 1.1, 0.15));
+  rows.push(p1(await p1Rekon(`rekon, defaults (starts at ${DEFAULT_RATES.DeleteProjectVersion}/s, probes)`, {}), 1.3, 0.15));
   // With a tag guard the last look must read each version's tags too: one more call per deletion.
-  rows.push(await p1Rekon(`rekon, true quota, protectTags (tags read at the last look)`, { DeleteProjectVersion: R, ListTagsForResource: 50 }, { protectTags: [{ key: "legal-hold", value: "*", origin: "bench" }] }));
-  rows.push(await p1Naive());
+  rows.push(p1(await p1Rekon(`rekon, true quota, protectTags (tags read at the last look)`, { DeleteProjectVersion: R, ListTagsForResource: 50 }, { protectTags: [{ key: "legal-hold", value: "*", origin: "bench" }] }), 1.1));
+  rows.push({ ...(await p1Naive()), target: "- (reference)", holds: "-" });
   table(`P1 apply under quota: DeleteProjectVersion limited to ${R}/s by the emulator, ${N} deletions, 5-25 ms latency (targets: ratio ≤ 1.10 with the true quota, ≤ 1.30 on defaults, 0 failures; last look ≤ 0.15 extra calls per deletion without tag guards)`, rows);
 }
-if (ONLY.has("P2") || ONLY.has("P3")) {
+if (["P2", "P3", "P2-latency", "P2-quota", "P4", "P5"].some((b) => ONLY.has(b))) {
   const dir = mkdtempSync(join(tmpdir(), "rekon-bench-"));
   try {
-    writeManifests(dir, PROJECTS);
+    if (ONLY.has("P2") || ONLY.has("P3") || ONLY.has("P5")) writeManifests(dir, PROJECTS);
     if (ONLY.has("P2")) await p2(dir);
+    if (ONLY.has("P2-latency") || ONLY.has("P2-quota")) await p2Latency(dir);
     if (ONLY.has("P3")) p3(dir);
+    if (ONLY.has("P4")) await p4(dir);
+    if (ONLY.has("P5")) await p5(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+table("Summary: every target", verdicts);

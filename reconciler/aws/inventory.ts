@@ -4,6 +4,7 @@ import { ListTagsForResourceCommand, paginateDescribeProjects, paginateDescribeP
 import type { Logger } from "pino";
 import { sourceOf, targetKey, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Target } from "../types.js";
 import { parseProjectArn, parseVersionArn } from "./arn.js";
+import { Bound, READS_IN_FLIGHT } from "./concurrency.js";
 import type { RekognitionClient } from "@aws-sdk/client-rekognition";
 
 /** DescribeProjects accepts at most 10 ProjectNames per call. */
@@ -17,11 +18,26 @@ export interface ReadDeps {
   log: Logger;
   /** Sets (by name) whose project tags a policy needs (requireProjectTag); read once per project. */
   projectTagsFor?: ReadonlySet<string>;
+  /** Reads in flight per (credential source, region). Default: READS_IN_FLIGHT (aws/concurrency.ts). */
+  concurrency?: number;
 }
+
+/** A DescribeProjects batch's answer: the projects found, or why the whole batch could not be read. */
+type Lookup = { found: Map<string, { arn: string; account: string; feature?: string }> } | { error: string };
+
+/** Waiting project reads start before waiting lookups (see Bound): finish what was started first. */
+const READ_PROJECT = 0;
+const LOOKUP = 1;
 
 /**
  * Read the projects of every set whose credentials resolved to an account (`identities`); a set whose
  * identity is unknown is not read at all (the gate reports it, and nothing in it is written).
+ *
+ * Reads run concurrently: every (credential source, region) group side by side, and within a group up to
+ * `concurrency` calls in flight, paced by the client's rate limiter. Each project's pages are still read
+ * one after another (each needs the previous page's token). The result does not depend on the order the
+ * answers arrive in: projects are listed group by group in the order their sets first name the group,
+ * and within a group in the sets' order.
  */
 export async function readLive(desired: DesiredState, identities: IdentityFact[], deps: ReadDeps): Promise<LiveState> {
   const resolved = new Set(identities.filter((i) => i.account).map((i) => i.source));
@@ -29,63 +45,75 @@ export async function readLive(desired: DesiredState, identities: IdentityFact[]
   const groups = new Map<string, { target: Target; sets: DesiredSet[] }>();
   for (const s of desired.sets) {
     if (!resolved.has(sourceOf(s))) continue;
-    const k = targetKey(s);
-    const g = groups.get(k) ?? { target: { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }, sets: [] };
+    const target: Target = { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) };
+    const k = targetKey(target);
+    const g = groups.get(k) ?? { target, sets: [] };
     g.sets.push(s);
     groups.set(k, g);
   }
+  // Every client before any call: a target whose client cannot be made fails the read before anything is sent.
+  const work = [...groups.values()].map((g) => ({ ...g, client: deps.clientFor(g.target) }));
+  const read = await Promise.all(work.map((g) => readGroup(g.client, g.target.region, g.sets, deps)));
+  return { projects: read.flat(), identities };
+}
 
-  const projects: LiveProject[] = [];
-  for (const { target, sets } of groups.values()) {
-    const region = target.region;
-    const client = deps.clientFor(target);
-    const names = sets.map((s) => s.project);
-    const found = new Map<string, { arn: string; account: string; feature?: string }>();
-    const failed = new Map<string, string>();
-    for (let i = 0; i < names.length; i += PROJECT_NAMES_PER_CALL) {
-      const batch = names.slice(i, i + PROJECT_NAMES_PER_CALL);
-      try {
-        for await (const page of paginateDescribeProjects({ client }, { ProjectNames: batch, Features: [...ALL_FEATURES] })) {
-          for (const p of page.ProjectDescriptions ?? []) {
-            const arn = p.ProjectArn ? parseProjectArn(p.ProjectArn) : undefined;
-            // Match on the parsed ARN, and only names we asked for in this region: never act on a guess.
-            if (arn && arn.region === region && batch.includes(arn.project)) {
-              found.set(arn.project, { arn: p.ProjectArn!, account: arn.account, feature: p.Feature });
-            }
-          }
-        }
-      } catch (err) {
-        for (const n of batch) failed.set(n, (err as Error).message);
-        deps.log.error({ region, projects: batch, err: (err as Error).message }, "DescribeProjects failed");
-      }
-    }
-
-    for (const s of sets) {
-      const name = s.project;
-      const f = found.get(name);
-      const base = { set: s.name, project: name, region };
-      if (failed.has(name)) {
-        projects.push({ ...base, status: "error", error: `DescribeProjects failed: ${failed.get(name)}`, versions: [] });
-      } else if (!f) {
-        projects.push({ ...base, status: "notFound", error: `project "${name}" not found in ${region}`, versions: [] });
-      } else {
-        const lp = await readVersions(client, s.name, name, region, f, deps.log);
-        if (lp.status === "ok" && deps.projectTagsFor?.has(s.name)) {
-          try {
-            const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: f.arn }));
-            lp.tags = res.Tags ?? {};
-          } catch (err) {
-            // Ownership cannot be checked, so the project is treated as unreadable: fail closed.
-            deps.log.error({ project: name, region, err: (err as Error).message }, "ListTagsForResource on the project failed");
-            projects.push({ ...lp, status: "error", error: `project tags could not be read: ${(err as Error).message}`, versions: [] });
-            continue;
-          }
-        }
-        projects.push(lp);
-      }
-    }
+/** One (credential source, region): its own bound on calls in flight, as it has its own quota. */
+async function readGroup(client: RekognitionClient, region: string, sets: DesiredSet[], deps: ReadDeps): Promise<LiveProject[]> {
+  const bound = new Bound(deps.concurrency ?? READS_IN_FLIGHT);
+  const names = [...new Set(sets.map((s) => s.project))];
+  const lookups = new Map<string, Promise<Lookup>>();
+  for (let i = 0; i < names.length; i += PROJECT_NAMES_PER_CALL) {
+    const batch = names.slice(i, i + PROJECT_NAMES_PER_CALL);
+    const lookup = bound.run(() => describeBatch(client, region, batch, deps.log), LOOKUP);
+    for (const n of batch) lookups.set(n, lookup);
   }
-  return { projects, identities };
+  // One result per set, in the sets' order, whichever answer comes first.
+  return Promise.all(
+    sets.map(async (s): Promise<LiveProject> => {
+      const name = s.project;
+      const base = { set: s.name, project: name, region };
+      const lookup = await lookups.get(name)!;
+      if ("error" in lookup) return { ...base, status: "error", error: `DescribeProjects failed: ${lookup.error}`, versions: [] };
+      const f = lookup.found.get(name);
+      if (!f) return { ...base, status: "notFound", error: `project "${name}" not found in ${region}`, versions: [] };
+      return bound.run(() => readProject(client, s, region, f, deps), READ_PROJECT);
+    }),
+  );
+}
+
+/** One DescribeProjects listing for up to 10 names; a failure is the whole batch's (never thrown). */
+async function describeBatch(client: RekognitionClient, region: string, batch: string[], log: Logger): Promise<Lookup> {
+  const found = new Map<string, { arn: string; account: string; feature?: string }>();
+  try {
+    for await (const page of paginateDescribeProjects({ client }, { ProjectNames: batch, Features: [...ALL_FEATURES] })) {
+      for (const p of page.ProjectDescriptions ?? []) {
+        const arn = p.ProjectArn ? parseProjectArn(p.ProjectArn) : undefined;
+        // Match on the parsed ARN, and only names we asked for in this region: never act on a guess.
+        if (arn && arn.region === region && batch.includes(arn.project)) {
+          found.set(arn.project, { arn: p.ProjectArn!, account: arn.account, feature: p.Feature });
+        }
+      }
+    }
+  } catch (err) {
+    log.error({ region, projects: batch, err: (err as Error).message }, "DescribeProjects failed");
+    return { error: (err as Error).message };
+  }
+  return { found };
+}
+
+/** A project's versions, then (when a policy needs them) its tags: complete, or status "error". */
+async function readProject(client: RekognitionClient, s: DesiredSet, region: string, f: { arn: string; account: string; feature?: string }, deps: ReadDeps): Promise<LiveProject> {
+  const name = s.project;
+  const lp = await readVersions(client, s.name, name, region, f, deps.log);
+  if (lp.status !== "ok" || !deps.projectTagsFor?.has(s.name)) return lp;
+  try {
+    const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: f.arn }));
+    return { ...lp, tags: res.Tags ?? {} };
+  } catch (err) {
+    // Ownership cannot be checked, so the project is treated as unreadable: fail closed.
+    deps.log.error({ project: name, region, err: (err as Error).message }, "ListTagsForResource on the project failed");
+    return { ...lp, status: "error", error: `project tags could not be read: ${(err as Error).message}`, versions: [] };
+  }
 }
 
 async function readVersions(client: RekognitionClient, set: string, project: string, region: string, p: { arn: string; account: string; feature?: string }, log: Logger): Promise<LiveProject> {

@@ -1,16 +1,15 @@
 // Tag reads. Tags are read only where a guard needs them (see Gate.versionsNeedingTags), because
 // ListTagsForResource is rate-limited like every other call. (Writing tags is act's: writes.ts.)
 import { ListTagsForResourceCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
-import pLimit from "p-limit";
 import type { Logger } from "pino";
-import type { LiveState, LiveVersion, Target } from "../types.js";
-
-/** Concurrent tag reads per run; the client's retry (and rate limiting) absorbs throttles. */
-const TAG_READ_CONCURRENCY = 4;
+import { targetKey, type LiveState, type LiveVersion, type Target } from "../types.js";
+import { boundPerKey, READS_IN_FLIGHT } from "./concurrency.js";
 
 export interface TagDeps {
   clientFor(target: Target): RekognitionClient;
   log: Logger;
+  /** Reads in flight per (credential source, region). Default: READS_IN_FLIGHT (aws/concurrency.ts). */
+  concurrency?: number;
 }
 
 /** One version's tags, or why they could not be read. */
@@ -24,17 +23,24 @@ export async function readVersionTags(v: LiveVersion, target: Target, deps: TagD
   }
 }
 
-/** A copy of `live` with tags filled in for `versions`; a failed read sets tagsError (the planner then blocks). */
+/**
+ * A copy of `live` with tags filled in for `versions`; a failed read sets tagsError (the planner then blocks).
+ * Reads are bounded per (credential source, region), like the inventory's: each has its own quota, so one
+ * account's slow or throttled answers never hold up another's. The client's retry and rate limiter absorb
+ * throttles.
+ */
 export async function withVersionTags(live: LiveState, versions: LiveVersion[], targets: Map<string, Target>, deps: TagDeps): Promise<LiveState> {
-  const limit = pLimit(TAG_READ_CONCURRENCY);
+  const boundFor = boundPerKey(deps.concurrency ?? READS_IN_FLIGHT);
   const read = new Map<string, { tags?: Record<string, string>; tagsError?: string }>();
   await Promise.all(
-    versions.map((v) =>
-      limit(async () => {
-        read.set(v.arn, await readVersionTags(v, targets.get(v.arn) ?? { region: v.region }, deps));
-      }),
-    ),
+    versions.map((v) => {
+      const target = targets.get(v.arn) ?? { region: v.region };
+      return boundFor(targetKey(target)).run(async () => {
+        read.set(v.arn, await readVersionTags(v, target, deps));
+      });
+    }),
   );
+  // The copy keeps live's order (projects, then versions): the answers' order never shows.
   return {
     ...live,
     projects: live.projects.map((p) => ({ ...p, versions: p.versions.map((v) => (read.has(v.arn) ? { ...v, ...read.get(v.arn) } : v)) })),

@@ -1,5 +1,6 @@
-// P2's planner process: one plan pass (the same planPass as `rekon plan`), then reports wall time, peak
-// RSS and the CPU time of the pure planner on the live state it read. Prints one JSON line.
+// The planner process of P2 and P4: one plan pass (the same planPass as `rekon plan`), then reports wall
+// time, peak RSS and the CPU time of the pure planner on the live state it read. Prints one JSON line.
+// Usage: node bench/plan-pass.mjs MANIFESTS POLICY
 import pino from "pino";
 import { plan, versionsNeedingTags } from "../dist/reconciler/plan.js";
 import { planPass } from "../dist/reconciler/reconcile.js";
@@ -19,6 +20,7 @@ const cpu = process.cpuUsage(cpu0);
 pass.close();
 // Tags are needed only where a guard reads them; the gate says which (versionsNeedingTags).
 const tagReadsNeeded = versionsNeedingTags(pass.desired, live, pass.policies, new Date(pass.plan.generatedAt)).length;
+const notOk = live.projects.filter((p) => p.status !== "ok").length;
 process.stdout.write(
-  JSON.stringify({ wallS, peakRssMb, plannerCpuS: (cpu.user + cpu.system) / 1e6, summary: pass.plan.summary, tagReadsNeeded }) + "\n",
+  JSON.stringify({ wallS, peakRssMb, plannerCpuS: (cpu.user + cpu.system) / 1e6, summary: pass.plan.summary, tagReadsNeeded, notOk }) + "\n",
 );
