@@ -32,6 +32,8 @@ export interface ReconcileOptions {
   identities?: Identities;
   /** Run-wide refusals the caller decided (e.g. manifestsStale): the plan shows them and nothing is written. */
   refusals?: Reason[];
+  /** Reuse the last validated inputs while their files are unchanged (the controller). Default: read afresh. */
+  inputsCache?: InputsCache;
   /** STS SourceIdentity when assuming roles: "rekon-plan" (reads only) or "rekon-apply". Default "rekon-plan". */
   sourceIdentity?: "rekon-plan" | "rekon-apply";
   /** More run-wide refusals, decided from the inputs once read (notification channels that cannot be used under requireNotice). */
@@ -64,8 +66,36 @@ export async function loadInputs(opts: Pick<ReconcileOptions, "manifests" | "pol
   return { desired: r.desired, policies: r.policies };
 }
 
+/**
+ * The last inputs that validated, reused while their files hash the same (the controller's cycles, where
+ * git-sync changes them rarely and parsing 1,000 manifests is most of a cycle's allocation). The check
+ * reads and hashes every file each time, so the cached parse is always that of the bytes on disk now; a
+ * change, or inputs that did not validate, are read and validated again in full.
+ */
+export class InputsCache {
+  private last?: { key: string; inputs: { desired: DesiredState; policies: PolicySet } };
+
+  async load(opts: Pick<ReconcileOptions, "manifests" | "policy">): Promise<{ desired: DesiredState; policies: PolicySet }> {
+    const key = JSON.stringify([opts.manifests, opts.policy ?? null]);
+    const paths = { manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}) };
+    if (this.last?.key === key && inputsChangedSince(paths, { manifests: this.last.inputs.desired.digest, policy: this.last.inputs.policies.operator.digest }) === undefined) return this.last.inputs;
+    this.last = undefined;
+    const inputs = await loadInputs(opts);
+    // Shared by every later cycle: frozen, so that nothing can change what the next plan starts from.
+    deepFreeze(inputs.desired);
+    this.last = { key, inputs };
+    return inputs;
+  }
+}
+
+function deepFreeze(o: unknown): void {
+  if (o === null || typeof o !== "object" || Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o)) deepFreeze(v);
+}
+
 export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
-  const pass = await passFor(await loadInputs(opts), opts);
+  const pass = await passFor(await (opts.inputsCache ? opts.inputsCache.load(opts) : loadInputs(opts)), opts);
   // Read and hashed again before each batch of writes (not parsed): an edit under a running apply stops it.
   pass.inputsChanged = () => inputsChangedSince({ manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}) }, { manifests: pass.desired.digest, policy: pass.policy.digest });
   return pass;
@@ -108,11 +138,15 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     const inventory = await readLive(desired, facts, { clientFor, log: opts.log, projectTagsFor: needsProjectTags(desired, policies) });
     // Tags only for the versions a guard needs them for: the gate says which on the tag-free facts, then
     // it assesses again with them.
-    const first = Gate.assess({ desired, live: inventory, policies, now });
+    const first = Gate.assess({ desired, live: inventory, policies, now, ...(refusals.length ? { refusals } : {}) });
     const needTags = first.versionsNeedingTags(now.getTime());
-    const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
-    const live = needTags.length ? await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log }) : inventory;
-    const gate = Gate.assess({ desired, live, policies, now, ...(refusals.length ? { refusals } : {}) });
+    let gate = first;
+    let live = inventory;
+    if (needTags.length) {
+      const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
+      live = await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log });
+      gate = Gate.assess({ desired, live, policies, now, ...(refusals.length ? { refusals } : {}) });
+    }
     const p = planWith(gate, now);
     return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, inputsChanged: () => undefined, close };
   } catch (err) {

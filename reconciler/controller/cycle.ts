@@ -48,6 +48,8 @@ export interface CycleDeps {
   identities?: ReconcileOptions["identities"];
   /** This instance's identity in the Lease, when leader-elected (for audit records). */
   leaseIdentity?: string;
+  /** The last validated inputs, reused while the files hash the same. */
+  inputsCache?: ReconcileOptions["inputsCache"];
   /** The run's notifier (one per process: it remembers what it told). */
   notifier?: Notifier;
 }
@@ -91,7 +93,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
   const sendOpts = { cycleId: input.cycleId, ...(input.abandonSignal ? { signal: input.abandonSignal } : {}) };
   let pass;
   try {
-    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), ...(notifier ? { refusalsFor: (i: { policies: PolicySet }) => (prepared = notifier.prepare(i.policies)).refusals } : {}), now: deps.now });
+    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(deps.inputsCache ? { inputsCache: deps.inputsCache } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), ...(notifier ? { refusalsFor: (i: { policies: PolicySet }) => (prepared = notifier.prepare(i.policies)).refusals } : {}), now: deps.now });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
@@ -108,11 +110,14 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     metrics.manifestValid.set(1);
     recordPlan(metrics, plan);
     for (const p of plan.projects.filter((x) => x.status !== "ok")) log.warn({ project: p.project, region: p.region, status: p.status, error: p.error }, "project not read: nothing in it is deleted");
+    // One line per planned deletion; blocked, kept and missing versions only at debug: at 100,000 versions
+    // a line each would be most of a cycle's work and of the log's volume (rekon explain answers "why kept").
+    const debug = log.isLevelEnabled("debug");
     for (const a of plan.actions) {
-      const vlog = log.child({ versionArn: a.versionArn ?? `${a.region}/${a.project}/${a.versionName}` });
-      const fields = { action: a.action, set: a.set, status: a.status, reasons: a.reasons.map((r) => r.rule) };
-      if (a.action === "delete" || a.action === "blocked") vlog.info(fields, "planned");
-      else vlog.debug(fields, "planned");
+      if (a.action !== "delete" && !debug) continue;
+      const fields = { versionArn: a.versionArn ?? `${a.region}/${a.project}/${a.versionName}`, action: a.action, set: a.set, status: a.status, reasons: a.reasons.map((r) => r.rule) };
+      if (a.action === "delete") log.info(fields, "planned");
+      else log.debug(fields, "planned");
     }
     log.info({ summary: plan.summary, refusals: plan.refusals, policy: plan.policy }, "plan");
     // Stale manifests reach the gate as a run refusal: the plan shows it, and nothing is written.

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Io } from "../io.js";
 import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
 import { createLogger } from "../log.js";
-import type { ReconcileOptions } from "../reconcile.js";
+import { InputsCache, type ReconcileOptions } from "../reconcile.js";
 import { AuditSink } from "./audit.js";
 import { runCycle } from "./cycle.js";
 import { formatListen, startProbeServer, type Probe } from "./http.js";
@@ -65,6 +65,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // Who rekon is, resolved once per credential source for the life of the process (STS GetCallerIdentity).
   // Assumed-role sessions say what they are for (STS SourceIdentity): a plan-only controller can be given
   // a plan role that the target accounts let in read-only.
+  const inputsCache = new InputsCache();
   const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}), sourceIdentity: opts.apply ? "rekon-apply" : "rekon-plan" });
 
   const state = { windowOpens: undefined as number | undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
@@ -146,12 +147,18 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     const term = elector?.termSignal();
     const write = opts.apply && (!elector || term !== undefined);
     const timeout = AbortSignal.timeout(opts.cycleTimeoutMs);
-    const lease = write && term ? [term] : [];
-    const callSignal = AbortSignal.any([timeout, hard.signal, ...lease]);
-    const writeSignal = AbortSignal.any([stop.signal, callSignal]);
+    // The process-long signals (shutdown, the lease's term) reach this cycle through per-cycle copies:
+    // every AWS call combines its signal with these (AbortSignal.any), and Node 20 keeps a reference to
+    // each combination in its sources for as long as they live, so a direct link would grow the
+    // process-long ones by one entry per call, forever. The copies go with the cycle.
+    const hardHere = follow(hard.signal);
+    const stopHere = follow(stop.signal);
+    const termHere = write && term ? follow(term) : undefined;
+    const callSignal = AbortSignal.any([timeout, hardHere.signal, ...(termHere ? [termHere.signal] : [])]);
+    const writeSignal = AbortSignal.any([stopHere.signal, callSignal]);
     // Writes already sent are awaited until the shutdown grace (or the cycle's bound) runs out, then
     // reported unknown; a lost lease only stops new ones.
-    const abandonSignal = AbortSignal.any([timeout, hard.signal]);
+    const abandonSignal = AbortSignal.any([timeout, hardHere.signal]);
     // Stale manifests (git-sync stuck): the cycle still plans, so metrics and logs stay current, but writes nothing.
     let writeBlock: { rule: "manifestsStale"; message: string } | undefined;
     if (opts.sync) {
@@ -168,7 +175,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       const out = await runCycle(
         // Only an instance that may write tells (the leader, or the only one): replicas would repeat each other.
         { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}), notify: !elector || term !== undefined, dryRun: !opts.apply },
-        { log: clog, metrics, audit, retry, limitersFor, identities, notifier, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
+        { log: clog, metrics, audit, retry, limitersFor, identities, inputsCache, notifier, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
       );
       result = out.result;
       state.valid = out.valid;
@@ -186,6 +193,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       result = why ? "aborted" : "error";
       clog.error({ err, ...(why ? { why } : {}) }, why ? `cycle aborted (${why})` : "cycle failed unexpectedly; the loop goes on");
     } finally {
+      for (const f of [hardHere, stopHere, termHere]) f?.dispose();
       endTimer();
       state.running = false;
       state.lastEnd = Date.now();
@@ -223,4 +231,16 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // Sockets kept alive by the SDK or the Kubernetes client must not hold the process past its exit.
   setTimeout(() => process.exit(0), 2_000).unref();
   return 0;
+}
+
+/** A signal that aborts when `source` does (with its reason), until disposed; disposing unlinks it from `source`. */
+export function follow(source: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const c = new AbortController();
+  if (source.aborted) {
+    c.abort(source.reason);
+    return { signal: c.signal, dispose: () => undefined };
+  }
+  const on = () => c.abort(source.reason);
+  source.addEventListener("abort", on, { once: true });
+  return { signal: c.signal, dispose: () => source.removeEventListener("abort", on) };
 }

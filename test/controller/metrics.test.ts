@@ -82,7 +82,7 @@ describe("/metrics of rekon run --apply", () => {
     const url = await run.url();
     await run.waitFor(cycleFinished, 20_000, "the first cycle");
     const built = JSON.parse(readFileSync(join(ROOT, "dist/build-info.json"), "utf8")).revision as string;
-    expect(built).toMatch(/^([0-9a-f]{40}|unknown)$/);
+    expect(built).toMatch(/^([0-9a-f]{40}(-dirty)?|unknown)$/);
     expect((await get(`${url}/metrics`)).body).toMatch(new RegExp(`^rekon_build_info\\{version="[^"]+",revision="${built}"\\} 1$`, "m"));
   }, 30_000);
 });

@@ -218,7 +218,7 @@ describe("rekon --version", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe(`rekon ${pkg.version} (${built === "unknown" ? "revision unknown" : built})\n`);
-    expect(built).toMatch(/^([0-9a-f]{40}|unknown)$/);
+    expect(built).toMatch(/^([0-9a-f]{40}(-dirty)?|unknown)$/);
     expect((await runCli(["version"], { env: {} })).stdout).toBe(r.stdout);
   });
 
