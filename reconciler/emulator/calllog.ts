@@ -18,6 +18,8 @@ export interface CallRecord {
   region: string;
   /** The caller's account (the default one unless it signed with assumed-role keys). */
   account?: string;
+  /** The SourceIdentity of the assumed-role session that signed the call, if it set one (AWS CloudTrail shows it the same way). */
+  sourceIdentity?: string;
   /** ARN or project name(s) the call was about, when the request named one. */
   target?: string;
   /** "ok" or the error __type once answered; "pending" while only received. */
@@ -49,6 +51,7 @@ export class CallLog {
       status: entry.status,
     };
     if (entry.account !== undefined) rec.account = entry.account;
+    if (entry.sourceIdentity !== undefined) rec.sourceIdentity = entry.sourceIdentity;
     if (entry.target !== undefined) rec.target = entry.target;
     this.log.push(rec);
     for (const listener of [...this.listeners]) {

@@ -141,10 +141,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     let operation = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : String(target ?? "");
     let region = "";
     let account: string | undefined;
+    let sourceIdentity: string | undefined;
     let about: string | undefined;
     let isSts = false;
     const event = (phase: CallPhase, outcome: string, status: number) =>
-      log.record({ phase, requestId, operation, region, ...(account !== undefined ? { account } : {}), ...(about !== undefined ? { target: about } : {}), outcome, status });
+      log.record({ phase, requestId, operation, region, ...(account !== undefined ? { account } : {}), ...(sourceIdentity !== undefined ? { sourceIdentity } : {}), ...(about !== undefined ? { target: about } : {}), outcome, status });
     try {
       // Read and identify the call (best effort) and log its arrival before anything can hold it: a test
       // waiting for a slow call to be in flight acts on this event.
@@ -159,6 +160,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (typeof auth === "object") {
         region = auth.region;
         account = sts.identity(auth.accessKey)?.account ?? world.account;
+        sourceIdentity = sts.identity(auth.accessKey)?.sourceIdentity;
         isSts = auth.service === "sts";
       }
       let params: URLSearchParams | undefined;

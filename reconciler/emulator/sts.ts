@@ -18,6 +18,8 @@ export interface Identity {
   account: string;
   arn: string;
   userId: string;
+  /** AssumeRole's SourceIdentity: it stays with the session (and, on AWS, with any role chained from it). */
+  sourceIdentity?: string;
 }
 
 function xml(s: string): string {
@@ -69,11 +71,13 @@ export class Sts {
     if (this.denyRoles.has(roleArn)) throw new ApiError("AccessDenied", accessDeniedMessage(caller.arn, "sts:AssumeRole", roleArn));
     const duration = Number(params.get("DurationSeconds") ?? 3600);
     if (!Number.isInteger(duration) || duration < 900 || duration > 43200) throw new ApiError("ValidationError", "DurationSeconds must be 900..43200");
+    const sourceIdentity = params.get("SourceIdentity") ?? undefined;
+    if (sourceIdentity !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sourceIdentity)) throw new ApiError("ValidationError", "SourceIdentity must be 2..64 characters of [\\w+=,.@-]");
     const roleAccount = m[1]!;
     const newKey = `ASIA${randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase()}`;
     const roleId = `AROA${createHash("sha256").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
     const assumedArn = `arn:aws:sts::${roleAccount}:assumed-role/${m[2]}/${session}`;
-    this.issued.set(newKey, { account: roleAccount, arn: assumedArn, userId: `${roleId}:${session}` });
+    this.issued.set(newKey, { account: roleAccount, arn: assumedArn, userId: `${roleId}:${session}`, ...(sourceIdentity !== undefined ? { sourceIdentity } : {}) });
     const expiration = new Date(this.now() + duration * 1000).toISOString();
     return (
       `<AssumeRoleResult><Credentials><AccessKeyId>${newKey}</AccessKeyId><SecretAccessKey>${randomUUID()}</SecretAccessKey>` +

@@ -299,3 +299,27 @@ describe("8. signals tell the truth", () => {
     expect(deleted()).toContain(first.target);
   }, 60_000);
 });
+
+describe("SourceIdentity: a role's trust policy can tell plan's sessions from apply's", () => {
+  const OTHER = "210987654321";
+  const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "q", account: OTHER, versions: ["a", "b"].map((n, i) => ({ name: n, status: "STOPPED" as const, age: `${30 - i}d` })) }] };
+  const files = {
+    "m/q.yaml": set("set-q", "q", ["a"], `  roleArn: arn:aws:iam::${OTHER}:role/rekon\n`),
+    "policy.yaml": policy().replace(`allowedAccounts: ["${ACCOUNT}"]`, `allowedAccounts: ["${OTHER}"]`),
+  };
+
+  it("plan's calls through the role carry rekon-plan; apply's, its deletion included, carry rekon-apply", async () => {
+    const w = await world(state, files);
+    const plan = await runCli(["plan", ...w.M, ...w.P, "--output", "json"], { env: w.env });
+    expect(plan.code).toBe(2);
+    const planCalls = emu!.calls().filter((c) => c.account === OTHER);
+    expect(planCalls.length).toBeGreaterThan(0);
+    expect(new Set(planCalls.map((c) => c.sourceIdentity))).toEqual(new Set(["rekon-plan"]));
+    emu!.resetCalls();
+    const apply = await runCli(["apply", ...w.M, ...w.P, "--auto-approve", "--output", "json"], { env: w.env });
+    expect(apply.code).toBe(0);
+    const applied = emu!.calls().filter((c) => c.account === OTHER);
+    expect(applied.some((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok")).toBe(true);
+    expect(new Set(applied.map((c) => c.sourceIdentity))).toEqual(new Set(["rekon-apply"]));
+  });
+});
