@@ -72,7 +72,7 @@ async function checkInstalled(app: string): Promise<void> {
 
   const pkg = join(app, "node_modules/rekon");
   const url = await startInstalledEmulator(bin, app);
-  const env = cleanEnv({ AWS_ENDPOINT_URL_REKOGNITION: url, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIDINSTALLCHECK", AWS_SECRET_ACCESS_KEY: "install-check", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" });
+  const env = cleanEnv({ AWS_ENDPOINT_URL_REKOGNITION: url, AWS_ENDPOINT_URL_STS: url, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIDINSTALLCHECK", AWS_SECRET_ACCESS_KEY: "install-check", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" });
   const plan = await run(bin, ["plan", "--manifests", join(pkg, "manifests"), "--policy", join(pkg, "deploy/policy.yaml")], app, env, 60_000);
   expect(plan.stderr).not.toMatch(/not found|Cannot find/);
   expect(plan.code).toBe(2); // deletions pending

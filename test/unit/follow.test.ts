@@ -2,7 +2,7 @@
 // follow(): every AWS call combines its signal with the cycle's (AbortSignal.any), and Node 20 keeps each
 // combination referenced from its sources while they live, so a direct link grows them by one entry per
 // call for the life of the process. follow() must pass the abort on, and leave nothing behind on dispose.
-import { getEventListeners } from "node:events";
+import { getEventListeners, setMaxListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { follow } from "../../reconciler/controller/run.js";
 
@@ -24,6 +24,7 @@ describe("follow", () => {
 
   it("after dispose, the source holds no listener and its abort no longer reaches the copy", () => {
     const source = new AbortController();
+    setMaxListeners(200, source.signal); // 100 live copies on purpose: not a leak warning
     const copies = Array.from({ length: 100 }, () => follow(source.signal));
     expect(getEventListeners(source.signal, "abort")).toHaveLength(100);
     for (const c of copies) c.dispose();
