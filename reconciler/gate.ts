@@ -415,8 +415,9 @@ export class Gate {
   /** The suspension in force for this set's project at `now` (operator, a manifest layer, or the set's own). */
   private suspension(view: SetView, now: number): Reason | undefined {
     const all = [this.policies.operator.suspend, ...this.policies.scoped.filter((p) => p.projects.includes(view.set.project)).map((p) => p.spec.suspend), view.set.suspend];
-    const s = all.find((x): x is Suspension => x !== undefined && (x.until === undefined || now < x.until));
-    return s ? { rule: "suspended", message: `suspended: ${s.reason}${s.until !== undefined ? ` (until ${new Date(s.until).toISOString()})` : ""}; nothing is written`, layer: s.origin } : undefined;
+    // `!(now >= until)`, not `now < until`: a time that failed to parse (NaN) keeps the suspension in force.
+    const s = all.find((x): x is Suspension => x !== undefined && (x.until === undefined || !(now >= x.until)));
+    return s ? { rule: "suspended", message: `suspended: ${s.reason}${s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "a time that does not parse: until further notice"})` : ""}; nothing is written`, layer: s.origin } : undefined;
   }
 
   /**

@@ -103,7 +103,7 @@ PIDS+=($!)
 for _ in $(seq 1 100); do grep -q '^listening on ' "$WORK/emu.out" && break; sleep 0.1; done
 URL="$(sed -n 's/^listening on //p' "$WORK/emu.out" | head -1)"
 [ -n "$URL" ] || fail "the emulator did not announce its port: $(cat "$WORK/emu.out")"
-export AWS_ENDPOINT_URL_REKOGNITION="$URL" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDIMAGECHECK AWS_SECRET_ACCESS_KEY=image-check-secret \
+export AWS_ENDPOINT_URL_REKOGNITION="$URL" AWS_ENDPOINT_URL_STS="$URL" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIDIMAGECHECK AWS_SECRET_ACCESS_KEY=image-check-secret \
   AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 set +e
 in_image rekon plan --manifests "$WORK/inputs/manifests" --policy "$WORK/inputs/policy.yaml" > "$WORK/plan.txt" 2> "$WORK/plan.err"

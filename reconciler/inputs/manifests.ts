@@ -107,6 +107,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       );
     }
 
+    const suspend = parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`, { doc, path: ["spec", "suspend"], issues });
     sets.push({
       name: m.metadata.name,
       pos,
@@ -115,7 +116,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       ...(m.spec.roleArn ? { roleArn: m.spec.roleArn } : {}),
       versions: m.spec.versions.map((v, i) => ({ name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) } })),
       ...(m.spec.owner !== undefined ? { owner: m.spec.owner } : {}),
-      ...(m.spec.suspend ? { suspend: parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`)! } : {}),
+      ...(suspend ? { suspend } : {}),
     });
   };
   const loaded = loadDocuments(paths, take);

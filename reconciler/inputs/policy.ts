@@ -2,6 +2,7 @@
 // the manifests (which may only tighten it; see layers.ts). Read, validate, fill in documented defaults.
 import type { SourcePos, ValidationIssue } from "../errors.js";
 import { parseDuration } from "../duration.js";
+import { parseRfc3339 } from "../rfc3339.js";
 import { loadDocuments, type TypedDoc } from "./documents.js";
 import { DEFAULT_POLICY } from "../policy/defaults.js";
 import { NOTIFICATION_EVENTS, type CompiledRule, type DeletionWindow, type NotificationChannel, type NotificationEventKind, type Policy, type PolicyField, type ScopedPolicy, type SecretRef, type Suspension } from "../types.js";
@@ -81,10 +82,19 @@ function parseWindows(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: 
   return out;
 }
 
-/** spec.suspend as data (the schema checked its shape; `until` is an RFC 3339 time with a zone). */
-export function parseSuspend(s: { reason: string; until?: string } | undefined, origin: string): Suspension | undefined {
+/**
+ * spec.suspend as data. The schema checked the shape of `until`; a time of that shape that does not exist
+ * (2026-31-12, 25:00, an offset of +24:00) is an issue at `until`, never a suspension that silently ends.
+ */
+export function parseSuspend(s: { reason: string; until?: string } | undefined, origin: string, where: { doc: TypedDoc["doc"]; path: (string | number)[]; issues: ValidationIssue[] }): Suspension | undefined {
   if (!s) return undefined;
-  return { reason: s.reason, ...(s.until !== undefined ? { until: Date.parse(s.until) } : {}), origin };
+  if (s.until === undefined) return { reason: s.reason, origin };
+  const until = parseRfc3339(s.until);
+  if (until === undefined) {
+    where.issues.push({ file: where.doc.file, ...where.doc.locate([...where.path, "until"]), path: [...where.path, "until"].join("."), message: `suspend.until "${s.until}" is not a time that exists`, fix: "an RFC 3339 time with a zone whose date and time exist, e.g. 2026-12-01T09:00:00Z" });
+    return undefined;
+  }
+  return { reason: s.reason, until, origin };
 }
 
 /** Compile a document's CEL rules; each failure is an issue at the rule's `deny`. */
@@ -135,8 +145,8 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
   if (spec.requireNotice && noticeChannelMissing(notifications)) {
     issues.push({ file, ...d.doc.locate(["spec", "requireNotice"]), path: "spec.requireNotice", message: "requireNotice: true, but no notification channel gets the `marked` event, so no notice could ever be delivered and nothing would be deleted", fix: "add a channel under spec.notifications whose events include marked (or leave events out: all)" });
   }
+  const suspend = parseSuspend(spec.suspend, origin, { doc: d.doc, path: ["spec", "suspend"], issues });
   if (issues.length > 0) return { issues };
-  const suspend = parseSuspend(spec.suspend, origin);
   const remindBefore = spec.remindBefore ?? DEFAULT_POLICY.remindBefore;
 
   const minAge = spec.minAge ?? DEFAULT_POLICY.minAge;
@@ -192,6 +202,7 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   const rules = compileRules(d, spec, manifestLayer(pos, metadata.name), issues);
   const windows = parseWindows(d, spec, manifestLayer(pos, metadata.name), issues);
   const notifications = parseChannels(d, spec, manifestLayer(pos, metadata.name), true, issues);
+  const suspend = parseSuspend(spec.suspend, manifestLayer(pos, metadata.name), { doc: d.doc, path: ["spec", "suspend"], issues });
   if (issues.length > before) return undefined;
   const fieldPos: ScopedPolicy["fieldPos"] = {};
   for (const f of [...FIELDS, "rateLimits" as const, "selector" as const]) {
@@ -214,7 +225,7 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   if (spec.windows) out.windows = windows;
   if (spec.maxDeletesPercent !== undefined) out.maxDeletesPercent = spec.maxDeletesPercent;
   if (spec.requireApproval !== undefined) out.requireApproval = spec.requireApproval;
-  if (spec.suspend) out.suspend = parseSuspend(spec.suspend, origin)!;
+  if (suspend) out.suspend = suspend;
   if (spec.nearMissGuard !== undefined) out.nearMissGuard = spec.nearMissGuard;
   if (spec.notifications) out.notifications = notifications;
   if (spec.remindBefore !== undefined) Object.assign(out, { remindBefore: spec.remindBefore, remindBeforeMs: parseDuration(spec.remindBefore)! });

@@ -2,6 +2,7 @@
 // manifest lists) and says why it must not be deleted, or nothing. Every guard runs on every candidate,
 // so a blocked version shows all the rules that fired, not only the first.
 import { formatDuration } from "../duration.js";
+import { parseRfc3339 } from "../rfc3339.js";
 import { VERSION_STATUSES, type NotificationChannel, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
 import { ruleContext } from "./cel.js";
 import { firstLine } from "../text.js";
@@ -147,8 +148,6 @@ export function evaluateGuards(c: Candidate): Reason[] {
 /** The tag rekon writes to start the grace period, visible in the console and surviving restarts. */
 export const MARK_TAG = "rekon.dev/pending-delete-since";
 
-/** RFC 3339 in UTC with a `Z`, whole seconds or up to nanoseconds: the only form rekon writes or reads. */
-const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
 /** A mark this far in the future means a clock or a hand was wrong; it is not trusted. */
 const MARK_FUTURE_SLACK_MS = 5 * 60_000;
 
@@ -160,14 +159,8 @@ const MARK_FUTURE_SLACK_MS = 5 * 60_000;
  */
 export function parseMark(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
-  const m = RFC3339_UTC.exec(value);
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s) + (m[7] ? Math.floor(Number(m[7]) * 1000) : 0);
-  const back = new Date(ms);
-  // Date.UTC rolls 2026-02-30 over to March: a date that does not round-trip does not exist.
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) return undefined;
-  if (ms > now + MARK_FUTURE_SLACK_MS) return undefined;
+  const ms = parseRfc3339(value, { utcOnly: true });
+  if (ms === undefined || ms > now + MARK_FUTURE_SLACK_MS) return undefined;
   return ms;
 }
 

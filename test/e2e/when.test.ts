@@ -79,6 +79,24 @@ describe("validate", () => {
   });
 });
 
+describe("a suspension's until that does not exist", () => {
+  it.each(["2026-31-12T09:00:00Z", "2026-12-01T25:00:00Z", "2026-12-01T09:00:00+24:00"])("%s is an error at until, in the operator's policy and in a set", async (until) => {
+    policy(`  suspend:\n    reason: incident\n    until: "${until}"\n`);
+    const r = await runCli(["validate", ...M(), ...P()], { env: {} });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`policy\\.yaml:\\d+:\\d+: spec\\.suspend\\.until: suspend\\.until "${until.replace(/[.+]/g, "\\$&")}" is not a time that exists`));
+    policy("");
+    const f = join(dir, "manifests", "fraud-detector.yaml");
+    const before = readFileSync(f, "utf8");
+    writeFileSync(f, before + `  suspend:\n    reason: incident\n    until: "${until}"\n`);
+    const s = await runCli(["plan", ...M(), ...P()], { env });
+    writeFileSync(f, before);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toMatch(/fraud-detector\.yaml:\d+:\d+: spec\.suspend\.until: /);
+    expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion")).toEqual([]);
+  });
+});
+
 describe("suspend through the binary", () => {
   it("a set suspended in Git: plan shows suspended with the reason; apply writes nothing there", async () => {
     policy("");

@@ -82,6 +82,8 @@ describe("suspend: nothing is written while in force", () => {
     { name: "the set itself", op: undefined, layer: undefined, own: { reason: "migration", origin: "set" }, suspended: true },
     { name: "until in the future", op: undefined, layer: undefined, own: { reason: "migration", until: now + H, origin: "set" }, suspended: true },
     { name: "until in the past has no effect", op: undefined, layer: undefined, own: { reason: "migration", until: now - H, origin: "set" }, suspended: false },
+    // Loading refuses a time that does not exist; should one reach the gate anyway, it fails closed.
+    { name: "until that is not a time (NaN) keeps the suspension", op: undefined, layer: undefined, own: { reason: "migration", until: Number.NaN, origin: "set" }, suspended: true },
   ])("$name", ({ op, layer, own, suspended }) => {
     const d = desired({ ...set("p1", ["keep"]), ...(own ? { suspend: own } : {}) });
     const pol: Policy = policy({ gracePeriodMs: H, gracePeriod: "1h", ...(op ? { suspend: op } : {}) });
