@@ -117,6 +117,9 @@ class Changed extends Error {
   }
 }
 
+/** Raised inside a write's beforeSend when the manifests or policy changed under the run: not sent. */
+class InputsChanged extends Error {}
+
 /** One planned write and its result, once decided. */
 interface Slot {
   action: PlanAction & { versionArn: string };
@@ -318,6 +321,8 @@ class Executor {
       beforeSend: async () => {
         let fresh: Approved<DeleteWrite> | undefined;
         if (this.now() - lookedAt > this.lookMaxAgeMs) {
+          // Facts this old are looked at again: AWS's, and the manifests' (hashing the files, not parsing).
+          if (!this.inputsStillHold()) throw new InputsChanged();
           const look = await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now);
           const d = this.ctx.gate.approve("delete", this.ctx.auth, s.action, look, this.now());
           if ("denied" in d) throw new Changed(d);
@@ -341,6 +346,7 @@ class Executor {
     if (call.kind === "cancelled") {
       const e = call.error;
       if (e instanceof Changed) return denialOutcome(s, e.denial, log);
+      if (e instanceof InputsChanged) return this.notSent(`the ${what}`);
       if (e instanceof GateError) throw e;
       const code = (e as { code?: string }).code;
       this.trip(s.action, code, log);
@@ -377,7 +383,25 @@ class Executor {
     const report = (r: Partial<WriteResult> & Pick<WriteResult, "result">) => this.finish(s, { ...r, operation: "stop" });
     if (this.stopped()) return this.finish(s, this.notSent("the stop"));
     const started = performance.now();
-    const call = await sendStop(approval, this.ctx, { stop: this.stopFor(s.action), beforeSend: () => void (s.sent = true) });
+    // A stop may wait in its queue behind earlier stops' waits for STOPPED (minutes): like a deletion, it
+    // goes out only on a look (AWS and the manifests) no older than lookMaxAgeMs.
+    let lookedAt = approval.lookedAt;
+    const call = await sendStop(approval, this.ctx, {
+      stop: this.stopFor(s.action),
+      beforeSend: async () => {
+        let fresh: Approved<StopWrite> | undefined;
+        if (this.now() - lookedAt > this.lookMaxAgeMs) {
+          if (!this.inputsStillHold()) throw new InputsChanged();
+          const look = await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now);
+          const d = this.ctx.gate.approve("stop", this.ctx.auth, s.action, look, this.now());
+          if ("denied" in d) throw new Changed(d);
+          fresh = d as Approved<StopWrite>;
+          lookedAt = look.at;
+        }
+        s.sent = true;
+        return fresh;
+      },
+    });
     if (call.kind !== "ok") {
       const code = call.kind === "cancelled" ? undefined : call.error.code;
       // Already stopping or stopped (someone else got there first): the poll below tells which.

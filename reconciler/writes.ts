@@ -12,12 +12,31 @@ export interface WriteDeps {
   clientFor(target: Target): RetryingRekognitionClient;
 }
 
-export interface DeleteHooks extends Omit<WriteHooks, "beforeSend"> {
+export interface FreshHooks<W extends DeleteWrite | StopWrite> extends Omit<WriteHooks, "beforeSend"> {
   /**
    * Runs right before each attempt (after its rate-limit slot). It may return a fresh approval for the same
    * version (a new last look when the facts got old), which is spent here; throwing cancels the write.
    */
-  beforeSend?: (attempt: number) => Promise<Approved<DeleteWrite> | void>;
+  beforeSend?: (attempt: number) => Promise<Approved<W> | void>;
+}
+export type DeleteHooks = FreshHooks<DeleteWrite>;
+
+/** Wraps beforeSend so that a fresh approval it returns is spent, and must be for the very same version. */
+function spendFresh<W extends DeleteWrite | StopWrite>(a: Approved<W>, kind: W["kind"], hooks: FreshHooks<W>): WriteHooks {
+  return {
+    ...(hooks.stop ? { stop: hooks.stop } : {}),
+    ...(hooks.beforeSend
+      ? {
+          beforeSend: async (attempt: number) => {
+            const again = await hooks.beforeSend!(attempt);
+            if (again) {
+              redeem(again, kind);
+              if (again.versionArn !== a.versionArn) throw new GateError(`refusing a ${kind} of ${a.versionArn}: the fresh approval is for ${again.versionArn}`);
+            }
+          },
+        }
+      : {}),
+  };
 }
 
 export function targetOf(w: Pick<Write, "region" | "source">): Target {
@@ -37,25 +56,14 @@ function clientOf(a: Approved<Write>, deps: WriteDeps): RetryingRekognitionClien
 export function sendDelete(a: Approved<DeleteWrite>, deps: WriteDeps, hooks: DeleteHooks = {}): Promise<WriteCall<DeleteProjectVersionCommandOutput>> {
   redeem(a, "delete");
   const client = clientOf(a, deps);
-  return client.sendWrite<DeleteProjectVersionCommandOutput>(new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }), {
-    ...(hooks.stop ? { stop: hooks.stop } : {}),
-    ...(hooks.beforeSend
-      ? {
-          beforeSend: async (attempt: number) => {
-            const again = await hooks.beforeSend!(attempt);
-            if (again) {
-              redeem(again, "delete");
-              if (again.versionArn !== a.versionArn) throw new GateError(`refusing a delete of ${a.versionArn}: the fresh approval is for ${again.versionArn}`);
-            }
-          },
-        }
-      : {}),
-  });
+  return client.sendWrite<DeleteProjectVersionCommandOutput>(new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }), spendFresh(a, "delete", hooks));
 }
 
-export function sendStop(a: Approved<StopWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<StopProjectVersionCommandOutput>> {
+/** A stop takes a serving model offline: like a deletion, it is sent on facts no older than the caller allows. */
+export function sendStop(a: Approved<StopWrite>, deps: WriteDeps, hooks: FreshHooks<StopWrite> = {}): Promise<WriteCall<StopProjectVersionCommandOutput>> {
   redeem(a, "stop");
-  return clientOf(a, deps).sendWrite(new StopProjectVersionCommand({ ProjectVersionArn: a.versionArn }), hooks);
+  const client = clientOf(a, deps);
+  return client.sendWrite<StopProjectVersionCommandOutput>(new StopProjectVersionCommand({ ProjectVersionArn: a.versionArn }), spendFresh(a, "stop", hooks));
 }
 
 export function sendMark(a: Approved<MarkWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {

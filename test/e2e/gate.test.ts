@@ -212,6 +212,27 @@ describe("6. no look after the stop wait", () => {
   }, 60_000);
 });
 
+describe("6b. a stop sent on an old look", () => {
+  it("a stop waiting behind another stop's wait looks again first: a version protected meanwhile is not stopped (changed)", async () => {
+    const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "serving-a", status: "RUNNING", age: "100d" }, { name: "serving-b", status: "RUNNING", age: "99d" }] }] };
+    const w = await world(state, { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy('  stopRunning: true\n  protectTags: {"legal-hold": "*"}\n') }, { stopDelayMs: 4_000 });
+    // One stop at a time: the second waits while the first waits for STOPPED.
+    const run = startCli(["apply", ...w.M, ...w.P, "--auto-approve", "--concurrency", "1", "--output", "json"], { env: w.env, timeoutMs: 60_000 });
+    const first = await w.emu.waitForCall((c) => c.operation === "StopProjectVersion" && c.phase === "answered" && c.outcome === "ok", 20_000);
+    const other = first.target === versionArn("p", "serving-a") ? versionArn("p", "serving-b") : versionArn("p", "serving-a");
+    const sdk = new RekognitionClient({ region: "us-east-1", endpoint: w.emu.url, credentials: TEST_CREDENTIALS });
+    await sdk.send(new TagResourceCommand({ ResourceArn: other, Tags: { "legal-hold": "case-8" } }));
+    sdk.destroy();
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    const result = JSON.parse(r.stdout).results.find((x: { versionArn: string }) => x.versionArn === other);
+    expect(result).toMatchObject({ result: "changed", operation: "stop" });
+    expect(result.reasons.map((x: { rule: string }) => x.rule)).toContain("protectedTag");
+    expect(w.emu.calls().filter((c) => c.operation === "StopProjectVersion" && c.target === other)).toEqual([]);
+    expect(deletes().map((c) => c.target)).toEqual([first.target]);
+  }, 60_000);
+});
+
 describe("7. all-typo lists prune everything", () => {
   it("a list none of whose names exists blocks every unlisted version (allowEmpty); nothing is deleted", async () => {
     const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: ["v1", "v2", "v3"].map((n, i) => ({ name: n, status: "STOPPED" as const, age: `${30 - i}d` })) }] };
