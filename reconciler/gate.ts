@@ -188,8 +188,12 @@ export class Gate {
   /** region|project → names listed by sets whose account is unknown: they may own it in any account. */
   private readonly listedAnyAccount = new Map<string, Map<string, DesiredSet>>();
   private readonly copySources = new Set<string>();
-  /** account|region (or *|region) → why that scope was not read completely. */
-  private readonly incomplete = new Map<string, string>();
+  /**
+   * region → why something in it was not read completely. By region, not (account, region): a copy
+   * (CopyProjectVersion) can go to another account's project in the same region, so any unread project in
+   * the region, in any account, could hold a copy of a candidate in progress.
+   */
+  private readonly incomplete = new Map<string, Set<string>>();
   private readonly callerRefusals: Reason[];
   /** Version ARN → the listed names that do not exist and that it nearly matches (a probable typo). */
   private readonly nearMisses = new Map<string, string[]>();
@@ -233,14 +237,13 @@ export class Gate {
       const view = ((): SetView => {
         if (!id?.account) {
           const why = `the account of ${describeSource(s)} could not be resolved (sts:GetCallerIdentity${id?.error ? `: ${id.error}` : " was not called"}); nothing in this project is read or deleted`;
-          this.markIncomplete(`*|${s.region}`, `project ${s.project} in ${s.region} was not read (${describeSource(s)} unresolved)`);
+          this.markIncomplete(s.region, `project ${s.project} in ${s.region} was not read (${describeSource(s)} unresolved)`);
           return { ...base, status: "error", error: why };
         }
         const withId = { ...base, account: id.account, ...(id.arn ? { callerArn: id.arn } : {}) };
         const lp0 = liveBySet.get(s.name);
         const lp = lp0 && lp0.project === s.project && lp0.region === s.region ? lp0 : undefined;
-        const scope = key(id.account, s.region);
-        if (!lp || lp.status === "error") this.markIncomplete(scope, `project ${s.project} could not be read${lp?.error ? ` (${firstLine(lp.error)})` : ""}`);
+        if (!lp || lp.status === "error") this.markIncomplete(s.region, `project ${s.project}${s.roleArn ? ` (account ${id.account})` : ""} could not be read${lp?.error ? ` (${firstLine(lp.error)})` : ""}`);
         const others = (owners.get(key(id.account, s.region, s.project)) ?? []).filter((o) => o !== s);
         if (others.length > 0) {
           return {
@@ -253,7 +256,7 @@ export class Gate {
         if (!lp) return { ...withId, status: "error", error: "live state was not read" };
         if (lp.status !== "ok") return { ...withId, status: lp.status, error: lp.error ?? lp.status, ...(lp.status === "notFound" ? { project: lp } : {}) };
         if (lp.account !== undefined && lp.account !== id.account) {
-          this.markIncomplete(scope, `project ${s.project} answered from account ${lp.account}`);
+          this.markIncomplete(s.region, `project ${s.project} answered from account ${lp.account}`);
           return { ...withId, status: "error", error: `the project's ARN is in account ${lp.account}, but ${describeSource(s)} resolved to account ${id.account}; nothing in it is deleted` };
         }
         if (policy.requireProjectTag.length > 0) {
@@ -286,8 +289,19 @@ export class Gate {
     return new Gate(world);
   }
 
-  private markIncomplete(scope: string, why: string): void {
-    if (!this.incomplete.has(scope)) this.incomplete.set(scope, why);
+  private readonly incompleteText = new Map<string, string | undefined>();
+  /** Why the region was not read completely, every reason sorted (the text must not depend on the order of reads). */
+  private incompleteWhy(region: string): string | undefined {
+    if (!this.incompleteText.has(region)) {
+      const whys = [...(this.incomplete.get(region) ?? [])].sort();
+      this.incompleteText.set(region, whys.length === 0 ? undefined : whys.length <= 3 ? whys.join("; ") : `${whys.slice(0, 3).join("; ")}; and ${whys.length - 3} more`);
+    }
+    return this.incompleteText.get(region);
+  }
+
+  private markIncomplete(region: string, why: string): void {
+    this.incomplete.set(region, (this.incomplete.get(region) ?? new Set()).add(why));
+    this.incompleteText.delete(region);
   }
 
   view(setName: string): SetView | undefined {
@@ -312,7 +326,7 @@ export class Gate {
   }
 
   private candidate(view: SetView, v: LiveVersion, now: number): Candidate {
-    const incomplete = this.incomplete.get(key(v.account, v.region)) ?? this.incomplete.get(`*|${v.region}`);
+    const incomplete = this.incompleteWhy(v.region);
     return { version: v, project: view.project!, set: view.set, policy: view.policy, now, latest: view.latest, copySources: this.copySources, ...(incomplete ? { copySourcesIncomplete: incomplete } : {}), ...(view.listedExists !== undefined ? { listedExists: view.listedExists } : {}) };
   }
 

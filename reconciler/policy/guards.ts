@@ -20,7 +20,8 @@ export interface Candidate {
   copySources: ReadonlySet<string>;
   /**
    * Set when a project that could hold a copy of this version was not read (a read failure in the same
-   * account and region): the copy-source guard cannot be evaluated, so it blocks. Carries why.
+   * region, in any account: copies cross accounts within a region): the copy-source guard cannot be
+   * evaluated, so it blocks. Carries why.
    */
   copySourcesIncomplete?: string;
   /** Whether any listed name of the set exists live (not DELETING): computed once per project, not per candidate. */

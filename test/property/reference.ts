@@ -121,12 +121,13 @@ export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): 
   if (BUSY.includes(v.status) && !stoppable) out.push("in use");
 
   for (const p of world.projects) for (const x of p.versions) if (x.status === "COPYING_IN_PROGRESS" && x.sourceVersionArn === v.arn) out.push("copy source");
-  // A project of the same account and region that was not read could hold a copy in progress.
+  // A project of the same region (in any account: a copy may go to another account) that was not read
+  // could hold a copy in progress.
   for (const s of world.sets) {
     const a = accountOf(world, s);
     if (s.region !== v.region) continue;
     if (a === undefined) out.push("copy source unknown (unresolved identity)");
-    else if (a === v.account) {
+    else {
       const p = world.projects.find((x) => x.set === s.name && x.project === s.project && x.region === s.region);
       if (!p || p.status === "error") out.push("copy source unknown (read failure)");
     }

@@ -141,6 +141,26 @@ describe("plan: live read failures fail closed", () => {
     expect(planExitCode(p)).toBe(1);
   });
 
+  it("a read error in another account of the same region makes copy sources unknown too (copies cross accounts, not regions)", () => {
+    const OTHER = "210987654321";
+    const role = `arn:aws:iam::${OTHER}:role/rekon`;
+    const live: LiveState = liveState(
+      [
+        liveProject([version("old"), version("k", { ageHours: 1 })], { project: "p1" }),
+        { ...liveProject([], { project: "theirs", status: "error", error: "AccessDeniedException" }), account: OTHER },
+        liveProject([version("old", { project: "p3", region: "eu-west-1" }), version("k", { project: "p3", region: "eu-west-1", ageHours: 1 })], { project: "p3", region: "eu-west-1" }),
+      ],
+      [AMBIENT_IDENTITY, { source: role, account: OTHER, arn: `arn:aws:sts::${OTHER}:assumed-role/rekon/s` }],
+    );
+    const p = plan(desired(set("p1", ["k"]), { ...set("theirs", []), roleArn: role }, set("p3", ["k"], { region: "eu-west-1" })), live, policy({ allowedAccounts: [ACCOUNT, OTHER] }), NOW);
+    const old = p.actions.find((a) => a.project === "p1" && a.versionName === "old")!;
+    expect(old.action).toBe("blocked");
+    expect(old.reasons.map((r) => r.rule)).toEqual(["copySourceUnknown"]);
+    expect(old.reasons[0]!.message).toContain(`project theirs (account ${OTHER}) could not be read`);
+    // Another region is not affected: a copy stays in its region.
+    expect(p.actions.find((a) => a.project === "p3" && a.versionName === "old")?.action).toBe("delete");
+  });
+
   it("a project missing from the live state is treated as a read error, not as empty", () => {
     const p = plan(desired(set("p1", ["a"])), liveState([]), policy(), NOW);
     expect(p.projects[0]).toMatchObject({ status: "error" });
