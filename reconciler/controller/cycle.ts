@@ -170,8 +170,11 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     recordDeletions(metrics, results);
 
     // A write AWS refused, or one that may or may not have happened, fails the cycle; so does a version
-    // changed because its tags could not be read. `changed` otherwise is the world moving: re-planned next.
-    const bad = results.some((r) => r.result === "failed" || r.result === "unknown" || (r.result === "changed" && r.reasons?.some((x) => x.rule === "tagsUnreadable")));
+    // changed because its tags could not be read, and a write skipped for any reason but the two that are
+    // the world moving (the manifests changed: a new cycle starts at once; a notice not yet delivered: a
+    // hold with its own alert) — a last look that could not read is a failed read, never a clean cycle.
+    // `changed` otherwise is the world moving: re-planned next.
+    const bad = results.some((r) => r.result === "failed" || r.result === "unknown" || (r.result === "changed" && r.reasons?.some((x) => x.rule === "tagsUnreadable")) || (r.result === "skipped" && r.code !== "manifestsChanged" && r.code !== "noticeNotDelivered"));
     const result: CycleResult = input.writeSignal.aborted ? "aborted" : bad || planResult !== "ok" ? "failed" : "ok";
     return { result, valid: true, plan, results, inputsChanged: results.some((r) => r.code === "manifestsChanged") };
   } finally {

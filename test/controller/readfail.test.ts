@@ -38,4 +38,25 @@ describe("rekon run --apply when tags cannot be read", () => {
     expect(metric(metrics, 'rekon_reconcile_total{result="failed"}')).toBe(1);
     expect(metric(metrics, 'rekon_reconcile_total{result="ok"}')).toBe(0);
   });
+
+  it("the last look's read fails: the planned deletions are skipped and the cycle is failed, not ok", async () => {
+    writeFileSync(join(dir, "policy.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8"));
+    // The plan reads each of the demo's three projects once; from then on every version read is denied,
+    // so the look before the first deletion fails.
+    let reads = 0;
+    const off = emu.onCall((c) => {
+      if (c.operation === "DescribeProjectVersions" && c.phase === "answered" && ++reads === 3) emu.setFaults({ rules: [{ operation: "DescribeProjectVersions", code: "AccessDeniedException" }] });
+    });
+    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    const url = await run.url();
+    const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
+    off();
+    expect((first as { summary: { delete: number } }).summary.delete).toBeGreaterThan(0); // the plan read fine and planned deletions
+    expect(first).toMatchObject({ result: "failed" });
+    expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion")).toEqual([]);
+    expect(emu.callCount("DescribeProjectVersions", "AccessDeniedException")).toBeGreaterThan(0);
+    const metrics = (await get(`${url}/metrics`)).body;
+    expect(metric(metrics, 'rekon_reconcile_total{result="failed"}')).toBe(1);
+    expect(metric(metrics, 'rekon_reconcile_total{result="ok"}')).toBe(0);
+  });
 });
