@@ -561,7 +561,9 @@ export class Gate {
     for (const view of this.views) {
       if (!view.project || view.status !== "ok") continue;
       const pct = view.policy.maxDeletesPercent;
-      const live = view.project.versions.length;
+      // DELETING versions are already going (an earlier run's): counting them would let successive runs
+      // take more than the stated share of what is really left.
+      const live = view.project.versions.filter((v) => v.status !== "DELETING").length;
       const n = perSet.get(view.set.name) ?? 0;
       // "More than this share": 1 of 2 at 50 % is allowed, 1 of 1 is not.
       if (n > 0 && n * 100 > pct * live) {

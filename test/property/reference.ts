@@ -205,7 +205,8 @@ function overBudget(world: RefWorld, deletable: { set: DesiredSet; project: Live
     const p = readOk(world, s);
     if (!p) continue;
     const n = deletable.filter((d) => d.set === s).length;
-    if (n > 0 && n / p.versions.length > world.policy.maxDeletesPercent / 100) return true;
+    // Of the versions not already DELETING.
+    if (n > 0 && n * 100 > world.policy.maxDeletesPercent * p.versions.filter((v) => v.status !== "DELETING").length) return true;
   }
   return false;
 }

@@ -39,6 +39,14 @@ describe("maxDeletesPercent: deleting more than this share of a project's live v
     }
   });
 
+  it("versions already DELETING are not counted as live: 2 of the 4 left is 50 %, not 2 of 8", () => {
+    const going = Array.from({ length: 4 }, (_, i) => version(`gone${i}`, { status: "DELETING" }));
+    const left = [version("k0"), version("k1"), version("x0"), version("x1")];
+    const p = plan(desired(set("p1", ["k0", "k1"])), liveState([liveProject([...going, ...left])]), policy({ maxDeletesPercent: 40, maxDeletesPerRun: 100 }), NOW);
+    expect(p.refusals.map((r) => r.rule)).toEqual(["maxDeletesPercent"]);
+    expect(p.refusals[0]!.message).toContain("delete 2 of the 4 live versions");
+  });
+
   it("one project over its share refuses the whole run, other projects included", () => {
     const a = [version("a0", { project: "p1" }), version("a1", { project: "p1" })];
     const b = [version("b0", { project: "p2" }), version("b1", { project: "p2" }), version("b2", { project: "p2" }), version("b3", { project: "p2" })];
