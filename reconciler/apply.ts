@@ -445,23 +445,26 @@ class Executor {
     }
   }
 
-  /** Grace-period this.marks, after the deletions; each approved by the gate on the plan's facts. */
+  /**
+   * Grace-period marks, after the deletions; each approved by the gate on the plan's facts, and dated when
+   * it is written, not when the plan was made: an apply that waited at its prompt (or a saved plan applied
+   * days later) must not start the grace period in the past.
+   */
   private async markPhase(): Promise<void> {
     const limit = pLimit(this.concurrency);
-    const planNow = Date.parse(this.ctx.plan.generatedAt);
     await Promise.all(
       this.marks.map((s) =>
         limit(async () => {
           if (this.stopped()) return;
           const log = this.ctx.log.child({ versionArn: s.action.versionArn });
-          const d = this.ctx.gate.approveMark(this.ctx.auth, s.action, planNow);
+          const d = this.ctx.gate.approveMark(this.ctx.auth, s.action, this.now());
           if ("denied" in d) {
             log.warn({ reasons: d.reasons }, "mark not approved");
             return this.finish(s, { result: "changed", reasons: d.reasons, error: d.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ") });
           }
           const call = d.kind === "mark" ? await sendMark(d, this.ctx, { ...(this.ctx.stop ? { stop: this.ctx.stop } : {}), beforeSend: () => void (s.sent = true) }) : await sendUnmark(d, this.ctx, { ...(this.ctx.stop ? { stop: this.ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
           if (call.kind === "ok") log.info({ operation: s.operation }, s.operation === "mark" ? "marked pending deletion" : "pending-deletion mark removed");
-          this.finish(s, this.outcome(s, call as WriteCall<AwsAnswer>, log, s.operation));
+          this.finish(s, { ...this.outcome(s, call as WriteCall<AwsAnswer>, log, s.operation), ...(d.kind === "mark" ? { markedAt: d.value } : {}) });
         }),
       ),
     );

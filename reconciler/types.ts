@@ -456,4 +456,6 @@ export interface WriteResult {
   reasons?: Reason[];
   /** Stop-then-delete: how long the version took from StopProjectVersion to STOPPED. */
   stoppedAfterMs?: number;
+  /** A mark: the time it records (rekon.dev/pending-delete-since), taken when it was written. */
+  markedAt?: string;
 }

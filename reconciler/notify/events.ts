@@ -195,7 +195,7 @@ export function resultEvents(ctx: EventContext, results: readonly WriteResult[],
     if (!a) continue;
     const about = { ...b.about(a), ...b.version(a) };
     if (r.operation === "mark" && r.result === "accepted") {
-      const markedAt = formatMark(planNow);
+      const markedAt = r.markedAt ?? formatMark(planNow);
       out.push(b.fact("marked", [r.versionArn, markedAt].join("\0"), { project: a.project }, { ...about, reasons: a.reasons, markedAt, deletableAfter: deletableAfter(ctx, a, Date.parse(markedAt), now) }));
     } else if (r.operation === "delete" && r.result === "accepted") {
       const mark = b.markOf(r.versionArn);
