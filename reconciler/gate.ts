@@ -348,12 +348,14 @@ export class Gate {
     if (reasons.length === 0) reasons.push(...evaluateTagGuards(this.candidate(view, v, now)));
     const suspended = this.suspension(view, now);
     // A version blocked by a guard (and whose tags were read) loses its mark: a notice must refer to a
-    // version that was deletable all along, not one that became so again. Suspended: nothing is written.
+    // version that was deletable all along, not one that became so again. Even while suspended: a removal
+    // can only delay a deletion, and a mark kept through the suspension would make the version deletable
+    // at once, on an old notice, if the guard goes away later.
     const hasMark = v.tags !== undefined && Object.hasOwn(v.tags, MARK_TAG);
     if (reasons.length > 0) {
-      if (suspended) return { reasons: [...reasons, suspended] };
-      if (hasMark && !reasons.some((r) => r.rule === "tagsUnreadable")) return { reasons, mark: "remove" };
-      return { reasons };
+      const all = suspended ? [...reasons, suspended] : reasons;
+      if (hasMark && !reasons.some((r) => r.rule === "tagsUnreadable")) return { reasons: all, mark: "remove" };
+      return { reasons: all };
     }
 
     // A candidate. What remains are the time-bound holds, none of which removes a mark: the grace
@@ -431,7 +433,7 @@ export class Gate {
     const all = [this.policies.operator.suspend, ...this.policies.scoped.filter((p) => p.projects.includes(view.set.project)).map((p) => p.spec.suspend), view.set.suspend];
     // `!(now >= until)`, not `now < until`: a time that failed to parse (NaN) keeps the suspension in force.
     const s = all.find((x): x is Suspension => x !== undefined && (x.until === undefined || !(now >= x.until)));
-    return s ? { rule: "suspended", message: `suspended: ${s.reason}${s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "a time that does not parse: until further notice"})` : ""}; nothing is written`, layer: s.origin } : undefined;
+    return s ? { rule: "suspended", message: `suspended: ${s.reason}${s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "a time that does not parse: until further notice"})` : ""}; nothing is deleted or marked`, layer: s.origin } : undefined;
   }
 
   /**
@@ -446,8 +448,8 @@ export class Gate {
     const listedOwn = view.set.versions.some((d) => d.name === v.name);
     if (listedOwn) {
       const checks: ExplainCheck[] = [{ rule: "listed", verdict: "keep", detail: `listed by its own ProjectVersionSet "${view.set.name}" (${view.set.pos.file}:${view.set.pos.line}:${view.set.pos.col})` }];
-      // Listed again: its old mark goes (unless the run is refused: then nothing is written).
-      return { decision: "keep", checks, ...(refusals.length === 0 && v.tags && Object.hasOwn(v.tags, MARK_TAG) ? { mark: "remove" as const } : {}) };
+      // Listed again: its old mark goes, in a refused run too (a removal can only delay a deletion).
+      return { decision: "keep", checks, ...(v.tags && Object.hasOwn(v.tags, MARK_TAG) ? { mark: "remove" as const } : {}) };
     }
     const verdict = this.verdict(view, v, now);
     const fired = new Map<string, Reason[]>();
@@ -516,8 +518,8 @@ export class Gate {
     check("suspended", "not suspended");
 
     const kept = verdict.reasons.length > 0;
-    // A refused run writes nothing, marks included (as the plan shows it).
-    const planMark = refusals.length === 0 ? verdict.mark : undefined;
+    // A refused run adds no mark; it still removes them (as the plan shows it).
+    const planMark = refusals.length === 0 || verdict.mark === "remove" ? verdict.mark : undefined;
     // authorize's own refusal: with no account named, plan lists deletions and apply writes nothing.
     let runRefusals = refusals;
     if (!this.policies.operator.enforceAccounts) {
@@ -603,6 +605,21 @@ export class Gate {
     const auth = Object.freeze({ plan, deletable: new Set(deletes.map((a) => a.versionArn!)), marks }) as unknown as RunAuthorization;
     authorizations.add(auth);
     return auth;
+  }
+
+  /**
+   * A refused run deletes nothing and adds no mark, but it still removes the marks its plan removes (a
+   * version listed again, or blocked by a guard): a removal can only delay a deletion, and a mark left in
+   * place would let a later unlisting delete at once on it, with no new grace period, notice or approval.
+   * Only once the operator has named the accounts (as for any mark); undefined when there is nothing to do.
+   */
+  authorizeUnmarks(plan: Plan): { auth: RunAuthorization; plan: Plan } | undefined {
+    if (!this.policies.operator.enforceAccounts) return undefined;
+    const only = { ...plan, actions: plan.actions.filter((a) => a.mark === "remove" && a.versionArn) };
+    if (only.actions.length === 0) return undefined;
+    const auth = Object.freeze({ plan: only, deletable: new Set<string>(), marks: new Map(only.actions.map((a) => [a.versionArn!, "remove" as const])) }) as unknown as RunAuthorization;
+    authorizations.add(auth);
+    return { auth, plan: only };
   }
 
   /**

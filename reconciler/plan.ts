@@ -93,13 +93,14 @@ export function planWith(gate: Gate, now: Date): Plan {
   const refusals = gate.refusals(actions.filter((a) => a.action === "delete"));
   if (refusals.length > 0) {
     // All or nothing: deleting the first N of an over-budget plan would still be a mass deletion nobody
-    // reviewed at that size. A refused run writes nothing at all, marks included.
+    // reviewed at that size. A refused run deletes nothing and adds no mark; it only removes marks (a
+    // removal can only delay a deletion; see Gate.authorizeUnmarks).
     for (const a of actions) {
       if (a.action === "delete") {
         a.action = "blocked";
         a.reasons.push(...refusals);
       }
-      delete a.mark;
+      if (a.mark !== "remove") delete a.mark;
       delete a.stopFirst;
       delete a.notice;
       delete a.reminder;

@@ -170,3 +170,14 @@ export async function applyPass(pass: PlannedPass, log: Logger, act: ActOptions 
   const auth = pass.gate.authorize(pass.plan);
   return applyPlan({ inputsChanged: pass.inputsChanged, ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
 }
+
+/**
+ * After a refusal: write only the mark removals of the plan (see Gate.authorizeUnmarks), no notices. One
+ * result per removal; none when the gate sees nothing to remove or the accounts are not named.
+ */
+export async function applyUnmarks(pass: PlannedPass, log: Logger, act: Omit<ActOptions, "notices"> = {}): Promise<WriteResult[]> {
+  const only = pass.gate.authorizeUnmarks(pass.plan);
+  if (!only) return [];
+  log.info({ unmarks: only.plan.actions.length }, "refused run: removing grace-period marks only (a removal can only delay a deletion)");
+  return applyPlan({ inputsChanged: pass.inputsChanged, ...act, plan: only.plan, gate: pass.gate, auth: only.auth, clientFor: pass.clientFor, log });
+}

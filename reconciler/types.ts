@@ -248,7 +248,7 @@ export interface Policy {
   maxDeletesPercent: number;
   /** Delete only versions carrying rekon.dev/deletion-approved later than their pending-delete mark. */
   requireApproval: boolean;
-  /** While in force, nothing is written in the projects this policy covers. */
+  /** While in force, nothing is deleted or marked in the projects this policy covers (marks are still removed). */
   suspend?: Suspension;
   /** Keep unlisted versions whose name nearly matches a missing listed name (a probable typo). Default on. */
   nearMissGuard: boolean;

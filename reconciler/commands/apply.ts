@@ -55,7 +55,7 @@ export const apply: Command = {
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-    const [{ planPass, applyPass, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
+    const [{ planPass, applyPass, applyUnmarks, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
       import("../reconcile.js"),
       import("../plan.js"),
       import("../render/table.js"),
@@ -101,8 +101,11 @@ export const apply: Command = {
           checkApplicable(pass);
           if (pass.plan.summary.delete > 0 && !flags["auto-approve"]) await confirm(pass.plan, io);
         } catch (e) {
+          // Refused by policy (not by a person at the prompt): the plan's mark removals are still written.
+          const removed = e instanceof RefusalError && e.rule !== "confirmation" && !saved ? await applyUnmarks(pass, log, { stop: session.stop }) : [];
+          if (removed.length) io.stderr.write(`rekon: refused, but ${removed.filter((r) => r.result === "accepted").length} of ${removed.length} grace-period mark(s) of versions listed again or now blocked were removed (a removal only delays a deletion)\n`);
           // JSON readers still get the plan they were refused on.
-          if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: [], error: errorJson(e) }, null, 2) + "\n");
+          if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: removed, error: errorJson(e) }, null, 2) + "\n");
           throw e;
         }
 

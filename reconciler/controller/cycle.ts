@@ -8,7 +8,7 @@ import type { RetryOptions } from "../aws/retry.js";
 import { formatIssue, RefusalError, ValidationError } from "../errors.js";
 import { planExitCode } from "../plan.js";
 import { inputsChangedSince } from "../inputs/index.js";
-import { applyPass, checkApplicable, planPass, type ReconcileOptions } from "../reconcile.js";
+import { applyPass, applyUnmarks, checkApplicable, planPass, type ReconcileOptions } from "../reconcile.js";
 import type { Plan, PolicySet } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
 import { recordDeletions, recordPlan, recordRequest, type ControllerMetrics, type CycleResult } from "./metrics.js";
@@ -136,17 +136,6 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       return { result: planResult, valid: true, plan, results: [] };
     }
 
-    try {
-      checkApplicable(pass);
-    } catch (err) {
-      if (!(err instanceof RefusalError)) throw err;
-      log.warn({ rule: err.rule, reason: err.message }, "refused: nothing is deleted this cycle");
-      await notices?.refused(err);
-      return { result: "refused", valid: true, plan, results: [] };
-    }
-
-    // AWS request metrics come from the run's limiters (run.ts), which see every attempt of every phase.
-    const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => recordRequest(metrics, e));
     const audited = new Set<WriteResult>();
     const actors = Object.fromEntries(pass.live.identities.filter((i) => i.arn).map((i) => [i.source, i.arn!]));
     const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now, actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest, ...(deps.leaseIdentity ? { lease: deps.leaseIdentity } : {}) };
@@ -155,6 +144,21 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       fresh.forEach((r) => audited.add(r));
       deps.audit.write(auditRecords(fresh, auditCtx));
     };
+
+    try {
+      checkApplicable(pass);
+    } catch (err) {
+      if (!(err instanceof RefusalError)) throw err;
+      log.warn({ rule: err.rule, reason: err.message }, "refused: nothing is deleted this cycle");
+      await notices?.refused(err);
+      // The plan's mark removals are still written (they can only delay a deletion; Gate.authorizeUnmarks).
+      const removed = await applyUnmarks(pass, log, { stop: input.writeSignal, onResult: (r: WriteResult) => audit([r]) });
+      audit(removed);
+      return { result: "refused", valid: true, plan, results: removed };
+    }
+
+    // AWS request metrics come from the run's limiters (run.ts), which see every attempt of every phase.
+    const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => recordRequest(metrics, e));
     let results: WriteResult[];
     try {
       // Each write is audited the moment its answer arrives, so a SIGKILL loses at most the calls in flight.

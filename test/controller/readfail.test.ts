@@ -51,7 +51,7 @@ describe("rekon run --apply when tags cannot be read", () => {
     const url = await run.url();
     const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
     off();
-    expect((first as { summary: { delete: number } }).summary.delete).toBeGreaterThan(0); // the plan read fine and planned deletions
+    expect((first as unknown as { summary: { delete: number } }).summary.delete).toBeGreaterThan(0); // the plan read fine and planned deletions
     expect(first).toMatchObject({ result: "failed" });
     expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion")).toEqual([]);
     expect(emu.callCount("DescribeProjectVersions", "AccessDeniedException")).toBeGreaterThan(0);

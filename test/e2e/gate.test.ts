@@ -233,6 +233,37 @@ describe("6b. a stop sent on an old look", () => {
   }, 60_000);
 });
 
+describe("6c. a stale mark outlives a refused run", () => {
+  it("a version listed again while every run is refused loses its mark anyway; unlisted again later, it is marked afresh, not deleted", async () => {
+    const old = new Date(Date.now() - 5 * 24 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const state: EmulatorStateFile = {
+      account: ACCOUNT,
+      projects: [
+        { name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "x", status: "STOPPED", age: "100d", tags: { [MARK]: old } }] },
+        { name: "q", versions: [{ name: "q0", status: "STOPPED", age: "1d" }, ...["q1", "q2", "q3"].map((n) => ({ name: n, status: "STOPPED" as const, age: "100d", tags: { [MARK]: old } }))] },
+      ],
+    };
+    const grace = "  gracePeriod: 72h\n";
+    const w = await world(state, { "m/p.yaml": set("p", "p", ["keep", "x"]), "m/q.yaml": set("q", "q", ["q0"]), "policy.yaml": policy(grace).replace("maxDeletesPerRun: 50", "maxDeletesPerRun: 2") });
+    const x = versionArn("p", "x");
+    // Three deletions in q against a budget of 2: refused; x, listed again, still loses its old mark.
+    const refused = await runCli(["apply", ...w.M, ...w.P, "--auto-approve", "--output", "json"], { env: w.env });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ rule: "maxDeletesPerRun" });
+    expect(writes().map((c) => [c.operation, c.target])).toEqual([["UntagResource", x]]);
+    expect(w.emu.snapshot().projects[0]!.versions!.find((v) => v.name === "x")!.tags ?? {}).not.toHaveProperty(MARK);
+    // Later: x unlisted again and the budget raised. x starts a new grace period; it is not deleted.
+    w.emu.resetCalls();
+    writeFileSync(w.tree.path("m/p.yaml"), set("p", "p", ["keep"]));
+    writeFileSync(w.tree.path("policy.yaml"), policy(grace));
+    const later = await runCli(["apply", ...w.M, ...w.P, "--auto-approve", "--output", "json"], { env: w.env });
+    expect(later.code).toBe(0);
+    expect(deleted()).not.toContain(x);
+    expect(deleted()).toHaveLength(3);
+    expect(writes().filter((c) => c.target === x).map((c) => c.operation)).toEqual(["TagResource"]);
+  }, 60_000);
+});
+
 describe("7. all-typo lists prune everything", () => {
   it("a list none of whose names exists blocks every unlisted version (allowEmpty); nothing is deleted", async () => {
     const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: ["v1", "v2", "v3"].map((n, i) => ({ name: n, status: "STOPPED" as const, age: `${30 - i}d` })) }] };

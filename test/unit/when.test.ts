@@ -80,7 +80,7 @@ describe("requireApproval: a person's approval, later than the mark", () => {
   });
 });
 
-describe("suspend: nothing is written while in force", () => {
+describe("suspend: nothing is written while in force, but mark removals", () => {
   const live = () => liveState([liveProject([version("keep", { ageHours: 1, tags: {} }), version("old", { tags: {} }), version("marked", { status: "RUNNING", tags: { [MARK_TAG]: formatMark(now - 100 * H) } })])]);
   const scoped = (suspend: ScopedPolicy["spec"]["suspend"]): ScopedPolicy => ({ name: "layer", pos: { file: "m/policy.yaml", line: 1, col: 1 }, projects: ["p1"], projectPos: [], spec: { ...(suspend ? { suspend } : {}) }, fieldPos: {} });
 
@@ -101,8 +101,10 @@ describe("suspend: nothing is written while in force", () => {
     if (suspended) {
       expect(old.reasons.map((r) => r.rule)).toContain("suspended");
       expect(old.mark).toBeUndefined(); // not even a grace-period mark
-      expect(marked.mark).toBeUndefined(); // nor an unmark
-      expect(p.actions.filter((a) => a.mark)).toEqual([]);
+      // A removal is the one write a suspension allows: it can only delay a deletion, and a mark kept
+      // through the suspension would make the version deletable at once, on an old notice, later.
+      expect(marked.mark).toBe("remove");
+      expect(p.actions.filter((a) => a.mark).map((a) => [a.versionName, a.mark])).toEqual([["marked", "remove"]]);
       expect(p.summary.delete).toBe(0);
     } else {
       expect(old.mark).toBe("add");
