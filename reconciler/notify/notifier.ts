@@ -21,9 +21,9 @@ import { gitRevision } from "../controller/audit.js";
 import { resolveChannels, type ChannelProblem, type ResolvedChannel } from "./channels.js";
 import { DEFAULT_DELIVERY, deliver, type DeliveryOptions } from "./deliver.js";
 import { allChannels, batchIdFor, channelsFor, deliveryIdFor, invalidEvent, owedEvents, planEvents, requiresNotice, resultEvents, type EventContext, type EventFact, type NotificationItem } from "./events.js";
-import { jsonBody, kindsOf, slackBody, type Batch, type Sender } from "./format.js";
+import { jsonBody, kindsOf, slackBody, slackParts, type Batch, type Sender } from "./format.js";
 
-/** At most this many events in one JSON request (a Slack message summarises instead). */
+/** At most this many events in one JSON request (Slack's limits split a Slack batch sooner: slackParts). */
 const MAX_EVENTS_PER_REQUEST = 500;
 
 /** Remembered by delivery id: told once while the condition lasts. */
@@ -109,14 +109,15 @@ export class Notifier {
   }
 
   /**
-   * Address each event to the channels that get it, one request per channel (split past 500 events), all
-   * channels at once; return when each event first reached a channel.
+   * Address each event to the channels that get it, one request per channel (a JSON batch split past 500
+   * events; a Slack batch into as many messages as Slack's limits need to name every event), all channels
+   * at once; return when each event first reached a channel.
    */
   async send(facts: readonly EventFact[], prepared: Prepared, extra: { cycleId?: string; signal?: AbortSignal }, whole = false): Promise<{ first: Map<string, number>; sent: Set<string> }> {
     const log = extra.cycleId ? this.opts.log.child({ cycleId: extra.cycleId }) : this.opts.log;
     // `whole`: these are all of a run's conditions; the ones no longer present clear.
     const present = new Set<string>();
-    const byChannel = new Map<string, { items: NotificationItem[]; facts: EventFact[] }>();
+    const byChannel = new Map<string, NotificationItem[]>();
     for (const f of facts) {
       for (const c of channelsFor(prepared.policies, f.scope, f.event)) {
         const deliveryId = deliveryIdFor(c.name, f);
@@ -129,26 +130,25 @@ export class Notifier {
           continue;
         }
         const { key: _k, scope: _s, ...rest } = f;
-        const slot = byChannel.get(c.name) ?? { items: [], facts: [] };
-        slot.items.push({ ...rest, deliveryId } as NotificationItem);
-        slot.facts.push(f);
-        byChannel.set(c.name, slot);
+        const items = byChannel.get(c.name) ?? [];
+        items.push({ ...rest, deliveryId } as NotificationItem);
+        byChannel.set(c.name, items);
       }
     }
     if (whole) for (const [id, kind] of this.told) if (CLEARS.has(kind) && !present.has(id)) this.told.delete(id);
 
     const firstDelivered = new Map<string, number>();
-    const sent = new Set([...byChannel.values()].flatMap((x) => x.items.map((it) => `${it.event}|${it.versionArn ?? ""}`)));
+    const sent = new Set([...byChannel.values()].flatMap((items) => items.map((it) => `${it.event}|${it.versionArn ?? ""}`)));
     const sender: Sender = { version: this.version, command: this.opts.command, ...(extra.cycleId ? { cycleId: extra.cycleId } : {}) };
     await Promise.all(
-      [...byChannel.entries()].map(async ([name, { items, facts: fs }]) => {
+      [...byChannel.entries()].map(async ([name, items]) => {
         const ch = prepared.resolved.get(name)!;
-        const chunks = ch.format === "slack" ? [items.map((it, i) => ({ it, f: fs[i]! }))] : chunk(items.map((it, i) => ({ it, f: fs[i]! })), MAX_EVENTS_PER_REQUEST);
-        for (const part of chunks) {
-          const events = part.map((p) => p.it);
+        const chunks = ch.format === "slack" ? slackParts(items) : chunk(items, MAX_EVENTS_PER_REQUEST);
+        for (const [index, events] of chunks.entries()) {
           const batch: Batch = { channel: name, deliveryId: batchIdFor(name, events.map((e) => e.deliveryId)), events };
           const kinds = kindsOf(events);
-          const body = ch.format === "slack" ? slackBody(batch, sender) : jsonBody(batch, sender);
+          // A Slack message says which events it names; a JSON body carries every event whole.
+          const { body, named } = ch.format === "slack" ? slackBody(batch, sender, { index, of: chunks.length }) : { body: jsonBody(batch, sender), named: undefined };
           const out = await deliver({ url: ch.url, ...(ch.secret ? { secret: ch.secret } : {}), body, event: kinds.join(","), deliveryId: batch.deliveryId, userAgent: `rekon/${sender.version}` }, this.delivery, extra.signal);
           for (const k of kinds) this.opts.observe?.(name, k, out.ok ? "delivered" : "failed", events.filter((e) => e.event === k).length);
           const fields = { channel: name, event: kinds.join(","), deliveryId: batch.deliveryId, events: events.length, attempts: out.attempts, ...(out.ok ? { status: out.status } : out.status !== undefined ? { status: out.status } : {}) };
@@ -157,7 +157,9 @@ export class Notifier {
             continue;
           }
           log.info(fields, `notification delivered to channel ${name}`);
-          for (const { it } of part) {
+          for (const it of events) {
+            // Told only if the body named it: a delivered message tells no more than it says.
+            if (named && !named.has(it.deliveryId)) continue;
             if (REMEMBERED.has(it.event)) this.told.set(it.deliveryId, it.event);
             const k = `${it.event}|${it.versionArn ?? ""}`;
             if (!firstDelivered.has(k) || firstDelivered.get(k)! > out.at) firstDelivered.set(k, out.at);
