@@ -332,6 +332,60 @@ describe("Slack: a version counts as told only when a delivered message names it
   });
 });
 
+describe("requireNotice: which channels' 2xx delivers the `marked` notice", () => {
+  const layer = (spec: Partial<PolicySet["scoped"][number]["spec"]>): PolicySet["scoped"][number] => ({ name: "team", pos: { file: "m.yaml", line: 1, col: 1 }, projects: ["p1"], projectPos: [], spec, fieldPos: {} });
+  const extra = channel("always-ok", { events: ["marked"] });
+  const deliverWith = async (policies: PolicySet, answer: (path: string) => number) => {
+    const { ctx, marked } = world(2);
+    rx.answer((_n, path) => ({ status: answer(path) }));
+    const { log, text } = capture();
+    const n = new Notifier({ log, env: { REKON_PLATFORM_URL: `${rx.url}/hook/platform`, REKON_ALWAYS_OK_URL: `${rx.url}/always-ok` }, command: "apply", version: "test", delivery: FAST });
+    const c: EventContext = { ...ctx, policies };
+    const got = await n.run(n.prepare(policies), c).hook().deliver(marked);
+    return { got, text };
+  };
+  const down = (path: string) => (path.startsWith("/hook/") ? 500 : 200);
+
+  it("the operator's channel answers 500 (or is unreachable), a manifest-added channel 200: the notice is not delivered", async () => {
+    const policies: PolicySet = { operator: policy({ requireNotice: true, notifications: [channel("platform")] }), scoped: [layer({ notifications: [extra] })] };
+    const { got, text } = await deliverWith(policies, down);
+    // The extra recipient heard, and says so in the log; it does not count.
+    expect(rx.requests.filter((r) => r.path === "/always-ok" && r.status === 200).flatMap((r) => r.json.events ?? []).map((e) => e.event)).toEqual(["marked", "marked"]);
+    expect(got.marked.size).toBe(0);
+    expect(got.markedSent.size).toBe(2);
+    expect(text()).toContain('"noticeCounts":false');
+
+    // Unreachable (nothing listening on the operator's port) is the same.
+    rx.requests.length = 0;
+    const closed = await startReceiver();
+    await closed.close();
+    const n = new Notifier({ log: pino({ level: "silent" }), env: { REKON_PLATFORM_URL: `${closed.url}/hook/platform`, REKON_ALWAYS_OK_URL: `${rx.url}/always-ok` }, command: "apply", version: "test", delivery: FAST });
+    const { ctx, marked } = world(2);
+    rx.answer(() => ({ status: 200 }));
+    const got2 = await n.run(n.prepare(policies), { ...ctx, policies }).hook().deliver(marked);
+    expect(rx.requests.filter((r) => r.path === "/always-ok" && r.status === 200)).toHaveLength(1);
+    expect(got2.marked.size).toBe(0);
+  });
+
+  it("the operator's channel answers 200: the notice counts (whatever the extra recipient answers)", async () => {
+    const policies: PolicySet = { operator: policy({ requireNotice: true, notifications: [channel("platform")] }), scoped: [layer({ notifications: [extra] })] };
+    const { got } = await deliverWith(policies, (path) => (path.startsWith("/hook/") ? 200 : 500));
+    expect(got.marked.size).toBe(2);
+    const platform = rx.requests.find((r) => r.path.startsWith("/hook/") && r.status === 200)!;
+    for (const at of got.marked.values()) expect(at).toBeGreaterThanOrEqual(platform.at);
+  });
+
+  it("the operator's policy has no channel (or none for `marked`): a layer's channel delivers the notice, as the layer's requireNotice needs", async () => {
+    for (const own of [[], [channel("platform", { events: ["refused", "deleted"] })]]) {
+      rx.requests.length = 0;
+      const policies: PolicySet = { operator: policy({ notifications: own }), scoped: [layer({ requireNotice: true, notifications: [extra] })] };
+      const { got } = await deliverWith(policies, down);
+      expect(rx.requests.filter((r) => r.path === "/always-ok" && r.status === 200)).toHaveLength(1);
+      expect(got.marked.size).toBe(2);
+    }
+  });
+});
+
 describe("a mark removed takes its notice with it", () => {
   it("a version listed again loses its mark, notice and reminder tags in one UntagResource (a new mark needs a new notice)", async () => {
     const t = formatMark(Date.now() - 10 * H);
