@@ -499,7 +499,7 @@ class Executor {
       owed.map(({ slot: s, which, at }) =>
         limit(async () => {
           const log = this.ctx.log.child({ versionArn: s.action.versionArn });
-          if (at === undefined) return this.finish(s, { result: "skipped", code: "noticeNotDelivered", error: "its `marked` notice reached no notification channel (see the notification log lines); it stays held (noticeNotDelivered) and the next run sends the notice again" });
+          if (at === undefined) return this.finish(s, { result: "skipped", code: "noticeNotDelivered", error: "its `marked` notice was accepted by no notification channel that counts (the operator's, when its policy has one for `marked`; see the notification log lines); it stays held (noticeNotDelivered) and the next run sends the notice again" });
           if (this.stopped() || !this.inputsStillHold()) return this.finish(s, this.notSent(`the ${which} tag`));
           const d = this.ctx.gate.approveNotice(this.ctx.auth, s.action, which, at, this.now());
           if ("denied" in d) {

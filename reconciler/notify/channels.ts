@@ -11,6 +11,8 @@ export interface ResolvedChannel {
   secret?: string;
   format: NotificationChannel["format"];
   events: NotificationChannel["events"];
+  /** Declared by the operator's policy; false: added by a manifest layer (an extra recipient, see events.ts operatorNotices). */
+  operator: boolean;
   /** Every secret value as read (and as normalised), for redaction. */
   secrets: string[];
 }
@@ -38,7 +40,7 @@ function read(ref: SecretRef, env: NodeJS.ProcessEnv, readFile: (p: string) => s
 }
 
 /** Resolve each channel; a channel that cannot be used is a problem naming it, and is left out. */
-export function resolveChannels(channels: readonly NotificationChannel[], env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => readFileSync(p, "utf8")): { resolved: ResolvedChannel[]; problems: ChannelProblem[] } {
+export function resolveChannels(channels: readonly (NotificationChannel & { operator?: boolean })[], env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => readFileSync(p, "utf8")): { resolved: ResolvedChannel[]; problems: ChannelProblem[] } {
   const resolved: ResolvedChannel[] = [];
   const problems: ChannelProblem[] = [];
   for (const c of channels) {
@@ -66,7 +68,7 @@ export function resolveChannels(channels: readonly NotificationChannel[], env: N
       }
       secret = s.value;
     }
-    resolved.push({ name: c.name, url: parsed.toString(), ...(secret ? { secret } : {}), format: c.format, events: c.events, secrets: [...new Set([url.value!, parsed.toString(), ...(secret ? [secret] : [])])] });
+    resolved.push({ name: c.name, url: parsed.toString(), ...(secret ? { secret } : {}), format: c.format, events: c.events, operator: c.operator === true, secrets: [...new Set([url.value!, parsed.toString(), ...(secret ? [secret] : [])])] });
   }
   return { resolved, problems };
 }

@@ -82,11 +82,29 @@ export function channelsFor(policies: PolicySet, scope: EventFact["scope"], kind
   return all.filter((c) => c.events.includes(kind));
 }
 
-/** Every channel of every layer, once each (names are unique across layers). */
-export function allChannels(policies: PolicySet): NotificationChannel[] {
-  const seen = new Map<string, NotificationChannel>();
-  for (const c of [...policies.operator.notifications, ...policies.scoped.flatMap((s) => s.spec.notifications ?? [])]) if (!seen.has(c.name)) seen.set(c.name, c);
+/** A channel and whether the operator's policy declared it (else a manifest layer added it). */
+export interface DeclaredChannel extends NotificationChannel {
+  operator: boolean;
+}
+
+/** Every channel of every layer, once each (names are unique across layers), with the layer it came from. */
+export function allChannels(policies: PolicySet): DeclaredChannel[] {
+  const seen = new Map<string, DeclaredChannel>();
+  for (const c of policies.operator.notifications) if (!seen.has(c.name)) seen.set(c.name, { ...c, operator: true });
+  for (const c of policies.scoped.flatMap((s) => s.spec.notifications ?? [])) if (!seen.has(c.name)) seen.set(c.name, { ...c, operator: false });
   return [...seen.values()];
+}
+
+/**
+ * Whether only the operator's channels can deliver a `marked` notice (requireNotice, the notice tag): yes
+ * when the operator's policy has a channel for `marked`. requireNotice promises that the operator's own
+ * receiver heard before anything is deleted; a pull request may add a channel, and a receiver that always
+ * answers 2xx must not stand in for one that is down. Without an operator channel for `marked`, the
+ * operator has named no receiver for notices, and any layer's channel counts (a layer that turns
+ * requireNotice on must bring one: layers.ts checkLayers).
+ */
+export function operatorNotices(policies: PolicySet): boolean {
+  return policies.operator.notifications.some((c) => c.events.includes("marked"));
 }
 
 /** Whether requireNotice is in force anywhere (the operator's policy or a layer). */

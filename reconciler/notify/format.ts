@@ -80,35 +80,80 @@ function line(e: NotificationItem): string {
   return cut(`• ${[what, who ? `(${who})` : "", detail ? `— ${detail}` : ""].filter(Boolean).join(" ")}`, 500);
 }
 
-/** One section per kind: as many lines as fit in Slack's 3000 characters, then how many were left out. */
-function section(kind: NotificationEventKind, events: readonly NotificationItem[]): { type: "section"; text: { type: "mrkdwn"; text: string } } {
-  const head = `*${TITLES[kind]}* (${events.length})`;
+function heading(kind: NotificationEventKind, n: number): string {
+  return `*${TITLES[kind]}* (${n})`;
+}
+
+/**
+ * Events to one Slack channel, in messages each within Slack's limits and naming every one of its events
+ * by a line of its own. A 2xx is all rekon learns, and it is for a whole message: an event a message only
+ * counts ("…and N more") would be taken as told to someone who never saw it — and under requireNotice its
+ * version would become deletable. Packed in order, so the same events always make the same messages (and
+ * the same delivery ids).
+ */
+export function slackParts(events: readonly NotificationItem[]): NotificationItem[][] {
+  const parts: NotificationItem[][] = [];
+  let part: NotificationItem[] = [];
+  // Per kind in the current message: its events, and the length of their lines (each with its newline).
+  let sizes = new Map<NotificationEventKind, { n: number; lines: number }>();
+  for (const e of events) {
+    const l = 1 + esc(line(e)).length;
+    let s = sizes.get(e.event) ?? { n: 0, lines: 0 };
+    // The section this event would go in, measured as section() renders it, heading count included.
+    if (part.length > 0 && heading(e.event, s.n + 1).length + s.lines + l > SLACK_LIMITS.sectionText) {
+      parts.push(part);
+      part = [];
+      sizes = new Map();
+      s = { n: 0, lines: 0 };
+    }
+    part.push(e);
+    sizes.set(e.event, { n: s.n + 1, lines: s.lines + l });
+  }
+  if (part.length) parts.push(part);
+  return parts;
+}
+
+/**
+ * One section per kind: every line when they fit in Slack's 3000 characters (slackParts sees that they
+ * do), else as many as fit and then how many were left out. `named`: how many of `events` it names.
+ */
+function section(kind: NotificationEventKind, events: readonly NotificationItem[]): { block: { type: "section"; text: { type: "mrkdwn"; text: string } }; named: number } {
+  const head = heading(kind, events.length);
+  const block = (lines: string[]) => ({ type: "section" as const, text: { type: "mrkdwn" as const, text: [head, ...lines].join("\n") } });
+  const all = events.map((e) => esc(line(e)));
+  if (head.length + all.reduce((n, l) => n + 1 + l.length, 0) <= SLACK_LIMITS.sectionText) return { block: block(all), named: events.length };
   const lines: string[] = [];
   let size = head.length;
-  for (const [i, e] of events.entries()) {
-    const l = esc(line(e));
-    const rest = events.length - i - 1;
-    // Room for this line, and for the "…and N more" line should anything follow.
-    if (size + 1 + l.length + (rest > 0 ? 40 : 0) > SLACK_LIMITS.sectionText) {
+  for (const [i, l] of all.entries()) {
+    // Room for this line, and for the "…and N more" line that follows it.
+    if (size + 1 + l.length + 40 > SLACK_LIMITS.sectionText) {
       lines.push(`…and ${events.length - i} more (see the JSON channel, the audit log or the plan)`);
-      break;
+      return { block: block(lines), named: i };
     }
     lines.push(l);
     size += 1 + l.length;
   }
-  return { type: "section", text: { type: "mrkdwn", text: [head, ...lines].join("\n") } };
+  return { block: block(lines), named: events.length };
 }
 
-export function slackBody(batch: Batch, sender: Sender): string {
+/**
+ * A Slack message, and the delivery ids of the events it names (only those count as told when it is
+ * delivered). `part`: which of the messages a batch was split into (slackParts), said in the header.
+ */
+export function slackBody(batch: Batch, sender: Sender, part?: { index: number; of: number }): { body: string; named: Set<string> } {
   const kinds = kindsOf(batch.events);
-  const summary = kinds.map((k) => `${batch.events.filter((e) => e.event === k).length} ${WORDS[k]}`).join(", ");
+  const summary = kinds.map((k) => `${batch.events.filter((e) => e.event === k).length} ${WORDS[k]}`).join(", ") + (part && part.of > 1 ? `, message ${part.index + 1} of ${part.of}` : "");
   const first = batch.events[0];
-  const blocks: object[] = [{ type: "header", text: { type: "plain_text", text: cut(`rekon: ${summary}`, SLACK_LIMITS.headerText) } }];
-  for (const k of kinds) blocks.push(section(k, batch.events.filter((e) => e.event === k)));
+  const header = { type: "header", text: { type: "plain_text", text: cut(`rekon: ${summary}`, SLACK_LIMITS.headerText) } };
+  const sections = kinds.map((k) => {
+    const of = batch.events.filter((e) => e.event === k);
+    const s = section(k, of);
+    return { block: s.block, ids: of.slice(0, s.named).map((e) => e.deliveryId) };
+  });
+  // Seven kinds at most, so far below 50 blocks; should that change, a section left out names nothing.
+  const kept = sections.slice(0, SLACK_LIMITS.blocks - 2);
   const context = [first ? `manifests ${first.manifests.revision.slice(0, 19)}` : "", first ? `policy ${first.policy.name} (${first.policy.digest.slice(0, 19)})` : "", `rekon ${sender.version} ${sender.command}`, `delivery ${batch.deliveryId}`].filter(Boolean).join(" · ");
-  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: esc(cut(context, SLACK_LIMITS.sectionText)) }] });
-  // Seven kinds at most, so far below 50 blocks; the cap holds should that ever change.
-  const capped = blocks.length > SLACK_LIMITS.blocks ? [...blocks.slice(0, SLACK_LIMITS.blocks - 1), blocks.at(-1)!] : blocks;
+  const blocks = [header, ...kept.map((s) => s.block), { type: "context", elements: [{ type: "mrkdwn", text: esc(cut(context, SLACK_LIMITS.sectionText)) }] }];
   const text = cut(`rekon: ${summary}${first?.project ? ` (${first.project}${batch.events.length > 1 ? ", …" : ""})` : ""}`, SLACK_LIMITS.fallbackText);
-  return JSON.stringify({ text, blocks: capped });
+  return { body: JSON.stringify({ text, blocks }), named: new Set(kept.flatMap((s) => s.ids)) };
 }

@@ -6,7 +6,9 @@
 // At most once, without local state. `marked` for a mark written in this run is sent once; under
 // requireNotice, a `marked` notice no channel accepted is sent again by every later run until one does and
 // its tag is recorded (rekon.dev/notice-delivered-at), and a due reminder until its tag is recorded
-// (rekon.dev/reminder-sent-at): the state lives on the version in AWS, like the mark. `pending` (no writes
+// (rekon.dev/reminder-sent-at): the state lives on the version in AWS, like the mark. When the operator's
+// policy has a channel for `marked`, only the operator's channels deliver the notice; a manifest layer's
+// channel is then an extra recipient (events.ts operatorNotices). `pending` (no writes
 // at all: the controller runs without --apply, so no tag can be written), `refused` and `readFailed` are
 // remembered in memory by delivery id — a controller tells each once while it persists (a condition that
 // clears and comes back is news again; `pending` is once per version per mark), and a restarted one sends
@@ -20,10 +22,10 @@ import { buildInfo } from "../controller/buildinfo.js";
 import { gitRevision } from "../controller/audit.js";
 import { resolveChannels, type ChannelProblem, type ResolvedChannel } from "./channels.js";
 import { DEFAULT_DELIVERY, deliver, type DeliveryOptions } from "./deliver.js";
-import { allChannels, batchIdFor, channelsFor, deliveryIdFor, invalidEvent, owedEvents, planEvents, requiresNotice, resultEvents, type EventContext, type EventFact, type NotificationItem } from "./events.js";
-import { jsonBody, kindsOf, slackBody, type Batch, type Sender } from "./format.js";
+import { allChannels, batchIdFor, channelsFor, deliveryIdFor, invalidEvent, operatorNotices, owedEvents, planEvents, requiresNotice, resultEvents, type EventContext, type EventFact, type NotificationItem } from "./events.js";
+import { jsonBody, kindsOf, slackBody, slackParts, type Batch, type Sender } from "./format.js";
 
-/** At most this many events in one JSON request (a Slack message summarises instead). */
+/** At most this many events in one JSON request (Slack's limits split a Slack batch sooner: slackParts). */
 const MAX_EVENTS_PER_REQUEST = 500;
 
 /** Remembered by delivery id: told once while the condition lasts. */
@@ -55,6 +57,8 @@ export interface Prepared {
   problems: ChannelProblem[];
   /** With requireNotice, a channel that cannot be used refuses the run (nothing is written). */
   refusals: Reason[];
+  /** Only the operator's channels can deliver a `marked` notice (events.ts operatorNotices). */
+  operatorNotices: boolean;
 }
 
 export class Notifier {
@@ -84,7 +88,7 @@ export class Notifier {
       problems.length > 0 && requiresNotice(policies)
         ? [{ rule: "notificationsUnavailable", message: `requireNotice is on, but ${problems.map((p) => p.message).join("; ")}; nothing is written until every channel can be used (no deletion may wait on a notice that cannot be sent)` }]
         : [];
-    return { policies, resolved: new Map(resolved.map((c) => [c.name, c])), problems, refusals };
+    return { policies, resolved: new Map(resolved.map((c) => [c.name, c])), problems, refusals, operatorNotices: operatorNotices(policies) };
   }
 
   /** One run's events, addressed and delivered. `manifests`: where to read the Git revision from, when `ctx` has none. */
@@ -109,14 +113,15 @@ export class Notifier {
   }
 
   /**
-   * Address each event to the channels that get it, one request per channel (split past 500 events), all
-   * channels at once; return when each event first reached a channel.
+   * Address each event to the channels that get it, one request per channel (a JSON batch split past 500
+   * events; a Slack batch into as many messages as Slack's limits need to name every event), all channels
+   * at once; return when each event first reached a channel.
    */
   async send(facts: readonly EventFact[], prepared: Prepared, extra: { cycleId?: string; signal?: AbortSignal }, whole = false): Promise<{ first: Map<string, number>; sent: Set<string> }> {
     const log = extra.cycleId ? this.opts.log.child({ cycleId: extra.cycleId }) : this.opts.log;
     // `whole`: these are all of a run's conditions; the ones no longer present clear.
     const present = new Set<string>();
-    const byChannel = new Map<string, { items: NotificationItem[]; facts: EventFact[] }>();
+    const byChannel = new Map<string, NotificationItem[]>();
     for (const f of facts) {
       for (const c of channelsFor(prepared.policies, f.scope, f.event)) {
         const deliveryId = deliveryIdFor(c.name, f);
@@ -129,26 +134,28 @@ export class Notifier {
           continue;
         }
         const { key: _k, scope: _s, ...rest } = f;
-        const slot = byChannel.get(c.name) ?? { items: [], facts: [] };
-        slot.items.push({ ...rest, deliveryId } as NotificationItem);
-        slot.facts.push(f);
-        byChannel.set(c.name, slot);
+        const items = byChannel.get(c.name) ?? [];
+        items.push({ ...rest, deliveryId } as NotificationItem);
+        byChannel.set(c.name, items);
       }
     }
     if (whole) for (const [id, kind] of this.told) if (CLEARS.has(kind) && !present.has(id)) this.told.delete(id);
 
     const firstDelivered = new Map<string, number>();
-    const sent = new Set([...byChannel.values()].flatMap((x) => x.items.map((it) => `${it.event}|${it.versionArn ?? ""}`)));
+    const sent = new Set([...byChannel.values()].flatMap((items) => items.map((it) => `${it.event}|${it.versionArn ?? ""}`)));
     const sender: Sender = { version: this.version, command: this.opts.command, ...(extra.cycleId ? { cycleId: extra.cycleId } : {}) };
     await Promise.all(
-      [...byChannel.entries()].map(async ([name, { items, facts: fs }]) => {
+      [...byChannel.entries()].map(async ([name, items]) => {
         const ch = prepared.resolved.get(name)!;
-        const chunks = ch.format === "slack" ? [items.map((it, i) => ({ it, f: fs[i]! }))] : chunk(items.map((it, i) => ({ it, f: fs[i]! })), MAX_EVENTS_PER_REQUEST);
-        for (const part of chunks) {
-          const events = part.map((p) => p.it);
+        // A manifest layer's channel is an extra recipient when the operator has its own for notices: its
+        // 2xx tells people, but does not deliver the `marked` notice that requireNotice waits for.
+        const notices = !prepared.operatorNotices || ch.operator;
+        const chunks = ch.format === "slack" ? slackParts(items) : chunk(items, MAX_EVENTS_PER_REQUEST);
+        for (const [index, events] of chunks.entries()) {
           const batch: Batch = { channel: name, deliveryId: batchIdFor(name, events.map((e) => e.deliveryId)), events };
           const kinds = kindsOf(events);
-          const body = ch.format === "slack" ? slackBody(batch, sender) : jsonBody(batch, sender);
+          // A Slack message says which events it names; a JSON body carries every event whole.
+          const { body, named } = ch.format === "slack" ? slackBody(batch, sender, { index, of: chunks.length }) : { body: jsonBody(batch, sender), named: undefined };
           const out = await deliver({ url: ch.url, ...(ch.secret ? { secret: ch.secret } : {}), body, event: kinds.join(","), deliveryId: batch.deliveryId, userAgent: `rekon/${sender.version}` }, this.delivery, extra.signal);
           for (const k of kinds) this.opts.observe?.(name, k, out.ok ? "delivered" : "failed", events.filter((e) => e.event === k).length);
           const fields = { channel: name, event: kinds.join(","), deliveryId: batch.deliveryId, events: events.length, attempts: out.attempts, ...(out.ok ? { status: out.status } : out.status !== undefined ? { status: out.status } : {}) };
@@ -156,9 +163,12 @@ export class Notifier {
             log.warn({ ...fields, error: out.error }, `notification not delivered to channel ${name}: ${out.error}`);
             continue;
           }
-          log.info(fields, `notification delivered to channel ${name}`);
-          for (const { it } of part) {
+          log.info({ ...fields, ...(!notices && kinds.includes("marked") ? { noticeCounts: false } : {}) }, `notification delivered to channel ${name}`);
+          for (const it of events) {
+            // Told only if the body named it: a delivered message tells no more than it says.
+            if (named && !named.has(it.deliveryId)) continue;
             if (REMEMBERED.has(it.event)) this.told.set(it.deliveryId, it.event);
+            if (it.event === "marked" && !notices) continue;
             const k = `${it.event}|${it.versionArn ?? ""}`;
             if (!firstDelivered.has(k) || firstDelivered.get(k)! > out.at) firstDelivered.set(k, out.at);
           }

@@ -1,7 +1,7 @@
 // Notifications end to end: the built binary (`rekon run`, `rekon apply`) against the emulator, telling a
 // real HTTP receiver on loopback. Grace periods of seconds, so the whole story — marked, reminder, deleted —
 // happens within a test; every wait is on an event (a request received, a log line, a plan that says so).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -173,6 +173,40 @@ describe("rekon apply with requireNotice and a receiver that is down", () => {
     expect(r.stdout).toContain("REFUSED (notificationsUnavailable)");
     expect(emu.calls().filter((c) => c.operation === "TagResource" || c.operation === "DeleteProjectVersion")).toEqual([]);
   });
+});
+
+describe("rekon apply with requireNotice and a channel a manifest policy added", () => {
+  it("the manifest's channel answering 2xx does not count while the operator's answers 500: held (noticeNotDelivered), no notice tag; once the operator's accepts, it counts", async () => {
+    // A pull request adds a DeletionPolicy whose channel always says 2xx; the operator's receiver is failing.
+    const manifests = join(dir, "manifests");
+    mkdirSync(manifests);
+    renameSync(join(dir, "fraud.yaml"), join(manifests, "fraud.yaml"));
+    writeFileSync(join(manifests, "team-policy.yaml"), "apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata: {name: team}\nspec:\n  selector: {projects: [fraud]}\n  notifications:\n    - name: always-ok\n      url: {fromEnv: REKON_ALWAYS_OK_URL}\n      events: [marked]\n");
+    const file = policy(`  gracePeriod: 2s\n  requireNotice: true\n${CHANNELS}`);
+    let operatorUp = false;
+    rx.answer((_n, path) => ({ status: path.startsWith("/hooks/") && !operatorUp ? 500 : 200 }));
+    const apply = () => runCli(["apply", "--manifests", manifests, "--policy", file, "--auto-approve", "--output", "json"], { env: { ...env(), REKON_ALWAYS_OK_URL: `${rx.url}/always-ok` }, timeoutMs: 60_000 });
+    const plan = async () => JSON.parse((await runCli(["plan", "--manifests", manifests, "--policy", file, "--output", "json"], { env: env() })).stdout) as { actions: { versionName: string; action: string; notice?: string; reasons: { rule: string }[] }[] };
+
+    // 1. The extra recipient got the marked notices (2xx); the operator's channel did not: nothing counts.
+    const first = await apply();
+    for (const n of ["old1", "old2"]) expect(tagsOf(n)[NOTICE], n).toBeUndefined();
+    expect(first.code).toBe(1);
+    const extra = rx.requests.filter((r) => r.path === "/always-ok" && r.status < 300).flatMap((r) => r.json.events ?? []);
+    expect(extra.map((e) => [e.event, e.versionName]).sort()).toEqual([["marked", "old1"], ["marked", "old2"]]);
+    expect(rx.requests.filter((r) => r.path.startsWith("/hooks/")).every((r) => r.status === 500)).toBe(true);
+    const r1 = JSON.parse(first.stdout) as { results: { versionName: string; operation: string; result: string; code?: string }[] };
+    expect(r1.results.filter((r) => r.operation === "notice")).toMatchObject([{ result: "skipped", code: "noticeNotDelivered" }, { result: "skipped", code: "noticeNotDelivered" }]);
+    const p1 = await plan();
+    for (const n of ["old1", "old2"]) expect(p1.actions.find((a) => a.versionName === n)).toMatchObject({ action: "blocked", notice: "pending", reasons: [{ rule: "noticeNotDelivered" }] });
+
+    // 2. The operator's receiver accepts: the notice counts and is recorded.
+    operatorUp = true;
+    const second = await apply();
+    expect(second.code).toBe(0);
+    for (const n of ["old1", "old2"]) expect(tagsOf(n)[NOTICE]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(deletes()).toEqual([]);
+  }, 90_000);
 });
 
 describe("rekon apply tells refusals and failed reads", () => {

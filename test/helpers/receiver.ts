@@ -41,8 +41,8 @@ export interface Receiver {
   requests: Received[];
   /** Every event of every request answered 2xx, in order. */
   delivered(): NotificationEvent[];
-  /** How to answer the n-th request (0-based, counting every request); default 200. */
-  answer(fn: (n: number, path: string) => Answer): void;
+  /** How to answer the n-th request (0-based, counting every request), given its path and raw body; default 200. */
+  answer(fn: (n: number, path: string, body: string) => Answer): void;
   /** Resolves with the first request (already received or future) matching; rejects after the bound. */
   waitFor(pred: (r: Received) => boolean, timeoutMs?: number, what?: string): Promise<Received>;
   /** Stop listening (connections are refused) / listen again on the same port. */
@@ -53,7 +53,7 @@ export interface Receiver {
 
 export async function startReceiver(): Promise<Receiver> {
   const requests: Received[] = [];
-  let answer: (n: number, path: string) => Answer = () => ({ status: 200 });
+  let answer: (n: number, path: string, body: string) => Answer = () => ({ status: 200 });
   const waiters = new Set<() => void>();
   let server: Server | undefined;
   let port = 0;
@@ -63,7 +63,7 @@ export async function startReceiver(): Promise<Receiver> {
       req.setEncoding("utf8");
       req.on("data", (d: string) => (body += d));
       req.on("end", () => {
-        const a = answer(requests.length, req.url ?? "");
+        const a = answer(requests.length, req.url ?? "", body);
         let json: Received["json"] = {};
         try {
           json = JSON.parse(body) as Received["json"];

@@ -115,7 +115,7 @@ describe("the notifier: events to channels, one request per channel per run", ()
     return { notifier, text, observed, pol };
   };
 
-  it("200 marks: one JSON request and one Slack message, each valid and within limits, with stable delivery ids", async () => {
+  it("200 marks: one JSON request, and Slack messages that each name their share, all valid and within limits, with stable delivery ids", async () => {
     const channels = [channel("platform", { secret: { fromEnv: "REKON_SECRET" } }), channel("team-slack", { format: "slack" })];
     const { ctx, marked } = world(200, { notifications: channels });
     const { notifier, observed, text } = setup({});
@@ -123,9 +123,11 @@ describe("the notifier: events to channels, one request per channel per run", ()
     expect(prepared.problems).toEqual([]);
     const hook = notifier.run(prepared, ctx, { cycleId: "c1" }).hook();
     const got = await hook.deliver(marked);
-    expect(rx.requests).toHaveLength(2);
-    const json = rx.requests.find((r) => r.path.startsWith("/hook/"))!;
-    const slack = rx.requests.find((r) => r.path.startsWith("/services/"))!;
+    const jsons = rx.requests.filter((r) => r.path.startsWith("/hook/"));
+    const slack = rx.requests.filter((r) => r.path.startsWith("/services/"));
+    expect(jsons).toHaveLength(1);
+    expect(slack.length).toBeGreaterThan(1);
+    const json = jsons[0]!;
 
     // JSON: the schema, the signature, one event per mark, the set's owner, the manifests revision.
     expect(schemaErrors(json.json)).toEqual([]);
@@ -136,19 +138,28 @@ describe("the notifier: events to channels, one request per channel per run", ()
     expect(json.json.events![0]).toMatchObject({ event: "marked", owner: "team-vision", set: "p1-set", project: "p1", account: "123456789012", region: "us-east-1", markedAt: formatMark(NOW.getTime()), deletableAfter: new Date(NOW.getTime() + 72 * H).toISOString(), manifests: { revision: "3f1c0ffee" }, policy: { digest: "sha256:policy" } });
     expect(got.marked.size).toBe(200);
 
-    // Slack: Block Kit within Slack's limits, a text fallback, the rest summarised.
-    const body = slack.json as { text: string; blocks: { type: string; text?: { type: string; text: string }; elements?: { text: string }[] }[] };
-    expect(slack.headers["x-rekon-signature"]).toBeUndefined();
-    expect(body.text).toMatch(/^rekon: 200 marked/);
-    expect(body.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
-    expect(body.blocks[0]).toMatchObject({ type: "header", text: { type: "plain_text" } });
-    expect(body.blocks[0]!.text!.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
-    const sections = body.blocks.filter((b) => b.type === "section");
-    expect(sections).toHaveLength(1);
-    for (const s of sections) expect(s.text!.text.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
-    expect(sections[0]!.text!.text).toMatch(/^\*Marked for deletion\* \(200\)\n• `p1\/old-/);
-    expect(sections[0]!.text!.text).toMatch(/…and \d+ more/);
-    expect(body.blocks.at(-1)).toMatchObject({ type: "context" });
+    // Slack: Block Kit within Slack's limits, a text fallback; the marks split over messages, each named once.
+    const named: string[] = [];
+    let counted = 0;
+    for (const [i, m] of slack.entries()) {
+      const body = m.json as { text: string; blocks: { type: string; text?: { type: string; text: string }; elements?: { text: string }[] }[] };
+      expect(m.headers["x-rekon-signature"]).toBeUndefined();
+      expect(body.text).toMatch(new RegExp(`^rekon: \\d+ marked, message ${i + 1} of ${slack.length}`));
+      expect(body.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+      expect(body.blocks[0]).toMatchObject({ type: "header", text: { type: "plain_text" } });
+      expect(body.blocks[0]!.text!.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
+      const sections = body.blocks.filter((b) => b.type === "section");
+      expect(sections).toHaveLength(1);
+      const t = sections[0]!.text!.text;
+      expect(t.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+      expect(t).toMatch(/^\*Marked for deletion\* \(\d+\)\n• `p1\/old-/);
+      expect(t).not.toMatch(/…and \d+ more/);
+      counted += Number(/\((\d+)\)/.exec(t)![1]);
+      named.push(...[...t.matchAll(/`p1\/(old-\d+)`/g)].map((x) => x[1]!));
+      expect(body.blocks.at(-1)).toMatchObject({ type: "context" });
+    }
+    expect(counted).toBe(200);
+    expect(named.sort()).toEqual(json.json.events!.map((e) => e.versionName!).sort());
 
     // The same run told again (a retry, a restarted controller): the same ids.
     const again = await startReceiver();
@@ -158,14 +169,20 @@ describe("the notifier: events to channels, one request per channel per run", ()
       const j2 = again.requests.find((r) => r.path === "/hook/x")!;
       expect(j2.json.deliveryId).toBe(json.json.deliveryId);
       expect(j2.json.events!.map((e) => e.deliveryId)).toEqual(json.json.events!.map((e) => e.deliveryId));
+      expect(again.requests.filter((r) => r.path === "/s").map((r) => r.headers["x-rekon-delivery"])).toEqual(slack.map((r) => r.headers["x-rekon-delivery"]));
     } finally {
       await again.close();
     }
     // Ids differ per channel, so one receiver behind two channels does not drop one of them.
-    const slackIds = (slack.headers["x-rekon-delivery"] as string) ?? "";
-    expect(slackIds).not.toBe(json.json.deliveryId);
+    expect(slack.map((r) => r.headers["x-rekon-delivery"])).not.toContain(json.json.deliveryId);
 
-    expect(observed.sort()).toEqual(["platform marked delivered 200", "team-slack marked delivered 200"]);
+    const perChannel = new Map<string, number>();
+    for (const o of observed) {
+      const [c, ev, r, n] = o.split(" ");
+      expect([ev, r]).toEqual(["marked", "delivered"]);
+      perChannel.set(c!, (perChannel.get(c!) ?? 0) + Number(n));
+    }
+    expect(Object.fromEntries(perChannel)).toEqual({ platform: 200, "team-slack": 200 });
     expect(text()).toContain('"msg":"notification delivered to channel platform"');
     for (const s of ["platform-T0K3N", "XXXXSLACKTOKEN", SECRET, rx.url]) expect(text()).not.toContain(s);
   });
@@ -261,6 +278,111 @@ describe("the notifier: events to channels, one request per channel per run", ()
     expect(schemaErrors(r.json)).toEqual([]);
     expect(r.json.events).toMatchObject([{ event: "deleted", requestId: "req-1" }, { event: "failed", result: "unknown", code: "InternalServerError", operation: "delete" }]);
     expect(planEvents(ctx, { pending: false })).toEqual([]);
+  });
+});
+
+describe("Slack: a version counts as told only when a delivered message names it", () => {
+  type SlackBlock = { type: string; text?: { text: string }; elements?: { text: string }[] };
+  const sectionsOf = (r: { json: { blocks?: unknown[] } }) => (r.json.blocks as SlackBlock[]).filter((b) => b.type === "section").map((b) => b.text!.text);
+  const slackOnly = (n: number) => world(n, { requireNotice: true, notifications: [channel("team-slack", { format: "slack", events: ["marked"] })] });
+  const notifier = () => new Notifier({ log: pino({ level: "silent" }), env: { REKON_TEAM_SLACK_URL: `${rx.url}/services/T000/B000/XXXXSLACKTOKEN` }, command: "apply", version: "test", delivery: FAST });
+  const names = (ctx: EventContext) => new Map(ctx.plan.actions.filter((a) => a.versionArn).map((a) => [a.versionArn!, a.versionName]));
+
+  it("60 marks to a Slack-only channel: split into messages within Slack's limits, each naming its versions; all 60 counted, each named in a message the receiver accepted", async () => {
+    const { ctx, marked } = slackOnly(60);
+    const n = notifier();
+    const got = await n.run(n.prepare(ctx.policies), ctx).hook().deliver(marked);
+
+    // The safety property: every version counted as told was named in a message the receiver accepted.
+    const accepted = rx.requests.filter((r) => r.status < 300);
+    const text = accepted.map((r) => sectionsOf(r).join("\n"));
+    const byArn = names(ctx);
+    for (const arn of got.marked.keys()) expect(text.filter((t) => t.includes(`\`p1/${byArn.get(arn)}\``)), byArn.get(arn)).toHaveLength(1);
+    expect(got.marked.size).toBe(60);
+
+    // Several messages, each within Slack's limits and a delivery of its own.
+    expect(rx.requests.length).toBeGreaterThan(1);
+    expect(accepted).toHaveLength(rx.requests.length);
+    for (const r of rx.requests) {
+      const blocks = r.json.blocks as SlackBlock[];
+      expect(blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+      expect(blocks[0]!.text!.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
+      for (const s of sectionsOf(r)) expect(s.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+      expect(sectionsOf(r).join("\n")).not.toMatch(/…and \d+ more/);
+    }
+    expect(new Set(rx.requests.map((r) => r.headers["x-rekon-delivery"])).size).toBe(rx.requests.length);
+  });
+
+  it("a message the receiver refused counts for none of its versions; the other messages still count for theirs", async () => {
+    const { ctx, marked } = slackOnly(60);
+    // Final (400, not retried): whichever message names old-040.
+    rx.answer((_n, _path, body) => (body.includes("`p1/old-040`") ? { status: 400 } : { status: 200 }));
+    const n = notifier();
+    const got = await n.run(n.prepare(ctx.policies), ctx).hook().deliver(marked);
+
+    const refused = rx.requests.filter((r) => r.status >= 300);
+    expect(refused).toHaveLength(1);
+    const byArn = names(ctx);
+    const inRefused = [...byArn.entries()].filter(([, v]) => sectionsOf(refused[0]!).join("\n").includes(`\`p1/${v}\``)).map(([arn]) => arn);
+    expect(inRefused.length).toBeGreaterThan(0);
+    for (const arn of inRefused) expect(got.marked.has(arn)).toBe(false);
+    expect(got.marked.size).toBe(60 - inRefused.length);
+    // Every version is still in the run's sent set: under requireNotice the next run sends it again.
+    expect(got.markedSent.size).toBe(60);
+  });
+});
+
+describe("requireNotice: which channels' 2xx delivers the `marked` notice", () => {
+  const layer = (spec: Partial<PolicySet["scoped"][number]["spec"]>): PolicySet["scoped"][number] => ({ name: "team", pos: { file: "m.yaml", line: 1, col: 1 }, projects: ["p1"], projectPos: [], spec, fieldPos: {} });
+  const extra = channel("always-ok", { events: ["marked"] });
+  const deliverWith = async (policies: PolicySet, answer: (path: string) => number) => {
+    const { ctx, marked } = world(2);
+    rx.answer((_n, path) => ({ status: answer(path) }));
+    const { log, text } = capture();
+    const n = new Notifier({ log, env: { REKON_PLATFORM_URL: `${rx.url}/hook/platform`, REKON_ALWAYS_OK_URL: `${rx.url}/always-ok` }, command: "apply", version: "test", delivery: FAST });
+    const c: EventContext = { ...ctx, policies };
+    const got = await n.run(n.prepare(policies), c).hook().deliver(marked);
+    return { got, text };
+  };
+  const down = (path: string) => (path.startsWith("/hook/") ? 500 : 200);
+
+  it("the operator's channel answers 500 (or is unreachable), a manifest-added channel 200: the notice is not delivered", async () => {
+    const policies: PolicySet = { operator: policy({ requireNotice: true, notifications: [channel("platform")] }), scoped: [layer({ notifications: [extra] })] };
+    const { got, text } = await deliverWith(policies, down);
+    // The extra recipient heard, and says so in the log; it does not count.
+    expect(rx.requests.filter((r) => r.path === "/always-ok" && r.status === 200).flatMap((r) => r.json.events ?? []).map((e) => e.event)).toEqual(["marked", "marked"]);
+    expect(got.marked.size).toBe(0);
+    expect(got.markedSent.size).toBe(2);
+    expect(text()).toContain('"noticeCounts":false');
+
+    // Unreachable (nothing listening on the operator's port) is the same.
+    rx.requests.length = 0;
+    const closed = await startReceiver();
+    await closed.close();
+    const n = new Notifier({ log: pino({ level: "silent" }), env: { REKON_PLATFORM_URL: `${closed.url}/hook/platform`, REKON_ALWAYS_OK_URL: `${rx.url}/always-ok` }, command: "apply", version: "test", delivery: FAST });
+    const { ctx, marked } = world(2);
+    rx.answer(() => ({ status: 200 }));
+    const got2 = await n.run(n.prepare(policies), { ...ctx, policies }).hook().deliver(marked);
+    expect(rx.requests.filter((r) => r.path === "/always-ok" && r.status === 200)).toHaveLength(1);
+    expect(got2.marked.size).toBe(0);
+  });
+
+  it("the operator's channel answers 200: the notice counts (whatever the extra recipient answers)", async () => {
+    const policies: PolicySet = { operator: policy({ requireNotice: true, notifications: [channel("platform")] }), scoped: [layer({ notifications: [extra] })] };
+    const { got } = await deliverWith(policies, (path) => (path.startsWith("/hook/") ? 200 : 500));
+    expect(got.marked.size).toBe(2);
+    const platform = rx.requests.find((r) => r.path.startsWith("/hook/") && r.status === 200)!;
+    for (const at of got.marked.values()) expect(at).toBeGreaterThanOrEqual(platform.at);
+  });
+
+  it("the operator's policy has no channel (or none for `marked`): a layer's channel delivers the notice, as the layer's requireNotice needs", async () => {
+    for (const own of [[], [channel("platform", { events: ["refused", "deleted"] })]]) {
+      rx.requests.length = 0;
+      const policies: PolicySet = { operator: policy({ notifications: own }), scoped: [layer({ requireNotice: true, notifications: [extra] })] };
+      const { got } = await deliverWith(policies, down);
+      expect(rx.requests.filter((r) => r.path === "/always-ok" && r.status === 200)).toHaveLength(1);
+      expect(got.marked.size).toBe(2);
+    }
   });
 });
 
