@@ -19,6 +19,9 @@ import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
 import { watchManifests } from "./watch.js";
 
+
+/** Cycles in a row whose apply saw the inputs change before the controller calls it a failure (see below). */
+const CHANGED_CYCLES_LIMIT = 3;
 export interface ControllerConfig {
   level: string;
   /** Retry flags (--retries, --retry-max-time) over DEFAULT_RETRY. */
@@ -68,7 +71,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   const inputsCache = new InputsCache();
   const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}), sourceIdentity: opts.apply ? "rekon-apply" : "rekon-plan" });
 
-  const state = { windowOpens: undefined as number | undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined };
+  const state = { windowOpens: undefined as number | undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined, changedInARow: 0 };
   const stop = new AbortController(); // no new cycle, no new deletion
   const hard = new AbortController(); // AWS calls in flight are aborted
 
@@ -183,7 +186,14 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       const opens = out.plan?.nextDeletionAllowedAt ? Date.parse(out.plan.nextDeletionAllowedAt) : undefined;
       metrics.nextDeletionAllowed.set(opens !== undefined ? opens / 1000 : 0);
       state.windowOpens = opens;
-      // The manifests changed under the apply: plan again at once from the new revision.
+      // The manifests changed under the apply: plan again at once from the new revision. Several cycles in
+      // a row that each see them change are not a busy repository but a loop that never writes (inputs
+      // that hash differently each time they are read): a failure, so it is seen, not an `ok` per cycle.
+      state.changedInARow = out.inputsChanged ? state.changedInARow + 1 : 0;
+      if (state.changedInARow >= CHANGED_CYCLES_LIMIT && result === "ok") {
+        result = "failed";
+        clog.error({ cycles: state.changedInARow }, `the manifests or policy changed during each of the last ${state.changedInARow} applies: nothing is being written; check that the files are not rewritten on every read`);
+      }
       if (out.inputsChanged) trigger("the manifests or policy changed during the apply");
       if (out.plan) clog.info({ result, summary: out.plan.summary, deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length, durationMs: Date.now() - state.lastStart }, "cycle finished");
       else clog.info({ result, durationMs: Date.now() - state.lastStart }, "cycle finished");

@@ -48,7 +48,10 @@ export function readManifestFiles(paths: string[]): ReadResult {
     }
     if (st.isFile()) {
       found.set(given, real);
-      ids.set(given, `${index}:${basename(given)}`);
+      // A file given by path is known by its position alone: the name it is reached by may differ from
+      // the name it resolves to (a link, git-sync's worktree), and the plan's digest (made from the
+      // resolved snapshot) must match the check before each write (made from the path as given).
+      ids.set(given, `${index}:`);
     } else if (st.isDirectory()) {
       const before = new Set(found.keys());
       walk(given, real, real, new Set([real]), found, issues);

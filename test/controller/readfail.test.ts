@@ -1,6 +1,6 @@
 // A missing IAM permission must not make the controller a silent no-op: a cycle whose tag reads failed
 // is `failed` (in the log and the metrics), and deletes nothing.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -58,5 +58,19 @@ describe("rekon run --apply when tags cannot be read", () => {
     const metrics = (await get(`${url}/metrics`)).body;
     expect(metric(metrics, 'rekon_reconcile_total{result="failed"}')).toBe(1);
     expect(metric(metrics, 'rekon_reconcile_total{result="ok"}')).toBe(0);
+  });
+
+});
+
+describe("rekon run --apply with the policy behind a link to another file name", () => {
+  it("deletes what it plans: the check before each write is not fooled by the name the link resolves to", async () => {
+    mkdirSync(join(dir, "policies"));
+    writeFileSync(join(dir, "policies", "prod.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8"));
+    symlinkSync(join(dir, "policies", "prod.yaml"), join(dir, "linked-policy.yaml"));
+    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "linked-policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
+    expect(first).toMatchObject({ result: "ok" });
+    expect((first as unknown as { deleted: number }).deleted).toBeGreaterThan(0);
+    expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok").length).toBeGreaterThan(0);
   });
 });
