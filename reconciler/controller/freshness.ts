@@ -10,6 +10,9 @@ export type Freshness =
   | { fresh: true; syncedAt: Date; ageMs: number }
   | { fresh: false; reason: string; syncedAt?: Date; ageMs?: number };
 
+/** How far ahead of this clock a sync time may be and still count as now. */
+const FUTURE_SLACK_MS = 60_000;
+
 export function checkFreshness(file: string, maxAgeMs: number, now: Date, stat: (path: string) => Stats = statSync): Freshness {
   let st: Stats;
   try {
@@ -21,6 +24,11 @@ export function checkFreshness(file: string, maxAgeMs: number, now: Date, stat: 
   }
   const syncedAt = st.mtime;
   // The writer (git-sync) runs in the same pod, on the same clock; a time slightly ahead is not staleness.
+  // Far ahead is not freshness either: a clock stepped back, a volume whose server clock runs ahead, or a
+  // hand-set time would otherwise read as "synced just now" until the clock catches up.
+  if (syncedAt.getTime() - now.getTime() > FUTURE_SLACK_MS) {
+    return { fresh: false, syncedAt, reason: `sync touch file ${file} is dated ${syncedAt.toISOString()}, ${formatDuration(syncedAt.getTime() - now.getTime())} in the future: its age cannot be told (check the clocks)` };
+  }
   const ageMs = Math.max(0, now.getTime() - syncedAt.getTime());
   if (ageMs <= maxAgeMs) return { fresh: true, syncedAt, ageMs };
   return {

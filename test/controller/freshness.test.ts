@@ -48,6 +48,12 @@ describe("checkFreshness", () => {
     const f = touchedAgo(-2_000, now.getTime());
     expect(checkFreshness(f, 10 * MIN, now)).toMatchObject({ fresh: true, ageMs: 0 });
   });
+  it("a time far in the future is not fresh: its age cannot be told", () => {
+    const f = touchedAgo(-3 * 24 * 60 * MIN, now.getTime());
+    const r = checkFreshness(f, 10 * MIN, now);
+    expect(r.fresh).toBe(false);
+    expect(!r.fresh && r.reason).toContain("in the future: its age cannot be told");
+  });
 });
 
 describe("flags", () => {
