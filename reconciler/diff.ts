@@ -11,7 +11,7 @@ import { UsageError, ValidationError, type ValidationIssue } from "./errors.js";
 import { validateInputs } from "./inputs/index.js";
 import { loadPolicy } from "./inputs/policy.js";
 import { manifestLayer, operatorLayer } from "./policy/naming.js";
-import { projectKey, type DesiredState, type Policy, type PolicySet, type ScopedPolicy, type TagRule } from "./types.js";
+import { projectKey, type DeletionWindow, type DesiredState, type Policy, type PolicySet, type ScopedPolicy, type Suspension, type TagRule } from "./types.js";
 
 const run = promisify(execFile);
 
@@ -80,7 +80,7 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
     if (JSON.stringify(f) !== JSON.stringify(t)) out.push({ layer, field, from: show(f), to: show(t), loosens });
   };
   // In a scoped layer an unset field constrains nothing, so dropping one loosens.
-  const num = (field: "minAgeMs" | "keepLatest" | "gracePeriodMs" | "maxDeletesPerRun", name: string, looserIfLarger: boolean, fmt: (n: number) => string = String) => {
+  const num = (field: "minAgeMs" | "keepLatest" | "gracePeriodMs" | "maxDeletesPerRun" | "maxDeletesPercent", name: string, looserIfLarger: boolean, fmt: (n: number) => string = String) => {
     const f = from[field];
     const t = to[field];
     if (f === t) return;
@@ -91,9 +91,18 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
   num("keepLatest", "keepLatest", false);
   num("gracePeriodMs", "gracePeriod", false, formatDuration);
   num("maxDeletesPerRun", "maxDeletesPerRun", true);
+  num("maxDeletesPercent", "maxDeletesPercent", true);
   for (const field of ["allowEmpty", "stopRunning"] as const) add(field, from[field], to[field], to[field] === true && from[field] !== true);
   // Without requireNotice a version no longer waits for its notice to reach anyone.
   add("requireNotice", from.requireNotice, to.requireNotice, from.requireNotice === true && to.requireNotice !== true);
+  // Without requireApproval a version no longer waits for a person.
+  add("requireApproval", from.requireApproval, to.requireApproval, from.requireApproval === true && to.requireApproval !== true);
+  // The near-miss guard is on by default: turning it off loosens, and so does a layer dropping its `true`.
+  add("nearMissGuard", from.nearMissGuard, to.nearMissGuard, (from.nearMissGuard !== false && to.nearMissGuard === false) || (scoped && from.nearMissGuard === true && to.nearMissGuard === undefined));
+  // When the reminder goes out changes no deletion: reported, not a loosening.
+  add("remindBefore", from.remindBefore, to.remindBefore, false);
+  out.push(...compareSuspend(layer, from.suspend, to.suspend));
+  out.push(...compareWindows(layer, from.windows, to.windows));
   // Who is told changes no deletion: reported, not a loosening.
   const channels = (p: Partial<Policy>) => p.notifications?.map((c) => `${c.name}(${c.format}: ${c.events.join(" ")})`).sort();
   add("notifications", channels(from), channels(to), false);
@@ -118,6 +127,48 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
     if (f !== t) out.push({ layer, field: `rules.${name}`, from: f ?? "(none)", to: t ?? "(removed)", loosens: f !== undefined });
   }
   if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {})) out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
+  return out;
+}
+
+const suspendText = (s: Suspension | undefined) => (s === undefined ? undefined : `${s.reason}${s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "?"})` : ""}`);
+
+/** A suspension lifted, or ending sooner, allows deletions it held. */
+function compareSuspend(layer: string, from: Suspension | undefined, to: Suspension | undefined): PolicyChange[] {
+  const f = suspendText(from);
+  const t = suspendText(to);
+  if (f === t) return [];
+  const sooner = from !== undefined && to !== undefined && (from.until === undefined ? to.until !== undefined : to.until !== undefined && to.until < from.until);
+  return [{ layer, field: "suspend", from: f ?? "(unset)", to: t ?? "(unset)", loosens: (from !== undefined && to === undefined) || sooner }];
+}
+
+const windowText = (w: DeletionWindow) => `${w.kind} "${w.schedule}" for ${w.duration} in ${w.timeZone}`;
+
+/**
+ * Windows, each as a whole (kind, schedule, duration, zone): a deny window removed or changed loosens; an
+ * allow window added (or changed) loosens when allow windows were already in force, and removing the last
+ * one lifts the restriction altogether.
+ */
+function compareWindows(layer: string, from: DeletionWindow[] | undefined, to: DeletionWindow[] | undefined): PolicyChange[] {
+  const f = (from ?? []).map(windowText).sort();
+  const t = (to ?? []).map(windowText).sort();
+  if (JSON.stringify(f) === JSON.stringify(t)) return [];
+  const fAllow = (from ?? []).filter((w) => w.kind === "allow").map(windowText);
+  const tAllow = (to ?? []).filter((w) => w.kind === "allow").map(windowText);
+  const denyRemoved = (from ?? []).filter((w) => w.kind === "deny").map(windowText).some((x) => !t.includes(x));
+  const allowWidened = fAllow.length > 0 && (tAllow.length === 0 || tAllow.some((x) => !fAllow.includes(x)));
+  return [{ layer, field: "windows", from: f.length ? `[${f.join("; ")}]` : "(unset)", to: t.length ? `[${t.join("; ")}]` : "(unset)", loosens: denyRemoved || allowWidened }];
+}
+
+/** A set's own suspension, lifted or ending sooner (sets matched by project, as in diffDesired). */
+export function diffSetSuspensions(base: DesiredState, head: DesiredState): PolicyChange[] {
+  const h = new Map(head.sets.map((s) => [key(s), s]));
+  const out: PolicyChange[] = [];
+  for (const bs of base.sets) {
+    const hs = h.get(key(bs));
+    if (!hs) continue; // a set removed stops rekon managing the project: nothing in it is deleted
+    out.push(...compareSuspend(`ProjectVersionSet "${hs.name}" (${hs.pos.file}:${hs.pos.line}:${hs.pos.col})`, bs.suspend, hs.suspend));
+  }
+  for (const hs of head.sets) if (!base.sets.some((bs) => key(bs) === key(hs)) && hs.suspend) out.push(...compareSuspend(`ProjectVersionSet "${hs.name}" (${hs.pos.file}:${hs.pos.line}:${hs.pos.col})`, undefined, hs.suspend));
   return out;
 }
 
@@ -214,7 +265,7 @@ export async function diffRefs(opts: { base: string; head: string; manifests: st
     }
     const [b, h] = states as [(typeof states)[0], (typeof states)[0]];
     const projects = diffDesired(b.desired, h.desired);
-    const policy = diffPolicies(b.policies, h.policies, policyRepoPath !== undefined);
+    const policy = [...diffPolicies(b.policies, h.policies, policyRepoPath !== undefined), ...diffSetSuspensions(b.desired, h.desired)];
     return {
       base: opts.base,
       head: opts.head,
