@@ -232,15 +232,18 @@ describe("fault soak", () => {
 
     // ---- convergence: the writing replica reaches a cycle with nothing to delete ----
     let convergedAfter = -1;
+    let seen: unknown[] = [];
     for (let cycles = 0; cycles < 12 && convergedAfter < 0; ) {
       await sleep(1000);
       const finished = replicas.flatMap((r) => r.lines.filter((l) => l.msg === "cycle finished" && l.time > stoppedAt && (l.summary as { delete?: number } | undefined) !== undefined));
       const writing = new Set(replicas.flatMap((r) => r.lines.filter((l) => l.msg === "cycle started" && l.write === true && l.time > stoppedAt).map((l) => l.cycleId)));
       const mine = finished.filter((l) => writing.has(l.cycleId));
       cycles = mine.length;
+      seen = mine.map((l) => ({ result: l.result, summary: l.summary }));
       const clean = mine.findIndex((l) => (l.summary as { delete: number }).delete === 0 && l.result === "ok");
       if (clean >= 0) convergedAfter = clean + 1;
-      if (Date.now() - stoppedAt > 90_000) break;
+      // Generous: the faults go on, and on a loaded CI machine a cycle of this size can take many seconds.
+      if (Date.now() - stoppedAt > 150_000) break;
     }
 
     for (const r of replicas) r.kill("SIGTERM");
@@ -298,7 +301,7 @@ describe("fault soak", () => {
     expect(kills).toBe(1);
     expect(report.throttles).toBeGreaterThan(0);
     expect(seenDeleted.size).toBeGreaterThan(0);
-    expect(convergedAfter).toBeGreaterThan(0);
+    expect(convergedAfter, `no clean writing cycle after the soak; cycles seen: ${JSON.stringify(seen)}`).toBeGreaterThan(0);
     expect(exits.every((e) => e.code === 0)).toBe(true);
 
     // Final word from a clean read: nothing deletable is left.
