@@ -89,7 +89,7 @@ export const apply: Command = {
           stale = check.stale;
           if (check.refusal) {
             if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: [], error: { kind: "RefusalError", rule: check.refusal.rule, message: check.refusal.message } }, null, 2) + "\n");
-            else io.stdout.write(show(pass.plan));
+            else io.stdout.write(show(pass.plan) + refusedBlock(check.refusal, output));
             throw new RefusalError(check.refusal.message, check.refusal.rule);
           }
         }
@@ -104,8 +104,10 @@ export const apply: Command = {
           // Refused by policy (not by a person at the prompt): the plan's mark removals are still written.
           const removed = e instanceof RefusalError && e.rule !== "confirmation" && !saved ? await applyUnmarks(pass, log, { stop: session.stop }) : [];
           if (removed.length) io.stderr.write(`rekon: refused, but ${removed.filter((r) => r.result === "accepted").length} of ${removed.length} grace-period mark(s) of versions listed again or now blocked were removed (a removal only delays a deletion)\n`);
-          // JSON readers still get the plan they were refused on.
+          // JSON readers still get the plan they were refused on; table and markdown readers (a PR comment)
+          // must not be left with a plan that says "deletions pending".
           if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: removed, error: errorJson(e) }, null, 2) + "\n");
+          else if (e instanceof RefusalError) io.stdout.write(refusedBlock(e, output));
           throw e;
         }
 
@@ -147,6 +149,12 @@ export const apply: Command = {
     }
   },
 };
+
+/** What stdout says after the plan when the run is refused: nothing was deleted, and why. */
+function refusedBlock(r: { rule: string; message: string }, output: string): string {
+  if (output === "markdown") return `\n> [!CAUTION]\n> **Refused** (\`${r.rule}\`): ${r.message.replace(/\.$/, "")}. Nothing was deleted.\n`;
+  return `\nRefused (${r.rule}): ${r.message.replace(/\.$/, "")}. Nothing was deleted.\n`;
+}
 
 /** Planned writes the saved plan approved but that changed since: reported, never carried out. */
 function staleResults(stale: { action: PlanAction; why: string }[]): WriteResult[] {

@@ -155,6 +155,16 @@ describe("apply", () => {
     expect(deleteCalls()).toEqual([]);
   });
 
+  it("a refused apply says so on stdout too, after the plan (a PR comment must not read 'deletions pending')", async () => {
+    const md = await runCli(["apply", ...M(), "--auto-approve", "--output", "markdown"], { env });
+    expect(md.code).toBe(1);
+    expect(md.stdout).toMatch(/> \[!CAUTION\]\n> \*\*Refused\*\* \(`accountNotAllowed`\): apply needs spec.allowedAccounts.*\. Nothing was deleted\.\n$/s);
+    const table = await runCli(["apply", ...M(), ...P()], { env, input: "yes\n" });
+    expect(table.code).toBe(1);
+    expect(table.stdout).toMatch(/\nRefused \(confirmation\): apply would delete versions but stdin is not a terminal.*Nothing was deleted\.\n$/s);
+    expect(deleteCalls()).toEqual([]);
+  });
+
   it("a bad manifest among good ones: exit 1 and no AWS call at all", async () => {
     writeFileSync(join(dir, "manifests/zz-bad.yaml"), "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: zz}\nspec:\n  project: other\n  region: us-east-1\n  versions:\n    - name: ok\n    - nme: typo\n");
     const r = await runCli(["apply", ...M(), ...P(), "--auto-approve"], { env });
