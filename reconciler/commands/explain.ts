@@ -133,7 +133,9 @@ export const explain: Command = {
           return 1;
         }
         io.stdout.write(output === "json" ? JSON.stringify({ version: arg, sets: entries }, null, 2) + "\n" : renderExplain(arg, entries, style(colorEnabled(io.stdout, io.env))));
-        if (entries.some((e) => e.read !== "ok")) return 1;
+        // A failed read — the project's, or this version's tags — is a failure here as in plan: "kept" on a
+        // read that failed is not an answer.
+        if (entries.some((e) => e.read !== "ok" || e.explanation?.checks.some((c) => c.rule === "tagsUnreadable" && c.verdict === "block"))) return 1;
         if (!entries.some((e) => e.explanation || e.missing)) {
           io.stderr.write(`rekon: error: project "${wanted.project}" has no version ${wanted.arn ?? `"${wanted.version}"`}\n`);
           return 1;

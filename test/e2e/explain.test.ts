@@ -97,6 +97,16 @@ describe("rekon explain", () => {
     expect(writes()).toEqual([]);
   });
 
+  it("its tags cannot be read: kept (tagsUnreadable), and explain exits 1 as plan does — a failed read is not an answer", async () => {
+    writeFileSync(join(dir, "protect.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8") + '  protectTags:\n    legal-hold: "*"\n');
+    emu.setFaults({ rules: [{ operation: "ListTagsForResource", code: "AccessDeniedException" }] });
+    const x = await explainJson("shelf-scanner/v5", "protect.yaml");
+    expect(x.code).toBe(1);
+    expect(x.out!.sets[0]!.explanation!.decision).toBe("blocked");
+    expect(x.out!.sets[0]!.explanation!.checks.find((c) => c.rule === "tagsUnreadable")).toMatchObject({ verdict: "block" });
+    expect(writes()).toEqual([]);
+  });
+
   it("by ARN as by name; an unknown version or project, or a malformed argument, is an error", async () => {
     const byName = await explainJson("shelf-scanner/v5", "policy.yaml");
     const arn = byName.out!.sets[0]!.version!.arn;
