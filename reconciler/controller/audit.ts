@@ -134,9 +134,13 @@ export function auditRecords(results: WriteResult[], ctx: AuditContext): AuditRe
 }
 
 export class AuditSink {
+  /** Records that could not be appended to the file, for the life of the process. */
+  failures = 0;
+
   constructor(
     private readonly log: Logger,
     private readonly file?: string,
+    private readonly onFailure?: () => void,
   ) {}
 
   write(records: AuditRecord[]): void {
@@ -146,6 +150,9 @@ export class AuditSink {
           // Synchronous, and before the log line: once the log shows a record, the file has it too.
           appendFileSync(this.file, JSON.stringify(rec) + "\n");
         } catch (err) {
+          // Not only a log line: the cycle is failed and a counter moves, so a full or read-only volume is seen.
+          this.failures++;
+          this.onFailure?.();
           this.log.error({ file: this.file, err: (err as Error).message }, "cannot append to the audit file; the record is in this log line only");
         }
       }

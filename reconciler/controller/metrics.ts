@@ -43,6 +43,7 @@ export interface ControllerMetrics {
   lastSuccess: Gauge;
   leader: Gauge;
   leaderElectionErrors: Counter;
+  auditWriteErrors: Counter;
   buildInfo: Gauge<"version" | "revision">;
   notificationsTotal: Counter<"channel" | "event" | "result">;
   /** The account the ambient credentials reach (from the last plan), to label their rate limiters. */
@@ -85,6 +86,7 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
     lastSuccess: new Gauge({ name: "rekon_last_success_timestamp_seconds", help: "Unix time the last cycle ended with result ok.", registers: r }),
     leader: new Gauge({ name: "rekon_leader", help: "1 while this instance may write (holds the Lease, or runs without leader election).", registers: r }),
     leaderElectionErrors: new Counter({ name: "rekon_leader_election_errors_total", help: "Lease requests (get, create, update) that failed or timed out.", registers: r }),
+    auditWriteErrors: new Counter({ name: "rekon_audit_write_errors_total", help: "Audit records that could not be appended to --audit-file (each is still in its log line); the cycle that wrote them is failed.", registers: r }),
     buildInfo: new Gauge({ name: "rekon_build_info", help: "Always 1; the labels say which rekon is running.", labelNames: ["version", "revision"], registers: r }),
     notificationsTotal: new Counter({ name: "rekon_notifications_total", help: "Notification events by channel, event (marked, reminder, deleted, failed, refused, readFailed, pending) and result (delivered: a 2xx; failed: given up, refused by the receiver, or the channel could not be used).", labelNames: ["channel", "event", "result"], registers: r }),
     rates: new Map(),
@@ -92,6 +94,7 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
   for (const res of CYCLE_RESULTS) m.reconcileTotal.inc({ result: res }, 0);
   for (const op of Object.keys(DEFAULT_RATES)) m.awsRequestsTotal.inc({ operation: op, outcome: "ok" }, 0);
   m.leaderElectionErrors.inc(0);
+  m.auditWriteErrors.inc(0);
   m.manifestValid.set(0);
   m.manifestsStale.set(0);
   m.nextDeletionAllowed.set(0);

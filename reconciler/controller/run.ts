@@ -48,7 +48,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // One notifier for the process: it remembers what it told (README "Notifications").
   const notifier = new Notifier({ log, env: io.env, command: "run", secrets, observe: (channel, event, result, n) => recordNotification(metrics, channel, event, result, n), channels: (names) => initNotificationChannels(metrics, names) });
   metrics.reconcileInterval.set(opts.intervalMs / 1000);
-  const audit = new AuditSink(log, opts.auditFile);
+  const audit = new AuditSink(log, opts.auditFile, () => metrics.auditWriteErrors.inc());
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
 
   // One set of rate limiters for the whole run, renewed only when the policy's rateLimits change: rates
@@ -174,6 +174,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     state.lastStart = Date.now();
     const endTimer = metrics.reconcileDuration.startTimer();
     let result: CycleResult;
+    const auditFailuresBefore = audit.failures;
     try {
       const out = await runCycle(
         // Only an instance that may write tells (the leader, or the only one): replicas would repeat each other.
@@ -182,6 +183,11 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       );
       result = out.result;
       state.valid = out.valid;
+      // The audit trail is part of the job: a record that did not reach --audit-file fails the cycle.
+      if (audit.failures > auditFailuresBefore && result === "ok") {
+        result = "failed";
+        clog.error({ records: audit.failures - auditFailuresBefore }, "audit records could not be written to the audit file this cycle");
+      }
       // A deletion window that opens (or a deny window that ends) starts a cycle then, not at the interval.
       const opens = out.plan?.nextDeletionAllowedAt ? Date.parse(out.plan.nextDeletionAllowedAt) : undefined;
       metrics.nextDeletionAllowed.set(opens !== undefined ? opens / 1000 : 0);

@@ -74,3 +74,19 @@ describe("rekon run --apply with the policy behind a link to another file name",
     expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok").length).toBeGreaterThan(0);
   });
 });
+
+describe("rekon run --apply when the audit file cannot be written", () => {
+  it("the deletions go ahead (AWS accepted them), but the cycle is failed and rekon_audit_write_errors_total counts each record", async () => {
+    writeFileSync(join(dir, "policy.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8"));
+    mkdirSync(join(dir, "audit-is-a-folder"));
+    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0", "--audit-file", join(dir, "audit-is-a-folder")], emulatorEnv(emu.url));
+    const url = await run.url();
+    const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
+    expect(first).toMatchObject({ result: "failed" });
+    const deleted = (first as unknown as { deleted: number }).deleted;
+    expect(deleted).toBeGreaterThan(0);
+    const metrics = (await get(`${url}/metrics`)).body;
+    expect(metric(metrics, "rekon_audit_write_errors_total")).toBeGreaterThanOrEqual(deleted);
+    expect(metric(metrics, 'rekon_reconcile_total{result="failed"}')).toBe(1);
+  });
+});
