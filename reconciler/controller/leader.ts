@@ -50,7 +50,10 @@ export class LeaderElector {
   private deadline: NodeJS.Timeout | undefined;
   private stopped = false;
   private observedVersion: string | undefined;
+  /** performance.now() when the lease's version was last seen to change: monotonic, as client-go's clock. */
   private observedAt = 0;
+  /** performance.now() when the last successful renewal was sent. */
+  private renewSentAt = 0;
   private ticking: Promise<void> = Promise.resolve();
   private readonly failures = new FailureLog();
 
@@ -69,6 +72,8 @@ export class LeaderElector {
 
   /** Aborted when this term of leadership ends; undefined while not leading. */
   termSignal(): AbortSignal | undefined {
+    // The deadline timer can fire late after a pause of the process; asked directly, the answer is exact.
+    if (this.isLeader() && performance.now() - this.renewSentAt > this.opts.renewDeadlineMs) this.lose(`could not renew the lease within ${this.opts.renewDeadlineMs} ms`);
     return this.isLeader() ? this.term!.signal : undefined;
   }
 
@@ -94,7 +99,8 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
-    const sentAt = Date.now();
+    // Monotonic: a wall clock stepped forward (NTP) must neither expire another's lease early nor ours late.
+    const sentAt = performance.now();
     try {
       const held = await withTimeout(this.tryAcquireOrRenew(), this.opts.renewDeadlineMs);
       if (this.stopped) return;
@@ -108,7 +114,8 @@ export class LeaderElector {
         }
         // Step down renewDeadline after the last renewal *was sent* (conservative), whatever the requests do.
         clearTimeout(this.deadline);
-        this.deadline = setTimeout(() => this.lose(`could not renew the lease within ${this.opts.renewDeadlineMs} ms`), Math.max(0, this.opts.renewDeadlineMs - (Date.now() - sentAt)));
+        this.renewSentAt = sentAt;
+        this.deadline = setTimeout(() => this.lose(`could not renew the lease within ${this.opts.renewDeadlineMs} ms`), Math.max(0, this.opts.renewDeadlineMs - (performance.now() - sentAt)));
       } else if (this.isLeader()) {
         this.lose("the lease is held by another instance");
       }
@@ -152,11 +159,11 @@ export class LeaderElector {
     const version = lease.metadata?.resourceVersion;
     if (version !== this.observedVersion) {
       this.observedVersion = version;
-      this.observedAt = Date.now();
+      this.observedAt = performance.now();
     }
     const holder = spec.holderIdentity ?? "";
     const durationMs = (spec.leaseDurationSeconds ?? seconds) * 1000;
-    if (holder !== "" && holder !== this.identity && this.observedAt + durationMs > Date.now()) return false;
+    if (holder !== "" && holder !== this.identity && this.observedAt + durationMs > performance.now()) return false;
 
     const mine = holder === this.identity;
     const body: V1Lease = {
@@ -173,7 +180,7 @@ export class LeaderElector {
     try {
       const updated = await this.api.replaceNamespacedLease({ name, namespace, body });
       this.observedVersion = updated.metadata?.resourceVersion;
-      this.observedAt = Date.now();
+      this.observedAt = performance.now();
       return true;
     } catch (err) {
       if (status(err) === 409) return false; // someone wrote it since we read it
