@@ -253,15 +253,22 @@ export async function diffRefs(opts: { base: string; head: string; manifests: st
   const tmp = await mkdtemp(join(tmpdir(), "rekon-diff-"));
   try {
     const states: { desired: DesiredState; policies: PolicySet }[] = [];
+    const absent: number[] = [];
     for (const [i, ref] of [opts.base, opts.head].entries()) {
       const m = await materialize(ref, repoPaths, policyRepoPath, root, join(tmp, String(i)));
       const r = validateInputs({ manifests: m.manifests, ...(m.policy ? { policy: m.policy } : {}) }, { requireRegion: false });
       // A folder that did not exist yet at base is an empty desired state, not an error.
-      const issues = r.issues.filter((x) => !/no \*\.yaml or \*\.yml files found/.test(x.message) && !/cannot read: ENOENT/.test(x.message));
+      const isAbsent = (x: { message: string }) => /no \*\.yaml or \*\.yml files found/.test(x.message) || /cannot read: ENOENT/.test(x.message);
+      if (r.issues.some(isAbsent)) absent.push(i);
+      const issues = r.issues.filter((x) => !isAbsent(x));
       if (issues.length) throw new ValidationError(issues.map((x) => relabel(x, m.manifests, repoPaths, m.policy, policyRepoPath, ref)));
       const desired = r.desired ?? { sets: [], files: [], policies: [], digest: "" };
       const policies = r.policies ?? { operator: loadPolicy(m.policy).policy!, scoped: [] };
       states.push({ desired, policies });
+    }
+    // Absent at both revisions is a wrong path, not "no change": a mistyped --manifests must not pass review.
+    if (absent.length === 2 && states.every((x) => x.desired.sets.length === 0)) {
+      throw new UsageError(`--manifests ${opts.manifests.join(", ")}: no manifests there at ${opts.base} nor at ${opts.head}; check the path (relative to ${opts.cwd})`);
     }
     const [b, h] = states as [(typeof states)[0], (typeof states)[0]];
     const projects = diffDesired(b.desired, h.desired);

@@ -155,6 +155,12 @@ describe("rekon diff", () => {
     expect(same.code).toBe(0);
   });
 
+  it("a --manifests path absent at both revisions is an error, not 'no change'", async () => {
+    const r = await runCli(["diff", "--base", "HEAD~1", "--manifests", "manifestz", "--fail-on-loosen"], { env: {}, cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("--manifests manifestz: no manifests there at HEAD~1 nor at HEAD");
+  });
+
   it("an unknown ref is a clear error", async () => {
     const r = await runCli(["diff", "--base", "no-such-ref"], { env: {}, cwd: dir });
     expect(r.code).toBe(1);
