@@ -123,7 +123,9 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan, freshLive: LiveSta
         out.reasons.push(s ? { rule: "stale", message: s.why } : { rule: "notInSavedPlan", message: "the saved plan did not list this deletion; it is never deleted from this plan" });
         delete out.stopFirst;
       }
-      if (a.mark && !approved.has(`mark:${a.mark}|` + a.versionArn)) delete out.mark;
+      // A removal the fresh plan makes goes through whether or not the saved plan listed it: it can only
+      // delay a deletion (the version was listed again, or is blocked now). Added marks need the saved plan.
+      if (a.mark === "add" && !approved.has(`mark:add|` + a.versionArn)) delete out.mark;
       return out;
     }),
   };

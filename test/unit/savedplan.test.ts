@@ -57,6 +57,20 @@ describe("saved plan: what changed is skipped as stale", () => {
     expect(deletes(c)).toEqual(["b"]);
   });
 
+  it("a mark removal the fresh plan makes goes through though the saved plan did not list it (it only delays); an added mark it did not list does not", () => {
+    const MARK = "rekon.dev/pending-delete-since";
+    const markedLong = (v: LiveVersion) => ({ ...v, tags: { [MARK]: "2026-01-01T00:00:00Z" } });
+    // Since the plan was saved, "a" was tagged with a mark and listed again: the fresh plan removes it.
+    const c = check(base().map((v) => (v.name === "a" ? markedLong(v) : v)), { desiredState: desired(set("p1", ["keep", "a"])) });
+    expect(c.plan.actions.find((a) => a.versionName === "a")!.mark).toBe("remove");
+    // A grace period the saved plan did not have: the fresh plan would add marks; none without the saved plan.
+    const l = live(base());
+    const graced = plan(d, l, { ...pol, gracePeriod: "72h", gracePeriodMs: 72 * H }, NOW);
+    expect(graced.actions.some((a) => a.mark === "add")).toBe(true);
+    const g = checkSavedPlan(saved(), graced, l, DIGESTS, NOW, 24 * H);
+    expect(g.plan.actions.filter((a) => a.mark === "add")).toEqual([]);
+  });
+
   it("never deletes what the saved plan did not list", () => {
     const c = check([...base(), version("new", { ageHours: 300, tags: {} })]);
     expect(deletes(c)).toEqual(["a", "b"]);
