@@ -315,26 +315,34 @@ class Executor {
     if (this.stopped()) return this.finish(s, this.notSent("this deletion", extra));
     const pk = projectKey(s.action);
     if (this.tripped.has(pk)) return this.finish(s, { result: "skipped", error: `not started: ${this.tripped.get(pk)}; it is retried on the next run`, ...extra });
-    let lookedAt = approval.lookedAt;
+    const refresh = this.refresher("delete", s, client, approval.lookedAt);
     const call = await sendDelete(approval, this.ctx, {
       stop: this.stopFor(s.action),
       beforeSend: async () => {
-        let fresh: Approved<DeleteWrite> | undefined;
-        if (this.now() - lookedAt > this.lookMaxAgeMs) {
-          // Facts this old are looked at again: AWS's, and the manifests' (hashing the files, not parsing).
-          if (!this.inputsStillHold()) throw new InputsChanged();
-          const look = await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now);
-          const d = this.ctx.gate.approve("delete", this.ctx.auth, s.action, look, this.now());
-          if ("denied" in d) throw new Changed(d);
-          fresh = d;
-          lookedAt = look.at;
-        }
+        const fresh = await refresh();
         s.sent = true;
         handedOver();
         return fresh;
       },
     });
     this.finish(s, { ...this.outcome(s, call, log, "deletion"), ...extra });
+  }
+
+  /**
+   * A delete's or a stop's check right before each attempt: facts older than lookMaxAgeMs are looked at
+   * again — AWS's, and the manifests' (hashing the files, not parsing) — and the gate approves anew. A
+   * denial (Changed) or changed inputs (InputsChanged) cancel the write; undefined: the approval stands.
+   */
+  private refresher<K extends "delete" | "stop">(kind: K, s: Slot, client: RetryingRekognitionClient, lookedAt: number): () => Promise<Approved<K extends "delete" ? DeleteWrite : StopWrite> | undefined> {
+    return async () => {
+      if (this.now() - lookedAt <= this.lookMaxAgeMs) return undefined;
+      if (!this.inputsStillHold()) throw new InputsChanged();
+      const look = await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now);
+      const d = this.ctx.gate.approve(kind, this.ctx.auth, s.action, look, this.now());
+      if ("denied" in d) throw new Changed(d);
+      lookedAt = look.at;
+      return d;
+    };
   }
 
   /** What AWS's answer (or its absence) means for this write. Trips the project's breaker where due. */
@@ -385,19 +393,11 @@ class Executor {
     const started = performance.now();
     // A stop may wait in its queue behind earlier stops' waits for STOPPED (minutes): like a deletion, it
     // goes out only on a look (AWS and the manifests) no older than lookMaxAgeMs.
-    let lookedAt = approval.lookedAt;
+    const refresh = this.refresher("stop", s, client, approval.lookedAt);
     const call = await sendStop(approval, this.ctx, {
       stop: this.stopFor(s.action),
       beforeSend: async () => {
-        let fresh: Approved<StopWrite> | undefined;
-        if (this.now() - lookedAt > this.lookMaxAgeMs) {
-          if (!this.inputsStillHold()) throw new InputsChanged();
-          const look = await lastLook(client, this.ctx.gate, [s.action], this.ctx.stop, this.now);
-          const d = this.ctx.gate.approve("stop", this.ctx.auth, s.action, look, this.now());
-          if ("denied" in d) throw new Changed(d);
-          fresh = d as Approved<StopWrite>;
-          lookedAt = look.at;
-        }
+        const fresh = await refresh();
         s.sent = true;
         return fresh;
       },
