@@ -112,17 +112,20 @@ function classify(p: Pick<PlanProject, "status" | "error" | "account">): Cause &
   return { kind: "other", key: `other|${text}`, title: text || p.status };
 }
 
+/** The group for `key`, made on first sight (a Map keeps first-seen order, the order groups are shown in). */
+function groupOf<G>(groups: Map<string, G>, key: string, make: () => G): G {
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = make()));
+  return g;
+}
+
 /** Group the projects that could not be read by cause, in the order the projects come. */
 export function groupProjectErrors(projects: readonly PlanProject[]): CauseGroup[] {
   const groups = new Map<string, CauseGroup>();
   for (const p of projects) {
     if (p.status !== "error" && p.status !== "notFound") continue;
     const { resource, ...cause } = classifyError(p);
-    let g = groups.get(cause.key);
-    if (!g) {
-      g = { cause, details: [], affected: [] };
-      groups.set(cause.key, g);
-    }
+    const g = groupOf(groups, cause.key, () => ({ cause, details: [], affected: [] }));
     const detail = detailOf(p);
     if (detail && cause.kind !== "notFound" && cause.kind !== "other" && !g.details.includes(detail)) g.details.push(detail);
     g.affected.push({ project: p, ...(resource ? { resource } : {}) });
@@ -155,11 +158,7 @@ export function groupTagReadErrors(actions: readonly PlanAction[]): VersionCause
     for (const r of a.reasons) {
       const cause = tagReadCause(r);
       if (!cause) continue;
-      let g = groups.get(cause.key);
-      if (!g) {
-        g = { cause, details: [], versions: [] };
-        groups.set(cause.key, g);
-      }
+      const g = groupOf(groups, cause.key, () => ({ cause, details: [], versions: [] }));
       const detail = r.message.replace(/^tags could not be read: /, "").replace(/; protections cannot be checked$/, "");
       if (!g.details.includes(detail)) g.details.push(detail);
       if (!g.versions.includes(a)) g.versions.push(a);
@@ -184,11 +183,7 @@ export function groupWriteFailures(results: readonly WriteResult[]): VersionCaus
   for (const r of results) {
     const cause = writeFailureCause(r);
     if (!cause) continue;
-    let g = groups.get(cause.key);
-    if (!g) {
-      g = { cause, details: [], versions: [] };
-      groups.set(cause.key, g);
-    }
+    const g = groupOf(groups, cause.key, (): VersionCauseGroup<WriteResult> => ({ cause, details: [], versions: [] }));
     if (!g.details.includes(r.error!)) g.details.push(r.error!);
     g.versions.push(r);
   }

@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeFileSync } from "node:fs";
 import { BIN, ROOT } from "../helpers/run-cli.js";
+import { firstMatch } from "../helpers/wait.js";
 
 export interface LogLine {
   level: number;
@@ -59,28 +60,7 @@ export function startRun(args: string[], env: Record<string, string>, opts: { ma
   void exited.then(() => clearTimeout(safety));
 
   const waitFor = (pred: (l: LogLine) => boolean, timeoutMs = 15_000, what = "a matching log line") =>
-    new Promise<LogLine>((resolve, reject) => {
-      let seen = 0;
-      const check = () => {
-        for (; seen < lines.length; seen++) {
-          if (pred(lines[seen]!)) {
-            cleanup();
-            resolve(lines[seen]!);
-            return;
-          }
-        }
-      };
-      const t = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${err.split("\n").slice(-8).join("\n")}\nstdout: ${out}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(t);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
+    firstMatch(lines, waiters, pred, timeoutMs, () => `${what}; last lines:\n${err.split("\n").slice(-8).join("\n")}\nstdout: ${out}`);
 
   return {
     child,

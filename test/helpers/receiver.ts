@@ -8,6 +8,7 @@ import { Ajv } from "ajv";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./run-cli.js";
+import { firstMatch } from "./wait.js";
 
 export interface Received {
   path: string;
@@ -92,28 +93,7 @@ export async function startReceiver(): Promise<Receiver> {
     delivered: () => requests.filter((r) => r.status < 300).flatMap((r) => r.json.events ?? []),
     answer: (fn) => void (answer = fn),
     waitFor: (pred, timeoutMs = 20_000, what = "a matching request") =>
-      new Promise<Received>((resolve, reject) => {
-        let seen = 0;
-        const check = () => {
-          for (; seen < requests.length; seen++) {
-            if (pred(requests[seen]!)) {
-              cleanup();
-              resolve(requests[seen]!);
-              return;
-            }
-          }
-        };
-        const t = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received ${requests.length} request(s): ${requests.map((r) => `${r.status} ${r.headers["x-rekon-event"]}`).join(", ")}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(t);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      }),
+      firstMatch(requests, waiters, pred, timeoutMs, () => `${what}; received ${requests.length} request(s): ${requests.map((r) => `${r.status} ${r.headers["x-rekon-event"]}`).join(", ")}`),
     stop,
     start: listen,
     close: stop,
