@@ -3,6 +3,7 @@
 // the demo and the controller, so all compute the same plan and pass the same gate.
 import type { Logger } from "pino";
 import { applyPlan, type ApplyContext } from "./apply.js";
+import { ServerClock } from "./aws/clock.js";
 import { createClient, defaultRegion, type ClientOptions, type RetryingRekognitionClient } from "./aws/client.js";
 import { Identities } from "./aws/identity.js";
 import { readLive } from "./aws/inventory.js";
@@ -22,6 +23,10 @@ export interface ReconcileOptions {
   /** Endpoint/credential overrides (demo, tests); users rely on the SDK's standard chain. */
   client?: Omit<ClientOptions, "region" | "retry" | "limiters" | "provider" | "account">;
   retry?: RetryOptions;
+  /**
+   * The time the plan is made for (`plan --at`, tests). Default: the verified clock — the local clock
+   * corrected by AWS's Date headers (aws/clock.ts), which is also what every write is decided and dated by.
+   */
   now?: () => Date;
   /**
    * Rate limiters to use, given the policy's rateLimits; the caller owns them (the controller keeps them
@@ -56,6 +61,8 @@ export interface PlannedPass {
   limiters: RateLimiters;
   /** Whether the manifests or policy files (as given) changed since this pass read them, and why. */
   inputsChanged(): string | undefined;
+  /** What AWS's answers say about the local clock; writes are decided and dated by `clock.now()`. */
+  clock: ServerClock;
   close(): void;
 }
 
@@ -105,7 +112,7 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
 export async function passFor(inputs: { desired: DesiredState; policies: PolicySet | Policy }, opts: Omit<ReconcileOptions, "manifests" | "policy">): Promise<PlannedPass> {
   const desired = inputs.desired;
   const policies: PolicySet = "operator" in inputs.policies ? inputs.policies : { operator: inputs.policies, scoped: [] };
-  const now = (opts.now ?? (() => new Date()))();
+  const clock = new ServerClock();
   const refusals = [...(opts.refusals ?? []), ...(opts.refusalsFor?.({ desired, policies }) ?? [])];
   const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}), sourceIdentity: opts.sourceIdentity ?? "rekon-plan" });
   // Who rekon is, per credential source, before anything else: ownership and every write are keyed by it.
@@ -125,7 +132,7 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     let c = clients.get(k);
     if (!c) {
       const account = accountOf.get(source);
-      c = createClient({ region: t.region, retry: opts.retry, limiters, ...opts.client, provider: identities.credentialsFor(source, t.region, opts.retry), ...(account ? { account } : {}) });
+      c = createClient({ region: t.region, retry: opts.retry, limiters, ...opts.client, provider: identities.credentialsFor(source, t.region, opts.retry), clock, ...(account ? { account } : {}) });
       clients.set(k, c);
     }
     return c;
@@ -136,6 +143,14 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
   };
   try {
     const inventory = await readLive(desired, facts, { clientFor, log: opts.log, projectTagsFor: needsProjectTags(desired, policies) });
+    // The clock is checked on the answers just read, before anything is decided: beyond the bound the run is
+    // refused as a whole (nothing written), and within it every decision is made on AWS's time.
+    const skew = clock.problem();
+    if (skew) {
+      opts.log.error({ rule: skew.rule }, skew.message);
+      refusals.push(skew);
+    }
+    const now = (opts.now ?? (() => new Date(clock.now())))();
     // Tags only for the versions a guard needs them for: the gate says which on the tag-free facts, then
     // it assesses again with them.
     const first = Gate.assess({ desired, live: inventory, policies, now, ...(refusals.length ? { refusals } : {}) });
@@ -148,7 +163,7 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
       gate = Gate.assess({ desired, live, policies, now, ...(refusals.length ? { refusals } : {}) });
     }
     const p = planWith(gate, now);
-    return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, inputsChanged: () => undefined, close };
+    return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, inputsChanged: () => undefined, clock, close };
   } catch (err) {
     close();
     throw err;
@@ -168,7 +183,7 @@ export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPo
  */
 export async function applyPass(pass: PlannedPass, log: Logger, act: ActOptions = {}): Promise<WriteResult[]> {
   const auth = pass.gate.authorize(pass.plan);
-  return applyPlan({ inputsChanged: pass.inputsChanged, ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
+  return applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), clockProblem: () => pass.clock.problem()?.message, ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
 }
 
 /**
@@ -179,5 +194,6 @@ export async function applyUnmarks(pass: PlannedPass, log: Logger, act: Omit<Act
   const only = pass.gate.authorizeUnmarks(pass.plan);
   if (!only) return [];
   log.info({ unmarks: only.plan.actions.length }, "refused run: removing grace-period marks only (a removal can only delay a deletion)");
-  return applyPlan({ inputsChanged: pass.inputsChanged, ...act, plan: only.plan, gate: pass.gate, auth: only.auth, clientFor: pass.clientFor, log });
+  // No clock check here: a removal only delays a deletion, whatever the clock says.
+  return applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), ...act, plan: only.plan, gate: pass.gate, auth: only.auth, clientFor: pass.clientFor, log });
 }

@@ -147,6 +147,23 @@ export interface LiveState {
   identities: IdentityFact[];
 }
 
+/** What one last look must read for a batch of writes in one project (Gate.lookFor; read by aws/look.ts). */
+export interface LookSpec {
+  project: string;
+  region: string;
+  projectArn: string;
+  /** Versions to re-read by name: the batch's, the project's newest (keepLatest), the allowEmpty anchor, near misses. */
+  names: string[];
+  /** Whether the policy reads tags: then the tags of `tagArns` (the batch's versions) are read too. */
+  tags: boolean;
+  tagArns: ReadonlySet<string>;
+  /**
+   * The creation time of the newest version the plan saw (epoch ms), undefined when it saw none: the look
+   * reads the project's listing, newest first, at least back past this time (aws/look.ts readNewest).
+   */
+  planNewest: number | undefined;
+}
+
 // ---- policy ----
 
 /** One tag condition of a policy, with the layer that declared it. */
@@ -331,7 +348,8 @@ export type RuleId =
   | "nearMiss"
   | "manifestsChanged"
   | "noticeNotDelivered"
-  | "notificationsUnavailable";
+  | "notificationsUnavailable"
+  | "clockSkew";
 
 export interface Reason {
   /** A RuleId, or a custom rule's name. */

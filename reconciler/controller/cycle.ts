@@ -41,7 +41,8 @@ export interface CycleDeps {
   retry: RetryOptions;
   /** Endpoint/credential overrides (tests); users rely on the SDK's standard chain. */
   client?: ReconcileOptions["client"];
-  now(): Date;
+  /** The plan's clock (tests). Default: the verified clock (aws/clock.ts); audit records use the local clock. */
+  now?: () => Date;
   /** The run's rate limiters (kept across cycles); see run.ts. */
   limitersFor?: ReconcileOptions["limitersFor"];
   /** The run's resolved identities (once per credential source per process). */
@@ -93,7 +94,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
   const sendOpts = { cycleId: input.cycleId, ...(input.abandonSignal ? { signal: input.abandonSignal } : {}) };
   let pass;
   try {
-    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(deps.inputsCache ? { inputsCache: deps.inputsCache } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), ...(notifier ? { refusalsFor: (i: { policies: PolicySet }) => (prepared = notifier.prepare(i.policies)).refusals } : {}), now: deps.now });
+    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(deps.inputsCache ? { inputsCache: deps.inputsCache } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), ...(notifier ? { refusalsFor: (i: { policies: PolicySet }) => (prepared = notifier.prepare(i.policies)).refusals } : {}), ...(deps.now ? { now: deps.now } : {}) });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
@@ -138,7 +139,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
     const audited = new Set<WriteResult>();
     const actors = Object.fromEntries(pass.live.identities.filter((i) => i.arn).map((i) => [i.source, i.arn!]));
-    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now, actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest, ...(deps.leaseIdentity ? { lease: deps.leaseIdentity } : {}) };
+    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now ?? (() => new Date()), actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest, ...(deps.leaseIdentity ? { lease: deps.leaseIdentity } : {}) };
     const audit = (rs: WriteResult[]) => {
       const fresh = rs.filter((r) => !audited.has(r));
       fresh.forEach((r) => audited.add(r));

@@ -179,7 +179,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       const out = await runCycle(
         // Only an instance that may write tells (the leader, or the only one): replicas would repeat each other.
         { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}), notify: !elector || term !== undefined, dryRun: !opts.apply },
-        { log: clog, metrics, audit, retry, limitersFor, identities, inputsCache, notifier, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}), now: () => new Date() },
+        { log: clog, metrics, audit, retry, limitersFor, identities, inputsCache, notifier, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}) },
       );
       result = out.result;
       state.valid = out.valid;
