@@ -15,14 +15,15 @@
 // awaited, never aborted client-side (cutting the connection does not stop AWS, it only hides the answer).
 // `abandon` (a second signal, the end of a shutdown grace): stop waiting; a write still unanswered is
 // reported `unknown` (it may have happened), one never sent `skipped`.
-import { DescribeProjectVersionsCommand, ListTagsForResourceCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
+import type { RekognitionClient } from "@aws-sdk/client-rekognition";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { isThrottle, type RetryingRekognitionClient, type WriteCall } from "./aws/client.js";
-import { toLiveVersion } from "./aws/inventory.js";
+import { confirmGone, NAMES_PER_LOOK, pollVersions, readLook } from "./aws/look.js";
 import { classify, sleep } from "./aws/retry.js";
+import type { AwsCallError } from "./errors.js";
 import { GateError, type Approved, type DeleteWrite, type Denial, type Gate, type Look, type RunAuthorization, type StopWrite } from "./gate.js";
-import { projectKey, targetKey, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Target, type WriteOperation, type WriteResult } from "./types.js";
+import { projectKey, targetKey, type Plan, type PlanAction, type PlanProject, type Target, type WriteOperation, type WriteResult } from "./types.js";
 import { sendDelete, sendMark, sendNotice, sendStop, sendUnmark } from "./writes.js";
 import { firstLine } from "./text.js";
 
@@ -40,9 +41,6 @@ export const APPLY_DEFAULTS = {
   waitPollMs: 5_000,
   waitTimeoutMs: 10 * 60_000,
 } as const;
-
-/** DescribeProjectVersions takes at most 10 VersionNames per call. */
-const NAMES_PER_LOOK = 10;
 
 export interface ApplyContext {
   plan: Plan;
@@ -69,6 +67,12 @@ export interface ApplyContext {
    * plan no longer says what the team wants, so only a new plan may act.
    */
   inputsChanged?: () => string | undefined;
+  /**
+   * Whether the local clock has drifted from AWS's beyond the bound since the plan (why, or undefined), on
+   * the answers of this run's own reads: asked with inputsChanged. A drift stops every further write
+   * (`skipped`, code clockSkew): ages and marks would be decided on a wrong clock.
+   */
+  clockProblem?: () => string | undefined;
   /**
    * Notifications (README "Notifications"): told the results once every deletion and mark is done (a
    * webhook never delays a deletion), it delivers what the run tells and says which notices reached a
@@ -162,28 +166,32 @@ class Executor {
     this.all = [...this.deletions, ...this.marks];
   }
 
-  /** Why writes stopped because the inputs changed under this run, once they have. */
-  private halted?: string;
+  /** Why writes stopped under this run (the inputs changed, or the clock drifted), once they have. */
+  private halted?: { code: "manifestsChanged" | "clockSkew"; why: string };
   private readonly halt = new AbortController();
 
   private stopped(): boolean {
     return this.ctx.stop?.aborted === true || this.halted !== undefined;
   }
 
-  /** Before a batch of writes: are the manifests and policy still the ones the plan was made from? */
+  /** Before a batch of writes: are the manifests and policy still the ones the plan was made from, and the clock still right? */
   private inputsStillHold(): boolean {
     if (this.halted !== undefined) return false;
-    const why = this.ctx.inputsChanged?.();
-    if (why === undefined) return true;
-    this.halted = why;
-    this.ctx.log.warn({ reason: why }, "the manifests or policy changed during the apply: no further write; the next plan acts on them");
-    this.halt.abort(new Error(why));
+    const changed = this.ctx.inputsChanged?.();
+    const skew = changed === undefined ? this.ctx.clockProblem?.() : undefined;
+    if (changed === undefined && skew === undefined) return true;
+    this.halted = changed !== undefined ? { code: "manifestsChanged", why: changed } : { code: "clockSkew", why: skew! };
+    if (changed !== undefined) this.ctx.log.warn({ reason: changed }, "the manifests or policy changed during the apply: no further write; the next plan acts on them");
+    else this.ctx.log.error({ reason: skew }, "the local clock drifted from AWS's during the apply: no further write");
+    this.halt.abort(new Error(this.halted.why));
     return false;
   }
 
-  /** The result of a write that was not sent because the run stopped (a signal, or the inputs changed). */
+  /** The result of a write that was not sent because the run stopped (a signal, the inputs changed, the clock drifted). */
   private notSent(what: string, extra: Partial<WriteResult> = {}): Partial<WriteResult> & Pick<WriteResult, "result"> {
-    return this.halted !== undefined ? { result: "skipped", code: "manifestsChanged", error: `not sent: ${this.halted}; the next plan acts on them`, ...extra } : { result: "skipped", error: `interrupted before ${what} was sent`, ...extra };
+    if (this.halted === undefined) return { result: "skipped", error: `interrupted before ${what} was sent`, ...extra };
+    const next = this.halted.code === "manifestsChanged" ? "; the next plan acts on them" : "";
+    return { result: "skipped", code: this.halted.code, error: `not sent: ${this.halted.why}${next}`, ...extra };
   }
 
   private finish(s: Slot, r: Partial<WriteResult> & Pick<WriteResult, "result">): void {
@@ -325,7 +333,29 @@ class Executor {
         return fresh;
       },
     });
+    // Deleting is idempotent: gone is what we wanted. But "not found" is only an answer; a read says
+    // whether the version is really gone (or DELETING) before the delete counts as done.
+    if (call.kind === "failed" && call.error.code === "ResourceNotFoundException" && !call.interrupted) return this.finish(s, { ...(await this.confirmNotFound(s, client, call.error, log)), ...extra });
     this.finish(s, { ...this.outcome(s, call, log, "deletion"), ...extra });
+  }
+
+  /** ResourceNotFoundException to a delete: alreadyDeleted only if a read confirms it; otherwise unknown. */
+  private async confirmNotFound(s: Slot, client: RetryingRekognitionClient, e: AwsCallError, log: Logger): Promise<Partial<WriteResult> & Pick<WriteResult, "result">> {
+    const req = e.requestId ? { requestId: e.requestId } : {};
+    const spec = this.ctx.gate.lookFor([s.action]);
+    const unknown = (why: string, status?: string) => {
+      log.error({ versionArn: s.action.versionArn, code: e.code, status }, why);
+      return { result: "unknown" as const, code: e.code, ...(status ? { status } : {}), error: `AWS answered ${e.code}, but ${why}; whether it is deleted is unknown — the next plan re-reads it`, ...req };
+    };
+    if (!spec) return unknown("the project's ARN is not known, so no read could confirm it");
+    try {
+      const seen = await confirmGone(client, spec, s.action.versionName, s.action.versionArn, this.ctx.stop);
+      if (!seen.gone) return unknown(`a read still lists it (status ${seen.status})`, seen.status);
+    } catch (err) {
+      return unknown(`the read to confirm it failed (${firstLine((err as Error).message)})`);
+    }
+    log.info({ versionArn: s.action.versionArn }, "already deleted (not found, confirmed by a read)");
+    return { result: "alreadyDeleted", code: e.code, ...req };
   }
 
   /**
@@ -366,12 +396,6 @@ class Executor {
       log.error({ versionArn: s.action.versionArn, code: e.code, err: e.message }, `${what} unanswered: it may have happened`);
       return { result: "unknown", code: e.code, error: `sent, but no answer settled it (${e.message}); it may have happened — the next plan re-reads it`, ...req };
     }
-    if (e.code === "ResourceNotFoundException" && (what === "deletion" || what === "stop")) {
-      // Deleting is idempotent: gone is what we wanted. (The gate checked that the version's account and
-      // region are the client's, so "not found" here is about this very version.)
-      log.info({ versionArn: s.action.versionArn }, "already deleted");
-      return { result: "alreadyDeleted", code: e.code, ...req };
-    }
     if (call.interrupted) {
       if (this.halted !== undefined) return this.notSent(`the ${what}`);
       const why = this.tripped.get(projectKey(s.action)) && !this.stopped() ? `not sent again: ${this.tripped.get(projectKey(s.action))}; it is retried on the next run` : `interrupted before the ${what} was sent`;
@@ -405,7 +429,8 @@ class Executor {
     if (call.kind !== "ok") {
       const code = call.kind === "cancelled" ? undefined : call.error.code;
       // Already stopping or stopped (someone else got there first): the poll below tells which.
-      if (!(call.kind === "failed" && (code === "ResourceInUseException" || code === "InvalidParameterException"))) return report(this.outcome(s, call, log, "stop"));
+      // Not found: the poll below reads whether it is really gone (never believed from the answer alone).
+      if (!(call.kind === "failed" && !call.interrupted && (code === "ResourceInUseException" || code === "InvalidParameterException" || code === "ResourceNotFoundException"))) return report(this.outcome(s, call, log, "stop"));
     } else log.info({ versionArn: s.action.versionArn, status: call.output.Status }, "stop requested");
 
     const timeout = this.ctx.stopTimeoutMs ?? APPLY_DEFAULTS.stopTimeoutMs;
@@ -526,38 +551,13 @@ function batchSize(client: RetryingRekognitionClient, lookMaxAgeMs: number): num
 }
 
 /**
- * Re-read the given planned deletions of one project (and the project's newest versions) by name, ten per
- * call, and, when the policy reads tags, the tags of those still there. Throws when a read fails.
+ * The last look for planned writes of one project (aws/look.ts readLook, on what the gate says to read).
+ * Throws when a read fails, or when the gate cannot say what to read.
  */
 async function lastLook(client: RekognitionClient, gate: Gate, actions: readonly PlanAction[], signal: AbortSignal | undefined, now: () => number, withTags = true): Promise<Look & { tagsNeeded: boolean }> {
   const spec = gate.lookFor(actions);
   if (!spec) throw Object.assign(new Error("the project's ARN is not known, so the versions cannot be looked at again"), { code: "NoProjectArn" });
-  const byName = new Map<string, LiveVersion>();
-  const a0 = actions[0]!;
-  for (let i = 0; i < spec.names.length; i += NAMES_PER_LOOK) {
-    const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: spec.names.slice(i, i + NAMES_PER_LOOK) }), signal ? { abortSignal: signal } : {});
-    for (const d of res.ProjectVersionDescriptions ?? []) {
-      const v = toLiveVersion(d, a0.project, a0.region);
-      if (typeof v === "string") throw Object.assign(new Error(v), { code: "UnrecognisedAnswer" });
-      byName.set(v.name, v);
-    }
-  }
-  if (withTags && spec.tags) {
-    const wanted = new Set(actions.map((a) => a.versionArn));
-    await Promise.all(
-      [...byName.values()]
-        .filter((v) => wanted.has(v.arn))
-        .map(async (v) => {
-          try {
-            const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: v.arn }), signal ? { abortSignal: signal } : {});
-            v.tags = res.Tags ?? {};
-          } catch (err) {
-            v.tagsError = firstLine((err as Error).message);
-          }
-        }),
-    );
-  }
-  return { at: now(), byName, tagsNeeded: spec.tags && !withTags };
+  return readLook(client, spec, { ...(signal ? { signal } : {}), now, withTags });
 }
 
 /** True when every planned write was accepted by AWS (or its version was already gone). */
@@ -580,6 +580,8 @@ export interface WaitDeps {
 export interface WaitReport {
   /** ARNs still present when the bound ran out, or that could not be checked. */
   stillPresent: string[];
+  /** What the last poll saw of each version still present: its status, or why it could not be read. */
+  lastSeen: Record<string, string>;
   tookMs: number;
   polls: number;
 }
@@ -603,6 +605,7 @@ export async function waitForDeletionsReport(results: WriteResult[], deps: WaitD
   const unknown = pending.filter((r) => !arnOf(r));
   pending = pending.filter((r) => arnOf(r));
   let polls = 0;
+  const seen = new Map<string, string>(unknown.map((r) => [r.versionArn, "not checked: the project's ARN is not known"]));
   for (let round = 0; pending.length > 0 && !deps.signal?.aborted; round++) {
     const byGroup = new Map<string, Map<string, WriteResult[]>>();
     for (const r of pending) {
@@ -616,14 +619,19 @@ export async function waitForDeletionsReport(results: WriteResult[], deps: WaitD
         for (const rs of byProject.values()) {
           for (let i = 0; i < rs.length; i += NAMES_PER_LOOK) {
             const batch = rs.slice(i, i + NAMES_PER_LOOK);
+            const b0 = batch[0]!;
             try {
               polls++;
-              const res = await deps.clientFor(targetOf(batch[0]!)).send(new DescribeProjectVersionsCommand({ ProjectArn: arnOf(batch[0]!)!, VersionNames: batch.map((r) => r.versionName) }), { abortSignal: deps.signal });
-              const present = new Set((res.ProjectVersionDescriptions ?? []).map((d) => d.ProjectVersionArn));
-              still.push(...batch.filter((r) => present.has(r.versionArn)));
+              const status = await pollVersions(deps.clientFor(targetOf(b0)), { project: b0.project, region: b0.region, projectArn: arnOf(b0)! }, batch.map((r) => ({ name: r.versionName, arn: r.versionArn })), deps.signal);
+              for (const r of batch) {
+                const st = status.get(r.versionArn)!;
+                seen.set(r.versionArn, st);
+                if (st !== "gone") still.push(r);
+              }
             } catch (err) {
               // A failed poll proves nothing: keep waiting for those versions.
-              deps.log.warn({ project: batch[0]!.project, region: batch[0]!.region, err: (err as Error).message }, "polling for deletions failed");
+              deps.log.warn({ project: b0.project, region: b0.region, err: (err as Error).message }, "polling for deletions failed");
+              for (const r of batch) seen.set(r.versionArn, `unreadable: ${firstLine((err as Error).message)}`);
               still.push(...batch);
             }
           }
@@ -635,7 +643,8 @@ export async function waitForDeletionsReport(results: WriteResult[], deps: WaitD
     if (pending.length === 0 || performance.now() >= deadline) break;
     await sleep(Math.min(pollDelay(round, interval), Math.max(0, deadline - performance.now())), deps.signal).catch(() => undefined);
   }
-  return { stillPresent: [...unknown, ...pending].map((r) => r.versionArn), tookMs: Math.round(performance.now() - started), polls };
+  const stillPresent = [...unknown, ...pending].map((r) => r.versionArn);
+  return { stillPresent, lastSeen: Object.fromEntries(stillPresent.map((arn) => [arn, seen.get(arn) ?? "not polled"])), tookMs: Math.round(performance.now() - started), polls };
 }
 
 /** Returns the ARNs still present when `timeoutMs` ran out (see waitForDeletionsReport). */

@@ -21,6 +21,9 @@ import { windowMessage, windowVerdict } from "./policy/windows.js";
 import { manifestLayer, operatorLayer } from "./policy/naming.js";
 import { sourceOf, type NoticeStatus, type PolicyField, type Suspension, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
 import { firstLine } from "./text.js";
+import { VERSION_STATUSES, type LookSpec } from "./types.js";
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(VERSION_STATUSES);
 
 // ---------------------------------------------------------------------------------------------------
 // Approvals: a type only this module can make, and a run-time record of what it made and what was spent.
@@ -171,6 +174,12 @@ export interface Look {
   at: number;
   /** Versions found, by name (with tags where the look read them). */
   byName: ReadonlyMap<string, LiveVersion>;
+  /**
+   * The project's versions at least as new as the newest the plan saw, read at the look (aws/look.ts
+   * readNewest): where a version created since the plan shows, a copy of the candidate among them.
+   * Absent: not read, and a deletion is then not approved.
+   */
+  newest?: readonly LiveVersion[];
 }
 
 const key = (...parts: string[]) => parts.join("|");
@@ -626,15 +635,43 @@ export class Gate {
    * What a last look for these planned deletions must re-read: the versions themselves and the project's
    * newest versions (keepLatest), by name; and whether their tags are needed (the policy reads tags).
    */
-  lookFor(actions: readonly PlanAction[]): { projectArn: string; names: string[]; tags: boolean } | undefined {
+  lookFor(actions: readonly PlanAction[]): LookSpec | undefined {
     const view = actions[0] && this.bySet.get(actions[0].set);
     if (!view?.project?.projectArn || actions.some((a) => a.set !== view.set.name)) return undefined;
+    const planNewest = view.project.versions.reduce<number | undefined>((m, v) => (m === undefined || v.createdAt > m ? v.createdAt : m), undefined);
     const latest = [...view.latest].map((arn) => this.planned(view, arn)?.name).filter((n): n is string => n !== undefined);
     const anchor = this.anchor(view);
     // A listed name close to a candidate that goes missing makes the candidate a near miss: re-read them too.
     const close = view.policy.nearMissGuard ? actions.flatMap((a) => (a.versionArn ? this.closeListed(view, a.versionArn, a.versionName) : [])) : [];
     const names = [...new Set([...actions.map((a) => a.versionName), ...latest, ...(anchor ? [anchor.name] : []), ...close])];
-    return { projectArn: view.project.projectArn, names, tags: needsTags(view.policy) };
+    return { project: view.set.project, region: view.set.region, projectArn: view.project.projectArn, names, tags: needsTags(view.policy), tagArns: new Set(actions.flatMap((a) => (a.versionArn ? [a.versionArn] : []))), planNewest };
+  }
+
+  /** The ARNs of the versions the plan saw in this set's project. */
+  private knownArns(view: SetView): ReadonlySet<string> {
+    let known = this.known.get(view.set.name);
+    if (!known) this.known.set(view.set.name, (known = new Set(view.project?.versions.map((v) => v.arn) ?? [])));
+    return known;
+  }
+  private readonly known = new Map<string, ReadonlySet<string>>();
+
+  /**
+   * Versions created in the project since the plan, as the look saw them: a copy of `arn` in progress keeps
+   * it (copySource), as at plan time; a copy in progress whose source AWS does not name, or a version whose
+   * status rekon does not know, could be one, so it keeps every candidate (copySourceUnknown).
+   */
+  private newSincePlan(view: SetView, arn: string, look: Look): Reason[] {
+    if (look.newest === undefined) return [{ rule: "copySourceUnknown", message: "the last look did not read the project's newest versions, so a copy started since the plan cannot be ruled out" }];
+    const known = this.knownArns(view);
+    const out: Reason[] = [];
+    for (const n of look.newest) {
+      if (known.has(n.arn)) continue;
+      const copying = n.status === "COPYING_IN_PROGRESS" || !KNOWN_STATUSES.has(n.status);
+      if (!copying) continue;
+      if (n.sourceVersionArn === arn) out.push({ rule: "copySource", message: `a copy of it (${n.name}, ${n.status}) was started in the project since the plan` });
+      else if (n.sourceVersionArn === undefined) out.push({ rule: "copySourceUnknown", message: `version ${n.name} appeared in the project since the plan, ${n.status}, without a source named; it could be a copy of this version` });
+    }
+    return out;
   }
 
   /**
@@ -695,6 +732,7 @@ export class Gate {
       const gone = this.closeListed(view, a.versionArn, a.versionName).filter((n) => !look.byName.has(n));
       if (gone.length) reasons.push({ rule: "nearMiss", message: `listed ${gone.map((n) => JSON.stringify(n)).join(", ")} went missing since the plan; did you mean ${JSON.stringify(a.versionName)}?` });
     }
+    reasons.push(...this.newSincePlan(view, a.versionArn, look));
     if (kind === "stop" && !verdict.stopFirst) reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
     if (kind === "delete" && v.status === "RUNNING") reasons.push({ rule: "inUse", message: "status RUNNING: it must be STOPPED before it is deleted" });
     if (reasons.length > 0) return { denied: true, reasons };

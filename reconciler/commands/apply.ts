@@ -21,7 +21,8 @@ export const apply: Command = {
     ...AWS_FLAGS,
     ...LOG_FORMAT_FLAG,
     "auto-approve": { type: "boolean", help: "apply without asking; required when stdin is not a terminal" },
-    wait: { type: "boolean", help: "after apply, wait until AWS has finished deleting (polls every 5 s, up to 10 min)" },
+    wait: { type: "boolean", help: "after apply, wait until AWS has finished deleting (polls every 5 s, up to --wait-timeout)" },
+    "wait-timeout": { type: "string", value: "D", help: "with --wait: how long to wait before reporting what is still present (default 10m)" },
     concurrency: { type: "string", value: "N", help: "deletions in flight per account and region (default 8); the adaptive rate limiter sets the pace" },
     "max-plan-age": { type: "string", value: "D", help: "apply FILE: refuse a saved plan older than this (default 24h)" },
   },
@@ -37,6 +38,9 @@ export const apply: Command = {
     const { DEFAULT_MAX_PLAN_AGE, parseSavedPlan } = await import("../savedplan.js");
     if (flags["max-plan-age"] !== undefined && !savedFile) throw new UsageError("--max-plan-age goes with apply PLAN_FILE");
     const maxPlanAgeMs = parseDuration(String(flags["max-plan-age"] ?? DEFAULT_MAX_PLAN_AGE));
+    if (flags["wait-timeout"] !== undefined && !flags.wait) throw new UsageError("--wait-timeout goes with --wait");
+    const waitTimeoutMs = flags["wait-timeout"] === undefined ? undefined : parseDuration(String(flags["wait-timeout"]));
+    if (waitTimeoutMs === 0 || (flags["wait-timeout"] !== undefined && waitTimeoutMs === undefined)) throw new UsageError("--wait-timeout must be a duration such as 30s, 10m or 1h");
     if (maxPlanAgeMs === undefined) throw new UsageError("--max-plan-age must be a duration such as 30m, 24h or 2d");
     // A saved plan is an approval of specific writes, never a source of paths: an edited artifact could
     // name a looser policy (with its digest). Its inputs are given again and must hash to what it recorded.
@@ -122,14 +126,16 @@ export const apply: Command = {
           progress?.stop();
         }
         let stillPresent: string[] = [];
+        let lastSeen: Record<string, string> = {};
         let waitedMs: number | undefined;
         if (flags.wait && !session.stop.aborted && results.some((r) => r.result === "accepted")) {
-          const report = await waitForDeletionsReport(results, { clientFor: pass.clientFor, log, signal: session.stop, projects: pass.plan.projects });
+          const report = await waitForDeletionsReport(results, { clientFor: pass.clientFor, log, signal: session.stop, projects: pass.plan.projects, ...(waitTimeoutMs !== undefined ? { timeoutMs: waitTimeoutMs } : {}) });
           stillPresent = report.stillPresent;
+          lastSeen = report.lastSeen;
           waitedMs = report.tookMs;
         }
         results.push(...staleResults(stale));
-        report(io, output, flags, pass.plan, results, { stillPresent, waitedMs, stopped: session.stop.aborted }, (r) => renderResultsTable(r, table), renderResultsMarkdown);
+        report(io, output, flags, pass.plan, results, { stillPresent, lastSeen, waitedMs, stopped: session.stop.aborted }, (r) => renderResultsTable(r, table), renderResultsMarkdown);
         reportCauses(pass.plan, output, io);
         if (readFailed) io.stderr.write(`rekon: some reads failed (a project, or a version's tags); nothing they concern was deleted (see ${output === "table" ? "Error in the plan above" : "the errors above"} and tagsUnreadable reasons)\n`);
         if (stale.length) io.stderr.write(`rekon: ${stale.length} planned write(s) skipped as stale (the world changed since the plan was saved); re-run rekon plan\n`);
@@ -178,12 +184,12 @@ function report(
   flags: FlagValues,
   plan: Plan,
   results: WriteResult[],
-  w: { stillPresent: string[]; waitedMs: number | undefined; stopped: boolean },
+  w: { stillPresent: string[]; lastSeen: Record<string, string>; waitedMs: number | undefined; stopped: boolean },
   table: (r: WriteResult[]) => string,
   markdown: (r: WriteResult[]) => string,
 ): void {
   if (output === "json") {
-    io.stdout.write(JSON.stringify({ ...plan, results, ...(flags.wait ? { stillPresent: w.stillPresent, ...(w.waitedMs !== undefined ? { waitedMs: w.waitedMs } : {}) } : {}) }, null, 2) + "\n");
+    io.stdout.write(JSON.stringify({ ...plan, results, ...(flags.wait ? { stillPresent: w.stillPresent, lastSeen: w.lastSeen, ...(w.waitedMs !== undefined ? { waitedMs: w.waitedMs } : {}) } : {}) }, null, 2) + "\n");
     return;
   }
   if (output === "markdown") {
@@ -192,7 +198,7 @@ function report(
   }
   io.stdout.write("\n" + table(results));
   const took = w.waitedMs !== undefined ? ` (waited ${(w.waitedMs / 1000).toFixed(1)}s)` : "";
-  if (flags.wait && !w.stopped) io.stdout.write(w.stillPresent.length ? `Still present after waiting${took}: ${w.stillPresent.join(", ")}\n` : `All accepted deletions have completed${took}.\n`);
+  if (flags.wait && !w.stopped) io.stdout.write(w.stillPresent.length ? `Still present after waiting${took}: ${w.stillPresent.map((a) => `${a} (${w.lastSeen[a] ?? "?"})`).join(", ")}\n` : `All accepted deletions have completed${took}.\n`);
 }
 
 async function confirm(plan: Plan, io: Io): Promise<void> {

@@ -48,6 +48,11 @@ export interface EmulatorOptions {
   startDelayMs?: number;
   /** How long a copy stays COPYING_IN_PROGRESS before it is COPYING_COMPLETED. Defaults to 1000 ms. */
   copyDelayMs?: number;
+  /**
+   * Whether a copy in progress blocks deleting its source (ResourceInUseException). Unverified on AWS; default
+   * true. false plays the other possible answer, where only the client can keep the source.
+   */
+  copyPinsSource?: boolean;
   faults?: FaultConfig;
   /** Epoch-ms clock for ages, transitions, rate limits and the call log. Defaults to Date.now. */
   now?: () => number;
@@ -117,6 +122,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     startMs: opts.startDelayMs ?? 1000,
     copyMs: opts.copyDelayMs ?? 1000,
     ...(opts.tokenTtlMs !== undefined ? { tokenTtlMs: opts.tokenTtlMs } : {}),
+    ...(opts.copyPinsSource !== undefined ? { copyPinsSource: opts.copyPinsSource } : {}),
   });
   for (const [name, v] of [["tokenTtlMs", opts.tokenTtlMs], ["clockSkewMs", opts.clockSkewMs]] as const) {
     if (v !== undefined && !Number.isFinite(v)) throw new Error(`${name} must be a finite number of milliseconds (got ${v})`);

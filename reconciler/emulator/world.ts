@@ -207,6 +207,11 @@ export interface Delays {
   copyMs: number;
   /** Undefined: tokens never expire. */
   tokenTtlMs?: number;
+  /**
+   * Whether a copy in progress blocks deleting its source (ResourceInUseException). Unverified on AWS, so
+   * both answers are playable; default true (the strict one).
+   */
+  copyPinsSource?: boolean;
 }
 
 /** The live state with its clock: lookups per (account, region) and the transitions AWS makes on its own. */

@@ -243,7 +243,7 @@ describe("the gate agrees with the independent reference model", () => {
           removed = fresh.filter((v) => v !== target).sort((x, y) => y.createdAt - x.createdAt)[0];
           if (removed) fresh.splice(fresh.indexOf(removed), 1);
         }
-        const look: Look = { at: w.now, byName: new Map(fresh.map((v) => [v.name, v])) };
+        const look: Look = { at: w.now, byName: new Map(fresh.map((v) => [v.name, v])), newest: [] };
         const verdict = gate.approve(a.stopFirst ? "stop" : "delete", auth, a, look, w.now);
         // The reference, on a world where the project now holds the fresh facts.
         const world2: RefWorld = { ...w, projects: w.projects.map((p) => (p === project ? { ...p, versions: fresh } : p)) };

@@ -20,7 +20,7 @@ function world(versions: LiveVersion[], listed: string[] = ["keep"]) {
   return { gate, plan };
 }
 
-const lookOf = (vs: LiveVersion[], at = now): Look => ({ at, byName: new Map(vs.map((v) => [v.name, v])) });
+const lookOf = (vs: LiveVersion[], at = now): Look => ({ at, byName: new Map(vs.map((v) => [v.name, v])), newest: vs });
 
 describe("approvals", () => {
   const keep = version("keep", { ageHours: 1 });
@@ -71,6 +71,26 @@ describe("approvals", () => {
     const auth = gate.authorize(plan);
     const d = gate.approve("delete", auth, action, lookOf(fresh() as LiveVersion[]), now);
     expect("denied" in d && d.reasons.map((r) => r.rule)).toContain(rule);
+  });
+
+  it.each([
+    { name: "a copy of it, in progress", made: () => version("copy", { ageHours: 0, status: "COPYING_IN_PROGRESS", sourceVersionArn: old.arn }), rules: ["copySource"] },
+    { name: "a copy of it, in a status rekon does not know", made: () => version("copy", { ageHours: 0, status: "ARCHIVING", sourceVersionArn: old.arn }), rules: ["copySource"] },
+    { name: "a copy in progress whose source is not named", made: () => version("copy", { ageHours: 0, status: "COPYING_IN_PROGRESS" }), rules: ["copySourceUnknown"] },
+    { name: "a copy of another version", made: () => version("copy", { ageHours: 0, status: "COPYING_IN_PROGRESS", sourceVersionArn: keep.arn }), rules: [] },
+    { name: "a copy of it, already complete", made: () => version("copy", { ageHours: 0, status: "COPYING_COMPLETED", sourceVersionArn: old.arn }), rules: [] },
+    { name: "a retrained version", made: () => version("v9", { ageHours: 0, status: "TRAINING_IN_PROGRESS" }), rules: [] },
+  ])("a version created in the project since the plan: $name", ({ made, rules }) => {
+    const auth = gate.authorize(plan);
+    const fresh = [keep, old];
+    const d = gate.approve("delete", auth, action, { at: now, byName: new Map(fresh.map((v) => [v.name, v])), newest: [made(), ...fresh] }, now);
+    expect("denied" in d ? d.reasons.map((r) => r.rule) : []).toEqual(rules);
+  });
+
+  it("a look that did not read the project's newest versions approves no deletion", () => {
+    const auth = gate.authorize(plan);
+    const d = gate.approve("delete", auth, action, { at: now, byName: new Map([keep, old].map((v) => [v.name, v])) }, now);
+    expect(d).toMatchObject({ denied: true, reasons: [{ rule: "copySourceUnknown" }] });
   });
 
   it("a version the look did not find is gone, not an error", () => {

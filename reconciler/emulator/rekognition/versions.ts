@@ -78,7 +78,7 @@ export const DeleteProjectVersion: Handler = (body, { region, account, caller, w
   }
   // Unverified on AWS whether an in-progress copy pins its source; the emulator takes the strict answer
   // so that a client which ignores the possibility finds out here, not in production.
-  const copying = world.state.projects.some((p) =>
+  const copying = world.delays.copyPinsSource !== false && world.state.projects.some((p) =>
     p.versions.some((v) => v.sourceVersionArn === arn && v.status === "COPYING_IN_PROGRESS"),
   );
   if (copying) throw inUse(`Cannot delete project version ${arn} while a copy of it is in progress.`);
