@@ -489,7 +489,7 @@ class Executor {
           }
           const call = d.kind === "mark" ? await sendMark(d, this.ctx, { ...(this.ctx.stop ? { stop: this.ctx.stop } : {}), beforeSend: () => void (s.sent = true) }) : await sendUnmark(d, this.ctx, { ...(this.ctx.stop ? { stop: this.ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
           if (call.kind === "ok") log.info({ operation: s.operation }, s.operation === "mark" ? "marked pending deletion" : "pending-deletion mark removed");
-          this.finish(s, { ...this.outcome(s, call as WriteCall<AwsAnswer>, log, s.operation), ...(d.kind === "mark" ? { markedAt: d.value } : {}) });
+          this.finish(s, { ...this.outcome(s, call as WriteCall<AwsAnswer>, log, s.operation), ...(d.kind === "mark" ? { markedAt: d.at } : {}) });
         }),
       ),
     );

@@ -21,6 +21,7 @@ import { windowMessage, windowVerdict } from "./policy/windows.js";
 import { manifestLayer, operatorLayer } from "./policy/naming.js";
 import { sourceOf, type NoticeStatus, type PolicyField, type Suspension, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Plan, type PlanAction, type PlanProject, type Policy, type PolicySet, type Reason } from "./types.js";
 import { firstLine } from "./text.js";
+import { readStateTag, type TagSigner, type TagTrouble } from "./policy/marks.js";
 import { VERSION_STATUSES, type LookSpec } from "./types.js";
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(VERSION_STATUSES);
@@ -53,8 +54,10 @@ export interface StopWrite extends WriteTarget {
 }
 export interface MarkWrite extends WriteTarget {
   kind: "mark";
-  /** The RFC 3339 UTC time to write as the mark. */
+  /** The tag value to write: the time, signed under spec.tagSigning. */
   value: string;
+  /** The RFC 3339 UTC time the mark records. */
+  at: string;
 }
 export interface UnmarkWrite extends WriteTarget {
   kind: "unmark";
@@ -63,7 +66,7 @@ export interface UnmarkWrite extends WriteTarget {
 export interface NoticeWrite extends WriteTarget {
   kind: "notice";
   tag: typeof NOTICE_TAG | typeof REMINDER_TAG;
-  /** The RFC 3339 UTC delivery time, rounded up to the second. */
+  /** The tag value to write: the delivery time (RFC 3339 UTC, rounded up to the second), signed under spec.tagSigning. */
   value: string;
 }
 export type Write = DeleteWrite | StopWrite | MarkWrite | UnmarkWrite | NoticeWrite;
@@ -116,6 +119,8 @@ export interface GateWorld {
   now: Date;
   /** Run-wide refusals decided by the caller (e.g. manifestsStale from the controller): nothing is written. */
   refusals?: Reason[];
+  /** The operator's tag signing (spec.tagSigning), its key resolved at the edge: state tags must verify. */
+  signer?: TagSigner;
 }
 
 /** One ProjectVersionSet as the gate sees it. */
@@ -150,7 +155,7 @@ export interface Verdict {
 }
 
 /** Rules that keep a version for a time (and keep its mark), rather than block it. */
-const HOLDS = new Set(["gracePeriod", "approvalRequired", "window", "suspended", "noticeNotDelivered"]);
+const HOLDS = new Set(["gracePeriod", "approvalRequired", "window", "suspended", "noticeNotDelivered", "markUnsigned", "markForged"]);
 
 /** One check of `rekon explain`: its verdict for the version, and what it compared. */
 export interface ExplainCheck {
@@ -191,6 +196,7 @@ function asSet(p: Policy | PolicySet): PolicySet {
 export class Gate {
   readonly views: readonly SetView[];
   readonly policies: PolicySet;
+  private readonly signer: TagSigner | undefined;
   private readonly bySet = new Map<string, SetView>();
   /** account|region|project → names listed by sets resolved to that account. */
   private readonly listed = new Map<string, Map<string, DesiredSet>>();
@@ -219,6 +225,7 @@ export class Gate {
   private constructor(world: GateWorld) {
     this.policies = asSet(world.policies);
     this.callerRefusals = world.refusals ?? [];
+    this.signer = world.signer;
     const identities = new Map((world.live.identities ?? []).map((i) => [i.source, i]));
     const liveBySet = new Map(world.live.projects.map((p) => [p.set, p]));
 
@@ -373,10 +380,12 @@ export class Gate {
     const lay = (f: PolicyField) => (policy.origin[f] ? { layer: policy.origin[f]! } : {});
     let since: number | undefined;
     if (needsMark(policy)) {
-      since = parseMark(v.tags?.[MARK_TAG], now);
+      const mark = this.stateTag(v, MARK_TAG);
+      since = parseMark(mark.time, now);
+      if (mark.trouble) reasons.push(this.troubleReason(mark.trouble, "mark", v.tags![MARK_TAG]!, "apply writes a signed mark and the grace period starts again"));
       if (since === undefined) {
         out.mark = "add";
-        const bad = hasMark ? `its mark ${JSON.stringify(v.tags![MARK_TAG])} is not an RFC 3339 UTC time rekon wrote, so it counts as none; ` : "";
+        const bad = hasMark && !mark.trouble ? `its mark ${JSON.stringify(v.tags![MARK_TAG])} is not an RFC 3339 UTC time rekon wrote, so it counts as none; ` : "";
         if (policy.gracePeriodMs > 0) {
           const after = policy.requireNotice ? `deletable ${policy.gracePeriod} after its notice reaches a channel (requireNotice)` : `deletable after ${(out.deletableAt = new Date(now + policy.gracePeriodMs).toISOString())}`;
           reasons.push({ rule: "gracePeriod", message: `${bad}apply marks it pending deletion (${MARK_TAG}); ${after} (gracePeriod ${policy.gracePeriod})`, ...lay("gracePeriod") });
@@ -389,11 +398,13 @@ export class Gate {
       // a channel accepted the `marked` notice of this very mark.
       let noticed: number | undefined;
       if (policy.requireNotice) {
-        noticed = noticeTime(v.tags?.[NOTICE_TAG], since, now);
+        const notice = this.stateTag(v, NOTICE_TAG);
+        noticed = noticeTime(notice.time, since, now);
+        if (notice.trouble && since !== undefined) reasons.push(this.troubleReason(notice.trouble, "notice tag", v.tags![NOTICE_TAG]!, "apply sends the notice again and the grace period counts from its delivery"));
         if (noticed === undefined) {
           out.notice = "pending";
           delete out.deletableAt; // unknown until a channel accepts the notice
-          const seen = since !== undefined && v.tags?.[NOTICE_TAG] !== undefined ? ` (${NOTICE_TAG}=${JSON.stringify(v.tags[NOTICE_TAG])} is not an RFC 3339 UTC time at or after the mark)` : "";
+          const seen = since !== undefined && v.tags?.[NOTICE_TAG] !== undefined && !notice.trouble ? ` (${NOTICE_TAG}=${JSON.stringify(v.tags[NOTICE_TAG])} is not an RFC 3339 UTC time at or after the mark)` : "";
           reasons.push({ rule: "noticeNotDelivered", message: `${since === undefined ? "once marked, its" : "its"} \`marked\` notice has not reached a channel yet${seen}; apply sends it, records ${NOTICE_TAG} when a channel accepts it, and it is deletable ${policy.gracePeriod} after that`, ...lay("requireNotice") });
         } else {
           out.notice = "delivered";
@@ -408,7 +419,7 @@ export class Gate {
       // counted from the notice: no reminder of a deletion whose notice has not gone out).
       if (policy.remindBeforeMs > 0 && since !== undefined && policy.notifications.some((c) => c.events.includes("reminder"))) {
         const from = policy.requireNotice ? noticed : since;
-        if (noticeTime(v.tags?.[REMINDER_TAG], since, now) !== undefined) out.reminder = "sent";
+        if (noticeTime(this.stateTag(v, REMINDER_TAG).time, since, now) !== undefined) out.reminder = "sent";
         else if (from !== undefined && now >= from + policy.gracePeriodMs - policy.remindBeforeMs && now < from + policy.gracePeriodMs) out.reminder = "due";
       }
     }
@@ -435,6 +446,22 @@ export class Gate {
     }
     if (reasons.length === 0 && stoppable(v, policy)) out.stopFirst = true;
     return out;
+  }
+
+  /**
+   * One of rekon's own state tags (mark, notice, reminder) as far as it may be believed: its time, or, under
+   * tag signing, why it does not count. Without signing a tag is its time, as before.
+   */
+  private stateTag(v: LiveVersion, tagKey: string): { time?: string; trouble?: TagTrouble } {
+    const r = readStateTag(this.signer, v.arn, tagKey, v.tags?.[tagKey]);
+    if (!r) return {};
+    return "trouble" in r ? { trouble: r.trouble } : { time: r.time };
+  }
+
+  /** The plan says why a state tag was not believed (a hold: the version waits for a mark rekon writes itself). */
+  private troubleReason(trouble: TagTrouble, what: string, value: string, then: string): Reason {
+    const why = trouble === "unsigned" ? "carries no signature" : "has a signature that does not verify (written by someone else, for another version, or with a rotated key)";
+    return { rule: trouble === "unsigned" ? "markUnsigned" : "markForged", message: `its ${what} ${JSON.stringify(value)} ${why}, so under tagSigning it counts as none; ${then}`, layer: operatorLayer(this.policies.operator.source) };
   }
 
   /** The suspension in force for this set's project at `now` (operator, a manifest layer, or the set's own). */
@@ -515,10 +542,14 @@ export class Gate {
     } else checks.push({ rule: "tagsUnreadable", verdict: "pass", detail: "no check needs its tags" });
 
     // The holds: for a candidate, the gate's answer; for a version a guard keeps, what they would say.
-    const markedAt = parseMark(v.tags?.[MARK_TAG], now);
+    const markedAt = parseMark(this.stateTag(v, MARK_TAG).time, now);
     const holdSkip = guardKeep ? { skip: notNeeded } : {};
     check("gracePeriod", policy.gracePeriodMs > 0 ? `marked ${markedAt !== undefined ? new Date(markedAt).toISOString() : "?"}, ${policy.gracePeriod} ago or more` : "no grace period", { field: "gracePeriod", ...(policy.gracePeriodMs > 0 ? holdSkip : {}) });
     check("approvalRequired", policy.requireApproval ? `approved after its mark (${APPROVAL_TAG})` : "requireApproval off", { field: "requireApproval", ...(policy.requireApproval ? holdSkip : {}) });
+    if (this.signer && needsMark(policy)) {
+      check("markUnsigned", "rekon's state tags on it carry a signature (tagSigning)", { ...holdSkip });
+      check("markForged", "their signatures verify (tagSigning)", { ...holdSkip });
+    }
     check("noticeNotDelivered", policy.requireNotice ? `its \`marked\` notice reached a channel ${policy.gracePeriod} ago or more (${NOTICE_TAG})` : "requireNotice off", { field: "requireNotice", ...(policy.requireNotice ? holdSkip : {}) });
     if (policy.windows.length > 0 && guardKeep) {
       const w = windowVerdict(policy.windows, now);
@@ -759,7 +790,8 @@ export class Gate {
     }
     const verdict = this.verdict(view, v, now);
     if (verdict.mark !== "add") return { denied: true, reasons: verdict.reasons.length ? verdict.reasons : [{ rule: "notPlanned", message: "it needs no new mark" }] };
-    return mint({ kind: "mark", ...target, value: formatMark(now) });
+    const at = formatMark(now);
+    return mint({ kind: "mark", ...target, at, value: this.signer ? this.signer.sign(v.arn, MARK_TAG, at) : at });
   }
 
   /**
@@ -785,7 +817,9 @@ export class Gate {
     if (which === "notice" && verdict.notice !== "pending") return deny("notPlanned", `its \`marked\` notice is ${verdict.notice ?? "not needed"}, not pending`);
     if (which === "reminder" && verdict.reminder !== "due") return deny("notPlanned", `its reminder is ${verdict.reminder ?? "not due"}`);
     const target = { versionArn: v.arn, versionName: v.name, project: view.set.project, region: view.set.region, account: view.account, source: sourceOf(view.set) };
-    return mint({ kind: "notice", ...target, tag: which === "notice" ? NOTICE_TAG : REMINDER_TAG, value: formatNotice(deliveredAt) });
+    const tag = which === "notice" ? NOTICE_TAG : REMINDER_TAG;
+    const at = formatNotice(deliveredAt);
+    return mint({ kind: "notice", ...target, tag, value: this.signer ? this.signer.sign(v.arn, tag, at) : at });
   }
 }
 

@@ -10,9 +10,12 @@ import { readLive } from "./aws/inventory.js";
 import { RateLimiters } from "./aws/limiter.js";
 import type { RetryOptions } from "./aws/retry.js";
 import { withVersionTags } from "./aws/tags.js";
-import { ValidationError } from "./errors.js";
+import { ConfigError, ValidationError } from "./errors.js";
 import { Gate } from "./gate.js";
 import { inputsChangedSince, validateInputs } from "./inputs/index.js";
+import { readSecret, secretSource } from "./inputs/secrets.js";
+import { needsMark } from "./policy/guards.js";
+import { MIN_KEY_BYTES, tagSigner, type TagSigner } from "./policy/marks.js";
 import { needsProjectTags, planWith } from "./plan.js";
 import { sourceOf, targetKey, type DesiredState, type LiveState, type Plan, type Policy, type PolicySet, type Reason, type Target, type WriteResult } from "./types.js";
 
@@ -43,6 +46,8 @@ export interface ReconcileOptions {
   sourceIdentity?: "rekon-plan" | "rekon-apply";
   /** More run-wide refusals, decided from the inputs once read (notification channels that cannot be used under requireNotice). */
   refusalsFor?: (inputs: { desired: DesiredState; policies: PolicySet }) => Reason[];
+  /** Where secrets the policy names by variable are read (spec.tagSigning). Default: process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface PlannedPass {
@@ -112,6 +117,8 @@ export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
 export async function passFor(inputs: { desired: DesiredState; policies: PolicySet | Policy }, opts: Omit<ReconcileOptions, "manifests" | "policy">): Promise<PlannedPass> {
   const desired = inputs.desired;
   const policies: PolicySet = "operator" in inputs.policies ? inputs.policies : { operator: inputs.policies, scoped: [] };
+  // The signing key before any AWS call: without it no state tag can be verified or written, so nothing is read.
+  const signer = signerFor(policies.operator, opts.env ?? process.env);
   const clock = new ServerClock();
   const refusals = [...(opts.refusals ?? []), ...(opts.refusalsFor?.({ desired, policies }) ?? [])];
   const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}), sourceIdentity: opts.sourceIdentity ?? "rekon-plan" });
@@ -153,14 +160,14 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     const now = (opts.now ?? (() => new Date(clock.now())))();
     // Tags only for the versions a guard needs them for: the gate says which on the tag-free facts, then
     // it assesses again with them.
-    const first = Gate.assess({ desired, live: inventory, policies, now, ...(refusals.length ? { refusals } : {}) });
+    const first = Gate.assess({ desired, live: inventory, policies, now, ...(refusals.length ? { refusals } : {}), ...(signer ? { signer } : {}) });
     const needTags = first.versionsNeedingTags(now.getTime());
     let gate = first;
     let live = inventory;
     if (needTags.length) {
       const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
       live = await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log });
-      gate = Gate.assess({ desired, live, policies, now, ...(refusals.length ? { refusals } : {}) });
+      gate = Gate.assess({ desired, live, policies, now, ...(refusals.length ? { refusals } : {}), ...(signer ? { signer } : {}) });
     }
     const p = planWith(gate, now);
     return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, inputsChanged: () => undefined, clock, close };
@@ -168,6 +175,27 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     close();
     throw err;
   }
+}
+
+/** The operator's tag-signing key, read where the policy says; ConfigError when it is named but unusable. */
+function signerFor(policy: Policy, env: NodeJS.ProcessEnv): TagSigner | undefined {
+  if (!policy.tagSigning) return undefined;
+  const r = readSecret(policy.tagSigning.secret, env);
+  const fix = `; rekon cannot sign or verify its state tags, so it reads and writes nothing (set it, or remove spec.tagSigning)`;
+  if (r.problem) throw new ConfigError(`spec.tagSigning.secret in ${policy.source}: ${r.problem}${fix}`);
+  const key = Buffer.from(r.value!, "utf8");
+  if (key.length < MIN_KEY_BYTES) throw new ConfigError(`spec.tagSigning.secret in ${policy.source}: ${secretSource(policy.tagSigning.secret)} holds ${key.length} bytes; use at least ${MIN_KEY_BYTES} random bytes (e.g. openssl rand -base64 48)`);
+  return tagSigner(key);
+}
+
+/**
+ * Said once by plan, apply and the controller when a policy keeps state in tags (a grace period, approval
+ * or requireNotice) and the operator has not turned on tag signing: anyone who may tag a version can forge
+ * its mark. Undefined when nothing needs saying.
+ */
+export function forgeableMarksNote(pass: Pick<PlannedPass, "gate" | "policy">): string | undefined {
+  if (pass.policy.tagSigning || !pass.gate.views.some((v) => needsMark(v.policy))) return undefined;
+  return `rekon's grace-period marks are not signed: anyone with rekognition:TagResource on these versions can write rekon.dev/pending-delete-since (or the notice tag) and skip the grace period. Set spec.tagSigning in the operator's policy (${pass.policy.source}), and deny other principals the rekon.dev/* state tags (deploy/iam/deny-rekon-state-tags.json)`;
 }
 
 /** The run-wide checks every apply passes before any write (refusals, budgets, allowedAccounts). Throws RefusalError. */

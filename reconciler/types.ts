@@ -278,6 +278,8 @@ export interface Policy {
   requireNotice: boolean;
   /** Which layer decided each field's effective value (e.g. `operator policy deploy/policy.yaml`). */
   origin: Partial<Record<PolicyField, string>>;
+  /** Operator only: sign rekon's state tags with HMAC-SHA256 under this secret (policy/marks.ts). */
+  tagSigning?: { secret: SecretRef };
 }
 
 export type PolicyField =
@@ -309,7 +311,7 @@ export interface ScopedPolicy {
   /** Where each selected project is written, for messages. */
   projectPos: SourcePos[];
   /** Only the fields the document sets. */
-  spec: Partial<Omit<Policy, "source" | "name" | "origin" | "enforceAccounts" | "enforceRegions">>;
+  spec: Partial<Omit<Policy, "source" | "name" | "origin" | "enforceAccounts" | "enforceRegions" | "tagSigning">>;
   /** Position of each field the document sets, for messages. */
   fieldPos: Partial<Record<PolicyField | "rateLimits" | "selector", SourcePos>>;
 }

@@ -5,7 +5,7 @@
 //        [--project fraud-detector …] [--target-role arn:aws:iam::210987654321:role/rekon-target …]
 //        [--oidc-provider oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE] [--namespace rekon] [--service-account rekon]
 //        [--github-repo org/manifests] [--github-branch main] [--github-environment production]
-//        [--plan-role-arn ARN --apply-role-arn ARN] [--partition aws] --out DIR
+//        [--plan-role-arn ARN --apply-role-arn ARN] [--rekon-role ARN …] [--partition aws] --out DIR
 //
 // Placeholders are ${Name}. A string that holds ${Region}, ${Project} or ${TargetRoleArn} stands for one
 // string per value given (per region, per project, per target role), so a policy names exactly the
@@ -19,12 +19,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), "..", "deploy", "iam");
-const LISTS = { Region: "region", Project: "project", TargetRoleArn: "target-role" };
+const LISTS = { Region: "region", Project: "project", TargetRoleArn: "target-role", RekonRoleArn: "rekon-role" };
 const FLAG_OF = {
   Partition: "partition", Account: "account", Region: "region", Project: "project", TargetRoleArn: "target-role",
   OidcProvider: "oidc-provider", Namespace: "namespace", ServiceAccount: "service-account",
   GitHubRepo: "github-repo", GitHubBranch: "github-branch", GitHubEnvironment: "github-environment",
-  PlanRoleArn: "plan-role-arn", ApplyRoleArn: "apply-role-arn",
+  PlanRoleArn: "plan-role-arn", ApplyRoleArn: "apply-role-arn", RekonRoleArn: "rekon-role",
 };
 
 function partitionOf(region) {
@@ -62,9 +62,12 @@ function values(opts) {
       PlanRoleArn: opts["plan-role-arn"],
       ApplyRoleArn: opts["apply-role-arn"],
     },
-    lists: { Region: regions, Project: opts.project?.length ? opts.project : ["*"], TargetRoleArn: opts["target-role"] ?? [] },
+    lists: { Region: regions, Project: opts.project?.length ? opts.project : ["*"], TargetRoleArn: opts["target-role"] ?? [], RekonRoleArn: opts["rekon-role"] ?? [] },
   };
 }
+
+/** Lists a template cannot do without (the statement would mean something else with none). */
+const REQUIRED_LISTS = new Set(["RekonRoleArn"]);
 
 const PLACEHOLDER = /\$\{(\w+)\}/g;
 
@@ -119,7 +122,7 @@ function main() {
       project: { type: "string", multiple: true }, "target-role": { type: "string", multiple: true },
       "oidc-provider": { type: "string" }, namespace: { type: "string" }, "service-account": { type: "string" },
       "github-repo": { type: "string" }, "github-branch": { type: "string" }, "github-environment": { type: "string" },
-      "plan-role-arn": { type: "string" }, "apply-role-arn": { type: "string" }, out: { type: "string" },
+      "plan-role-arn": { type: "string" }, "apply-role-arn": { type: "string" }, "rekon-role": { type: "string", multiple: true }, out: { type: "string" },
     },
   });
   if (!opts.out) fail("--out DIR is required");
@@ -127,7 +130,8 @@ function main() {
   mkdirSync(opts.out, { recursive: true });
   for (const file of readdirSync(TEMPLATES).filter((f) => f.endsWith(".json")).sort()) {
     const template = JSON.parse(readFileSync(join(TEMPLATES, file), "utf8"));
-    const missing = [...placeholders(template)].filter((n) => !(n in v.lists) && v.scalar[n] === undefined);
+    // A list that exempts principals from a Deny must not be empty: an empty exemption would deny rekon too.
+    const missing = [...placeholders(template)].filter((n) => (n in v.lists ? REQUIRED_LISTS.has(n) && v.lists[n].length === 0 : v.scalar[n] === undefined));
     if (missing.length) {
       process.stdout.write(`skipped ${file}: needs ${missing.map((n) => `--${FLAG_OF[n]}`).join(", ")}\n`);
       continue;

@@ -4,6 +4,7 @@
 import { RekognitionClient, type RekognitionClientConfig } from "@aws-sdk/client-rekognition";
 import { AwsCallError } from "../errors.js";
 import { roleAccount, roleCredentials } from "./credentials.js";
+import type { ServerClock } from "./clock.js";
 import { RateLimiters } from "./limiter.js";
 import { backoffDelay, classify, DEFAULT_RETRY, errorCode, mayHaveRun, sleep, toAwsCallError, withRetry, type RetryOptions } from "./retry.js";
 
@@ -27,6 +28,8 @@ export interface ClientOptions {
   provider?: RekognitionClientConfig["credentials"];
   /** The account `provider` resolved to (STS). Writes are only ever sent for versions in this account. */
   account?: string;
+  /** Compares the local clock with the Date header of every answer (aws/clock.ts). */
+  clock?: ServerClock;
 }
 
 /** Per-attempt bounds, so one hung connection cannot stall a run past the retry layer's total bound. */
@@ -186,7 +189,7 @@ export function createClient(opts: ClientOptions): RetryingRekognitionClient {
     (opts.roleArn
       ? roleCredentials({ roleArn: opts.roleArn, region: opts.region, retry, ...(opts.credentials ? { baseCredentials: opts.credentials } : {}), ...(opts.stsEndpoint ? { endpoint: opts.stsEndpoint } : {}) })
       : opts.credentials);
-  return new RetryingRekognitionClient(
+  const client = new RetryingRekognitionClient(
     {
       region: opts.region,
       // p-retry is the one retry layer; the SDK's own attempts would multiply with it.
@@ -201,6 +204,8 @@ export function createClient(opts: ClientOptions): RetryingRekognitionClient {
     opts.region,
     opts.account,
   );
+  opts.clock?.watch(client);
+  return client;
 }
 
 /** The region the SDK's standard chain resolves (AWS_REGION, then the profile), or undefined. */

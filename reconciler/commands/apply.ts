@@ -59,7 +59,7 @@ export const apply: Command = {
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-    const [{ planPass, applyPass, applyUnmarks, checkApplicable }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
+    const [{ planPass, applyPass, applyUnmarks, checkApplicable, forgeableMarksNote }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
       import("../reconcile.js"),
       import("../plan.js"),
       import("../render/table.js"),
@@ -99,6 +99,8 @@ export const apply: Command = {
         }
 
         if (output !== "json") io.stdout.write(show(pass.plan));
+        const note = forgeableMarksNote(pass);
+        if (note) io.stderr.write(`rekon: note: ${note}\n`);
         // A failed read (a project, or any version's tags) makes the run a failure even if it only blocked.
         const readFailed = planExitCode(pass.plan) === 1;
         try {

@@ -29,7 +29,7 @@ export const plan: Command = {
       at = new Date(t);
     }
     const format = logFormat(flags, io);
-    const [{ planPass }, { planExitCode }, { renderPlan, tableOptions, reportCauses }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
+    const [{ planPass, forgeableMarksNote }, { planExitCode }, { renderPlan, tableOptions, reportCauses }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
     const session = await openSession(level, format, io);
     try {
       const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log: session.log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop }, ...(at ? { now: () => at } : {}) });
@@ -43,6 +43,8 @@ export const plan: Command = {
         }
         io.stdout.write(output === "json" ? JSON.stringify(pass.plan, null, 2) + "\n" : renderPlan(pass.plan, output, "rekon plan", tableOptions(io)));
         reportCauses(pass.plan, output, io);
+        const note = forgeableMarksNote(pass);
+        if (note) io.stderr.write(`rekon: note: ${note}\n`);
         return planExitCode(pass.plan);
       } finally {
         pass.close();

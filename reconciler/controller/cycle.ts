@@ -8,7 +8,7 @@ import type { RetryOptions } from "../aws/retry.js";
 import { formatIssue, RefusalError, ValidationError } from "../errors.js";
 import { planExitCode } from "../plan.js";
 import { inputsChangedSince } from "../inputs/index.js";
-import { applyPass, applyUnmarks, checkApplicable, planPass, type ReconcileOptions } from "../reconcile.js";
+import { applyPass, applyUnmarks, checkApplicable, forgeableMarksNote, planPass, type ReconcileOptions } from "../reconcile.js";
 import type { Plan, PolicySet } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
 import { recordDeletions, recordPlan, recordRequest, type ControllerMetrics, type CycleResult } from "./metrics.js";
@@ -77,6 +77,9 @@ function snapshot(path: string): string {
   }
 }
 
+/** Said once per process, not every cycle. */
+const warnedUnsigned = new Set<string>();
+
 export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<CycleOutcome> {
   const { log, metrics } = deps;
   const manifests = input.manifests.map(snapshot);
@@ -108,6 +111,11 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
   try {
     const plan = pass.plan;
+    const note = forgeableMarksNote(pass);
+    if (note && !warnedUnsigned.has(note)) {
+      warnedUnsigned.add(note);
+      log.warn(note);
+    }
     metrics.manifestValid.set(1);
     recordPlan(metrics, plan);
     for (const p of plan.projects.filter((x) => x.status !== "ok")) log.warn({ project: p.project, region: p.region, status: p.status, error: p.error }, "project not read: nothing in it is deleted");

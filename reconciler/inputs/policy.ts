@@ -33,6 +33,7 @@ export interface PolicySpecDoc {
   notifications?: { name: string; url: SecretRef; secret?: SecretRef; format?: "json" | "slack"; events?: NotificationEventKind[] }[];
   remindBefore?: string;
   requireNotice?: boolean;
+  tagSigning?: { secret: SecretRef };
 }
 
 const FIELDS: PolicyField[] = ["allowedAccounts", "allowedRegions", "minAge", "keepLatest", "maxDeletesPerRun", "allowEmpty", "stopRunning", "protectTags", "requireProjectTag", "gracePeriod", "rules", "windows", "maxDeletesPercent", "requireApproval", "suspend", "nearMissGuard", "notifications", "remindBefore", "requireNotice"];
@@ -184,6 +185,7 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
       remindBefore,
       remindBeforeMs: parseDuration(remindBefore)!,
       requireNotice: spec.requireNotice ?? DEFAULT_POLICY.requireNotice,
+      ...(spec.tagSigning ? { tagSigning: { secret: spec.tagSigning.secret } } : {}),
       origin: Object.fromEntries(FIELDS.map((f) => [f, origin])),
     },
     issues: [],
@@ -199,6 +201,9 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
     return undefined;
   }
   const before = issues.length;
+  // The key that makes state tags trustworthy is the operator's: a manifest layer that could set it could
+  // sign its own marks, and one that could remove it would make them forgeable again.
+  if (spec.tagSigning) issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "tagSigning"], true), path: "spec.tagSigning", message: "tagSigning is set by the operator only: a DeletionPolicy among the manifests can neither set nor change the key rekon signs its tags with", fix: "remove spec.tagSigning from this manifest policy; the operator sets it in the --policy file" });
   const rules = compileRules(d, spec, manifestLayer(pos, metadata.name), issues);
   const windows = parseWindows(d, spec, manifestLayer(pos, metadata.name), issues);
   const notifications = parseChannels(d, spec, manifestLayer(pos, metadata.name), true, issues);

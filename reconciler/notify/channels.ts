@@ -3,7 +3,8 @@
 // each run, so a rotated secret file is picked up. Every message names the channel and the variable or
 // file, never the value: a webhook URL is a credential (Slack's carries its token in the path).
 import { readFileSync } from "node:fs";
-import type { NotificationChannel, SecretRef } from "../types.js";
+import { readSecret as read, secretSource as where } from "../inputs/secrets.js";
+import type { NotificationChannel } from "../types.js";
 
 export interface ResolvedChannel {
   name: string;
@@ -20,23 +21,6 @@ export interface ResolvedChannel {
 export interface ChannelProblem {
   channel: string;
   message: string;
-}
-
-function where(ref: SecretRef): string {
-  return "fromEnv" in ref ? `environment variable ${ref.fromEnv}` : `file ${ref.fromFile}`;
-}
-
-function read(ref: SecretRef, env: NodeJS.ProcessEnv, readFile: (p: string) => string): { value?: string; problem?: string } {
-  if ("fromEnv" in ref) {
-    const v = env[ref.fromEnv]?.trim();
-    return v ? { value: v } : { problem: `${where(ref)} is ${env[ref.fromEnv] === undefined ? "not set" : "empty"}` };
-  }
-  try {
-    const v = readFile(ref.fromFile).trim();
-    return v ? { value: v } : { problem: `${where(ref)} is empty` };
-  } catch (err) {
-    return { problem: `${where(ref)} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})` };
-  }
 }
 
 /** Resolve each channel; a channel that cannot be used is a problem naming it, and is left out. */

@@ -10,6 +10,7 @@
 // X-Rekon-Delivery is derived from the ids it carries.)
 import { createHash } from "node:crypto";
 import { formatMark, MARK_TAG } from "../policy/guards.js";
+import { stateTagTime } from "../policy/marks.js";
 import { effectivePolicy } from "../policy/layers.js";
 import type { DesiredState, LiveState, NotificationChannel, NotificationEventKind, Plan, PlanAction, PolicySet, Reason, WriteOperation, WriteOutcome, WriteResult } from "../types.js";
 
@@ -145,8 +146,10 @@ class Builder {
     return this.actions.get(arn);
   }
 
+  /** The time the version's mark records (a signed value's time part; for telling, not deciding). */
   markOf(arn: string): string | undefined {
-    return this.versions.get(arn)?.tags?.[MARK_TAG];
+    const v = this.versions.get(arn)?.tags?.[MARK_TAG];
+    return v === undefined ? undefined : stateTagTime(v);
   }
 
   version(a: PlanAction): Pick<NotificationItem, "versionName" | "versionArn"> {

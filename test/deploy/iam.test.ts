@@ -127,7 +127,7 @@ beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), "rekon-iam-"));
   execFileSync(process.execPath, [join(ROOT, "scripts/iam-render.mjs"), "--account", ACCOUNT, ...REGIONS.flatMap((r) => ["--region", r]), "--target-role", TARGET_ROLE,
     "--oidc-provider", "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE", "--github-repo", "example-org/rekognition-manifests",
-    "--plan-role-arn", `arn:aws:iam::${ACCOUNT}:role/rekon-plan`, "--apply-role-arn", `arn:aws:iam::${ACCOUNT}:role/rekon-apply`, "--out", out], { encoding: "utf8" });
+    "--plan-role-arn", `arn:aws:iam::${ACCOUNT}:role/rekon-plan`, "--apply-role-arn", `arn:aws:iam::${ACCOUNT}:role/rekon-apply`, "--rekon-role", `arn:aws:iam::${ACCOUNT}:role/rekon-apply`, "--rekon-role", TARGET_ROLE, "--out", out], { encoding: "utf8" });
 });
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -271,6 +271,29 @@ describe("trust policies", () => {
     const t = rendered("trust-target-role.json") as Trust;
     expect(t.Statement.map((s) => s.Principal.AWS)).toEqual([`arn:aws:iam::${ACCOUNT}:role/rekon-apply`, `arn:aws:iam::${ACCOUNT}:role/rekon-plan`]);
     expect(t.Statement[1]!.Condition).toEqual({ StringEquals: { "sts:SourceIdentity": "rekon-plan" } });
+  });
+});
+
+describe("rekon's state tags", () => {
+  it("deny-rekon-state-tags: only rekon's roles may write rekon's state tags; a person's approval tag stays writable", () => {
+    const s = (rendered("deny-rekon-state-tags.json") as Policy).Statement;
+    expect(s).toHaveLength(1);
+    expect(s[0]).toMatchObject({ Effect: "Deny", Resource: "*" });
+    expect(list(s[0]!.Action).sort()).toEqual(["rekognition:TagResource", "rekognition:UntagResource"]);
+    expect(s[0]!.Condition!["ForAnyValue:StringEquals"]!["aws:TagKeys"]).toEqual([...MARK_TAGS]);
+    expect(s[0]!.Condition!["ForAnyValue:StringEquals"]!["aws:TagKeys"]).not.toContain("rekon.dev/deletion-approved");
+    expect(s[0]!.Condition!.ArnNotLike!["aws:PrincipalArn"]).toEqual([`arn:aws:iam::${ACCOUNT}:role/rekon-apply`, TARGET_ROLE]);
+  });
+
+  it("is not written without --rekon-role: an empty exemption would deny rekon itself", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rekon-iam-"));
+    try {
+      const said = execFileSync(process.execPath, [join(ROOT, "scripts/iam-render.mjs"), "--account", ACCOUNT, "--region", "us-east-1", "--out", dir], { encoding: "utf8" });
+      expect(said).toContain("skipped deny-rekon-state-tags.json: needs --rekon-role");
+      expect(readdirSync(dir)).not.toContain("deny-rekon-state-tags.json");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

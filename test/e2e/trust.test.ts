@@ -159,3 +159,81 @@ describe("#21.7 a ResourceNotFound answer to a delete is confirmed by a read", (
     expect(a.code).toBe(1);
   }, 60_000);
 });
+
+describe("#21.5 rekon's state tags are tamper-evident under spec.tagSigning", () => {
+  const KEY = "k".repeat(20) + "-a-long-enough-secret-key";
+  const OTHER = "z".repeat(20) + "-another-long-secret-key-";
+  const NOTICE = "rekon.dev/notice-delivered-at";
+  const ago = (h: number) => new Date(Date.now() - h * HOUR).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const signing = "  tagSigning:\n    secret: {fromEnv: REKON_TAG_KEY}\n";
+  // A webhook nobody listens on: the notice cannot be delivered.
+  const notice = "  requireNotice: true\n  notifications:\n    - name: ops\n      url: {fromEnv: REKON_HOOK}\n      events: [marked]\n";
+  const hookEnv = { REKON_HOOK: "http://127.0.0.1:9/hook" };
+  const forgedState = (mark: string, noticeTag: string): EmulatorStateFile => ({ account: ACCOUNT, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "2d" }, { name: "old", status: "STOPPED", age: "40d", tags: { [MARK]: mark, [NOTICE]: noticeTag } }] }] });
+
+  it.each([
+    { how: "unsigned (written by a principal with TagResource only)", mark: ago(240), notice: ago(230), rule: "markUnsigned" },
+    { how: "signed with a made-up signature", mark: `${ago(240)} hmac1:${"A".repeat(43)}`, notice: `${ago(230)} hmac1:${"B".repeat(43)}`, rule: "markForged" },
+  ])("a backdated mark and notice, $how, count as none: rewritten signed, not deleted, no receiver needed to be contacted", async ({ mark, notice: n, rule }) => {
+    const w = await world(forgedState(mark, n), { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy(`  gracePeriod: 72h\n${notice}${signing}`) });
+    const env = { ...w.env, ...hookEnv, REKON_TAG_KEY: KEY };
+    const p = await runCli(["plan", ...w.M, ...w.P, "--output", "json"], { env });
+    const old = JSON.parse(p.stdout).actions.find((a: { versionName: string }) => a.versionName === "old");
+    expect(old).toMatchObject({ action: "blocked", mark: "add" });
+    expect(old.reasons.map((r: { rule: string }) => r.rule)).toEqual(expect.arrayContaining([rule, "gracePeriod"]));
+    const a = await runCli(["apply", ...w.M, ...w.P, "--auto-approve", "--output", "json"], { env });
+    expect(deleted()).toEqual([]);
+    const tags = emu!.snapshot().projects[0]!.versions!.find((v) => v.name === "old")!.tags!;
+    // The mark is rekon's own now: dated now, signed.
+    expect(tags[MARK]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ hmac1:[A-Za-z0-9_-]{43}$/);
+    expect(Date.now() - Date.parse(tags[MARK]!.split(" ")[0]!)).toBeLessThan(60_000);
+    expect(a.stdout).toContain('"result": "accepted"');
+  }, 60_000);
+
+  it("marks rekon signed are believed (deleted after the grace period); a rotated key restarts the period, never shortens it", async () => {
+    const st: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "2d" }, { name: "old", status: "STOPPED", age: "40d" }, { name: "old2", status: "STOPPED", age: "40d" }] }] };
+    const w = await world(st, { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy(`  gracePeriod: 2s\n${signing}`) });
+    const marked = await runCli(["apply", ...w.M, ...w.P, "--auto-approve"], { env: { ...w.env, REKON_TAG_KEY: KEY } });
+    expect(marked.code).toBe(0);
+    expect(calls("TagResource").length).toBe(2);
+    const since = Date.parse(emu!.snapshot().projects[0]!.versions!.find((v) => v.name === "old")!.tags![MARK]!.split(" ")[0]!);
+    // Wait out the grace period on the emulator's clock, as a person would.
+    await new Promise((r) => setTimeout(r, Math.max(0, since + 3_000 - Date.now())));
+    // Rotated key: both marks no longer verify; they are written again, nothing is deleted.
+    const rotated = await runCli(["apply", ...w.M, ...w.P, "--auto-approve", "--output", "json"], { env: { ...w.env, REKON_TAG_KEY: OTHER } });
+    expect(rotated.code).toBe(0);
+    expect(deleted()).toEqual([]);
+    expect(JSON.parse(rotated.stdout).actions.filter((a: { mark?: string }) => a.mark === "add").length).toBe(2);
+    const since2 = Date.parse(emu!.snapshot().projects[0]!.versions!.find((v) => v.name === "old")!.tags![MARK]!.split(" ")[0]!);
+    await new Promise((r) => setTimeout(r, Math.max(0, since2 + 3_000 - Date.now())));
+    const done = await runCli(["apply", ...w.M, ...w.P, "--auto-approve"], { env: { ...w.env, REKON_TAG_KEY: OTHER } });
+    expect(done.code).toBe(0);
+    expect(deleted().length).toBe(2);
+  }, 60_000);
+
+  it("the key is the operator's: a manifest layer that sets it is a validation error; a key that cannot be read stops the run before any call", async () => {
+    const layer = `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: mine\nspec:\n  selector: {projects: [p]}\n${signing}`;
+    const w = await world(forgedState(ago(1), ago(1)), { "m/p.yaml": set("p", "p", ["keep"]), "m/layer.yaml": layer, "policy.yaml": policy(`  gracePeriod: 72h\n${signing}`) });
+    const v = await runCli(["validate", ...w.M, ...w.P], { env: {} });
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/layer\.yaml:\d+:\d+: spec\.tagSigning: tagSigning is set by the operator only/);
+    w.tree.cleanup();
+    tree = tmpTree({ "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy(`  gracePeriod: 72h\n${signing}`) });
+    w.emu.resetCalls();
+    for (const key of [undefined, "short"]) {
+      const r = await runCli(["plan", "--manifests", tree.path("m"), "--policy", tree.path("policy.yaml")], { env: { ...w.env, ...(key ? { REKON_TAG_KEY: key } : {}) } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("spec.tagSigning.secret");
+      expect(r.stderr).toContain(key ? "at least 32" : "REKON_TAG_KEY is not set");
+    }
+    expect(w.emu.calls()).toEqual([]);
+  });
+
+  it("without a key, plan says once that marks are forgeable, and where to fix it", async () => {
+    const w = await world(forgedState(ago(1), ago(1)), { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy("  gracePeriod: 72h\n") });
+    const p = await runCli(["plan", ...w.M, ...w.P], { env: w.env });
+    expect(p.stderr.match(/marks are not signed/g)).toHaveLength(1);
+    expect(p.stderr).toContain("spec.tagSigning");
+    expect(p.stderr).toContain("deny-rekon-state-tags.json");
+  });
+});
