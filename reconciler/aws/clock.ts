@@ -35,6 +35,8 @@ export interface ClockProblem {
 /** What AWS's answers say about the local clock. One per pass; clients of the pass feed it. */
 export class ServerClock {
   private last?: ClockReading;
+  /** The offsets every sample since the last step allows: [lo, hi], narrowed by each answer. */
+  private bounds?: { lo: number; hi: number };
   private answers = 0;
 
   constructor(private readonly local: () => number = Date.now) {}
@@ -45,9 +47,17 @@ export class ServerClock {
     if (dateHeader === undefined) return;
     const server = Date.parse(dateHeader);
     if (!Number.isFinite(server) || receivedAt - sentAt > MAX_SAMPLE_RTT_MS || receivedAt < sentAt) return;
-    // The header is truncated to the second: the server's instant lies in [server, server + 1 s).
-    const mid = (sentAt + receivedAt) / 2;
-    this.last = { offsetMs: Math.round(server + 500 - mid), uncertaintyMs: Math.ceil((receivedAt - sentAt) / 2 + 500), at: receivedAt };
+    // The server's instant lies in [server, server + 1 s) (the header is truncated to the second), and it
+    // was taken while the request was out: the offset lies in [server − received, server + 1 s − sent].
+    const lo = server - receivedAt;
+    const hi = server + 1000 - sentAt;
+    // Each answer narrows what the previous ones allowed, so the estimate settles instead of jumping by up
+    // to a second with every header (which would make a fresh look seem old). An answer that allows none
+    // of it means a clock stepped: start again from that answer.
+    const b = this.bounds;
+    this.bounds = b && lo <= b.hi && hi >= b.lo ? { lo: Math.max(lo, b.lo), hi: Math.min(hi, b.hi) } : { lo, hi };
+    const { lo: l, hi: h } = this.bounds;
+    this.last = { offsetMs: Math.round((l + h) / 2), uncertaintyMs: Math.ceil((h - l) / 2), at: receivedAt };
   }
 
   /** The latest reading, if any answer carried a usable Date header. */

@@ -43,6 +43,24 @@ describe("ServerClock", () => {
     expect(d.reading()).toBeUndefined();
   });
 
+  it("answers narrow the estimate instead of moving it by up to a second each (the header is whole seconds)", () => {
+    let local = T;
+    const c = new ServerClock(() => local);
+    const trueOffset = 1234;
+    const seen: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      local = T + i * 137;
+      c.sample(httpDate(local + trueOffset), local - 20, local);
+      seen.push(c.reading()!.offsetMs);
+    }
+    // Every estimate allows the true offset; after the first few they hardly move.
+    const last = c.reading()!;
+    expect(Math.abs(last.offsetMs - trueOffset)).toBeLessThanOrEqual(last.uncertaintyMs);
+    expect(last.uncertaintyMs).toBeLessThan(100);
+    const moves = seen.slice(10).map((x, i) => Math.abs(x - seen[9 + i]!));
+    expect(Math.max(...moves)).toBeLessThan(100);
+  });
+
   it("answers without a Date header leave the clock unchecked, which refuses writes; no answer at all needs no check", () => {
     const c = new ServerClock(() => T);
     expect(c.problem()).toBeUndefined();
