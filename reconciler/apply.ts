@@ -22,7 +22,7 @@ import { isThrottle, type RetryingRekognitionClient, type WriteCall } from "./aw
 import { confirmGone, NAMES_PER_LOOK, pollVersions, readLook } from "./aws/look.js";
 import { classify, sleep } from "./aws/retry.js";
 import type { AwsCallError } from "./errors.js";
-import { GateError, type Approved, type DeleteWrite, type Denial, type Gate, type Look, type RunAuthorization, type StopWrite } from "./gate.js";
+import { GateError, type Approved, type DeleteWrite, type Denial, type Gate, type Look, type RunAuthorization, type StopWrite } from "./gate/index.js";
 import { projectKey, targetKey, type Plan, type PlanAction, type PlanProject, type Target, type WriteOperation, type WriteResult } from "./types.js";
 import { sendDelete, sendMark, sendNotice, sendStop, sendUnmark } from "./writes.js";
 import { firstLine } from "./text.js";

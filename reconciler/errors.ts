@@ -1,5 +1,6 @@
 // One error class per kind of failure, each carrying what a person needs to act.
 // Only cli.ts turns these into exit codes and words.
+import type { RuleId } from "./rules.js";
 
 /** A position in a manifest or policy file, 1-based. */
 export interface SourcePos {
@@ -53,7 +54,8 @@ export class RefusalError extends Error {
   override readonly name = "RefusalError";
   constructor(
     message: string,
-    readonly rule: string,
+    /** Why (a RuleId: RefusalRule, or what a saved plan's check says); kept a string here so errors import nothing. */
+    readonly rule: RuleId,
   ) {
     super(message);
   }

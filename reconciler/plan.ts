@@ -2,8 +2,7 @@
 // same inputs always give the same plan and every rule can be tested from a table. Which version may go is
 // the gate's decision (gate.ts); the planner only lays the verdicts out as actions, so the plan and the
 // approvals the executor asks for later can never disagree about a rule.
-import { Gate } from "./gate.js";
-import { MARK_TAG as MARK_TAG_KEY } from "./policy/guards.js";
+import { Gate } from "./gate/index.js";
 import { effectivePolicy } from "./policy/layers.js";
 import type { DesiredState, LiveState, LiveVersion, Plan, PlanAction, PlanProject, Policy, PolicySet, Reason } from "./types.js";
 
@@ -45,20 +44,13 @@ export function planWith(gate: Gate, now: Date): Plan {
     if (!view.project) continue; // unread, failed or not managed: nothing is said about its versions
 
     const liveVersions = view.status === "ok" ? view.project.versions : [];
-    const listed = new Set(set.versions.map((v) => v.name));
     const liveNames = new Set(liveVersions.map((v) => v.name));
 
     for (const v of liveVersions) {
       const base = { project: set.project, region: set.region, versionName: v.name, versionArn: v.arn, status: v.status, createdAt: new Date(v.createdAt).toISOString(), feature: v.feature, ...common };
-      if (listed.has(v.name)) {
-        const a: PlanAction = { action: "keep", ...base, reasons: [] };
-        // Listed again: a pending-delete mark from an earlier unlisting no longer applies.
-        if (v.tags && Object.hasOwn(v.tags, MARK_TAG_KEY)) a.mark = "remove";
-        actions.push(a);
-        continue;
-      }
+      // Every decision is the gate's, a listed version's too (it is kept, and loses a stale mark).
       const verdict = gate.verdict(view, v, nowMs);
-      const a: PlanAction = { action: verdict.reasons.length ? "blocked" : "delete", ...base, reasons: verdict.reasons };
+      const a: PlanAction = { action: verdict.keep ? "keep" : verdict.reasons.length ? "blocked" : "delete", ...base, reasons: verdict.reasons };
       if (verdict.mark) a.mark = verdict.mark;
       if (verdict.deletableAt) a.deletableAt = verdict.deletableAt;
       // Kept only by a deletion window: it becomes deletable when the window allows, and the controller

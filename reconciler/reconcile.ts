@@ -11,7 +11,7 @@ import { RateLimiters } from "./aws/limiter.js";
 import type { RetryOptions } from "./aws/retry.js";
 import { withVersionTags } from "./aws/tags.js";
 import { ConfigError, ValidationError } from "./errors.js";
-import { Gate } from "./gate.js";
+import { Gate } from "./gate/index.js";
 import { inputsChangedSince, validateInputs } from "./inputs/index.js";
 import { readSecret, secretSource } from "./inputs/secrets.js";
 import { needsMark } from "./policy/guards.js";
@@ -167,7 +167,7 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     if (needTags.length) {
       const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
       live = await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log });
-      gate = Gate.assess({ desired, live, policies, now, ...(refusals.length ? { refusals } : {}), ...(signer ? { signer } : {}) });
+      gate = first.withTags(live);
     }
     const p = planWith(gate, now);
     return { plan: p, gate, desired, policy: policies.operator, policies, live, clientFor, limiters, inputsChanged: () => undefined, clock, close };

@@ -4,7 +4,7 @@
 // changed or it is too old, and deletes only planned deletions whose facts are unchanged and that still
 // pass every guard. It never deletes anything the saved plan did not list. Pure apart from JSON parsing.
 import { ValidationError } from "./errors.js";
-import type { LiveState, LiveVersion, Plan, PlanAction, PlannedFact } from "./types.js";
+import type { LiveState, LiveVersion, Plan, PlanAction, PlannedFact, RuleId } from "./types.js";
 
 export const SAVED_PLAN_KIND = "SavedPlan";
 export const SAVED_PLAN_VERSION = 1;
@@ -148,7 +148,7 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-function blockAll(p: Plan, rule: string, message: string): Plan {
+function blockAll(p: Plan, rule: RuleId, message: string): Plan {
   const actions = p.actions.map((a) => {
     const { mark: _m, stopFirst: _s, ...rest } = a;
     return a.action === "delete" ? { ...rest, action: "blocked" as const, reasons: [...a.reasons, { rule, message }] } : rest;

@@ -217,7 +217,7 @@ export interface NotificationChannel {
 
 /** A custom rule: a CEL expression that, when true for a candidate, blocks its deletion. */
 export interface CompiledRule {
-  name: string;
+  name: CustomRuleName;
   deny: string;
   message: string;
   /** The layer that declared it, for reasons and messages. */
@@ -326,36 +326,12 @@ export interface PolicySet {
 
 export type ActionKind = "delete" | "keep" | "blocked" | "missing";
 
-export type RuleId =
-  | "inUse"
-  | "copySource"
-  | "copySourceUnknown"
-  | "listed"
-  | "identityMismatch"
-  | "minAge"
-  | "keepLatest"
-  | "allowEmpty"
-  | "accountNotAllowed"
-  | "maxDeletesPerRun"
-  | "unknownStatus"
-  | "regionNotAllowed"
-  | "protectedTag"
-  | "tagsUnreadable"
-  | "gracePeriod"
-  | "manifestsStale"
-  | "window"
-  | "suspended"
-  | "maxDeletesPercent"
-  | "approvalRequired"
-  | "nearMiss"
-  | "manifestsChanged"
-  | "noticeNotDelivered"
-  | "notificationsUnavailable"
-  | "clockSkew";
+import type { CustomRuleName, RuleId } from "./rules.js";
+export type { ApprovalRule, CustomRuleName, GuardRule, HoldRule, OtherRule, RefusalRule, RuleId } from "./rules.js";
 
 export interface Reason {
   /** A RuleId, or a custom rule's name. */
-  rule: RuleId | string;
+  rule: RuleId | CustomRuleName;
   message: string;
   /** The policy layer whose setting fired (e.g. `operator policy deploy/policy.yaml`). */
   layer?: string;

@@ -14,7 +14,7 @@ import { AWS_FLAGS, EXIT, INPUT_FLAGS, LOG_FORMAT_FLAG, logFormat, OUTPUT_FLAG, 
 export const apply: Command = {
   name: "apply",
   summary: "plan, confirm, and delete what the gate approves on a fresh read; one result per write",
-  usage: ["apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait] [--output table|json|markdown]", "apply    plan.json --manifests PATH --policy FILE [--max-plan-age 24h] [--auto-approve] [--output ...]"],
+  usage: ["apply    --manifests PATH [--policy FILE] [--auto-approve] [--wait [--wait-timeout D]] [--output table|json|markdown]", "apply    plan.json --manifests PATH --policy FILE [--max-plan-age 24h] [--auto-approve] [--output ...]"],
   flags: {
     ...INPUT_FLAGS,
     ...OUTPUT_FLAG,

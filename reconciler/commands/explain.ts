@@ -3,7 +3,7 @@
 // asks the same gate (Gate.explain builds its decision from Gate.verdict), so it cannot disagree with plan.
 // It never writes.
 import { UsageError } from "../errors.js";
-import type { Explanation, SetView } from "../gate.js";
+import type { Explanation, SetView } from "../gate/index.js";
 import type { Style } from "../render/style.js";
 import type { LiveVersion } from "../types.js";
 import { AWS_FLAGS, INPUT_FLAGS, LOG_FORMAT_FLAG, logFormat, OUTPUT_FLAG, requireManifests, retryFlags, type Command } from "./spec.js";

@@ -17,7 +17,7 @@ import type { Logger } from "pino";
 import { loadPolicy } from "../inputs/policy.js";
 import { formatIssue, type ValidationIssue } from "../errors.js";
 import type { NoticeHook } from "../apply.js";
-import type { NotificationEventKind, NotificationResult, PolicySet, Reason } from "../types.js";
+import type { NotificationEventKind, NotificationResult, PolicySet, Reason, RuleId } from "../types.js";
 import { buildInfo } from "../controller/buildinfo.js";
 import { gitRevision } from "../controller/audit.js";
 import { resolveChannels, type ChannelProblem, type ResolvedChannel } from "./channels.js";
@@ -204,7 +204,7 @@ export class RunNotices {
   }
 
   /** The run was refused after the plan (its refusals, or `err`: no allowedAccounts, a stale saved plan). */
-  async refused(err: { rule: string; message: string }): Promise<void> {
+  async refused(err: { rule: RuleId; message: string }): Promise<void> {
     const refusals = this.ctx.plan.refusals.length ? [] : [{ rule: err.rule, message: err.message }];
     await this.notifier.send(planEvents(this.ctx, { pending: false, refusals }), this.prepared, this.extra, true);
   }

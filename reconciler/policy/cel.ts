@@ -2,7 +2,7 @@
 // Every expression is parsed and type-checked when the policy loads, so `rekon validate` catches a typo
 // before any run; an evaluation error at run time blocks the version, never passes it.
 import { Environment } from "@marcbachmann/cel-js";
-import type { CompiledRule } from "../types.js";
+import type { CompiledRule, CustomRuleName } from "../types.js";
 import { firstLine } from "../text.js";
 
 /** What a rule can see. Documented in the README; kept small so rules stay reviewable. */
@@ -38,7 +38,8 @@ export function compileRule(rule: { name: string; deny: string; message: string 
   if (!checked.valid) return { error: `CEL ${checked.error?.name ?? "error"}: ${firstLine(checked.error?.message ?? "invalid expression")}` };
   if (checked.type !== "bool") return { error: `CEL: deny must be a bool expression, but it is ${checked.type}` };
   const program = env.parse(rule.deny);
-  return { name: rule.name, deny: rule.deny, message: rule.message, origin, evaluate: (ctx) => program(ctx) };
+  // The one place a custom rule name becomes a rule id.
+  return { name: rule.name as CustomRuleName, deny: rule.deny, message: rule.message, origin, evaluate: (ctx) => program(ctx) };
 }
 
 /** The values a rule sees for one candidate. `projectTags` absent means they were not read: using them errors (and so blocks). */

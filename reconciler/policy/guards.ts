@@ -3,7 +3,7 @@
 // so a blocked version shows all the rules that fired, not only the first.
 import { formatDuration } from "../duration.js";
 import { parseRfc3339 } from "../rfc3339.js";
-import { VERSION_STATUSES, type NotificationChannel, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
+import { VERSION_STATUSES, type CompiledRule, type NotificationChannel, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
 import { ruleContext } from "./cel.js";
 import { firstLine } from "../text.js";
 
@@ -242,30 +242,51 @@ export function tagMatches(tags: Record<string, string>, rule: TagRule): boolean
   return Object.hasOwn(tags, rule.key) && (rule.value === "*" || tags[rule.key] === rule.value);
 }
 
+/** Tags that were not read, or failed to read, block: a protection that cannot be checked is treated as present. */
+export function tagsUnreadable(c: Candidate): Reason | undefined {
+  const { version } = c;
+  if (version.tags !== undefined) return undefined;
+  return { rule: "tagsUnreadable", message: `tags could not be read${version.tagsError ? `: ${version.tagsError}` : ""}; protections cannot be checked` };
+}
+
+/** One protectTags entry, for a version whose tags were read. */
+export function protectedTag(c: Candidate, t: TagRule): Reason | undefined {
+  const tags = c.version.tags;
+  if (tags === undefined || !tagMatches(tags, t)) return undefined;
+  return { rule: "protectedTag", message: `tagged ${t.key}=${tags[t.key]} (protectTags ${t.key}: ${JSON.stringify(t.value)})`, layer: t.origin };
+}
+
+/** One custom rule, for a version whose tags were read. Anything but `false` blocks: an error or a non-bool never lets a deletion through. */
+export function customRule(c: Candidate, r: CompiledRule): Reason | undefined {
+  const { version, project, now } = c;
+  if (version.tags === undefined) return undefined;
+  let denied: unknown;
+  try {
+    denied = r.evaluate(ruleContext(version, { name: project.project, arn: project.projectArn ?? "", ...(project.tags ? { tags: project.tags } : {}) }, now));
+  } catch (e) {
+    return { rule: r.name, message: `rule could not be evaluated (${firstLine((e as Error).message)}); blocked to be safe`, layer: r.origin };
+  }
+  if (denied === false) return undefined;
+  return { rule: r.name, message: denied === true ? r.message : `rule returned ${String(denied)}, not a bool; blocked to be safe`, layer: r.origin };
+}
+
 /**
  * Tag guards, for a candidate every static guard passed. Tags that were not read, or failed to read,
  * block: a protection that cannot be checked is treated as present.
  */
 export function evaluateTagGuards(c: Candidate): Reason[] {
-  const { version, policy, project, now } = c;
+  const { policy } = c;
   if (!needsTags(policy)) return [];
-  if (version.tags === undefined) {
-    return [{ rule: "tagsUnreadable", message: `tags could not be read${version.tagsError ? `: ${version.tagsError}` : ""}; protections cannot be checked` }];
-  }
+  const unread = tagsUnreadable(c);
+  if (unread) return [unread];
   const reasons: Reason[] = [];
   for (const t of policy.protectTags) {
-    if (tagMatches(version.tags, t)) reasons.push({ rule: "protectedTag", message: `tagged ${t.key}=${version.tags[t.key]} (protectTags ${t.key}: ${JSON.stringify(t.value)})`, layer: t.origin });
+    const r = protectedTag(c, t);
+    if (r) reasons.push(r);
   }
-  for (const r of policy.rules) {
-    let denied: unknown;
-    try {
-      denied = r.evaluate(ruleContext(version, { name: project.project, arn: project.projectArn ?? "", ...(project.tags ? { tags: project.tags } : {}) }, now));
-    } catch (e) {
-      // An expression that cannot be evaluated never lets a deletion through.
-      reasons.push({ rule: r.name, message: `rule could not be evaluated (${firstLine((e as Error).message)}); blocked to be safe`, layer: r.origin });
-      continue;
-    }
-    if (denied !== false) reasons.push({ rule: r.name, message: denied === true ? r.message : `rule returned ${String(denied)}, not a bool; blocked to be safe`, layer: r.origin });
+  for (const rule of policy.rules) {
+    const r = customRule(c, rule);
+    if (r) reasons.push(r);
   }
   return reasons;
 }

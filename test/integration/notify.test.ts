@@ -5,7 +5,7 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Gate } from "../../reconciler/gate.js";
+import { Gate } from "../../reconciler/gate/index.js";
 import { planWith } from "../../reconciler/plan.js";
 import { formatMark, MARK_TAG, NOTICE_TAG, REMINDER_TAG } from "../../reconciler/policy/guards.js";
 import { startEmulator } from "../../reconciler/emulator/server.js";

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { startEmulator, type EmulatorStateFile } from "../../reconciler/emulator/server.js";
-import { Gate, type Look } from "../../reconciler/gate.js";
+import { Gate, type Look } from "../../reconciler/gate/index.js";
 import { DEFAULT_POLICY } from "../../reconciler/policy/defaults.js";
 import { planWith } from "../../reconciler/plan.js";
 import { applyPass, passFor } from "../../reconciler/reconcile.js";

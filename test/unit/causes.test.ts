@@ -104,14 +104,14 @@ describe("groupProjectErrors: one group per cause, its projects under it", () =>
 });
 
 describe("version tags that could not be read", () => {
-  const tags = (why: string) => ({ rule: "tagsUnreadable", message: `tags could not be read: ${why}; protections cannot be checked` });
+  const tags = (why: string) => ({ rule: "tagsUnreadable" as const, message: `tags could not be read: ${why}; protections cannot be checked` });
   const denied = (v: string) => `ListTagsForResource arn:aws:rekognition:us-east-1:1:project/p/version/${v}/1: AccessDeniedException: User: arn:aws:iam::1:user/ci is not authorized to perform: rekognition:ListTagsForResource on resource: arn:aws:rekognition:us-east-1:1:project/p/version/${v}/1`;
   const action = (v: string, why: string): PlanAction => ({ action: "blocked", project: "p", region: "us-east-1", versionName: v, versionArn: `arn:${v}`, status: "STOPPED", createdAt: null, feature: null, reasons: [{ rule: "minAge", message: "young" }, tags(why)], set: "p-set" });
 
   it("a known cause is grouped; a failure of its own, or another rule, is not", () => {
     expect(tagReadCause(tags(denied("a")))?.key).toBe("accessDenied|rekognition:ListTagsForResource|arn:aws:iam::1:user/ci");
     expect(tagReadCause(tags("ListTagsForResource x: InternalServerError: boom"))).toBeUndefined();
-    expect(tagReadCause({ rule: "minAge", message: "AccessDeniedException" })).toBeUndefined();
+    expect(tagReadCause({ rule: "minAge" as const, message: "AccessDeniedException" })).toBeUndefined();
     const groups = groupTagReadErrors([action("a", denied("a")), action("b", "ListTagsForResource x: InternalServerError: boom"), action("c", denied("c"))]);
     expect(groups).toHaveLength(1);
     expect(groups[0]!.versions.map((v) => v.versionName)).toEqual(["a", "c"]);

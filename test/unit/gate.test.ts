@@ -3,10 +3,10 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Gate, GateError, redeem, type Approved, type DeleteWrite, type Look } from "../../reconciler/gate.js";
+import { Gate, GateError, redeem, type Approved, type DeleteWrite, type Look } from "../../reconciler/gate/index.js";
 import { planWith } from "../../reconciler/plan.js";
 import { formatMark, formatNotice, MARK_TAG, NOTICE_TAG, parseMark, REMINDER_TAG } from "../../reconciler/policy/guards.js";
-import type { LiveVersion, NotificationChannel, Policy } from "../../reconciler/types.js";
+import type { LiveVersion, NotificationChannel, Policy, Reason } from "../../reconciler/types.js";
 import { sendDelete } from "../../reconciler/writes.js";
 import { ACCOUNT, desired, liveProject, liveState, NOW, policy, set, version } from "../helpers/builders.js";
 import { ROOT } from "../helpers/run-cli.js";
@@ -105,7 +105,7 @@ describe("approvals", () => {
   });
 
   it("authorize refuses a plan with a refusal, or over budget, or without allowedAccounts", () => {
-    const refused = { ...plan, refusals: [{ rule: "maxDeletesPerRun", message: "over" }] };
+    const refused = { ...plan, refusals: [{ rule: "maxDeletesPerRun" as const, message: "over" }] };
     expect(() => gate.authorize(refused)).toThrow(/over/);
     const many = Array.from({ length: 12 }, (_, i) => version(`o${i}`));
     const big = world([keep, ...many]);
@@ -276,13 +276,13 @@ describe("write requests are built in writes.ts only", () => {
 
 describe("explain: the gate's decision for one version, as plan makes it", () => {
   const marked = (name: string, o: Parameters<typeof version>[1] = {}) => version(name, { ...o, tags: { [MARK_TAG]: formatMark(now - 100 * H) } });
-  const cases: { name: string; versions: LiveVersion[]; listed: string[]; refusals?: { rule: string; message: string }[]; pol?: Partial<Policy>; of: string; decision: string; mark?: string; fired: string[] }[] = [
+  const cases: { name: string; versions: LiveVersion[]; listed: string[]; refusals?: Reason[]; pol?: Partial<Policy>; of: string; decision: string; mark?: string; fired: string[] }[] = [
     { name: "listed again: keep, and its old mark goes", versions: [marked("a"), version("b")], listed: ["a"], of: "a", decision: "keep", mark: "remove", fired: [] },
     // A removal can only delay a deletion: a refused run still writes it.
-    { name: "listed again in a refused run: keep, and its old mark still goes", versions: [marked("a"), version("b")], listed: ["a"], refusals: [{ rule: "manifestsStale", message: "stale" }], of: "a", decision: "keep", mark: "remove", fired: [] },
-    { name: "blocked and marked in a refused run: its mark still goes", versions: [version("a"), marked("b", { ageHours: 1 })], listed: ["a"], refusals: [{ rule: "manifestsStale", message: "stale" }], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "blocked", mark: "remove", fired: ["minAge"] },
-    { name: "deletable in a refused run: refused, the refusal named", versions: [version("a"), version("b")], listed: ["a"], refusals: [{ rule: "manifestsStale", message: "stale" }], of: "b", decision: "refused", fired: ["manifestsStale"] },
-    { name: "blocked in a refused run: blocked by its guard alone", versions: [version("a"), version("b", { ageHours: 1 })], listed: ["a"], refusals: [{ rule: "manifestsStale", message: "stale" }], of: "b", decision: "blocked", fired: ["minAge"] },
+    { name: "listed again in a refused run: keep, and its old mark still goes", versions: [marked("a"), version("b")], listed: ["a"], refusals: [{ rule: "manifestsStale" as const, message: "stale" }], of: "a", decision: "keep", mark: "remove", fired: [] },
+    { name: "blocked and marked in a refused run: its mark still goes", versions: [version("a"), marked("b", { ageHours: 1 })], listed: ["a"], refusals: [{ rule: "manifestsStale" as const, message: "stale" }], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "blocked", mark: "remove", fired: ["minAge"] },
+    { name: "deletable in a refused run: refused, the refusal named", versions: [version("a"), version("b")], listed: ["a"], refusals: [{ rule: "manifestsStale" as const, message: "stale" }], of: "b", decision: "refused", fired: ["manifestsStale"] },
+    { name: "blocked in a refused run: blocked by its guard alone", versions: [version("a"), version("b", { ageHours: 1 })], listed: ["a"], refusals: [{ rule: "manifestsStale" as const, message: "stale" }], of: "b", decision: "blocked", fired: ["minAge"] },
     { name: "unmarked under a grace period: held, and marked", versions: [version("a"), version("b", { tags: {} })], listed: ["a"], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "held", mark: "add", fired: ["gracePeriod"] },
     { name: "marked long enough: delete", versions: [version("a"), marked("b")], listed: ["a"], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "delete", fired: [] },
     { name: "young and marked: blocked, the mark removed, the holds not evaluated", versions: [version("a"), marked("b", { ageHours: 1 })], listed: ["a"], pol: { gracePeriodMs: 72 * H, gracePeriod: "72h" }, of: "b", decision: "blocked", mark: "remove", fired: ["minAge"] },

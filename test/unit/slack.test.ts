@@ -24,7 +24,7 @@ function item(i: number, event: NotificationEventKind, name: string, detail: str
     versionArn: `arn:aws:rekognition:us-east-1:123456789012:project/p1/version/${name}/${i}`,
     set: "p1-set",
     owner: "team-vision",
-    reasons: [{ rule: "r", message: detail }],
+    reasons: [{ rule: "minAge", message: detail }],
     deletableAfter: "2026-12-01T12:00:00.000Z",
     error: detail,
     policy: { name: "test", digest: "sha256:policy" },

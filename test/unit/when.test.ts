@@ -2,7 +2,7 @@
 // the mark, suspension in every place it can be declared, windows holding deletions but not marks, near
 // misses, and the layer rules for all of them.
 import { describe, expect, it } from "vitest";
-import { Gate } from "../../reconciler/gate.js";
+import { Gate } from "../../reconciler/gate/index.js";
 import { checkLayers } from "../../reconciler/policy/layers.js";
 import { APPROVAL_TAG, formatMark, MARK_TAG, nearMiss } from "../../reconciler/policy/guards.js";
 import { plan, planExitCode } from "../../reconciler/plan.js";

@@ -1,0 +1,115 @@
+// The gate: the one place that decides whether a version may be written to (deleted, stopped, marked,
+// unmarked, its notice recorded), from every path — plan, apply, apply FILE, the controller, the demo. The
+// planner asks it for each version's verdict; the executor asks it again for an approval right before each
+// write, on facts re-read a moment earlier (the last look). Write code cannot reach AWS without an approval
+// (approvals.ts).
+//
+// Pure: no I/O, no clock (every decision takes `now`), so each rule is testable from a table and the
+// reference-model property test can compare every decision with an independent implementation.
+//
+// The invariants no rule's bug may break, checked here for every write:
+//   - a version whose name is listed by ANY set that resolves to its project is never deleted or marked;
+//   - the version's ARN account is the account its credentials resolved to (STS), and its region the set's;
+//   - a read failure in an (account, region) blocks every guard that needed that read (copySourceUnknown);
+//   - tags were read wherever the policy needs them; run refusals and deletion budgets hold.
+//
+// The parts: world.ts (the facts, indexed once), checks.ts (the guards), holds/ (one file per hold),
+// verdict.ts (the fold), explain.ts (the same walk, in words), budgets.ts (run-wide), lastlook.ts (single
+// writes), approvals.ts (the branded approvals).
+import { needsMark, needsTags } from "../policy/guards.js";
+import type { LiveState, LiveVersion, LookSpec, Plan, PlanAction, PolicySet, Reason } from "../types.js";
+import type { Approved, DeleteWrite, MarkWrite, NoticeWrite, RunAuthorization, StopWrite, UnmarkWrite } from "./approvals.js";
+import { authorize, authorizeUnmarks, budgetRefusals } from "./budgets.js";
+import { explainVersion, type Explanation } from "./explain.js";
+import { approve, approveMark, approveNotice, lookFor, type Denial, type Look } from "./lastlook.js";
+import { keptWithoutTags, verdictOf, type Seen, type Verdict } from "./verdict.js";
+import { WorldIndex, type GateWorld, type SetView } from "./world.js";
+
+export class Gate {
+  private constructor(private readonly index: WorldIndex) {}
+
+  static assess(world: GateWorld): Gate {
+    return new Gate(new WorldIndex(world));
+  }
+
+  /** The same gate with the versions' tags as read: ownership and completeness are not indexed again. */
+  withTags(live: LiveState): Gate {
+    return new Gate(this.index.withTags(live));
+  }
+
+  get views(): readonly SetView[] {
+    return this.index.views;
+  }
+
+  get policies(): PolicySet {
+    return this.index.policies;
+  }
+
+  view(setName: string): SetView | undefined {
+    return this.index.view(setName);
+  }
+
+  /** Everything that decides whether `v`, a live version of the set's project, may be deleted at `now`. */
+  verdict(view: SetView, v: LiveVersion, now: number): Verdict {
+    return verdictOf({ index: this.index, view, policy: view.policy, v, now });
+  }
+
+  /** Every check for one version, in words; see explain.ts. */
+  explain(view: SetView, v: LiveVersion, now: number, refusals: readonly Reason[] = [], seen?: Seen): Explanation {
+    return explainVersion({ index: this.index, view, policy: view.policy, v, now }, refusals, seen);
+  }
+
+  /**
+   * The versions whose tags the plan needs: deletion candidates when a guard reads tags, and, while a grace
+   * period is in force, every version not already leaving (listed ones to clear a stale mark, blocked ones
+   * so that their mark can be removed). Nothing else: ListTagsForResource is rate-limited like every call.
+   */
+  versionsNeedingTags(now: number): LiveVersion[] {
+    const out: LiveVersion[] = [];
+    for (const view of this.index.views) {
+      if (!view.project || view.status !== "ok") continue;
+      const own = new Set(view.set.versions.map((d) => d.name));
+      for (const v of view.project.versions) {
+        if (needsMark(view.policy)) {
+          if (v.status !== "DELETING") out.push(v);
+        } else if (!own.has(v.name) && needsTags(view.policy) && !keptWithoutTags({ index: this.index, view, policy: view.policy, v, now })) out.push(v);
+      }
+    }
+    return out;
+  }
+
+  /** Run-wide refusals for these planned deletions: the caller's, then every budget that is exceeded. */
+  refusals(deletes: readonly PlanAction[]): Reason[] {
+    return budgetRefusals(this.index, deletes);
+  }
+
+  authorize(plan: Plan): RunAuthorization {
+    return authorize(this.index, plan);
+  }
+
+  authorizeUnmarks(plan: Plan): { auth: RunAuthorization; plan: Plan } | undefined {
+    return authorizeUnmarks(this.index, plan);
+  }
+
+  lookFor(actions: readonly PlanAction[]): LookSpec | undefined {
+    return lookFor(this.index, actions);
+  }
+
+  approve<K extends "delete" | "stop">(kind: K, auth: RunAuthorization, a: PlanAction, look: Look, now: number): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
+    return approve(this.index, kind, auth, a, look, now);
+  }
+
+  approveMark(auth: RunAuthorization, a: PlanAction, now: number): Approved<MarkWrite> | Approved<UnmarkWrite> | Denial {
+    return approveMark(this.index, auth, a, now);
+  }
+
+  approveNotice(auth: RunAuthorization, a: PlanAction, which: "notice" | "reminder", deliveredAt: number, now: number): Approved<NoticeWrite> | Denial {
+    return approveNotice(this.index, auth, a, which, deliveredAt, now);
+  }
+}
+
+export { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type RunAuthorization, type StopWrite, type UnmarkWrite, type Write } from "./approvals.js";
+export type { ExplainCheck, Explanation } from "./explain.js";
+export type { Denial, Look } from "./lastlook.js";
+export type { Verdict } from "./verdict.js";
+export type { GateWorld, SetView } from "./world.js";
