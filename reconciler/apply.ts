@@ -536,7 +536,7 @@ async function lastLook(client: RekognitionClient, gate: Gate, actions: readonly
   const a0 = actions[0]!;
   for (let i = 0; i < spec.names.length; i += NAMES_PER_LOOK) {
     const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: spec.names.slice(i, i + NAMES_PER_LOOK) }), signal ? { abortSignal: signal } : {});
-    for (const d of res.ProjectVersionDescriptions ?? []) {
+    for (const d of res.ProjectVersionDescriptions!) {
       const v = toLiveVersion(d, a0.project, a0.region);
       if (typeof v === "string") throw Object.assign(new Error(v), { code: "UnrecognisedAnswer" });
       byName.set(v.name, v);
@@ -550,7 +550,7 @@ async function lastLook(client: RekognitionClient, gate: Gate, actions: readonly
         .map(async (v) => {
           try {
             const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: v.arn }), signal ? { abortSignal: signal } : {});
-            v.tags = res.Tags ?? {};
+            v.tags = res.Tags!;
           } catch (err) {
             v.tagsError = firstLine((err as Error).message);
           }
