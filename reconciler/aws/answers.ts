@@ -104,7 +104,9 @@ function check(service: ServiceOutputs, shapeName: string, value: unknown, path:
     case "string":
       if (typeof value !== "string") return wrong("a string");
       size(shape, [...value].length, "characters", path, out);
-      if (shape.pattern !== undefined && !regex(shape.pattern).test(value)) out.push({ path, message: `${shown(value)} does not match the model's pattern ${shape.pattern} (${shapeName})` });
+      if (shape.pattern !== undefined && !regex(shape.pattern).test(value)) {
+        out.push({ path, message: `${shown(value)} does not match the model's pattern ${shape.pattern} (${shapeName})` });
+      }
       return;
     case "integer":
     case "long":
@@ -123,12 +125,14 @@ function check(service: ServiceOutputs, shapeName: string, value: unknown, path:
   }
 }
 
-function structure(service: ServiceOutputs, name: string, shape: Extract<OutputShape, { type: "structure" }>, value: Record<string, unknown>, path: string, out: AnswerProblem[]): void {
+type Structure = Extract<OutputShape, { type: "structure" }>;
+
+function structure(service: ServiceOutputs, name: string, shape: Structure, value: Record<string, unknown>, path: string, out: AnswerProblem[]): void {
   // A member the SDK gives as null (the JSON null) counts as absent.
-  for (const m of shape.required ?? []) if (value[m] === undefined || value[m] === null) out.push({ path: memberPath(path, m), message: `missing; the model requires it (${name})` });
+  const absent = (m: string) => value[m] === undefined || value[m] === null;
+  for (const m of shape.required ?? []) if (absent(m)) out.push({ path: memberPath(path, m), message: `missing; the model requires it (${name})` });
   for (const m of MUST_HAVE[name] ?? []) {
-    if (shape.required?.includes(m)) continue;
-    if (value[m] === undefined || value[m] === null) out.push({ path: memberPath(path, m), message: `missing; rekon cannot believe a ${name} without it` });
+    if (!shape.required?.includes(m) && absent(m)) out.push({ path: memberPath(path, m), message: `missing; rekon cannot believe a ${name} without it` });
   }
   for (const [m, member] of Object.entries(shape.members)) {
     if (value[m] !== undefined && value[m] !== null) check(service, member, value[m], memberPath(path, m), out);
@@ -168,7 +172,8 @@ export class MalformedAnswerError extends AwsCallError {
   ) {
     const listed = problems.slice(0, SHOWN).map((p) => `${p.path}: ${p.message}`);
     if (problems.length > SHOWN) listed.push(`and ${problems.length - SHOWN} more`);
-    super(operation, resource, "MalformedAnswer", attempts, `AWS answered ${meta?.httpStatusCode ?? 200} with an answer rekon cannot believe (${listed.join("; ")})`, meta?.requestId, options);
+    const message = `AWS answered ${meta?.httpStatusCode ?? 200} with an answer rekon cannot believe (${listed.join("; ")})`;
+    super(operation, resource, "MalformedAnswer", attempts, message, meta?.requestId, options);
     this.httpStatusCode = meta?.httpStatusCode ?? 200;
   }
 }

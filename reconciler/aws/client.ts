@@ -117,8 +117,12 @@ export class RetryingRekognitionClient extends RekognitionClient {
         // failed; and it is not sent again (the same answer would come again).
         const problems = answerProblems(operation, output);
         const outcome = problems.length > 0 ? "MalformedAnswer" : "ok";
-        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome, throttled: false, attempt: attempts, durationMs: performance.now() - t0, rate: limiter.rate });
-        if (problems.length > 0) return { kind: "unknown", error: new MalformedAnswerError(operation, resource, problems, metadataOf(output), attempts), attempts };
+        const attempt = attempts;
+        const durationMs = performance.now() - t0;
+        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome, throttled: false, attempt, durationMs, rate: limiter.rate });
+        if (problems.length > 0) {
+          return { kind: "unknown", error: new MalformedAnswerError(operation, resource, problems, metadataOf(output), attempts), attempts };
+        }
         return { kind: "ok", output, attempts };
       } catch (err) {
         const throttled = isThrottle(err);
@@ -179,7 +183,8 @@ export class RetryingRekognitionClient extends RekognitionClient {
         // A 200 that does not fit the model is a failed read, never data (answers.ts); terminal in retry.ts.
         const problems = answerProblems(operation, out);
         const outcome = problems.length > 0 ? "MalformedAnswer" : "ok";
-        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome, throttled: false, attempt, durationMs: performance.now() - started, rate: limiter.rate });
+        const durationMs = performance.now() - started;
+        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome, throttled: false, attempt, durationMs, rate: limiter.rate });
         if (problems.length > 0) throw new MalformedAnswerError(operation, resource, problems, metadataOf(out), attempt);
         return out;
       },

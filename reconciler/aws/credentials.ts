@@ -63,7 +63,12 @@ export function roleCredentials(opts: RoleCredentialOptions): AwsCredentialIdent
       loaded = { client, AssumeRole: mod.AssumeRoleCommand };
     }
     const { client, AssumeRole } = loaded;
-    const input = { RoleArn: opts.roleArn, RoleSessionName: sessionName, DurationSeconds: opts.durationSeconds ?? 3600, ...(opts.sourceIdentity ? { SourceIdentity: opts.sourceIdentity } : {}) };
+    const input = {
+      RoleArn: opts.roleArn,
+      RoleSessionName: sessionName,
+      DurationSeconds: opts.durationSeconds ?? 3600,
+      ...(opts.sourceIdentity ? { SourceIdentity: opts.sourceIdentity } : {}),
+    };
     const out = await withRetry(
       "AssumeRole",
       opts.roleArn,
@@ -78,6 +83,12 @@ export function roleCredentials(opts: RoleCredentialOptions): AwsCredentialIdent
     );
     // Checked above: the model requires all four members, and Expiration is a valid Date.
     const c = out.Credentials!;
-    return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration!, accountId: roleAccount(opts.roleArn) };
+    return {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+      expiration: c.Expiration!,
+      accountId: roleAccount(opts.roleArn),
+    };
   };
 }

@@ -204,10 +204,14 @@ function ruleProblems(r: unknown, path: string, operations?: readonly string[]):
   if (rule.times !== undefined && (!Number.isInteger(rule.times) || (rule.times as number) < 1)) problems.push(`${path}.times: must be a positive integer`);
   const d = rule.delayMs;
   if (d !== undefined && (typeof d !== "number" || !Number.isFinite(d) || d < 0)) problems.push(`${path}.delayMs: must be a number of milliseconds >= 0`);
-  if (rule.hasMember !== undefined && (typeof rule.hasMember !== "string" || rule.hasMember === "")) problems.push(`${path}.hasMember: must be a non-empty string`);
+  if (rule.hasMember !== undefined && (typeof rule.hasMember !== "string" || rule.hasMember === "")) {
+    problems.push(`${path}.hasMember: must be a non-empty string`);
+  }
   if (rule.answer !== undefined) problems.push(...answerProblems(rule.answer, `${path}.answer`));
   if (rule.answer !== undefined && rule.code !== undefined) problems.push(`${path}.answer: a changed answer is a success (HTTP 200); it cannot go with a code`);
-  if (rule.code === undefined && rule.delayMs === undefined && rule.answer === undefined) problems.push(`${path}: does nothing; give a code, a delayMs, an answer, or a delay with one of the others`);
+  if (rule.code === undefined && rule.delayMs === undefined && rule.answer === undefined) {
+    problems.push(`${path}: does nothing; give a code, a delayMs, an answer, or a delay with one of the others`);
+  }
   return problems;
 }
 
@@ -223,8 +227,11 @@ function answerProblems(a: unknown, path: string): string[] {
     else answer.omit.forEach((p, i) => badPath(p) && problems.push(`${path}.omit[${i}]: ${JSON.stringify(p)} is not a member path like "Tags" or "A.*.B"`));
   }
   if (answer.set !== undefined) {
-    if (typeof answer.set !== "object" || answer.set === null || Array.isArray(answer.set)) problems.push(`${path}.set: must be an object of member path → JSON value`);
-    else for (const p of Object.keys(answer.set)) if (badPath(p)) problems.push(`${path}.set: ${JSON.stringify(p)} is not a member path like "Tags" or "A.*.B"`);
+    if (typeof answer.set !== "object" || answer.set === null || Array.isArray(answer.set)) {
+      problems.push(`${path}.set: must be an object of member path → JSON value`);
+    } else {
+      for (const p of Object.keys(answer.set)) if (badPath(p)) problems.push(`${path}.set: ${JSON.stringify(p)} is not a member path like "Tags" or "A.*.B"`);
+    }
   }
   if ("body" in answer && answer.body === undefined) problems.push(`${path}.body: must be a JSON value`);
   return problems;
@@ -296,7 +303,10 @@ export class Faults {
     if (only?.accounts && !only.accounts.includes(ctx.account)) return { delayMs: 0 };
 
     const rule = this.matchRule(ctx);
-    if (rule) return { delayMs: rule.delayMs ?? 0, ...(rule.code !== undefined ? { error: ruleError(rule, ctx) } : {}), ...(rule.answer ? { answer: rule.answer } : {}) };
+    if (rule) {
+      const delayMs = rule.delayMs ?? 0;
+      return { delayMs, ...(rule.code !== undefined ? { error: ruleError(rule, ctx) } : {}), ...(rule.answer ? { answer: rule.answer } : {}) };
+    }
 
     const throttleCode = ctx.sts ? "Throttling" : "ThrottlingException";
     const limit = this.config.rateLimits?.[ctx.operation];

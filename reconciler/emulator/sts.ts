@@ -40,8 +40,8 @@ function toXml(value: unknown): string {
 
 /** The answer to `action`: its result structure inside `<{action}Result>`; any JSON value (a fault rule may have changed it). */
 export function sendStsResult(res: ServerResponse, action: string, result: unknown, requestId: string): void {
-  const body = `<${action}Result>${toXml(result)}</${action}Result>`;
-  sendXml(res, 200, `<${action}Response xmlns="${STS_NS}">${body}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`, requestId);
+  const body = `<${action}Result>${toXml(result)}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`;
+  sendXml(res, 200, `<${action}Response xmlns="${STS_NS}">${body}</${action}Response>`, requestId);
 }
 
 export function sendStsError(res: ServerResponse, e: ApiError, requestId: string): void {

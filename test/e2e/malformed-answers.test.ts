@@ -21,12 +21,20 @@ afterEach(async () => {
 });
 
 function set(name: string, project: string, versions: string[], extra = ""): string {
-  return `apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: ${name}\nspec:\n  project: ${project}\n  region: us-east-1\n${extra}  versions:\n${versions.map((v) => `    - name: "${v}"`).join("\n")}\n`;
+  const head = `apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: ${name}\nspec:\n  project: ${project}\n  region: us-east-1\n`;
+  return `${head}${extra}  versions:\n${versions.map((v) => `    - name: "${v}"`).join("\n")}\n`;
 }
 
 function policy(extra = ""): string {
-  return `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: gate\nspec:\n  allowedAccounts: ["${ACCOUNT}"]\n  minAge: 1h\n  keepLatest: 0\n  maxDeletesPerRun: 50\n${extra}`;
+  const head = `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: gate\nspec:\n  allowedAccounts: ["${ACCOUNT}"]\n`;
+  return `${head}  minAge: 1h\n  keepLatest: 0\n  maxDeletesPerRun: 50\n${extra}`;
 }
+
+/** One project: a listed version, and an unlisted one old enough to delete. */
+const KEEP_AND_OLD: EmulatorStateFile = {
+  account: ACCOUNT,
+  projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "old", status: "STOPPED", age: "300d" }] }],
+};
 
 async function world(state: EmulatorStateFile, files: Record<string, string>, rules: FaultRule[]) {
   emu = await startEmulator({ state, deleteDelayMs: 50, faults: { rules } });
@@ -39,12 +47,21 @@ type Result = { versionName: string; operation: string; result: string; code?: s
 const actionOf = (plan: { actions: Action[] }, name: string) => plan.actions.find((a) => a.versionName === name)!;
 const resultOf = (out: { results: Result[] }, name: string) => out.results.find((r) => r.versionName === name)!;
 const deletes = () => emu!.calls().filter((c) => c.operation === "DeleteProjectVersion");
-const REKOGNITION = new Set(["DescribeProjects", "DescribeProjectVersions", "ListTagsForResource", "DeleteProjectVersion", "StopProjectVersion", "TagResource", "UntagResource"]);
+const READS = ["DescribeProjects", "DescribeProjectVersions", "ListTagsForResource"];
+const REKOGNITION = new Set([...READS, "DeleteProjectVersion", "StopProjectVersion", "TagResource", "UntagResource"]);
 
 describe("(a) ListTagsForResource answers 200 without Tags, or with Tags of the wrong type", () => {
   const state: EmulatorStateFile = {
     account: ACCOUNT,
-    projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "held", status: "STOPPED", age: "300d", tags: { legal: "hold" } }] }],
+    projects: [
+      {
+        name: "p",
+        versions: [
+          { name: "keep", status: "STOPPED", age: "1d" },
+          { name: "held", status: "STOPPED", age: "300d", tags: { legal: "hold" } },
+        ],
+      },
+    ],
   };
   const files = { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy('  protectTags: {"legal": "hold"}\n') };
 
@@ -76,14 +93,21 @@ describe("(b) DescribeProjectVersions answers 200 without the list, or with a me
     account: ACCOUNT,
     projects: [
       { name: "src", versions: [{ name: "v4", status: "STOPPED", age: "40d" }, { name: "v5", status: "STOPPED", age: "10d" }] },
-      { name: "copyto", versions: [{ name: "c1", status: "STOPPED", age: "20d" }, { name: "copy-of-v4", status: "COPYING_IN_PROGRESS", age: "2d", sourceVersion: "src/v4" }] },
+      {
+        name: "copyto",
+        versions: [{ name: "c1", status: "STOPPED", age: "20d" }, { name: "copy-of-v4", status: "COPYING_IN_PROGRESS", age: "2d", sourceVersion: "src/v4" }],
+      },
     ],
   };
   const copyFiles = { "m/src.yaml": set("src", "src", ["v5"]), "m/copyto.yaml": set("copyto", "copyto", ["c1", "copy-of-v4"]), "policy.yaml": policy() };
 
   it.each([
     { how: "copyto's answer without ProjectVersionDescriptions", answer: { omit: ["ProjectVersionDescriptions"] }, path: "$.ProjectVersionDescriptions" },
-    { how: "copyto's copy with SourceProjectVersionArn a number", answer: { set: { "ProjectVersionDescriptions.*.SourceProjectVersionArn": 42 } }, path: "$.ProjectVersionDescriptions[1].SourceProjectVersionArn" },
+    {
+      how: "copyto's copy with SourceProjectVersionArn a number",
+      answer: { set: { "ProjectVersionDescriptions.*.SourceProjectVersionArn": 42 } },
+      path: "$.ProjectVersionDescriptions[1].SourceProjectVersionArn",
+    },
   ])("$how: copyto is an error, the copy's source in src is blocked copySourceUnknown, exit 1, nothing deleted", async ({ answer, path }) => {
     const w = await world(copyState, copyFiles, [{ operation: "DescribeProjectVersions", arn: "project/copyto/", answer }]);
     const p = await runCli(["plan", ...w.args, "--output", "json"], { env: w.env });
@@ -102,8 +126,8 @@ describe("(b) DescribeProjectVersions answers 200 without the list, or with a me
   });
 
   it("no copy anywhere: the project is an error, its listed versions are not reported missing, plan and apply exit 1", async () => {
-    const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "old", status: "STOPPED", age: "300d" }] }] };
-    const w = await world(state, { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy() }, [{ operation: "DescribeProjectVersions", answer: { omit: ["ProjectVersionDescriptions"] } }]);
+    const rule = { operation: "DescribeProjectVersions", answer: { omit: ["ProjectVersionDescriptions"] } };
+    const w = await world(KEEP_AND_OLD, { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy() }, [rule]);
     const p = await runCli(["plan", ...w.args, "--output", "json"], { env: w.env });
     expect(p.code).toBe(1);
     const plan = JSON.parse(p.stdout);
@@ -117,13 +141,14 @@ describe("(b) DescribeProjectVersions answers 200 without the list, or with a me
 });
 
 describe("(c) the same answers at the last look before deleting", () => {
-  const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "old", status: "STOPPED", age: "300d" }] }] };
+  const state = KEEP_AND_OLD;
 
   it.each([
     { how: "without ProjectVersionDescriptions", answer: { omit: ["ProjectVersionDescriptions"] } },
     { how: "with CreationTimestamp a word (the SDK throws)", answer: { set: { "ProjectVersionDescriptions.*.CreationTimestamp": "yesterday" } } },
   ])("DescribeProjectVersions by name $how: the batch is skipped, exit 1, no delete", async ({ answer }) => {
-    const w = await world(state, { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy() }, [{ operation: "DescribeProjectVersions", hasMember: "VersionNames", answer }]);
+    const byName = { operation: "DescribeProjectVersions", hasMember: "VersionNames", answer };
+    const w = await world(state, { "m/p.yaml": set("p", "p", ["keep"]), "policy.yaml": policy() }, [byName]);
     const a = await runCli(["apply", ...w.args, "--auto-approve", "--output", "json"], { env: w.env });
     expect(a.code).toBe(1);
     const old = resultOf(JSON.parse(a.stdout), "old");
@@ -140,7 +165,8 @@ describe("(c) the same answers at the last look before deleting", () => {
       { operation: "ListTagsForResource", arn: "/version/old/", delayMs: 0, times: 1 },
       { operation: "ListTagsForResource", arn: "/version/old/", answer: { omit: ["Tags"] } },
     ]);
-    const arn = `arn:aws:rekognition:us-east-1:${ACCOUNT}:project/p/version/old/${Date.parse(w.emu.snapshot().projects[0]!.versions!.find((v) => v.name === "old")!.createdAt!)}`;
+    const created = Date.parse(w.emu.snapshot().projects[0]!.versions!.find((v) => v.name === "old")!.createdAt!);
+    const arn = `arn:aws:rekognition:us-east-1:${ACCOUNT}:project/p/version/old/${created}`;
     let tagged = false;
     const stop = w.emu.onCall((c) => {
       if (!tagged && c.phase === "answered" && c.operation === "ListTagsForResource") {
@@ -161,7 +187,7 @@ describe("(c) the same answers at the last look before deleting", () => {
 });
 
 describe("(d) a write answered 200 with a malformed body may have happened: unknown, exit 1", () => {
-  const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "old", status: "STOPPED", age: "300d" }] }] };
+  const state = KEEP_AND_OLD;
 
   it.each([
     { how: "without Status", answer: { omit: ["Status"] }, path: "$.Status" },
@@ -179,13 +205,17 @@ describe("(d) a write answered 200 with a malformed body may have happened: unkn
 });
 
 describe("(e) STS answers that cannot be verified: the identity is unresolved, nothing is read or written", () => {
-  const state: EmulatorStateFile = { account: ACCOUNT, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, { name: "old", status: "STOPPED", age: "300d" }] }] };
+  const state = KEEP_AND_OLD;
 
   it.each([
     { how: "GetCallerIdentity without Account", role: false, rule: { operation: "GetCallerIdentity", answer: { omit: ["Account"] } } },
     { how: "GetCallerIdentity without Arn", role: false, rule: { operation: "GetCallerIdentity", answer: { omit: ["Arn"] } } },
     { how: "AssumeRole without a SessionToken", role: true, rule: { operation: "AssumeRole", answer: { omit: ["Credentials.SessionToken"] } } },
-    { how: "AssumeRole with Expiration a word (the SDK throws)", role: true, rule: { operation: "AssumeRole", answer: { set: { "Credentials.Expiration": "yesterday" } } } },
+    {
+      how: "AssumeRole with Expiration a word (the SDK throws)",
+      role: true,
+      rule: { operation: "AssumeRole", answer: { set: { "Credentials.Expiration": "yesterday" } } },
+    },
   ])("$how", async ({ role, rule }) => {
     const w = await world(state, { "m/p.yaml": set("p", "p", ["keep"], role ? `  roleArn: ${ROLE}\n` : ""), "policy.yaml": policy() }, [rule]);
     const p = await runCli(["plan", ...w.args, "--output", "json"], { env: w.env });

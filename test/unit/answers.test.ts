@@ -26,7 +26,16 @@ const GOOD: Record<string, Record<string, unknown>> = {
         ProjectArn: PROJECT,
         CreationTimestamp: AT,
         Status: "CREATED",
-        Datasets: [{ CreationTimestamp: AT, DatasetType: "TRAIN", DatasetArn: `${PROJECT.replace(/\/\d+$/, "")}/dataset/train/1767225600000`, Status: "CREATE_COMPLETE", StatusMessage: "ok", StatusMessageCode: "SUCCESS" }],
+        Datasets: [
+          {
+            CreationTimestamp: AT,
+            DatasetType: "TRAIN",
+            DatasetArn: `arn:aws:rekognition:us-east-1:${ACCOUNT}:project/p/dataset/train/1767225600000`,
+            Status: "CREATE_COMPLETE",
+            StatusMessage: "ok",
+            StatusMessageCode: "SUCCESS",
+          },
+        ],
         Feature: "CUSTOM_LABELS",
         AutoUpdate: "DISABLED",
       },
@@ -78,7 +87,10 @@ const GOOD: Record<string, Record<string, unknown>> = {
 /** What must be present, per operation: rekon's list and the model's own required members. */
 const REQUIRED: Record<string, string[]> = {
   DescribeProjects: ["$.ProjectDescriptions", "$.ProjectDescriptions[0].ProjectArn"],
-  DescribeProjectVersions: ["$.ProjectVersionDescriptions", ...["ProjectVersionArn", "Status", "CreationTimestamp"].map((m) => `$.ProjectVersionDescriptions[0].${m}`)],
+  DescribeProjectVersions: [
+    "$.ProjectVersionDescriptions",
+    ...["ProjectVersionArn", "Status", "CreationTimestamp"].map((m) => `$.ProjectVersionDescriptions[0].${m}`),
+  ],
   ListTagsForResource: ["$.Tags"],
   DeleteProjectVersion: ["$.Status"],
   StopProjectVersion: ["$.Status"],
@@ -87,16 +99,26 @@ const REQUIRED: Record<string, string[]> = {
   TagResource: [],
   UntagResource: [],
   GetCallerIdentity: ["$.Account", "$.Arn"],
-  AssumeRole: ["$.Credentials", ...["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"].map((m) => `$.Credentials.${m}`), "$.AssumedRoleUser.AssumedRoleId", "$.AssumedRoleUser.Arn"],
+  AssumeRole: [
+    "$.Credentials",
+    ...["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"].map((m) => `$.Credentials.${m}`),
+    "$.AssumedRoleUser.AssumedRoleId",
+    "$.AssumedRoleUser.Arn",
+  ],
 };
 
 type Leaf = { path: string; value: unknown; parent: Record<string, unknown> | unknown[]; key: string | number };
 const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
 /** Every member of an answer with its path, depth first (lists and objects too, not only leaves). */
 function members(value: unknown, path = "$", out: Leaf[] = []): Leaf[] {
-  if (Array.isArray(value)) value.forEach((v, i) => (out.push({ path: `${path}[${i}]`, value: v, parent: value, key: i }), members(v, `${path}[${i}]`, out)));
+  const visit = (parent: Leaf["parent"], k: string | number, at: string) => {
+    const v = (parent as Record<string | number, unknown>)[k];
+    out.push({ path: at, value: v, parent, key: k });
+    members(v, at, out);
+  };
+  if (Array.isArray(value)) value.forEach((_, i) => visit(value, i, `${path}[${i}]`));
   else if (typeof value === "object" && value !== null && !(value instanceof Date)) {
-    for (const [k, v] of Object.entries(value)) (out.push({ path: `${path}${key(k)}`, value: v, parent: value as Record<string, unknown>, key: k }), members(v, `${path}${key(k)}`, out));
+    for (const k of Object.keys(value)) visit(value as Record<string, unknown>, k, `${path}${key(k)}`);
   }
   return out;
 }
@@ -110,7 +132,7 @@ function wrongType(v: unknown): unknown {
   return [];
 }
 /** `answer` with the member at `leaf`'s place changed (or removed): a deep copy, Dates kept. */
-function changed(answer: Record<string, unknown>, at: string, change: (parent: Record<string, unknown> | unknown[], key: string | number) => void): Record<string, unknown> {
+function changed(answer: Record<string, unknown>, at: string, change: (parent: Leaf["parent"], key: string | number) => void): Record<string, unknown> {
   const copy = structuredClone(answer);
   const leaf = members(copy).find((l) => l.path === at)!;
   change(leaf.parent, leaf.key);
@@ -118,6 +140,13 @@ function changed(answer: Record<string, unknown>, at: string, change: (parent: R
 }
 
 const OPERATIONS = Object.keys(GOOD);
+const credentials = GOOD.AssumeRole!.Credentials as Record<string, unknown>;
+/** A DescribeProjectVersions answer with one description: the three members rekon needs, and `extra`. */
+const versions = (extra: Record<string, unknown>) => ({
+  ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: "STOPPED", CreationTimestamp: AT, ...extra }],
+});
+/** The same as the raw JSON body AWS would send (timestamps in epoch seconds). */
+const raw = (extra: Record<string, unknown>) => JSON.stringify(versions({ CreationTimestamp: AT.getTime() / 1000, ...extra }));
 const paths = (op: string, answer: unknown) => answerProblems(op, answer).map((p) => p.path);
 
 describe("answerProblems: every operation rekon calls", () => {
@@ -130,7 +159,11 @@ describe("answerProblems: every operation rekon calls", () => {
     expect(answerProblems(op, { ...GOOD[op], $metadata: { httpStatusCode: 200, requestId: "r" }, SomethingNew: { x: 1 } })).toEqual([]);
   });
 
-  const removals = OPERATIONS.flatMap((op) => members(GOOD[op]).filter((l) => typeof l.key === "string").map((l) => ({ op, path: l.path, required: REQUIRED[op]!.includes(l.path) })));
+  const removals = OPERATIONS.flatMap((op) =>
+    members(GOOD[op])
+      .filter((l) => typeof l.key === "string")
+      .map((l) => ({ op, path: l.path, required: REQUIRED[op]!.includes(l.path) })),
+  );
   it.each(removals)("$op without $path: fails naming it when required ($required), passes otherwise", ({ op, path, required }) => {
     const answer = changed(GOOD[op]!, path, (parent, k) => delete (parent as Record<string, unknown>)[k as string]);
     const got = answerProblems(op, answer);
@@ -159,25 +192,86 @@ describe("answerProblems: every operation rekon calls", () => {
     expect(answerProblems(op, changed(GOOD[op]!, path, (parent, k) => ((parent as Record<string, unknown>)[k as string] = value)))).toEqual([]);
   });
 
+  const PVD = "$.ProjectVersionDescriptions[0]";
   it.each([
-    { why: "a ProjectVersionArn that does not match the model's pattern", op: "DescribeProjectVersions", answer: { ProjectVersionDescriptions: [{ ...(GOOD.DescribeProjectVersions!.ProjectVersionDescriptions as object[])[0], ProjectVersionArn: "arn:aws:rekognition:us-east-1:1:project/p/version/v1/1" }] }, path: "$.ProjectVersionDescriptions[0].ProjectVersionArn", message: /does not match the model's pattern/ },
-    { why: "a tag key starting aws:", op: "ListTagsForResource", answer: { Tags: { "aws:x": "v" } }, path: '$.Tags["aws:x"]', message: /^key: .*does not match/ },
-    { why: "a tag value over 256 characters", op: "ListTagsForResource", answer: { Tags: { k: "x".repeat(257) } }, path: '$.Tags["k"]', message: /257 characters, more than the model's maximum 256/ },
-    { why: "201 tags", op: "ListTagsForResource", answer: { Tags: Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, "v"])) }, path: "$.Tags", message: /201 entries, more than the model's maximum 200/ },
-    { why: "MinInferenceUnits 0", op: "DescribeProjectVersions", answer: { ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: "STOPPED", CreationTimestamp: AT, MinInferenceUnits: 0 }] }, path: "$.ProjectVersionDescriptions[0].MinInferenceUnits", message: /0 is below the model's minimum 1/ },
-    { why: "MinInferenceUnits 1.5", op: "DescribeProjectVersions", answer: { ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: "STOPPED", CreationTimestamp: AT, MinInferenceUnits: 1.5 }] }, path: "$.ProjectVersionDescriptions[0].MinInferenceUnits", message: /expected an integer/ },
-    { why: "a confidence threshold over 100", op: "DescribeProjectVersions", answer: { ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: "STOPPED", CreationTimestamp: AT, FeatureConfig: { ContentModeration: { ConfidenceThreshold: 101 } } }] }, path: "$.ProjectVersionDescriptions[0].FeatureConfig.ContentModeration.ConfidenceThreshold", message: /above the model's maximum 100/ },
-    { why: "an Invalid Date (the SDK's answer to an epoch out of range)", op: "DescribeProjectVersions", answer: { ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: "STOPPED", CreationTimestamp: new Date(Number.NaN) }] }, path: "$.ProjectVersionDescriptions[0].CreationTimestamp", message: /got an invalid date/ },
-    { why: "a list item that is null", op: "DescribeProjectVersions", answer: { ProjectVersionDescriptions: [null] }, path: "$.ProjectVersionDescriptions[0]", message: /expected an object .*got null/ },
+    {
+      why: "a ProjectVersionArn not matching the model's pattern",
+      op: "DescribeProjectVersions",
+      answer: versions({ ProjectVersionArn: VERSION.replace(ACCOUNT, "1") }),
+      path: `${PVD}.ProjectVersionArn`,
+      message: /does not match the model's pattern/,
+    },
+    {
+      why: "a tag key starting aws:",
+      op: "ListTagsForResource",
+      answer: { Tags: { "aws:x": "v" } },
+      path: '$.Tags["aws:x"]',
+      message: /^key: .*does not match/,
+    },
+    {
+      why: "a tag value over 256 characters",
+      op: "ListTagsForResource",
+      answer: { Tags: { k: "x".repeat(257) } },
+      path: '$.Tags["k"]',
+      message: /257 characters, more than the model's maximum 256/,
+    },
+    {
+      why: "201 tags",
+      op: "ListTagsForResource",
+      answer: { Tags: Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, "v"])) },
+      path: "$.Tags",
+      message: /201 entries, more than .* 200/,
+    },
+    {
+      why: "MinInferenceUnits 0",
+      op: "DescribeProjectVersions",
+      answer: versions({ MinInferenceUnits: 0 }),
+      path: `${PVD}.MinInferenceUnits`,
+      message: /0 is below the model's minimum 1/,
+    },
+    {
+      why: "MinInferenceUnits 1.5",
+      op: "DescribeProjectVersions",
+      answer: versions({ MinInferenceUnits: 1.5 }),
+      path: `${PVD}.MinInferenceUnits`,
+      message: /expected an integer/,
+    },
+    {
+      why: "a confidence threshold over 100",
+      op: "DescribeProjectVersions",
+      answer: versions({ FeatureConfig: { ContentModeration: { ConfidenceThreshold: 101 } } }),
+      path: `${PVD}.FeatureConfig.ContentModeration.ConfidenceThreshold`,
+      message: /above the model's maximum 100/,
+    },
+    {
+      why: "an Invalid Date (the SDK's make of an epoch out of range)",
+      op: "DescribeProjectVersions",
+      answer: versions({ CreationTimestamp: new Date(Number.NaN) }),
+      path: `${PVD}.CreationTimestamp`,
+      message: /got an invalid date/,
+    },
+    {
+      why: "a list item that is null",
+      op: "DescribeProjectVersions",
+      answer: { ProjectVersionDescriptions: [null] },
+      path: PVD,
+      message: /expected an object .*got null/,
+    },
     { why: "a tag value that is null", op: "ListTagsForResource", answer: { Tags: { k: null } }, path: '$.Tags["k"]', message: /expected a string .*got null/ },
-    { why: "an AccessKeyId shorter than 16", op: "AssumeRole", answer: { Credentials: { ...(GOOD.AssumeRole!.Credentials as object), AccessKeyId: "ASIA" } }, path: "$.Credentials.AccessKeyId", message: /4 characters, fewer than the model's minimum 16/ },
+    {
+      why: "an AccessKeyId shorter than 16",
+      op: "AssumeRole",
+      answer: { Credentials: { ...credentials, AccessKeyId: "ASIA" } },
+      path: "$.Credentials.AccessKeyId",
+      message: /4 characters, fewer than .* 16/,
+    },
   ])("$why: fails naming the path", ({ op, answer, path, message }) => {
     const got = answerProblems(op, answer);
     expect(got).toEqual([{ path, message: expect.stringMatching(message) }]);
   });
 
   it("a float may be NaN (the protocol carries \"NaN\"); the whole answer may not be a list or a string", () => {
-    expect(answerProblems("DescribeProjectVersions", { ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: "STOPPED", CreationTimestamp: AT, EvaluationResult: { F1Score: Number.NaN } }] })).toEqual([]);
+    expect(answerProblems("DescribeProjectVersions", versions({ EvaluationResult: { F1Score: Number.NaN } }))).toEqual([]);
     expect(paths("DeleteProjectVersion", [])).toEqual(["$"]);
     expect(paths("DeleteProjectVersion", undefined)).toEqual(["$"]);
   });
@@ -204,13 +298,17 @@ describe("answerProblems: every operation rekon calls", () => {
 });
 
 describe("classification: a malformed answer is terminal, and a write answered so may have happened", () => {
-  const sdkThrow = (status: number) => Object.assign(new TypeError("Expected real number, got implicit NaN\n  Deserialization error: ..."), { $metadata: { httpStatusCode: status, requestId: "req-9" } });
-  const checked = new MalformedAnswerError("ListTagsForResource", VERSION, [{ path: "$.Tags", message: "missing" }], { httpStatusCode: 200, requestId: "req-1" }, 1);
+  const sdkThrow = (status: number) =>
+    Object.assign(new TypeError("Expected real number, got implicit NaN\n  Deserialization error: ..."), {
+      $metadata: { httpStatusCode: status, requestId: "req-9" },
+    });
+  const problems = [{ path: "$.Tags", message: "missing" }];
+  const checked = new MalformedAnswerError("ListTagsForResource", VERSION, problems, { httpStatusCode: 200, requestId: "req-1" }, 1);
 
   it("the checker's error: terminal, code MalformedAnswer, operation, resource, request id and paths in the message", () => {
     expect(classify(checked)).toBe("terminal");
     expect(errorCode(checked)).toBe("MalformedAnswer");
-    expect(checked).toMatchObject({ operation: "ListTagsForResource", resource: VERSION, code: "MalformedAnswer", requestId: "req-1", problems: [{ path: "$.Tags" }] });
+    expect(checked).toMatchObject({ operation: "ListTagsForResource", resource: VERSION, code: "MalformedAnswer", requestId: "req-1", problems });
     expect(checked.message).toBe(`ListTagsForResource ${VERSION}: MalformedAnswer: AWS answered 200 with an answer rekon cannot believe ($.Tags: missing)`);
     // Met as a credential failure (AssumeRole's answer, while a write's credentials were fetched): not sent.
     expect(mayHaveRun(checked)).toBe(false);
@@ -222,7 +320,8 @@ describe("classification: a malformed answer is terminal, and a write answered s
     expect(mayHaveRun(sdkThrow(200))).toBe(true);
     const e = toAwsCallError("DescribeProjectVersions", PROJECT, sdkThrow(200), 1);
     expect(e).toBeInstanceOf(MalformedAnswerError);
-    expect(e).toMatchObject({ code: "MalformedAnswer", requestId: "req-9", problems: [{ path: "$", message: "the SDK could not read it: Expected real number, got implicit NaN" }] });
+    const read = { path: "$", message: "the SDK could not read it: Expected real number, got implicit NaN" };
+    expect(e).toMatchObject({ code: "MalformedAnswer", requestId: "req-9", problems: [read] });
     // A 4xx the SDK could not read stays what it was.
     expect(mayHaveRun(sdkThrow(400))).toBe(false);
     expect(errorCode(sdkThrow(400))).toBe("TypeError");
@@ -253,18 +352,25 @@ describe("the client, through the real SDK, against a server answering 200 with 
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   const RETRY: RetryOptions = { retries: 3, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 5_000 };
-  const client = (endpoint: string) => createClient({ region: "us-east-1", retry: RETRY, endpoint, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "x" } });
+  const credentials = { accessKeyId: "AKIDTEST", secretAccessKey: "x" };
+  const client = (endpoint: string) => createClient({ region: "us-east-1", retry: RETRY, endpoint, credentials });
 
   it.each([
     { why: "without Tags (the SDK passes it on)", op: "ListTagsForResource", body: "{}", path: "$.Tags" },
     { why: "Tags a list (the SDK passes it on)", op: "ListTagsForResource", body: '{"Tags": []}', path: "$.Tags" },
-    { why: "the list an object (the SDK passes it on)", op: "DescribeProjectVersions", body: '{"ProjectVersionDescriptions": {}}', path: "$.ProjectVersionDescriptions" },
-    { why: "Status a number (the SDK passes it on)", op: "DescribeProjectVersions", body: JSON.stringify({ ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: 5, CreationTimestamp: 1767225600 }] }), path: "$.ProjectVersionDescriptions[0].Status" },
-    { why: "CreationTimestamp a word (the SDK throws)", op: "DescribeProjectVersions", body: JSON.stringify({ ProjectVersionDescriptions: [{ ProjectVersionArn: VERSION, Status: "STOPPED", CreationTimestamp: "yesterday" }] }), path: "$" },
+    {
+      why: "the list an object (the SDK passes it on)",
+      op: "DescribeProjectVersions",
+      body: "{\"ProjectVersionDescriptions\": {}}",
+      path: "$.ProjectVersionDescriptions",
+    },
+    { why: "Status a number (the SDK passes it on)", op: "DescribeProjectVersions", body: raw({ Status: 5 }), path: "$.ProjectVersionDescriptions[0].Status" },
+    { why: "CreationTimestamp a word (the SDK throws)", op: "DescribeProjectVersions", body: raw({ CreationTimestamp: "yesterday" }), path: "$" },
     { why: "not JSON at all (the SDK throws)", op: "DescribeProjectVersions", body: "<html>", path: "$" },
   ])("a read $why: one attempt, a MalformedAnswerError naming $path", async ({ op, body, path }) => {
     const c = client(await answering(body));
-    const cmd = op === "ListTagsForResource" ? new ListTagsForResourceCommand({ ResourceArn: VERSION }) : new DescribeProjectVersionsCommand({ ProjectArn: PROJECT });
+    const tags = op === "ListTagsForResource";
+    const cmd = tags ? new ListTagsForResourceCommand({ ResourceArn: VERSION }) : new DescribeProjectVersionsCommand({ ProjectArn: PROJECT });
     const err = await c.send(cmd).then(
       () => undefined,
       (e: unknown) => e,
