@@ -3,6 +3,7 @@
 // by the SDK's paginators, so no call escapes either.
 import { RekognitionClient, type RekognitionClientConfig } from "@aws-sdk/client-rekognition";
 import { AwsCallError } from "../errors.js";
+import { answerProblems, MalformedAnswerError } from "./answers.js";
 import { roleAccount, roleCredentials } from "./credentials.js";
 import type { ServerClock } from "./clock.js";
 import { RateLimiters } from "./limiter.js";
@@ -115,7 +116,16 @@ export class RetryingRekognitionClient extends RekognitionClient {
       try {
         const output = (await super.send(command)) as T;
         limiter.record(ticket, false);
-        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome: "ok", throttled: false, attempt: attempts, durationMs: performance.now() - t0, rate: limiter.rate });
+        // A 200 that does not fit the model: AWS may well have acted, so the write's fate is unknown, never
+        // failed; and it is not sent again (the same answer would come again).
+        const problems = answerProblems(operation, output);
+        const outcome = problems.length > 0 ? "MalformedAnswer" : "ok";
+        const attempt = attempts;
+        const durationMs = performance.now() - t0;
+        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome, throttled: false, attempt, durationMs, rate: limiter.rate });
+        if (problems.length > 0) {
+          return { kind: "unknown", error: new MalformedAnswerError(operation, resource, problems, metadataOf(output), attempts), attempts };
+        }
         return { kind: "ok", output, attempts };
       } catch (err) {
         const throttled = isThrottle(err);
@@ -162,11 +172,9 @@ export class RetryingRekognitionClient extends RekognitionClient {
         // Every attempt, retries included, waits for a token: a retry is a request the quota counts too.
         const ticket = await limiter.acquire(signal);
         const started = performance.now();
+        let out: unknown;
         try {
-          const out = await super.send(command, { ...options, abortSignal: signal });
-          limiter.record(ticket, false);
-          this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome: "ok", throttled: false, attempt, durationMs: performance.now() - started, rate: limiter.rate });
-          return out;
+          out = await super.send(command, { ...options, abortSignal: signal });
         } catch (err) {
           const throttled = isThrottle(err);
           limiter.record(ticket, throttled);
@@ -174,10 +182,22 @@ export class RetryingRekognitionClient extends RekognitionClient {
           this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome: aborted ? "Aborted" : errorCode(err), throttled, attempt, durationMs: performance.now() - started, rate: limiter.rate });
           throw err;
         }
+        limiter.record(ticket, false);
+        // A 200 that does not fit the model is a failed read, never data (answers.ts); terminal in retry.ts.
+        const problems = answerProblems(operation, out);
+        const outcome = problems.length > 0 ? "MalformedAnswer" : "ok";
+        const durationMs = performance.now() - started;
+        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome, throttled: false, attempt, durationMs, rate: limiter.rate });
+        if (problems.length > 0) throw new MalformedAnswerError(operation, resource, problems, metadataOf(out), attempt);
+        return out;
       },
       retry,
     );
   }
+}
+
+function metadataOf(output: unknown): { httpStatusCode?: number; requestId?: string } | undefined {
+  return (output as { $metadata?: { httpStatusCode?: number; requestId?: string } } | undefined)?.$metadata;
 }
 
 export function createClient(opts: ClientOptions): RetryingRekognitionClient {

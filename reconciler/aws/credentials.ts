@@ -9,6 +9,7 @@
 // without roles (and `validate`) never load it.
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { ConfigError } from "../errors.js";
+import { assertAnswer } from "./answers.js";
 import { withRetry, type RetryOptions } from "./retry.js";
 
 export interface RoleCredentialOptions {
@@ -62,15 +63,31 @@ export function roleCredentials(opts: RoleCredentialOptions): AwsCredentialIdent
       loaded = { client, AssumeRole: mod.AssumeRoleCommand };
     }
     const { client, AssumeRole } = loaded;
-    const out = await withRetry("AssumeRole", opts.roleArn, ({ signal }) =>
-      client.send(new AssumeRole({ RoleArn: opts.roleArn, RoleSessionName: sessionName, DurationSeconds: opts.durationSeconds ?? 3600, ...(opts.sourceIdentity ? { SourceIdentity: opts.sourceIdentity } : {}) }), { abortSignal: signal }), opts.retry);
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new ConfigError(`AssumeRole ${opts.roleArn} returned no credentials`);
+    const input = {
+      RoleArn: opts.roleArn,
+      RoleSessionName: sessionName,
+      DurationSeconds: opts.durationSeconds ?? 3600,
+      ...(opts.sourceIdentity ? { SourceIdentity: opts.sourceIdentity } : {}),
+    };
+    const out = await withRetry(
+      "AssumeRole",
+      opts.roleArn,
+      async ({ signal, attempt }) => {
+        const answer = await client.send(new AssumeRole(input), { abortSignal: signal });
+        // Credentials missing a member (a session key without its token, no expiry) are not half used: the
+        // role's account stays unresolved and nothing of it is read or written.
+        assertAnswer("AssumeRole", opts.roleArn, answer, attempt);
+        return answer;
+      },
+      opts.retry,
+    );
+    // Checked above: the model requires all four members, and Expiration is a valid Date.
+    const c = out.Credentials!;
     return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-      ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+      expiration: c.Expiration!,
       accountId: roleAccount(opts.roleArn),
     };
   };

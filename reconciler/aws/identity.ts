@@ -7,6 +7,7 @@
 // identity resolved here is the identity that reads and writes.
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import { AMBIENT, type IdentityFact } from "../types.js";
+import { assertAnswer } from "./answers.js";
 import { roleCredentials } from "./credentials.js";
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from "./retry.js";
 import { firstLine } from "../text.js";
@@ -84,9 +85,20 @@ export class Identities {
     const credentials = this.credentialsFor(source, region, retry);
     const client = new STSClient({ region, maxAttempts: 1, credentials, ...(this.opts.stsEndpoint ? { endpoint: this.opts.stsEndpoint } : {}) });
     try {
-      const out = await withRetry("GetCallerIdentity", source, ({ signal }) => client.send(new GetCallerIdentityCommand({}), { abortSignal: signal }), retry);
-      if (!out.Account || !/^\d{12}$/.test(out.Account)) throw new Error(`GetCallerIdentity answered no valid account (${JSON.stringify(out.Account)})`);
-      return { source, account: out.Account, ...(out.Arn ? { arn: out.Arn } : {}) };
+      // An answer that does not fit the model (no Account, no Arn) is a failure: the identity stays unresolved.
+      const out = await withRetry(
+        "GetCallerIdentity",
+        source,
+        async ({ signal, attempt }) => {
+          const answer = await client.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+          assertAnswer("GetCallerIdentity", source, answer, attempt);
+          return answer;
+        },
+        retry,
+      );
+      // The model gives Account no pattern; rekon keys writes by it, so it must be an account number.
+      if (!/^\d{12}$/.test(out.Account!)) throw new Error(`GetCallerIdentity answered no valid account (${JSON.stringify(out.Account)})`);
+      return { source, account: out.Account!, arn: out.Arn! };
     } finally {
       client.destroy();
     }

@@ -86,8 +86,9 @@ async function describeBatch(client: RekognitionClient, region: string, batch: s
   const found = new Map<string, { arn: string; account: string; feature?: string }>();
   try {
     for await (const page of paginateDescribeProjects({ client }, { ProjectNames: batch, Features: [...ALL_FEATURES] })) {
-      for (const p of page.ProjectDescriptions ?? []) {
-        const arn = p.ProjectArn ? parseProjectArn(p.ProjectArn) : undefined;
+      // The list and each ProjectArn are present: the client refuses an answer without (aws/answers.ts).
+      for (const p of page.ProjectDescriptions!) {
+        const arn = parseProjectArn(p.ProjectArn!);
         // Match on the parsed ARN, and only names we asked for in this region: never act on a guess.
         if (arn && arn.region === region && batch.includes(arn.project)) {
           found.set(arn.project, { arn: p.ProjectArn!, account: arn.account, feature: p.Feature });
@@ -108,7 +109,7 @@ async function readProject(client: RekognitionClient, s: DesiredSet, region: str
   if (lp.status !== "ok" || !deps.projectTagsFor?.has(s.name)) return lp;
   try {
     const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: f.arn }));
-    return { ...lp, tags: res.Tags ?? {} };
+    return { ...lp, tags: res.Tags! };
   } catch (err) {
     // Ownership cannot be checked, so the project is treated as unreadable: fail closed.
     deps.log.error({ project: name, region, err: (err as Error).message }, "ListTagsForResource on the project failed");
@@ -122,7 +123,8 @@ async function readVersions(client: RekognitionClient, set: string, project: str
     const out: LiveVersion[] = [];
     const seen = new Set<string>();
     for await (const page of paginateDescribeProjectVersions({ client, pageSize: 100 }, { ProjectArn: p.arn })) {
-      for (const d of page.ProjectVersionDescriptions ?? []) {
+      // Present, with each description's ARN, status and creation time: checked by the client (aws/answers.ts).
+      for (const d of page.ProjectVersionDescriptions!) {
         const v = toLiveVersion(d, project, region, p.feature);
         if (typeof v === "string") throw new Error(v);
         // A version seen twice means the pages shifted under us (a version came or went mid-read).

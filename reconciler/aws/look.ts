@@ -52,7 +52,7 @@ export async function readNewest(client: Send, spec: LookSpec, signal?: AbortSig
   let ordered = true;
   for (;;) {
     const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, MaxResults: PAGE, ...(token ? { NextToken: token } : {}) }), signal ? { abortSignal: signal } : {});
-    for (const d of res.ProjectVersionDescriptions ?? []) {
+    for (const d of res.ProjectVersionDescriptions!) {
       const v = live(spec, d);
       const prev = out.at(-1);
       if (prev && v.createdAt > prev.createdAt) ordered = false;
@@ -85,7 +85,7 @@ export async function readLook(client: Send, spec: LookSpec, opts: { signal?: Ab
   }
   for (let i = 0; i < rest.length; i += NAMES_PER_LOOK) {
     const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: rest.slice(i, i + NAMES_PER_LOOK) }), signal ? { abortSignal: signal } : {});
-    for (const d of res.ProjectVersionDescriptions ?? []) {
+    for (const d of res.ProjectVersionDescriptions!) {
       const v = live(spec, d);
       byName.set(v.name, v);
     }
@@ -97,7 +97,7 @@ export async function readLook(client: Send, spec: LookSpec, opts: { signal?: Ab
         .map(async (v) => {
           try {
             const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: v.arn }), signal ? { abortSignal: signal } : {});
-            v.tags = res.Tags ?? {};
+            v.tags = res.Tags!;
           } catch (err) {
             v.tagsError = firstLine((err as Error).message);
           }
@@ -117,7 +117,7 @@ export type NotFoundCheck = { gone: true } | { gone: false; status: string };
  */
 export async function confirmGone(client: Send, spec: Pick<LookSpec, "project" | "region" | "projectArn">, name: string, arn: string, signal?: AbortSignal): Promise<NotFoundCheck> {
   const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: [name] }), signal ? { abortSignal: signal } : {});
-  const v = (res.ProjectVersionDescriptions ?? []).map((d) => live(spec, d)).find((x) => x.arn === arn);
+  const v = res.ProjectVersionDescriptions!.map((d) => live(spec, d)).find((x) => x.arn === arn);
   if (!v || v.status === "DELETING") return { gone: true };
   return { gone: false, status: v.status };
 }
@@ -128,6 +128,6 @@ export async function confirmGone(client: Send, spec: Pick<LookSpec, "project" |
  */
 export async function pollVersions(client: Send, spec: Pick<LookSpec, "project" | "region" | "projectArn">, versions: readonly { name: string; arn: string }[], signal?: AbortSignal): Promise<Map<string, string>> {
   const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: versions.map((v) => v.name) }), signal ? { abortSignal: signal } : {});
-  const found = new Map((res.ProjectVersionDescriptions ?? []).map((d) => live(spec, d)).map((v) => [v.arn, v.status]));
+  const found = new Map(res.ProjectVersionDescriptions!.map((d) => live(spec, d)).map((v) => [v.arn, v.status]));
   return new Map(versions.map((v) => [v.arn, found.get(v.arn) ?? "gone"]));
 }

@@ -2,6 +2,8 @@
 // Which errors are worth another attempt is decided here and nowhere else.
 import pRetry, { AbortError } from "p-retry";
 import { AwsCallError } from "../errors.js";
+import { firstLine } from "../text.js";
+import { MalformedAnswerError } from "./answers.js";
 
 export interface RetryOptions {
   /** Attempts after the first. Default 8. */
@@ -45,24 +47,42 @@ const THROTTLED = new Set(["ThrottlingException", "Throttling", "ProvisionedThro
 const CREDENTIAL_ERRORS = new Set(["CredentialsProviderError", "ConfigError", "AwsCallError"]);
 
 /**
+ * An SDK failure that carries a success status: AWS answered 2xx and the SDK's deserializer threw on the
+ * body (docs/aws-behaviour.md, "Malformed answers"). The call's own answer: a write may have happened.
+ */
+function answeredSuccess(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 200 && status < 300;
+}
+
+/**
  * Whether a failed write attempt may nevertheless have been carried out by AWS. An error answer in the
  * 4xx range (throttling, access denied, in use, not found, validation) means it was not; a 5xx answer,
- * a reset connection or a timeout leaves it open, and a truthful report must then say `unknown`.
+ * a reset connection or a timeout leaves it open, and a truthful report must then say `unknown`. So does
+ * a success answer rekon cannot read: AWS said it acted, in words rekon cannot believe.
  */
 export function mayHaveRun(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   // Throttled means refused, whatever the status (the model marks ThrottlingException a server fault, 5xx).
   if (e?.name && THROTTLED.has(e.name)) return false;
+  if (answeredSuccess(err)) return true;
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500;
   if (e?.name && CREDENTIAL_ERRORS.has(e.name)) return false;
   return !NOT_SENT_CODES.has(errorCode(err));
 }
 
-/** An AwsCallError for what `err` says (or the error itself when it already is one). */
+/**
+ * An AwsCallError for what `err` says (or the error itself when it already is one). A success answer the
+ * SDK could not read becomes a MalformedAnswerError, like one that did not fit the model.
+ */
 export function toAwsCallError(operation: string, resource: string, err: unknown, attempts: number): AwsCallError {
   if (err instanceof AwsCallError) return err;
-  const e = err as { message?: string; $metadata?: { requestId?: string } };
+  const e = err as { message?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  if (answeredSuccess(err)) {
+    const problem = { path: "$", message: `the SDK could not read it: ${firstLine(e.message ?? String(err))}` };
+    return new MalformedAnswerError(operation, resource, [problem], e.$metadata, attempts, { cause: err });
+  }
   return new AwsCallError(operation, resource, errorCode(err), attempts, e?.message ?? String(err), e?.$metadata?.requestId, { cause: err });
 }
 
@@ -81,6 +101,8 @@ export function classify(err: unknown): ErrorClass {
   if (e?.$metadata?.clockSkewCorrected === true) return "retryable";
   if (e?.name && RETRYABLE_CODES.has(e.name)) return "retryable";
   if ((e?.code && NETWORK_CODES.has(e.code)) || (e?.cause?.code && NETWORK_CODES.has(e.cause.code))) return "retryable";
+  // A success answer rekon cannot believe would come again the same: a failed call, not a passing fault.
+  if (err instanceof MalformedAnswerError || answeredSuccess(err)) return "terminal";
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return "retryable";
   return "terminal";
@@ -90,6 +112,7 @@ export function errorCode(err: unknown): string {
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
   if (e?.code && NETWORK_CODES.has(e.code)) return e.code;
   if (e?.cause?.code && NETWORK_CODES.has(e.cause.code)) return e.cause.code;
+  if (err instanceof MalformedAnswerError || answeredSuccess(err)) return "MalformedAnswer";
   return e?.name ?? "Error";
 }
 

@@ -16,7 +16,8 @@ export interface TagDeps {
 export async function readVersionTags(v: LiveVersion, target: Target, deps: TagDeps): Promise<{ tags?: Record<string, string>; tagsError?: string }> {
   try {
     const res = await deps.clientFor(target).send(new ListTagsForResourceCommand({ ResourceArn: v.arn }));
-    return { tags: res.Tags ?? {} };
+    // Present and a map of strings: the client refuses an answer without (aws/answers.ts), which lands below.
+    return { tags: res.Tags! };
   } catch (err) {
     deps.log.warn({ versionArn: v.arn, err: (err as Error).message }, "ListTagsForResource failed; the version is blocked");
     return { tagsError: (err as Error).message };

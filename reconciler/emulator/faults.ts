@@ -1,6 +1,9 @@
 // Injected faults: random storms (rates and probabilities) and targeted rules (this operation, this ARN,
 // this error, so many times, after this delay). Faults are decided before an operation runs, so an answered
-// fault never changes state; a rule with only a delay lets the operation run afterwards.
+// fault never changes state; a rule with only a delay lets the operation run afterwards. A rule with an
+// `answer` lets the operation run too, exactly as it would, and changes only what is sent back (HTTP 200
+// with a malformed body): the state then differs from a clean run in no way, so a test learns what a client
+// makes of a broken answer to a call that did take effect.
 
 import { ApiError, accessDeniedMessage } from "./errors.js";
 
@@ -40,6 +43,30 @@ export interface FaultRule {
    * still listening for the answer.
    */
   delayMs?: number;
+  /**
+   * Only requests that carry this top-level input member match, e.g. `VersionNames` (DescribeProjectVersions
+   * asked by name, as a last look or a wait does, not a project's whole listing). For STS, a form parameter.
+   */
+  hasMember?: string;
+  /** Answer HTTP 200 with the operation's real answer changed (see AnswerChange). Not with `code`. */
+  answer?: AnswerChange;
+}
+
+/**
+ * How a rule changes a success answer. The operation runs first, exactly as without the rule; then `body`
+ * (if given) replaces its answer, `omit` removes members and `set` sets them, in that order. Paths are
+ * member names joined with ".", a number picks a list item and `*` every item of a list or entry of a map:
+ * `Tags`, `ProjectVersionDescriptions.*.Status`, `Credentials.Expiration`. For STS the paths are into the
+ * result element (`GetCallerIdentityResult`), whose values are written as XML text (objects as child
+ * elements, lists as `<member>` runs).
+ */
+export interface AnswerChange {
+  /** Members to remove, e.g. `["Tags"]`. A path that names nothing removes nothing. */
+  omit?: string[];
+  /** Path → any JSON value, of any type (that is the point): `{"Status": 5}`, `{"ProjectVersionDescriptions": {}}`. */
+  set?: Record<string, unknown>;
+  /** The whole answer, replaced by this JSON value. */
+  body?: unknown;
 }
 
 export interface FaultConfig {
@@ -70,12 +97,18 @@ export interface FaultContext {
   sts: boolean;
   /** The caller's identity ARN, for IAM-style denial messages. */
   callerArn: string;
+  /** The request's top-level input members (for FaultRule.hasMember). */
+  members?: readonly string[];
 }
 
-/** What to do with a request: wait `delayMs` first (0: not at all), then answer `error` or run the operation. */
+/**
+ * What to do with a request: wait `delayMs` first (0: not at all), then answer `error` or run the operation,
+ * and answer its result changed by `answer` when there is one.
+ */
 export interface FaultDecision {
   delayMs: number;
   error?: ApiError;
+  answer?: AnswerChange;
 }
 
 /** mulberry32: tiny, fast, and good enough to make fault tests repeatable. */
@@ -91,7 +124,8 @@ export function seededRandom(seed: number): () => number {
 }
 
 const CONFIG_KEYS = ["rateLimits", "throttleRate", "errorRate", "latencyMs", "seed", "only", "rules"];
-const RULE_KEYS = ["operation", "code", "arn", "status", "message", "probability", "times", "delayMs"];
+const RULE_KEYS = ["operation", "code", "arn", "status", "message", "probability", "times", "delayMs", "hasMember", "answer"];
+const ANSWER_KEYS = ["omit", "set", "body"];
 // An AWS error code: a word such as ThrottlingException or InternalFailure (no spaces, no punctuation).
 const CODE_PATTERN = /^[A-Z][A-Za-z0-9]{1,127}$/;
 
@@ -170,8 +204,74 @@ function ruleProblems(r: unknown, path: string, operations?: readonly string[]):
   if (rule.times !== undefined && (!Number.isInteger(rule.times) || (rule.times as number) < 1)) problems.push(`${path}.times: must be a positive integer`);
   const d = rule.delayMs;
   if (d !== undefined && (typeof d !== "number" || !Number.isFinite(d) || d < 0)) problems.push(`${path}.delayMs: must be a number of milliseconds >= 0`);
-  if (rule.code === undefined && rule.delayMs === undefined) problems.push(`${path}: does nothing; give a code, a delayMs, or both`);
+  if (rule.hasMember !== undefined && (typeof rule.hasMember !== "string" || rule.hasMember === "")) {
+    problems.push(`${path}.hasMember: must be a non-empty string`);
+  }
+  if (rule.answer !== undefined) problems.push(...answerProblems(rule.answer, `${path}.answer`));
+  if (rule.answer !== undefined && rule.code !== undefined) problems.push(`${path}.answer: a changed answer is a success (HTTP 200); it cannot go with a code`);
+  if (rule.code === undefined && rule.delayMs === undefined && rule.answer === undefined) {
+    problems.push(`${path}: does nothing; give a code, a delayMs, an answer, or a delay with one of the others`);
+  }
   return problems;
+}
+
+function answerProblems(a: unknown, path: string): string[] {
+  if (typeof a !== "object" || a === null || Array.isArray(a)) return [`${path}: must be an object {omit?, set?, body?}`];
+  const answer = a as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of Object.keys(answer)) if (!ANSWER_KEYS.includes(key)) problems.push(`${path}.${key}: unknown field (known: ${ANSWER_KEYS.join(", ")})`);
+  if (Object.keys(answer).length === 0) problems.push(`${path}: changes nothing; give omit, set or body`);
+  const badPath = (p: unknown) => typeof p !== "string" || p.split(".").some((seg) => seg === "");
+  if (answer.omit !== undefined) {
+    if (!Array.isArray(answer.omit)) problems.push(`${path}.omit: must be a list of member paths like "ProjectVersionDescriptions.*.Status"`);
+    else answer.omit.forEach((p, i) => badPath(p) && problems.push(`${path}.omit[${i}]: ${JSON.stringify(p)} is not a member path like "Tags" or "A.*.B"`));
+  }
+  if (answer.set !== undefined) {
+    if (typeof answer.set !== "object" || answer.set === null || Array.isArray(answer.set)) {
+      problems.push(`${path}.set: must be an object of member path → JSON value`);
+    } else {
+      for (const p of Object.keys(answer.set)) if (badPath(p)) problems.push(`${path}.set: ${JSON.stringify(p)} is not a member path like "Tags" or "A.*.B"`);
+    }
+  }
+  if ("body" in answer && answer.body === undefined) problems.push(`${path}.body: must be a JSON value`);
+  return problems;
+}
+
+/** The answer `result` changed as `change` says; `result` itself (which may share objects with the world) is left alone. */
+export function changeAnswer(result: unknown, change: AnswerChange): unknown {
+  const out = clone("body" in change ? change.body : (result ?? {}));
+  if (typeof out !== "object" || out === null) return out;
+  for (const p of change.omit ?? []) omitAt(out as Container, p.split("."));
+  for (const [p, v] of Object.entries(change.set ?? {})) setAt(out as Container, p.split("."), v);
+  return out;
+}
+
+type Container = Record<string, unknown> | unknown[];
+const clone = (v: unknown): unknown => (v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as unknown));
+const isContainer = (v: unknown): v is Container => typeof v === "object" && v !== null;
+const entry = (c: Container, k: string): unknown => (c as Record<string, unknown>)[k];
+
+/** Removes the member (or list item) at `path`, in place; `*` is every one. */
+function omitAt(c: Container, [head, ...rest]: string[]): void {
+  const keys = head === "*" ? Object.keys(c) : [head!];
+  if (rest.length > 0) {
+    for (const k of keys) if (isContainer(entry(c, k))) omitAt(entry(c, k) as Container, rest);
+  } else if (Array.isArray(c)) {
+    if (head === "*") c.length = 0;
+    else if (/^\d+$/.test(head!)) c.splice(Number(head), 1);
+  } else for (const k of keys) delete c[k];
+}
+
+/** Sets the member at `path` to a copy of `v`, in place; `*` is every one; missing parents are made as objects. */
+function setAt(c: Container, [head, ...rest]: string[], v: unknown): void {
+  const target = c as Record<string, unknown>;
+  for (const k of head === "*" ? Object.keys(c) : [head!]) {
+    if (rest.length === 0) target[k] = clone(v);
+    else {
+      if (!isContainer(target[k])) target[k] = {};
+      setAt(target[k] as Container, rest, v);
+    }
+  }
 }
 
 export class Faults {
@@ -203,7 +303,10 @@ export class Faults {
     if (only?.accounts && !only.accounts.includes(ctx.account)) return { delayMs: 0 };
 
     const rule = this.matchRule(ctx);
-    if (rule) return { delayMs: rule.delayMs ?? 0, ...(rule.code !== undefined ? { error: ruleError(rule, ctx) } : {}) };
+    if (rule) {
+      const delayMs = rule.delayMs ?? 0;
+      return { delayMs, ...(rule.code !== undefined ? { error: ruleError(rule, ctx) } : {}), ...(rule.answer ? { answer: rule.answer } : {}) };
+    }
 
     const throttleCode = ctx.sts ? "Throttling" : "ThrottlingException";
     const limit = this.config.rateLimits?.[ctx.operation];
@@ -227,6 +330,7 @@ export class Faults {
       const rule = rules[i]!;
       if (rule.operation !== "*" && rule.operation !== ctx.operation) continue;
       if (rule.arn !== undefined && !(ctx.target ?? "").includes(rule.arn)) continue;
+      if (rule.hasMember !== undefined && !(ctx.members ?? []).includes(rule.hasMember)) continue;
       const left = this.left.get(i);
       if (left !== undefined && left <= 0) continue;
       // Draw only for a real probability, so adding a certain rule does not shift a seeded storm's sequence.

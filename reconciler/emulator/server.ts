@@ -22,7 +22,7 @@ import { CallLog, type CallPhase, type CallRecord } from "./calllog.js";
 import { handleControl, updateVersion, type VersionUpdate } from "./control.js";
 import { demoState } from "./demo.js";
 import { ApiError } from "./errors.js";
-import { Faults, faultConfigProblems, type FaultConfig } from "./faults.js";
+import { Faults, changeAnswer, faultConfigProblems, type AnswerChange, type FaultConfig } from "./faults.js";
 import { STS_INPUTS } from "./model.js";
 import { OPERATIONS, REKOGNITION_OPERATIONS, targetOf, validateInput, type Body, type Caller } from "./rekognition/index.js";
 import type { EmulatorStateFile, EmulatorVersionFile } from "./state.js";
@@ -104,7 +104,7 @@ export interface Emulator {
 export type { CallPhase, CallRecord } from "./calllog.js";
 export type { VersionUpdate } from "./control.js";
 export { ControlError } from "./control.js";
-export type { FaultConfig, FaultRule } from "./faults.js";
+export type { AnswerChange, FaultConfig, FaultRule } from "./faults.js";
 export { seededRandom } from "./faults.js";
 export type { EmulatorStateFile } from "./state.js";
 
@@ -149,6 +149,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     let account: string | undefined;
     let sourceIdentity: string | undefined;
     let about: string | undefined;
+    let members: string[] = [];
     let isSts = false;
     const event = (phase: CallPhase, outcome: string, status: number) =>
       log.record({ phase, requestId, operation, region, ...(account !== undefined ? { account } : {}), ...(sourceIdentity !== undefined ? { sourceIdentity } : {}), ...(about !== undefined ? { target: about } : {}), outcome, status });
@@ -175,9 +176,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         params = new URLSearchParams(raw);
         operation = params.get("Action") ?? "";
         about = params.get("RoleArn") ?? undefined;
+        members = [...new Set([...params.keys()].map((k) => k.split(".")[0]!))];
       } else {
         body = parseJsonObject(raw);
         about = targetOf(body);
+        members = Object.keys(body ?? {});
       }
       event("received", "pending", 0);
       if (readError !== undefined) throw readError;
@@ -199,12 +202,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
       if (isSts) {
         if (!STS_OPERATIONS.includes(operation)) throw new ApiError("InvalidAction", `Could not find operation ${operation} for version 2011-06-15`);
-        await applyFaults(caller, region, about);
+        const change = await applyFaults(caller, region, about, members);
         const violation = firstViolation(STS_INPUTS[operation]!, fromQuery(params!, STS_INPUTS[operation]!));
         if (violation) throw new ApiError("ValidationError", violation.message);
         const result = sts.run(params!, caller, auth.accessKey);
         event("answered", "ok", 200);
-        sendStsResult(res, operation, result, requestId);
+        sendStsResult(res, operation, change ? changeAnswer(result, change) : result, requestId);
         return;
       }
       if (auth.service !== "rekognition") {
@@ -219,14 +222,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         throw new ApiError("SerializationException", parseJsonObject(`{"v":${raw}}`) ? "Request body must be a JSON object" : "Request body is not valid JSON");
       }
 
-      await applyFaults(caller, region, about);
+      const change = await applyFaults(caller, region, about, members);
       // Constraint violations are answered before anything is looked up (assumed of AWS; see the README table),
       // so a malformed ARN can never pass for a resource that is gone.
       validateInput(operation, body);
       world.settle();
       const result = op(body, { region, account: caller.account, caller, world });
       event("answered", "ok", 200);
-      sendJson(res, 200, result, JSON_11, requestId);
+      // A changed answer is still the answer to an operation that ran: the world has changed as it would have.
+      sendJson(res, 200, change ? changeAnswer(result, change) : result, JSON_11, requestId);
     } catch (err) {
       const apiErr =
         err instanceof ApiError ? err : new ApiError(isSts ? "InternalFailure" : "InternalServerError", `emulator bug: ${(err as Error)?.message ?? String(err)}`, 500);
@@ -237,8 +241,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
   }
 
-  /** Decides this request's faults; waits out a rule's delay; throws the fault's error, if any. */
-  async function applyFaults(caller: Caller, region: string, about: string | undefined): Promise<void> {
+  /** Decides this request's faults; waits out a rule's delay; throws the fault's error, if any; returns how to change the answer, if at all. */
+  async function applyFaults(caller: Caller, region: string, about: string | undefined, members: string[]): Promise<AnswerChange | undefined> {
     const decision = faults.decide({
       operation: caller.operation,
       account: caller.account,
@@ -246,10 +250,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       ...(about !== undefined ? { target: about } : {}),
       sts: STS_OPERATIONS.includes(caller.operation),
       callerArn: caller.arn,
+      members,
     });
     // Deliberately not abandoned when the client hangs up: AWS executes a call it received.
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     if (decision.error) throw decision.error;
+    return decision.answer;
   }
 
   const server = await listen(opts.host ?? "127.0.0.1", opts.port ?? 0, handle);

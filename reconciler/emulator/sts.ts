@@ -31,8 +31,17 @@ function sendXml(res: ServerResponse, status: number, text: string, requestId: s
   res.end(text);
 }
 
-export function sendStsResult(res: ServerResponse, action: string, result: string, requestId: string): void {
-  sendXml(res, 200, `<${action}Response xmlns="${STS_NS}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`, requestId);
+/** A result structure as the query protocol writes it: members as elements in order, lists as `<member>` runs. */
+function toXml(value: unknown): string {
+  if (Array.isArray(value)) return value.map((v) => `<member>${toXml(v)}</member>`).join("");
+  if (typeof value === "object" && value !== null) return Object.entries(value).map(([k, v]) => `<${k}>${toXml(v)}</${k}>`).join("");
+  return value === null || value === undefined ? "" : xml(String(value));
+}
+
+/** The answer to `action`: its result structure inside `<{action}Result>`; any JSON value (a fault rule may have changed it). */
+export function sendStsResult(res: ServerResponse, action: string, result: unknown, requestId: string): void {
+  const body = `<${action}Result>${toXml(result)}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`;
+  sendXml(res, 200, `<${action}Response xmlns="${STS_NS}">${body}</${action}Response>`, requestId);
 }
 
 export function sendStsError(res: ServerResponse, e: ApiError, requestId: string): void {
@@ -54,15 +63,15 @@ export class Sts {
     return this.issued.get(accessKey);
   }
 
-  /** The XML result element of an STS action; throws ApiError with STS's codes. */
-  run(params: URLSearchParams, caller: Caller, accessKey: string): string {
+  /** The result structure of an STS action (members in the order AWS writes them); throws ApiError with STS's codes. */
+  run(params: URLSearchParams, caller: Caller, accessKey: string): Record<string, unknown> {
     if (caller.operation === "AssumeRole") return this.assumeRole(params, caller);
     // GetCallerIdentity
     const userId = this.issued.get(accessKey)?.userId ?? accessKey;
-    return `<GetCallerIdentityResult><Arn>${xml(caller.arn)}</Arn><UserId>${xml(userId)}</UserId><Account>${caller.account}</Account></GetCallerIdentityResult>`;
+    return { Arn: caller.arn, UserId: userId, Account: caller.account };
   }
 
-  private assumeRole(params: URLSearchParams, caller: Caller): string {
+  private assumeRole(params: URLSearchParams, caller: Caller): Record<string, unknown> {
     const roleArn = params.get("RoleArn") ?? "";
     const session = params.get("RoleSessionName") ?? "";
     const m = ROLE_ARN.exec(roleArn);
@@ -79,10 +88,9 @@ export class Sts {
     const assumedArn = `arn:aws:sts::${roleAccount}:assumed-role/${m[2]}/${session}`;
     this.issued.set(newKey, { account: roleAccount, arn: assumedArn, userId: `${roleId}:${session}`, ...(sourceIdentity !== undefined ? { sourceIdentity } : {}) });
     const expiration = new Date(this.now() + duration * 1000).toISOString();
-    return (
-      `<AssumeRoleResult><Credentials><AccessKeyId>${newKey}</AccessKeyId><SecretAccessKey>${randomUUID()}</SecretAccessKey>` +
-      `<SessionToken>${Buffer.from(randomUUID()).toString("base64")}</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
-      `<AssumedRoleUser><AssumedRoleId>${xml(roleId)}:${xml(session)}</AssumedRoleId><Arn>${xml(assumedArn)}</Arn></AssumedRoleUser></AssumeRoleResult>`
-    );
+    return {
+      Credentials: { AccessKeyId: newKey, SecretAccessKey: randomUUID(), SessionToken: Buffer.from(randomUUID()).toString("base64"), Expiration: expiration },
+      AssumedRoleUser: { AssumedRoleId: `${roleId}:${session}`, Arn: assumedArn },
+    };
   }
 }
