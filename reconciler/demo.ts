@@ -1,12 +1,12 @@
 // `npm start`: the whole product on the embedded emulator. Plan, apply, wait, plan again — through the
-// same planPass/applyPass the CLI uses, against the real SDK over real HTTP.
+// same planPass/applyAuthorized the CLI uses, against the real SDK over real HTTP.
 import { join, relative } from "node:path";
 import { waitForDeletions } from "./apply.js";
 import type { Io } from "./io.js";
 import { startEmulator } from "./emulator/server.js";
 import { createLogger } from "./log.js";
 import { packageRoot } from "./paths.js";
-import { applyPass, planPass, type ReconcileOptions } from "./reconcile.js";
+import { applyAuthorized, planPass, type ReconcileOptions } from "./reconcile.js";
 import { outputWidth } from "./render/layout.js";
 import { colorEnabled, style } from "./render/style.js";
 import { renderPlanTable, renderResultsTable } from "./render/table.js";
@@ -34,7 +34,9 @@ export async function runDemo(io: Io): Promise<number> {
     say(renderPlanTable(first.plan, table));
 
     say(`\n== 2. rekon apply --auto-approve ==\n`);
-    const results = await applyPass(first, log);
+    const outcome = await applyAuthorized(first, log);
+    const results = outcome.results;
+    if (outcome.refused) say(`Refused (${outcome.refused.rule}): ${outcome.refused.message}\n`);
     say(renderResultsTable(results, table));
     const left = await waitForDeletions(results, { clientFor: first.clientFor, log, projects: first.plan.projects, intervalMs: 500, timeoutMs: 20_000 });
     first.close();
@@ -45,7 +47,7 @@ export async function runDemo(io: Io): Promise<number> {
     second.close();
     say(renderPlanTable(second.plan, table));
 
-    const ok = second.plan.summary.delete === 0 && second.plan.projects.every((p) => p.status === "ok") && results.every((r) => r.result === "accepted");
+    const ok = !outcome.refused && second.plan.summary.delete === 0 && second.plan.projects.every((p) => p.status === "ok") && results.every((r) => r.result === "accepted");
     say(
       ok
         ? `\nConverged: nothing left to delete. Blocked versions stay until a person changes the manifests or the policy.\n` +

@@ -10,7 +10,7 @@ import { readLive } from "./aws/inventory.js";
 import { RateLimiters } from "./aws/limiter.js";
 import type { RetryOptions } from "./aws/retry.js";
 import { withVersionTags } from "./aws/tags.js";
-import { ConfigError, ValidationError } from "./errors.js";
+import { ConfigError, RefusalError, ValidationError } from "./errors.js";
 import { Gate } from "./gate/index.js";
 import { inputsChangedSince, validateInputs } from "./inputs/index.js";
 import { readSecret, secretSource } from "./inputs/secrets.js";
@@ -198,30 +198,68 @@ export function forgeableMarksNote(pass: Pick<PlannedPass, "gate" | "policy">): 
   return `rekon's grace-period marks are not signed: anyone with rekognition:TagResource on these versions can write rekon.dev/pending-delete-since (or the notice tag) and skip the grace period. Set spec.tagSigning in the operator's policy (${pass.policy.source}), and deny other principals the rekon.dev/* state tags (deploy/iam/deny-rekon-state-tags.json)`;
 }
 
-/** The run-wide checks every apply passes before any write (refusals, budgets, allowedAccounts). Throws RefusalError. */
-export function checkApplicable(pass: PlannedPass): void {
-  pass.gate.authorize(pass.plan);
-}
-
 export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now" | "inputsChanged" | "notices">;
 
+/** How one apply sequence is told about its steps (apply's prompt and progress, the controller's audit). */
+export interface ApplySteps extends ActOptions {
+  /**
+   * Asked once the gate has authorized the plan, before any write: `rekon apply`'s prompt. Throwing (a
+   * person's "no", RefusalError rule confirmation) ends the run with nothing written, mark removals included.
+   */
+  confirm?: (plan: Plan) => Promise<void>;
+  /** Told when the writes begin (after the prompt): progress bars. */
+  starting?: () => Promise<void> | void;
+  /** Told of a refusal by policy or budget, before its mark removals are written (notifications, logs). */
+  onRefused?: (refusal: RefusalError) => Promise<void>;
+  /** Write the plan's mark removals after such a refusal. Default true; false for a saved plan (it approves only its own writes). */
+  unmarksOnRefusal?: boolean;
+}
+
+/** What an apply did: its results, and the refusal that stopped it (then its results are the mark removals only). */
+export interface ApplyOutcome {
+  results: WriteResult[];
+  refused?: RefusalError;
+}
+
 /**
- * Carry out the plan through the gate: authorize it as a whole (or throw RefusalError), then every
- * deletion on a last look, then its grace-period marks. One result per planned write.
+ * The one apply sequence, used by `rekon apply` (and `apply FILE`), the controller and the demo: the gate
+ * authorizes the plan once, as a whole; on a refusal only the plan's mark removals are written (a removal
+ * only delays a deletion; Gate.authorizeUnmarks); otherwise, after the caller's confirmation, every
+ * deletion on a last look, then the marks, then the notices. One result per planned write.
  */
+export async function applyAuthorized(pass: PlannedPass, log: Logger, steps: ApplySteps = {}): Promise<ApplyOutcome> {
+  const { confirm, starting, onRefused, unmarksOnRefusal = true, ...act } = steps;
+  let auth;
+  try {
+    auth = pass.gate.authorize(pass.plan);
+  } catch (err) {
+    if (!(err instanceof RefusalError)) throw err;
+    await onRefused?.(err);
+    const removed = unmarksOnRefusal ? await applyUnmarks(pass, log, act) : [];
+    return { results: removed, refused: err };
+  }
+  await confirm?.(pass.plan);
+  await starting?.();
+  const results = await applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), clockProblem: () => pass.clock.problem()?.message, ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
+  return { results };
+}
+
+/** applyAuthorized for code that treats a refusal as an error (tests, the bench): throws it, writing nothing. */
 export async function applyPass(pass: PlannedPass, log: Logger, act: ActOptions = {}): Promise<WriteResult[]> {
-  const auth = pass.gate.authorize(pass.plan);
-  return applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), clockProblem: () => pass.clock.problem()?.message, ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
+  const out = await applyAuthorized(pass, log, { ...act, unmarksOnRefusal: false });
+  if (out.refused) throw out.refused;
+  return out.results;
 }
 
 /**
  * After a refusal: write only the mark removals of the plan (see Gate.authorizeUnmarks), no notices. One
  * result per removal; none when the gate sees nothing to remove or the accounts are not named.
  */
-export async function applyUnmarks(pass: PlannedPass, log: Logger, act: Omit<ActOptions, "notices"> = {}): Promise<WriteResult[]> {
+async function applyUnmarks(pass: PlannedPass, log: Logger, act: Omit<ActOptions, "notices">): Promise<WriteResult[]> {
   const only = pass.gate.authorizeUnmarks(pass.plan);
   if (!only) return [];
   log.info({ unmarks: only.plan.actions.length }, "refused run: removing grace-period marks only (a removal can only delay a deletion)");
   // No clock check here: a removal only delays a deletion, whatever the clock says.
-  return applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), ...act, plan: only.plan, gate: pass.gate, auth: only.auth, clientFor: pass.clientFor, log });
+  const { notices: _, ...rest } = act as ActOptions;
+  return applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), ...rest, plan: only.plan, gate: pass.gate, auth: only.auth, clientFor: pass.clientFor, log });
 }

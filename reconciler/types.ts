@@ -235,7 +235,7 @@ export interface Policy {
   allowedAccounts: string[];
   /**
    * Whether allowedAccounts is enforced. False only while the operator policy names no account: then
-   * plan still shows what would go, and apply refuses as a whole (see reconcile.checkApplicable).
+   * plan still shows what would go, and apply refuses as a whole (see Gate.authorize).
    */
   enforceAccounts: boolean;
   /** Regions whose versions may be deleted; enforced only when enforceRegions. */

@@ -59,7 +59,7 @@ export const apply: Command = {
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-    const [{ planPass, applyPass, applyUnmarks, checkApplicable, forgeableMarksNote }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
+    const [{ planPass, applyAuthorized, forgeableMarksNote }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
       import("../reconcile.js"),
       import("../plan.js"),
       import("../render/table.js"),
@@ -85,6 +85,7 @@ export const apply: Command = {
       // Of the plan as it stands when asked (a saved plan cuts it down below).
       const notices = () => notifier.run(prepared!, { plan: pass.plan, desired: pass.desired, policies: pass.policies, live: pass.live }, { signal: session.abandon, manifests });
       const show = (p: Plan) => renderPlan(p, output, "rekon apply: plan", table);
+      let told = false;
       try {
         let stale: { action: PlanAction; why: string }[] = [];
         if (saved) {
@@ -103,30 +104,47 @@ export const apply: Command = {
         if (note) io.stderr.write(`rekon: note: ${note}\n`);
         // A failed read (a project, or any version's tags) makes the run a failure even if it only blocked.
         const readFailed = planExitCode(pass.plan) === 1;
+        // Progress on stderr: a bar on a terminal, a log line every few seconds elsewhere.
+        let progress: Awaited<ReturnType<typeof startProgress>> | undefined;
+        let outcome: Awaited<ReturnType<typeof applyAuthorized>>;
         try {
-          checkApplicable(pass);
-          if (pass.plan.summary.delete > 0 && !flags["auto-approve"]) await confirm(pass.plan, io);
+          outcome = await applyAuthorized(pass, log, {
+            stop: session.stop,
+            abandon: session.abandon,
+            notices: notices().hook(),
+            ...(concurrency ? { concurrency } : {}),
+            onResult: (r: WriteResult) => progress?.result(r),
+            confirm: async (plan) => (plan.summary.delete > 0 && !flags["auto-approve"] ? confirm(plan, io) : undefined),
+            starting: async () => {
+              session.applying(true);
+              if (pass.plan.summary.delete > 0) progress = await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, screen: session.screen, log, limiters: pass.limiters });
+            },
+            // A refused run is news (not a person answering "no" at the prompt); its mark removals are still
+            // written (a removal only delays a deletion), except for a saved plan, which approves only its own writes.
+            onRefused: async (e) => {
+              told = true;
+              await notices().refused(e);
+            },
+            unmarksOnRefusal: !saved,
+          });
         } catch (e) {
-          // Refused by policy (not by a person at the prompt): the plan's mark removals are still written.
-          const removed = e instanceof RefusalError && e.rule !== "confirmation" && !saved ? await applyUnmarks(pass, log, { stop: session.stop }) : [];
-          if (removed.length) io.stderr.write(`rekon: refused, but ${removed.filter((r) => r.result === "accepted").length} of ${removed.length} grace-period mark(s) of versions listed again or now blocked were removed (a removal only delays a deletion)\n`);
-          // JSON readers still get the plan they were refused on; table and markdown readers (a PR comment)
-          // must not be left with a plan that says "deletions pending".
-          if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: removed, error: errorJson(e) }, null, 2) + "\n");
+          if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: [], error: errorJson(e) }, null, 2) + "\n");
           else if (e instanceof RefusalError) io.stdout.write(refusedBlock(e, output));
           throw e;
-        }
-
-        // Progress on stderr: a bar on a terminal, a log line every few seconds elsewhere.
-        const progress = pass.plan.summary.delete > 0 ? await startProgress({ total: pass.plan.summary.delete, stream: io.stderr, screen: session.screen, log, limiters: pass.limiters }) : undefined;
-        let results: WriteResult[];
-        session.applying(true);
-        try {
-          results = await applyPass(pass, log, { stop: session.stop, abandon: session.abandon, notices: notices().hook(), ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: (r: WriteResult) => progress.result(r) } : {}) });
         } finally {
           session.applying(false);
           progress?.stop();
         }
+        if (outcome.refused) {
+          const removed = outcome.results;
+          if (removed.length) io.stderr.write(`rekon: refused, but ${removed.filter((r) => r.result === "accepted").length} of ${removed.length} grace-period mark(s) of versions listed again or now blocked were removed (a removal only delays a deletion)\n`);
+          // JSON readers still get the plan they were refused on; table and markdown readers (a PR comment)
+          // must not be left with a plan that says "deletions pending".
+          if (output === "json") io.stdout.write(JSON.stringify({ ...pass.plan, results: removed, error: errorJson(outcome.refused) }, null, 2) + "\n");
+          else io.stdout.write(refusedBlock(outcome.refused, output));
+          throw outcome.refused;
+        }
+        const results = outcome.results;
         let stillPresent: string[] = [];
         let lastSeen: Record<string, string> = {};
         let waitedMs: number | undefined;
@@ -146,8 +164,8 @@ export const apply: Command = {
         if (session.abandon.aborted) return EXIT.interrupted;
         return allAccepted(results) && stale.length === 0 && !readFailed && stillPresent.length === 0 && !session.stop.aborted ? EXIT.ok : EXIT.error;
       } catch (e) {
-        // A refused run is news (not a person answering "no" at the prompt).
-        if (e instanceof RefusalError && e.rule !== "confirmation") await notices().refused(e);
+        // A saved plan's own refusal is news too (the gate's was told above).
+        if (e instanceof RefusalError && e.rule !== "confirmation" && !told) await notices().refused(e);
         throw e;
       } finally {
         pass.close();

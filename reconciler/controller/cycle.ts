@@ -1,14 +1,14 @@
 // One controller cycle: plan afresh from disk, export what was planned, and (when this instance may write)
-// apply through the same planPass/checkApplicable/applyPass the CLI uses. The loop (run.ts) owns timing,
+// apply through the same planPass/applyAuthorized the CLI uses. The loop (run.ts) owns timing,
 // signals and the catching of unexpected throws; a cycle only decides and reports.
 import { realpathSync } from "node:fs";
 import type { Logger } from "pino";
 import type { WriteResult } from "../types.js";
 import type { RetryOptions } from "../aws/retry.js";
-import { formatIssue, RefusalError, ValidationError } from "../errors.js";
+import { formatIssue, ValidationError } from "../errors.js";
 import { planExitCode } from "../plan.js";
 import { inputsChangedSince } from "../inputs/index.js";
-import { applyPass, applyUnmarks, checkApplicable, forgeableMarksNote, planPass, type ReconcileOptions } from "../reconcile.js";
+import { applyAuthorized, forgeableMarksNote, planPass, type ReconcileOptions } from "../reconcile.js";
 import type { Plan, PolicySet } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
 import { recordDeletions, recordPlan, recordRequest, type ControllerMetrics, type CycleResult } from "./metrics.js";
@@ -154,30 +154,34 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       deps.audit.write(auditRecords(fresh, auditCtx));
     };
 
-    try {
-      checkApplicable(pass);
-    } catch (err) {
-      if (!(err instanceof RefusalError)) throw err;
-      log.warn({ rule: err.rule, reason: err.message }, "refused: nothing is deleted this cycle");
-      await notices?.refused(err);
-      // The plan's mark removals are still written (they can only delay a deletion; Gate.authorizeUnmarks).
-      const removed = await applyUnmarks(pass, log, { stop: input.writeSignal, onResult: (r: WriteResult) => audit([r]) });
-      audit(removed);
-      return { result: "refused", valid: true, plan, results: removed };
-    }
-
     // AWS request metrics come from the run's limiters (run.ts), which see every attempt of every phase.
     const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => recordRequest(metrics, e));
-    let results: WriteResult[];
+    let outcome;
     try {
       // Each write is audited the moment its answer arrives, so a SIGKILL loses at most the calls in flight.
       // The check before each batch of writes hashes the paths as given (not the snapshot this cycle read):
       // behind git-sync's link they show the newly published revision.
       const given = { manifests: input.manifests, ...(input.policy !== undefined ? { policy: input.policy } : {}) };
       const inputsChanged = () => inputsChangedSince(given, { manifests: pass!.desired.digest, policy: pass!.policy.digest });
-      results = await applyPass(pass, log, { stop: input.writeSignal, ...(input.abandonSignal ? { abandon: input.abandonSignal } : {}), onResult: (r: WriteResult) => audit([r]), inputsChanged, ...(notices ? { notices: notices.hook() } : {}) });
+      outcome = await applyAuthorized(pass, log, {
+        stop: input.writeSignal,
+        ...(input.abandonSignal ? { abandon: input.abandonSignal } : {}),
+        onResult: (r: WriteResult) => audit([r]),
+        inputsChanged,
+        ...(notices ? { notices: notices.hook() } : {}),
+        // Refused: nothing is deleted; the plan's mark removals are still written (they can only delay a deletion).
+        onRefused: async (err) => {
+          log.warn({ rule: err.rule, reason: err.message }, "refused: nothing is deleted this cycle");
+          await notices?.refused(err);
+        },
+      });
     } finally {
       unobserve();
+    }
+    const results = outcome.results;
+    if (outcome.refused) {
+      audit(results);
+      return { result: "refused", valid: true, plan, results };
     }
     audit(results); // anything not yet audited (skipped at the end, unknown on abandon)
     recordDeletions(metrics, results);
