@@ -18,7 +18,7 @@ import type { DiffResult } from "./diff/types.js";
 
 export { diffPolicies } from "./diff/policies.js";
 export { diffDesired, diffSetSuspensions, mayBeSameProject } from "./diff/projects.js";
-export { readRevision, type RevisionRead } from "./diff/revision.js";
+export { mapStrings, readRevision, type RevisionRead } from "./diff/revision.js";
 export { renderDiffMarkdown, renderDiffTable } from "./diff/render.js";
 export type { DiffResult, PolicyChange, ProjectChange } from "./diff/types.js";
 
