@@ -9,7 +9,7 @@ function projectLines(p: ProjectChange): string[] {
   const out: string[] = [];
   if (p.set === "removed") out.push(`  ${where(p)}: ${STOPS}${p.unlisted?.length ? `; no longer listed by any set: ${p.unlisted.join(", ")}` : ""}`);
   else if (p.set === "added") out.push(`  ${where(p)}: ProjectVersionSet added — every unlisted version becomes a deletion candidate`);
-  if (p.moved?.length) out.push(`  ${where(p)}: ProjectVersionSet moved (the same project): ${p.moved.join("; ")}`);
+  if (p.moved?.length) out.push(`  ${where(p)}: ProjectVersionSet moved (compared as the same project): ${p.moved.join("; ")}`);
   if (p.removed.length) out.push(`  ${where(p)}: removes ${p.removed.join(", ")} (deleted by apply if every guard passes)`);
   if (p.added.length) out.push(`  ${where(p)}: adds ${p.added.join(", ")}`);
   return out;
