@@ -4,13 +4,13 @@
 // used to delete versions. Each test commits base and head in a real Git repository, runs the built binary,
 // and for the link cases runs plan/apply at head against the emulator to show that diff and the runtime agree.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator, type EmulatorStateFile } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
-import { runCli, type CliResult } from "../helpers/run-cli.js";
+import { ROOT, runCli, type CliResult } from "../helpers/run-cli.js";
 
 const ACCOUNT = "123456789012";
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/rekon`;
@@ -113,6 +113,23 @@ describe("1a. a set moved behind a link into a dot-folder", () => {
     expect(d.stderr).toContain("symlink resolves into a dot-path (to lib/x/.old/y)");
     expect(d.stderr).toMatch(/in 2 places:\n\s+HEAD:m\/current:1:1\n\s+HEAD:m\/team:1:1/);
     noTmp(d);
+  });
+
+  it("an accepted link (inside the folder, no dot-path): diff names exactly what plan deletes", async () => {
+    commit("base", { "m/a.yaml": set("s1", ["v1", "v2", "v3"], { region: "us-east-1" }), "policy.yaml": operator("1d") });
+    // The link's text is not YAML; the old diff parsed it as the file. The runtime reads lib/s1.txt.
+    commit("link it", { "m/a.yaml": { link: "lib/s1.txt" }, "m/lib/s1.txt": set("s1", ["v3"], { region: "us-east-1" }) });
+    const d = await diffJson(["--manifests", "m"]);
+    expect(d.code).toBe(2);
+    expect(d.d.projects).toEqual([{ project: "p1", region: "us-east-1", removed: ["v1", "v2"], added: [] }]);
+    const env = await emulator([
+      { name: "v1", age: "30d" },
+      { name: "v2", age: "20d" },
+      { name: "v3", age: "10d" },
+    ]);
+    const plan = await runCli(["plan", "--manifests", "m", "--policy", "policy.yaml", "--output", "json"], { env, cwd: dir });
+    expect(plan.code).toBe(2);
+    expect(planned(plan.stdout)).toEqual(d.d.projects[0].removed);
   });
 
   it("a dangling link at head is an error, not 'absent at this revision'", async () => {
@@ -256,5 +273,46 @@ describe("2. a set moved to another key (region written, role added): the droppe
     expect(t.code).toBe(2);
     expect(t.stdout).toContain(`p1 (us-east-1, ${ROLE}): ProjectVersionSet removed — rekon stops managing the project (nothing is deleted); no longer listed by any set: v1`);
     expect(t.stdout).toContain(`p1 (us-east-1, ${other}): ProjectVersionSet added`);
+  });
+});
+
+describe("what diff reads, and what it does not", () => {
+  it("a --manifests folder new in the change is an empty base; a submodule in it is an error", async () => {
+    commit("base", { "README.md": "hello\n" });
+    commit("add manifests", { "m/a.yaml": set("s1", ["v1"], { region: "us-east-1" }) });
+    const d = await diffJson(["--manifests", "m"]);
+    expect(d.code).toBe(2);
+    expect(d.d.projects).toEqual([{ project: "p1", region: "us-east-1", removed: [], added: ["v1"], set: "added" }]);
+
+    // A submodule's content is in another repository: it cannot be reviewed here.
+    git("update-index", "--add", "--cacheinfo", `160000,${git("rev-parse", "HEAD").trim()},m/vendor`);
+    git("commit", "-q", "-m", "submodule");
+    const s = await diff("--manifests", "m");
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain("HEAD:m/vendor:1:1: is a Git submodule");
+  });
+
+  it("never loads the AWS SDK, and no output names a temporary copy", async () => {
+    commit("base", { "m/a.yaml": set("s1", ["v1", "v2"]), "deploy/policy.yaml": operator("30d") });
+    commit("change", { "m/a.yaml": set("s1", ["v2"], { region: "us-east-1" }), "deploy/policy.yaml": operator("1d") });
+    const trace = join(dir, "..", `imports-${Date.now()}.txt`);
+    writeFileSync(trace, "");
+    try {
+      for (const output of ["table", "json", "markdown"]) {
+        const r = await runCli(["diff", "--base", "HEAD~1", "--manifests", "m", "--policy", "deploy/policy.yaml", "--output", output], {
+          env: { REKON_IMPORT_TRACE: trace, AWS_REGION: "us-east-1" },
+          nodeArgs: ["--import", join(ROOT, "test/helpers/import-trace.mjs")],
+          cwd: dir,
+        });
+        expect(r.code).toBe(2);
+        expect(r.stdout).toContain("deploy/policy.yaml");
+        noTmp(r);
+      }
+      const loaded = readFileSync(trace, "utf8");
+      expect(loaded).toContain("/inputs/manifests.js"); // the trace works
+      expect(loaded).not.toMatch(/@aws-sdk|@smithy/);
+    } finally {
+      rmSync(trace, { force: true });
+    }
   });
 });

@@ -32,7 +32,7 @@ const read = (dir: string) => {
 };
 
 describe("the link rule", () => {
-  it.each([
+  it.each<{ name: string; files: Record<string, string>; links: [string, string][]; at: string; to: string }>([
     { name: "a folder link into a dot-folder", files: { ".hidden/a.yaml": SET("a") }, links: [["team", ".hidden"]], at: "team", to: ".hidden" },
     { name: "a file link to a dot-file", files: { ".a.yaml": SET("a") }, links: [["a.yaml", ".a.yaml"]], at: "a.yaml", to: ".a.yaml" },
     { name: "a link into a dot-folder nested deeper", files: { "x/y/.old/z/a.yaml": SET("a") }, links: [["cur.yaml", "x/y/.old/z/a.yaml"]], at: "cur.yaml", to: "x/y/.old/z/a.yaml" },
@@ -43,7 +43,7 @@ describe("the link rule", () => {
     { name: "..data/<name> where ..data is a real folder", files: { "..data/a.yaml": SET("a") }, links: [["a.yaml", "..data/a.yaml"]], at: "a.yaml", to: "..data/a.yaml" },
     { name: "..data pointing at a folder that is not ..-prefixed", files: { ".ts/a.yaml": SET("a") }, links: [["..data", ".ts"], ["a.yaml", "..data/a.yaml"]], at: "a.yaml", to: ".ts/a.yaml" },
   ])("refused, as an error naming the link and its target: $name", ({ files, links, at, to }) => {
-    const t = tree(files, links as [string, string][]);
+    const t = tree(files, links);
     const r = read(t.dir);
     expect(r.issues).toContain(`${at}: symlink resolves into a dot-path (to ${to}): rekon never reads a file or folder whose name starts with ".", directly or through a link`);
     // plan, apply and validate stop on it: no desired state, so nothing is deleted.
