@@ -22,6 +22,9 @@ export { mapStrings, readRevision, type RevisionRead } from "./diff/revision.js"
 export { renderDiffMarkdown, renderDiffTable } from "./diff/render.js";
 export type { DiffResult, PolicyChange, ProjectChange } from "./diff/types.js";
 
+const UNKNOWN_REGION_NOTE =
+  "no default region is known offline (--region, AWS_REGION), so a set without spec.region is compared with the same project in every region";
+
 export interface DiffOptions {
   base: string;
   head: string;
@@ -40,8 +43,15 @@ export async function diffRefs(opts: DiffOptions): Promise<DiffResult> {
   const toRepo = (p: string) => relative(realpathSync(root), resolve(cwd, p)).split("\\").join("/") || ".";
   const repoPaths = opts.manifests.map(toRepo);
   const policyRepoPath = opts.policy ? toRepo(opts.policy) : undefined;
-  for (const [flag, given, p] of [...opts.manifests.map((m, i) => ["--manifests", m, repoPaths[i]!]), ...(opts.policy ? [["--policy", opts.policy, policyRepoPath!]] : [])]) {
-    if (p === ".." || p!.startsWith("../") || p!.startsWith("/")) throw new UsageError(`${flag} ${given} is outside the Git repository, so diff cannot see its history; ${flag === "--policy" ? "leave it out" : "run diff inside the repository"}`);
+  const given: [flag: string, path: string, inRepo: string][] = [
+    ...opts.manifests.map((m, i): [string, string, string] => ["--manifests", m, repoPaths[i]!]),
+    ...(opts.policy ? [["--policy", opts.policy, policyRepoPath!] as [string, string, string]] : []),
+  ];
+  for (const [flag, path, p] of given) {
+    if (p === ".." || p.startsWith("../") || p.startsWith("/")) {
+      const fix = flag === "--policy" ? "leave it out" : "run diff inside the repository";
+      throw new UsageError(`${flag} ${path} is outside the Git repository, so diff cannot see its history; ${fix}`);
+    }
   }
 
   const tmp = await realpath(await mkdtemp(join(tmpdir(), "rekon-diff-")));
@@ -49,7 +59,15 @@ export async function diffRefs(opts: DiffOptions): Promise<DiffResult> {
     const states: { desired: DesiredState; policies: PolicySet; absent: boolean }[] = [];
     for (const [i, ref] of [opts.base, opts.head].entries()) {
       const into = join(tmp, String(i));
-      const r = await readRevision({ repo: root, commit: commits[i]!, label: ref, manifests: repoPaths, ...(policyRepoPath ? { policy: policyRepoPath } : {}), ...(opts.defaultRegion ? { defaultRegion: opts.defaultRegion } : {}), into });
+      const r = await readRevision({
+        repo: root,
+        commit: commits[i]!,
+        label: ref,
+        manifests: repoPaths,
+        ...(policyRepoPath ? { policy: policyRepoPath } : {}),
+        ...(opts.defaultRegion ? { defaultRegion: opts.defaultRegion } : {}),
+        into,
+      });
       // Only a --manifests root that does not exist at this revision is an empty desired state; every other
       // issue (a dangling or refused link among them) is an error, as it is for plan.
       if (r.issues.length > 0 || !r.desired || !r.policies) throw new ValidationError(r.issues);
@@ -59,7 +77,8 @@ export async function diffRefs(opts: DiffOptions): Promise<DiffResult> {
     }
     // Absent at both revisions is a wrong path, not "no change": a mistyped --manifests must not pass review.
     if (states.every((x) => x.absent)) {
-      throw new UsageError(`--manifests ${opts.manifests.join(", ")}: no manifests there at ${opts.base} nor at ${opts.head}; check the path (relative to ${opts.cwd})`);
+      const where = `${opts.manifests.join(", ")}: no manifests there at ${opts.base} nor at ${opts.head}`;
+      throw new UsageError(`--manifests ${where}; check the path (relative to ${opts.cwd})`);
     }
     const [b, h] = states as [(typeof states)[0], (typeof states)[0]];
     const projects = diffDesired(b.desired, h.desired);
@@ -70,7 +89,7 @@ export async function diffRefs(opts: DiffOptions): Promise<DiffResult> {
       head: opts.head,
       projects,
       policy,
-      notes: unknownRegion ? ["no default region is known offline (--region, AWS_REGION), so a set without spec.region is compared with the same project in every region"] : [],
+      notes: unknownRegion ? [UNKNOWN_REGION_NOTE] : [],
       summary: {
         removed: projects.reduce((n, p) => n + p.removed.length, 0),
         added: projects.reduce((n, p) => n + p.added.length, 0),

@@ -11,7 +11,7 @@ export const diff: Command = {
     ...OUTPUT_FLAG,
     base: { type: "string", value: "REF", help: "Git revision to compare from (e.g. origin/main); required" },
     head: { type: "string", value: "REF", help: "Git revision to compare to (default HEAD)" },
-    region: { type: "string", value: "REGION", help: "the default region apply runs with, for sets without spec.region (default: AWS_REGION; none = any region)" },
+    region: { type: "string", value: "REGION", help: "the default region apply runs with, for sets without spec.region (default AWS_REGION; none: any)" },
     "fail-on-loosen": { type: "boolean", help: "exit 1 when the change loosens a deletion policy" },
   },
   outputs: ["table", "json", "markdown"],
@@ -23,7 +23,14 @@ export const diff: Command = {
     // Offline, as validate: the environment only, no SDK and no profile files. AWS_REGION is what the SDK
     // (and so plan) reads; AWS_DEFAULT_REGION is not (SDK v3 ignores it), so it is not taken here either.
     const defaultRegion = (flags.region as string | undefined) || io.env.AWS_REGION || undefined;
-    const d = await diffRefs({ base: String(flags.base), head: String(flags.head ?? "HEAD"), manifests: manifests?.length ? manifests : ["manifests"], ...(flags.policy ? { policy: String(flags.policy) } : {}), ...(defaultRegion ? { defaultRegion } : {}), cwd: process.cwd() });
+    const d = await diffRefs({
+      base: String(flags.base),
+      head: String(flags.head ?? "HEAD"),
+      manifests: manifests?.length ? manifests : ["manifests"],
+      ...(flags.policy ? { policy: String(flags.policy) } : {}),
+      ...(defaultRegion ? { defaultRegion } : {}),
+      cwd: process.cwd(),
+    });
     io.stdout.write(output === "json" ? JSON.stringify(d, null, 2) + "\n" : output === "markdown" ? renderDiffMarkdown(d) : renderDiffTable(d));
     if (flags["fail-on-loosen"] && d.summary.loosenings > 0) {
       io.stderr.write(`rekon: the change loosens a deletion policy (${d.summary.loosenings} field(s)); failing as --fail-on-loosen asks\n`);

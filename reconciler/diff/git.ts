@@ -29,7 +29,10 @@ function gitBytes(args: string[], cwd: string, input: string): Promise<Buffer> {
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.on("error", (e) => reject(failed(args, e as { code?: string; message: string })));
-    child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(failed(args, { code: code ?? "signal", stderr: err, message: `exit ${code}` }))));
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(failed(args, { code: code ?? "signal", stderr: err, message: `exit ${code}` }));
+    });
     child.stdin.end(input);
   });
 }

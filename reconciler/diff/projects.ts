@@ -42,10 +42,13 @@ export function describeMove(from: DesiredSet, to: DesiredSet): string[] {
   if (from.name !== to.name) out.push(`set "${from.name}" → "${to.name}"`);
   if (from.pos.file !== to.pos.file) out.push(`file ${from.pos.file} → ${to.pos.file}`);
   if (!written(from) && written(to)) out.push(`region ${to.region} now written (was the default region${from.region === "" ? ", unknown offline" : ""})`);
-  if (written(from) && !written(to)) out.push(to.region === "" ? `region now the default region, unknown offline (was ${from.region})` : `region ${to.region} now the default region (was written)`);
-  if (from.roleArn !== to.roleArn) {
-    out.push(!from.roleArn ? `role ${to.roleArn} (was the ambient credentials)` : !to.roleArn ? `the ambient credentials (was role ${from.roleArn})` : `role ${to.roleArn} (was ${from.roleArn})`);
+  if (written(from) && !written(to)) {
+    const now = to.region === "" ? "region now the default region, unknown offline" : `region ${to.region} now the default region`;
+    out.push(`${now} (was ${to.region === "" ? from.region : "written"})`);
   }
+  if (from.roleArn && to.roleArn && from.roleArn !== to.roleArn) out.push(`role ${to.roleArn} (was ${from.roleArn})`);
+  else if (!from.roleArn && to.roleArn) out.push(`role ${to.roleArn} (was the ambient credentials)`);
+  else if (from.roleArn && !to.roleArn) out.push(`the ambient credentials (was role ${from.roleArn})`);
   return out;
 }
 
@@ -98,7 +101,8 @@ export function diffSetSuspensions(base: DesiredState, head: DesiredState): Poli
   const seen = new Set<string>();
   for (const h of head.sets) {
     const matched = base.sets.filter((b) => mayBeSameProject(b, h));
-    const changes = matched.length ? matched.flatMap((b) => compareSuspend(setLayer(h), b.suspend, h.suspend)) : compareSuspend(setLayer(h), undefined, h.suspend);
+    const before = matched.length ? matched.map((b) => b.suspend) : [undefined];
+    const changes = before.flatMap((s) => compareSuspend(setLayer(h), s, h.suspend));
     for (const c of changes) {
       const k = JSON.stringify(c);
       if (!seen.has(k)) out.push(c);

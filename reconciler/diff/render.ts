@@ -1,8 +1,9 @@
 // The views of a `rekon diff`: a table for a terminal, Markdown for a pull request (JSON is the result as is).
-import type { DiffResult, ProjectChange } from "./types.js";
+import type { DiffResult, PolicyChange, ProjectChange } from "./types.js";
 
 const where = (p: ProjectChange) => `${p.project} (${p.region}${p.roleArn ? `, ${p.roleArn}` : ""})`;
-const totals = (d: DiffResult) => `${d.summary.removed} version(s) removed, ${d.summary.added} added, ${d.summary.policyChanges} policy change(s), ${d.summary.loosenings} loosening(s)`;
+const totals = ({ summary: s }: DiffResult) =>
+  `${s.removed} version(s) removed, ${s.added} added, ${s.policyChanges} policy change(s), ${s.loosenings} loosening(s)`;
 const STOPS = "ProjectVersionSet removed — rekon stops managing the project (nothing is deleted)";
 
 function projectLines(p: ProjectChange): string[] {
@@ -31,14 +32,16 @@ export function renderDiffTable(d: DiffResult): string {
 export function renderDiffMarkdown(d: DiffResult): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const code = (xs: string[]) => xs.map((v) => `\`${esc(v)}\``).join(", ");
+  const unlisted = (p: ProjectChange) => (p.unlisted?.length ? `; no longer listed by any set: ${code(p.unlisted)}` : "");
   const out: string[] = [`### rekon diff: ${totals(d)}`, ""];
   const loose = d.policy.filter((p) => p.loosens);
-  if (loose.length) out.push("> [!WARNING]", "> **This change loosens a deletion policy:**", ...loose.map((p) => `> - ${esc(p.layer)}: \`${esc(p.field)}\` ${esc(p.from)} → ${esc(p.to)}`), "");
+  const line = (p: PolicyChange) => `${esc(p.layer)}: \`${esc(p.field)}\` ${esc(p.from)} → ${esc(p.to)}`;
+  if (loose.length) out.push("> [!WARNING]", "> **This change loosens a deletion policy:**", ...loose.map((p) => `> - ${line(p)}`), "");
   if (d.projects.length) {
     out.push("| Project | Region | Removed (deletion candidates) | Added |", "| --- | --- | --- | --- |");
     for (const p of d.projects) {
       const notes = [
-        ...(p.set === "removed" ? [`set removed: rekon stops managing it, nothing is deleted${p.unlisted?.length ? `; no longer listed by any set: ${code(p.unlisted)}` : ""}`] : p.set ? [`set ${p.set}`] : []),
+        ...(p.set === "removed" ? [`set removed: rekon stops managing it, nothing is deleted${unlisted(p)}`] : p.set ? [`set ${p.set}`] : []),
         ...(p.moved?.length ? [`moved: ${esc(p.moved.join("; "))}`] : []),
       ];
       const role = p.roleArn ? ` via ${esc(p.roleArn)}` : "";
@@ -47,7 +50,7 @@ export function renderDiffMarkdown(d: DiffResult): string {
     out.push("");
   }
   const other = d.policy.filter((p) => !p.loosens);
-  if (other.length) out.push("<details><summary>Other policy changes</summary>", "", ...other.map((p) => `- ${esc(p.layer)}: \`${esc(p.field)}\` ${esc(p.from)} → ${esc(p.to)}`), "", "</details>", "");
+  if (other.length) out.push("<details><summary>Other policy changes</summary>", "", ...other.map((p) => `- ${line(p)}`), "", "</details>", "");
   if (d.notes.length) out.push(...d.notes.map((n) => `> ${esc(n)}`), "");
   return out.join("\n");
 }

@@ -152,18 +152,20 @@ export async function readRevision(o: RevisionOptions): Promise<RevisionRead> {
   for (const p of wanted) {
     const r = closure.resolve(p);
     if (r.kind === "dir") roots.push(r.path);
-    if (r.kind === "outside") issues.push(at(p, "resolves outside the repository", "diff reviews only what is in the repository: keep the manifests and the policy in it"));
+    if (r.kind === "outside") issues.push(at(p, "resolves outside the repository", "keep the manifests and the policy in the repository"));
   }
   for (const r of roots) closure.addTree(r, roots);
-  for (const s of closure.submodules) issues.push(at(s, "is a Git submodule: its content is not in this repository, so it cannot be reviewed here", "keep manifests in this repository, not in a submodule"));
+  for (const s of closure.submodules) {
+    const why = "is a Git submodule: its content is not in this repository, so it cannot be reviewed here";
+    issues.push(at(s, why, "keep manifests in this repository, not in a submodule"));
+  }
   if (issues.length > 0) return { issues, notes: [], absent, policyAbsent };
 
   const tree = join(o.into, basename(o.repo) || "repo");
   await writeTree(tree, closure, entries, linkBlobs, o.repo);
-  const r = validateInputs(
-    { manifests: o.manifests.filter((p) => !absent.includes(p)).map((p) => join(tree, p)), ...(o.policy !== undefined && !policyAbsent ? { policy: join(tree, o.policy) } : {}) },
-    { requireRegion: false, ...(o.defaultRegion ? { defaultRegion: o.defaultRegion } : {}) },
-  );
+  const manifests = o.manifests.filter((p) => !absent.includes(p)).map((p) => join(tree, p));
+  const policy = o.policy !== undefined && !policyAbsent ? { policy: join(tree, o.policy) } : {};
+  const r = validateInputs({ manifests, ...policy }, { requireRegion: false, ...(o.defaultRegion ? { defaultRegion: o.defaultRegion } : {}) });
   // Name what was read by where it is in the repository, never by the temporary copy (issue #27).
   // A link that climbs out of the repository resolves next to the copy: show it next to the repository.
   const outside: [string, string][] = [[o.into + "/", dirname(o.repo) + "/"], [o.into, dirname(o.repo)]];

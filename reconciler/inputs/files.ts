@@ -121,24 +121,22 @@ function walk(at: WalkAt, seen: Set<string>, found: Map<string, string>, issues:
       st = statSync(real);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      issues.push(issueAt(shown, code === "ELOOP" ? "symlink loop" : `cannot read: ${code ?? (e as Error).message}`, code === "ELOOP" ? "remove the looping symlink" : "point the symlink at a file that exists, or remove it"));
+      if (code === "ELOOP") issues.push(issueAt(shown, "symlink loop", "remove the looping symlink"));
+      else issues.push(issueAt(shown, `cannot read: ${code ?? (e as Error).message}`, "point the symlink at a file that exists, or remove it"));
       continue;
     }
     if (!isInside(real, at.root)) {
-      issues.push(issueAt(shown, `resolves outside the manifests folder (to ${real})`, "keep manifests inside the folder given to --manifests; do not link out of it"));
+      const fix = "keep manifests inside the folder given to --manifests; do not link out of it";
+      issues.push(issueAt(shown, `resolves outside the manifests folder (to ${real})`, fix));
       continue;
     }
     const viaData = at.viaData || (at.dir === at.root && at.data !== undefined && linkText(join(at.dir, name)) === `..data/${name}`);
     const inData = viaData && at.data !== undefined && isInside(real, at.data) && !hasDotSegment(relative(at.data, real));
     const rel = relative(at.root, real);
     if (hasDotSegment(rel) && !inData) {
-      issues.push(
-        issueAt(
-          shown,
-          `symlink resolves into a dot-path (to ${rel.split(sep).join("/")}): rekon never reads a file or folder whose name starts with ".", directly or through a link`,
-          "move the file out of the dot-folder and link to it there (or drop the link and keep the file where reviewers see it)",
-        ),
-      );
+      const to = rel.split(sep).join("/");
+      const why = `symlink resolves into a dot-path (to ${to}): rekon never reads a file or folder whose name starts with ".", directly or through a link`;
+      issues.push(issueAt(shown, why, "move the file out of the dot-folder and link to it there (or drop the link and keep the file where reviewers see it)"));
       continue;
     }
     if (st.isDirectory()) {
