@@ -122,7 +122,7 @@ function walk(at: WalkAt, seen: Set<string>, found: Map<string, string>, issues:
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ELOOP") issues.push(issueAt(shown, "symlink loop", "remove the looping symlink"));
-      else issues.push(issueAt(shown, `cannot read: ${code ?? (e as Error).message}`, code === "ENOENT" ? "point the symlink at a file that exists" : undefined));
+      else issues.push(issueAt(shown, `cannot read: ${code ?? (e as Error).message}`, code === "ENOENT" ? "link to a file that exists" : undefined));
       continue;
     }
     if (!isInside(real, at.root)) {
