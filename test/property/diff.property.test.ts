@@ -2,7 +2,7 @@
 // files, symlinks (inside, outside, into dot-folders, dangling, chains, loops, absolute), dot-folders,
 // case-variant extensions, multi-document, CRLF and non-UTF-8 files, committed to a real repository, the
 // desired state, the policies and every issue that diff's materialisation reads (readRevision) equal what
-// validateInputs reads from a `git worktree add` checkout of the same commit, file names mapped.
+// validateInputs reads from a Git checkout of the same commit into another folder, file names mapped.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -94,7 +94,7 @@ function commit(spec: Spec): string {
 
 describe("diff's materialisation reads what a checkout reads", () => {
   it(
-    "desired state, policies and issues agree with validateInputs on a git worktree checkout",
+    "desired state, policies and issues agree with validateInputs on a checkout",
     async () => {
       let n = 0;
       await fc.assert(
@@ -108,7 +108,9 @@ describe("diff's materialisation reads what a checkout reads", () => {
           const run = join(tmp, `run${n++}`);
           const checkout = join(run, "checkout");
           mkdirSync(run);
-          git(repo, "worktree", "add", "-q", "--detach", checkout, commitId);
+          // A real checkout of the commit into another folder (Git's own checkout code, symlinks included).
+          mkdirSync(checkout);
+          git(repo, `--work-tree=${checkout}`, "checkout", "-q", "-f", commitId, "--", ".");
           try {
             const into = join(run, "diff");
             mkdirSync(into);
@@ -124,7 +126,6 @@ describe("diff's materialisation reads what a checkout reads", () => {
               notes: mapStrings(want.notes, inRepo),
             });
           } finally {
-            git(repo, "worktree", "remove", "--force", checkout);
             rmSync(run, { recursive: true, force: true });
           }
         }),
