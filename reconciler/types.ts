@@ -42,6 +42,8 @@ export interface DesiredSet {
   project: string;
   /** Resolved region: spec.region, else the default region. */
   region: string;
+  /** The region came from the default (not spec.region): `rekon diff` says so when a change writes it out. */
+  regionDefaulted?: true;
   /** IAM role to assume for this project (another account); absent = the ambient credentials. */
   roleArn?: string;
   versions: DesiredVersion[];

@@ -113,6 +113,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       pos,
       project: m.spec.project,
       region: region ?? "",
+      ...(m.spec.region === undefined && region !== undefined ? { regionDefaulted: true as const } : {}),
       ...(m.spec.roleArn ? { roleArn: m.spec.roleArn } : {}),
       versions: m.spec.versions.map((v, i) => ({ name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) } })),
       ...(m.spec.owner !== undefined ? { owner: m.spec.owner } : {}),
