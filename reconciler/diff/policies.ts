@@ -61,6 +61,10 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
     // A changed expression may allow what the old one denied; rekon cannot tell, so a reviewer must.
     if (f !== t) out.push({ layer, field: `rules.${name}`, from: f ?? "(none)", to: t ?? "(removed)", loosens: f !== undefined });
   }
+  // Without tag signing, anyone who may tag a version can forge its mark: turning it off loosens. A new key
+  // (another variable or file) is reported, not a loosening: old marks then restart their period.
+  const signing = (p: Partial<Policy>) => (p.tagSigning ? ("fromEnv" in p.tagSigning.secret ? `fromEnv ${p.tagSigning.secret.fromEnv}` : `fromFile ${p.tagSigning.secret.fromFile}`) : undefined);
+  add("tagSigning", signing(from), signing(to), from.tagSigning !== undefined && to.tagSigning === undefined);
   if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {})) out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
   return out;
 }

@@ -35,6 +35,9 @@ describe("diff: operator policy fields, and whether the change loosens", () => {
     { name: "the only allow window removed (deletion any time)", from: { windows: [allow] }, to: { windows: [] }, want: [["windows", true]] },
     { name: "an allow window added beside one", from: { windows: [allow] }, to: { windows: [allow, allow2] }, want: [["windows", true]] },
     { name: "a first allow window (deletion only inside it)", from: { windows: [] }, to: { windows: [allow] }, want: [["windows", false]] },
+    { name: "tag signing turned off (marks forgeable again)", from: { tagSigning: { secret: { fromEnv: "K" } } }, to: {}, want: [["tagSigning", true]] },
+    { name: "tag signing turned on", from: {}, to: { tagSigning: { secret: { fromEnv: "K" } } }, want: [["tagSigning", false]] },
+    { name: "tag signing key moved to a file (old marks restart their period)", from: { tagSigning: { secret: { fromEnv: "K" } } }, to: { tagSigning: { secret: { fromFile: "/k" } } }, want: [["tagSigning", false]] },
     { name: "remindBefore changed (no deletion changes)", from: { remindBefore: "24h", remindBeforeMs: 24 * H }, to: { remindBefore: "1h", remindBeforeMs: H }, want: [["remindBefore", false]] },
   ])("$name", ({ from, to, want }) => {
     expect(operator(from as Partial<Policy>, to as Partial<Policy>)).toEqual(want);
