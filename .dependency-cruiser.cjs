@@ -18,7 +18,7 @@ module.exports = {
       from: { path: "^reconciler/plan\\.ts$|^reconciler/(gate|policy)/" },
       to: {
         reachable: true,
-        path: "^(node:)?(fs|fs/promises|net|http|https|child_process)$|@aws-sdk|@smithy|^reconciler/(emulator|aws|controller|commands|inputs)/|^reconciler/(cli|reconcile|apply|writes|demo|diff|log|progress)\\.ts$",
+        path: "^(node:)?(fs|fs/promises|net|http|https|child_process)$|@aws-sdk|@smithy|^reconciler/(emulator|aws|controller|commands|inputs)/|^reconciler/(cli|reconcile|apply|demo|diff|log|progress)\\.ts$",
       },
     },
     {
@@ -31,9 +31,16 @@ module.exports = {
     {
       name: "writes-only-through-the-gate",
       severity: "error",
-      comment: "Only writes.ts builds write requests, and only apply.ts sends them (through writes.ts).",
-      from: { pathNot: "^reconciler/(apply|writes)\\.ts$|^test/" },
-      to: { path: "^reconciler/writes\\.ts$" },
+      comment: "Only aws/writes.ts builds write requests, and only apply.ts sends them (through aws/writes.ts).",
+      from: { pathNot: "^reconciler/apply\\.ts$|^reconciler/aws/writes\\.ts$|^test/" },
+      to: { path: "^reconciler/aws/writes\\.ts$" },
+    },
+    {
+      name: "aws-io-only-in-aws",
+      severity: "error",
+      comment: "aws/ is the only AWS I/O: every other module (the executor, the commands, the controller) reaches AWS through it, so every call is rate-limited, retried, clock-checked and answer-checked. The emulator is a server and imports no SDK either.",
+      from: { path: "^reconciler/", pathNot: "^reconciler/aws/" },
+      to: { path: "@aws-sdk|@smithy" },
     },
     {
       name: "only-the-cli-is-the-cli",

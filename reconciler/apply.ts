@@ -15,16 +15,15 @@
 // awaited, never aborted client-side (cutting the connection does not stop AWS, it only hides the answer).
 // `abandon` (a second signal, the end of a shutdown grace): stop waiting; a write still unanswered is
 // reported `unknown` (it may have happened), one never sent `skipped`.
-import type { RekognitionClient } from "@aws-sdk/client-rekognition";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { isThrottle, type RetryingRekognitionClient, type WriteCall } from "./aws/client.js";
-import { confirmGone, NAMES_PER_LOOK, pollVersions, readLook } from "./aws/look.js";
+import { confirmGone, NAMES_PER_LOOK, pollVersions, readLook, type ReadClient } from "./aws/look.js";
 import { classify, sleep } from "./aws/retry.js";
 import type { AwsCallError } from "./errors.js";
 import { GateError, type Approved, type DeleteWrite, type Denial, type Gate, type Look, type RunAuthorization, type StopWrite } from "./gate/index.js";
 import { projectKey, targetKey, type Plan, type PlanAction, type PlanProject, type Target, type WriteOperation, type WriteResult } from "./types.js";
-import { sendDelete, sendMark, sendNotice, sendStop, sendUnmark } from "./writes.js";
+import { sendDelete, sendMark, sendNotice, sendStop, sendUnmark } from "./aws/writes.js";
 import { firstLine } from "./text.js";
 
 /** Defaults for apply, in one place. */
@@ -554,7 +553,7 @@ function batchSize(client: RetryingRekognitionClient, lookMaxAgeMs: number): num
  * The last look for planned writes of one project (aws/look.ts readLook, on what the gate says to read).
  * Throws when a read fails, or when the gate cannot say what to read.
  */
-async function lastLook(client: RekognitionClient, gate: Gate, actions: readonly PlanAction[], signal: AbortSignal | undefined, now: () => number, withTags = true): Promise<Look & { tagsNeeded: boolean }> {
+async function lastLook(client: ReadClient, gate: Gate, actions: readonly PlanAction[], signal: AbortSignal | undefined, now: () => number, withTags = true): Promise<Look & { tagsNeeded: boolean }> {
   const spec = gate.lookFor(actions);
   if (!spec) throw Object.assign(new Error("the project's ARN is not known, so the versions cannot be looked at again"), { code: "NoProjectArn" });
   return readLook(client, spec, { ...(signal ? { signal } : {}), now, withTags });
@@ -566,7 +565,7 @@ export function allAccepted(results: WriteResult[]): boolean {
 }
 
 export interface WaitDeps {
-  clientFor(target: Target): RekognitionClient;
+  clientFor(target: Target): ReadClient;
   log: Logger;
   signal?: AbortSignal;
   /** The plan's projects, for their ARNs (keyed by role, region and project). */

@@ -23,7 +23,9 @@ export interface LookFacts {
   tagsNeeded: boolean;
 }
 
-type Send = Pick<RekognitionClient, "send">;
+/** What the reads here need of a client: its send (rate-limited and retried: aws/client.ts). */
+export type ReadClient = Pick<RekognitionClient, "send">;
+type Send = ReadClient;
 
 const failure = (message: string, code: string) => Object.assign(new Error(message), { code });
 

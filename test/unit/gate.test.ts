@@ -1,5 +1,5 @@
 // The gate's own contracts, as tables: approvals only the gate can make, spent on use and bound to the
-// credentials it checked; strict marks; and no write request built anywhere but writes.ts.
+// credentials it checked; strict marks; and no write request built anywhere but aws/writes.ts.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,7 +7,7 @@ import { Gate, GateError, redeem, type Approved, type DeleteWrite, type Look } f
 import { planWith } from "../../reconciler/plan.js";
 import { formatMark, formatNotice, MARK_TAG, NOTICE_TAG, parseMark, REMINDER_TAG } from "../../reconciler/policy/guards.js";
 import type { LiveVersion, NotificationChannel, Policy, Reason } from "../../reconciler/types.js";
-import { sendDelete } from "../../reconciler/writes.js";
+import { sendDelete } from "../../reconciler/aws/writes.js";
 import { ACCOUNT, desired, liveProject, liveState, NOW, policy, set, version } from "../helpers/builders.js";
 import { ROOT } from "../helpers/run-cli.js";
 
@@ -253,7 +253,7 @@ describe("no notice, no deletion (requireNotice)", () => {
   });
 });
 
-describe("write requests are built in writes.ts only", () => {
+describe("write requests are built in aws/writes.ts only", () => {
   it("no other module under reconciler/ (outside the emulator) names a write command", () => {
     const files: string[] = [];
     const walk = (d: string) => {
@@ -265,12 +265,12 @@ describe("write requests are built in writes.ts only", () => {
     };
     walk(join(ROOT, "reconciler"));
     const offenders = files
-      .filter((f) => !f.includes(`${join("reconciler", "emulator")}`) && !f.endsWith(join("reconciler", "writes.ts")))
+      .filter((f) => !f.includes(`${join("reconciler", "emulator")}`) && !f.endsWith(join("reconciler", "aws", "writes.ts")))
       .filter((f) => /\b(DeleteProjectVersion|StopProjectVersion|TagResource|UntagResource)Command\b/.test(readFileSync(f, "utf8")))
       .map((f) => relative(ROOT, f));
     expect(offenders).toEqual([]);
-    // And writes.ts does name them: the check above would pass vacuously if they had moved elsewhere.
-    expect(readFileSync(join(ROOT, "reconciler/writes.ts"), "utf8")).toMatch(/new DeleteProjectVersionCommand/);
+    // And aws/writes.ts does name them: the check above would pass vacuously if they had moved elsewhere.
+    expect(readFileSync(join(ROOT, "reconciler/aws/writes.ts"), "utf8")).toMatch(/new DeleteProjectVersionCommand/);
   });
 });
 

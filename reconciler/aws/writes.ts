@@ -3,10 +3,10 @@
 // write), and sends with exactly the credentials whose account the gate checked. A test keeps these
 // command names out of every other module.
 import { DeleteProjectVersionCommand, StopProjectVersionCommand, TagResourceCommand, UntagResourceCommand, type DeleteProjectVersionCommandOutput, type StopProjectVersionCommandOutput } from "@aws-sdk/client-rekognition";
-import type { RetryingRekognitionClient, WriteCall, WriteHooks } from "./aws/client.js";
-import { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "./gate/index.js";
-import { MARK_TAG, MARK_TAGS } from "./policy/guards.js";
-import { AMBIENT, type Target } from "./types.js";
+import type { RetryingRekognitionClient, WriteCall, WriteHooks } from "./client.js";
+import { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "../gate/approvals.js";
+import { MARK_TAG, MARK_TAGS } from "../policy/guards.js";
+import { AMBIENT, type Target } from "../types.js";
 
 export interface WriteDeps {
   clientFor(target: Target): RetryingRekognitionClient;
