@@ -1,7 +1,7 @@
 // `npm start`: the whole product on the embedded emulator. Plan, apply, wait, plan again — through the
 // same planPass/applyAuthorized the CLI uses, against the real SDK over real HTTP.
 import { join, relative } from "node:path";
-import { waitForDeletions } from "./apply.js";
+import { waitForDeletions } from "./aws/wait.js";
 import type { Io } from "./io.js";
 import { startEmulator } from "./emulator/server.js";
 import { createLogger } from "./log.js";

@@ -2,7 +2,7 @@
 // live → plan (the gate's verdicts) → (act, through the gate's approvals). Shared by `plan`, `apply`,
 // the demo and the controller, so all compute the same plan and pass the same gate.
 import type { Logger } from "pino";
-import { applyPlan, type ApplyContext } from "./apply.js";
+import { allAccepted, applyPlan, type ApplyContext } from "./apply/index.js";
 import { ServerClock } from "./aws/clock.js";
 import { createClient, defaultRegion, type ClientOptions, type RetryingRekognitionClient } from "./aws/client.js";
 import { Identities } from "./aws/identity.js";
@@ -197,6 +197,9 @@ export function forgeableMarksNote(pass: Pick<PlannedPass, "gate" | "policy">): 
   if (pass.policy.tagSigning || !pass.gate.views.some((v) => needsMark(v.policy))) return undefined;
   return `rekon's grace-period marks are not signed: anyone with rekognition:TagResource on these versions can write rekon.dev/pending-delete-since (or the notice tag) and skip the grace period. Set spec.tagSigning in the operator's policy (${pass.policy.source}), and deny other principals the rekon.dev/* state tags (deploy/iam/deny-rekon-state-tags.json)`;
 }
+
+/** True when every planned write was accepted by AWS (or its version was already gone). */
+export { allAccepted };
 
 export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now" | "inputsChanged" | "notices">;
 

@@ -118,6 +118,12 @@ export function sourceOf(set: { roleArn?: string }): string {
   return set.roleArn ?? AMBIENT;
 }
 
+/** Where a set, a plan action, a result or an approved write (`source`: "ambient" or a role ARN) is reached. */
+export function targetOf(x: { region: string; roleArn?: string; source?: string }): Target {
+  const role = x.roleArn ?? (x.source !== undefined && x.source !== AMBIENT ? x.source : undefined);
+  return { region: x.region, ...(role ? { roleArn: role } : {}) };
+}
+
 /** The key of one (credentials, region): one client, one group of reads and writes. */
 export function targetKey(t: { roleArn?: string; region: string }): string {
   return `${sourceOf(t)}|${t.region}`;

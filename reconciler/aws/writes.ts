@@ -6,7 +6,7 @@ import { DeleteProjectVersionCommand, StopProjectVersionCommand, TagResourceComm
 import type { RetryingRekognitionClient, WriteCall, WriteHooks } from "./client.js";
 import { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "../gate/approvals.js";
 import { MARK_TAG, MARK_TAGS } from "../policy/guards.js";
-import { AMBIENT, type Target } from "../types.js";
+import { targetOf, type Target } from "../types.js";
 
 export interface WriteDeps {
   clientFor(target: Target): RetryingRekognitionClient;
@@ -37,10 +37,6 @@ function spendFresh<W extends DeleteWrite | StopWrite>(a: Approved<W>, kind: W["
         }
       : {}),
   };
-}
-
-export function targetOf(w: Pick<Write, "region" | "source">): Target {
-  return { region: w.region, ...(w.source !== AMBIENT ? { roleArn: w.source } : {}) };
 }
 
 function clientOf(a: Approved<Write>, deps: WriteDeps): RetryingRekognitionClient {

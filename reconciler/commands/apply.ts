@@ -59,13 +59,13 @@ export const apply: Command = {
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
-    const [{ planPass, applyAuthorized, forgeableMarksNote }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { allAccepted, waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
+    const [{ planPass, applyAuthorized, forgeableMarksNote, allAccepted }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
       import("../reconcile.js"),
       import("../plan.js"),
       import("../render/table.js"),
       import("../render/markdown.js"),
       import("../aws/retry.js"),
-      import("../apply.js"),
+      import("../aws/wait.js"),
       import("../progress.js"),
       import("../savedplan.js"),
       import("./render.js"),

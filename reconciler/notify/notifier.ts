@@ -16,7 +16,7 @@
 import type { Logger } from "pino";
 import { loadPolicy } from "../inputs/policy.js";
 import { formatIssue, type ValidationIssue } from "../errors.js";
-import type { NoticeHook } from "../apply.js";
+import type { NoticeHook } from "../apply/index.js";
 import type { NotificationEventKind, NotificationResult, PolicySet, Reason, RuleId } from "../types.js";
 import { buildInfo } from "../controller/buildinfo.js";
 import { gitRevision } from "../controller/audit.js";

@@ -1,7 +1,7 @@
 // The real SDK (through rekon's client and retry layer) against the emulator over HTTP.
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { waitForDeletionsReport } from "../../reconciler/apply.js";
+import { waitForDeletionsReport } from "../../reconciler/aws/wait.js";
 import { createClient } from "../../reconciler/aws/client.js";
 import { RateLimiters } from "../../reconciler/aws/limiter.js";
 import { readLive } from "../../reconciler/aws/inventory.js";

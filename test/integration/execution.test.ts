@@ -2,7 +2,7 @@
 // give-up, stop-then-delete, --wait, and two accounts × two regions with separate limiters.
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { waitForDeletionsReport } from "../../reconciler/apply.js";
+import { waitForDeletionsReport } from "../../reconciler/aws/wait.js";
 import { RateLimiters } from "../../reconciler/aws/limiter.js";
 import type { RetryOptions } from "../../reconciler/aws/retry.js";
 import { startEmulator, type Emulator, type EmulatorStateFile } from "../../reconciler/emulator/server.js";
