@@ -1,0 +1,38 @@
+// What happened to each planned write, as far as AWS's answers tell.
+import type { Reason } from "./plan.js";
+
+/** notice/reminder: recording that a notification reached a channel (tags rekon.dev/notice-delivered-at, rekon.dev/reminder-sent-at). */
+export type WriteOperation = "delete" | "stop" | "mark" | "unmark" | "notice" | "reminder";
+
+/**
+ * What happened to one planned write, as far as AWS's answers tell:
+ * - accepted: AWS accepted it; alreadyDeleted: the version was gone (a delete's goal is met);
+ * - failed: AWS refused it or it could not be sent: it did not happen;
+ * - skipped: never sent (interrupted, or the project gave up earlier in this run);
+ * - changed: the last look found the version no longer deletable; not sent;
+ * - unknown: sent but unanswered (interrupted, timed out, a server error): it may have happened.
+ */
+export type WriteOutcome = "accepted" | "alreadyDeleted" | "failed" | "skipped" | "changed" | "unknown";
+export const WRITE_OUTCOMES: readonly WriteOutcome[] = ["accepted", "alreadyDeleted", "failed", "skipped", "changed", "unknown"];
+
+export interface WriteResult {
+  project: string;
+  region: string;
+  account?: string;
+  roleArn?: string;
+  versionName: string;
+  versionArn: string;
+  operation: WriteOperation;
+  result: WriteOutcome;
+  /** The status AWS answered (DELETING for an accepted deletion), or the status the last look saw. */
+  status?: string;
+  code?: string;
+  error?: string;
+  requestId?: string;
+  /** For `changed`: the guards that blocked it at the last look. */
+  reasons?: Reason[];
+  /** Stop-then-delete: how long the version took from StopProjectVersion to STOPPED. */
+  stoppedAfterMs?: number;
+  /** A mark: the time it records (rekon.dev/pending-delete-since), taken when it was written. */
+  markedAt?: string;
+}
