@@ -12,7 +12,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CallPhase, CallRecord } from "./calllog.js";
 import { faultConfigProblems, type FaultConfig } from "./faults.js";
-import { ADAPTER_ONLY_STATUSES, NEVER_ADAPTER_STATUSES, VERSION_STATUSES, tagProblems, type EmulatorStateFile, type EmulatorVersionFile, type VersionStatus } from "./state.js";
+import { ADAPTER_ONLY_STATUSES, NEVER_ADAPTER_STATUSES, VERSION_STATUSES, type EmulatorStateFile, type EmulatorVersionFile, type VersionStatus } from "./state.js";
+import { tagProblems } from "./statecheck.js";
 import { isLoopback, readBody, sendJson } from "./transport.js";
 import { versionToFile, type World } from "./world.js";
 

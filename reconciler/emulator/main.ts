@@ -4,7 +4,8 @@
 import { demoState } from "./demo.js";
 import type { FaultRule } from "./faults.js";
 import { SERVED_OPERATIONS, startEmulator, type Emulator } from "./server.js";
-import { loadStateFile, parseAge } from "./state.js";
+import { parseAge } from "./state.js";
+import { loadStateFile } from "./statecheck.js";
 
 /** The emulator's flags as the CLI received them (strings, unparsed). */
 export interface EmulatorCommandArgs {

@@ -8,7 +8,6 @@ import {
   EmulatorStateError,
   UNIT_MS,
   parseAge,
-  validateStateFile,
   type AutoUpdate,
   type EmulatorStateFile,
   type EmulatorVersionFile,
@@ -16,6 +15,7 @@ import {
   type ProjectStatus,
   type VersionStatus,
 } from "./state.js";
+import { validateStateFile } from "./statecheck.js";
 
 const DEFAULT_BASE_MODEL_VERSION = "7.0";
 

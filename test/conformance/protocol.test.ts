@@ -18,7 +18,8 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDurationFlag } from "../../reconciler/emulator/main.js";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
-import { tagProblems, type EmulatorStateFile } from "../../reconciler/emulator/state.js";
+import type { EmulatorStateFile } from "../../reconciler/emulator/state.js";
+import { tagProblems } from "../../reconciler/emulator/statecheck.js";
 import { CREDENTIALS, rekognitionCall, stsCall } from "./aws-http.js";
 import { toQuery } from "./model.js";
 

@@ -5,7 +5,8 @@ import { DeleteProjectVersionCommand, DescribeProjectsCommand, RekognitionClient
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
-import { validateStateFile, type EmulatorStateFile } from "../../reconciler/emulator/state.js";
+import type { EmulatorStateFile } from "../../reconciler/emulator/state.js";
+import { validateStateFile } from "../../reconciler/emulator/statecheck.js";
 import { FAKE_CREDENTIALS, fakeAwsProcessEnv, findAwsClis } from "./env.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";

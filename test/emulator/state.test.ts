@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_VERSIONS, demoState } from "../../reconciler/emulator/demo.js";
 import { runEmulatorCommand } from "../../reconciler/emulator/main.js";
 import { startEmulator } from "../../reconciler/emulator/server.js";
-import { EmulatorStateError, loadStateFile, parseAge, validateStateFile } from "../../reconciler/emulator/state.js";
+import { EmulatorStateError, parseAge } from "../../reconciler/emulator/state.js";
+import { loadStateFile, validateStateFile } from "../../reconciler/emulator/statecheck.js";
 
 let dir: string;
 beforeAll(async () => {
