@@ -15,6 +15,9 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/await-thenable": "error",
+      // A promise returned (not awaited) inside try escapes its catch and finally: an error meant to be
+      // answered, or a write meant to be reported, would go unhandled.
+      "@typescript-eslint/return-await": ["error", "in-try-catch"],
     },
   },
 );

@@ -16,19 +16,15 @@
 //   calllog.ts    call events and waiting on them      control.ts    /_emulator/* and updateVersion
 //   world.ts      the live model                       state.ts      the state file
 
-import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { CallLog, type CallPhase, type CallRecord } from "./calllog.js";
 import { handleControl, updateVersion, type VersionUpdate } from "./control.js";
 import { demoState } from "./demo.js";
-import { ApiError } from "./errors.js";
-import { Faults, changeAnswer, faultConfigProblems, type AnswerChange, type FaultConfig } from "./faults.js";
-import { STS_INPUTS } from "./model.js";
-import { OPERATIONS, REKOGNITION_OPERATIONS, targetOf, validateInput, type Body, type Caller } from "./rekognition/index.js";
+import { Faults, faultConfigProblems, type FaultConfig } from "./faults.js";
+import { Pipeline } from "./pipeline.js";
+import { REKOGNITION_OPERATIONS } from "./rekognition/index.js";
 import type { EmulatorStateFile, EmulatorVersionFile } from "./state.js";
-import { STS_OPERATIONS, Sts, sendStsError, sendStsResult } from "./sts.js";
-import { JSON_11, TARGET_PREFIX, listen, parseAuth, parseJsonObject, readBody, sendAwsJsonError, sendJson, signatureDateProblem, signingTime } from "./transport.js";
-import { firstViolation, fromQuery } from "./validate.js";
+import { STS_OPERATIONS, Sts } from "./sts.js";
+import { listen } from "./transport.js";
 import { World, buildLiveState } from "./world.js";
 
 export interface EmulatorOptions {
@@ -111,8 +107,6 @@ export type { EmulatorStateFile } from "./state.js";
 /** Every operation the emulator answers (Rekognition, then STS); fault rules may name these. */
 export const SERVED_OPERATIONS: readonly string[] = [...REKOGNITION_OPERATIONS, ...STS_OPERATIONS];
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const MINUTE = 60_000;
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const now = opts.now ?? Date.now;
@@ -136,129 +130,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const log = new CallLog(now);
   const sts = new Sts(now, new Set(opts.denyRoles ?? []));
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const [path = "/", query = ""] = (req.url ?? "/").split("?", 2);
-    if (path.startsWith("/_emulator/")) return handleControl(req, res, path, new URLSearchParams(query), emulator, SERVED_OPERATIONS);
+  const pipeline = new Pipeline({ world, sts, log, faults: () => faults, wallClock, control: (req, res, path, query) => handleControl(req, res, path, query, emulator, SERVED_OPERATIONS) });
 
-    const requestId = randomUUID();
-    // Clients correct their clock offset from this header, so it tells the emulator's wall clock.
-    res.setHeader("Date", new Date(wallClock()).toUTCString());
-    const target = req.headers["x-amz-target"];
-    let operation = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : String(target ?? "");
-    let region = "";
-    let account: string | undefined;
-    let sourceIdentity: string | undefined;
-    let about: string | undefined;
-    let members: string[] = [];
-    let isSts = false;
-    const event = (phase: CallPhase, outcome: string, status: number) =>
-      log.record({ phase, requestId, operation, region, ...(account !== undefined ? { account } : {}), ...(sourceIdentity !== undefined ? { sourceIdentity } : {}), ...(about !== undefined ? { target: about } : {}), outcome, status });
-    try {
-      // Read and identify the call (best effort) and log its arrival before anything can hold it: a test
-      // waiting for a slow call to be in flight acts on this event.
-      let raw = "";
-      let readError: unknown;
-      try {
-        raw = await readBody(req);
-      } catch (err) {
-        readError = err;
-      }
-      const auth = parseAuth(req.headers.authorization);
-      if (typeof auth === "object") {
-        region = auth.region;
-        account = sts.identity(auth.accessKey)?.account ?? world.account;
-        sourceIdentity = sts.identity(auth.accessKey)?.sourceIdentity;
-        isSts = auth.service === "sts";
-      }
-      let params: URLSearchParams | undefined;
-      let body: Body | undefined;
-      if (isSts) {
-        params = new URLSearchParams(raw);
-        operation = params.get("Action") ?? "";
-        about = params.get("RoleArn") ?? undefined;
-        members = [...new Set([...params.keys()].map((k) => k.split(".")[0]!))];
-      } else {
-        body = parseJsonObject(raw);
-        about = targetOf(body);
-        members = Object.keys(body ?? {});
-      }
-      event("received", "pending", 0);
-      if (readError !== undefined) throw readError;
-
-      const delay = faults.latency();
-      if (delay > 0) await sleep(delay);
-
-      if (auth === "missing") throw new ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", undefined, true);
-      if (auth === "malformed") throw new ApiError("IncompleteSignatureException", "Authorization header requires a valid Credential scope.", undefined, true);
-      // The signature itself is not verified (no secrets here), but its date is, as AWS does: a client whose
-      // clock is off learns it from this answer and its Date header, and the SDK corrects its offset.
-      const signedAt = signingTime(req.headers);
-      if (signedAt === undefined) {
-        throw new ApiError("IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", undefined, true);
-      }
-      const dateProblem = signatureDateProblem(signedAt, wallClock(), (isSts ? 15 : 5) * MINUTE);
-      if (dateProblem) throw isSts ? new ApiError("SignatureDoesNotMatch", dateProblem) : new ApiError("InvalidSignatureException", dateProblem, undefined, true);
-      const caller: Caller = { account: account!, arn: sts.identity(auth.accessKey)?.arn ?? `arn:aws:iam::${account!}:user/emulator`, operation };
-
-      if (isSts) {
-        if (!STS_OPERATIONS.includes(operation)) throw new ApiError("InvalidAction", `Could not find operation ${operation} for version 2011-06-15`);
-        const change = await applyFaults(caller, region, about, members);
-        const violation = firstViolation(STS_INPUTS[operation]!, fromQuery(params!, STS_INPUTS[operation]!));
-        if (violation) throw new ApiError("ValidationError", violation.message);
-        const result = sts.run(params!, caller, auth.accessKey);
-        event("answered", "ok", 200);
-        sendStsResult(res, operation, change ? changeAnswer(result, change) : result, requestId);
-        return;
-      }
-      if (auth.service !== "rekognition") {
-        throw new ApiError("InvalidSignatureException", `Credential should be scoped to correct service: 'rekognition'.`, undefined, true);
-      }
-      if (req.method !== "POST" || path !== "/") {
-        throw new ApiError("UnknownOperationException", `Only POST / is served (got ${req.method ?? ""} ${path}).`);
-      }
-      const op = typeof target === "string" && target.startsWith(TARGET_PREFIX) ? OPERATIONS[operation] : undefined;
-      if (!op) throw new ApiError("UnknownOperationException", `Unknown operation ${String(target ?? "(no X-Amz-Target)")}`);
-      if (!body) {
-        throw new ApiError("SerializationException", parseJsonObject(`{"v":${raw}}`) ? "Request body must be a JSON object" : "Request body is not valid JSON");
-      }
-
-      const change = await applyFaults(caller, region, about, members);
-      // Constraint violations are answered before anything is looked up (assumed of AWS; see the README table),
-      // so a malformed ARN can never pass for a resource that is gone.
-      validateInput(operation, body);
-      world.settle();
-      const result = op(body, { region, account: caller.account, caller, world });
-      event("answered", "ok", 200);
-      // A changed answer is still the answer to an operation that ran: the world has changed as it would have.
-      sendJson(res, 200, change ? changeAnswer(result, change) : result, JSON_11, requestId);
-    } catch (err) {
-      const apiErr =
-        err instanceof ApiError ? err : new ApiError(isSts ? "InternalFailure" : "InternalServerError", `emulator bug: ${(err as Error)?.message ?? String(err)}`, 500);
-      event("answered", apiErr.code, apiErr.status);
-      if (res.headersSent || res.destroyed) return;
-      if (isSts) sendStsError(res, apiErr, requestId);
-      else sendAwsJsonError(res, apiErr, requestId);
-    }
-  }
-
-  /** Decides this request's faults; waits out a rule's delay; throws the fault's error, if any; returns how to change the answer, if at all. */
-  async function applyFaults(caller: Caller, region: string, about: string | undefined, members: string[]): Promise<AnswerChange | undefined> {
-    const decision = faults.decide({
-      operation: caller.operation,
-      account: caller.account,
-      region,
-      ...(about !== undefined ? { target: about } : {}),
-      sts: STS_OPERATIONS.includes(caller.operation),
-      callerArn: caller.arn,
-      members,
-    });
-    // Deliberately not abandoned when the client hangs up: AWS executes a call it received.
-    if (decision.delayMs > 0) await sleep(decision.delayMs);
-    if (decision.error) throw decision.error;
-    return decision.answer;
-  }
-
-  const server = await listen(opts.host ?? "127.0.0.1", opts.port ?? 0, handle);
+  const server = await listen(opts.host ?? "127.0.0.1", opts.port ?? 0, (req, res) => pipeline.handle(req, res));
 
   const emulator: Emulator = {
     url: server.url,
