@@ -5,9 +5,9 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { PrometheusRule, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { ROOT } from "../helpers/run-cli.js";
 import { runPromtool, skipWithoutPromtool } from "../ops/promtool.js";
 import { exportedNames, liveScrape, metricNames } from "../ops/scrape.js";
@@ -67,6 +67,33 @@ describe("alert rules", () => {
     const broken = structuredClone(doc);
     delete broken.spec.groups[0].rules[0].expr;
     expect(() => new PrometheusRule(broken).validate()).toThrow(/expr/);
+  });
+});
+
+describe("the ServiceMonitor", () => {
+  const sm = parse(readFileSync(join(MON, "servicemonitor.yaml"), "utf8"));
+  const k8sDocs = parseAllDocuments(readFileSync(join(ROOT, "deploy/k8s/deployment.yaml"), "utf8")).map((d) => d.toJS());
+  const service = k8sDocs.find((d) => d.kind === "Service");
+  const deployment = k8sDocs.find((d) => d.kind === "Deployment");
+
+  it("passes the Prometheus Operator's schema, and the check can fail", () => {
+    expect(() => new ServiceMonitor(sm).validate()).not.toThrow();
+    const broken = structuredClone(sm);
+    broken.spec.endpoints[0].interval = "every minute";
+    expect(() => new ServiceMonitor(broken).validate()).toThrow(/interval/);
+  });
+
+  it("selects the rekon-metrics Service in its namespace and scrapes its named port at /metrics, which is rekon's --listen port", () => {
+    expect(sm.metadata.namespace).toBe(service.metadata.namespace);
+    expect(sm.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
+    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(service.metadata.labels[k], k).toBe(v);
+    const ep = sm.spec.endpoints[0];
+    expect(ep.path).toBe("/metrics");
+    const port = service.spec.ports.find((p: { name: string }) => p.name === ep.port);
+    expect(port, `a Service port named ${ep.port}`).toBeDefined();
+    const rekon = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === "rekon");
+    const target = rekon.ports.find((p: { name: string }) => p.name === port.targetPort);
+    expect(rekon.args).toContain(`--listen=:${target.containerPort}`);
   });
 });
 
