@@ -21,6 +21,10 @@ if (!revision) {
     revision = "unknown"; // no git binary, or not a checkout (a tarball, a Docker build context)
   }
 }
+if (process.argv.length > 3 || process.argv[2]?.startsWith("-")) {
+  process.stderr.write(`build-info: usage: node scripts/build-info.mjs [OUT_DIR] (default dist/; npm run build runs it)\n`);
+  process.exit(2);
+}
 const out = process.argv[2] ?? join(root, "dist");
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "build-info.json"), JSON.stringify({ revision }) + "\n");

@@ -48,6 +48,11 @@ function pruneEmpty(dir) {
   }
 }
 
+if (process.argv.length > 2) {
+  process.stderr.write(`build: takes no arguments (npm run build; it compiles reconciler/ into dist/)\n`);
+  process.exit(2);
+}
+
 try {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.json"), "--outDir", staging], { stdio: "inherit" });

@@ -12,6 +12,12 @@
 # node and rekon only (the image has no npm), a read-only app folder (readOnlyRootFilesystem), and, when
 # this runs as root, as the image's numeric user 65532.
 set -euo pipefail
+if [ "$#" -gt 0 ]; then
+  case "$1" in
+    -h | --help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+    *) echo "image-check: takes no arguments, got '$1' (npm run image:check; --help says what it does)" >&2; exit 2 ;;
+  esac
+fi
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rekon-image-check.XXXXXX")"
 PIDS=()
