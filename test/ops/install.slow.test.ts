@@ -151,6 +151,21 @@ describe("clean-directory installs", () => {
     expect(readdirSync(clean)).toEqual([]);
   }, TIMEOUT);
 
+  it("the GitHub Action's install step with a release (here the packed tarball): no build, a rekon that runs", async () => {
+    expect(tarball, "the pack test ran first").toBeDefined();
+    const runner = mkdtempSync(join(tmp, "runner-"));
+    writeFileSync(join(runner, "out.txt"), "");
+    const r = await run("bash", [join(ROOT, "deploy/github/install.sh")], tmp, cleanEnv({ GITHUB_ACTION_PATH: ROOT, RUNNER_TEMP: runner, GITHUB_OUTPUT: join(runner, "out.txt"), INPUT_VERSION: `file:${tarball}` }));
+    expect(r.code, r.stderr).toBe(0);
+    const out = Object.fromEntries(readFileSync(join(runner, "out.txt"), "utf8").trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    expect(out.mode).toBe("release");
+    expect(out.bin).toBe(join(runner, "rekon/node_modules/rekon/dist/reconciler/bin.js"));
+    const v = await run(process.execPath, [out.bin!, "--version"], tmp);
+    expect(v.stdout).toMatch(/^rekon \d+\.\d+\.\d+ /);
+    // Installed, not built: no TypeScript compiler came with it.
+    expect(existsSync(join(runner, "rekon/node_modules/typescript"))).toBe(false);
+  }, TIMEOUT);
+
   it("npm publish --dry-run is clean: no warning but the missing login of a dry run", async () => {
     const r = await run("npm", ["publish", "--dry-run", "--ignore-scripts"], ROOT, cleanEnv(), 120_000);
     expect(r.code, r.stderr).toBe(0);
