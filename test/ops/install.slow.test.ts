@@ -18,8 +18,9 @@ beforeAll(() => {
 });
 afterAll(() => {
   for (const c of children) c.kill("SIGKILL");
+  // Several full node_modules trees (a git clone's includes the devDependencies): minutes on a busy machine.
   rmSync(tmp, { recursive: true, force: true });
-});
+}, TIMEOUT);
 
 /** The environment of a user's shell: none of the npm_* variables `npm run` sets for this test run. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -149,6 +150,7 @@ describe("clean-directory installs", () => {
     expect(r.stdout).toMatch(new RegExp(`^rekon ${version.replaceAll(".", "\\.")} `));
     expect(r.stderr).toBe("");
     expect(readdirSync(clean)).toEqual([]);
+    rmSync(prefix, { recursive: true, force: true });
   }, TIMEOUT);
 
   it("the GitHub Action's install step with a release (here the packed tarball): no build, a rekon that runs", async () => {
@@ -164,6 +166,7 @@ describe("clean-directory installs", () => {
     expect(v.stdout).toMatch(/^rekon \d+\.\d+\.\d+ /);
     // Installed, not built: no TypeScript compiler came with it.
     expect(existsSync(join(runner, "rekon/node_modules/typescript"))).toBe(false);
+    rmSync(runner, { recursive: true, force: true });
   }, TIMEOUT);
 
   it("npm publish --dry-run is clean: no warning but the missing login of a dry run", async () => {
