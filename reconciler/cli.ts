@@ -72,8 +72,19 @@ function parse(argv: string[]): { command: string | undefined; flags: FlagValues
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
     return { command: positionals[0], flags: values as FlagValues, positionals: positionals.slice(1) };
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(parseErrorMessage(e as Error & { code?: string }));
   }
+}
+
+/**
+ * node:util's parse errors in rekon's words, one line each: its text for an unknown flag goes on about
+ * positional arguments after `--`, which rekon does not take, and leaves a quote open.
+ */
+function parseErrorMessage(e: Error & { code?: string }): string {
+  const flag = /'(-{1,2}[^'\s]+)/.exec(e.message)?.[1];
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `Unknown option '${flag}'`;
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) return `${flag} ${/does not take an argument/.test(e.message) ? "takes no value" : "needs a value"}`;
+  return e.message.replace(/\. To specify a positional argument.*$/s, "");
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {

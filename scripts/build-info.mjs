@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Run by `npm run build` after tsc: record which Git revision dist/ was built from, for rekon_build_info.
+// Run by `npm run build` (scripts/build.mjs) after tsc: record which Git revision dist/ was built from, for
+// rekon_build_info. The output folder is the first argument (the build's staging folder), default dist/.
 // REKON_REVISION wins (the Dockerfile passes its REVISION build argument, since .git is not in the build
 // context); otherwise `git rev-parse HEAD` when building inside a Git checkout; otherwise "unknown".
 import { execFileSync } from "node:child_process";
@@ -20,5 +21,10 @@ if (!revision) {
     revision = "unknown"; // no git binary, or not a checkout (a tarball, a Docker build context)
   }
 }
-mkdirSync(join(root, "dist"), { recursive: true });
-writeFileSync(join(root, "dist", "build-info.json"), JSON.stringify({ revision }) + "\n");
+if (process.argv.length > 3 || process.argv[2]?.startsWith("-")) {
+  process.stderr.write(`build-info: usage: node scripts/build-info.mjs [OUT_DIR] (default dist/; npm run build runs it)\n`);
+  process.exit(2);
+}
+const out = process.argv[2] ?? join(root, "dist");
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "build-info.json"), JSON.stringify({ revision }) + "\n");

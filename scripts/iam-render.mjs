@@ -115,17 +115,39 @@ function renderPolicy(template, v) {
   return doc;
 }
 
-function main() {
-  const { values: opts } = parseArgs({
-    options: {
+const USAGE = `usage: node scripts/iam-render.mjs --account ID --region REGION [--region …] --out DIR
+       [--project NAME …] [--target-role ARN …] [--oidc-provider HOST/id/ID] [--namespace NS]
+       [--service-account NAME] [--github-repo ORG/REPO] [--github-branch BRANCH] [--github-environment ENV]
+       [--plan-role-arn ARN --apply-role-arn ARN] [--rekon-role ARN …] [--partition aws|aws-cn|aws-us-gov|…]
+Fills in the IAM policy templates of deploy/iam/ and writes each one whose placeholders all have values
+to DIR; the others are listed with the flags they need (README, "IAM").
+`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: "boolean", short: "h" },
       account: { type: "string" }, region: { type: "string", multiple: true }, partition: { type: "string" },
       project: { type: "string", multiple: true }, "target-role": { type: "string", multiple: true },
       "oidc-provider": { type: "string" }, namespace: { type: "string" }, "service-account": { type: "string" },
       "github-repo": { type: "string" }, "github-branch": { type: "string" }, "github-environment": { type: "string" },
       "plan-role-arn": { type: "string" }, "apply-role-arn": { type: "string" }, "rekon-role": { type: "string", multiple: true }, out: { type: "string" },
-    },
-  });
-  if (!opts.out) fail("--out DIR is required");
+      },
+    }).values;
+  } catch (err) {
+    // node:util's parse errors (an unknown flag, a missing value) as one line, never a stack trace.
+    fail(`${err.message.replace(/\. To specify a positional argument.*$/s, "")} (node scripts/iam-render.mjs --help for usage)`);
+  }
+}
+
+function main() {
+  const opts = parseOptions();
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (!opts.out) fail("--out DIR is required (node scripts/iam-render.mjs --help for usage)");
   const v = values(opts);
   mkdirSync(opts.out, { recursive: true });
   for (const file of readdirSync(TEMPLATES).filter((f) => f.endsWith(".json")).sort()) {
@@ -141,4 +163,9 @@ function main() {
   }
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  // A folder that cannot be written, a template that cannot be read: one line naming it.
+  fail(err.code && err.path ? `${err.path}: ${err.code}` : err.message);
+}

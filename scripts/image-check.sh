@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Reproduce the Dockerfile's steps without a Docker engine (CI has none), then run the result the way the
 # container would: from its own folder, with production dependencies only, as the entrypoint `rekon`.
-#   build stage:   npm ci, copy tsconfig/reconciler/schemas/scripts/build-info.mjs, npm run build (REVISION)
+#   build stage:   npm ci, copy tsconfig/reconciler/schemas/scripts, npm run build (REVISION), npm run sbom + its check
 #   deps stage:    npm ci --omit=dev
-#   runtime stage: package.json, deps' node_modules, build's dist/, schemas/; bin.js linked as `rekon`
+#   runtime stage: package.json, deps' node_modules, build's dist/, schemas/, the SBOM at /usr/share/rekon;
+#                  bin.js linked as `rekon`
 # First it checks that the Dockerfile's COPY lines are exactly the copies made here (and that
 # .dockerignore lets each source through), so the two cannot drift apart unnoticed.
-# Then: no devDependency installed; `rekon --help`; the emulator and a plan against it; `rekon run` (the
+# Then: no devDependency installed; the SBOM in place, valid, and matching the installed node_modules; `rekon --help`; the emulator and a plan against it; `rekon run` (the
 # image's CMD) for one cycle and a SIGTERM. Everything runs with cwd=/, an unwritable HOME, a PATH with
 # node and rekon only (the image has no npm), a read-only app folder (readOnlyRootFilesystem), and, when
 # this runs as root, as the image's numeric user 65532.
 set -euo pipefail
+if [ "$#" -gt 0 ]; then
+  case "$1" in
+    -h | --help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+    *) echo "image-check: takes no arguments, got '$1' (npm run image:check; --help says what it does)" >&2; exit 2 ;;
+  esac
+fi
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rekon-image-check.XXXXXX")"
 PIDS=()
@@ -31,12 +38,13 @@ EXPECTED_COPIES="build: COPY package.json package-lock.json ./
 build: COPY tsconfig.json ./
 build: COPY reconciler ./reconciler
 build: COPY schemas ./schemas
-build: COPY scripts/build-info.mjs ./scripts/build-info.mjs
+build: COPY scripts/build.mjs scripts/build-info.mjs scripts/sbom-check.mjs ./scripts/
 deps: COPY package.json package-lock.json ./
 runtime: COPY package.json ./
 runtime: COPY --from=deps /app/node_modules ./node_modules
 runtime: COPY --from=build /src/dist ./dist
-runtime: COPY schemas ./schemas"
+runtime: COPY schemas ./schemas
+runtime: COPY --from=build /src/sbom.cdx.json /usr/share/rekon/sbom.cdx.json"
 ACTUAL_COPIES="$(awk '/^FROM /{stage=$NF} /^COPY /{print stage": "$0}' "$REPO/Dockerfile")"
 if [ "$ACTUAL_COPIES" != "$EXPECTED_COPIES" ]; then
   diff <(echo "$EXPECTED_COPIES") <(echo "$ACTUAL_COPIES") >&2 || true
@@ -48,6 +56,7 @@ while read -r src; do
   grep -qxF "!$src" "$REPO/.dockerignore" || fail "COPY source $src is not re-included in .dockerignore ('!$src')"
 done < <(grep -E '^COPY ' "$REPO/Dockerfile" | grep -v -- '--from=' | awk '{for (i = 2; i < NF; i++) print $i}' | sort -u)
 grep -qE '^USER [0-9]+(:[0-9]+)?$' "$REPO/Dockerfile" || fail "USER must be numeric"
+grep -qF 'dev.rekon.sbom="/usr/share/rekon/sbom.cdx.json"' "$REPO/Dockerfile" || fail "the label dev.rekon.sbom must name /usr/share/rekon/sbom.cdx.json"
 
 step "build stage (npm ci, npm run build) in $WORK/build"
 mkdir -p "$WORK/build/scripts"
@@ -55,8 +64,9 @@ cp "$REPO/package.json" "$REPO/package-lock.json" "$WORK/build/"
 (cd "$WORK/build" && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
 cp "$REPO/tsconfig.json" "$WORK/build/"
 cp -R "$REPO/reconciler" "$REPO/schemas" "$WORK/build/"
-cp "$REPO/scripts/build-info.mjs" "$WORK/build/scripts/build-info.mjs"
+cp "$REPO/scripts/build.mjs" "$REPO/scripts/build-info.mjs" "$REPO/scripts/sbom-check.mjs" "$WORK/build/scripts/"
 (cd "$WORK/build" && REKON_REVISION="$REVISION" npm run build --silent)
+(cd "$WORK/build" && npm run sbom --silent && node scripts/sbom-check.mjs sbom.cdx.json)
 
 step "deps stage (npm ci --omit=dev) in $WORK/deps"
 mkdir -p "$WORK/deps"
@@ -69,6 +79,9 @@ cp "$REPO/package.json" "$WORK/app/"
 cp -R "$WORK/deps/node_modules" "$WORK/app/node_modules"
 cp -R "$WORK/build/dist" "$WORK/app/dist"
 cp -R "$REPO/schemas" "$WORK/app/schemas"
+# /usr/share/rekon/sbom.cdx.json in the image; $WORK/root stands for the image's root.
+mkdir -p "$WORK/root/usr/share/rekon"
+cp "$WORK/build/sbom.cdx.json" "$WORK/root/usr/share/rekon/sbom.cdx.json"
 ln -s "$WORK/app/dist/reconciler/bin.js" "$WORK/bin/rekon"
 # The image has node and nothing else from npm's world on PATH.
 ln -s "$(command -v node)" "$WORK/bin/node"
@@ -77,6 +90,14 @@ for dev in typescript vitest; do  # (@types/node stays: @kubernetes/client-node 
   [ ! -e "$WORK/app/node_modules/$dev" ] || fail "devDependency $dev is in the runtime image"
 done
 grep -q "\"revision\":\"$REVISION\"" "$WORK/app/dist/build-info.json" || fail "dist/build-info.json lacks the REVISION build argument"
+
+step "the SBOM at /usr/share/rekon/sbom.cdx.json describes the runtime's node_modules"
+# Checked against the deps stage's own lockfile view: what the image runs is what the SBOM lists.
+node "$REPO/scripts/sbom-check.mjs" "$WORK/root/usr/share/rekon/sbom.cdx.json" --lock "$WORK/deps/package-lock.json"
+while read -r pkg; do
+  v="$(node -p "require('$WORK/app/node_modules/$pkg/package.json').version")"
+  grep -q "\"purl\": *\"pkg:npm/${pkg/@/%40}@$v\"" "$WORK/root/usr/share/rekon/sbom.cdx.json" || fail "the SBOM does not list $pkg@$v, which the runtime has"
+done < <(node -p "Object.keys(require('$WORK/app/package.json').dependencies).join('\n')")
 # Inputs for the checks, somewhere the image's user can read.
 mkdir -p "$WORK/inputs"
 cp -R "$REPO/manifests" "$WORK/inputs/manifests"

@@ -2,7 +2,8 @@
 # The script behind action.yml. Runs in the repository checkout ($GITHUB_WORKSPACE) with the variables
 # GitHub sets (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, GITHUB_BASE_REF, RUNNER_TEMP) and the INPUT_* ones
 # action.yml passes. Exit status: 1 when validation, diff or plan fails (plan exit 1 = error or
-# refusal); 0 otherwise — "deletions pending" (plan exit 2) is what a pull request is for, not a failure.
+# refusal), or, with INPUT_FAIL_ON_LOOSEN=true, when the change loosens a deletion policy; 0 otherwise —
+# "deletions pending" (plan exit 2) is what a pull request is for, not a failure.
 set -uo pipefail
 
 # shellcheck disable=SC2317  # called through capture "$@", which shellcheck cannot follow
@@ -16,6 +17,12 @@ policy_args=()
 base="${INPUT_BASE_REF:-}"
 if [ -z "$base" ] && [ -n "${GITHUB_BASE_REF:-}" ]; then base="origin/${GITHUB_BASE_REF}"; fi
 plan_file="${INPUT_PLAN_FILE:-rekon-plan.json}"
+loosen_args=()
+case "${INPUT_FAIL_ON_LOOSEN:-false}" in
+  true) loosen_args=(--fail-on-loosen) ;;
+  false) ;;
+  *) echo "rekon action: fail-on-loosen must be \"true\" or \"false\", got \"${INPUT_FAIL_ON_LOOSEN}\"" >&2; exit 1 ;;
+esac
 comment="${INPUT_COMMENT_FILE:-}"
 [ -n "$comment" ] || comment="${RUNNER_TEMP:-/tmp}/rekon-comment.md"
 : > "$comment"
@@ -37,11 +44,18 @@ fi
 # 2. diff (offline, from Git history)
 diff_code=""
 if [ -n "$base" ] && [ "$status" -eq 0 ]; then
-  capture "$RUNNER_TEMP/rekon-diff.md" rekon diff --base "$base" --manifests "$manifests" "${policy_args[@]}" --output markdown
+  capture "$RUNNER_TEMP/rekon-diff.md" rekon diff --base "$base" --manifests "$manifests" "${policy_args[@]}" "${loosen_args[@]}" --output markdown
   diff_code=$?
   if [ "$diff_code" -eq 1 ]; then
-    section "### rekon diff: ❌ failed"
+    # With fail-on-loosen a loosening is exit 1 too, after the diff itself: show both.
+    if grep -q "fail-on-loosen" "$RUNNER_TEMP/rekon-diff.md.err"; then
+      section "### rekon diff: ❌ this change loosens a deletion policy (fail-on-loosen)"
+    else
+      section "### rekon diff: ❌ failed"
+    fi
+    if [ -s "$RUNNER_TEMP/rekon-diff.md" ]; then cat "$RUNNER_TEMP/rekon-diff.md" >> "$comment"; echo >> "$comment"; fi
     { echo '```'; cat "$RUNNER_TEMP/rekon-diff.md.err"; echo '```'; echo; } >> "$comment"
+    cat "$RUNNER_TEMP/rekon-diff.md.err" >&2
     status=1
   else
     cat "$RUNNER_TEMP/rekon-diff.md" >> "$comment"

@@ -20,7 +20,8 @@ export function reportError(err: unknown, io: Io, output: string): number {
     io.stderr.write(`rekon: ${err.issues.length} validation error(s); nothing was read from or changed in AWS:\n`);
     for (const line of issueLines(err.issues)) io.stderr.write(`  ${line}\n`);
   } else if (err instanceof UsageError) {
-    io.stderr.write(`rekon: ${err.message}\nRun "rekon --help" for usage.\n`);
+    // One line: what was wrong, and where the usage is.
+    io.stderr.write(`rekon: ${err.message} (see "rekon --help")\n`);
   } else if (err instanceof RefusalError) {
     io.stderr.write(`rekon: refused (${err.rule}): ${err.message}\n`);
     return EXIT.error; // the JSON, if any, was written next to the plan

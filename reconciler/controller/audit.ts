@@ -1,15 +1,25 @@
 // Audit records: one per write result (deletion, stop-then-delete, grace-period mark), so "who deleted this
 // model, and why" can be answered from the log alone. Each names the version ARN, the decision and the
 // rules that fired, the manifest and ProjectVersionSet that no longer listed it, the manifests' Git
-// revision, and AWS's request id. Records go to the log (msg "audit") and, with --audit-file, are appended
-// to a JSON-lines file.
+// revision, and AWS's request id (CloudTrail's requestID for the same call).
+//
+// Where they go, in this order: --audit-file (appended, synchronously), then stdout as their own JSON
+// lines (`"schema":"rekon.audit/v1"`, nothing else is written there by `rekon run`), then the log line
+// "audit". stdout is the default route into a cluster's log pipeline: container runtimes collect it with
+// no volume or flag, and a collector can pick the records by their schema field, apart from the log lines
+// on stderr. The schema is an interface (docs/audit.md): fields are added, never renamed or removed,
+// without a new schema name.
 import { appendFileSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Logger } from "pino";
 import type { WriteResult } from "../types.js";
 import type { DesiredState, Plan, Reason } from "../types.js";
 
+/** Names the record's shape; a breaking change gets a new name (docs/audit.md). */
+export const AUDIT_SCHEMA = "rekon.audit/v1";
+
 export interface AuditRecord {
+  schema: typeof AUDIT_SCHEMA;
   time: string;
   cycleId: string;
   versionArn: string;
@@ -109,6 +119,7 @@ export function auditRecords(results: WriteResult[], ctx: AuditContext): AuditRe
     const set = a?.set ?? "";
     const manifestFile = files.get(set);
     return {
+      schema: AUDIT_SCHEMA,
       time: ctx.now().toISOString(),
       cycleId: ctx.cycleId,
       versionArn: r.versionArn,
@@ -141,6 +152,8 @@ export class AuditSink {
     private readonly log: Logger,
     private readonly file?: string,
     private readonly onFailure?: () => void,
+    /** Each record as its own JSON line (`rekon run`: stdout); none when absent. */
+    private readonly out?: NodeJS.WritableStream,
   ) {}
 
   write(records: AuditRecord[]): void {
@@ -153,9 +166,12 @@ export class AuditSink {
           // Not only a log line: the cycle is failed and a counter moves, so a full or read-only volume is seen.
           this.failures++;
           this.onFailure?.();
-          this.log.error({ file: this.file, err: (err as Error).message }, "cannot append to the audit file; the record is in this log line only");
+          this.log.error({ file: this.file, err: (err as Error).message }, "cannot append to the audit file; the record is on stdout and in the next log line");
         }
       }
+      // A pipe to the container runtime is written synchronously on Linux, so a SIGKILL right after an
+      // answer loses nothing here either; a reader that went away costs the line, never the write.
+      this.out?.write(JSON.stringify(rec) + "\n");
       this.log.child({ versionArn: rec.versionArn }).info({ audit: rec }, "audit");
     }
   }

@@ -33,8 +33,8 @@ export interface ControllerMetrics {
   versions: Gauge<ProjectLabels | "action">;
   deletionsTotal: Counter<ProjectLabels | "result">;
   projectReadsTotal: Counter<ProjectLabels | "status">;
-  awsRequestsTotal: Counter<"operation" | "outcome">;
-  awsRequestDuration: Histogram<"operation">;
+  awsRequestsTotal: Counter<"account" | "region" | "operation" | "outcome">;
+  awsRequestDuration: Histogram<"account" | "region" | "operation">;
   awsRateLimit: Gauge<"account" | "region" | "operation">;
   manifestValid: Gauge;
   manifestsStale: Gauge;
@@ -76,8 +76,8 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
     versions: new Gauge({ name: "rekon_versions", help: "Versions in the last valid plan, by project and planned action (delete, keep, blocked, missing).", labelNames: ["project", "account", "region", "action"], registers: r }),
     deletionsTotal: new Counter({ name: "rekon_deletions_total", help: "Deletion results by project (accepted, alreadyDeleted, failed, skipped, changed, unknown).", labelNames: ["project", "account", "region", "result"], registers: r }),
     projectReadsTotal: new Counter({ name: "rekon_project_reads_total", help: "Project reads per cycle by status (ok, notFound, error, notManaged); nothing in a project read with error or notFound is deleted.", labelNames: ["project", "account", "region", "status"], registers: r }),
-    awsRequestsTotal: new Counter({ name: "rekon_aws_requests_total", help: "AWS call attempts by operation and outcome (ok or the error code), reads and writes.", labelNames: ["operation", "outcome"], registers: r }),
-    awsRequestDuration: new Histogram({ name: "rekon_aws_request_duration_seconds", help: "Duration of one AWS call attempt (not counting the rate limiter's wait), by operation.", labelNames: ["operation"], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
+    awsRequestsTotal: new Counter({ name: "rekon_aws_requests_total", help: "AWS call attempts by account, region, operation and outcome (ok or the error code), reads and writes.", labelNames: ["account", "region", "operation", "outcome"], registers: r }),
+    awsRequestDuration: new Histogram({ name: "rekon_aws_request_duration_seconds", help: "Duration of one AWS call attempt (not counting the rate limiter's wait), by account, region and operation.", labelNames: ["account", "region", "operation"], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
     awsRateLimit: new Gauge({ name: "rekon_aws_rate_limit_requests_per_second", help: "The adaptive rate limiter's current rate per account, region and operation (it falls on throttles and grows back).", labelNames: ["account", "region", "operation"], registers: r }),
     manifestValid: new Gauge({ name: "rekon_manifest_valid", help: "1 when the last cycle read valid manifests and policy, else 0.", registers: r }),
     nextDeletionAllowed: new Gauge({ name: "rekon_deletion_next_allowed_timestamp_seconds", help: "When versions now kept only by a deletion window become deletable (Unix time); 0 when none are.", registers: r }),
@@ -92,7 +92,6 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
     rates: new Map(),
   };
   for (const res of CYCLE_RESULTS) m.reconcileTotal.inc({ result: res }, 0);
-  for (const op of Object.keys(DEFAULT_RATES)) m.awsRequestsTotal.inc({ operation: op, outcome: "ok" }, 0);
   m.leaderElectionErrors.inc(0);
   m.auditWriteErrors.inc(0);
   m.manifestValid.set(0);
@@ -119,6 +118,9 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
     for (const action of PLAN_ACTIONS) m.versions.set({ ...l, action }, 0);
     for (const result of DELETE_RESULTS) m.deletionsTotal.inc({ ...l, result }, 0);
     for (const status of PROJECT_READ_STATUSES) m.projectReadsTotal.inc({ ...l, status }, 0);
+    // Every operation rekon may call there, at 0 from the first plan on: a throttle alert's rate() then
+    // sees the first ThrottlingException against a series that already existed.
+    if (l.account !== "unknown") for (const op of Object.keys(DEFAULT_RATES)) m.awsRequestsTotal.inc({ account: l.account, region: l.region, operation: op, outcome: "ok" }, 0);
     m.projectReadsTotal.inc({ ...l, status: p.status });
   }
   for (const a of plan.actions) {
@@ -144,16 +146,21 @@ export function recordDeletions(m: ControllerMetrics, results: WriteResult[]): v
   }
 }
 
-/** One AWS call attempt, as the run's rate limiters report it. */
+/**
+ * One AWS call attempt, as the run's rate limiters report it, under the account and region it was sent to:
+ * quotas and throttling are per account and region, so a storm in one shows as that one.
+ */
 export function recordRequest(m: ControllerMetrics, e: RequestEvent): void {
-  m.awsRequestsTotal.inc({ operation: e.operation, outcome: e.outcome });
-  m.awsRequestDuration.observe({ operation: e.operation }, e.durationMs / 1000);
+  const { account, region } = rateLabels(m, e);
+  m.awsRequestsTotal.inc({ account, region, operation: e.operation, outcome: e.outcome });
+  m.awsRequestDuration.observe({ account, region, operation: e.operation }, e.durationMs / 1000);
   m.rates.set(`${e.identity}|${e.region}|${e.operation}`, { identity: e.identity, region: e.region, operation: e.operation, rate: e.rate });
   m.awsRateLimit.set(rateLabels(m, e), e.rate);
 }
 
-// The limiters key the ambient credentials as "ambient"; their series carry that account's ID once a plan
-// has named it (the first reads of a run happen before), so a dashboard can line them up with the projects.
+// The limiters key the ambient credentials as "ambient" when STS has not resolved them; their series carry
+// that account's ID once a plan has named it, so a dashboard can line them up with the projects. (The
+// clients of a cycle are made after STS answered, so their calls carry the resolved account already.)
 function rateLabels(m: ControllerMetrics, e: Pick<RequestEvent, "identity" | "region" | "operation">) {
   return { account: e.identity === "ambient" ? (m.ambientAccount ?? "ambient") : e.identity, region: e.region, operation: e.operation };
 }

@@ -40,7 +40,7 @@ const EXIT_DEADLINE_MS = 25_000;
 
 export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
   // Logs go to stderr like every other command's (README, --help), redacted line by line; the container
-  // runtime collects both streams, and stdout stays free for output a person asked for.
+  // runtime collects both streams, and stdout carries nothing but the audit records (audit.ts).
   // Notification URLs and secrets join the redacted values once read.
   const secrets = new Set<string>();
   const log = createLogger(cfg.level, redactingStream(io.stderr, io.env, secrets));
@@ -48,7 +48,8 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // One notifier for the process: it remembers what it told (README "Notifications").
   const notifier = new Notifier({ log, env: io.env, command: "run", secrets, observe: (channel, event, result, n) => recordNotification(metrics, channel, event, result, n), channels: (names) => initNotificationChannels(metrics, names) });
   metrics.reconcileInterval.set(opts.intervalMs / 1000);
-  const audit = new AuditSink(log, opts.auditFile, () => metrics.auditWriteErrors.inc());
+  // Audit records also go to stdout, one JSON line each: the cluster's log pipeline gets them by default.
+  const audit = new AuditSink(log, opts.auditFile, () => metrics.auditWriteErrors.inc(), io.stdout);
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
 
   // One set of rate limiters for the whole run, renewed only when the policy's rateLimits change: rates

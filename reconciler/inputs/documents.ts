@@ -14,8 +14,10 @@ export interface TypedDoc {
  * Parse and schema-check every document in the given files. With `onDoc`, each valid document is handed
  * over as soon as it is checked and not kept: the parsed YAML tree of a file (by far the largest thing
  * here) can then be freed before the next file is parsed, which bounds memory for thousands of files.
+ * `onInvalid` gets each document of a known kind that failed its schema (its issues are already listed),
+ * so that checks across documents (two sets owning one project) can still count it.
  */
-export function loadDocuments(paths: string[], onDoc?: (d: TypedDoc) => void): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
+export function loadDocuments(paths: string[], onDoc?: (d: TypedDoc) => void, onInvalid?: (d: TypedDoc) => void): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
   const { files, issues } = readManifestFiles(paths);
   const docs: TypedDoc[] = [];
   for (const f of files) {
@@ -33,7 +35,7 @@ export function loadDocuments(paths: string[], onDoc?: (d: TypedDoc) => void): {
       if (schemaIssues.length === 0) {
         if (onDoc) onDoc({ doc, kind: id.kind });
         else docs.push({ doc, kind: id.kind });
-      }
+      } else onInvalid?.({ doc, kind: id.kind }); // what it still says, for checks across documents
     }
   }
   return { docs, files: files.map((f) => f.file), digest: digestFiles(files), issues };

@@ -22,13 +22,22 @@ export interface Inputs {
 export function validateInputs(opts: { manifests: string[]; policy?: string }, load: { defaultRegion?: string; requireRegion: boolean; now?: number }): Inputs {
   const pol = loadPolicy(opts.policy);
   const man = loadManifests(opts.manifests, load);
-  const issues = [...pol.issues, ...man.issues];
+  const issues = [...pol.issues.map(asPolicyIssue), ...man.issues];
   if (pol.policy && man.desired) {
     issues.push(...checkLayers({ operator: pol.policy, scoped: man.desired.policies }, new Set(man.desired.sets.map((s) => s.project))));
   }
   if (issues.length > 0 || !pol.policy || !man.desired) return { issues: sortIssues(issues), notes: man.notes };
   const notes = [...man.notes, ...pastSuspensions(pol.policy, man.desired, load.now ?? Date.now())];
   return { desired: man.desired, policies: { operator: pol.policy, scoped: man.desired.policies } as PolicySet, issues: [], notes };
+}
+
+/**
+ * The policy file is read by the same file reader as the manifests, whose fixes name --manifests; for the
+ * file given with --policy the fix must name --policy ("check the --manifests path" sent people to the
+ * wrong flag when the policy path was the mistyped one).
+ */
+function asPolicyIssue(i: ValidationIssue): ValidationIssue {
+  return i.fix?.includes("--manifests") ? { ...i, fix: i.fix.replaceAll("--manifests", "--policy").replace("point --policy at the folder that holds the manifests", "point --policy at the DeletionPolicy file") } : i;
 }
 
 /** A suspension whose `until` has passed has no effect: probably a forgotten line, so say so. */

@@ -28,6 +28,72 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
   const owners = new Map<string, { set: string; pos: SourcePos; region: string | undefined }[]>();
   const issues: ValidationIssue[] = [];
 
+  /**
+   * A set's name and its claim on a project, checked for every ProjectVersionSet whose identifying fields
+   * are readable — schema-invalid ones too, so that an error elsewhere in a set (a mistyped version entry)
+   * never hides that it names the same project as another set: every error is reported in one run.
+   */
+  const claimName = (name: string, pos: SourcePos): void => {
+    const prior = names.get(name);
+    if (prior) {
+      issues.push({
+        ...pos,
+        path: "metadata.name",
+        message: `duplicate name "${name}", already used at ${prior.file}:${prior.line}:${prior.col}`,
+        fix: "give each ProjectVersionSet a unique metadata.name",
+      });
+    } else names.set(name, pos);
+  };
+  const claim = (doc: TypedDoc["doc"], m: { name: string; project: string; region: string | undefined; roleArn: string | undefined }, pos: SourcePos): void => {
+    claimName(m.name, pos);
+    const region = m.region;
+    // One owner per project and region (and account: a roleArn names another account, where the same
+    // project name is a different project). A set without a region, when no default is known, could land
+    // in any region, so it conflicts with every other set for the same project in that account.
+    const account = m.roleArn ? m.roleArn.split(":")[4] : "";
+    const ownerKey = `${account}/${m.project}`;
+    const list = owners.get(ownerKey) ?? [];
+    const clash = list.find((o) => o.region === undefined || region === undefined || o.region === region);
+    if (clash) {
+      issues.push({
+        file: doc.file,
+        ...doc.locate(["spec", "project"]),
+        path: "spec.project",
+        message: `project "${m.project}"${region ? ` in ${region}` : ""} is already owned by ProjectVersionSet "${clash.set}" at ${clash.pos.file}:${clash.pos.line}:${clash.pos.col}`,
+        fix: "exactly one ProjectVersionSet may own a project per region: merge the two version lists",
+      });
+    }
+    list.push({ set: m.name, pos, region });
+    owners.set(ownerKey, list);
+    // The ambient credentials' account is known only to AWS: a set using them and a set naming a role
+    // may reach the same project. plan and apply resolve both with STS and refuse a shared project;
+    // offline, say so rather than stay silent.
+    const otherKey = account ? `/${m.project}` : undefined;
+    const maybe = otherKey !== undefined ? (owners.get(otherKey) ?? []) : [...owners.entries()].filter(([k]) => k !== ownerKey && k.endsWith(`/${m.project}`) && !k.startsWith("/")).flatMap(([, l]) => l);
+    const overlap = maybe.find((o) => o.region === undefined || region === undefined || o.region === region);
+    if (overlap) {
+      notes.push(
+        `${doc.file}:${pos.line}:${pos.col}: ProjectVersionSet "${m.name}" and "${overlap.set}" (${overlap.pos.file}:${overlap.pos.line}:${overlap.pos.col}) both name project "${m.project}"${region ? ` in ${region}` : ""}, one with the ambient credentials and one with a role; if they are the same account they own the same project, which plan and apply refuse (only a live read can tell: STS GetCallerIdentity)`,
+      );
+    }
+  };
+
+  /** What a schema-invalid ProjectVersionSet still says about its name and project, when those fields are readable. */
+  const claimInvalid = ({ doc, kind }: TypedDoc): void => {
+    if (kind !== "ProjectVersionSet") return;
+    const v = doc.value as { metadata?: { name?: unknown }; spec?: { project?: unknown; region?: unknown; roleArn?: unknown } };
+    const str = (x: unknown) => (typeof x === "string" && x !== "" ? x : undefined);
+    const name = str(v.metadata?.name);
+    const project = str(v.spec?.project);
+    if (!name) return;
+    const pos = { file: doc.file, ...doc.locate(["metadata", "name"]) };
+    const region = v.spec?.region === undefined ? opts.defaultRegion : str(v.spec.region);
+    // A project, region or role that is not one cannot be said to clash: the name still counts.
+    const unreadable = !project || (v.spec?.region !== undefined && region === undefined) || (v.spec?.roleArn !== undefined && !/^arn:[\w-]+:iam::\d{12}:role\/\S+$/.test(String(v.spec.roleArn)));
+    if (unreadable) claimName(name, pos);
+    else claim(doc, { name, project, region, roleArn: str(v.spec?.roleArn) }, pos);
+  };
+
   const take = ({ doc, kind }: TypedDoc): void => {
     if (kind === "DeletionPolicy") {
       const pol = scopedFromDoc({ doc, kind }, issues);
@@ -41,16 +107,8 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
     }
     const m = doc.value as ManifestSetDoc;
     const pos: SourcePos = { file: doc.file, ...doc.locate(["metadata", "name"]) };
-
-    const prior = names.get(m.metadata.name);
-    if (prior) {
-      issues.push({
-        ...pos,
-        path: "metadata.name",
-        message: `duplicate name "${m.metadata.name}", already used at ${prior.file}:${prior.line}:${prior.col}`,
-        fix: "give each ProjectVersionSet a unique metadata.name",
-      });
-    } else names.set(m.metadata.name, pos);
+    const region = m.spec.region ?? opts.defaultRegion;
+    claim(doc, { name: m.metadata.name, project: m.spec.project, region, roleArn: m.spec.roleArn }, pos);
 
     const seenVersions = new Map<string, number>();
     m.spec.versions.forEach((v, i) => {
@@ -66,7 +124,6 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       } else seenVersions.set(v.name, i);
     });
 
-    const region = m.spec.region ?? opts.defaultRegion;
     if (!region && opts.requireRegion) {
       issues.push({
         file: doc.file,
@@ -75,36 +132,6 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
         message: "no region: spec.region is not set and no default region is configured",
         fix: "set spec.region, or AWS_REGION (or a region in your AWS profile)",
       });
-    }
-
-    // One owner per project and region (and account: a roleArn names another account, where the same
-    // project name is a different project). A set without a region, when no default is known, could land
-    // in any region, so it conflicts with every other set for the same project in that account.
-    const account = m.spec.roleArn ? m.spec.roleArn.split(":")[4] : "";
-    const ownerKey = `${account}/${m.spec.project}`;
-    const list = owners.get(ownerKey) ?? [];
-    const clash = list.find((o) => o.region === undefined || region === undefined || o.region === region);
-    if (clash) {
-      issues.push({
-        file: doc.file,
-        ...doc.locate(["spec", "project"]),
-        path: "spec.project",
-        message: `project "${m.spec.project}"${region ? ` in ${region}` : ""} is already owned by ProjectVersionSet "${clash.set}" at ${clash.pos.file}:${clash.pos.line}:${clash.pos.col}`,
-        fix: "exactly one ProjectVersionSet may own a project per region: merge the two version lists",
-      });
-    }
-    list.push({ set: m.metadata.name, pos, region });
-    owners.set(ownerKey, list);
-    // The ambient credentials' account is known only to AWS: a set using them and a set naming a role
-    // may reach the same project. plan and apply resolve both with STS and refuse a shared project;
-    // offline, say so rather than stay silent.
-    const otherKey = account ? `/${m.spec.project}` : undefined;
-    const maybe = otherKey !== undefined ? (owners.get(otherKey) ?? []) : [...owners.entries()].filter(([k]) => k !== ownerKey && k.endsWith(`/${m.spec.project}`) && !k.startsWith("/")).flatMap(([, l]) => l);
-    const overlap = maybe.find((o) => o.region === undefined || region === undefined || o.region === region);
-    if (overlap) {
-      notes.push(
-        `${doc.file}:${pos.line}:${pos.col}: ProjectVersionSet "${m.metadata.name}" and "${overlap.set}" (${overlap.pos.file}:${overlap.pos.line}:${overlap.pos.col}) both name project "${m.spec.project}"${region ? ` in ${region}` : ""}, one with the ambient credentials and one with a role; if they are the same account they own the same project, which plan and apply refuse (only a live read can tell: STS GetCallerIdentity)`,
-      );
     }
 
     const suspend = parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`, { doc, path: ["spec", "suspend"], issues });
@@ -120,7 +147,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       ...(suspend ? { suspend } : {}),
     });
   };
-  const loaded = loadDocuments(paths, take);
+  const loaded = loadDocuments(paths, take, claimInvalid);
   const { files, digest } = loaded;
   issues.push(...loaded.issues);
 

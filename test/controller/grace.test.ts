@@ -37,8 +37,8 @@ describe("rekon run --apply with a grace period", () => {
     expect(run.lines.filter((l) => l.msg === "audit" && (l.audit as { operation: string }).operation === "mark")).toHaveLength(7);
 
     const metrics = (await get(`${url}/metrics`)).body;
-    expect(metric(metrics, 'rekon_aws_requests_total{operation="DescribeProjects",outcome="ok"}')).toBe(emu.callCount("DescribeProjects", "ok"));
-    expect(metric(metrics, 'rekon_aws_requests_total{operation="DescribeProjectVersions",outcome="ok"}')).toBe(emu.callCount("DescribeProjectVersions", "ok"));
-    expect(metric(metrics, 'rekon_aws_requests_total{operation="TagResource",outcome="ok"}')).toBe(7);
+    expect(metric(metrics, 'rekon_aws_requests_total{account="123456789012",region="us-east-1",operation="DescribeProjects",outcome="ok"}')).toBe(emu.callCount("DescribeProjects", "ok"));
+    expect(metric(metrics, 'rekon_aws_requests_total{account="123456789012",region="us-east-1",operation="DescribeProjectVersions",outcome="ok"}')).toBe(emu.callCount("DescribeProjectVersions", "ok"));
+    expect(metric(metrics, 'rekon_aws_requests_total{account="123456789012",region="us-east-1",operation="TagResource",outcome="ok"}')).toBe(7);
   });
 });

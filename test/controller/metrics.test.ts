@@ -55,10 +55,16 @@ describe("/metrics of rekon run --apply", () => {
     expect(metric(body, "rekon_manifests_stale")).toBe(0);
 
     // AWS latency per operation, and the limiters' rates labelled with the account (also the ambient one).
-    expect(metric(body, 'rekon_aws_request_duration_seconds_count{operation="DeleteProjectVersion"}')).toBe(7);
-    expect(metric(body, 'rekon_aws_request_duration_seconds_count{operation="DescribeProjectVersions"}')).toBeGreaterThanOrEqual(3);
+    expect(metric(body, `rekon_aws_request_duration_seconds_count{account="${ACCOUNT}",region="us-east-1",operation="DeleteProjectVersion"}`)).toBe(7);
+    expect(metric(body, `rekon_aws_request_duration_seconds_count{account="${ACCOUNT}",region="us-east-1",operation="DescribeProjectVersions"}`)).toBeGreaterThanOrEqual(3);
     expect(metric(body, `rekon_aws_rate_limit_requests_per_second{account="${ACCOUNT}",region="us-east-1",operation="DeleteProjectVersion"}`)).toBeGreaterThan(0);
     expect(body).not.toContain('account="ambient"');
+    // Every AWS-call series names the account and region the call went to (quotas and throttles are theirs),
+    // and each operation rekon may call there is at 0 from the first plan on, before it is ever called.
+    expect(metric(body, `rekon_aws_requests_total{account="${ACCOUNT}",region="us-east-1",operation="StopProjectVersion",outcome="ok"}`)).toBe(0);
+    const awsSeries = body.split("\n").filter((l) => /^rekon_aws_request(s_total|_duration_seconds_count)\{/.test(l));
+    expect(awsSeries.length).toBeGreaterThan(5);
+    for (const line of awsSeries) expect(line).toMatch(new RegExp(`\\{account="${ACCOUNT}",region="us-east-1",operation="`));
 
     const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
     expect(metric(body, `rekon_build_info{version="${version}",revision="0123abcd"}`)).toBe(1);

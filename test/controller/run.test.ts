@@ -147,7 +147,7 @@ describe("rekon run --apply", () => {
     expect(run.lines.filter((l) => l.msg === "audit")).toHaveLength(7);
     const metrics = (await get(`${url}/metrics`)).body;
     expect(metric(metrics, 'rekon_deletions_total{project="fraud-detector",account="123456789012",region="us-east-1",result="accepted"}')).toBe(3);
-    expect(metric(metrics, 'rekon_aws_requests_total{operation="DeleteProjectVersion",outcome="ok"}')).toBe(7);
+    expect(metric(metrics, 'rekon_aws_requests_total{account="123456789012",region="us-east-1",operation="DeleteProjectVersion",outcome="ok"}')).toBe(7);
 
     // git-sync publishes a revision whose manifest is broken *and* lists fewer versions: a reader that used
     // what it could parse, or the last good revision, would delete v6. Nothing may be deleted.

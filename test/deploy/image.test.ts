@@ -1,6 +1,6 @@
 // The Dockerfile's promises that need no Docker engine to check (scripts/image-check.sh reproduces and runs
 // its stages): a numeric non-root user, no npm/npx/corepack/yarn in the runtime stage, OCI labels from
-// build arguments, and a .dockerignore that keeps everything but the copied sources out of the context.
+// build arguments, the SBOM at the path its label names, and a .dockerignore that keeps everything but the copied sources out of the context.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -32,6 +32,14 @@ describe("Dockerfile", () => {
     }
     // The revision also reaches rekon_build_info through the build.
     expect(stages[0]).toMatch(/REKON_REVISION="\$REVISION" npm run build/);
+  });
+
+  it("the runtime stage carries the SBOM the build stage wrote and checked, at the path its label names", () => {
+    const label = /dev\.rekon\.sbom="([^"]+)"/.exec(runtime)?.[1];
+    expect(label).toBe("/usr/share/rekon/sbom.cdx.json");
+    expect(runtime).toMatch(new RegExp(`^COPY --from=build /src/sbom\\.cdx\\.json ${label!.replaceAll(".", "\\.")}$`, "m"));
+    // Written by npm run sbom (package.json) and refused by the build if sbom-check fails.
+    expect(stages[0]).toMatch(/^RUN npm run sbom --silent && node scripts\/sbom-check\.mjs sbom\.cdx\.json$/m);
   });
 
   it(".dockerignore excludes everything but what is copied", () => {

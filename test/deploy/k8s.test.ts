@@ -140,6 +140,53 @@ describe("the example deployment", () => {
     for (const t of pod.topologySpreadConstraints!) expect(t.labelSelector!.matchLabels).toEqual(dep.spec!.selector.matchLabels);
   });
 
+  it("the image is named once: deployment.yaml says `image: rekon`, kustomization.yaml's images: entry says what that is", () => {
+    const kz = parseAllDocuments(readFileSync(join(K8S, "kustomization.yaml"), "utf8"))[0]!.toJS() as { images: { name: string; newName?: string; newTag?: string; digest?: string }[] };
+    const entry = kz.images.find((i) => i.name === rekon.image);
+    expect(entry, `an images: entry for "${rekon.image}"`).toBeDefined();
+    expect(entry!.newName).toMatch(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/);
+    expect(entry!.newTag ?? entry!.digest).toBeTruthy();
+    // Nowhere else: not in another manifest, the docs or the README.
+    const elsewhere = [...files.filter((f) => f !== "kustomization.yaml").map((f) => join(K8S, f)), join(ROOT, "README.md"), ...readdirSync(join(ROOT, "docs")).map((f) => join(ROOT, "docs", f))]
+      .filter((f) => readFileSync(f, "utf8").includes(entry!.newName!));
+    expect(elsewhere).toEqual([]);
+  });
+
+  it("rekon has a startup probe on /healthz, so liveness counts only once it listens", () => {
+    expect(rekon.startupProbe!.httpGet).toMatchObject({ path: "/healthz", port: "http" });
+    expect(rekon.startupProbe!.periodSeconds! * rekon.startupProbe!.failureThreshold!).toBeGreaterThanOrEqual(30);
+    expect(rekon.ports!.map((p) => p.name)).toContain("http");
+  });
+
+  it("the memory limit leaves at least 25 % over the documented peak (docs/install.md, from npm run bench P5), and bounds the heap", () => {
+    const doc = readFileSync(join(ROOT, "docs/install.md"), "utf8");
+    const m = /P5 peak RSS[^\n]*?\*\*(\d+) MiB\*\*/.exec(doc);
+    expect(m, "docs/install.md states the P5 peak as **N MiB**").not.toBeNull();
+    const peakMi = Number(m![1]);
+    const mi = (q: string) => {
+      const x = /^(\d+)(Mi|Gi)$/.exec(q)!;
+      return Number(x[1]) * (x[2] === "Gi" ? 1024 : 1);
+    };
+    const limit = mi(String(rekon.resources!.limits!.memory));
+    expect(limit).toBeGreaterThanOrEqual(1.25 * peakMi);
+    expect(mi(String(rekon.resources!.requests!.memory))).toBeLessThanOrEqual(limit);
+    // The figure was measured with these heap bounds; the old space must fit well inside the limit.
+    const opts = rekon.env!.find((e) => e.name === "NODE_OPTIONS")!.value!;
+    expect(Number(/--max-old-space-size=(\d+)/.exec(opts)![1])).toBeLessThan(limit / 1.5);
+    expect(doc).toContain(opts.split(" ")[0]!);
+  });
+
+  it("the PodDisruptionBudget never blocks a drain when every replica is unready (an invalid manifest makes them all unready)", () => {
+    const pdb = docs.find((d) => d.doc.kind === "PodDisruptionBudget")!.doc as unknown as k8s.V1PodDisruptionBudget;
+    expect(pdb.spec!.unhealthyPodEvictionPolicy).toBe("AlwaysAllow");
+    // Why it matters: readiness is /readyz, which fails while the manifests are invalid, on every replica.
+    expect(rekon.readinessProbe!.httpGet!.path).toBe("/readyz");
+    // The schema knows the field and its values: a typo is rejected, so the test above cannot pass on one.
+    const typo = structuredClone(pdb) as unknown as { spec: { unhealthyPodEvictionPolicy: string } };
+    typo.spec.unhealthyPodEvictionPolicy = "AlwaysAlow";
+    expect(() => new PodDisruptionBudget(typo as never).validate()).toThrow(/unhealthyPodEvictionPolicy/);
+  });
+
   it("a PodDisruptionBudget and a NetworkPolicy select the deployment's pods", () => {
     const pdb = docs.find((d) => d.doc.kind === "PodDisruptionBudget")!.doc as unknown as k8s.V1PodDisruptionBudget;
     expect(pdb.spec!.selector!.matchLabels).toEqual(dep.spec!.selector.matchLabels);

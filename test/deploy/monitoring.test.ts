@@ -5,15 +5,17 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { PrometheusRule, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { ROOT } from "../helpers/run-cli.js";
 import { runPromtool, skipWithoutPromtool } from "../ops/promtool.js";
 import { exportedNames, liveScrape, metricNames } from "../ops/scrape.js";
 
 const MON = join(ROOT, "deploy/monitoring");
-const rules = parse(readFileSync(join(MON, "rekon.rules.yaml"), "utf8")) as { groups: { name: string; rules: { alert?: string; record?: string; expr: string }[] }[] };
+type Rule = { alert?: string; record?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+const rules = parse(readFileSync(join(MON, "rekon.rules.yaml"), "utf8")) as { groups: { name: string; rules: Rule[] }[] };
+const alerts = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert);
 const dashboard = JSON.parse(readFileSync(join(MON, "grafana-dashboard.json"), "utf8")) as {
   panels: { type: string; title: string; targets?: { expr: string }[] }[];
   templating: { list: { name: string; type: string; query: unknown }[] };
@@ -25,7 +27,8 @@ describe("alert rules", () => {
   it("promtool check rules", async (ctx) => {
     skipWithoutPromtool(ctx, "promtool check rules");
     const r = await runPromtool(["check", "rules", "rekon.rules.yaml"], undefined, MON);
-    expect(r.out).toContain("SUCCESS: 8 rules found");
+    expect(r.out).toContain(`SUCCESS: ${alerts.length} rules found`);
+    expect(alerts.length).toBe(11);
     expect(r.code).toBe(0);
   });
 
@@ -59,6 +62,48 @@ describe("alert rules", () => {
     }
   });
 
+  it("every alert has a severity, and one or more page (critical)", () => {
+    for (const a of alerts) expect(["critical", "warning"], a.alert).toContain(a.labels?.severity);
+    expect(alerts.filter((a) => a.labels!.severity === "critical").map((a) => a.alert).sort()).toEqual(["RekonAuditWritesFailing", "RekonWritesNotSettling"]);
+  });
+
+  it("every alert has a runbook_url pointing at a section of docs/runbooks.md that exists, one section per alert", () => {
+    const doc = readFileSync(join(ROOT, "docs/runbooks.md"), "utf8");
+    // GitHub's anchors: a heading lower-cased, punctuation dropped, spaces to hyphens.
+    const anchors = new Set([...doc.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replaceAll(" ", "-")));
+    for (const a of alerts) {
+      const url = a.annotations?.runbook_url;
+      expect(url, a.alert).toMatch(/^https:\/\/github\.com\/[\w.-]+\/rekon\/blob\/main\/docs\/runbooks\.md#[a-z0-9-]+$/);
+      expect(anchors.has(url!.split("#")[1]!), `${a.alert}: ${url}`).toBe(true);
+      expect(url!.split("#")[1]).toBe(a.alert!.toLowerCase());
+    }
+    // A section for each alert, and no section for an alert that does not exist.
+    const sections = [...doc.matchAll(/^## (Rekon\w+)$/gm)].map((m) => m[1]);
+    expect(sections.sort()).toEqual(alerts.map((a) => a.alert).sort());
+  });
+
+  it("the new alerts fire in their unit tests: audit writes failing, sustained throttling, writes not settling", async (ctx) => {
+    skipWithoutPromtool(ctx, "promtool test rules (new alerts, broken)");
+    // Break each new alert's threshold so it cannot fire: the unit tests must notice every one.
+    const tmp = mkdtempSync(join(tmpdir(), "rekon-rules-"));
+    try {
+      cpSync(join(MON, "rekon.rules.test.yaml"), join(tmp, "rekon.rules.test.yaml"));
+      const text = readFileSync(join(MON, "rekon.rules.yaml"), "utf8");
+      const broken = [["[10m])) > 0\n", "[10m])) > 1000\n"], ["[10m])) > 0.2", "[10m])) > 0.9"], ['[1h])) >= 5', "[1h])) >= 500"]];
+      let mutated = text;
+      for (const [from, to] of broken) {
+        expect(mutated).toContain(from);
+        mutated = mutated.replace(from!, to!);
+      }
+      writeFileSync(join(tmp, "rekon.rules.yaml"), mutated);
+      const r = await runPromtool(["test", "rules", "rekon.rules.test.yaml"], undefined, tmp);
+      expect(r.code).not.toBe(0);
+      for (const name of ["RekonAuditWritesFailing", "RekonThrottlingSustained", "RekonWritesNotSettling"]) expect(r.out).toContain(name);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it("the PrometheusRule has exactly the rule file's groups and passes the Prometheus Operator's schema", () => {
     const doc = parse(readFileSync(join(MON, "prometheusrule.yaml"), "utf8"));
     expect(doc.spec).toEqual(rules);
@@ -67,6 +112,33 @@ describe("alert rules", () => {
     const broken = structuredClone(doc);
     delete broken.spec.groups[0].rules[0].expr;
     expect(() => new PrometheusRule(broken).validate()).toThrow(/expr/);
+  });
+});
+
+describe("the ServiceMonitor", () => {
+  const sm = parse(readFileSync(join(MON, "servicemonitor.yaml"), "utf8"));
+  const k8sDocs = parseAllDocuments(readFileSync(join(ROOT, "deploy/k8s/deployment.yaml"), "utf8")).map((d) => d.toJS());
+  const service = k8sDocs.find((d) => d.kind === "Service");
+  const deployment = k8sDocs.find((d) => d.kind === "Deployment");
+
+  it("passes the Prometheus Operator's schema, and the check can fail", () => {
+    expect(() => new ServiceMonitor(sm).validate()).not.toThrow();
+    const broken = structuredClone(sm);
+    broken.spec.endpoints[0].interval = "every minute";
+    expect(() => new ServiceMonitor(broken).validate()).toThrow(/interval/);
+  });
+
+  it("selects the rekon-metrics Service in its namespace and scrapes its named port at /metrics, which is rekon's --listen port", () => {
+    expect(sm.metadata.namespace).toBe(service.metadata.namespace);
+    expect(sm.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
+    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(service.metadata.labels[k], k).toBe(v);
+    const ep = sm.spec.endpoints[0];
+    expect(ep.path).toBe("/metrics");
+    const port = service.spec.ports.find((p: { name: string }) => p.name === ep.port);
+    expect(port, `a Service port named ${ep.port}`).toBeDefined();
+    const rekon = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === "rekon");
+    const target = rekon.ports.find((p: { name: string }) => p.name === port.targetPort);
+    expect(rekon.args).toContain(`--listen=:${target.containerPort}`);
   });
 });
 

@@ -1,12 +1,12 @@
-// rekon installs and runs the ways a user gets it, from clean temporary folders: `npm pack` then
-// `npm install <tarball>`, and `npm install git+file://<clone>` / `npx --package=<git URL> rekon` (what the
+// rekon installs and runs the ways a user gets it, from clean temporary folders: `npm pack` (which must not
+// take dist/ away from the checkout it runs in) then `npm install <tarball>` and `npm install -g`, and `npm install git+file://<clone>` / `npx --package=<git URL> rekon` (what the
 // GitHub workflow does with github:org/rekon). Each install must give a working `rekon` (dist/ is built
 // by `prepare` and shipped through package.json `files`), talk to `rekon emulator` started from the
 // installed package, and carry no devDependency. Slow (real npm installs): run by `npm run test:slow`.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/run-cli.js";
 
@@ -18,8 +18,9 @@ beforeAll(() => {
 });
 afterAll(() => {
   for (const c of children) c.kill("SIGKILL");
+  // Several full node_modules trees (a git clone's includes the devDependencies): minutes on a busy machine.
   rmSync(tmp, { recursive: true, force: true });
-});
+}, TIMEOUT);
 
 /** The environment of a user's shell: none of the npm_* variables `npm run` sets for this test run. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -100,14 +101,86 @@ async function cloneWorkingTree(): Promise<string> {
   return src;
 }
 
+/** Every file below `dir`, relative to it. */
+function listFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+}
+
+let tarball: string | undefined;
+
 describe("clean-directory installs", () => {
-  it("npm pack → npm install <tarball> → rekon --help and a plan against rekon emulator", async () => {
-    const packed = await run("npm", ["pack", "--pack-destination", tmp, "--silent"], ROOT);
-    expect(packed.code, packed.stderr).toBe(0);
-    const tarball = join(tmp, packed.stdout.trim().split("\n").at(-1)!);
+  it("npm pack rebuilds dist/ without ever deleting it: every file stays readable while it runs, and a stale file goes", async () => {
+    // npm pack runs `prepare` (the build) in this very checkout, whose dist/ the rest of the suite is using.
+    const dist = join(ROOT, "dist");
+    const before = listFiles(dist);
+    expect(before).toContain("reconciler/bin.js");
+    // A file no source compiles to (as a renamed module leaves behind): the build must remove it.
+    const stale = join(dist, "reconciler", "zz-removed-module.js");
+    writeFileSync(stale, "export {};\n");
+    const missing = new Set<string>();
+    let looks = 0;
+    const watcher = setInterval(() => {
+      looks++;
+      for (const f of before) if (!existsSync(join(dist, f))) missing.add(f);
+    }, 5);
+    try {
+      const packed = await run("npm", ["pack", "--pack-destination", tmp, "--silent"], ROOT);
+      expect(packed.code, packed.stderr).toBe(0);
+      tarball = join(tmp, packed.stdout.trim().split("\n").at(-1)!);
+    } finally {
+      clearInterval(watcher);
+    }
+    expect(looks).toBeGreaterThan(100); // the watcher really looked while the build ran (seconds of tsc)
+    expect([...missing]).toEqual([]);
+    expect(existsSync(stale)).toBe(false);
+    expect(listFiles(dist)).toEqual(before);
     expect(existsSync(tarball)).toBe(true);
+  }, TIMEOUT);
+
+  it("npm install -g ./rekon-*.tgz → rekon --version in a clean folder", async () => {
+    expect(tarball, "the pack test ran first").toBeDefined();
+    const prefix = join(tmp, "global");
+    const install = await run("npm", ["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball!], tmp);
+    expect(install.code, install.stderr).toBe(0);
+    const clean = mkdtempSync(join(tmp, "clean-"));
+    const env = cleanEnv({ PATH: `${join(prefix, "bin")}:${dirname(process.execPath)}:/usr/bin:/bin` });
+    const r = await run("rekon", ["--version"], clean, env, 30_000);
+    expect(r.code, r.stderr).toBe(0);
+    const version = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+    expect(r.stdout).toMatch(new RegExp(`^rekon ${version.replaceAll(".", "\\.")} `));
+    expect(r.stderr).toBe("");
+    expect(readdirSync(clean)).toEqual([]);
+    rmSync(prefix, { recursive: true, force: true });
+  }, TIMEOUT);
+
+  it("the GitHub Action's install step with a release (here the packed tarball): no build, a rekon that runs", async () => {
+    expect(tarball, "the pack test ran first").toBeDefined();
+    const runner = mkdtempSync(join(tmp, "runner-"));
+    writeFileSync(join(runner, "out.txt"), "");
+    const r = await run("bash", [join(ROOT, "deploy/github/install.sh")], tmp, cleanEnv({ GITHUB_ACTION_PATH: ROOT, RUNNER_TEMP: runner, GITHUB_OUTPUT: join(runner, "out.txt"), INPUT_VERSION: `file:${tarball}` }));
+    expect(r.code, r.stderr).toBe(0);
+    const out = Object.fromEntries(readFileSync(join(runner, "out.txt"), "utf8").trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    expect(out.mode).toBe("release");
+    expect(out.bin).toBe(join(runner, "rekon/node_modules/rekon/dist/reconciler/bin.js"));
+    const v = await run(process.execPath, [out.bin!, "--version"], tmp);
+    expect(v.stdout).toMatch(/^rekon \d+\.\d+\.\d+ /);
+    // Installed, not built: no TypeScript compiler came with it.
+    expect(existsSync(join(runner, "rekon/node_modules/typescript"))).toBe(false);
+    rmSync(runner, { recursive: true, force: true });
+  }, TIMEOUT);
+
+  it("npm publish --dry-run is clean: no warning but the missing login of a dry run", async () => {
+    const r = await run("npm", ["publish", "--dry-run", "--ignore-scripts"], ROOT, cleanEnv(), 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split("\n").filter((l) => /^npm (warn|error)/i.test(l) && !/requires you to be logged in/.test(l));
+    expect(warnings).toEqual([]);
+    expect(r.stdout + r.stderr).toMatch(/\+ rekon@\d+\.\d+\.\d+/);
+  }, TIMEOUT);
+
+  it("npm install <tarball> → rekon --help and a plan against rekon emulator", async () => {
+    expect(tarball, "the pack test ran first").toBeDefined();
     const app = appDir("tarball");
-    const install = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], app);
+    const install = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball!], app);
     expect(install.code, install.stderr).toBe(0);
     await checkInstalled(app);
   }, TIMEOUT);
