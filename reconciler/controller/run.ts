@@ -3,32 +3,24 @@
 // signals and the exit code; each cycle (cycle.ts) only plans and, when allowed, applies.
 import { Identities } from "../aws/identity.js";
 import { RateLimiters } from "../aws/limiter.js";
-import { randomUUID } from "node:crypto";
 import type { Io } from "../io.js";
 import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
 import { createLogger } from "../log.js";
 import { InputsCache, type ReconcileOptions } from "../reconcile.js";
 import { AuditSink } from "./audit.js";
-import { runCycle } from "./cycle.js";
+import { probesOf, runOneCycle, type ControllerConfig, type LoopState } from "./loop.js";
+
+export { follow, type ControllerConfig } from "./loop.js";
 import { formatListen, startProbeServer, type Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
-import { checkFreshness } from "./freshness.js";
-import { createMetrics, initNotificationChannels, recordNotification, recordRequest, type CycleResult } from "./metrics.js";
+import type { Logger } from "pino";
+import { createMetrics, initNotificationChannels, recordNotification, recordRequest, type ControllerMetrics } from "./metrics.js";
 import { Notifier } from "../notify/notifier.js";
 import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
 import { watchManifests } from "./watch.js";
 
 
-/** Cycles in a row whose apply saw the inputs change before the controller calls it a failure (see below). */
-const CHANGED_CYCLES_LIMIT = 3;
-export interface ControllerConfig {
-  level: string;
-  /** Retry flags (--retries, --retry-max-time) over DEFAULT_RETRY. */
-  retry?: Partial<RetryOptions>;
-  /** Endpoint/credential overrides for tests. */
-  client?: ReconcileOptions["client"];
-}
 
 /** ±10 % so replicas and restarts spread their AWS reads instead of arriving together. */
 export function jittered(intervalMs: number, random = Math.random): number {
@@ -72,7 +64,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   const inputsCache = new InputsCache();
   const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}), sourceIdentity: opts.apply ? "rekon-apply" : "rekon-plan" });
 
-  const state = { windowOpens: undefined as number | undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined as CycleResult | undefined, changedInARow: 0 };
+  const state: LoopState = { windowOpens: undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined, changedInARow: 0 };
   const stop = new AbortController(); // no new cycle, no new deletion
   const hard = new AbortController(); // AWS calls in flight are aborted
 
@@ -84,38 +76,10 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     wake();
   };
 
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stop.signal.aborted) {
-      hard.abort(new Error(`second ${sig}: aborting now`));
-      return;
-    }
-    log.info({ signal: sig, graceMs: opts.shutdownGraceMs }, "stopping: no new cycle or write starts; writes already sent are awaited up to the grace, then reported unknown");
-    state.stopping = true;
-    stop.abort(new Error(`stopping on ${sig}`));
-    setTimeout(() => hard.abort(new Error("shutdown grace ran out")), opts.shutdownGraceMs).unref();
-    setTimeout(() => {
-      log.error("shutdown did not finish in time; exiting anyway (deletion is idempotent: the next start re-plans)");
-      process.exit(1);
-    }, EXIT_DEADLINE_MS).unref();
-    wake();
-  };
+  const onSignal = shutdownOnSignal({ log, opts, state, stop, hard, wake: () => wake() });
   process.on("SIGTERM", onSignal).on("SIGINT", onSignal);
 
-  const healthz = (): Probe => {
-    const now = Date.now();
-    if (state.running) {
-      const ran = now - state.lastStart;
-      return ran < opts.cycleTimeoutMs + 30_000 ? { ok: true, reason: `cycle running for ${ran} ms` } : { ok: false, reason: `cycle stuck: running for ${ran} ms, over its ${opts.cycleTimeoutMs} ms timeout` };
-    }
-    const idle = now - Math.max(state.lastEnd, state.startedAt);
-    return idle < 3 * opts.intervalMs ? { ok: true, reason: `last cycle ended ${idle} ms ago` } : { ok: false, reason: `no cycle for ${idle} ms (over 3 intervals)` };
-  };
-  const readyz = (): Probe => {
-    if (state.stopping) return { ok: false, reason: "stopping" };
-    if (state.cycles === 0) return { ok: false, reason: "first cycle not finished" };
-    if (!state.valid) return { ok: false, reason: "manifests or policy invalid, or not read yet (see the log): nothing is deleted" };
-    return { ok: true, reason: `last cycle: ${state.lastResult}` };
-  };
+  const { healthz, readyz } = probesOf(state, opts);
 
   let server;
   try {
@@ -126,100 +90,12 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   }
   log.info({ url: `http://${formatListen(server.address)}`, apply: opts.apply, intervalMs: opts.intervalMs, manifests: opts.manifests, policy: opts.policy ?? "defaults", leaderElect: !!opts.leader }, "rekon run: listening for /healthz, /readyz, /metrics");
 
-  let elector: LeaderElector | undefined;
-  if (opts.leader) {
-    const { LeaderElector, leaseApi } = await import("./leader.js");
-    elector = new LeaderElector(await leaseApi(opts.leader), opts.leader, log.child({ component: "leader" }), {
-      onStartedLeading: () => {
-        metrics.leader.set(1);
-        trigger("acquired the lease");
-      },
-      onStoppedLeading: () => metrics.leader.set(0),
-      onError: () => metrics.leaderElectionErrors.inc(),
-    });
-    metrics.leader.set(0);
-    elector.start();
-  } else {
-    metrics.leader.set(1);
-  }
+  const elector = opts.leader ? await startElection(opts.leader, log, metrics, trigger) : undefined;
+  if (!elector) metrics.leader.set(1);
 
   const watcher = watchManifests([...opts.manifests, ...(opts.policy ? [opts.policy] : [])], (changed) => trigger(`changed: ${changed}`), { debounceMs: opts.watchDebounceMs, log });
 
-  const cycle = async () => {
-    const cycleId = randomUUID();
-    const clog = log.child({ cycleId });
-    const term = elector?.termSignal();
-    const write = opts.apply && (!elector || term !== undefined);
-    const timeout = AbortSignal.timeout(opts.cycleTimeoutMs);
-    // The process-long signals (shutdown, the lease's term) reach this cycle through per-cycle copies:
-    // every AWS call combines its signal with these (AbortSignal.any), and Node 20 keeps a reference to
-    // each combination in its sources for as long as they live, so a direct link would grow the
-    // process-long ones by one entry per call, forever. The copies go with the cycle.
-    const hardHere = follow(hard.signal);
-    const stopHere = follow(stop.signal);
-    const termHere = write && term ? follow(term) : undefined;
-    const callSignal = AbortSignal.any([timeout, hardHere.signal, ...(termHere ? [termHere.signal] : [])]);
-    const writeSignal = AbortSignal.any([stopHere.signal, callSignal]);
-    // Writes already sent are awaited until the shutdown grace (or the cycle's bound) runs out, then
-    // reported unknown; a lost lease only stops new ones.
-    const abandonSignal = AbortSignal.any([timeout, hardHere.signal]);
-    // Stale manifests (git-sync stuck): the cycle still plans, so metrics and logs stay current, but writes nothing.
-    let writeBlock: { rule: "manifestsStale"; message: string } | undefined;
-    if (opts.sync) {
-      const f = checkFreshness(opts.sync.touchFile, opts.sync.maxAgeMs, new Date());
-      metrics.manifestsStale.set(f.fresh ? 0 : 1);
-      metrics.manifestsLastSync.set(f.syncedAt ? f.syncedAt.getTime() / 1000 : 0);
-      if (!f.fresh) writeBlock = { rule: "manifestsStale", message: f.reason };
-    }
-    state.running = true;
-    state.lastStart = Date.now();
-    const endTimer = metrics.reconcileDuration.startTimer();
-    let result: CycleResult;
-    const auditFailuresBefore = audit.failures;
-    try {
-      const out = await runCycle(
-        // Only an instance that may write tells (the leader, or the only one): replicas would repeat each other.
-        { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}), notify: !elector || term !== undefined, dryRun: !opts.apply },
-        { log: clog, metrics, audit, retry, limitersFor, identities, inputsCache, notifier, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}) },
-      );
-      result = out.result;
-      state.valid = out.valid;
-      // The audit trail is part of the job: a record that did not reach --audit-file fails the cycle.
-      if (audit.failures > auditFailuresBefore && result === "ok") {
-        result = "failed";
-        clog.error({ records: audit.failures - auditFailuresBefore }, "audit records could not be written to the audit file this cycle");
-      }
-      // A deletion window that opens (or a deny window that ends) starts a cycle then, not at the interval.
-      const opens = out.plan?.nextDeletionAllowedAt ? Date.parse(out.plan.nextDeletionAllowedAt) : undefined;
-      metrics.nextDeletionAllowed.set(opens !== undefined ? opens / 1000 : 0);
-      state.windowOpens = opens;
-      // The manifests changed under the apply: plan again at once from the new revision. Several cycles in
-      // a row that each see them change are not a busy repository but a loop that never writes (inputs
-      // that hash differently each time they are read): a failure, so it is seen, not an `ok` per cycle.
-      state.changedInARow = out.inputsChanged ? state.changedInARow + 1 : 0;
-      if (state.changedInARow >= CHANGED_CYCLES_LIMIT && result === "ok") {
-        result = "failed";
-        clog.error({ cycles: state.changedInARow }, `the manifests or policy changed during each of the last ${state.changedInARow} applies: nothing is being written; check that the files are not rewritten on every read`);
-      }
-      if (out.inputsChanged) trigger("the manifests or policy changed during the apply");
-      if (out.plan) clog.info({ result, summary: out.plan.summary, deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length, durationMs: Date.now() - state.lastStart }, "cycle finished");
-      else clog.info({ result, durationMs: Date.now() - state.lastStart }, "cycle finished");
-    } catch (err) {
-      // The loop goes on: the next cycle re-reads everything; nothing from this one is reused.
-      const why = timeout.aborted ? "cycle timeout" : hard.signal.aborted ? "shutdown" : term?.aborted ? "lost the lease" : undefined;
-      result = why ? "aborted" : "error";
-      clog.error({ err, ...(why ? { why } : {}) }, why ? `cycle aborted (${why})` : "cycle failed unexpectedly; the loop goes on");
-    } finally {
-      for (const f of [hardHere, stopHere, termHere]) f?.dispose();
-      endTimer();
-      state.running = false;
-      state.lastEnd = Date.now();
-    }
-    state.cycles++;
-    state.lastResult = result;
-    metrics.reconcileTotal.inc({ result });
-    if (result === "ok") metrics.lastSuccess.set(Date.now() / 1000);
-  };
+  const cycle = () => runOneCycle({ opts, cfg, log, metrics, audit, retry, limitersFor, identities, inputsCache, notifier, elector, state, stop: stop.signal, hard: hard.signal, trigger });
 
   while (!stop.signal.aborted) {
     pending = false;
@@ -250,14 +126,42 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   return 0;
 }
 
-/** A signal that aborts when `source` does (with its reason), until disposed; disposing unlinks it from `source`. */
-export function follow(source: AbortSignal): { signal: AbortSignal; dispose(): void } {
-  const c = new AbortController();
-  if (source.aborted) {
-    c.abort(source.reason);
-    return { signal: c.signal, dispose: () => undefined };
-  }
-  const on = () => c.abort(source.reason);
-  source.addEventListener("abort", on, { once: true });
-  return { signal: c.signal, dispose: () => source.removeEventListener("abort", on) };
+
+/**
+ * The first SIGTERM/SIGINT stops new cycles and writes; writes already sent are awaited up to the shutdown
+ * grace, then reported unknown; a second signal (or the grace) aborts what is in flight; past the exit
+ * deadline the process exits anyway (deletion is idempotent: the next start re-plans).
+ */
+function shutdownOnSignal(s: { log: Logger; opts: RunOptions; state: LoopState; stop: AbortController; hard: AbortController; wake(): void }): (sig: NodeJS.Signals) => void {
+  return (sig) => {
+    if (s.stop.signal.aborted) {
+      s.hard.abort(new Error(`second ${sig}: aborting now`));
+      return;
+    }
+    s.log.info({ signal: sig, graceMs: s.opts.shutdownGraceMs }, "stopping: no new cycle or write starts; writes already sent are awaited up to the grace, then reported unknown");
+    s.state.stopping = true;
+    s.stop.abort(new Error(`stopping on ${sig}`));
+    setTimeout(() => s.hard.abort(new Error("shutdown grace ran out")), s.opts.shutdownGraceMs).unref();
+    setTimeout(() => {
+      s.log.error("shutdown did not finish in time; exiting anyway (deletion is idempotent: the next start re-plans)");
+      process.exit(1);
+    }, EXIT_DEADLINE_MS).unref();
+    s.wake();
+  };
+}
+
+/** Leader election (--leader-elect): the lease's holder writes; winning it starts a cycle at once. */
+async function startElection(leader: NonNullable<RunOptions["leader"]>, log: Logger, metrics: ControllerMetrics, trigger: (why: string) => void): Promise<LeaderElector> {
+  const { LeaderElector, leaseApi } = await import("./leader.js");
+  const elector = new LeaderElector(await leaseApi(leader), leader, log.child({ component: "leader" }), {
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      trigger("acquired the lease");
+    },
+    onStoppedLeading: () => metrics.leader.set(0),
+    onError: () => metrics.leaderElectionErrors.inc(),
+  });
+  metrics.leader.set(0);
+  elector.start();
+  return elector;
 }
