@@ -34,30 +34,8 @@ export const apply: Command = {
     "130 a second signal (unanswered writes reported unknown)",
   ],
   async run({ flags, args, io, level, output }) {
-    const savedFile = args[0];
-    const { DEFAULT_MAX_PLAN_AGE, parseSavedPlan } = await import("../savedplan.js");
-    if (flags["max-plan-age"] !== undefined && !savedFile) throw new UsageError("--max-plan-age goes with apply PLAN_FILE");
-    const maxPlanAgeMs = parseDuration(String(flags["max-plan-age"] ?? DEFAULT_MAX_PLAN_AGE));
-    if (flags["wait-timeout"] !== undefined && !flags.wait) throw new UsageError("--wait-timeout goes with --wait");
-    const waitTimeoutMs = flags["wait-timeout"] === undefined ? undefined : parseDuration(String(flags["wait-timeout"]));
-    if (waitTimeoutMs === 0 || (flags["wait-timeout"] !== undefined && waitTimeoutMs === undefined)) throw new UsageError("--wait-timeout must be a duration such as 30s, 10m or 1h");
-    if (maxPlanAgeMs === undefined) throw new UsageError("--max-plan-age must be a duration such as 30m, 24h or 2d");
-    // A saved plan is an approval of specific writes, never a source of paths: an edited artifact could
-    // name a looser policy (with its digest). Its inputs are given again and must hash to what it recorded.
-    let saved: SavedPlan | undefined;
-    if (savedFile) {
-      const text = await readFile(savedFile, "utf8").catch((e: NodeJS.ErrnoException) => {
-        throw new UsageError(`cannot read saved plan ${savedFile}: ${e.code ?? e.message}`);
-      });
-      saved = parseSavedPlan(savedFile, text);
-      if (!(flags.manifests as string[] | undefined)?.length || flags.policy === undefined) {
-        throw new UsageError(`apply ${savedFile} needs --manifests and --policy: the same paths the plan was made from (a saved plan never supplies its own; their digests must match it)`);
-      }
-    }
-    const manifests = requireManifests(flags);
+    const { saved, maxPlanAgeMs, waitTimeoutMs, manifests, concurrency } = await applyOptions(flags, args);
     const format = logFormat(flags, io);
-    const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
-    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
 
     const [{ planPass, applyAuthorized, forgeableMarksNote, allAccepted }, { planExitCode }, { renderResultsTable }, { renderResultsMarkdown }, { DEFAULT_RETRY }, { waitForDeletionsReport }, { startProgress }, { checkSavedPlan }, { renderPlan, tableOptions, reportCauses }, { Notifier }] = await Promise.all([
       import("../reconcile.js"),
@@ -232,4 +210,32 @@ async function confirm(plan: Plan, io: Io): Promise<void> {
   } finally {
     rl.close();
   }
+}
+
+/** apply's flags and saved plan, checked before anything is read: every usage error before any call. */
+async function applyOptions(flags: FlagValues, args: string[]): Promise<{ saved?: SavedPlan; maxPlanAgeMs: number; waitTimeoutMs?: number; manifests: string[]; concurrency?: number }> {
+  const savedFile = args[0];
+  const { DEFAULT_MAX_PLAN_AGE, parseSavedPlan } = await import("../savedplan.js");
+  if (flags["max-plan-age"] !== undefined && !savedFile) throw new UsageError("--max-plan-age goes with apply PLAN_FILE");
+  const maxPlanAgeMs = parseDuration(String(flags["max-plan-age"] ?? DEFAULT_MAX_PLAN_AGE));
+  if (flags["wait-timeout"] !== undefined && !flags.wait) throw new UsageError("--wait-timeout goes with --wait");
+  const waitTimeoutMs = flags["wait-timeout"] === undefined ? undefined : parseDuration(String(flags["wait-timeout"]));
+  if (waitTimeoutMs === 0 || (flags["wait-timeout"] !== undefined && waitTimeoutMs === undefined)) throw new UsageError("--wait-timeout must be a duration such as 30s, 10m or 1h");
+  if (maxPlanAgeMs === undefined) throw new UsageError("--max-plan-age must be a duration such as 30m, 24h or 2d");
+  // A saved plan is an approval of specific writes, never a source of paths: an edited artifact could
+  // name a looser policy (with its digest). Its inputs are given again and must hash to what it recorded.
+  let saved: SavedPlan | undefined;
+  if (savedFile) {
+    const text = await readFile(savedFile, "utf8").catch((e: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read saved plan ${savedFile}: ${e.code ?? e.message}`);
+    });
+    saved = parseSavedPlan(savedFile, text);
+    if (!(flags.manifests as string[] | undefined)?.length || flags.policy === undefined) {
+      throw new UsageError(`apply ${savedFile} needs --manifests and --policy: the same paths the plan was made from (a saved plan never supplies its own; their digests must match it)`);
+    }
+  }
+  const manifests = requireManifests(flags);
+  const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError("--concurrency must be a whole number from 1 to 64");
+  return { ...(saved ? { saved } : {}), maxPlanAgeMs, ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}), manifests, ...(concurrency !== undefined ? { concurrency } : {}) };
 }

@@ -20,42 +20,51 @@ export interface ManifestSetDoc {
 
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
 export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[]; notes: string[] } {
+  const r = new ManifestReader(opts);
+  const loaded = loadDocuments(paths, (d) => r.take(d), (d) => r.claimInvalid(d));
+  r.issues.push(...loaded.issues);
+  if (r.issues.length > 0) return { issues: sortIssues(r.issues), notes: r.notes };
+  r.sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
+  r.policies.sort((a, b) => cmp(a.pos.file, b.pos.file) || a.pos.line - b.pos.line);
+  return { desired: { sets: r.sets, files: loaded.files, policies: r.policies, digest: loaded.digest }, issues: [], notes: r.notes };
+}
+
+/** One read of the manifests: what each document adds, and every issue and note found along the way. */
+class ManifestReader {
   /** What validate cannot prove either way and plan/apply will settle with a live read. */
-  const notes: string[] = [];
-  const sets: DesiredSet[] = [];
-  const policies: ScopedPolicy[] = [];
-  const names = new Map<string, SourcePos>();
-  const owners = new Map<string, { set: string; pos: SourcePos; region: string | undefined }[]>();
-  const issues: ValidationIssue[] = [];
+  readonly notes: string[] = [];
+  readonly sets: DesiredSet[] = [];
+  readonly policies: ScopedPolicy[] = [];
+  readonly issues: ValidationIssue[] = [];
+  private readonly names = new Map<string, SourcePos>();
+  private readonly owners = new Map<string, { set: string; pos: SourcePos; region: string | undefined }[]>();
+
+  constructor(private readonly opts: LoadOptions) {}
 
   /**
    * A set's name and its claim on a project, checked for every ProjectVersionSet whose identifying fields
    * are readable — schema-invalid ones too, so that an error elsewhere in a set (a mistyped version entry)
    * never hides that it names the same project as another set: every error is reported in one run.
    */
-  const claimName = (name: string, pos: SourcePos): void => {
-    const prior = names.get(name);
+  private claimName(name: string, pos: SourcePos): void {
+    const prior = this.names.get(name);
     if (prior) {
-      issues.push({
-        ...pos,
-        path: "metadata.name",
-        message: `duplicate name "${name}", already used at ${prior.file}:${prior.line}:${prior.col}`,
-        fix: "give each ProjectVersionSet a unique metadata.name",
-      });
-    } else names.set(name, pos);
-  };
-  const claim = (doc: TypedDoc["doc"], m: { name: string; project: string; region: string | undefined; roleArn: string | undefined }, pos: SourcePos): void => {
-    claimName(m.name, pos);
+      this.issues.push({ ...pos, path: "metadata.name", message: `duplicate name "${name}", already used at ${prior.file}:${prior.line}:${prior.col}`, fix: "give each ProjectVersionSet a unique metadata.name" });
+    } else this.names.set(name, pos);
+  }
+
+  private claim(doc: TypedDoc["doc"], m: { name: string; project: string; region: string | undefined; roleArn: string | undefined }, pos: SourcePos): void {
+    this.claimName(m.name, pos);
     const region = m.region;
     // One owner per project and region (and account: a roleArn names another account, where the same
     // project name is a different project). A set without a region, when no default is known, could land
     // in any region, so it conflicts with every other set for the same project in that account.
     const account = m.roleArn ? m.roleArn.split(":")[4] : "";
     const ownerKey = `${account}/${m.project}`;
-    const list = owners.get(ownerKey) ?? [];
+    const list = this.owners.get(ownerKey) ?? [];
     const clash = list.find((o) => o.region === undefined || region === undefined || o.region === region);
     if (clash) {
-      issues.push({
+      this.issues.push({
         file: doc.file,
         ...doc.locate(["spec", "project"]),
         path: "spec.project",
@@ -64,22 +73,23 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       });
     }
     list.push({ set: m.name, pos, region });
-    owners.set(ownerKey, list);
+    this.owners.set(ownerKey, list);
     // The ambient credentials' account is known only to AWS: a set using them and a set naming a role
     // may reach the same project. plan and apply resolve both with STS and refuse a shared project;
     // offline, say so rather than stay silent.
     const otherKey = account ? `/${m.project}` : undefined;
-    const maybe = otherKey !== undefined ? (owners.get(otherKey) ?? []) : [...owners.entries()].filter(([k]) => k !== ownerKey && k.endsWith(`/${m.project}`) && !k.startsWith("/")).flatMap(([, l]) => l);
+    const maybe = otherKey !== undefined ? (this.owners.get(otherKey) ?? []) : [...this.owners.entries()].filter(([k]) => k !== ownerKey && k.endsWith(`/${m.project}`) && !k.startsWith("/")).flatMap(([, l]) => l);
     const overlap = maybe.find((o) => o.region === undefined || region === undefined || o.region === region);
     if (overlap) {
-      notes.push(
-        `${doc.file}:${pos.line}:${pos.col}: ProjectVersionSet "${m.name}" and "${overlap.set}" (${overlap.pos.file}:${overlap.pos.line}:${overlap.pos.col}) both name project "${m.project}"${region ? ` in ${region}` : ""}, one with the ambient credentials and one with a role; if they are the same account they own the same project, which plan and apply refuse (only a live read can tell: STS GetCallerIdentity)`,
+      const where = `${overlap.pos.file}:${overlap.pos.line}:${overlap.pos.col}`;
+      this.notes.push(
+        `${doc.file}:${pos.line}:${pos.col}: ProjectVersionSet "${m.name}" and "${overlap.set}" (${where}) both name project "${m.project}"${region ? ` in ${region}` : ""}, one with the ambient credentials and one with a role; if they are the same account they own the same project, which plan and apply refuse (only a live read can tell: STS GetCallerIdentity)`,
       );
     }
-  };
+  }
 
   /** What a schema-invalid ProjectVersionSet still says about its name and project, when those fields are readable. */
-  const claimInvalid = ({ doc, kind }: TypedDoc): void => {
+  claimInvalid({ doc, kind }: TypedDoc): void {
     if (kind !== "ProjectVersionSet") return;
     const v = doc.value as { metadata?: { name?: unknown }; spec?: { project?: unknown; region?: unknown; roleArn?: unknown } };
     const str = (x: unknown) => (typeof x === "string" && x !== "" ? x : undefined);
@@ -87,45 +97,28 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
     const project = str(v.spec?.project);
     if (!name) return;
     const pos = { file: doc.file, ...doc.locate(["metadata", "name"]) };
-    const region = v.spec?.region === undefined ? opts.defaultRegion : str(v.spec.region);
+    const region = v.spec?.region === undefined ? this.opts.defaultRegion : str(v.spec.region);
     // A project, region or role that is not one cannot be said to clash: the name still counts.
     const unreadable = !project || (v.spec?.region !== undefined && region === undefined) || (v.spec?.roleArn !== undefined && !/^arn:[\w-]+:iam::\d{12}:role\/\S+$/.test(String(v.spec.roleArn)));
-    if (unreadable) claimName(name, pos);
-    else claim(doc, { name, project, region, roleArn: str(v.spec?.roleArn) }, pos);
-  };
+    if (unreadable) this.claimName(name, pos);
+    else this.claim(doc, { name, project, region, roleArn: str(v.spec?.roleArn) }, pos);
+  }
 
-  const take = ({ doc, kind }: TypedDoc): void => {
-    if (kind === "DeletionPolicy") {
-      const pol = scopedFromDoc({ doc, kind }, issues);
-      if (pol) {
-        const prior = names.get(`DeletionPolicy/${pol.name}`);
-        if (prior) issues.push({ ...pol.pos, path: "metadata.name", message: `duplicate DeletionPolicy name "${pol.name}", already used at ${prior.file}:${prior.line}:${prior.col}`, fix: "give each DeletionPolicy a unique metadata.name" });
-        else names.set(`DeletionPolicy/${pol.name}`, pol.pos);
-        policies.push(pol);
-      }
-      return;
-    }
+  take({ doc, kind }: TypedDoc): void {
+    if (kind === "DeletionPolicy") return this.takePolicy({ doc, kind });
     const m = doc.value as ManifestSetDoc;
     const pos: SourcePos = { file: doc.file, ...doc.locate(["metadata", "name"]) };
-    const region = m.spec.region ?? opts.defaultRegion;
-    claim(doc, { name: m.metadata.name, project: m.spec.project, region, roleArn: m.spec.roleArn }, pos);
-
+    const region = m.spec.region ?? this.opts.defaultRegion;
+    this.claim(doc, { name: m.metadata.name, project: m.spec.project, region, roleArn: m.spec.roleArn }, pos);
     const seenVersions = new Map<string, number>();
     m.spec.versions.forEach((v, i) => {
       const first = seenVersions.get(v.name);
-      if (first !== undefined) {
-        issues.push({
-          file: doc.file,
-          ...doc.locate(["spec", "versions", i, "name"]),
-          path: `spec.versions[${i}].name`,
-          message: `version "${v.name}" is listed twice (first at spec.versions[${first}])`,
-          fix: "remove the repeated entry",
-        });
-      } else seenVersions.set(v.name, i);
+      if (first === undefined) return void seenVersions.set(v.name, i);
+      const at = doc.locate(["spec", "versions", i, "name"]);
+      this.issues.push({ file: doc.file, ...at, path: `spec.versions[${i}].name`, message: `version "${v.name}" is listed twice (first at spec.versions[${first}])`, fix: "remove the repeated entry" });
     });
-
-    if (!region && opts.requireRegion) {
-      issues.push({
+    if (!region && this.opts.requireRegion) {
+      this.issues.push({
         file: doc.file,
         ...doc.locate(["spec"]),
         path: "spec.region",
@@ -133,9 +126,8 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
         fix: "set spec.region, or AWS_REGION (or a region in your AWS profile)",
       });
     }
-
-    const suspend = parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`, { doc, path: ["spec", "suspend"], issues });
-    sets.push({
+    const suspend = parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`, { doc, path: ["spec", "suspend"], issues: this.issues });
+    this.sets.push({
       name: m.metadata.name,
       pos,
       project: m.spec.project,
@@ -146,15 +138,16 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { desire
       ...(m.spec.owner !== undefined ? { owner: m.spec.owner } : {}),
       ...(suspend ? { suspend } : {}),
     });
-  };
-  const loaded = loadDocuments(paths, take, claimInvalid);
-  const { files, digest } = loaded;
-  issues.push(...loaded.issues);
+  }
 
-  if (issues.length > 0) return { issues: sortIssues(issues), notes };
-  sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
-  policies.sort((a, b) => cmp(a.pos.file, b.pos.file) || a.pos.line - b.pos.line);
-  return { desired: { sets, files, policies, digest }, issues: [], notes };
+  private takePolicy(d: TypedDoc): void {
+    const pol = scopedFromDoc(d, this.issues);
+    if (!pol) return;
+    const prior = this.names.get(`DeletionPolicy/${pol.name}`);
+    if (prior) this.issues.push({ ...pol.pos, path: "metadata.name", message: `duplicate DeletionPolicy name "${pol.name}", already used at ${prior.file}:${prior.line}:${prior.col}`, fix: "give each DeletionPolicy a unique metadata.name" });
+    else this.names.set(`DeletionPolicy/${pol.name}`, pol.pos);
+    this.policies.push(pol);
+  }
 }
 
 export function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {
