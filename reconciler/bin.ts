@@ -40,7 +40,8 @@ function routeNodeVersionWarning(): void {
     if (said || Number(process.versions.node.split(".")[0]) >= SDK_NODE_MAJOR) return;
     said = true;
     process.stderr.write(
-      `rekon: Node.js ${process.version} still works, but AWS SDK releases after the first week of January 2027 need Node.js ${SDK_NODE_MAJOR} or later, and so will rekon's: upgrade to Node.js 22 or 24\n`,
+      `rekon: Node.js ${process.version} still works, but AWS SDK releases after the first week of January 2027 need Node.js ${SDK_NODE_MAJOR} or later, and ` +
+        `so will rekon's: upgrade to Node.js 22 or 24\n`,
     );
   });
 }

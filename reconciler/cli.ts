@@ -20,7 +20,8 @@ export function allFlags(commands: readonly Command[] = COMMANDS): Map<string, F
   for (const c of commands) {
     for (const [name, spec] of Object.entries(c.flags)) {
       const prior = out.get(name);
-      if (prior && (prior.type !== spec.type || !!prior.multiple !== !!spec.multiple)) throw new Error(`flag --${name} is declared differently by two commands (${c.name})`);
+      if (prior && (prior.type !== spec.type || !!prior.multiple !== !!spec.multiple))
+        throw new Error(`flag --${name} is declared differently by two commands (${c.name})`);
       if (!prior) out.set(name, spec);
     }
   }
@@ -63,11 +64,16 @@ export function helpText(commands: readonly Command[] = COMMANDS): string {
 
 export function commandHelp(c: Command): string {
   const rows = [...Object.entries(c.flags), ...Object.entries(COMMON_FLAGS)].map(([n, s]) => flagLine(n, s));
-  return `rekon ${c.name} — ${c.summary}\n\nUsage:\n${c.usage.map(usageLine).join("\n")}\n\nOptions:\n${columns(rows)}\n\nExit codes:\n${c.exits.map((e) => `  ${e}`).join("\n")}\n`;
+  return (
+    `rekon ${c.name} — ${c.summary}\n\nUsage:\n${c.usage.map(usageLine).join("\n")}\n\nOptions:\n${columns(rows)}\n\nExit ` +
+    `codes:\n${c.exits.map((e) => `  ${e}`).join("\n")}\n`
+  );
 }
 
 function parse(argv: string[]): { command: string | undefined; flags: FlagValues; positionals: string[] } {
-  const options: ParseArgsConfig["options"] = Object.fromEntries([...allFlags()].map(([name, s]) => [name, { type: s.type, ...(s.multiple ? { multiple: true } : {}), ...(s.short ? { short: s.short } : {}) }]));
+  const options: ParseArgsConfig["options"] = Object.fromEntries(
+    [...allFlags()].map(([name, s]) => [name, { type: s.type, ...(s.multiple ? { multiple: true } : {}), ...(s.short ? { short: s.short } : {}) }]),
+  );
   try {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options });
     return { command: positionals[0], flags: values as FlagValues, positionals: positionals.slice(1) };
@@ -83,7 +89,8 @@ function parse(argv: string[]): { command: string | undefined; flags: FlagValues
 function parseErrorMessage(e: Error & { code?: string }): string {
   const flag = /'(-{1,2}[^'\s]+)/.exec(e.message)?.[1];
   if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) return `Unknown option '${flag}'`;
-  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) return `${flag} ${/does not take an argument/.test(e.message) ? "takes no value" : "needs a value"}`;
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag)
+    return `${flag} ${/does not take an argument/.test(e.message) ? "takes no value" : "needs a value"}`;
   return e.message.replace(/\. To specify a positional argument.*$/s, "");
 }
 

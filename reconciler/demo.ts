@@ -47,12 +47,17 @@ export async function runDemo(io: Io): Promise<number> {
     second.close();
     say(renderPlanTable(second.plan, table));
 
-    const ok = !outcome.refused && second.plan.summary.delete === 0 && second.plan.projects.every((p) => p.status === "ok") && results.every((r) => r.result === "accepted");
+    const ok =
+      !outcome.refused &&
+      second.plan.summary.delete === 0 &&
+      second.plan.projects.every((p) => p.status === "ok") &&
+      results.every((r) => r.result === "accepted");
     say(
       ok
         ? `\nConverged: nothing left to delete. Blocked versions stay until a person changes the manifests or the policy.\n` +
             `Rehearse by hand:  npx rekon emulator --port 4566  then, in another shell,\n` +
-            `  AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:4566 AWS_ENDPOINT_URL_STS=http://127.0.0.1:4566 AWS_REGION=us-east-1 \\\n  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \\\n` +
+            `  AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:4566 AWS_ENDPOINT_URL_STS=http://127.0.0.1:4566 AWS_REGION=us-east-1 \\\n  AWS_ACCESS_KEY_ID=x ` +
+            `AWS_SECRET_ACCESS_KEY=x \\\n` +
             `  npx rekon plan --manifests manifests/ --policy deploy/policy.yaml\n`
         : `\nDemo did not converge: see above.\n`,
     );

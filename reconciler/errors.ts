@@ -29,10 +29,7 @@ export function formatIssue(i: ValidationIssue): string {
 export class ValidationError extends Error {
   override readonly name = "ValidationError";
   constructor(readonly issues: ValidationIssue[]) {
-    super(
-      `${issues.length} validation error${issues.length === 1 ? "" : "s"}:\n` +
-        issues.map((i) => "  " + formatIssue(i)).join("\n"),
-    );
+    super(`${issues.length} validation error${issues.length === 1 ? "" : "s"}:\n` + issues.map((i) => "  " + formatIssue(i)).join("\n"));
   }
 }
 

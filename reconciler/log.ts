@@ -69,7 +69,14 @@ const QUIET = new Set(["pid", "hostname", "name", "requestId"]);
 export function prettyLine(s: Style): (json: string) => string {
   // pino-pretty is loaded only when a person is watching: it is not needed for JSON logs.
   const { prettyFactory } = createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty");
-  const level: Record<string, (t: string) => string> = { fatal: (t) => s.red(s.bold(t)), error: s.red, warn: s.yellow, info: s.green, debug: s.dim, trace: s.dim };
+  const level: Record<string, (t: string) => string> = {
+    fatal: (t) => s.red(s.bold(t)),
+    error: s.red,
+    warn: s.yellow,
+    info: s.green,
+    debug: s.dim,
+    trace: s.dim,
+  };
   const format = prettyFactory({
     colorize: false,
     translateTime: "SYS:HH:MM:ss",

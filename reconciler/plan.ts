@@ -47,7 +47,16 @@ export function planWith(gate: Gate, now: Date): Plan {
     const liveNames = new Set(liveVersions.map((v) => v.name));
 
     for (const v of liveVersions) {
-      const base = { project: set.project, region: set.region, versionName: v.name, versionArn: v.arn, status: v.status, createdAt: new Date(v.createdAt).toISOString(), feature: v.feature, ...common };
+      const base = {
+        project: set.project,
+        region: set.region,
+        versionName: v.name,
+        versionArn: v.arn,
+        status: v.status,
+        createdAt: new Date(v.createdAt).toISOString(),
+        feature: v.feature,
+        ...common,
+      };
       // Every decision is the gate's, a listed version's too (it is kept, and loses a stale mark).
       const verdict = gate.verdict(view, v, nowMs);
       const a: PlanAction = { action: verdict.keep ? "keep" : verdict.reasons.length ? "blocked" : "delete", ...base, reasons: verdict.reasons };
@@ -75,7 +84,12 @@ export function planWith(gate: Gate, now: Date): Plan {
           status: null,
           createdAt: null,
           feature: null,
-          reasons: [{ rule: "missing", message: view.status === "notFound" ? "project not found" : "listed in the manifest but not found live; rekon never creates versions" }],
+          reasons: [
+            {
+              rule: "missing",
+              message: view.status === "notFound" ? "project not found" : "listed in the manifest but not found live; rekon never creates versions",
+            },
+          ],
           ...common,
         });
       }

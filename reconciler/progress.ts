@@ -53,27 +53,33 @@ export async function startProgress(opts: ProgressOptions): Promise<Progress> {
   const figures = (): ProgressFigures => {
     const elapsedMs = performance.now() - started;
     const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
-    return { done, total: opts.total, failed, throttles, elapsedMs: Math.round(elapsedMs), rate: round(rate), ...(rate > 0 ? { etaS: Math.round((opts.total - done) / rate) } : {}) };
+    return {
+      done,
+      total: opts.total,
+      failed,
+      throttles,
+      elapsedMs: Math.round(elapsedMs),
+      rate: round(rate),
+      ...(rate > 0 ? { etaS: Math.round((opts.total - done) / rate) } : {}),
+    };
   };
 
   const tty = opts.tty ?? opts.stream.isTTY === true;
   if (tty) {
     const { default: cliProgress } = await import("cli-progress");
-    const bar = new cliProgress.SingleBar(
-      {
-        stream: opts.stream,
-        format: barLine,
-        etaBuffer: 50,
-        hideCursor: true,
-        clearOnComplete: false,
-        fps: 5,
-        // Redrawn after every log line written above it, even when its figures did not change.
-        forceRedraw: true,
-        // Keep the terminal's line wrapping on (cli-progress would turn it off while the bar is shown, and
-        // a log line longer than the screen would be cut); the bar itself is cut to the width instead.
-        linewrap: true,
-      },
-    );
+    const bar = new cliProgress.SingleBar({
+      stream: opts.stream,
+      format: barLine,
+      etaBuffer: 50,
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 5,
+      // Redrawn after every log line written above it, even when its figures did not change.
+      forceRedraw: true,
+      // Keep the terminal's line wrapping on (cli-progress would turn it off while the bar is shown, and
+      // a log line longer than the screen would be cut); the bar itself is cut to the width instead.
+      linewrap: true,
+    });
     bar.start(opts.total, 0, { rate: "0.0", throttles: 0, failed: 0 });
     // cli-progress saves the cursor where the bar starts and restores it when it stops; a log line above
     // the bar moves the bar down a line, so the position is saved again (ESC 7) each time it is redrawn.
@@ -123,7 +129,8 @@ export async function startProgress(opts: ProgressOptions): Promise<Progress> {
  */
 function barLine(_options: Options, params: Params, payload: { rate?: string; throttles?: number; failed?: number }): string {
   const eta = typeof params.eta === "number" && Number.isFinite(params.eta) ? formatDuration(params.eta * 1000) : "?";
-  const figures = `${params.value}/${params.total} | ${payload.rate ?? "0.0"}/s | ETA ${eta} | throttles ${payload.throttles ?? 0} | failed ${payload.failed ?? 0}`;
+  const figures =
+    `${params.value}/${params.total} | ${payload.rate ?? "0.0"}/s | ETA ${eta} | throttles ${payload.throttles ?? 0} | failed ` + `${payload.failed ?? 0}`;
   const room = (params.maxWidth || 80) - "deleting [] ".length - figures.length - 1;
   const size = Math.max(5, Math.min(40, room));
   const full = Math.round(Math.max(0, Math.min(1, params.progress)) * size);

@@ -17,7 +17,18 @@ import { readSecret, secretSource } from "./inputs/secrets.js";
 import { needsMark } from "./policy/guards.js";
 import { MIN_KEY_BYTES, tagSigner, type TagSigner } from "./policy/marks.js";
 import { needsProjectTags, planWith } from "./plan.js";
-import { sourceOf, targetKey, type DesiredState, type LiveState, type Plan, type Policy, type PolicySet, type Reason, type Target, type WriteResult } from "./types.js";
+import {
+  sourceOf,
+  targetKey,
+  type DesiredState,
+  type LiveState,
+  type Plan,
+  type Policy,
+  type PolicySet,
+  type Reason,
+  type Target,
+  type WriteResult,
+} from "./types.js";
 
 export interface ReconcileOptions {
   manifests: string[];
@@ -90,7 +101,11 @@ export class InputsCache {
   async load(opts: Pick<ReconcileOptions, "manifests" | "policy">): Promise<{ desired: DesiredState; policies: PolicySet }> {
     const key = JSON.stringify([opts.manifests, opts.policy ?? null]);
     const paths = { manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}) };
-    if (this.last?.key === key && inputsChangedSince(paths, { manifests: this.last.inputs.desired.digest, policy: this.last.inputs.policies.operator.digest }) === undefined) return this.last.inputs;
+    if (
+      this.last?.key === key &&
+      inputsChangedSince(paths, { manifests: this.last.inputs.desired.digest, policy: this.last.inputs.policies.operator.digest }) === undefined
+    )
+      return this.last.inputs;
     this.last = undefined;
     const inputs = await loadInputs(opts);
     // Shared by every later cycle: frozen, so that nothing can change what the next plan starts from.
@@ -109,23 +124,40 @@ function deepFreeze(o: unknown): void {
 export async function planPass(opts: ReconcileOptions): Promise<PlannedPass> {
   const pass = await passFor(await (opts.inputsCache ? opts.inputsCache.load(opts) : loadInputs(opts)), opts);
   // Read and hashed again before each batch of writes (not parsed): an edit under a running apply stops it.
-  pass.inputsChanged = () => inputsChangedSince({ manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}) }, { manifests: pass.desired.digest, policy: pass.policy.digest });
+  pass.inputsChanged = () =>
+    inputsChangedSince(
+      { manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}) },
+      { manifests: pass.desired.digest, policy: pass.policy.digest },
+    );
   return pass;
 }
 
 /** A pass over inputs already loaded (the controller's cycles and tests that build them in code). */
-export async function passFor(inputs: { desired: DesiredState; policies: PolicySet | Policy }, opts: Omit<ReconcileOptions, "manifests" | "policy">): Promise<PlannedPass> {
+export async function passFor(
+  inputs: { desired: DesiredState; policies: PolicySet | Policy },
+  opts: Omit<ReconcileOptions, "manifests" | "policy">,
+): Promise<PlannedPass> {
   const desired = inputs.desired;
   const policies: PolicySet = "operator" in inputs.policies ? inputs.policies : { operator: inputs.policies, scoped: [] };
   // The signing key before any AWS call: without it no state tag can be verified or written, so nothing is read.
   const signer = signerFor(policies.operator, opts.env ?? process.env);
   const clock = new ServerClock();
   const refusals = [...(opts.refusals ?? []), ...(opts.refusalsFor?.({ desired, policies }) ?? [])];
-  const identities = opts.identities ?? new Identities({ ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}), ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}), sourceIdentity: opts.sourceIdentity ?? "rekon-plan" });
+  const identities =
+    opts.identities ??
+    new Identities({
+      ...(opts.client?.credentials ? { credentials: opts.client.credentials } : {}),
+      ...(opts.client?.stsEndpoint ? { stsEndpoint: opts.client.stsEndpoint } : {}),
+      sourceIdentity: opts.sourceIdentity ?? "rekon-plan",
+    });
   // Who rekon is, per credential source, before anything else: ownership and every write are keyed by it.
-  const facts = await identities.resolve(desired.sets.map((s) => ({ source: sourceOf(s), region: s.region })), opts.retry);
+  const facts = await identities.resolve(
+    desired.sets.map((s) => ({ source: sourceOf(s), region: s.region })),
+    opts.retry,
+  );
   // A warning here: the plan reports it as an error once per cause (render/causes.ts), with what to do.
-  for (const f of facts) if (f.error) opts.log.warn({ source: f.source, err: f.error }, "could not resolve the account of these credentials; their projects are not read");
+  for (const f of facts)
+    if (f.error) opts.log.warn({ source: f.source, err: f.error }, "could not resolve the account of these credentials; their projects are not read");
   const accountOf = new Map(facts.filter((f) => f.account).map((f) => [f.source, f.account!]));
 
   const clients = new Map<string, RetryingRekognitionClient>();
@@ -139,7 +171,15 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     let c = clients.get(k);
     if (!c) {
       const account = accountOf.get(source);
-      c = createClient({ region: t.region, retry: opts.retry, limiters, ...opts.client, provider: identities.credentialsFor(source, t.region, opts.retry), clock, ...(account ? { account } : {}) });
+      c = createClient({
+        region: t.region,
+        retry: opts.retry,
+        limiters,
+        ...opts.client,
+        provider: identities.credentialsFor(source, t.region, opts.retry),
+        clock,
+        ...(account ? { account } : {}),
+      });
       clients.set(k, c);
     }
     return c;
@@ -165,7 +205,13 @@ export async function passFor(inputs: { desired: DesiredState; policies: PolicyS
     let gate = first;
     let live = inventory;
     if (needTags.length) {
-      const targets = new Map(desired.sets.flatMap((s) => inventory.projects.filter((p) => p.set === s.name).flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const))));
+      const targets = new Map(
+        desired.sets.flatMap((s) =>
+          inventory.projects
+            .filter((p) => p.set === s.name)
+            .flatMap((p) => p.versions.map((v) => [v.arn, { region: s.region, ...(s.roleArn ? { roleArn: s.roleArn } : {}) }] as const)),
+        ),
+      );
       live = await withVersionTags(inventory, needTags, targets, { clientFor, log: opts.log });
       gate = first.withTags(live);
     }
@@ -184,7 +230,11 @@ function signerFor(policy: Policy, env: NodeJS.ProcessEnv): TagSigner | undefine
   const fix = `; rekon cannot sign or verify its state tags, so it reads and writes nothing (set it, or remove spec.tagSigning)`;
   if (r.problem) throw new ConfigError(`spec.tagSigning.secret in ${policy.source}: ${r.problem}${fix}`);
   const key = Buffer.from(r.value!, "utf8");
-  if (key.length < MIN_KEY_BYTES) throw new ConfigError(`spec.tagSigning.secret in ${policy.source}: ${secretSource(policy.tagSigning.secret)} holds ${key.length} bytes; use at least ${MIN_KEY_BYTES} random bytes (e.g. openssl rand -base64 48)`);
+  if (key.length < MIN_KEY_BYTES)
+    throw new ConfigError(
+      `spec.tagSigning.secret in ${policy.source}: ${secretSource(policy.tagSigning.secret)} holds ${key.length} bytes; use at least ${MIN_KEY_BYTES} random ` +
+        `bytes (e.g. openssl rand -base64 48)`,
+    );
   return tagSigner(key);
 }
 
@@ -195,13 +245,20 @@ function signerFor(policy: Policy, env: NodeJS.ProcessEnv): TagSigner | undefine
  */
 export function forgeableMarksNote(pass: Pick<PlannedPass, "gate" | "policy">): string | undefined {
   if (pass.policy.tagSigning || !pass.gate.views.some((v) => needsMark(v.policy))) return undefined;
-  return `rekon's grace-period marks are not signed: anyone with rekognition:TagResource on these versions can write rekon.dev/pending-delete-since (or the notice tag) and skip the grace period. Set spec.tagSigning in the operator's policy (${pass.policy.source}), and deny other principals the rekon.dev/* state tags (deploy/iam/deny-rekon-state-tags.json)`;
+  return (
+    `rekon's grace-period marks are not signed: anyone with rekognition:TagResource on these versions can write rekon.dev/pending-delete-since (or the ` +
+    `notice tag) and skip the grace period. Set spec.tagSigning in the operator's policy (${pass.policy.source}), and deny other principals the rekon.dev/* ` +
+    `state tags (deploy/iam/deny-rekon-state-tags.json)`
+  );
 }
 
 /** True when every planned write was accepted by AWS (or its version was already gone). */
 export { allAccepted };
 
-export type ActOptions = Pick<ApplyContext, "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now" | "inputsChanged" | "notices">;
+export type ActOptions = Pick<
+  ApplyContext,
+  "concurrency" | "onResult" | "stopPollMs" | "stopTimeoutMs" | "lookMaxAgeMs" | "stop" | "abandon" | "now" | "inputsChanged" | "notices"
+>;
 
 /** How one apply sequence is told about its steps (apply's prompt and progress, the controller's audit). */
 export interface ApplySteps extends ActOptions {
@@ -243,7 +300,17 @@ export async function applyAuthorized(pass: PlannedPass, log: Logger, steps: App
   }
   await confirm?.(pass.plan);
   await starting?.();
-  const results = await applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), clockProblem: () => pass.clock.problem()?.message, ...act, plan: pass.plan, gate: pass.gate, auth, clientFor: pass.clientFor, log });
+  const results = await applyPlan({
+    inputsChanged: pass.inputsChanged,
+    now: () => pass.clock.now(),
+    clockProblem: () => pass.clock.problem()?.message,
+    ...act,
+    plan: pass.plan,
+    gate: pass.gate,
+    auth,
+    clientFor: pass.clientFor,
+    log,
+  });
   return { results };
 }
 
@@ -264,5 +331,14 @@ async function applyUnmarks(pass: PlannedPass, log: Logger, act: Omit<ActOptions
   log.info({ unmarks: only.plan.actions.length }, "refused run: removing grace-period marks only (a removal can only delay a deletion)");
   // No clock check here: a removal only delays a deletion, whatever the clock says.
   const { notices: _, ...rest } = act as ActOptions;
-  return applyPlan({ inputsChanged: pass.inputsChanged, now: () => pass.clock.now(), ...rest, plan: only.plan, gate: pass.gate, auth: only.auth, clientFor: pass.clientFor, log });
+  return applyPlan({
+    inputsChanged: pass.inputsChanged,
+    now: () => pass.clock.now(),
+    ...rest,
+    plan: only.plan,
+    gate: pass.gate,
+    auth: only.auth,
+    clientFor: pass.clientFor,
+    log,
+  });
 }

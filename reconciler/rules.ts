@@ -24,7 +24,8 @@ export type GuardRule =
 export type HoldRule = "gracePeriod" | "noticeNotDelivered" | "approvalRequired" | "window" | "suspended" | "markUnsigned" | "markForged";
 
 /** Why a whole run is refused: nothing is deleted or marked. */
-export type RefusalRule = "maxDeletesPerRun" | "maxDeletesPercent" | "accountNotAllowed" | "manifestsStale" | "notificationsUnavailable" | "clockSkew" | "confirmation";
+export type RefusalRule =
+  "maxDeletesPerRun" | "maxDeletesPercent" | "accountNotAllowed" | "manifestsStale" | "notificationsUnavailable" | "clockSkew" | "confirmation";
 
 /** Why a planned write was not carried out: the last look, a saved plan's checks, the run's inputs. */
 export type ApprovalRule =
@@ -41,7 +42,9 @@ export type ApprovalRule =
   | "planFromFuture"
   | "stale";
 
-/** What else plans, explanations and notifications name: a listed version not found, invalid inputs, a failed read, a dry run's pending deletion, the budgets line of explain. */
+/**
+ * What else plans, explanations and notifications name: a listed version not found, invalid inputs, a failed read, a dry run's pending deletion, the
+ * budgets line of explain. */
 export type OtherRule = "missing" | "invalid" | "readFailed" | "pending" | "budgets";
 
 /** Every rule id rekon itself uses: a closed union, so a typo is a compile error, not a new id in plans, metrics or alerts. */
@@ -50,4 +53,3 @@ export type RuleId = GuardRule | HoldRule | RefusalRule | ApprovalRule | OtherRu
 declare const CUSTOM_RULE: unique symbol;
 /** A custom rule's name (spec.rules[].name), the only open-ended rule id: made only by the policy loader (policy/cel.ts). */
 export type CustomRuleName = string & { readonly [CUSTOM_RULE]: true };
-

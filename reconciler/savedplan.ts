@@ -43,7 +43,17 @@ export function savePlan(plan: Plan, live: LiveState, inputs: SavedPlan["inputs"
     const account = p.projectArn?.split(":")[4] ?? null;
     targets.set(`${p.roleArn ?? ""}|${p.region}|${account}`, { account, region: p.region, ...(p.roleArn ? { roleArn: p.roleArn } : {}) });
   }
-  return { apiVersion: "rekon.dev/v1alpha1", kind: SAVED_PLAN_KIND, formatVersion: SAVED_PLAN_VERSION, createdAt: plan.generatedAt, digests, inputs, targets: [...targets.values()], facts, plan };
+  return {
+    apiVersion: "rekon.dev/v1alpha1",
+    kind: SAVED_PLAN_KIND,
+    formatVersion: SAVED_PLAN_VERSION,
+    createdAt: plan.generatedAt,
+    digests,
+    inputs,
+    targets: [...targets.values()],
+    facts,
+    plan,
+  };
 }
 
 /** Parse a saved plan file. Anything that is not one we wrote is refused, with the file named. */
@@ -58,8 +68,10 @@ export function parseSavedPlan(file: string, text: string): SavedPlan {
     return fail(`not a saved plan: ${(e as Error).message}`, "pass the file written by `rekon plan --out FILE`");
   }
   const s = v as Partial<SavedPlan>;
-  if (s?.kind !== SAVED_PLAN_KIND || s.apiVersion !== "rekon.dev/v1alpha1") fail("not a saved plan (kind SavedPlan expected)", "pass the file written by `rekon plan --out FILE`");
-  if (s.formatVersion !== SAVED_PLAN_VERSION) fail(`saved plan format ${String(s.formatVersion)} is not supported (this rekon reads ${SAVED_PLAN_VERSION})`, "re-run rekon plan with this version");
+  if (s?.kind !== SAVED_PLAN_KIND || s.apiVersion !== "rekon.dev/v1alpha1")
+    fail("not a saved plan (kind SavedPlan expected)", "pass the file written by `rekon plan --out FILE`");
+  if (s.formatVersion !== SAVED_PLAN_VERSION)
+    fail(`saved plan format ${String(s.formatVersion)} is not supported (this rekon reads ${SAVED_PLAN_VERSION})`, "re-run rekon plan with this version");
   if (typeof s.createdAt !== "string" || Number.isNaN(Date.parse(s.createdAt))) fail("saved plan has no valid createdAt");
   if (!s.digests?.manifests || !s.digests.policy) fail("saved plan has no input digests");
   if (!Array.isArray(s.facts) || !s.plan || !Array.isArray(s.plan.actions)) fail("saved plan is incomplete (facts or plan missing)");
@@ -81,10 +93,23 @@ export interface SavedPlanCheck {
  * creation time, tags) are exactly what the reviewer saw; everything else is `stale`. Deletions the
  * fresh plan proposes that the saved plan did not list are blocked (`notInSavedPlan`).
  */
-export function checkSavedPlan(saved: SavedPlan, fresh: Plan, freshLive: LiveState, current: SavedPlan["digests"], now: Date, maxAgeMs: number): SavedPlanCheck {
-  const refuse = (rule: NonNullable<SavedPlanCheck["refusal"]>["rule"], message: string): SavedPlanCheck => ({ refusal: { rule, message }, plan: blockAll(fresh, rule, message), stale: [] });
-  if (saved.digests.manifests !== current.manifests) return refuse("digestMismatch", "the manifests changed since the plan was saved; re-run rekon plan and review it again");
-  if (saved.digests.policy !== current.policy) return refuse("digestMismatch", "the policy changed since the plan was saved; re-run rekon plan and review it again");
+export function checkSavedPlan(
+  saved: SavedPlan,
+  fresh: Plan,
+  freshLive: LiveState,
+  current: SavedPlan["digests"],
+  now: Date,
+  maxAgeMs: number,
+): SavedPlanCheck {
+  const refuse = (rule: NonNullable<SavedPlanCheck["refusal"]>["rule"], message: string): SavedPlanCheck => ({
+    refusal: { rule, message },
+    plan: blockAll(fresh, rule, message),
+    stale: [],
+  });
+  if (saved.digests.manifests !== current.manifests)
+    return refuse("digestMismatch", "the manifests changed since the plan was saved; re-run rekon plan and review it again");
+  if (saved.digests.policy !== current.policy)
+    return refuse("digestMismatch", "the policy changed since the plan was saved; re-run rekon plan and review it again");
   const age = now.getTime() - Date.parse(saved.createdAt);
   if (age > maxAgeMs) return refuse("planExpired", `the plan is ${Math.floor(age / 60_000)} minutes old, over --max-plan-age; re-run rekon plan`);
   // A plan from the future means a clock is wrong; its age, and so its freshness, cannot be trusted.
@@ -104,7 +129,8 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan, freshLive: LiveSta
     const fact = facts.get(sa.versionArn + "|" + kind);
     let why: string | undefined;
     if (!fa || !fv) why = "the version is no longer there";
-    else if (kind === "delete" && fa.action !== "delete") why = `no longer deletable: ${fa.action}${fa.reasons.length ? ` (${fa.reasons.map((r) => r.rule).join(", ")})` : ""}`;
+    else if (kind === "delete" && fa.action !== "delete")
+      why = `no longer deletable: ${fa.action}${fa.reasons.length ? ` (${fa.reasons.map((r) => r.rule).join(", ")})` : ""}`;
     else if (kind !== "delete" && `mark:${fa.mark}` !== kind) why = "the mark is no longer needed";
     else if (!fact) why = "the saved plan has no facts for it";
     else why = changedFacts(fact, fv);
@@ -120,7 +146,11 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan, freshLive: LiveSta
       if (a.action === "delete" && !approved.has("delete|" + a.versionArn)) {
         out.action = "blocked";
         const s = stale.find((x) => x.action.versionArn === a.versionArn);
-        out.reasons.push(s ? { rule: "stale", message: s.why } : { rule: "notInSavedPlan", message: "the saved plan did not list this deletion; it is never deleted from this plan" });
+        out.reasons.push(
+          s
+            ? { rule: "stale", message: s.why }
+            : { rule: "notInSavedPlan", message: "the saved plan did not list this deletion; it is never deleted from this plan" },
+        );
         delete out.stopFirst;
       }
       // A removal the fresh plan makes goes through whether or not the saved plan listed it: it can only
@@ -129,7 +159,11 @@ export function checkSavedPlan(saved: SavedPlan, fresh: Plan, freshLive: LiveSta
       return out;
     }),
   };
-  plan.summary = { ...fresh.summary, delete: plan.actions.filter((a) => a.action === "delete").length, blocked: plan.actions.filter((a) => a.action === "blocked").length };
+  plan.summary = {
+    ...fresh.summary,
+    delete: plan.actions.filter((a) => a.action === "delete").length,
+    blocked: plan.actions.filter((a) => a.action === "blocked").length,
+  };
   return { plan, stale };
 }
 
@@ -153,5 +187,10 @@ function blockAll(p: Plan, rule: RuleId, message: string): Plan {
     const { mark: _m, stopFirst: _s, ...rest } = a;
     return a.action === "delete" ? { ...rest, action: "blocked" as const, reasons: [...a.reasons, { rule, message }] } : rest;
   });
-  return { ...p, actions, summary: { ...p.summary, delete: 0, blocked: actions.filter((a) => a.action === "blocked").length }, refusals: [...p.refusals, { rule, message }] };
+  return {
+    ...p,
+    actions,
+    summary: { ...p.summary, delete: 0, blocked: actions.filter((a) => a.action === "blocked").length },
+    refusals: [...p.refusals, { rule, message }],
+  };
 }

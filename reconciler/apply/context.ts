@@ -75,8 +75,6 @@ export interface NoticeHook {
   settle(results: readonly WriteResult[]): Promise<void>;
 }
 
-
-
 /**
  * Failures that are about the account rather than this one version: its quota (throttling that outlasted
  * every retry), the network to it, or the identity used. A server error can be specific to one version,
@@ -88,7 +86,15 @@ export function givesUpOnProject(code: string | undefined): boolean {
 }
 
 /** The credentials or their signature were refused: every later call with them would be too. */
-const IDENTITY_FAILURES = new Set(["UnrecognizedClientException", "ExpiredTokenException", "InvalidClientTokenId", "MissingAuthenticationTokenException", "InvalidSignatureException", "IncompleteSignatureException", "SignatureDoesNotMatch"]);
+const IDENTITY_FAILURES = new Set([
+  "UnrecognizedClientException",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "MissingAuthenticationTokenException",
+  "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "SignatureDoesNotMatch",
+]);
 
 /** A denial raised inside a write's beforeSend (the re-look found it changed). */
 export class Changed extends Error {

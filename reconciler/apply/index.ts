@@ -37,9 +37,9 @@ async function execute(r: Run): Promise<WriteResult[]> {
     const groups = new Map<string, Slot[]>();
     for (const s of r.deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
     await Promise.all([...groups.values()].map((slots) => lane(r, slots)));
-    if (!r.stopped() && r.inputsStillHold()) await markPhase(r, );
+    if (!r.stopped() && r.inputsStillHold()) await markPhase(r);
     for (const s of r.all) if (!s.result) r.finish(s, r.stopped() ? r.notSent("it") : { result: "skipped", error: "not sent" });
-    await noticePhase(r, );
+    await noticePhase(r);
   })();
 
   // Abandon: hand back what is known now; writes still in flight are `unknown`.
@@ -55,7 +55,8 @@ async function execute(r: Run): Promise<WriteResult[]> {
     if (how === "abandoned") {
       for (const s of r.all) {
         if (s.result) continue;
-        if (s.sent) r.finish(s, { result: "unknown", error: "sent, but rekon stopped waiting for the answer; it may have happened — the next plan re-reads it" });
+        if (s.sent)
+          r.finish(s, { result: "unknown", error: "sent, but rekon stopped waiting for the answer; it may have happened — the next plan re-reads it" });
         else r.finish(s, r.notSent("it"));
       }
     }
@@ -78,7 +79,8 @@ async function lane(r: Run, slots: Slot[]): Promise<void> {
     if (r.stopped() || !r.inputsStillHold()) break;
     const pk = projectKey(queue[0]!.action);
     if (r.tripped.has(pk)) {
-      for (const s of queue.filter((x) => projectKey(x.action) === pk)) r.finish(s, { result: "skipped", error: `not started: ${r.tripped.get(pk)}; it is retried on the next run` });
+      for (const s of queue.filter((x) => projectKey(x.action) === pk))
+        r.finish(s, { result: "skipped", error: `not started: ${r.tripped.get(pk)}; it is retried on the next run` });
       queue.splice(0, queue.length, ...queue.filter((x) => projectKey(x.action) !== pk));
       continue;
     }
@@ -86,18 +88,29 @@ async function lane(r: Run, slots: Slot[]): Promise<void> {
     const room = Math.max(1, NAMES_PER_LOOK - ((spec0?.names.length ?? 1) - 1));
     const k = Math.min(room, batchSize(client, r.lookMaxAgeMs));
     const batch: Slot[] = [];
-    for (let i = 0; i < queue.length && batch.length < k; ) {
+    for (let i = 0; i < queue.length && batch.length < k;) {
       if (projectKey(queue[i]!.action) === pk) batch.push(...queue.splice(i, 1));
       else i++;
     }
     const log = r.ctx.log.child({ project: batch[0]!.action.project, region: batch[0]!.action.region });
     let look: Look;
     try {
-      look = await lastLook(client, r.ctx.gate, batch.map((s) => s.action), r.ctx.stop, r.now);
+      look = await lastLook(
+        client,
+        r.ctx.gate,
+        batch.map((s) => s.action),
+        r.ctx.stop,
+        r.now,
+      );
     } catch (err) {
       const code = (err as { code?: string }).code;
       log.error({ err: (err as Error).message }, "the last look before deleting failed; nothing in this batch is deleted");
-      for (const s of batch) r.finish(s, { result: "skipped", ...(code ? { code } : {}), error: `not deleted: the last look before deleting failed (${firstLine((err as Error).message)})` });
+      for (const s of batch)
+        r.finish(s, {
+          result: "skipped",
+          ...(code ? { code } : {}),
+          error: `not deleted: the last look before deleting failed (${firstLine((err as Error).message)})`,
+        });
       r.trip(batch[0]!.action, code, log);
       continue;
     }

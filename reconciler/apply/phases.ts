@@ -24,7 +24,10 @@ export async function markPhase(r: Run): Promise<void> {
           log.warn({ reasons: d.reasons }, "mark not approved");
           return r.finish(s, { result: "changed", reasons: d.reasons, error: d.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ") });
         }
-        const call = d.kind === "mark" ? await sendMark(d, r.ctx, { ...(r.ctx.stop ? { stop: r.ctx.stop } : {}), beforeSend: () => void (s.sent = true) }) : await sendUnmark(d, r.ctx, { ...(r.ctx.stop ? { stop: r.ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
+        const call =
+          d.kind === "mark"
+            ? await sendMark(d, r.ctx, { ...(r.ctx.stop ? { stop: r.ctx.stop } : {}), beforeSend: () => void (s.sent = true) })
+            : await sendUnmark(d, r.ctx, { ...(r.ctx.stop ? { stop: r.ctx.stop } : {}), beforeSend: () => void (s.sent = true) });
         if (call.kind === "ok") log.info({ operation: s.operation }, s.operation === "mark" ? "marked pending deletion" : "pending-deletion mark removed");
         r.finish(s, { ...r.outcome(s, call as WriteCall<AwsAnswer>, log, s.operation), ...(d.kind === "mark" ? { markedAt: d.at } : {}) });
       }),
@@ -43,15 +46,18 @@ export async function noticePhase(r: Run): Promise<void> {
   const hook = r.ctx.notices;
   if (!hook) return;
   const delivered = await hook.deliver(r.all.map((s) => s.result!));
+  // The notifier times deliveries on the local clock; the gate decides on the verified one (AWS's time,
+  // aws/clock.ts): the same instant, said on the clock every other time in a decision is on.
+  const toRunClock = (t: number | undefined) => (t === undefined ? undefined : t + (r.now() - Date.now()));
   const owed: { slot: Slot; which: "notice" | "reminder"; at?: number }[] = [];
   for (const a of r.ctx.plan.actions) {
     if (!a.versionArn) continue;
     const action = a as PlanAction & { versionArn: string };
     if (a.notice === "pending" && delivered.markedSent.has(a.versionArn)) {
-      const at = delivered.marked.get(a.versionArn);
+      const at = toRunClock(delivered.marked.get(a.versionArn));
       owed.push({ slot: { action, operation: "notice", sent: false }, which: "notice", ...(at !== undefined ? { at } : {}) });
     }
-    const reminded = a.reminder === "due" ? delivered.reminder.get(a.versionArn) : undefined;
+    const reminded = a.reminder === "due" ? toRunClock(delivered.reminder.get(a.versionArn)) : undefined;
     if (reminded !== undefined) owed.push({ slot: { action, operation: "reminder", sent: false }, which: "reminder", at: reminded });
   }
   if (owed.length === 0) return;
@@ -61,7 +67,14 @@ export async function noticePhase(r: Run): Promise<void> {
     owed.map(({ slot: s, which, at }) =>
       limit(async () => {
         const log = r.ctx.log.child({ versionArn: s.action.versionArn });
-        if (at === undefined) return r.finish(s, { result: "skipped", code: "noticeNotDelivered", error: "its `marked` notice was accepted by no notification channel that counts (the operator's, when its policy has one for `marked`; see the notification log lines); it stays held (noticeNotDelivered) and the next run sends the notice again" });
+        if (at === undefined)
+          return r.finish(s, {
+            result: "skipped",
+            code: "noticeNotDelivered",
+            error:
+              "its `marked` notice was accepted by no notification channel that counts (the operator's, when its policy has one for `marked`; see the " +
+              "notification log lines); it stays held (noticeNotDelivered) and the next run sends the notice again",
+          });
         if (r.stopped() || !r.inputsStillHold()) return r.finish(s, r.notSent(`the ${which} tag`));
         const d = r.ctx.gate.approveNotice(r.ctx.auth, s.action, which, at, r.now());
         if ("denied" in d) {

@@ -53,7 +53,8 @@ export class Run {
     const skew = changed === undefined ? this.ctx.clockProblem?.() : undefined;
     if (changed === undefined && skew === undefined) return true;
     this.halted = changed !== undefined ? { code: "manifestsChanged", why: changed } : { code: "clockSkew", why: skew! };
-    if (changed !== undefined) this.ctx.log.warn({ reason: changed }, "the manifests or policy changed during the apply: no further write; the next plan acts on them");
+    if (changed !== undefined)
+      this.ctx.log.warn({ reason: changed }, "the manifests or policy changed during the apply: no further write; the next plan acts on them");
     else this.ctx.log.error({ reason: skew }, "the local clock drifted from AWS's during the apply: no further write");
     this.halt.abort(new Error(this.halted.why));
     return false;
@@ -69,7 +70,16 @@ export class Run {
   finish(s: Slot, r: Partial<WriteResult> & Pick<WriteResult, "result">): void {
     if (s.result || this.closed) return; // decided once
     const a = s.action;
-    s.result = { project: a.project, region: a.region, ...(a.account ? { account: a.account } : {}), ...(a.roleArn ? { roleArn: a.roleArn } : {}), versionName: a.versionName, versionArn: a.versionArn, operation: s.operation, ...r };
+    s.result = {
+      project: a.project,
+      region: a.region,
+      ...(a.account ? { account: a.account } : {}),
+      ...(a.roleArn ? { roleArn: a.roleArn } : {}),
+      versionName: a.versionName,
+      versionArn: a.versionArn,
+      operation: s.operation,
+      ...r,
+    };
     this.ctx.onResult?.(s.result);
   }
 
@@ -100,7 +110,11 @@ export class Run {
   outcome(s: Slot, call: WriteCall<AwsAnswer>, log: Logger, what: string): Partial<WriteResult> & Pick<WriteResult, "result"> {
     if (call.kind === "ok") {
       log.info({ versionArn: s.action.versionArn, status: call.output.Status, requestId: call.output.$metadata.requestId }, `${what} accepted`);
-      return { result: "accepted", ...(call.output.Status ? { status: call.output.Status } : {}), ...(call.output.$metadata.requestId ? { requestId: call.output.$metadata.requestId } : {}) };
+      return {
+        result: "accepted",
+        ...(call.output.Status ? { status: call.output.Status } : {}),
+        ...(call.output.$metadata.requestId ? { requestId: call.output.$metadata.requestId } : {}),
+      };
     }
     if (call.kind === "cancelled") {
       const e = call.error;
@@ -115,11 +129,19 @@ export class Run {
     const req = e.requestId ? { requestId: e.requestId } : {};
     if (call.kind === "unknown") {
       log.error({ versionArn: s.action.versionArn, code: e.code, err: e.message }, `${what} unanswered: it may have happened`);
-      return { result: "unknown", code: e.code, error: `sent, but no answer settled it (${e.message}); it may have happened — the next plan re-reads it`, ...req };
+      return {
+        result: "unknown",
+        code: e.code,
+        error: `sent, but no answer settled it (${e.message}); it may have happened — the next plan re-reads it`,
+        ...req,
+      };
     }
     if (call.interrupted) {
       if (this.halted !== undefined) return this.notSent(`the ${what}`);
-      const why = this.tripped.get(projectKey(s.action)) && !this.stopped() ? `not sent again: ${this.tripped.get(projectKey(s.action))}; it is retried on the next run` : `interrupted before the ${what} was sent`;
+      const why =
+        this.tripped.get(projectKey(s.action)) && !this.stopped()
+          ? `not sent again: ${this.tripped.get(projectKey(s.action))}; it is retried on the next run`
+          : `interrupted before the ${what} was sent`;
       return { result: "skipped", error: `${why}${e.code !== "Interrupted" ? ` (the last answer was ${e.code}: it did not happen)` : ""}` };
     }
     log.error({ versionArn: s.action.versionArn, code: e.code, err: e.message }, `${what} failed`);
@@ -132,7 +154,14 @@ export class Run {
  * The last look for planned writes of one project (aws/look.ts readLook, on what the gate says to read).
  * Throws when a read fails, or when the gate cannot say what to read.
  */
-export async function lastLook(client: ReadClient, gate: Gate, actions: readonly PlanAction[], signal: AbortSignal | undefined, now: () => number, withTags = true): Promise<Look & { tagsNeeded: boolean }> {
+export async function lastLook(
+  client: ReadClient,
+  gate: Gate,
+  actions: readonly PlanAction[],
+  signal: AbortSignal | undefined,
+  now: () => number,
+  withTags = true,
+): Promise<Look & { tagsNeeded: boolean }> {
   const spec = gate.lookFor(actions);
   if (!spec) throw Object.assign(new Error("the project's ARN is not known, so the versions cannot be looked at again"), { code: "NoProjectArn" });
   return readLook(client, spec, { ...(signal ? { signal } : {}), now, withTags });

@@ -14,7 +14,15 @@ import { APPLY_DEFAULTS, Changed, InputsChanged, type Slot } from "./context.js"
 import { lastLook, type Run } from "./run.js";
 
 /** Delete one approved version, looking again first if its facts are older than r.lookMaxAgeMs by then. */
-export async function deleteOne(r: Run, s: Slot, approval: Approved<DeleteWrite>, client: RetryingRekognitionClient, log: Logger, handedOver: () => void, stoppedAfterMs?: number): Promise<void> {
+export async function deleteOne(
+  r: Run,
+  s: Slot,
+  approval: Approved<DeleteWrite>,
+  client: RetryingRekognitionClient,
+  log: Logger,
+  handedOver: () => void,
+  stoppedAfterMs?: number,
+): Promise<void> {
   const extra = stoppedAfterMs !== undefined ? { stoppedAfterMs } : {};
   if (r.stopped()) return r.finish(s, r.notSent("this deletion", extra));
   const pk = projectKey(s.action);
@@ -31,17 +39,30 @@ export async function deleteOne(r: Run, s: Slot, approval: Approved<DeleteWrite>
   });
   // Deleting is idempotent: gone is what we wanted. But "not found" is only an answer; a read says
   // whether the version is really gone (or DELETING) before the delete counts as done.
-  if (call.kind === "failed" && call.error.code === "ResourceNotFoundException" && !call.interrupted) return r.finish(s, { ...(await confirmNotFound(r, s, client, call.error, log)), ...extra });
+  if (call.kind === "failed" && call.error.code === "ResourceNotFoundException" && !call.interrupted)
+    return r.finish(s, { ...(await confirmNotFound(r, s, client, call.error, log)), ...extra });
   r.finish(s, { ...r.outcome(s, call, log, "deletion"), ...extra });
 }
 
 /** ResourceNotFoundException to a delete: alreadyDeleted only if a read confirms it; otherwise unknown. */
-export async function confirmNotFound(r: Run, s: Slot, client: RetryingRekognitionClient, e: AwsCallError, log: Logger): Promise<Partial<WriteResult> & Pick<WriteResult, "result">> {
+export async function confirmNotFound(
+  r: Run,
+  s: Slot,
+  client: RetryingRekognitionClient,
+  e: AwsCallError,
+  log: Logger,
+): Promise<Partial<WriteResult> & Pick<WriteResult, "result">> {
   const req = e.requestId ? { requestId: e.requestId } : {};
   const spec = r.ctx.gate.lookFor([s.action]);
   const unknown = (why: string, status?: string) => {
     log.error({ versionArn: s.action.versionArn, code: e.code, status }, why);
-    return { result: "unknown" as const, code: e.code, ...(status ? { status } : {}), error: `AWS answered ${e.code}, but ${why}; whether it is deleted is unknown — the next plan re-reads it`, ...req };
+    return {
+      result: "unknown" as const,
+      code: e.code,
+      ...(status ? { status } : {}),
+      error: `AWS answered ${e.code}, but ${why}; whether it is deleted is unknown — the next plan re-reads it`,
+      ...req,
+    };
   };
   if (!spec) return unknown("the project's ARN is not known, so no read could confirm it");
   try {
@@ -59,7 +80,13 @@ export async function confirmNotFound(r: Run, s: Slot, client: RetryingRekogniti
  * again — AWS's, and the manifests' (hashing the files, not parsing) — and the gate approves anew. A
  * denial (Changed) or changed inputs (InputsChanged) cancel the write; undefined: the approval stands.
  */
-export function refresher<K extends "delete" | "stop">(r: Run, kind: K, s: Slot, client: RetryingRekognitionClient, lookedAt: number): () => Promise<Approved<K extends "delete" ? DeleteWrite : StopWrite> | undefined> {
+export function refresher<K extends "delete" | "stop">(
+  r: Run,
+  kind: K,
+  s: Slot,
+  client: RetryingRekognitionClient,
+  lookedAt: number,
+): () => Promise<Approved<K extends "delete" ? DeleteWrite : StopWrite> | undefined> {
   return async () => {
     if (r.now() - lookedAt <= r.lookMaxAgeMs) return undefined;
     if (!r.inputsStillHold()) throw new InputsChanged();
@@ -95,7 +122,12 @@ export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWri
     const code = call.kind === "cancelled" ? undefined : call.error.code;
     // Already stopping or stopped (someone else got there first): the poll below tells which.
     // Not found: the poll below reads whether it is really gone (never believed from the answer alone).
-    if (!(call.kind === "failed" && !call.interrupted && (code === "ResourceInUseException" || code === "InvalidParameterException" || code === "ResourceNotFoundException"))) return report(r.outcome(s, call, log, "stop"));
+    if (!(
+      call.kind === "failed" &&
+      !call.interrupted &&
+      (code === "ResourceInUseException" || code === "InvalidParameterException" || code === "ResourceNotFoundException")
+    ))
+      return report(r.outcome(s, call, log, "stop"));
   } else log.info({ versionArn: s.action.versionArn, status: call.output.Status }, "stop requested");
 
   const timeout = r.ctx.stopTimeoutMs ?? APPLY_DEFAULTS.stopTimeoutMs;
@@ -105,7 +137,11 @@ export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWri
     try {
       look = await lastLook(client, r.ctx.gate, [s.action], undefined, r.now, false);
     } catch (err) {
-      return report({ result: "failed", code: (err as { code?: string }).code ?? "Error", error: `waiting for STOPPED: ${firstLine((err as Error).message)}; not deleted` });
+      return report({
+        result: "failed",
+        code: (err as { code?: string }).code ?? "Error",
+        error: `waiting for STOPPED: ${firstLine((err as Error).message)}; not deleted`,
+      });
     }
     const v = look.byName.get(s.action.versionName);
     if (!v || v.arn !== s.action.versionArn) return report({ result: "alreadyDeleted", code: "ResourceNotFoundException" });
@@ -115,7 +151,12 @@ export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWri
       log.info({ versionArn: s.action.versionArn, stoppedAfterMs }, "stopped");
       // The poll saw STOPPED; tags (when the policy reads them) are read now, then the gate decides again.
       const fresh = look.tagsNeeded ? await lastLook(client, r.ctx.gate, [s.action], r.ctx.stop, r.now).catch((err: Error) => err) : look;
-      if (fresh instanceof Error) return r.finish(s, { result: "skipped", error: `stopped, but the last look before deleting failed (${firstLine(fresh.message)}); not deleted`, stoppedAfterMs });
+      if (fresh instanceof Error)
+        return r.finish(s, {
+          result: "skipped",
+          error: `stopped, but the last look before deleting failed (${firstLine(fresh.message)}); not deleted`,
+          stoppedAfterMs,
+        });
       if (!r.inputsStillHold()) return r.finish(s, r.notSent("this deletion", { stoppedAfterMs }));
       const d = r.ctx.gate.approve("delete", r.ctx.auth, s.action, fresh, r.now());
       if ("denied" in d) {
@@ -125,12 +166,27 @@ export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWri
       return deleteOne(r, s, d, client, log, () => undefined, stoppedAfterMs);
     }
     if (v.status !== "STOPPING" && v.status !== "RUNNING") {
-      return report({ result: "failed", code: "StopNotConfirmed", status: v.status, error: `status ${v.status} after StopProjectVersion, not STOPPED; not deleted` });
+      return report({
+        result: "failed",
+        code: "StopNotConfirmed",
+        status: v.status,
+        error: `status ${v.status} after StopProjectVersion, not STOPPED; not deleted`,
+      });
     }
     if (elapsed >= timeout) {
-      return report({ result: "failed", code: "StopTimeout", status: v.status, error: `still ${v.status} ${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s); not deleted` });
+      return report({
+        result: "failed",
+        code: "StopTimeout",
+        status: v.status,
+        error: `still ${v.status} ${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s); not deleted`,
+      });
     }
-    if (r.stopped()) return r.finish(s, { result: "skipped", status: v.status, error: `interrupted while waiting for STOPPED (status ${v.status}; the stop was sent); not deleted` });
+    if (r.stopped())
+      return r.finish(s, {
+        result: "skipped",
+        status: v.status,
+        error: `interrupted while waiting for STOPPED (status ${v.status}; the stop was sent); not deleted`,
+      });
     await sleep(Math.min(pollDelay(round, poll), Math.max(0, timeout - elapsed)), r.ctx.stop).catch(() => undefined);
   }
 }

@@ -38,7 +38,13 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTION_TIMEOUT_MS = 5_000;
 
 /** Throttling codes: the server-side signal the limiter adapts to. */
-const THROTTLE_CODES = new Set(["ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "TooManyRequestsException", "LimitExceededException"]);
+const THROTTLE_CODES = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "ProvisionedThroughputExceededException",
+  "TooManyRequestsException",
+  "LimitExceededException",
+]);
 
 export function isThrottle(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -130,7 +136,16 @@ export class RetryingRekognitionClient extends RekognitionClient {
       } catch (err) {
         const throttled = isThrottle(err);
         limiter.record(ticket, throttled);
-        this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome: errorCode(err), throttled, attempt: attempts, durationMs: performance.now() - t0, rate: limiter.rate });
+        this.limiters.emit({
+          identity: this.identity,
+          region: this.regionName,
+          operation,
+          outcome: errorCode(err),
+          throttled,
+          attempt: attempts,
+          durationMs: performance.now() - t0,
+          rate: limiter.rate,
+        });
         last = err;
         if (mayHaveRun(err)) uncertain = true;
         if (classify(err) !== "retryable" || attempts > this.retry.retries) break;
@@ -147,11 +162,27 @@ export class RetryingRekognitionClient extends RekognitionClient {
     const interrupted = hooks.stop?.aborted ?? false;
     const bound = `${Math.round(this.retry.maxTotalMs / 100) / 10}s`;
     let error: AwsCallError;
-    if (last === undefined) error = toAwsCallError(operation, resource, Object.assign(new Error(interrupted ? "interrupted before it was sent" : `no slot to send it within the ${bound} bound per call`), { name: interrupted ? "Interrupted" : "TimeoutError" }), attempts);
+    if (last === undefined)
+      error = toAwsCallError(
+        operation,
+        resource,
+        Object.assign(new Error(interrupted ? "interrupted before it was sent" : `no slot to send it within the ${bound} bound per call`), {
+          name: interrupted ? "Interrupted" : "TimeoutError",
+        }),
+        attempts,
+      );
     else if (deadline.aborted && !interrupted) {
       // Say what AWS last answered (usually ThrottlingException), and that the bound, not AWS, ended it.
       const e = last as { message?: string; $metadata?: { requestId?: string } };
-      error = new AwsCallError(operation, resource, errorCode(last), attempts, `${e.message ?? "no answer"}; gave up at the ${bound} bound per call`, e.$metadata?.requestId, { cause: last });
+      error = new AwsCallError(
+        operation,
+        resource,
+        errorCode(last),
+        attempts,
+        `${e.message ?? "no answer"}; gave up at the ${bound} bound per call`,
+        e.$metadata?.requestId,
+        { cause: last },
+      );
     } else error = toAwsCallError(operation, resource, last, attempts);
     if (uncertain) return { kind: "unknown", error, attempts };
     return { kind: "failed", error, attempts, interrupted };
@@ -179,7 +210,16 @@ export class RetryingRekognitionClient extends RekognitionClient {
           const throttled = isThrottle(err);
           limiter.record(ticket, throttled);
           const aborted = signal.aborted && classify(err) === "terminal";
-          this.limiters.emit({ identity: this.identity, region: this.regionName, operation, outcome: aborted ? "Aborted" : errorCode(err), throttled, attempt, durationMs: performance.now() - started, rate: limiter.rate });
+          this.limiters.emit({
+            identity: this.identity,
+            region: this.regionName,
+            operation,
+            outcome: aborted ? "Aborted" : errorCode(err),
+            throttled,
+            attempt,
+            durationMs: performance.now() - started,
+            rate: limiter.rate,
+          });
           throw err;
         }
         limiter.record(ticket, false);
@@ -207,7 +247,13 @@ export function createClient(opts: ClientOptions): RetryingRekognitionClient {
   const credentials =
     opts.provider ??
     (opts.roleArn
-      ? roleCredentials({ roleArn: opts.roleArn, region: opts.region, retry, ...(opts.credentials ? { baseCredentials: opts.credentials } : {}), ...(opts.stsEndpoint ? { endpoint: opts.stsEndpoint } : {}) })
+      ? roleCredentials({
+          roleArn: opts.roleArn,
+          region: opts.region,
+          retry,
+          ...(opts.credentials ? { baseCredentials: opts.credentials } : {}),
+          ...(opts.stsEndpoint ? { endpoint: opts.stsEndpoint } : {}),
+        })
       : opts.credentials);
   const client = new RetryingRekognitionClient(
     {

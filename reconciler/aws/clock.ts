@@ -83,7 +83,13 @@ export class ServerClock {
   problem(): ClockProblem | undefined {
     const r = this.last;
     if (!r) {
-      return this.answers === 0 ? undefined : { rule: "clockSkew", message: `none of ${this.answers} AWS answer(s) carried a usable Date header, so rekon's clock could not be compared with AWS's; nothing is written` };
+      return this.answers === 0
+        ? undefined
+        : {
+            rule: "clockSkew",
+            message:
+              `none of ${this.answers} AWS answer(s) carried a usable Date header, so rekon's clock could not be compared with AWS's; nothing is ` + `written`,
+          };
     }
     // Only a skew beyond the bound by more than the sample's own uncertainty counts: a slow answer must not
     // make a good clock look wrong.
@@ -93,7 +99,9 @@ export class ServerClock {
     const way = r.offsetMs > 0 ? "behind" : "ahead of";
     return {
       rule: "clockSkew",
-      message: `the local clock (${local}) is ${formatSkew(Math.abs(r.offsetMs))} ${way} AWS's (${aws}, from the Date header of its answers), over the ${MAX_CLOCK_SKEW_MS / 60_000}-minute bound; ages, grace periods and marks would be wrong, so nothing is written — fix the host's clock (NTP)`,
+      message:
+        `the local clock (${local}) is ${formatSkew(Math.abs(r.offsetMs))} ${way} AWS's (${aws}, from the Date header of its answers), over the ` +
+        `${MAX_CLOCK_SKEW_MS / 60_000}-minute bound; ages, grace periods and marks would be wrong, so nothing is written — fix the host's clock (NTP)`,
     };
   }
 

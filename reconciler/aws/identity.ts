@@ -43,7 +43,14 @@ export class Identities {
           ? this.opts.credentials
             ? toProvider(this.opts.credentials)
             : defaultChain()
-          : roleCredentials({ roleArn: source, region, retry, ...(this.opts.credentials ? { baseCredentials: this.opts.credentials } : {}), ...(this.opts.stsEndpoint ? { endpoint: this.opts.stsEndpoint } : {}), ...(this.opts.sourceIdentity ? { sourceIdentity: this.opts.sourceIdentity } : {}) });
+          : roleCredentials({
+              roleArn: source,
+              region,
+              retry,
+              ...(this.opts.credentials ? { baseCredentials: this.opts.credentials } : {}),
+              ...(this.opts.stsEndpoint ? { endpoint: this.opts.stsEndpoint } : {}),
+              ...(this.opts.sourceIdentity ? { sourceIdentity: this.opts.sourceIdentity } : {}),
+            });
       p = memoize(inner);
       this.providers.set(source, p);
     }
@@ -71,7 +78,10 @@ export class Identities {
           this.facts.set(source, fact);
           return fact;
         } catch (err) {
-          const hint = this.opts.stsEndpoint || process.env.AWS_ENDPOINT_URL_STS ? "" : " (pointing rekon at an emulator? set AWS_ENDPOINT_URL_STS as well as AWS_ENDPOINT_URL_REKOGNITION)";
+          const hint =
+            this.opts.stsEndpoint || process.env.AWS_ENDPOINT_URL_STS
+              ? ""
+              : " (pointing rekon at an emulator? set AWS_ENDPOINT_URL_STS as well as AWS_ENDPOINT_URL_REKOGNITION)";
           return { source, error: `${firstLine((err as Error).message)}${process.env.AWS_ENDPOINT_URL_REKOGNITION ? hint : ""}` };
         }
       }),
@@ -136,4 +146,3 @@ function memoize(p: AwsCredentialIdentityProvider): AwsCredentialIdentityProvide
     }
   };
 }
-

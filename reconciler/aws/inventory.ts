@@ -1,8 +1,23 @@
 // Read live state: only the projects the manifests name, each read completely or marked as failed.
 // A partial read is a failed read: deleting "everything not listed" from half a list would be wrong.
-import { ListTagsForResourceCommand, paginateDescribeProjects, paginateDescribeProjectVersions, type ProjectVersionDescription } from "@aws-sdk/client-rekognition";
+import {
+  ListTagsForResourceCommand,
+  paginateDescribeProjects,
+  paginateDescribeProjectVersions,
+  type ProjectVersionDescription,
+} from "@aws-sdk/client-rekognition";
 import type { Logger } from "pino";
-import { sourceOf, targetKey, type DesiredSet, type DesiredState, type IdentityFact, type LiveProject, type LiveState, type LiveVersion, type Target } from "../types.js";
+import {
+  sourceOf,
+  targetKey,
+  type DesiredSet,
+  type DesiredState,
+  type IdentityFact,
+  type LiveProject,
+  type LiveState,
+  type LiveVersion,
+  type Target,
+} from "../types.js";
 import { parseProjectArn, parseVersionArn } from "./arn.js";
 import { Bound, READS_IN_FLIGHT } from "./concurrency.js";
 import type { RekognitionClient } from "@aws-sdk/client-rekognition";
@@ -103,7 +118,13 @@ async function describeBatch(client: RekognitionClient, region: string, batch: s
 }
 
 /** A project's versions, then (when a policy needs them) its tags: complete, or status "error". */
-async function readProject(client: RekognitionClient, s: DesiredSet, region: string, f: { arn: string; account: string; feature?: string }, deps: ReadDeps): Promise<LiveProject> {
+async function readProject(
+  client: RekognitionClient,
+  s: DesiredSet,
+  region: string,
+  f: { arn: string; account: string; feature?: string },
+  deps: ReadDeps,
+): Promise<LiveProject> {
   const name = s.project;
   const lp = await readVersions(client, s.name, name, region, f, deps.log);
   if (lp.status !== "ok" || !deps.projectTagsFor?.has(s.name)) return lp;
@@ -117,7 +138,14 @@ async function readProject(client: RekognitionClient, s: DesiredSet, region: str
   }
 }
 
-async function readVersions(client: RekognitionClient, set: string, project: string, region: string, p: { arn: string; account: string; feature?: string }, log: Logger): Promise<LiveProject> {
+async function readVersions(
+  client: RekognitionClient,
+  set: string,
+  project: string,
+  region: string,
+  p: { arn: string; account: string; feature?: string },
+  log: Logger,
+): Promise<LiveProject> {
   let versions: LiveVersion[] = [];
   const listAll = async () => {
     const out: LiveVersion[] = [];
@@ -148,7 +176,17 @@ async function readVersions(client: RekognitionClient, set: string, project: str
     }
   } catch (err) {
     log.error({ project, region, err: (err as Error).message }, "DescribeProjectVersions failed");
-    return { set, project, region, status: "error", projectArn: p.arn, account: p.account, feature: p.feature, error: `DescribeProjectVersions failed: ${(err as Error).message}`, versions: [] };
+    return {
+      set,
+      project,
+      region,
+      status: "error",
+      projectArn: p.arn,
+      account: p.account,
+      feature: p.feature,
+      error: `DescribeProjectVersions failed: ${(err as Error).message}`,
+      versions: [],
+    };
   }
   return { set, project, region, status: "ok", projectArn: p.arn, account: p.account, feature: p.feature, versions };
 }

@@ -53,7 +53,10 @@ export async function readNewest(client: Send, spec: LookSpec, signal?: AbortSig
   let token: string | undefined;
   let ordered = true;
   for (;;) {
-    const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, MaxResults: PAGE, ...(token ? { NextToken: token } : {}) }), signal ? { abortSignal: signal } : {});
+    const res = await client.send(
+      new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, MaxResults: PAGE, ...(token ? { NextToken: token } : {}) }),
+      signal ? { abortSignal: signal } : {},
+    );
     for (const d of res.ProjectVersionDescriptions!) {
       const v = live(spec, d);
       const prev = out.at(-1);
@@ -86,7 +89,10 @@ export async function readLook(client: Send, spec: LookSpec, opts: { signal?: Ab
     else if (!newest.complete) rest.push(n);
   }
   for (let i = 0; i < rest.length; i += NAMES_PER_LOOK) {
-    const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: rest.slice(i, i + NAMES_PER_LOOK) }), signal ? { abortSignal: signal } : {});
+    const res = await client.send(
+      new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: rest.slice(i, i + NAMES_PER_LOOK) }),
+      signal ? { abortSignal: signal } : {},
+    );
     for (const d of res.ProjectVersionDescriptions!) {
       const v = live(spec, d);
       byName.set(v.name, v);
@@ -117,8 +123,17 @@ export type NotFoundCheck = { gone: true } | { gone: false; status: string };
  * alone could be about another resource, another account, or a service error. DELETING counts as gone
  * (its deletion is under way). Throws when the read fails.
  */
-export async function confirmGone(client: Send, spec: Pick<LookSpec, "project" | "region" | "projectArn">, name: string, arn: string, signal?: AbortSignal): Promise<NotFoundCheck> {
-  const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: [name] }), signal ? { abortSignal: signal } : {});
+export async function confirmGone(
+  client: Send,
+  spec: Pick<LookSpec, "project" | "region" | "projectArn">,
+  name: string,
+  arn: string,
+  signal?: AbortSignal,
+): Promise<NotFoundCheck> {
+  const res = await client.send(
+    new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: [name] }),
+    signal ? { abortSignal: signal } : {},
+  );
   const v = res.ProjectVersionDescriptions!.map((d) => live(spec, d)).find((x) => x.arn === arn);
   if (!v || v.status === "DELETING") return { gone: true };
   return { gone: false, status: v.status };
@@ -128,8 +143,16 @@ export async function confirmGone(client: Send, spec: Pick<LookSpec, "project" |
  * One poll of `apply --wait` for up to ten versions of one project: each version's status now, "gone" when
  * the listing no longer has it. Throws when the read fails.
  */
-export async function pollVersions(client: Send, spec: Pick<LookSpec, "project" | "region" | "projectArn">, versions: readonly { name: string; arn: string }[], signal?: AbortSignal): Promise<Map<string, string>> {
-  const res = await client.send(new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: versions.map((v) => v.name) }), signal ? { abortSignal: signal } : {});
+export async function pollVersions(
+  client: Send,
+  spec: Pick<LookSpec, "project" | "region" | "projectArn">,
+  versions: readonly { name: string; arn: string }[],
+  signal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const res = await client.send(
+    new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: versions.map((v) => v.name) }),
+    signal ? { abortSignal: signal } : {},
+  );
   const found = new Map(res.ProjectVersionDescriptions!.map((d) => live(spec, d)).map((v) => [v.arn, v.status]));
   return new Map(versions.map((v) => [v.arn, found.get(v.arn) ?? "gone"]));
 }

@@ -38,11 +38,28 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** Connection-level failures: the request may or may not have arrived; every call rekon makes is idempotent. */
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ECONNABORTED", "UND_ERR_SOCKET"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ECONNABORTED",
+  "UND_ERR_SOCKET",
+]);
 /** Connection failures that happen before a single byte of the request leaves: the call cannot have run. */
 const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
 /** Answers that mean "not now": the request was refused before anything was done. */
-const THROTTLED = new Set(["ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "TooManyRequestsException", "LimitExceededException"]);
+const THROTTLED = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "ProvisionedThroughputExceededException",
+  "TooManyRequestsException",
+  "LimitExceededException",
+]);
 /** Failures to obtain credentials: nothing was sent. */
 const CREDENTIAL_ERRORS = new Set(["CredentialsProviderError", "ConfigError", "AwsCallError"]);
 
@@ -133,7 +150,12 @@ export interface AttemptContext {
  * the error is terminal, retries are used up, the total time bound passes, or the signal aborts. The bound
  * is hard: an attempt still waiting for a rate-limiter token or an answer when it passes is cut short.
  */
-export async function withRetry<T>(operation: string, resource: string, fn: (ctx: AttemptContext) => Promise<T>, opts: RetryOptions = DEFAULT_RETRY): Promise<T> {
+export async function withRetry<T>(
+  operation: string,
+  resource: string,
+  fn: (ctx: AttemptContext) => Promise<T>,
+  opts: RetryOptions = DEFAULT_RETRY,
+): Promise<T> {
   const started = performance.now();
   let attempts = 0;
   let lastError: unknown;

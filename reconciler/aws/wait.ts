@@ -66,7 +66,12 @@ export async function waitForDeletionsReport(results: WriteResult[], deps: WaitD
             const b0 = batch[0]!;
             try {
               polls++;
-              const status = await pollVersions(deps.clientFor(targetOf(b0)), { project: b0.project, region: b0.region, projectArn: arnOf(b0)! }, batch.map((r) => ({ name: r.versionName, arn: r.versionArn })), deps.signal);
+              const status = await pollVersions(
+                deps.clientFor(targetOf(b0)),
+                { project: b0.project, region: b0.region, projectArn: arnOf(b0)! },
+                batch.map((r) => ({ name: r.versionName, arn: r.versionArn })),
+                deps.signal,
+              );
               for (const r of batch) {
                 const st = status.get(r.versionArn)!;
                 seen.set(r.versionArn, st);
@@ -88,7 +93,12 @@ export async function waitForDeletionsReport(results: WriteResult[], deps: WaitD
     await sleep(Math.min(pollDelay(round, interval), Math.max(0, deadline - performance.now())), deps.signal).catch(() => undefined);
   }
   const stillPresent = [...unknown, ...pending].map((r) => r.versionArn);
-  return { stillPresent, lastSeen: Object.fromEntries(stillPresent.map((arn) => [arn, seen.get(arn) ?? "not polled"])), tookMs: Math.round(performance.now() - started), polls };
+  return {
+    stillPresent,
+    lastSeen: Object.fromEntries(stillPresent.map((arn) => [arn, seen.get(arn) ?? "not polled"])),
+    tookMs: Math.round(performance.now() - started),
+    polls,
+  };
 }
 
 /** Returns the ARNs still present when `timeoutMs` ran out (see waitForDeletionsReport). */

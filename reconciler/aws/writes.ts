@@ -1,10 +1,28 @@
 // The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion, TagResource,
-// UntagResource): deletions, stops, grace-period marks and the notice tags. Each function takes an approval only the gate can make, spends it (an approval is for one
+// UntagResource): deletions, stops, grace-period marks and the notice tags. Each function takes an approval only the gate can make, spends it (an approval is
+// for one
 // write), and sends with exactly the credentials whose account the gate checked. A test keeps these
 // command names out of every other module.
-import { DeleteProjectVersionCommand, StopProjectVersionCommand, TagResourceCommand, UntagResourceCommand, type DeleteProjectVersionCommandOutput, type StopProjectVersionCommandOutput } from "@aws-sdk/client-rekognition";
+import {
+  DeleteProjectVersionCommand,
+  StopProjectVersionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  type DeleteProjectVersionCommandOutput,
+  type StopProjectVersionCommandOutput,
+} from "@aws-sdk/client-rekognition";
 import type { RetryingRekognitionClient, WriteCall, WriteHooks } from "./client.js";
-import { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "../gate/approvals.js";
+import {
+  GateError,
+  redeem,
+  type Approved,
+  type DeleteWrite,
+  type MarkWrite,
+  type NoticeWrite,
+  type StopWrite,
+  type UnmarkWrite,
+  type Write,
+} from "../gate/approvals.js";
 import { MARK_TAG, MARK_TAGS } from "../policy/guards.js";
 import { targetOf, type Target } from "../types.js";
 
@@ -31,7 +49,8 @@ function spendFresh<W extends DeleteWrite | StopWrite>(a: Approved<W>, kind: W["
             const again = await hooks.beforeSend!(attempt);
             if (again) {
               redeem(again, kind);
-              if (again.versionArn !== a.versionArn) throw new GateError(`refusing a ${kind} of ${a.versionArn}: the fresh approval is for ${again.versionArn}`);
+              if (again.versionArn !== a.versionArn)
+                throw new GateError(`refusing a ${kind} of ${a.versionArn}: the fresh approval is for ${again.versionArn}`);
             }
           },
         }
@@ -44,7 +63,10 @@ function clientOf(a: Approved<Write>, deps: WriteDeps): RetryingRekognitionClien
   // The gate checked the version's account against the account these credentials resolved to; a client
   // for anything else would send the write with an identity nobody checked.
   if (c.account !== a.account || c.regionName !== a.region) {
-    throw new GateError(`refusing a ${a.kind} of ${a.versionArn}: the client is for account ${c.account ?? "unknown"} in ${c.regionName}, the approval for ${a.account} in ${a.region}`);
+    throw new GateError(
+      `refusing a ${a.kind} of ${a.versionArn}: the client is for account ${c.account ?? "unknown"} in ${c.regionName}, the approval for ${a.account} in ` +
+        `${a.region}`,
+    );
   }
   return c;
 }
@@ -52,7 +74,10 @@ function clientOf(a: Approved<Write>, deps: WriteDeps): RetryingRekognitionClien
 export function sendDelete(a: Approved<DeleteWrite>, deps: WriteDeps, hooks: DeleteHooks = {}): Promise<WriteCall<DeleteProjectVersionCommandOutput>> {
   redeem(a, "delete");
   const client = clientOf(a, deps);
-  return client.sendWrite<DeleteProjectVersionCommandOutput>(new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }), spendFresh(a, "delete", hooks));
+  return client.sendWrite<DeleteProjectVersionCommandOutput>(
+    new DeleteProjectVersionCommand({ ProjectVersionArn: a.versionArn }),
+    spendFresh(a, "delete", hooks),
+  );
 }
 
 /** A stop takes a serving model offline: like a deletion, it is sent on facts no older than the caller allows. */

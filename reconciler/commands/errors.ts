@@ -48,6 +48,9 @@ export function issueLines(issues: readonly ValidationIssue[]): string[] {
   return [...groups.values()].flatMap((g) => {
     if (g.length === 1) return [formatIssue(g[0]!)];
     const i = g[0]!;
-    return [`${i.path ? `${i.path}: ` : ""}${i.message}${i.fix ? ` (fix: ${i.fix})` : ""}, in ${g.length} places:`, ...g.map((x) => `  ${x.file}:${x.line}:${x.col}`)];
+    return [
+      `${i.path ? `${i.path}: ` : ""}${i.message}${i.fix ? ` (fix: ${i.fix})` : ""}, in ${g.length} places:`,
+      ...g.map((x) => `  ${x.file}:${x.line}:${x.col}`),
+    ];
   });
 }

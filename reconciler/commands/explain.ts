@@ -40,7 +40,10 @@ export function parseTarget(arg: string): Wanted {
   if (m) return { arn: arg, project: m[1]!, version: m[2]! };
   const slash = arg.indexOf("/");
   if (arg.startsWith("arn:") || slash <= 0 || slash === arg.length - 1 || arg.indexOf("/", slash + 1) !== -1) {
-    throw new UsageError(`which version? Give PROJECT/VERSION (e.g. demo-project/v3) or a version ARN (arn:aws:rekognition:REGION:ACCOUNT:project/PROJECT/version/VERSION/TIMESTAMP); got "${arg}"`);
+    throw new UsageError(
+      `which version? Give PROJECT/VERSION (e.g. demo-project/v3) or a version ARN ` +
+        `(arn:aws:rekognition:REGION:ACCOUNT:project/PROJECT/version/VERSION/TIMESTAMP); got "${arg}"`,
+    );
   }
   return { project: arg.slice(0, slash), version: arg.slice(slash + 1) };
 }
@@ -50,12 +53,24 @@ function matches(w: Wanted, v: LiveVersion): boolean {
 }
 
 /** One entry per set that reaches the project asked for (usually one). */
-export async function explainFrom(views: readonly SetView[], w: Wanted, explain: (view: SetView, v: LiveVersion) => Promise<Explanation>): Promise<ExplainEntry[]> {
+export async function explainFrom(
+  views: readonly SetView[],
+  w: Wanted,
+  explain: (view: SetView, v: LiveVersion) => Promise<Explanation>,
+): Promise<ExplainEntry[]> {
   const out: ExplainEntry[] = [];
   for (const view of views) {
     const { set } = view;
     if (set.project !== w.project) continue;
-    const base: ExplainEntry = { set: set.name, at: `${set.pos.file}:${set.pos.line}:${set.pos.col}`, project: set.project, region: set.region, ...(view.account ? { account: view.account } : {}), read: view.status, ...(view.error ? { error: view.error } : {}) };
+    const base: ExplainEntry = {
+      set: set.name,
+      at: `${set.pos.file}:${set.pos.line}:${set.pos.col}`,
+      project: set.project,
+      region: set.region,
+      ...(view.account ? { account: view.account } : {}),
+      read: view.status,
+      ...(view.error ? { error: view.error } : {}),
+    };
     if (view.status !== "ok" || !view.project) {
       out.push(base);
       continue;
@@ -66,7 +81,11 @@ export async function explainFrom(views: readonly SetView[], w: Wanted, explain:
       else out.push(base);
       continue;
     }
-    out.push({ ...base, version: { name: v.name, arn: v.arn, status: v.status, createdAt: new Date(v.createdAt).toISOString(), feature: v.feature }, explanation: await explain(view, v) });
+    out.push({
+      ...base,
+      version: { name: v.name, arn: v.arn, status: v.status, createdAt: new Date(v.createdAt).toISOString(), feature: v.feature },
+      explanation: await explain(view, v),
+    });
   }
   return out;
 }
@@ -81,7 +100,9 @@ function mark(s: Style, verdict: string): string {
 export function renderExplain(arg: string, entries: readonly ExplainEntry[], s: Style): string {
   const lines: string[] = [];
   for (const e of entries) {
-    lines.push(s.bold(`${e.project}/${e.version?.name ?? arg.split("/").pop()}`) + `  set "${e.set}" (${e.at}), ${e.region}${e.account ? `, account ${e.account}` : ""}`);
+    lines.push(
+      s.bold(`${e.project}/${e.version?.name ?? arg.split("/").pop()}`) + `  set "${e.set}" (${e.at}), ${e.region}${e.account ? `, account ${e.account}` : ""}`,
+    );
     if (e.read !== "ok") {
       lines.push(`  project ${e.read}${e.error ? `: ${e.error}` : ""}; nothing is said about its versions, and nothing in it is deleted`);
     } else if (e.missing) {
@@ -92,8 +113,11 @@ export function renderExplain(arg: string, entries: readonly ExplainEntry[], s: 
       const x = e.explanation;
       lines.push(`  ${e.version.arn}`);
       lines.push(`  status ${e.version.status}, created ${e.version.createdAt}, ${e.version.feature}`);
-      const word = x.decision === "delete" || x.decision === "stop then delete" ? s.red(x.decision) : x.decision === "keep" ? s.dim(x.decision) : s.yellow(x.decision);
-      lines.push(`  decision: ${word}${x.deletableAt ? ` (deletable from ${x.deletableAt})` : ""}${x.mark ? `; plan ${x.mark === "add" ? "adds" : "removes"} its pending-delete mark` : ""}`);
+      const word =
+        x.decision === "delete" || x.decision === "stop then delete" ? s.red(x.decision) : x.decision === "keep" ? s.dim(x.decision) : s.yellow(x.decision);
+      const from = x.deletableAt ? ` (deletable from ${x.deletableAt})` : "";
+      const marks = x.mark ? `; plan ${x.mark === "add" ? "adds" : "removes"} its pending-delete mark` : "";
+      lines.push(`  decision: ${word}${from}${marks}`);
       const w = Math.max(...x.checks.map((c) => c.rule.length));
       for (const c of x.checks) lines.push(`    ${mark(s, c.verdict)}  ${c.rule.padEnd(w)}  ${c.detail}${c.layer ? s.dim(`  [${c.layer}]`) : ""}`);
     }
@@ -116,23 +140,48 @@ export const explain: Command = {
     const arg = args[0]!;
     const wanted = parseTarget(arg);
     const format = logFormat(flags, io);
-    const [{ planPass }, { DEFAULT_RETRY }, { style, colorEnabled }, { readVersionTags }, { needsTags }] = await Promise.all([import("../reconcile.js"), import("../aws/retry.js"), import("../render/style.js"), import("../aws/tags.js"), import("../policy/guards.js")]);
+    const [{ planPass }, { DEFAULT_RETRY }, { style, colorEnabled }, { readVersionTags }, { needsTags }] = await Promise.all([
+      import("../reconcile.js"),
+      import("../aws/retry.js"),
+      import("../render/style.js"),
+      import("../aws/tags.js"),
+      import("../policy/guards.js"),
+    ]);
     const session = await openSession(level, format, io);
     try {
-      const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log: session.log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop } });
+      const pass = await planPass({
+        manifests,
+        policy: flags.policy as string | undefined,
+        log: session.log,
+        retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop },
+      });
       try {
         const now = Date.parse(pass.plan.generatedAt);
         // Its tags, when the policy reads tags and the plan did not need them (another check keeps it):
         // shown as what the tag checks would say, never used for the decision.
         const entries = await explainFrom(pass.gate.views, wanted, async (view, v) => {
-          const seen = needsTags(view.policy) && v.tags === undefined && v.tagsError === undefined ? await readVersionTags(v, { region: view.set.region, ...(view.set.roleArn ? { roleArn: view.set.roleArn } : {}) }, { clientFor: pass.clientFor, log: session.log }) : undefined;
+          const seen =
+            needsTags(view.policy) && v.tags === undefined && v.tagsError === undefined
+              ? await readVersionTags(
+                  v,
+                  { region: view.set.region, ...(view.set.roleArn ? { roleArn: view.set.roleArn } : {}) },
+                  { clientFor: pass.clientFor, log: session.log },
+                )
+              : undefined;
           return pass.gate.explain(view, v, now, pass.plan.refusals, seen);
         });
         if (entries.length === 0) {
-          io.stderr.write(`rekon: error: no ProjectVersionSet in ${manifests.join(", ")} names project "${wanted.project}"; rekon explains only versions of projects it manages\n`);
+          io.stderr.write(
+            `rekon: error: no ProjectVersionSet in ${manifests.join(", ")} names project "${wanted.project}"; rekon explains only versions of projects it ` +
+              `manages\n`,
+          );
           return 1;
         }
-        io.stdout.write(output === "json" ? JSON.stringify({ version: arg, sets: entries }, null, 2) + "\n" : renderExplain(arg, entries, style(colorEnabled(io.stdout, io.env))));
+        io.stdout.write(
+          output === "json"
+            ? JSON.stringify({ version: arg, sets: entries }, null, 2) + "\n"
+            : renderExplain(arg, entries, style(colorEnabled(io.stdout, io.env))),
+        );
         // A failed read — the project's, or this version's tags — is a failure here as in plan: "kept" on a
         // read that failed is not an answer.
         if (entries.some((e) => e.read !== "ok" || e.explanation?.checks.some((c) => c.rule === "tagsUnreadable" && c.verdict === "block"))) return 1;

@@ -25,18 +25,32 @@ export const plan: Command = {
       // A plan for another time is for reading; saving it would let apply act on a moment that is not now.
       if (flags.out !== undefined) throw new UsageError("--at and --out do not go together: a saved plan is for now");
       const t = String(flags.at);
-      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(t) || Number.isNaN(Date.parse(t))) throw new UsageError(`--at must be an RFC 3339 time with a zone, e.g. 2026-12-05T20:00:00+01:00 (got "${t}")`);
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(t) || Number.isNaN(Date.parse(t)))
+        throw new UsageError(`--at must be an RFC 3339 time with a zone, e.g. 2026-12-05T20:00:00+01:00 (got "${t}")`);
       at = new Date(t);
     }
     const format = logFormat(flags, io);
-    const [{ planPass, forgeableMarksNote }, { planExitCode }, { renderPlan, tableOptions, reportCauses }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all([import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")]);
+    const [{ planPass, forgeableMarksNote }, { planExitCode }, { renderPlan, tableOptions, reportCauses }, { DEFAULT_RETRY }, { savePlan }] = await Promise.all(
+      [import("../reconcile.js"), import("../plan.js"), import("./render.js"), import("../aws/retry.js"), import("../savedplan.js")],
+    );
     const session = await openSession(level, format, io);
     try {
-      const pass = await planPass({ manifests, policy: flags.policy as string | undefined, log: session.log, retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop }, ...(at ? { now: () => at } : {}) });
+      const pass = await planPass({
+        manifests,
+        policy: flags.policy as string | undefined,
+        log: session.log,
+        retry: { ...DEFAULT_RETRY, ...retryFlags(flags), signal: session.stop },
+        ...(at ? { now: () => at } : {}),
+      });
       try {
         const out = flags.out as string | undefined;
         if (out) {
-          const file = savePlan(pass.plan, pass.live, { manifests, policy: (flags.policy as string | undefined) ?? null }, { manifests: pass.desired.digest, policy: pass.policy.digest });
+          const file = savePlan(
+            pass.plan,
+            pass.live,
+            { manifests, policy: (flags.policy as string | undefined) ?? null },
+            { manifests: pass.desired.digest, policy: pass.policy.digest },
+          );
           // Write then rename, so a reader (or an upload step) never sees half a plan.
           await writeFile(out + ".tmp", JSON.stringify(file, null, 2) + "\n");
           await rename(out + ".tmp", out);

@@ -23,5 +23,6 @@ export function tableOptions(io: Io): TableOptions {
  */
 export function reportCauses(p: Plan, output: string, io: Io): void {
   if (output === "table") return;
-  for (const line of [...causeLines(groupProjectErrors(p.projects)), ...tagCauseLines(groupTagReadErrors(p.actions))]) io.stderr.write(`rekon: error: ${line}\n`);
+  for (const line of [...causeLines(groupProjectErrors(p.projects)), ...tagCauseLines(groupTagReadErrors(p.actions))])
+    io.stderr.write(`rekon: error: ${line}\n`);
 }

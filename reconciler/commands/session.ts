@@ -22,7 +22,11 @@ export interface Session {
 }
 
 export async function openSession(level: string, format: LogFormat, io: Io): Promise<Session> {
-  const [{ createLogger }, { Screen }, { colorEnabled, style }] = await Promise.all([import("../log.js"), import("../render/screen.js"), import("../render/style.js")]);
+  const [{ createLogger }, { Screen }, { colorEnabled, style }] = await Promise.all([
+    import("../log.js"),
+    import("../render/screen.js"),
+    import("../render/style.js"),
+  ]);
   const screen = new Screen(io.stderr);
   const log = createLogger(level, screen, { format, style: style(colorEnabled(io.stderr, io.env)) });
   const stop = new AbortController();

@@ -14,7 +14,10 @@ export const validate: Command = {
     // Loaded here, not at the top: `rekon --help` must not pay for the YAML, ajv and CEL modules.
     const { validateInputs } = await import("../inputs/index.js");
     // Offline: the default region comes from the environment only; no SDK, no profile files.
-    const r = validateInputs({ manifests, policy: flags.policy as string | undefined }, { defaultRegion: io.env.AWS_REGION || undefined, requireRegion: false });
+    const r = validateInputs(
+      { manifests, policy: flags.policy as string | undefined },
+      { defaultRegion: io.env.AWS_REGION || undefined, requireRegion: false },
+    );
     if (!r.desired || !r.policies) throw new ValidationError(r.issues);
     const sets = r.desired.sets.length;
     const files = r.desired.files.length;

@@ -132,7 +132,11 @@ export function auditRecords(results: WriteResult[], ctx: AuditContext): AuditRe
       ...(r.stoppedAfterMs !== undefined ? { stoppedAfterMs: r.stoppedAfterMs } : {}),
       reasons: r.reasons ?? a?.reasons ?? [],
       policy: { ...ctx.plan.policy, ...(ctx.policyDigest ? { digest: ctx.policyDigest } : {}) },
-      actor: { ...(ctx.actors?.[r.roleArn ?? "ambient"] ? { callerArn: ctx.actors[r.roleArn ?? "ambient"] } : {}), ...(r.account ? { account: r.account } : {}), ...(ctx.lease ? { lease: ctx.lease } : {}) },
+      actor: {
+        ...(ctx.actors?.[r.roleArn ?? "ambient"] ? { callerArn: ctx.actors[r.roleArn ?? "ambient"] } : {}),
+        ...(r.account ? { account: r.account } : {}),
+        ...(ctx.lease ? { lease: ctx.lease } : {}),
+      },
       ...(ctx.manifestsDigest ? { manifestsDigest: ctx.manifestsDigest } : {}),
       set,
       ...(manifestFile ? { manifestFile } : {}),

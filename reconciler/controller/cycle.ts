@@ -8,7 +8,7 @@ import type { RetryOptions } from "../aws/retry.js";
 import { formatIssue, ValidationError } from "../errors.js";
 import { planExitCode } from "../plan.js";
 import { inputsChangedSince } from "../inputs/index.js";
-import { applyAuthorized, forgeableMarksNote, planPass, type ReconcileOptions } from "../reconcile.js";
+import { applyAuthorized, forgeableMarksNote, planPass, type PlannedPass, type ReconcileOptions } from "../reconcile.js";
 import type { Plan, PolicySet } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
 import { recordDeletions, recordPlan, recordRequest, type ControllerMetrics, type CycleResult } from "./metrics.js";
@@ -24,7 +24,9 @@ export interface CycleInput {
   callSignal: AbortSignal;
   /** Once aborted, no new write is sent (shutdown has begun, the lease was lost); writes in flight are awaited. */
   writeSignal: AbortSignal;
-  /** Once aborted, writes still in flight are no longer awaited and are reported `unknown` (the end of the shutdown grace, the cycle timeout). Default: never. */
+  /**
+   * Once aborted, writes still in flight are no longer awaited and are reported `unknown` (the end of the shutdown grace, the cycle timeout). Default:
+   * never. */
   abandonSignal?: AbortSignal;
   /** Set when this cycle must not write (the manifests are stale): it still plans, then ends "refused". */
   writeBlock?: { rule: "manifestsStale"; message: string };
@@ -97,7 +99,19 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
   const sendOpts = { cycleId: input.cycleId, ...(input.abandonSignal ? { signal: input.abandonSignal } : {}) };
   let pass;
   try {
-    pass = await planPass({ manifests, ...(policy !== undefined ? { policy } : {}), log, retry, ...(deps.client ? { client: deps.client } : {}), ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}), ...(deps.identities ? { identities: deps.identities } : {}), ...(deps.inputsCache ? { inputsCache: deps.inputsCache } : {}), ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}), ...(notifier ? { refusalsFor: (i: { policies: PolicySet }) => (prepared = notifier.prepare(i.policies)).refusals } : {}), ...(deps.now ? { now: deps.now } : {}) });
+    pass = await planPass({
+      manifests,
+      ...(policy !== undefined ? { policy } : {}),
+      log,
+      retry,
+      ...(deps.client ? { client: deps.client } : {}),
+      ...(deps.limitersFor ? { limitersFor: deps.limitersFor } : {}),
+      ...(deps.identities ? { identities: deps.identities } : {}),
+      ...(deps.inputsCache ? { inputsCache: deps.inputsCache } : {}),
+      ...(input.writeBlock ? { refusals: [{ rule: input.writeBlock.rule, message: input.writeBlock.message }] } : {}),
+      ...(notifier ? { refusalsFor: (i: { policies: PolicySet }) => (prepared = notifier.prepare(i.policies)).refusals } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // Fail closed: nothing is planned from the last good manifests, nothing is deleted, and the numbers
@@ -118,23 +132,23 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     }
     metrics.manifestValid.set(1);
     recordPlan(metrics, plan);
-    for (const p of plan.projects.filter((x) => x.status !== "ok")) log.warn({ project: p.project, region: p.region, status: p.status, error: p.error }, "project not read: nothing in it is deleted");
-    // One line per planned deletion; blocked, kept and missing versions only at debug: at 100,000 versions
-    // a line each would be most of a cycle's work and of the log's volume (rekon explain answers "why kept").
-    const debug = log.isLevelEnabled("debug");
-    for (const a of plan.actions) {
-      if (a.action !== "delete" && !debug) continue;
-      const fields = { versionArn: a.versionArn ?? `${a.region}/${a.project}/${a.versionName}`, action: a.action, set: a.set, status: a.status, reasons: a.reasons.map((r) => r.rule) };
-      if (a.action === "delete") log.info(fields, "planned");
-      else log.debug(fields, "planned");
-    }
+    for (const p of plan.projects.filter((x) => x.status !== "ok"))
+      log.warn({ project: p.project, region: p.region, status: p.status, error: p.error }, "project not read: nothing in it is deleted");
+    logPlan(log, plan);
     log.info({ summary: plan.summary, refusals: plan.refusals, policy: plan.policy }, "plan");
     // Stale manifests reach the gate as a run refusal: the plan shows it, and nothing is written.
     if (input.writeBlock) log.warn({ rule: input.writeBlock.rule, reason: input.writeBlock.message }, "refused: nothing is deleted this cycle");
 
     const exit = planExitCode(plan);
     const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : exit === 1 ? "failed" : "ok";
-    const notices = tell && prepared ? notifier.run(prepared, { plan, desired: pass.desired, policies: pass.policies, live: pass.live, ...(revision ? { gitRevision: revision } : {}) }, sendOpts) : undefined;
+    const notices =
+      tell && prepared
+        ? notifier.run(
+            prepared,
+            { plan, desired: pass.desired, policies: pass.policies, live: pass.live, ...(revision ? { gitRevision: revision } : {}) },
+            sendOpts,
+          )
+        : undefined;
     // Grace-period marks are writes too: a cycle with marks to write and nothing to delete yet must still
     // apply, or the first mark would never be written and nothing would ever become deletable. So are the
     // notices owed (a `marked` notice not yet delivered, a due reminder) and the tags that record them.
@@ -145,14 +159,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
       return { result: planResult, valid: true, plan, results: [] };
     }
 
-    const audited = new Set<WriteResult>();
-    const actors = Object.fromEntries(pass.live.identities.filter((i) => i.arn).map((i) => [i.source, i.arn!]));
-    const auditCtx = { cycleId: input.cycleId, plan, desired: pass.desired, ...(revision ? { gitRevision: revision } : {}), now: deps.now ?? (() => new Date()), actors, policyDigest: pass.policy.digest, manifestsDigest: pass.desired.digest, ...(deps.leaseIdentity ? { lease: deps.leaseIdentity } : {}) };
-    const audit = (rs: WriteResult[]) => {
-      const fresh = rs.filter((r) => !audited.has(r));
-      fresh.forEach((r) => audited.add(r));
-      deps.audit.write(auditRecords(fresh, auditCtx));
-    };
+    const audit = auditor(input, deps, pass, revision);
 
     // AWS request metrics come from the run's limiters (run.ts), which see every attempt of every phase.
     const unobserve = deps.limitersFor ? () => undefined : pass.limiters.observe((e) => recordRequest(metrics, e));
@@ -186,15 +193,66 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     audit(results); // anything not yet audited (skipped at the end, unknown on abandon)
     recordDeletions(metrics, results);
 
-    // A write AWS refused, or one that may or may not have happened, fails the cycle; so does a version
-    // changed because its tags could not be read, and a write skipped for any reason but the two that are
-    // the world moving (the manifests changed: a new cycle starts at once; a notice not yet delivered: a
-    // hold with its own alert) — a last look that could not read is a failed read, never a clean cycle.
-    // `changed` otherwise is the world moving: re-planned next.
-    const bad = results.some((r) => r.result === "failed" || r.result === "unknown" || (r.result === "changed" && r.reasons?.some((x) => x.rule === "tagsUnreadable")) || (r.result === "skipped" && r.code !== "manifestsChanged" && r.code !== "noticeNotDelivered"));
-    const result: CycleResult = input.writeSignal.aborted ? "aborted" : bad || planResult !== "ok" ? "failed" : "ok";
+    const result: CycleResult = input.writeSignal.aborted ? "aborted" : writesFailed(results) || planResult !== "ok" ? "failed" : "ok";
     return { result, valid: true, plan, results, inputsChanged: results.some((r) => r.code === "manifestsChanged") };
   } finally {
     pass.close();
   }
+}
+
+/** One line per planned deletion; blocked, kept and missing versions only at debug: at 100,000 versions a
+ * line each would be most of a cycle's work and of the log's volume (rekon explain answers "why kept"). */
+function logPlan(log: Logger, plan: Plan): void {
+  const debug = log.isLevelEnabled("debug");
+  for (const a of plan.actions) {
+    if (a.action !== "delete" && !debug) continue;
+    const fields = {
+      versionArn: a.versionArn ?? `${a.region}/${a.project}/${a.versionName}`,
+      action: a.action,
+      set: a.set,
+      status: a.status,
+      reasons: a.reasons.map((r) => r.rule),
+    };
+    if (a.action === "delete") log.info(fields, "planned");
+    else log.debug(fields, "planned");
+  }
+}
+
+/** Audit records of this cycle's writes, each written once, the moment its answer is known. */
+function auditor(input: CycleInput, deps: CycleDeps, pass: PlannedPass, revision: string | undefined): (rs: WriteResult[]) => void {
+  const audited = new Set<WriteResult>();
+  const actors = Object.fromEntries(pass.live.identities.filter((i) => i.arn).map((i) => [i.source, i.arn!]));
+  const auditCtx = {
+    cycleId: input.cycleId,
+    plan: pass.plan,
+    desired: pass.desired,
+    ...(revision ? { gitRevision: revision } : {}),
+    now: deps.now ?? (() => new Date()),
+    actors,
+    policyDigest: pass.policy.digest,
+    manifestsDigest: pass.desired.digest,
+    ...(deps.leaseIdentity ? { lease: deps.leaseIdentity } : {}),
+  };
+  return (rs) => {
+    const fresh = rs.filter((r) => !audited.has(r));
+    fresh.forEach((r) => audited.add(r));
+    deps.audit.write(auditRecords(fresh, auditCtx));
+  };
+}
+
+/**
+ * A write AWS refused, or one that may or may not have happened, fails the cycle; so does a version changed
+ * because its tags could not be read, and a write skipped for any reason but the two that are the world
+ * moving (the manifests changed: a new cycle starts at once; a notice not yet delivered: a hold with its
+ * own alert) — a last look that could not read is a failed read, never a clean cycle. `changed` otherwise
+ * is the world moving: re-planned next.
+ */
+function writesFailed(results: readonly WriteResult[]): boolean {
+  return results.some(
+    (r) =>
+      r.result === "failed" ||
+      r.result === "unknown" ||
+      (r.result === "changed" && r.reasons?.some((x) => x.rule === "tagsUnreadable")) ||
+      (r.result === "skipped" && r.code !== "manifestsChanged" && r.code !== "noticeNotDelivered"),
+  );
 }

@@ -6,9 +6,7 @@
 import { statSync, type Stats } from "node:fs";
 import { formatDuration } from "../duration.js";
 
-export type Freshness =
-  | { fresh: true; syncedAt: Date; ageMs: number }
-  | { fresh: false; reason: string; syncedAt?: Date; ageMs?: number };
+export type Freshness = { fresh: true; syncedAt: Date; ageMs: number } | { fresh: false; reason: string; syncedAt?: Date; ageMs?: number };
 
 /** How far ahead of this clock a sync time may be and still count as now. */
 const FUTURE_SLACK_MS = 60_000;
@@ -19,7 +17,8 @@ export function checkFreshness(file: string, maxAgeMs: number, now: Date, stat: 
     st = stat(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { fresh: false, reason: `sync touch file ${file} does not exist: no sync has completed yet (or --sync-touch-file names the wrong file)` };
+    if (code === "ENOENT")
+      return { fresh: false, reason: `sync touch file ${file} does not exist: no sync has completed yet (or --sync-touch-file names the wrong file)` };
     return { fresh: false, reason: `cannot read the sync touch file ${file}: ${code ?? (err as Error).message}` };
   }
   const syncedAt = st.mtime;
@@ -27,7 +26,13 @@ export function checkFreshness(file: string, maxAgeMs: number, now: Date, stat: 
   // Far ahead is not freshness either: a clock stepped back, a volume whose server clock runs ahead, or a
   // hand-set time would otherwise read as "synced just now" until the clock catches up.
   if (syncedAt.getTime() - now.getTime() > FUTURE_SLACK_MS) {
-    return { fresh: false, syncedAt, reason: `sync touch file ${file} is dated ${syncedAt.toISOString()}, ${formatDuration(syncedAt.getTime() - now.getTime())} in the future: its age cannot be told (check the clocks)` };
+    return {
+      fresh: false,
+      syncedAt,
+      reason:
+        `sync touch file ${file} is dated ${syncedAt.toISOString()}, ${formatDuration(syncedAt.getTime() - now.getTime())} in the future: its age ` +
+        `cannot be told (check the clocks)`,
+    };
   }
   const ageMs = Math.max(0, now.getTime() - syncedAt.getTime());
   if (ageMs <= maxAgeMs) return { fresh: true, syncedAt, ageMs };
@@ -35,6 +40,8 @@ export function checkFreshness(file: string, maxAgeMs: number, now: Date, stat: 
     fresh: false,
     syncedAt,
     ageMs,
-    reason: `manifests last synced ${formatDuration(ageMs)} ago (${file} modified ${syncedAt.toISOString()}), longer than --max-sync-age ${formatDuration(maxAgeMs)}`,
+    reason:
+      `manifests last synced ${formatDuration(ageMs)} ago (${file} modified ${syncedAt.toISOString()}), longer than --max-sync-age ` +
+      `${formatDuration(maxAgeMs)}`,
   };
 }

@@ -73,7 +73,8 @@ export class LeaderElector {
   /** Aborted when this term of leadership ends; undefined while not leading. */
   termSignal(): AbortSignal | undefined {
     // The deadline timer can fire late after a pause of the process; asked directly, the answer is exact.
-    if (this.isLeader() && performance.now() - this.renewSentAt > this.opts.renewDeadlineMs) this.lose(`could not renew the lease within ${this.opts.renewDeadlineMs} ms`);
+    if (this.isLeader() && performance.now() - this.renewSentAt > this.opts.renewDeadlineMs)
+      this.lose(`could not renew the lease within ${this.opts.renewDeadlineMs} ms`);
     return this.isLeader() ? this.term!.signal : undefined;
   }
 
@@ -95,7 +96,10 @@ export class LeaderElector {
     const wasLeader = this.isLeader();
     this.lose("shutting down");
     await withTimeout(this.ticking, timeoutMs).catch(() => undefined);
-    if (wasLeader) await withTimeout(this.release(), timeoutMs).catch((err: Error) => this.log.warn({ err: err.message }, "leader election: could not release the lease; others take over when it expires"));
+    if (wasLeader)
+      await withTimeout(this.release(), timeoutMs).catch((err: Error) =>
+        this.log.warn({ err: err.message }, "leader election: could not release the lease; others take over when it expires"),
+      );
   }
 
   private async tick(): Promise<void> {
@@ -115,14 +119,23 @@ export class LeaderElector {
         // Step down renewDeadline after the last renewal *was sent* (conservative), whatever the requests do.
         clearTimeout(this.deadline);
         this.renewSentAt = sentAt;
-        this.deadline = setTimeout(() => this.lose(`could not renew the lease within ${this.opts.renewDeadlineMs} ms`), Math.max(0, this.opts.renewDeadlineMs - (performance.now() - sentAt)));
+        this.deadline = setTimeout(
+          () => this.lose(`could not renew the lease within ${this.opts.renewDeadlineMs} ms`),
+          Math.max(0, this.opts.renewDeadlineMs - (performance.now() - sentAt)),
+        );
       } else if (this.isLeader()) {
         this.lose("the lease is held by another instance");
       }
     } catch (err) {
       this.hooks.onError?.(err as Error);
       const f = this.failures.failed();
-      if (f.log) this.log.warn({ err: (err as Error).message, code: (err as { code?: number }).code, failures: f.streak }, f.streak === 1 ? "leader election: lease request failed" : `leader election: lease requests keep failing (${f.streak} in a row; next warning after ${f.streak * 2})`);
+      if (f.log)
+        this.log.warn(
+          { err: (err as Error).message, code: (err as { code?: number }).code, failures: f.streak },
+          f.streak === 1
+            ? "leader election: lease request failed"
+            : `leader election: lease requests keep failing (${f.streak} in a row; next warning after ${f.streak * 2})`,
+        );
     }
   }
 
@@ -146,7 +159,12 @@ export class LeaderElector {
       try {
         await this.api.createNamespacedLease({
           namespace,
-          body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace }, spec: { holderIdentity: this.identity, leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+          body: {
+            apiVersion: "coordination.k8s.io/v1",
+            kind: "Lease",
+            metadata: { name, namespace },
+            spec: { holderIdentity: this.identity, leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+          },
         });
         return true;
       } catch (e) {
@@ -193,7 +211,11 @@ export class LeaderElector {
     const lease = await this.api.readNamespacedLease({ name, namespace });
     if (lease.spec?.holderIdentity !== this.identity) return;
     // As client-go's ReleaseOnCancel: an empty holder may be taken at once.
-    await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: new Date() } } });
+    await this.api.replaceNamespacedLease({
+      name,
+      namespace,
+      body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: new Date() } },
+    });
     this.log.info({ identity: this.identity }, "leader election: released the lease");
   }
 }

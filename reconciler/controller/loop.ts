@@ -99,8 +99,30 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
   try {
     const out = await runCycle(
       // Only an instance that may write tells (the leader, or the only one): replicas would repeat each other.
-      { cycleId, manifests: opts.manifests, ...(opts.policy !== undefined ? { policy: opts.policy } : {}), write, callSignal, writeSignal, abandonSignal, ...(writeBlock ? { writeBlock } : {}), notify: !elector || term !== undefined, dryRun: !opts.apply },
-      { log: clog, metrics, audit, retry, limitersFor, identities, inputsCache, notifier, ...(elector ? { leaseIdentity: elector.identity } : {}), ...(cfg.client ? { client: cfg.client } : {}) },
+      {
+        cycleId,
+        manifests: opts.manifests,
+        ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
+        write,
+        callSignal,
+        writeSignal,
+        abandonSignal,
+        ...(writeBlock ? { writeBlock } : {}),
+        notify: !elector || term !== undefined,
+        dryRun: !opts.apply,
+      },
+      {
+        log: clog,
+        metrics,
+        audit,
+        retry,
+        limitersFor,
+        identities,
+        inputsCache,
+        notifier,
+        ...(elector ? { leaseIdentity: elector.identity } : {}),
+        ...(cfg.client ? { client: cfg.client } : {}),
+      },
     );
     result = out.result;
     state.valid = out.valid;
@@ -119,10 +141,23 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
     state.changedInARow = out.inputsChanged ? state.changedInARow + 1 : 0;
     if (state.changedInARow >= CHANGED_CYCLES_LIMIT && result === "ok") {
       result = "failed";
-      clog.error({ cycles: state.changedInARow }, `the manifests or policy changed during each of the last ${state.changedInARow} applies: nothing is being written; check that the files are not rewritten on every read`);
+      clog.error(
+        { cycles: state.changedInARow },
+        `the manifests or policy changed during each of the last ${state.changedInARow} applies: nothing is being written; check that the files are not ` +
+          `rewritten on every read`,
+      );
     }
     if (out.inputsChanged) trigger("the manifests or policy changed during the apply");
-    if (out.plan) clog.info({ result, summary: out.plan.summary, deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length, durationMs: Date.now() - state.lastStart }, "cycle finished");
+    if (out.plan)
+      clog.info(
+        {
+          result,
+          summary: out.plan.summary,
+          deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length,
+          durationMs: Date.now() - state.lastStart,
+        },
+        "cycle finished",
+      );
     else clog.info({ result, durationMs: Date.now() - state.lastStart }, "cycle finished");
   } catch (err) {
     // The loop goes on: the next cycle re-reads everything; nothing from this one is reused.
@@ -146,10 +181,14 @@ export function probesOf(state: LoopState, opts: RunOptions): { healthz(): Probe
     const now = Date.now();
     if (state.running) {
       const ran = now - state.lastStart;
-      return ran < opts.cycleTimeoutMs + 30_000 ? { ok: true, reason: `cycle running for ${ran} ms` } : { ok: false, reason: `cycle stuck: running for ${ran} ms, over its ${opts.cycleTimeoutMs} ms timeout` };
+      return ran < opts.cycleTimeoutMs + 30_000
+        ? { ok: true, reason: `cycle running for ${ran} ms` }
+        : { ok: false, reason: `cycle stuck: running for ${ran} ms, over its ${opts.cycleTimeoutMs} ms timeout` };
     }
     const idle = now - Math.max(state.lastEnd, state.startedAt);
-    return idle < 3 * opts.intervalMs ? { ok: true, reason: `last cycle ended ${idle} ms ago` } : { ok: false, reason: `no cycle for ${idle} ms (over 3 intervals)` };
+    return idle < 3 * opts.intervalMs
+      ? { ok: true, reason: `last cycle ended ${idle} ms ago` }
+      : { ok: false, reason: `no cycle for ${idle} ms (over 3 intervals)` };
   };
   const readyz = (): Probe => {
     if (state.stopping) return { ok: false, reason: "stopping" };

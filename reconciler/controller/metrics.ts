@@ -70,25 +70,102 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
   const r = [registry];
   const m: ControllerMetrics = {
     registry,
-    reconcileTotal: new Counter({ name: "rekon_reconcile_total", help: "Reconcile cycles by result (ok, invalid, refused, failed, aborted, error).", labelNames: ["result"], registers: r }),
-    reconcileDuration: new Histogram({ name: "rekon_reconcile_duration_seconds", help: "Duration of one reconcile cycle.", buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600], registers: r }),
-    reconcileInterval: new Gauge({ name: "rekon_reconcile_interval_seconds", help: "The configured time between cycles (--interval), for alerts that count missed cycles.", registers: r }),
-    versions: new Gauge({ name: "rekon_versions", help: "Versions in the last valid plan, by project and planned action (delete, keep, blocked, missing).", labelNames: ["project", "account", "region", "action"], registers: r }),
-    deletionsTotal: new Counter({ name: "rekon_deletions_total", help: "Deletion results by project (accepted, alreadyDeleted, failed, skipped, changed, unknown).", labelNames: ["project", "account", "region", "result"], registers: r }),
-    projectReadsTotal: new Counter({ name: "rekon_project_reads_total", help: "Project reads per cycle by status (ok, notFound, error, notManaged); nothing in a project read with error or notFound is deleted.", labelNames: ["project", "account", "region", "status"], registers: r }),
-    awsRequestsTotal: new Counter({ name: "rekon_aws_requests_total", help: "AWS call attempts by account, region, operation and outcome (ok or the error code), reads and writes.", labelNames: ["account", "region", "operation", "outcome"], registers: r }),
-    awsRequestDuration: new Histogram({ name: "rekon_aws_request_duration_seconds", help: "Duration of one AWS call attempt (not counting the rate limiter's wait), by account, region and operation.", labelNames: ["account", "region", "operation"], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r }),
-    awsRateLimit: new Gauge({ name: "rekon_aws_rate_limit_requests_per_second", help: "The adaptive rate limiter's current rate per account, region and operation (it falls on throttles and grows back).", labelNames: ["account", "region", "operation"], registers: r }),
+    reconcileTotal: new Counter({
+      name: "rekon_reconcile_total",
+      help: "Reconcile cycles by result (ok, invalid, refused, failed, aborted, error).",
+      labelNames: ["result"],
+      registers: r,
+    }),
+    reconcileDuration: new Histogram({
+      name: "rekon_reconcile_duration_seconds",
+      help: "Duration of one reconcile cycle.",
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+      registers: r,
+    }),
+    reconcileInterval: new Gauge({
+      name: "rekon_reconcile_interval_seconds",
+      help: "The configured time between cycles (--interval), for alerts that count missed cycles.",
+      registers: r,
+    }),
+    versions: new Gauge({
+      name: "rekon_versions",
+      help: "Versions in the last valid plan, by project and planned action (delete, keep, blocked, missing).",
+      labelNames: ["project", "account", "region", "action"],
+      registers: r,
+    }),
+    deletionsTotal: new Counter({
+      name: "rekon_deletions_total",
+      help: "Deletion results by project (accepted, alreadyDeleted, failed, skipped, changed, unknown).",
+      labelNames: ["project", "account", "region", "result"],
+      registers: r,
+    }),
+    projectReadsTotal: new Counter({
+      name: "rekon_project_reads_total",
+      help: "Project reads per cycle by status (ok, notFound, error, notManaged); nothing in a project read with error or notFound is deleted.",
+      labelNames: ["project", "account", "region", "status"],
+      registers: r,
+    }),
+    awsRequestsTotal: new Counter({
+      name: "rekon_aws_requests_total",
+      help: "AWS call attempts by account, region, operation and outcome (ok or the error code), reads and writes.",
+      labelNames: ["account", "region", "operation", "outcome"],
+      registers: r,
+    }),
+    awsRequestDuration: new Histogram({
+      name: "rekon_aws_request_duration_seconds",
+      help: "Duration of one AWS call attempt (not counting the rate limiter's wait), by account, region and operation.",
+      labelNames: ["account", "region", "operation"],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    }),
+    awsRateLimit: new Gauge({
+      name: "rekon_aws_rate_limit_requests_per_second",
+      help: "The adaptive rate limiter's current rate per account, region and operation (it falls on throttles and grows back).",
+      labelNames: ["account", "region", "operation"],
+      registers: r,
+    }),
     manifestValid: new Gauge({ name: "rekon_manifest_valid", help: "1 when the last cycle read valid manifests and policy, else 0.", registers: r }),
-    nextDeletionAllowed: new Gauge({ name: "rekon_deletion_next_allowed_timestamp_seconds", help: "When versions now kept only by a deletion window become deletable (Unix time); 0 when none are.", registers: r }),
-    manifestsStale: new Gauge({ name: "rekon_manifests_stale", help: "1 while the manifests are older than --max-sync-age (no deletion then), else 0.", registers: r }),
-    manifestsLastSync: new Gauge({ name: "rekon_manifests_last_sync_timestamp_seconds", help: "Unix time of the last sync of the manifests (--sync-touch-file's modification time); 0 when unknown.", registers: r }),
+    nextDeletionAllowed: new Gauge({
+      name: "rekon_deletion_next_allowed_timestamp_seconds",
+      help: "When versions now kept only by a deletion window become deletable (Unix time); 0 when none are.",
+      registers: r,
+    }),
+    manifestsStale: new Gauge({
+      name: "rekon_manifests_stale",
+      help: "1 while the manifests are older than --max-sync-age (no deletion then), else 0.",
+      registers: r,
+    }),
+    manifestsLastSync: new Gauge({
+      name: "rekon_manifests_last_sync_timestamp_seconds",
+      help: "Unix time of the last sync of the manifests (--sync-touch-file's modification time); 0 when unknown.",
+      registers: r,
+    }),
     lastSuccess: new Gauge({ name: "rekon_last_success_timestamp_seconds", help: "Unix time the last cycle ended with result ok.", registers: r }),
     leader: new Gauge({ name: "rekon_leader", help: "1 while this instance may write (holds the Lease, or runs without leader election).", registers: r }),
-    leaderElectionErrors: new Counter({ name: "rekon_leader_election_errors_total", help: "Lease requests (get, create, update) that failed or timed out.", registers: r }),
-    auditWriteErrors: new Counter({ name: "rekon_audit_write_errors_total", help: "Audit records that could not be appended to --audit-file (each is still in its log line); the cycle that wrote them is failed.", registers: r }),
-    buildInfo: new Gauge({ name: "rekon_build_info", help: "Always 1; the labels say which rekon is running.", labelNames: ["version", "revision"], registers: r }),
-    notificationsTotal: new Counter({ name: "rekon_notifications_total", help: "Notification events by channel, event (marked, reminder, deleted, failed, refused, readFailed, pending) and result (delivered: a 2xx; failed: given up, refused by the receiver, or the channel could not be used).", labelNames: ["channel", "event", "result"], registers: r }),
+    leaderElectionErrors: new Counter({
+      name: "rekon_leader_election_errors_total",
+      help: "Lease requests (get, create, update) that failed or timed out.",
+      registers: r,
+    }),
+    auditWriteErrors: new Counter({
+      name: "rekon_audit_write_errors_total",
+      help: "Audit records that could not be appended to --audit-file (each is still in its log line); the cycle that wrote them is failed.",
+      registers: r,
+    }),
+    buildInfo: new Gauge({
+      name: "rekon_build_info",
+      help: "Always 1; the labels say which rekon is running.",
+      labelNames: ["version", "revision"],
+      registers: r,
+    }),
+    notificationsTotal: new Counter({
+      name: "rekon_notifications_total",
+      help:
+        "Notification events by channel, event (marked, reminder, deleted, failed, refused, readFailed, pending) and result (delivered: a 2xx; failed: " +
+        "given up, refused by the receiver, or the channel could not be used).",
+      labelNames: ["channel", "event", "result"],
+      registers: r,
+    }),
     rates: new Map(),
   };
   for (const res of CYCLE_RESULTS) m.reconcileTotal.inc({ result: res }, 0);
@@ -120,7 +197,8 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
     for (const status of PROJECT_READ_STATUSES) m.projectReadsTotal.inc({ ...l, status }, 0);
     // Every operation rekon may call there, at 0 from the first plan on: a throttle alert's rate() then
     // sees the first ThrottlingException against a series that already existed.
-    if (l.account !== "unknown") for (const op of Object.keys(DEFAULT_RATES)) m.awsRequestsTotal.inc({ account: l.account, region: l.region, operation: op, outcome: "ok" }, 0);
+    if (l.account !== "unknown")
+      for (const op of Object.keys(DEFAULT_RATES)) m.awsRequestsTotal.inc({ account: l.account, region: l.region, operation: op, outcome: "ok" }, 0);
     m.projectReadsTotal.inc({ ...l, status: p.status });
   }
   for (const a of plan.actions) {
@@ -131,7 +209,8 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
 
 /** Every channel × event × result at 0, as soon as a policy names the channel. */
 export function initNotificationChannels(m: ControllerMetrics, channels: readonly string[]): void {
-  for (const channel of channels) for (const event of NOTIFICATION_EVENTS) for (const result of NOTIFICATION_RESULTS) m.notificationsTotal.inc({ channel, event, result }, 0);
+  for (const channel of channels)
+    for (const event of NOTIFICATION_EVENTS) for (const result of NOTIFICATION_RESULTS) m.notificationsTotal.inc({ channel, event, result }, 0);
 }
 
 export function recordNotification(m: ControllerMetrics, channel: string, event: NotificationEventKind, result: NotificationResult, n: number): void {

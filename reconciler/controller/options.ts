@@ -116,12 +116,16 @@ export function resolveRunOptions(flags: RunFlags, readNamespace: () => string |
     listen: parseListen(flags.listen ?? RUN_DEFAULTS.listen),
     ...(flags["audit-file"] !== undefined ? { auditFile: flags["audit-file"] } : {}),
   };
-  if (flags["max-sync-age"] !== undefined && flags["sync-touch-file"] === undefined) throw new UsageError("--max-sync-age needs --sync-touch-file (the file git-sync touches when a sync completes)");
+  if (flags["max-sync-age"] !== undefined && flags["sync-touch-file"] === undefined)
+    throw new UsageError("--max-sync-age needs --sync-touch-file (the file git-sync touches when a sync completes)");
   if (flags["sync-touch-file"] !== undefined) {
     if (flags["sync-touch-file"] === "") throw new UsageError("--sync-touch-file must name a file");
     opts.sync = { touchFile: flags["sync-touch-file"], maxAgeMs: d("max-sync-age") };
   }
-  if (opts.shutdownGraceMs > 15_000) throw new UsageError("--shutdown-grace must be at most 15s: Kubernetes kills the pod 30 s after SIGTERM by default, and rekon must release its lease and exit before that");
+  if (opts.shutdownGraceMs > 15_000)
+    throw new UsageError(
+      "--shutdown-grace must be at most 15s: Kubernetes kills the pod 30 s after SIGTERM by default, and rekon must release its lease and exit before that",
+    );
 
   const leaseFlags = ["lease-name", "lease-namespace", "lease-duration", "renew-deadline", "retry-period", "kubeconfig"] as const;
   if (!flags["leader-elect"]) {

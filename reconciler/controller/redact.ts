@@ -8,7 +8,31 @@ import { Writable } from "node:stream";
 export const REDACTED = "[redacted]";
 
 /** Keys whose values are secrets, at any depth. */
-const SECRET_KEY = /^(authorization|proxy-authorization|x-amz-security-token|x-amz-credential|cookie|set-cookie|password|passwd|secret|secretaccesskey|aws_secret_access_key|sessiontoken|aws_session_token|token|bearertoken|accesstoken|refreshtoken|id-token|client-secret|credentials)$/i;
+const SECRET_KEY = new RegExp(
+  `^(${[
+    "authorization",
+    "proxy-authorization",
+    "x-amz-security-token",
+    "x-amz-credential",
+    "cookie",
+    "set-cookie",
+    "password",
+    "passwd",
+    "secret",
+    "secretaccesskey",
+    "aws_secret_access_key",
+    "sessiontoken",
+    "aws_session_token",
+    "token",
+    "bearertoken",
+    "accesstoken",
+    "refreshtoken",
+    "id-token",
+    "client-secret",
+    "credentials",
+  ].join("|")})$`,
+  "i",
+);
 
 /** Environment variables whose values must never appear in a log line. */
 const SECRET_ENV = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ACCESS_KEY_ID"];

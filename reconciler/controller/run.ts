@@ -20,8 +20,6 @@ import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
 import { watchManifests } from "./watch.js";
 
-
-
 /** ±10 % so replicas and restarts spread their AWS reads instead of arriving together. */
 export function jittered(intervalMs: number, random = Math.random): number {
   return Math.round(intervalMs * (0.9 + 0.2 * random()));
@@ -37,34 +35,25 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   const secrets = new Set<string>();
   const log = createLogger(cfg.level, redactingStream(io.stderr, io.env, secrets));
   const metrics = createMetrics();
-  // One notifier for the process: it remembers what it told (README "Notifications").
-  const notifier = new Notifier({ log, env: io.env, command: "run", secrets, observe: (channel, event, result, n) => recordNotification(metrics, channel, event, result, n), channels: (names) => initNotificationChannels(metrics, names) });
+  const notifier = processNotifier(log, io, secrets, metrics);
   metrics.reconcileInterval.set(opts.intervalMs / 1000);
   // Audit records also go to stdout, one JSON line each: the cluster's log pipeline gets them by default.
   const audit = new AuditSink(log, opts.auditFile, () => metrics.auditWriteErrors.inc(), io.stdout);
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
 
-  // One set of rate limiters for the whole run, renewed only when the policy's rateLimits change: rates
-  // learned against the account's quota carry over from cycle to cycle, and every attempt of every
-  // phase (reads included) is counted in rekon_aws_requests_total.
-  let limiters: { key: string; set: RateLimiters } | undefined;
-  const limitersFor = (rateLimits: Record<string, number>): RateLimiters => {
-    const key = JSON.stringify(Object.entries(rateLimits).sort());
-    if (limiters?.key === key) return limiters.set;
-    limiters?.set.close();
-    const set = new RateLimiters(rateLimits);
-    set.observe((e) => recordRequest(metrics, e));
-    limiters = { key, set };
-    return set;
-  };
+  const limitersFor = limitersKeeper(metrics);
 
   // Who rekon is, resolved once per credential source for the life of the process (STS GetCallerIdentity).
   // Assumed-role sessions say what they are for (STS SourceIdentity): a plan-only controller can be given
   // a plan role that the target accounts let in read-only.
   const inputsCache = new InputsCache();
-  const identities = new Identities({ ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}), ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}), sourceIdentity: opts.apply ? "rekon-apply" : "rekon-plan" });
+  const identities = new Identities({
+    ...(cfg.client?.credentials ? { credentials: cfg.client.credentials } : {}),
+    ...(cfg.client?.stsEndpoint ? { stsEndpoint: cfg.client.stsEndpoint } : {}),
+    sourceIdentity: opts.apply ? "rekon-apply" : "rekon-plan",
+  });
 
-  const state: LoopState = { windowOpens: undefined, startedAt: Date.now(), running: false, lastStart: 0, lastEnd: 0, cycles: 0, valid: false, stopping: false, lastResult: undefined, changedInARow: 0 };
+  const state = initialState();
   const stop = new AbortController(); // no new cycle, no new deletion
   const hard = new AbortController(); // AWS calls in flight are aborted
 
@@ -88,14 +77,44 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
     throw err;
   }
-  log.info({ url: `http://${formatListen(server.address)}`, apply: opts.apply, intervalMs: opts.intervalMs, manifests: opts.manifests, policy: opts.policy ?? "defaults", leaderElect: !!opts.leader }, "rekon run: listening for /healthz, /readyz, /metrics");
+  log.info(
+    {
+      url: `http://${formatListen(server.address)}`,
+      apply: opts.apply,
+      intervalMs: opts.intervalMs,
+      manifests: opts.manifests,
+      policy: opts.policy ?? "defaults",
+      leaderElect: !!opts.leader,
+    },
+    "rekon run: listening for /healthz, /readyz, /metrics",
+  );
 
   const elector = opts.leader ? await startElection(opts.leader, log, metrics, trigger) : undefined;
   if (!elector) metrics.leader.set(1);
 
-  const watcher = watchManifests([...opts.manifests, ...(opts.policy ? [opts.policy] : [])], (changed) => trigger(`changed: ${changed}`), { debounceMs: opts.watchDebounceMs, log });
+  const watcher = watchManifests([...opts.manifests, ...(opts.policy ? [opts.policy] : [])], (changed) => trigger(`changed: ${changed}`), {
+    debounceMs: opts.watchDebounceMs,
+    log,
+  });
 
-  const cycle = () => runOneCycle({ opts, cfg, log, metrics, audit, retry, limitersFor, identities, inputsCache, notifier, elector, state, stop: stop.signal, hard: hard.signal, trigger });
+  const cycle = () =>
+    runOneCycle({
+      opts,
+      cfg,
+      log,
+      metrics,
+      audit,
+      retry,
+      limitersFor,
+      identities,
+      inputsCache,
+      notifier,
+      elector,
+      state,
+      stop: stop.signal,
+      hard: hard.signal,
+      trigger,
+    });
 
   while (!stop.signal.aborted) {
     pending = false;
@@ -115,7 +134,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   }
 
   watcher.close();
-  limiters?.set.close();
+  limitersFor.close();
   await elector?.stop();
   metrics.leader.set(0);
   await server.close();
@@ -126,19 +145,28 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   return 0;
 }
 
-
 /**
  * The first SIGTERM/SIGINT stops new cycles and writes; writes already sent are awaited up to the shutdown
  * grace, then reported unknown; a second signal (or the grace) aborts what is in flight; past the exit
  * deadline the process exits anyway (deletion is idempotent: the next start re-plans).
  */
-function shutdownOnSignal(s: { log: Logger; opts: RunOptions; state: LoopState; stop: AbortController; hard: AbortController; wake(): void }): (sig: NodeJS.Signals) => void {
+function shutdownOnSignal(s: {
+  log: Logger;
+  opts: RunOptions;
+  state: LoopState;
+  stop: AbortController;
+  hard: AbortController;
+  wake(): void;
+}): (sig: NodeJS.Signals) => void {
   return (sig) => {
     if (s.stop.signal.aborted) {
       s.hard.abort(new Error(`second ${sig}: aborting now`));
       return;
     }
-    s.log.info({ signal: sig, graceMs: s.opts.shutdownGraceMs }, "stopping: no new cycle or write starts; writes already sent are awaited up to the grace, then reported unknown");
+    s.log.info(
+      { signal: sig, graceMs: s.opts.shutdownGraceMs },
+      "stopping: no new cycle or write starts; writes already sent are awaited up to the grace, then reported unknown",
+    );
     s.state.stopping = true;
     s.stop.abort(new Error(`stopping on ${sig}`));
     setTimeout(() => s.hard.abort(new Error("shutdown grace ran out")), s.opts.shutdownGraceMs).unref();
@@ -151,7 +179,12 @@ function shutdownOnSignal(s: { log: Logger; opts: RunOptions; state: LoopState; 
 }
 
 /** Leader election (--leader-elect): the lease's holder writes; winning it starts a cycle at once. */
-async function startElection(leader: NonNullable<RunOptions["leader"]>, log: Logger, metrics: ControllerMetrics, trigger: (why: string) => void): Promise<LeaderElector> {
+async function startElection(
+  leader: NonNullable<RunOptions["leader"]>,
+  log: Logger,
+  metrics: ControllerMetrics,
+  trigger: (why: string) => void,
+): Promise<LeaderElector> {
   const { LeaderElector, leaseApi } = await import("./leader.js");
   const elector = new LeaderElector(await leaseApi(leader), leader, log.child({ component: "leader" }), {
     onStartedLeading: () => {
@@ -164,4 +197,50 @@ async function startElection(leader: NonNullable<RunOptions["leader"]>, log: Log
   metrics.leader.set(0);
   elector.start();
   return elector;
+}
+
+/**
+ * One set of rate limiters for the whole run, renewed only when the policy's rateLimits change: rates
+ * learned against the account's quota carry over from cycle to cycle, and every attempt of every phase
+ * (reads included) is counted in rekon_aws_requests_total.
+ */
+function limitersKeeper(metrics: ControllerMetrics): ((rateLimits: Record<string, number>) => RateLimiters) & { close(): void } {
+  let limiters: { key: string; set: RateLimiters } | undefined;
+  const get = (rateLimits: Record<string, number>): RateLimiters => {
+    const key = JSON.stringify(Object.entries(rateLimits).sort());
+    if (limiters?.key === key) return limiters.set;
+    limiters?.set.close();
+    const set = new RateLimiters(rateLimits);
+    set.observe((e) => recordRequest(metrics, e));
+    limiters = { key, set };
+    return set;
+  };
+  return Object.assign(get, { close: () => limiters?.set.close() });
+}
+
+function initialState(): LoopState {
+  return {
+    windowOpens: undefined,
+    startedAt: Date.now(),
+    running: false,
+    lastStart: 0,
+    lastEnd: 0,
+    cycles: 0,
+    valid: false,
+    stopping: false,
+    lastResult: undefined,
+    changedInARow: 0,
+  };
+}
+
+/** One notifier for the process: it remembers what it told (README "Notifications"), and counts in the metrics. */
+function processNotifier(log: Logger, io: Io, secrets: Set<string>, metrics: ControllerMetrics): Notifier {
+  return new Notifier({
+    log,
+    env: io.env,
+    command: "run",
+    secrets,
+    observe: (channel, event, result, n) => recordNotification(metrics, channel, event, result, n),
+    channels: (names) => initNotificationChannels(metrics, names),
+  });
 }

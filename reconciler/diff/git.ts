@@ -8,7 +8,13 @@ const run = promisify(execFile);
 
 function failed(args: string[], e: { code?: string | number; stderr?: string | Buffer; message: string }): UsageError {
   if (e.code === "ENOENT") return new UsageError("rekon diff needs the git command");
-  return new UsageError(`git ${args.join(" ")}: ${String(e.stderr || e.message).trim().split("\n")[0]}`);
+  return new UsageError(
+    `git ${args.join(" ")}: ${
+      String(e.stderr || e.message)
+        .trim()
+        .split("\n")[0]
+    }`,
+  );
 }
 
 export async function git(args: string[], cwd: string): Promise<string> {

@@ -15,7 +15,12 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
     if (JSON.stringify(f) !== JSON.stringify(t)) out.push({ layer, field, from: show(f), to: show(t), loosens });
   };
   // In a scoped layer an unset field constrains nothing, so dropping one loosens.
-  const num = (field: "minAgeMs" | "keepLatest" | "gracePeriodMs" | "maxDeletesPerRun" | "maxDeletesPercent", name: string, looserIfLarger: boolean, fmt: (n: number) => string = String) => {
+  const num = (
+    field: "minAgeMs" | "keepLatest" | "gracePeriodMs" | "maxDeletesPerRun" | "maxDeletesPercent",
+    name: string,
+    looserIfLarger: boolean,
+    fmt: (n: number) => string = String,
+  ) => {
     const f = from[field];
     const t = to[field];
     if (f === t) return;
@@ -33,7 +38,12 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
   // Without requireApproval a version no longer waits for a person.
   add("requireApproval", from.requireApproval, to.requireApproval, from.requireApproval === true && to.requireApproval !== true);
   // The near-miss guard is on by default: turning it off loosens, and so does a layer dropping its `true`.
-  add("nearMissGuard", from.nearMissGuard, to.nearMissGuard, (from.nearMissGuard !== false && to.nearMissGuard === false) || (scoped && from.nearMissGuard === true && to.nearMissGuard === undefined));
+  add(
+    "nearMissGuard",
+    from.nearMissGuard,
+    to.nearMissGuard,
+    (from.nearMissGuard !== false && to.nearMissGuard === false) || (scoped && from.nearMissGuard === true && to.nearMissGuard === undefined),
+  );
   // When the reminder goes out changes no deletion: reported, not a loosening.
   add("remindBefore", from.remindBefore, to.remindBefore, false);
   out.push(...compareSuspend(layer, from.suspend, to.suspend));
@@ -44,14 +54,29 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
 
   const fa = from.allowedAccounts;
   const ta = to.allowedAccounts;
-  add("allowedAccounts", fa?.slice().sort(), ta?.slice().sort(), (ta === undefined && fa !== undefined && scoped) || (ta ?? []).some((a) => !(fa ?? []).includes(a)));
+  add(
+    "allowedAccounts",
+    fa?.slice().sort(),
+    ta?.slice().sort(),
+    (ta === undefined && fa !== undefined && scoped) || (ta ?? []).some((a) => !(fa ?? []).includes(a)),
+  );
   const fr = from.allowedRegions ?? [];
   const tr = to.allowedRegions ?? [];
-  add("allowedRegions", from.allowedRegions?.slice().sort(), to.allowedRegions?.slice().sort(), (fr.length > 0 && tr.length === 0) || (fr.length > 0 && tr.some((r) => !fr.includes(r))));
+  add(
+    "allowedRegions",
+    from.allowedRegions?.slice().sort(),
+    to.allowedRegions?.slice().sort(),
+    (fr.length > 0 && tr.length === 0) || (fr.length > 0 && tr.some((r) => !fr.includes(r))),
+  );
   for (const field of ["protectTags", "requireProjectTag"] as const) {
     const f = tagList(from[field]);
     const t = tagList(to[field]);
-    add(field, from[field] && f, to[field] && t, f.some((x) => !t.includes(x)));
+    add(
+      field,
+      from[field] && f,
+      to[field] && t,
+      f.some((x) => !t.includes(x)),
+    );
   }
   const fRules = new Map((from.rules ?? []).map((r) => [r.name, r.deny]));
   const tRules = new Map((to.rules ?? []).map((r) => [r.name, r.deny]));
@@ -63,20 +88,24 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
   }
   // Without tag signing, anyone who may tag a version can forge its mark: turning it off loosens. A new key
   // (another variable or file) is reported, not a loosening: old marks then restart their period.
-  const signing = (p: Partial<Policy>) => (p.tagSigning ? ("fromEnv" in p.tagSigning.secret ? `fromEnv ${p.tagSigning.secret.fromEnv}` : `fromFile ${p.tagSigning.secret.fromFile}`) : undefined);
+  const signing = (p: Partial<Policy>) =>
+    p.tagSigning ? ("fromEnv" in p.tagSigning.secret ? `fromEnv ${p.tagSigning.secret.fromEnv}` : `fromFile ${p.tagSigning.secret.fromFile}`) : undefined;
   add("tagSigning", signing(from), signing(to), from.tagSigning !== undefined && to.tagSigning === undefined);
-  if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {})) out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
+  if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {}))
+    out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
   return out;
 }
 
-const suspendText = (s: Suspension | undefined) => (s === undefined ? undefined : `${s.reason}${s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "?"})` : ""}`);
+const suspendText = (s: Suspension | undefined) =>
+  s === undefined ? undefined : `${s.reason}${s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "?"})` : ""}`;
 
 /** A suspension lifted, or ending sooner, allows deletions it held. */
 export function compareSuspend(layer: string, from: Suspension | undefined, to: Suspension | undefined): PolicyChange[] {
   const f = suspendText(from);
   const t = suspendText(to);
   if (f === t) return [];
-  const sooner = from !== undefined && to !== undefined && (from.until === undefined ? to.until !== undefined : to.until !== undefined && to.until < from.until);
+  const sooner =
+    from !== undefined && to !== undefined && (from.until === undefined ? to.until !== undefined : to.until !== undefined && to.until < from.until);
   return [{ layer, field: "suspend", from: f ?? "(unset)", to: t ?? "(unset)", loosens: (from !== undefined && to === undefined) || sooner }];
 }
 
@@ -93,9 +122,20 @@ function compareWindows(layer: string, from: DeletionWindow[] | undefined, to: D
   if (JSON.stringify(f) === JSON.stringify(t)) return [];
   const fAllow = (from ?? []).filter((w) => w.kind === "allow").map(windowText);
   const tAllow = (to ?? []).filter((w) => w.kind === "allow").map(windowText);
-  const denyRemoved = (from ?? []).filter((w) => w.kind === "deny").map(windowText).some((x) => !t.includes(x));
+  const denyRemoved = (from ?? [])
+    .filter((w) => w.kind === "deny")
+    .map(windowText)
+    .some((x) => !t.includes(x));
   const allowWidened = fAllow.length > 0 && (tAllow.length === 0 || tAllow.some((x) => !fAllow.includes(x)));
-  return [{ layer, field: "windows", from: f.length ? `[${f.join("; ")}]` : "(unset)", to: t.length ? `[${t.join("; ")}]` : "(unset)", loosens: denyRemoved || allowWidened }];
+  return [
+    {
+      layer,
+      field: "windows",
+      from: f.length ? `[${f.join("; ")}]` : "(unset)",
+      to: t.length ? `[${t.join("; ")}]` : "(unset)",
+      loosens: denyRemoved || allowWidened,
+    },
+  ];
 }
 
 export function diffPolicies(base: PolicySet, head: PolicySet, operatorChanged: boolean): PolicyChange[] {
@@ -116,7 +156,8 @@ export function diffPolicies(base: PolicySet, head: PolicySet, operatorChanged: 
       continue;
     }
     const dropped = bs.projects.filter((p) => !hs.projects.includes(p));
-    if (dropped.length || hs.projects.some((p) => !bs.projects.includes(p))) out.push({ layer, field: "selector.projects", from: show(bs.projects), to: show(hs.projects), loosens: dropped.length > 0 });
+    if (dropped.length || hs.projects.some((p) => !bs.projects.includes(p)))
+      out.push({ layer, field: "selector.projects", from: show(bs.projects), to: show(hs.projects), loosens: dropped.length > 0 });
     out.push(...comparePolicies(layer, scopedAsPolicy(bs), scopedAsPolicy(hs), true));
   }
   return out;

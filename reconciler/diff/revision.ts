@@ -140,7 +140,10 @@ const split = (path: string) => path.split("/").filter((c) => c !== "" && c !== 
 export async function readRevision(o: RevisionOptions): Promise<RevisionRead> {
   const listed = await listTree(o.commit, o.repo);
   const entries = new Map(listed.map((e) => [e.path, e]));
-  const linkBlobs = await readBlobs(listed.filter((e) => e.mode === LINK).map((e) => e.oid), o.repo);
+  const linkBlobs = await readBlobs(
+    listed.filter((e) => e.mode === LINK).map((e) => e.oid),
+    o.repo,
+  );
   const closure = new Closure(entries, (p) => linkBlobs.get(entries.get(p)!.oid)!.toString("utf8"));
 
   const issues: ValidationIssue[] = [];
@@ -168,7 +171,10 @@ export async function readRevision(o: RevisionOptions): Promise<RevisionRead> {
   const r = validateInputs({ manifests, ...policy }, { requireRegion: false, ...(o.defaultRegion ? { defaultRegion: o.defaultRegion } : {}) });
   // Name what was read by where it is in the repository, never by the temporary copy (issue #27).
   // A link that climbs out of the repository resolves next to the copy: show it next to the repository.
-  const outside: [string, string][] = [[o.into + "/", dirname(o.repo) + "/"], [o.into, dirname(o.repo)]];
+  const outside: [string, string][] = [
+    [o.into + "/", dirname(o.repo) + "/"],
+    [o.into, dirname(o.repo)],
+  ];
   const inRepo = renamer([[tree + "/", ""], [tree, "."], ...outside]);
   const asRef = renamer([[tree + "/", `${o.label}:`], [tree, `${o.label}:.`], ...outside]);
   return {
@@ -183,7 +189,13 @@ export async function readRevision(o: RevisionOptions): Promise<RevisionRead> {
 
 async function writeTree(tree: string, closure: Closure, entries: Map<string, TreeEntry>, linkBlobs: Map<string, Buffer>, repo: string): Promise<void> {
   const paths = [...closure.write].sort();
-  const blobs = await readBlobs(paths.map((p) => entries.get(p)!).filter((e) => e.mode !== LINK).map((e) => e.oid), repo);
+  const blobs = await readBlobs(
+    paths
+      .map((p) => entries.get(p)!)
+      .filter((e) => e.mode !== LINK)
+      .map((e) => e.oid),
+    repo,
+  );
   await mkdir(tree, { recursive: true });
   for (const d of closure.mkdirs) await mkdir(join(tree, d), { recursive: true });
   for (const p of paths) {

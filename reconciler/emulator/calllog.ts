@@ -69,7 +69,9 @@ export class CallLog {
   }
 
   count(operation?: string, outcome?: string): number {
-    return this.log.filter((c) => c.phase === "answered" && (operation === undefined || c.operation === operation) && (outcome === undefined || c.outcome === outcome)).length;
+    return this.log.filter(
+      (c) => c.phase === "answered" && (operation === undefined || c.operation === operation) && (outcome === undefined || c.outcome === outcome),
+    ).length;
   }
 
   reset(): void {
@@ -83,7 +85,8 @@ export class CallLog {
 
   waitFor(predicate: (c: CallRecord) => boolean, timeoutMs = 10_000): Promise<CallRecord> {
     if (typeof predicate !== "function") return Promise.reject(new Error("waitForCall: predicate must be a function"));
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return Promise.reject(new Error(`waitForCall: timeoutMs must be a positive number (got ${timeoutMs})`));
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+      return Promise.reject(new Error(`waitForCall: timeoutMs must be a positive number (got ${timeoutMs})`));
     return new Promise<CallRecord>((resolve, reject) => {
       let done = false;
       let unsubscribe = () => {};

@@ -12,7 +12,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CallPhase, CallRecord } from "./calllog.js";
 import { faultConfigProblems, type FaultConfig } from "./faults.js";
-import { ADAPTER_ONLY_STATUSES, NEVER_ADAPTER_STATUSES, VERSION_STATUSES, type EmulatorStateFile, type EmulatorVersionFile, type VersionStatus } from "./state.js";
+import {
+  ADAPTER_ONLY_STATUSES,
+  NEVER_ADAPTER_STATUSES,
+  VERSION_STATUSES,
+  type EmulatorStateFile,
+  type EmulatorVersionFile,
+  type VersionStatus,
+} from "./state.js";
 import { tagProblems } from "./statecheck.js";
 import { isLoopback, readBody, sendJson } from "./transport.js";
 import { versionToFile, type World } from "./world.js";
@@ -101,7 +108,14 @@ export interface Controlled {
   updateVersion(arn: string, change: VersionUpdate): EmulatorVersionFile;
 }
 
-export async function handleControl(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, emulator: Controlled, operations: readonly string[]): Promise<void> {
+export async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+  emulator: Controlled,
+  operations: readonly string[],
+): Promise<void> {
   const json = "application/json";
   // Admin paths are unauthenticated; if someone binds a non-loopback host, keep them local anyway.
   if (!isLoopback(req)) return sendJson(res, 403, { message: "admin paths are loopback only" }, json);

@@ -72,14 +72,17 @@ function parseOpNumber(flag: string, text: string, opRequired: boolean, probabil
  * `--throttle-rate 0.1` or `--throttle-rate DeleteProjectVersion=0.5`, `--error-rate …`,
  * `--rate-limit DescribeProjectVersions=5`, `--seed 42`. Undefined when no such flag is given.
  */
-export function parseRandomFaults(args: Pick<EmulatorCommandArgs, "latency" | "throttleRate" | "errorRate" | "rateLimit" | "seed">): Omit<FaultConfig, "rules"> | undefined {
+export function parseRandomFaults(
+  args: Pick<EmulatorCommandArgs, "latency" | "throttleRate" | "errorRate" | "rateLimit" | "seed">,
+): Omit<FaultConfig, "rules"> | undefined {
   const cfg: Omit<FaultConfig, "rules"> = {};
   if (args.latency !== undefined) {
     const [lo, hi = lo] = args.latency.split("-");
     cfg.latencyMs = { min: parseDurationFlag("--latency", lo ?? ""), max: parseDurationFlag("--latency", hi ?? "") };
     if (cfg.latencyMs.min > cfg.latencyMs.max) throw new Error(`--latency ${args.latency}: the range must go from the shorter time to the longer`);
   }
-  const rates = (flag: string, list: string[] | undefined, rate = false) => (list?.length ? Object.fromEntries(list.map((t) => parseOpNumber(flag, t, rate, !rate))) : undefined);
+  const rates = (flag: string, list: string[] | undefined, rate = false) =>
+    list?.length ? Object.fromEntries(list.map((t) => parseOpNumber(flag, t, rate, !rate))) : undefined;
   const throttleRate = rates("--throttle-rate", args.throttleRate);
   const errorRate = rates("--error-rate", args.errorRate);
   const rateLimits = rates("--rate-limit", args.rateLimit, true);
@@ -92,8 +95,16 @@ export function parseRandomFaults(args: Pick<EmulatorCommandArgs, "latency" | "t
   }
   if (Object.keys(cfg).length === 0) return undefined;
   // The HTTP endpoint's own checks, in the flags' words: probabilities in 0..1, min <= max.
-  const flagOf: Record<string, string> = { latencyMs: "--latency", throttleRate: "--throttle-rate", errorRate: "--error-rate", rateLimits: "--rate-limit", seed: "--seed" };
-  const problems = faultConfigProblems(cfg).map((p) => p.replace(/^(\w+)(\.\S+)?:/, (_m, key: string, op?: string) => `${flagOf[key] ?? key}${op ? ` ${op.slice(1)}` : ""}:`));
+  const flagOf: Record<string, string> = {
+    latencyMs: "--latency",
+    throttleRate: "--throttle-rate",
+    errorRate: "--error-rate",
+    rateLimits: "--rate-limit",
+    seed: "--seed",
+  };
+  const problems = faultConfigProblems(cfg).map((p) =>
+    p.replace(/^(\w+)(\.\S+)?:/, (_m, key: string, op?: string) => `${flagOf[key] ?? key}${op ? ` ${op.slice(1)}` : ""}:`),
+  );
   if (problems.length > 0) throw new Error(problems.join("; "));
   return cfg;
 }
@@ -163,7 +174,8 @@ export async function runEmulatorCommand(
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw startError(`--port ${args.port}: address already in use on 127.0.0.1 (another emulator? pick another port, or --port 0 for a free one)`);
+    if (code === "EADDRINUSE")
+      throw startError(`--port ${args.port}: address already in use on 127.0.0.1 (another emulator? pick another port, or --port 0 for a free one)`);
     if (code === "EACCES") throw startError(`--port ${args.port}: permission denied on 127.0.0.1 (ports below 1024 need privileges: pick a higher one)`);
     throw err;
   }

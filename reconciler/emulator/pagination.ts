@@ -44,7 +44,14 @@ export function decodeToken(raw: unknown, fp: string, now: number, ttlMs?: numbe
     throw bad;
   }
   const tok = t as Partial<PageToken> | null;
-  if (!tok || tok.fp !== fp || typeof tok.at !== "number" || !Array.isArray(tok.after) || typeof tok.after[0] !== "number" || typeof tok.after[1] !== "string") {
+  if (
+    !tok ||
+    tok.fp !== fp ||
+    typeof tok.at !== "number" ||
+    !Array.isArray(tok.after) ||
+    typeof tok.after[0] !== "number" ||
+    typeof tok.after[1] !== "string"
+  ) {
     throw bad;
   }
   if (ttlMs !== undefined && now - tok.at > ttlMs) throw new ApiError("InvalidPaginationTokenException", "Invalid Token");

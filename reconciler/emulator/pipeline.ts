@@ -54,9 +54,28 @@ export class Pipeline {
     // Clients correct their clock offset from this header, so it tells the emulator's wall clock.
     res.setHeader("Date", new Date(this.deps.wallClock()).toUTCString());
     const target = req.headers["x-amz-target"];
-    const call: Call = { requestId, operation: typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : String(target ?? ""), target, region: "", members: [], isSts: false, auth: "missing", raw: "" };
+    const call: Call = {
+      requestId,
+      operation: typeof target === "string" && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : String(target ?? ""),
+      target,
+      region: "",
+      members: [],
+      isSts: false,
+      auth: "missing",
+      raw: "",
+    };
     const event = (phase: CallPhase, outcome: string, status: number) =>
-      this.deps.log.record({ phase, requestId, operation: call.operation, region: call.region, ...(call.account !== undefined ? { account: call.account } : {}), ...(call.sourceIdentity !== undefined ? { sourceIdentity: call.sourceIdentity } : {}), ...(call.about !== undefined ? { target: call.about } : {}), outcome, status });
+      this.deps.log.record({
+        phase,
+        requestId,
+        operation: call.operation,
+        region: call.region,
+        ...(call.account !== undefined ? { account: call.account } : {}),
+        ...(call.sourceIdentity !== undefined ? { sourceIdentity: call.sourceIdentity } : {}),
+        ...(call.about !== undefined ? { target: call.about } : {}),
+        outcome,
+        status,
+      });
     try {
       // Read and identify the call (best effort) and log its arrival before anything can hold it: a test
       // waiting for a slow call to be in flight acts on this event.
@@ -69,7 +88,10 @@ export class Pipeline {
       if (call.isSts) return await this.serveSts(res, call, caller, () => event("answered", "ok", 200));
       await this.serveRekognition(req, res, path, call, caller, () => event("answered", "ok", 200));
     } catch (err) {
-      const apiErr = err instanceof ApiError ? err : new ApiError(call.isSts ? "InternalFailure" : "InternalServerError", `emulator bug: ${(err as Error)?.message ?? String(err)}`, 500);
+      const apiErr =
+        err instanceof ApiError
+          ? err
+          : new ApiError(call.isSts ? "InternalFailure" : "InternalServerError", `emulator bug: ${(err as Error)?.message ?? String(err)}`, 500);
       event("answered", apiErr.code, apiErr.status);
       if (res.headersSent || res.destroyed) return;
       if (call.isSts) sendStsError(res, apiErr, requestId);
@@ -115,11 +137,21 @@ export class Pipeline {
     // clock is off learns it from this answer and its Date header, and the SDK corrects its offset.
     const signedAt = signingTime(req.headers);
     if (signedAt === undefined) {
-      throw new ApiError("IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", undefined, true);
+      throw new ApiError(
+        "IncompleteSignatureException",
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        undefined,
+        true,
+      );
     }
     const dateProblem = signatureDateProblem(signedAt, this.deps.wallClock(), (call.isSts ? 15 : 5) * MINUTE);
-    if (dateProblem) throw call.isSts ? new ApiError("SignatureDoesNotMatch", dateProblem) : new ApiError("InvalidSignatureException", dateProblem, undefined, true);
-    return { account: call.account!, arn: this.deps.sts.identity(auth.accessKey)?.arn ?? `arn:aws:iam::${call.account!}:user/emulator`, operation: call.operation };
+    if (dateProblem)
+      throw call.isSts ? new ApiError("SignatureDoesNotMatch", dateProblem) : new ApiError("InvalidSignatureException", dateProblem, undefined, true);
+    return {
+      account: call.account!,
+      arn: this.deps.sts.identity(auth.accessKey)?.arn ?? `arn:aws:iam::${call.account!}:user/emulator`,
+      operation: call.operation,
+    };
   }
 
   private async serveSts(res: ServerResponse, call: Call, caller: Caller, answered: () => void): Promise<void> {
@@ -139,7 +171,11 @@ export class Pipeline {
     if (req.method !== "POST" || path !== "/") throw new ApiError("UnknownOperationException", `Only POST / is served (got ${req.method ?? ""} ${path}).`);
     const op = typeof call.target === "string" && call.target.startsWith(TARGET_PREFIX) ? OPERATIONS[call.operation] : undefined;
     if (!op) throw new ApiError("UnknownOperationException", `Unknown operation ${String(call.target ?? "(no X-Amz-Target)")}`);
-    if (!call.body) throw new ApiError("SerializationException", parseJsonObject(`{"v":${call.raw}}`) ? "Request body must be a JSON object" : "Request body is not valid JSON");
+    if (!call.body)
+      throw new ApiError(
+        "SerializationException",
+        parseJsonObject(`{"v":${call.raw}}`) ? "Request body must be a JSON object" : "Request body is not valid JSON",
+      );
     const change = await this.applyFaults(caller, call);
     // Constraint violations are answered before anything is looked up (assumed of AWS; see the README table),
     // so a malformed ARN can never pass for a resource that is gone.

@@ -107,7 +107,6 @@ export type { EmulatorStateFile } from "./state.js";
 /** Every operation the emulator answers (Rekognition, then STS); fault rules may name these. */
 export const SERVED_OPERATIONS: readonly string[] = [...REKOGNITION_OPERATIONS, ...STS_OPERATIONS];
 
-
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const now = opts.now ?? Date.now;
   const world = new World(buildLiveState(opts.state ?? demoState(), now(), opts.account), now, {
@@ -118,7 +117,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     ...(opts.tokenTtlMs !== undefined ? { tokenTtlMs: opts.tokenTtlMs } : {}),
     ...(opts.copyPinsSource !== undefined ? { copyPinsSource: opts.copyPinsSource } : {}),
   });
-  for (const [name, v] of [["tokenTtlMs", opts.tokenTtlMs], ["clockSkewMs", opts.clockSkewMs]] as const) {
+  for (const [name, v] of [
+    ["tokenTtlMs", opts.tokenTtlMs],
+    ["clockSkewMs", opts.clockSkewMs],
+  ] as const) {
     if (v !== undefined && !Number.isFinite(v)) throw new Error(`${name} must be a finite number of milliseconds (got ${v})`);
   }
   if (opts.tokenTtlMs !== undefined && opts.tokenTtlMs < 0) throw new Error(`tokenTtlMs must be >= 0 (got ${opts.tokenTtlMs})`);
@@ -130,7 +132,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const log = new CallLog(now);
   const sts = new Sts(now, new Set(opts.denyRoles ?? []));
 
-  const pipeline = new Pipeline({ world, sts, log, faults: () => faults, wallClock, control: (req, res, path, query) => handleControl(req, res, path, query, emulator, SERVED_OPERATIONS) });
+  const pipeline = new Pipeline({
+    world,
+    sts,
+    log,
+    faults: () => faults,
+    wallClock,
+    control: (req, res, path, query) => handleControl(req, res, path, query, emulator, SERVED_OPERATIONS),
+  });
 
   const server = await listen(opts.host ?? "127.0.0.1", opts.port ?? 0, (req, res) => pipeline.handle(req, res));
 

@@ -53,7 +53,6 @@
 // Impossible states are rejected rather than served, so a typo in a fixture cannot quietly test nothing:
 // adapters (CONTENT_MODERATION) are never started, stopped or copied, and only adapters are DEPRECATED/EXPIRED.
 
-
 export const VERSION_STATUSES = [
   "TRAINING_IN_PROGRESS",
   "TRAINING_COMPLETED",
@@ -154,4 +153,3 @@ export function parseAge(text: string): number | undefined {
   for (const m of text.matchAll(DURATION_PART)) total += Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? 0);
   return total;
 }
-

@@ -1,7 +1,18 @@
 // State files checked before the emulator loads them: every problem at once, as `path: message`.
 import { readFile } from "node:fs/promises";
 import { NAME_PATTERN, VERSION_ARN_PATTERN } from "./arns.js";
-import { ADAPTER_ONLY_STATUSES, EmulatorStateError, parseAge, AUTO_UPDATES, DEFAULT_REGION, FEATURES, NEVER_ADAPTER_STATUSES, PROJECT_STATUSES, VERSION_STATUSES, type EmulatorStateFile } from "./state.js";
+import {
+  ADAPTER_ONLY_STATUSES,
+  EmulatorStateError,
+  parseAge,
+  AUTO_UPDATES,
+  DEFAULT_REGION,
+  FEATURES,
+  NEVER_ADAPTER_STATUSES,
+  PROJECT_STATUSES,
+  VERSION_STATUSES,
+  type EmulatorStateFile,
+} from "./state.js";
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
@@ -35,18 +46,7 @@ export function tagProblems(tags: Record<string, unknown>): string[] {
   return problems;
 }
 
-const PROJECT_KEYS = new Set([
-  "name",
-  "account",
-  "region",
-  "feature",
-  "age",
-  "createdAt",
-  "status",
-  "autoUpdate",
-  "tags",
-  "versions",
-]);
+const PROJECT_KEYS = new Set(["name", "account", "region", "feature", "age", "createdAt", "status", "autoUpdate", "tags", "versions"]);
 const VERSION_KEYS = new Set([
   "name",
   "status",
@@ -178,7 +178,8 @@ function checkUnits(errors: string[], vpath: string, v: Record<string, unknown>)
 
 function checkSource(errors: string[], vpath: string, v: Record<string, unknown>, at: VersionPlace): void {
   if (v.sourceVersion !== undefined && v.sourceVersionArn !== undefined) errors.push(`${vpath}: give either "sourceVersion" or "sourceVersionArn", not both`);
-  if ((v.sourceVersion !== undefined || v.sourceVersionArn !== undefined) && at.adapter) errors.push(`${vpath}: adapters (CONTENT_MODERATION) cannot be copies`);
+  if ((v.sourceVersion !== undefined || v.sourceVersionArn !== undefined) && at.adapter)
+    errors.push(`${vpath}: adapters (CONTENT_MODERATION) cannot be copies`);
   if (v.sourceVersion !== undefined) {
     const ref = v.sourceVersion;
     if (typeof ref !== "string") errors.push(`${vpath}.sourceVersion: must be a string`);
@@ -215,7 +216,7 @@ function checkVersion(v: unknown, vpath: string, errors: string[], at: VersionPl
 /** Every problem with a state file, as `path: message`; the state when there is none. */
 export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | { errors: string[] } {
   const errors: string[] = [];
-  if (!isRecord(raw)) return { errors: ["(root): must be an object with a \"projects\" array"] };
+  if (!isRecord(raw)) return { errors: ['(root): must be an object with a "projects" array'] };
   for (const key of Object.keys(raw)) {
     if (key !== "account" && key !== "projects") errors.push(`${key}: unknown field`);
   }
@@ -232,7 +233,13 @@ export function validateStateFile(raw: unknown): { state: EmulatorStateFile } | 
   raw.projects.forEach((p, i) => checkProject(p, `projects[${i}]`, errors, versionNames, seenProjects));
   raw.projects.forEach((p, i) => {
     if (!isRecord(p) || !Array.isArray(p.versions)) return;
-    const at: VersionPlace = { project: p, region: typeof p.region === "string" ? p.region : DEFAULT_REGION, acct: typeof p.account === "string" ? p.account : "", adapter: p.feature === "CONTENT_MODERATION", versionNames };
+    const at: VersionPlace = {
+      project: p,
+      region: typeof p.region === "string" ? p.region : DEFAULT_REGION,
+      acct: typeof p.account === "string" ? p.account : "",
+      adapter: p.feature === "CONTENT_MODERATION",
+      versionNames,
+    };
     p.versions.forEach((v: unknown, j: number) => checkVersion(v, `projects[${i}].versions[${j}]`, errors, at));
   });
   if (errors.length > 0) return { errors };

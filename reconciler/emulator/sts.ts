@@ -34,7 +34,10 @@ function sendXml(res: ServerResponse, status: number, text: string, requestId: s
 /** A result structure as the query protocol writes it: members as elements in order, lists as `<member>` runs. */
 function toXml(value: unknown): string {
   if (Array.isArray(value)) return value.map((v) => `<member>${toXml(v)}</member>`).join("");
-  if (typeof value === "object" && value !== null) return Object.entries(value).map(([k, v]) => `<${k}>${toXml(v)}</${k}>`).join("");
+  if (typeof value === "object" && value !== null)
+    return Object.entries(value)
+      .map(([k, v]) => `<${k}>${toXml(v)}</${k}>`)
+      .join("");
   return value === null || value === undefined ? "" : xml(String(value));
 }
 
@@ -46,7 +49,13 @@ export function sendStsResult(res: ServerResponse, action: string, result: unkno
 
 export function sendStsError(res: ServerResponse, e: ApiError, requestId: string): void {
   const type = e.status >= 500 ? "Receiver" : "Sender";
-  sendXml(res, e.status, `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${type}</Type><Code>${xml(e.code)}</Code><Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`, requestId);
+  sendXml(
+    res,
+    e.status,
+    `<ErrorResponse xmlns="${STS_NS}"><Error><Type>${type}</Type><Code>${xml(e.code)}</Code>` +
+      `<Message>${xml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    requestId,
+  );
 }
 
 export class Sts {
@@ -81,12 +90,18 @@ export class Sts {
     const duration = Number(params.get("DurationSeconds") ?? 3600);
     if (!Number.isInteger(duration) || duration < 900 || duration > 43200) throw new ApiError("ValidationError", "DurationSeconds must be 900..43200");
     const sourceIdentity = params.get("SourceIdentity") ?? undefined;
-    if (sourceIdentity !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sourceIdentity)) throw new ApiError("ValidationError", "SourceIdentity must be 2..64 characters of [\\w+=,.@-]");
+    if (sourceIdentity !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sourceIdentity))
+      throw new ApiError("ValidationError", "SourceIdentity must be 2..64 characters of [\\w+=,.@-]");
     const roleAccount = m[1]!;
     const newKey = `ASIA${randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase()}`;
     const roleId = `AROA${createHash("sha256").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
     const assumedArn = `arn:aws:sts::${roleAccount}:assumed-role/${m[2]}/${session}`;
-    this.issued.set(newKey, { account: roleAccount, arn: assumedArn, userId: `${roleId}:${session}`, ...(sourceIdentity !== undefined ? { sourceIdentity } : {}) });
+    this.issued.set(newKey, {
+      account: roleAccount,
+      arn: assumedArn,
+      userId: `${roleId}:${session}`,
+      ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+    });
     const expiration = new Date(this.now() + duration * 1000).toISOString();
     return {
       Credentials: { AccessKeyId: newKey, SecretAccessKey: randomUUID(), SessionToken: Buffer.from(randomUUID()).toString("base64"), Expiration: expiration },

@@ -48,7 +48,11 @@ export function parseAuth(header: string | undefined): Auth | "missing" | "malfo
 }
 
 const BASIC_ISO = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-const basic = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const basic = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 
 /** Epoch ms of the request's signing time (X-Amz-Date, else Date), or undefined when it has none that parses. */
 export function signingTime(headers: IncomingMessage["headers"]): number | undefined {
@@ -68,7 +72,8 @@ export function signingTime(headers: IncomingMessage["headers"]): number | undef
 export function signatureDateProblem(signedAt: number, now: number, windowMs: number): string | undefined {
   const minutes = Math.round(windowMs / 60_000);
   if (signedAt < now - windowMs) return `Signature expired: ${basic(signedAt)} is now earlier than ${basic(now - windowMs)} (${basic(now)} - ${minutes} min.)`;
-  if (signedAt > now + windowMs) return `Signature not yet current: ${basic(signedAt)} is still later than ${basic(now + windowMs)} (${basic(now)} + ${minutes} min.)`;
+  if (signedAt > now + windowMs)
+    return `Signature not yet current: ${basic(signedAt)} is still later than ${basic(now + windowMs)} (${basic(now)} + ${minutes} min.)`;
   return undefined;
 }
 

@@ -58,19 +58,24 @@ function check(shape: Shape, value: unknown, path: string, member: string, requi
       if (typeof value !== "string") return violation(member, path, "type", value, "Member must be a string");
       // Lengths count characters (code points), as the model's length trait does.
       const length = [...value].length;
-      if (shape.min !== undefined && length < shape.min) return violation(member, path, "min", value, `Member must have length greater than or equal to ${shape.min}`);
-      if (shape.max !== undefined && length > shape.max) return violation(member, path, "max", value, `Member must have length less than or equal to ${shape.max}`);
+      if (shape.min !== undefined && length < shape.min)
+        return violation(member, path, "min", value, `Member must have length greater than or equal to ${shape.min}`);
+      if (shape.max !== undefined && length > shape.max)
+        return violation(member, path, "max", value, `Member must have length less than or equal to ${shape.max}`);
       if (shape.pattern !== undefined && !regex(shape.pattern).test(value)) {
         return violation(member, path, "pattern", value, `Member must satisfy regular expression pattern: ${shape.pattern}`);
       }
-      if (shape.enum !== undefined && !shape.enum.includes(value)) return violation(member, path, "enum", value, `Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
+      if (shape.enum !== undefined && !shape.enum.includes(value))
+        return violation(member, path, "enum", value, `Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
       return undefined;
     }
     case "integer":
     case "long": {
       if (typeof value !== "number" || !Number.isInteger(value)) return violation(member, path, "type", value, `Member must be an ${shape.type}`);
-      if (shape.min !== undefined && value < shape.min) return violation(member, path, "min", value, `Member must have value greater than or equal to ${shape.min}`);
-      if (shape.max !== undefined && value > shape.max) return violation(member, path, "max", value, `Member must have value less than or equal to ${shape.max}`);
+      if (shape.min !== undefined && value < shape.min)
+        return violation(member, path, "min", value, `Member must have value greater than or equal to ${shape.min}`);
+      if (shape.max !== undefined && value > shape.max)
+        return violation(member, path, "max", value, `Member must have value less than or equal to ${shape.max}`);
       return undefined;
     }
     case "boolean":
@@ -79,8 +84,10 @@ function check(shape: Shape, value: unknown, path: string, member: string, requi
       return typeof value === "number" ? undefined : violation(member, path, "type", value, "Member must be a timestamp");
     case "list": {
       if (!Array.isArray(value)) return violation(member, path, "type", value, "Member must be a list");
-      if (shape.min !== undefined && value.length < shape.min) return violation(member, path, "min", value, `Member must have length greater than or equal to ${shape.min}`);
-      if (shape.max !== undefined && value.length > shape.max) return violation(member, path, "max", value, `Member must have length less than or equal to ${shape.max}`);
+      if (shape.min !== undefined && value.length < shape.min)
+        return violation(member, path, "min", value, `Member must have length greater than or equal to ${shape.min}`);
+      if (shape.max !== undefined && value.length > shape.max)
+        return violation(member, path, "max", value, `Member must have length less than or equal to ${shape.max}`);
       for (let i = 0; i < value.length; i++) {
         // A null list item is a missing value where one is required.
         const v = check(shape.member, value[i], `${path}.${i + 1}.member`, member, true);
@@ -91,8 +98,10 @@ function check(shape: Shape, value: unknown, path: string, member: string, requi
     case "map": {
       if (typeof value !== "object" || Array.isArray(value)) return violation(member, path, "type", value, "Member must be a map");
       const entries = Object.entries(value as Record<string, unknown>);
-      if (shape.min !== undefined && entries.length < shape.min) return violation(member, path, "min", value, `Member must have length greater than or equal to ${shape.min}`);
-      if (shape.max !== undefined && entries.length > shape.max) return violation(member, path, "max", value, `Member must have length less than or equal to ${shape.max}`);
+      if (shape.min !== undefined && entries.length < shape.min)
+        return violation(member, path, "min", value, `Member must have length greater than or equal to ${shape.min}`);
+      if (shape.max !== undefined && entries.length > shape.max)
+        return violation(member, path, "max", value, `Member must have length less than or equal to ${shape.max}`);
       for (const [k, v] of entries) {
         const bad = check(shape.key, k, `${path}.key`, member, true) ?? check(shape.value, v, `${path}.${k}.member`, member, true);
         if (bad) return bad;

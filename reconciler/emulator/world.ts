@@ -153,9 +153,7 @@ export function buildLiveState(file: EmulatorStateFile, now: number, accountOver
     (p.versions ?? []).forEach((v, j) => {
       if (v.sourceVersion === undefined) return;
       const [projName, verName] = v.sourceVersion.includes("/") ? v.sourceVersion.split("/", 2) : [p.name, v.sourceVersion];
-      const source = projects
-        .find((q) => q.account === owner && q.region === region && q.name === projName)
-        ?.versions.find((q) => q.name === verName);
+      const source = projects.find((q) => q.account === owner && q.region === region && q.name === projName)?.versions.find((q) => q.name === verName);
       const target = projects[i]?.versions[j];
       if (source && target) target.sourceVersionArn = source.arn;
     });

@@ -74,7 +74,12 @@ export function redeem(a: Approved<Write>, kind: Write["kind"]): void {
 
 declare const AUTHORIZED: unique symbol;
 /** A plan the gate agreed to act on as a whole (no refusal, within budget, accounts named). */
-export type RunAuthorization = { readonly plan: Plan; readonly deletable: ReadonlySet<string>; readonly marks: ReadonlyMap<string, "add" | "remove">; readonly [AUTHORIZED]: true };
+export type RunAuthorization = {
+  readonly plan: Plan;
+  readonly deletable: ReadonlySet<string>;
+  readonly marks: ReadonlyMap<string, "add" | "remove">;
+  readonly [AUTHORIZED]: true;
+};
 const authorizations = new WeakSet<object>();
 
 /** Only the gate's modules call this. */

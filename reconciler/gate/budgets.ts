@@ -12,7 +12,11 @@ export function budgetRefusals(index: WorldIndex, deletes: readonly PlanAction[]
   const out: Reason[] = [...index.callerRefusals];
   const op = index.policies.operator;
   if (deletes.length > op.maxDeletesPerRun) {
-    out.push({ rule: "maxDeletesPerRun", message: `the run would delete ${deletes.length} versions, over maxDeletesPerRun ${op.maxDeletesPerRun}; nothing is deleted`, layer: operatorLayer(op.source) });
+    out.push({
+      rule: "maxDeletesPerRun",
+      message: `the run would delete ${deletes.length} versions, over maxDeletesPerRun ${op.maxDeletesPerRun}; nothing is deleted`,
+      layer: operatorLayer(op.source),
+    });
   }
   const perSet = new Map<string, number>();
   for (const a of deletes) perSet.set(a.set, (perSet.get(a.set) ?? 0) + 1);
@@ -25,15 +29,24 @@ export function budgetRefusals(index: WorldIndex, deletes: readonly PlanAction[]
     const n = perSet.get(view.set.name) ?? 0;
     // "More than this share": 1 of 2 at 50 % is allowed, 1 of 1 is not.
     if (n > 0 && n * 100 > pct * live) {
-      const share = `${n} of the ${live} live versions of project ${view.set.project} (${view.account ?? "?"}/${view.set.region}), ${Math.round((n * 100) / live)}%`;
-      out.push({ rule: "maxDeletesPercent", message: `the run would delete ${share}, over maxDeletesPercent ${pct}; nothing is deleted`, ...(view.policy.origin.maxDeletesPercent ? { layer: view.policy.origin.maxDeletesPercent } : {}) });
+      const share =
+        `${n} of the ${live} live versions of project ${view.set.project} (${view.account ?? "?"}/${view.set.region}), ` + `${Math.round((n * 100) / live)}%`;
+      out.push({
+        rule: "maxDeletesPercent",
+        message: `the run would delete ${share}, over maxDeletesPercent ${pct}; nothing is deleted`,
+        ...(view.policy.origin.maxDeletesPercent ? { layer: view.policy.origin.maxDeletesPercent } : {}),
+      });
     }
   }
   for (const s of index.policies.scoped) {
     if (s.spec.maxDeletesPerRun === undefined) continue;
     const n = deletes.filter((a) => s.projects.includes(a.project)).length;
     if (n > s.spec.maxDeletesPerRun) {
-      out.push({ rule: "maxDeletesPerRun", message: `the run would delete ${n} versions in ${s.projects.join(", ")}, over maxDeletesPerRun ${s.spec.maxDeletesPerRun}; nothing is deleted`, layer: manifestLayer(s.pos, s.name) });
+      out.push({
+        rule: "maxDeletesPerRun",
+        message: `the run would delete ${n} versions in ${s.projects.join(", ")}, over maxDeletesPerRun ${s.spec.maxDeletesPerRun}; nothing is deleted`,
+        layer: manifestLayer(s.pos, s.name),
+      });
     }
   }
   return out;
@@ -58,7 +71,8 @@ export function authorize(index: WorldIndex, plan: Plan): RunAuthorization {
   const op = index.policies.operator;
   if (deletes.length + [...marks.values()].filter((m) => m === "add").length > 0 && !op.enforceAccounts) {
     throw new RefusalError(
-      `apply needs spec.allowedAccounts in the DeletionPolicy (${op.source}): name the 12-digit AWS account IDs whose versions rekon may delete, e.g. allowedAccounts: ["123456789012"], and pass the file with --policy`,
+      `apply needs spec.allowedAccounts in the DeletionPolicy (${op.source}): name the 12-digit AWS account IDs whose versions rekon may delete, e.g. ` +
+        `allowedAccounts: ["123456789012"], and pass the file with --policy`,
       "accountNotAllowed",
     );
   }

@@ -3,7 +3,23 @@
 // pass — the tag guards. Each check carries the words explain shows when it passes, so the verdict and the
 // explanation come from the same list.
 import { formatDuration } from "../duration.js";
-import { accountNotAllowed, allowEmpty, copySource, copySourceUnknown, customRule, inUse, keepLatest, minAge, protectedTag, regionNotAllowed, stoppable, tagsUnreadable, unknownStatus, type Candidate, type Guard } from "../policy/guards.js";
+import {
+  accountNotAllowed,
+  allowEmpty,
+  copySource,
+  copySourceUnknown,
+  customRule,
+  inUse,
+  keepLatest,
+  minAge,
+  protectedTag,
+  regionNotAllowed,
+  stoppable,
+  tagsUnreadable,
+  unknownStatus,
+  type Candidate,
+  type Guard,
+} from "../policy/guards.js";
 import type { CompiledRule, PolicyField, Reason, TagRule } from "../types.js";
 import { layerOf, type CheckId, type VersionFacts } from "./facts.js";
 
@@ -38,8 +54,10 @@ const identity: GuardCheck = {
   run({ view, v }) {
     const out: Reason[] = [];
     if (!view.account) out.push({ rule: "identityMismatch", message: "the account of the credentials is unknown" });
-    else if (v.account !== view.account) out.push({ rule: "identityMismatch", message: `its ARN is in account ${v.account}, but the credentials resolved to account ${view.account}` });
-    if (v.region !== view.set.region) out.push({ rule: "identityMismatch", message: `its ARN is in region ${v.region}, but the set is read in ${view.set.region}` });
+    else if (v.account !== view.account)
+      out.push({ rule: "identityMismatch", message: `its ARN is in account ${v.account}, but the credentials resolved to account ${view.account}` });
+    if (v.region !== view.set.region)
+      out.push({ rule: "identityMismatch", message: `its ARN is in region ${v.region}, but the set is read in ${view.set.region}` });
     if (v.project !== view.set.project) out.push({ rule: "identityMismatch", message: `its ARN is in project ${v.project}, not ${view.set.project}` });
     return out;
   },
@@ -53,7 +71,15 @@ const nearMissCheck: GuardCheck = {
     const near = policy.nearMissGuard ? index.nearMisses.get(v.arn) : undefined;
     if (!near) return [];
     const names = near.map((n) => JSON.stringify(n)).join(", ");
-    return [{ rule: "nearMiss", message: `listed ${names} ${near.length === 1 ? "is" : "are"} missing; did you mean ${JSON.stringify(v.name)}? Names are case-sensitive: fix the manifest, or remove the listed name`, ...layerOf(policy, "nearMissGuard") }];
+    return [
+      {
+        rule: "nearMiss",
+        message:
+          `listed ${names} ${near.length === 1 ? "is" : "are"} missing; did you mean ${JSON.stringify(v.name)}? Names are case-sensitive: fix the ` +
+          `manifest, or remove the listed name`,
+        ...layerOf(policy, "nearMissGuard"),
+      },
+    ];
   },
   pass: ({ policy }) => (policy.nearMissGuard ? "no missing listed name is one edit (or case, or spaces) away" : "nearMissGuard off"),
 };
@@ -63,12 +89,31 @@ export const STATIC_CHECKS: readonly GuardCheck[] = [
   listed,
   identity,
   { rule: "unknownStatus", run: one(unknownStatus), pass: ({ v }) => `${v.status} is one of the 14 documented statuses` },
-  { rule: "inUse", run: one(inUse), pass: ({ v, policy }) => (stoppable(v, policy) ? "RUNNING, and stopRunning lets rekon stop it first" : `${v.status} is not in use`) },
+  {
+    rule: "inUse",
+    run: one(inUse),
+    pass: ({ v, policy }) => (stoppable(v, policy) ? "RUNNING, and stopRunning lets rekon stop it first" : `${v.status} is not in use`),
+  },
   { rule: "copySource", run: one(copySource), pass: () => "no copy of it is in progress in the projects read" },
   { rule: "copySourceUnknown", run: one(copySourceUnknown), pass: () => "every project of its account and region was read" },
-  { rule: "minAge", field: "minAge", run: one(minAge), pass: ({ v, now, policy }) => `age ${formatDuration(Math.max(0, now - v.createdAt))} ≥ minAge ${policy.minAge}` },
-  { rule: "keepLatest", field: "keepLatest", run: one(keepLatest), pass: ({ policy }) => (policy.keepLatest > 0 ? `not among the newest ${policy.keepLatest}` : "keepLatest 0") },
-  { rule: "allowEmpty", field: "allowEmpty", run: one(allowEmpty), pass: ({ policy, view }) => (policy.allowEmpty ? "allowEmpty: true" : `the set lists ${view.set.versions.length} name(s), at least one of which exists`) },
+  {
+    rule: "minAge",
+    field: "minAge",
+    run: one(minAge),
+    pass: ({ v, now, policy }) => `age ${formatDuration(Math.max(0, now - v.createdAt))} ≥ minAge ${policy.minAge}`,
+  },
+  {
+    rule: "keepLatest",
+    field: "keepLatest",
+    run: one(keepLatest),
+    pass: ({ policy }) => (policy.keepLatest > 0 ? `not among the newest ${policy.keepLatest}` : "keepLatest 0"),
+  },
+  {
+    rule: "allowEmpty",
+    field: "allowEmpty",
+    run: one(allowEmpty),
+    pass: ({ policy, view }) => (policy.allowEmpty ? "allowEmpty: true" : `the set lists ${view.set.versions.length} name(s), at least one of which exists`),
+  },
   {
     rule: "accountNotAllowed",
     field: "allowedAccounts",
@@ -76,7 +121,12 @@ export const STATIC_CHECKS: readonly GuardCheck[] = [
     run: one(accountNotAllowed),
     pass: ({ v, policy }) => `${v.account} is in allowedAccounts [${policy.allowedAccounts.join(", ")}]`,
   },
-  { rule: "regionNotAllowed", field: "allowedRegions", run: one(regionNotAllowed), pass: ({ v, policy }) => (policy.enforceRegions ? `${v.region} is in allowedRegions [${policy.allowedRegions.join(", ")}]` : "any region") },
+  {
+    rule: "regionNotAllowed",
+    field: "allowedRegions",
+    run: one(regionNotAllowed),
+    pass: ({ v, policy }) => (policy.enforceRegions ? `${v.region} is in allowedRegions [${policy.allowedRegions.join(", ")}]` : "any region"),
+  },
   nearMissCheck,
 ];
 
@@ -89,7 +139,11 @@ export interface TagChecks {
 const unreadable: GuardCheck = { rule: "tagsUnreadable", run: one(tagsUnreadable), pass: () => "its tags were read" };
 
 function protectCheck(t: TagRule): GuardCheck {
-  return { rule: "protectedTag", run: (_f, c) => ((r) => (r ? [r] : []))(protectedTag(c, t)), pass: () => `no ${t.key}${t.value === "*" ? "" : `=${t.value}`} tag` };
+  return {
+    rule: "protectedTag",
+    run: (_f, c) => ((r) => (r ? [r] : []))(protectedTag(c, t)),
+    pass: () => `no ${t.key}${t.value === "*" ? "" : `=${t.value}`} tag`,
+  };
 }
 
 function ruleCheck(r: CompiledRule): GuardCheck {
@@ -100,7 +154,11 @@ export function tagChecks(f: VersionFacts): TagChecks {
   return {
     unreadable,
     each: [
-      ...f.policy.protectTags.map((t) => ({ check: protectCheck(t), cannot: `${t.key}: cannot be checked without its tags (so the version is kept)`, layer: t.origin })),
+      ...f.policy.protectTags.map((t) => ({
+        check: protectCheck(t),
+        cannot: `${t.key}: cannot be checked without its tags (so the version is kept)`,
+        layer: t.origin,
+      })),
       ...f.policy.rules.map((r) => ({ check: ruleCheck(r), cannot: "cannot be evaluated without its tags (so the version is kept)", layer: r.origin })),
     ],
   };

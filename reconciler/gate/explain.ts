@@ -29,11 +29,13 @@ export interface Explanation {
 export function explainVersion(f: VersionFacts, refusals: readonly Reason[], seen?: Seen): Explanation {
   const { verdict, findings = [] } = walk(f, { ...(seen ? { seen } : {}) });
   const lay = (l: string | undefined) => (l ? { layer: l } : {});
-  if (verdict.keep) return { decision: "keep", checks: [{ rule: "listed", verdict: "keep", detail: findings[0]!.pass }], ...(verdict.mark ? { mark: verdict.mark } : {}) };
+  if (verdict.keep)
+    return { decision: "keep", checks: [{ rule: "listed", verdict: "keep", detail: findings[0]!.pass }], ...(verdict.mark ? { mark: verdict.mark } : {}) };
   const checks: ExplainCheck[] = [];
   for (const x of findings) {
     if (x.silent) continue;
-    if (x.reasons.length) for (const r of x.reasons) checks.push({ rule: r.rule, verdict: x.kind === "hold" ? "hold" : "block", detail: r.message, ...lay(r.layer ?? x.layer) });
+    if (x.reasons.length)
+      for (const r of x.reasons) checks.push({ rule: r.rule, verdict: x.kind === "hold" ? "hold" : "block", detail: r.message, ...lay(r.layer ?? x.layer) });
     else if (x.skipped !== undefined) checks.push({ rule: x.rule, verdict: "skip", detail: x.skipped, ...lay(x.layer) });
     else checks.push({ rule: x.rule, verdict: "pass", detail: x.pass, ...lay(x.layer) });
   }
@@ -43,10 +45,33 @@ export function explainVersion(f: VersionFacts, refusals: readonly Reason[], see
   const planMark = refusals.length === 0 || verdict.mark === "remove" ? verdict.mark : undefined;
   // authorize's own refusal: with no account named, plan lists deletions and apply writes nothing.
   const op = f.index.policies.operator;
-  const runRefusals: Reason[] = op.enforceAccounts ? [...refusals] : [...refusals, { rule: "accountNotAllowed", message: `no allowedAccounts in the operator's DeletionPolicy (${op.source}): plan lists deletions, apply refuses every write until it names the accounts` }];
+  const runRefusals: Reason[] = op.enforceAccounts
+    ? [...refusals]
+    : [
+        ...refusals,
+        {
+          rule: "accountNotAllowed",
+          message:
+            `no allowedAccounts in the operator's DeletionPolicy (${op.source}): plan lists deletions, apply refuses every write until it names the ` +
+            `accounts`,
+        },
+      ];
   // Run-wide refusals keep what would otherwise be deleted (as the plan shows them: on its deletions).
   if (!kept) for (const r of runRefusals) checks.push({ rule: r.rule, verdict: "block", detail: r.message, ...lay(r.layer) });
-  if (!kept && runRefusals.length === 0) checks.push({ rule: "budgets", verdict: "pass", detail: `within maxDeletesPerRun ${op.maxDeletesPerRun} and maxDeletesPercent ${f.policy.maxDeletesPercent}` });
-  const decision: Explanation["decision"] = kept ? (guardKeep ? "blocked" : "held") : runRefusals.length > 0 ? "refused" : verdict.stopFirst ? "stop then delete" : "delete";
+  if (!kept && runRefusals.length === 0)
+    checks.push({
+      rule: "budgets",
+      verdict: "pass",
+      detail: `within maxDeletesPerRun ${op.maxDeletesPerRun} and maxDeletesPercent ${f.policy.maxDeletesPercent}`,
+    });
+  const decision: Explanation["decision"] = kept
+    ? guardKeep
+      ? "blocked"
+      : "held"
+    : runRefusals.length > 0
+      ? "refused"
+      : verdict.stopFirst
+        ? "stop then delete"
+        : "delete";
   return { decision, checks, ...(planMark ? { mark: planMark } : {}), ...(verdict.deletableAt ? { deletableAt: verdict.deletableAt } : {}) };
 }

@@ -95,7 +95,13 @@ export class Gate {
     return lookFor(this.index, actions);
   }
 
-  approve<K extends "delete" | "stop">(kind: K, auth: RunAuthorization, a: PlanAction, look: Look, now: number): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
+  approve<K extends "delete" | "stop">(
+    kind: K,
+    auth: RunAuthorization,
+    a: PlanAction,
+    look: Look,
+    now: number,
+  ): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
     return approve(this.index, kind, auth, a, look, now);
   }
 
@@ -108,7 +114,18 @@ export class Gate {
   }
 }
 
-export { GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type RunAuthorization, type StopWrite, type UnmarkWrite, type Write } from "./approvals.js";
+export {
+  GateError,
+  redeem,
+  type Approved,
+  type DeleteWrite,
+  type MarkWrite,
+  type NoticeWrite,
+  type RunAuthorization,
+  type StopWrite,
+  type UnmarkWrite,
+  type Write,
+} from "./approvals.js";
 export type { ExplainCheck, Explanation } from "./explain.js";
 export type { Denial, Look } from "./lastlook.js";
 export type { Verdict } from "./verdict.js";

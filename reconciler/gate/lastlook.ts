@@ -5,7 +5,17 @@
 // one only delays a deletion, so it needs only the identity to be right.
 import { formatMark, formatNotice, MARK_TAG, needsTags, NOTICE_TAG, REMINDER_TAG } from "../policy/guards.js";
 import { VERSION_STATUSES, sourceOf, type LiveVersion, type LookSpec, type PlanAction, type Reason, type RuleId } from "../types.js";
-import { isAuthorized, mint, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type RunAuthorization, type StopWrite, type UnmarkWrite } from "./approvals.js";
+import {
+  isAuthorized,
+  mint,
+  type Approved,
+  type DeleteWrite,
+  type MarkWrite,
+  type NoticeWrite,
+  type RunAuthorization,
+  type StopWrite,
+  type UnmarkWrite,
+} from "./approvals.js";
 import { STATIC_CHECKS } from "./checks.js";
 import { candidateOf, type VersionFacts } from "./facts.js";
 import { verdictOf, type Verdict } from "./verdict.js";
@@ -69,15 +79,23 @@ export function lookFor(index: WorldIndex, actions: readonly PlanAction[]): Look
  * status rekon does not know, could be one, so it keeps every candidate (copySourceUnknown).
  */
 function newSincePlan(index: WorldIndex, view: SetView, arn: string, look: Look): Reason[] {
-  if (look.newest === undefined) return [{ rule: "copySourceUnknown", message: "the last look did not read the project's newest versions, so a copy started since the plan cannot be ruled out" }];
+  if (look.newest === undefined)
+    return [
+      { rule: "copySourceUnknown", message: "the last look did not read the project's newest versions, so a copy started since the plan cannot be ruled out" },
+    ];
   const known = index.knownArns(view);
   const out: Reason[] = [];
   for (const n of look.newest) {
     if (known.has(n.arn)) continue;
     const copying = n.status === "COPYING_IN_PROGRESS" || !KNOWN_STATUSES.has(n.status);
     if (!copying) continue;
-    if (n.sourceVersionArn === arn) out.push({ rule: "copySource", message: `a copy of it (${n.name}, ${n.status}) was started in the project since the plan` });
-    else if (n.sourceVersionArn === undefined) out.push({ rule: "copySourceUnknown", message: `version ${n.name} appeared in the project since the plan, ${n.status}, without a source named; it could be a copy of this version` });
+    if (n.sourceVersionArn === arn)
+      out.push({ rule: "copySource", message: `a copy of it (${n.name}, ${n.status}) was started in the project since the plan` });
+    else if (n.sourceVersionArn === undefined)
+      out.push({
+        rule: "copySourceUnknown",
+        message: `version ${n.name} appeared in the project since the plan, ${n.status}, without a source named; it could be a copy of this version`,
+      });
   }
   return out;
 }
@@ -91,7 +109,12 @@ function premises(index: WorldIndex, view: SetView, a: PlanAction & { versionArn
     const l = index.planned(view, arn);
     const now = l ? look.byName.get(l.name) : undefined;
     if (!l || !now || now.arn !== arn || now.status === "DELETING") {
-      reasons.push({ rule: "keepLatest", message: `one of the project's newest ${view.policy.keepLatest} version(s) (${l?.name ?? arn}) is gone or DELETING since the plan; it may now be among the newest` });
+      reasons.push({
+        rule: "keepLatest",
+        message:
+          `one of the project's newest ${view.policy.keepLatest} version(s) (${l?.name ?? arn}) is gone or DELETING since the plan; it may now be ` +
+          `among the newest`,
+      });
       break;
     }
   }
@@ -100,13 +123,21 @@ function premises(index: WorldIndex, view: SetView, a: PlanAction & { versionArn
   if (anchor) {
     const now = look.byName.get(anchor.name);
     if (!now || now.arn !== anchor.arn || now.status === "DELETING") {
-      reasons.push({ rule: "allowEmpty", message: `the listed version ${anchor.name} is gone or DELETING since the plan; whether any listed version still exists is unknown`, ...(view.policy.origin.allowEmpty ? { layer: view.policy.origin.allowEmpty } : {}) });
+      reasons.push({
+        rule: "allowEmpty",
+        message: `the listed version ${anchor.name} is gone or DELETING since the plan; whether any listed version still exists is unknown`,
+        ...(view.policy.origin.allowEmpty ? { layer: view.policy.origin.allowEmpty } : {}),
+      });
     }
   }
   // Near misses on fresh facts: a listed name close to this one that has gone missing since the plan.
   if (view.policy.nearMissGuard && !index.nearMisses.has(a.versionArn)) {
     const gone = index.closeListed(view, a.versionArn, a.versionName).filter((n) => !look.byName.has(n));
-    if (gone.length) reasons.push({ rule: "nearMiss", message: `listed ${gone.map((n) => JSON.stringify(n)).join(", ")} went missing since the plan; did you mean ${JSON.stringify(a.versionName)}?` });
+    if (gone.length)
+      reasons.push({
+        rule: "nearMiss",
+        message: `listed ${gone.map((n) => JSON.stringify(n)).join(", ")} went missing since the plan; did you mean ${JSON.stringify(a.versionName)}?`,
+      });
   }
   reasons.push(...newSincePlan(index, view, a.versionArn, look));
   return reasons;
@@ -116,7 +147,14 @@ function premises(index: WorldIndex, view: SetView, a: PlanAction & { versionArn
  * Approve deleting (or, for a stop-first deletion, stopping) `a`, on facts `look` gathered a moment ago:
  * every guard runs again on them. Denied when anything would now block it; `gone` when it has vanished.
  */
-export function approve<K extends "delete" | "stop">(index: WorldIndex, kind: K, auth: RunAuthorization, a: PlanAction, look: Look, now: number): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
+export function approve<K extends "delete" | "stop">(
+  index: WorldIndex,
+  kind: K,
+  auth: RunAuthorization,
+  a: PlanAction,
+  look: Look,
+  now: number,
+): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
   if (!isAuthorized(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
   if (!a.versionArn || !auth.deletable.has(a.versionArn) || a.action !== "delete") return deny("notPlanned", "the plan does not delete this version");
   const view = index.view(a.set);
@@ -134,10 +172,20 @@ export function approve<K extends "delete" | "stop">(index: WorldIndex, kind: K,
   if (fresh.tagsError !== undefined) v.tagsError = fresh.tagsError;
   const verdict = writeVerdict({ index, view, policy: view.policy, v, now });
   const reasons = [...verdict.reasons, ...premises(index, view, a as PlanAction & { versionArn: string }, look)];
-  if (kind === "stop" && !verdict.stopFirst) reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
+  if (kind === "stop" && !verdict.stopFirst)
+    reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
   if (kind === "delete" && v.status === "RUNNING") reasons.push({ rule: "inUse", message: "status RUNNING: it must be STOPPED before it is deleted" });
   if (reasons.length > 0) return { denied: true, reasons };
-  return mint({ kind, versionArn: a.versionArn, versionName: a.versionName, project: view.set.project, region: view.set.region, account: view.account, source: sourceOf(view.set), lookedAt: look.at } as K extends "delete" ? DeleteWrite : StopWrite);
+  return mint({
+    kind,
+    versionArn: a.versionArn,
+    versionName: a.versionName,
+    project: view.set.project,
+    region: view.set.region,
+    account: view.account,
+    source: sourceOf(view.set),
+    lookedAt: look.at,
+  } as K extends "delete" ? DeleteWrite : StopWrite);
 }
 
 /** The identity a write would use is the one the gate checked (the `identityMismatch` check alone). */
@@ -158,13 +206,21 @@ export function approveMark(index: WorldIndex, auth: RunAuthorization, a: PlanAc
   if (!view || view.status !== "ok" || !view.account) return deny("notRead", view?.error ?? "its project was not read");
   const v = index.planned(view, a.versionArn);
   if (!v) return deny("notPlanned", "the version was not in the live state the plan was made from");
-  const target = { versionArn: v.arn, versionName: v.name, project: view.set.project, region: view.set.region, account: view.account, source: sourceOf(view.set) };
+  const target = {
+    versionArn: v.arn,
+    versionName: v.name,
+    project: view.set.project,
+    region: view.set.region,
+    account: view.account,
+    source: sourceOf(view.set),
+  };
   if (a.mark === "remove") {
     const wrong = identityReasons(index, view, v, now);
     return wrong.length ? { denied: true, reasons: wrong } : mint({ kind: "unmark", ...target });
   }
   const verdict = writeVerdict({ index, view, policy: view.policy, v, now });
-  if (verdict.mark !== "add") return { denied: true, reasons: verdict.reasons.length ? verdict.reasons : [{ rule: "notPlanned", message: "it needs no new mark" }] };
+  if (verdict.mark !== "add")
+    return { denied: true, reasons: verdict.reasons.length ? verdict.reasons : [{ rule: "notPlanned", message: "it needs no new mark" }] };
   const at = formatMark(now);
   return mint({ kind: "mark", ...target, at, value: index.signer ? index.signer.sign(v.arn, MARK_TAG, at) : at });
 }
@@ -176,7 +232,14 @@ export function approveMark(index: WorldIndex, auth: RunAuthorization, a: PlanAc
  * is: the plan must say the notice is pending (or the reminder due) — so the version is marked or being
  * marked, every guard but the holds passes, nothing is suspended — and the identity must be right.
  */
-export function approveNotice(index: WorldIndex, auth: RunAuthorization, a: PlanAction, which: "notice" | "reminder", deliveredAt: number, now: number): Approved<NoticeWrite> | Denial {
+export function approveNotice(
+  index: WorldIndex,
+  auth: RunAuthorization,
+  a: PlanAction,
+  which: "notice" | "reminder",
+  deliveredAt: number,
+  now: number,
+): Approved<NoticeWrite> | Denial {
   if (!isAuthorized(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
   const view = a.versionArn ? index.view(a.set) : undefined;
   if (!view || view.status !== "ok" || !view.account) return deny("notRead", view?.error ?? "its project was not read");
@@ -185,15 +248,28 @@ export function approveNotice(index: WorldIndex, auth: RunAuthorization, a: Plan
   const planNow = Date.parse(auth.plan.generatedAt);
   const facts = { index, view, policy: view.policy, v, now: planNow };
   const listedBy = index.listedBy(v);
-  const wrong = [...(listedBy ? [{ rule: "listed" as const, message: `listed by ProjectVersionSet "${listedBy.name}" (${listedBy.pos.file}:${listedBy.pos.line}:${listedBy.pos.col})` }] : []), ...identityReasons(index, view, v, planNow)];
+  const wrong = [
+    ...(listedBy
+      ? [{ rule: "listed" as const, message: `listed by ProjectVersionSet "${listedBy.name}" (${listedBy.pos.file}:${listedBy.pos.line}:${listedBy.pos.col})` }]
+      : []),
+    ...identityReasons(index, view, v, planNow),
+  ];
   if (wrong.length) return { denied: true, reasons: wrong };
   // A delivery is after the plan and not in the future: the tag must never claim an earlier notice.
-  if (!(deliveredAt >= planNow && deliveredAt <= now)) return deny("notPlanned", `the delivery time ${new Date(deliveredAt).toISOString()} is not between the plan (${auth.plan.generatedAt}) and now`);
+  if (!(deliveredAt >= planNow && deliveredAt <= now))
+    return deny("notPlanned", `the delivery time ${new Date(deliveredAt).toISOString()} is not between the plan (${auth.plan.generatedAt}) and now`);
   const verdict = writeVerdict(facts);
   if (which === "notice" && verdict.notice !== "pending") return deny("notPlanned", `its \`marked\` notice is ${verdict.notice ?? "not needed"}, not pending`);
   if (which === "reminder" && verdict.reminder !== "due") return deny("notPlanned", `its reminder is ${verdict.reminder ?? "not due"}`);
   const tag = which === "notice" ? NOTICE_TAG : REMINDER_TAG;
   const at = formatNotice(deliveredAt);
-  const target = { versionArn: v.arn, versionName: v.name, project: view.set.project, region: view.set.region, account: view.account, source: sourceOf(view.set) };
+  const target = {
+    versionArn: v.arn,
+    versionName: v.name,
+    project: view.set.project,
+    region: view.set.region,
+    account: view.account,
+    source: sourceOf(view.set),
+  };
   return mint({ kind: "notice", ...target, tag, value: index.signer ? index.signer.sign(v.arn, tag, at) : at });
 }

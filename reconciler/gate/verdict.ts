@@ -49,7 +49,12 @@ export function walk(f: VersionFacts, explain: { seen?: Seen } | undefined): Wal
   // Listed by its own set: kept; a pending-delete mark from an earlier unlisting goes, in a refused run too
   // (a removal can only delay a deletion).
   if (view.set.versions.some((d) => d.name === v.name)) {
-    findings?.push({ rule: "listed", kind: "guard", reasons: [], pass: `listed by its own ProjectVersionSet "${view.set.name}" (${view.set.pos.file}:${view.set.pos.line}:${view.set.pos.col})` });
+    findings?.push({
+      rule: "listed",
+      kind: "guard",
+      reasons: [],
+      pass: `listed by its own ProjectVersionSet "${view.set.name}" (${view.set.pos.file}:${view.set.pos.line}:${view.set.pos.col})`,
+    });
     return { verdict: { reasons: [], keep: true, ...(hasMark ? { mark: "remove" as const } : {}) }, ...(findings ? { findings } : {}) };
   }
   const reasons: Reason[] = [];
@@ -76,14 +81,23 @@ export function walk(f: VersionFacts, explain: { seen?: Seen } | undefined): Wal
       for (const { check, cannot, layer } of tc.each) {
         const r = unread.length ? [] : check.run(f, c);
         reasons.push(...r);
-        findings?.push(unread.length ? { rule: check.rule, kind: "guard", reasons: [], pass: "", skipped: cannot, layer } : { ...guardFinding(check, f, r), layer: r[0]?.layer ?? layer });
+        findings?.push(
+          unread.length
+            ? { rule: check.rule, kind: "guard", reasons: [], pass: "", skipped: cannot, layer }
+            : { ...guardFinding(check, f, r), layer: r[0]?.layer ?? layer },
+        );
       }
     } else if (findings) {
       const t = v.tags !== undefined ? { tags: v.tags } : explain?.seen;
       const onSeen = t?.tags !== undefined ? candidateOf({ ...f, v: { ...v, tags: t.tags } }) : undefined;
       for (const { check } of tc.each) {
         const would = onSeen ? check.run(f, onSeen) : undefined;
-        const said = would === undefined ? `its tags were not read${t?.tagsError ? ` (${t.tagsError})` : ""}` : would.length ? `it would also keep it: ${would[0]!.message}` : check.pass(f);
+        const said =
+          would === undefined
+            ? `its tags were not read${t?.tagsError ? ` (${t.tagsError})` : ""}`
+            : would.length
+              ? `it would also keep it: ${would[0]!.message}`
+              : check.pass(f);
         findings.push({ rule: check.rule, kind: "guard", reasons: [], pass: "", skipped: `${NOT_NEEDED}; ${said}` });
       }
     }
@@ -128,7 +142,15 @@ function skippedHolds(f: VersionFacts): Finding[] {
     if (r.silent) continue;
     const lay = layerOf(f.policy, h.field);
     if (!(h.enabled?.(f.policy) ?? true)) out.push({ rule: h.rule, kind: "hold", reasons: [], pass: r.pass, ...lay });
-    else out.push({ rule: h.rule, kind: "hold", reasons: [], pass: r.pass, skipped: `${NOT_NEEDED}${r.reasons.length ? `; it would also hold it: ${r.reasons.at(-1)!.message}` : ""}`, ...lay });
+    else
+      out.push({
+        rule: h.rule,
+        kind: "hold",
+        reasons: [],
+        pass: r.pass,
+        skipped: `${NOT_NEEDED}${r.reasons.length ? `; it would also hold it: ${r.reasons.at(-1)!.message}` : ""}`,
+        ...lay,
+      });
   }
   return out;
 }
@@ -137,7 +159,6 @@ function skippedHolds(f: VersionFacts): Finding[] {
 export function verdictOf(f: VersionFacts): Verdict {
   return walk(f, undefined).verdict;
 }
-
 
 /** Whether a tag-free check already keeps the version (so its tags are not needed). */
 export function keptWithoutTags(f: VersionFacts): boolean {

@@ -6,7 +6,18 @@ import { effectivePolicy } from "../policy/layers.js";
 import { missingProjectTags, nearMiss, newest, someListedExists } from "../policy/guards.js";
 import type { TagSigner } from "../policy/marks.js";
 import { firstLine } from "../text.js";
-import { sourceOf, type DesiredSet, type DesiredState, type LiveProject, type LiveState, type LiveVersion, type PlanProject, type Policy, type PolicySet, type Reason } from "../types.js";
+import {
+  sourceOf,
+  type DesiredSet,
+  type DesiredState,
+  type LiveProject,
+  type LiveState,
+  type LiveVersion,
+  type PlanProject,
+  type Policy,
+  type PolicySet,
+  type Reason,
+} from "../types.js";
 
 export interface GateWorld {
   desired: DesiredState;
@@ -89,12 +100,18 @@ export class WorldIndex {
       if (id?.account) addAll(this.listed, key(id.account, s.region, s.project), names);
       else addAll(this.listedAnyAccount, key(s.region, s.project), names);
     }
-    for (const p of world.live.projects) for (const v of p.versions) if (v.status === "COPYING_IN_PROGRESS" && v.sourceVersionArn) this.copySources.add(v.sourceVersionArn);
+    for (const p of world.live.projects)
+      for (const v of p.versions) if (v.status === "COPYING_IN_PROGRESS" && v.sourceVersionArn) this.copySources.add(v.sourceVersionArn);
 
     const views: SetView[] = [];
     for (const s of world.desired.sets) {
       const id = identities.get(sourceOf(s));
-      const view = this.viewOf(s, id?.account ? { account: id.account, ...(id.arn ? { arn: id.arn } : {}) } : { error: id?.error }, liveBySet.get(s.name), owners);
+      const view = this.viewOf(
+        s,
+        id?.account ? { account: id.account, ...(id.arn ? { arn: id.arn } : {}) } : { error: id?.error },
+        liveBySet.get(s.name),
+        owners,
+      );
       views.push(view);
       this.bySet.set(s.name, view);
     }
@@ -103,36 +120,61 @@ export class WorldIndex {
   }
 
   /** One set's view: read completely and owned alone, or why nothing in it is written. */
-  private viewOf(s: DesiredSet, id: { account?: string; arn?: string; error?: string | undefined }, lp0: LiveProject | undefined, owners: Map<string, DesiredSet[]>): SetView {
+  private viewOf(
+    s: DesiredSet,
+    id: { account?: string; arn?: string; error?: string | undefined },
+    lp0: LiveProject | undefined,
+    owners: Map<string, DesiredSet[]>,
+  ): SetView {
     const policy = effectivePolicy(this.policies, s.project);
     const base = { set: s, policy, latest: new Set<string>() as ReadonlySet<string> };
     if (!id.account) {
-      const why = `the account of ${describeSource(s)} could not be resolved (sts:GetCallerIdentity${id.error ? `: ${id.error}` : " was not called"}); nothing in this project is read or deleted`;
+      const why =
+        `the account of ${describeSource(s)} could not be resolved (sts:GetCallerIdentity${id.error ? `: ${id.error}` : " was not called"}); ` +
+        `nothing in this project is read or deleted`;
       this.markIncomplete(s.region, `project ${s.project} in ${s.region} was not read (${describeSource(s)} unresolved)`);
       return { ...base, status: "error", error: why };
     }
     const account = id.account;
     const withId = { ...base, account, ...(id.arn ? { callerArn: id.arn } : {}) };
     const lp = lp0 && lp0.project === s.project && lp0.region === s.region ? lp0 : undefined;
-    if (!lp || lp.status === "error") this.markIncomplete(s.region, `project ${s.project}${s.roleArn ? ` (account ${account})` : ""} could not be read${lp?.error ? ` (${firstLine(lp.error)})` : ""}`);
+    if (!lp || lp.status === "error")
+      this.markIncomplete(
+        s.region,
+        `project ${s.project}${s.roleArn ? ` (account ${account})` : ""} could not be read${lp?.error ? ` (${firstLine(lp.error)})` : ""}`,
+      );
     const others = (owners.get(key(account, s.region, s.project)) ?? []).filter((o) => o !== s);
     if (others.length > 0) {
       const claimed = [s, ...others].map((o) => `ProjectVersionSet "${o.name}" (${o.pos.file}:${o.pos.line}:${o.pos.col}, ${describeSource(o)})`).join(" and ");
-      return { ...withId, status: "error", error: `project "${s.project}" in ${s.region} of account ${account} is claimed by ${claimed}: they resolve to the same project, so each would delete what the other lists; nothing in it is deleted — merge them into one set` };
+      return {
+        ...withId,
+        status: "error",
+        error:
+          `project "${s.project}" in ${s.region} of account ${account} is claimed by ${claimed}: they resolve to the same project, so each would delete ` +
+          `what the other lists; nothing in it is deleted — merge them into one set`,
+      };
     }
     // A project that was not read at all is a read failure, never "empty": fail closed.
     if (!lp) return { ...withId, status: "error", error: "live state was not read" };
     if (lp.status !== "ok") return { ...withId, status: lp.status, error: lp.error ?? lp.status, ...(lp.status === "notFound" ? { project: lp } : {}) };
     if (lp.account !== undefined && lp.account !== account) {
       this.markIncomplete(s.region, `project ${s.project} answered from account ${lp.account}`);
-      return { ...withId, status: "error", error: `the project's ARN is in account ${lp.account}, but ${describeSource(s)} resolved to account ${account}; nothing in it is deleted` };
+      return {
+        ...withId,
+        status: "error",
+        error: `the project's ARN is in account ${lp.account}, but ${describeSource(s)} resolved to account ${account}; nothing in it is deleted`,
+      };
     }
     if (policy.requireProjectTag.length > 0) {
       if (!lp.tags) return { ...withId, status: "error", error: "project tags were not read, so ownership (requireProjectTag) cannot be checked" };
       const missing = missingProjectTags(policy, lp.tags);
       if (missing.length) {
         const origins = [...new Set(missing.map((t) => t.origin))].join("; ");
-        return { ...withId, status: "notManaged", error: `project lacks required tag(s) ${missing.map((t) => `${t.key}=${t.value}`).join(", ")} (${origins}); nothing in it is deleted` };
+        return {
+          ...withId,
+          status: "notManaged",
+          error: `project lacks required tag(s) ${missing.map((t) => `${t.key}=${t.value}`).join(", ")} (${origins}); nothing in it is deleted`,
+        };
       }
     }
     return { ...withId, status: "ok", project: lp, latest: newest(lp.versions, policy.keepLatest), listedExists: someListedExists(s, lp) };
@@ -168,7 +210,10 @@ export class WorldIndex {
   incompleteWhy(region: string): string | undefined {
     if (!this.incompleteText.has(region)) {
       const whys = [...(this.incomplete.get(region) ?? [])].sort();
-      this.incompleteText.set(region, whys.length === 0 ? undefined : whys.length <= 3 ? whys.join("; ") : `${whys.slice(0, 3).join("; ")}; and ${whys.length - 3} more`);
+      this.incompleteText.set(
+        region,
+        whys.length === 0 ? undefined : whys.length <= 3 ? whys.join("; ") : `${whys.slice(0, 3).join("; ")}; and ${whys.length - 3} more`,
+      );
     }
     return this.incompleteText.get(region);
   }
@@ -186,7 +231,14 @@ export class WorldIndex {
   /** The listed names close to a planned deletion: if one goes missing before the last look, it is a near miss. */
   closeListed(view: SetView, arn: string, name: string): string[] {
     let close = this.nearListed.get(arn);
-    if (!close) this.nearListed.set(arn, (close = view.set.versions.map((d) => d.name).filter((m) => nearMiss(m, name)).sort()));
+    if (!close)
+      this.nearListed.set(
+        arn,
+        (close = view.set.versions
+          .map((d) => d.name)
+          .filter((m) => nearMiss(m, name))
+          .sort()),
+      );
     return close;
   }
 
@@ -209,7 +261,9 @@ export class WorldIndex {
   anchor(view: SetView): LiveVersion | undefined {
     if (view.policy.allowEmpty || !view.project) return undefined;
     const listed = new Set(view.set.versions.map((d) => d.name));
-    return view.project.versions.filter((v) => listed.has(v.name) && v.status !== "DELETING").sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : 1))[0];
+    return view.project.versions
+      .filter((v) => listed.has(v.name) && v.status !== "DELETING")
+      .sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : 1))[0];
   }
 }
 

@@ -17,7 +17,11 @@ export interface TypedDoc {
  * `onInvalid` gets each document of a known kind that failed its schema (its issues are already listed),
  * so that checks across documents (two sets owning one project) can still count it.
  */
-export function loadDocuments(paths: string[], onDoc?: (d: TypedDoc) => void, onInvalid?: (d: TypedDoc) => void): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
+export function loadDocuments(
+  paths: string[],
+  onDoc?: (d: TypedDoc) => void,
+  onInvalid?: (d: TypedDoc) => void,
+): { docs: TypedDoc[]; files: string[]; digest: string; issues: ValidationIssue[] } {
   const { files, issues } = readManifestFiles(paths);
   const docs: TypedDoc[] = [];
   for (const f of files) {
@@ -40,4 +44,3 @@ export function loadDocuments(paths: string[], onDoc?: (d: TypedDoc) => void, on
   }
   return { docs, files: files.map((f) => f.file), digest: digestFiles(files), issues };
 }
-

@@ -37,15 +37,26 @@ export function validateInputs(opts: { manifests: string[]; policy?: string }, l
  * wrong flag when the policy path was the mistyped one).
  */
 function asPolicyIssue(i: ValidationIssue): ValidationIssue {
-  return i.fix?.includes("--manifests") ? { ...i, fix: i.fix.replaceAll("--manifests", "--policy").replace("point --policy at the folder that holds the manifests", "point --policy at the DeletionPolicy file") } : i;
+  return i.fix?.includes("--manifests")
+    ? {
+        ...i,
+        fix: i.fix
+          .replaceAll("--manifests", "--policy")
+          .replace("point --policy at the folder that holds the manifests", "point --policy at the DeletionPolicy file"),
+      }
+    : i;
 }
 
 /** A suspension whose `until` has passed has no effect: probably a forgotten line, so say so. */
 function pastSuspensions(policy: Policy, desired: DesiredState, now: number): string[] {
   const all = [policy.suspend, ...desired.policies.map((p) => p.spec.suspend), ...desired.sets.map((s) => s.suspend)];
-  return all.filter((s): s is Suspension => s?.until !== undefined && s.until <= now).map((s) => `${s.origin}: suspend.until ${new Date(s.until!).toISOString()} is in the past, so this suspension has no effect (remove it, or set a later until)`);
+  return all
+    .filter((s): s is Suspension => s?.until !== undefined && s.until <= now)
+    .map(
+      (s) =>
+        `${s.origin}: suspend.until ${new Date(s.until!).toISOString()} is in the past, so this suspension has no effect (remove it, or set a later until)`,
+    );
 }
-
 
 /**
  * Whether the manifests or the policy differ from what a plan was made from (`digests`): the files are

@@ -21,7 +21,11 @@ export interface ManifestSetDoc {
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
 export function loadManifests(paths: string[], opts: LoadOptions = {}): { desired?: DesiredState; issues: ValidationIssue[]; notes: string[] } {
   const r = new ManifestReader(opts);
-  const loaded = loadDocuments(paths, (d) => r.take(d), (d) => r.claimInvalid(d));
+  const loaded = loadDocuments(
+    paths,
+    (d) => r.take(d),
+    (d) => r.claimInvalid(d),
+  );
   r.issues.push(...loaded.issues);
   if (r.issues.length > 0) return { issues: sortIssues(r.issues), notes: r.notes };
   r.sets.sort((a, b) => cmp(a.project, b.project) || cmp(a.region, b.region));
@@ -49,7 +53,12 @@ class ManifestReader {
   private claimName(name: string, pos: SourcePos): void {
     const prior = this.names.get(name);
     if (prior) {
-      this.issues.push({ ...pos, path: "metadata.name", message: `duplicate name "${name}", already used at ${prior.file}:${prior.line}:${prior.col}`, fix: "give each ProjectVersionSet a unique metadata.name" });
+      this.issues.push({
+        ...pos,
+        path: "metadata.name",
+        message: `duplicate name "${name}", already used at ${prior.file}:${prior.line}:${prior.col}`,
+        fix: "give each ProjectVersionSet a unique metadata.name",
+      });
     } else this.names.set(name, pos);
   }
 
@@ -68,7 +77,9 @@ class ManifestReader {
         file: doc.file,
         ...doc.locate(["spec", "project"]),
         path: "spec.project",
-        message: `project "${m.project}"${region ? ` in ${region}` : ""} is already owned by ProjectVersionSet "${clash.set}" at ${clash.pos.file}:${clash.pos.line}:${clash.pos.col}`,
+        message:
+          `project "${m.project}"${region ? ` in ${region}` : ""} is already owned by ProjectVersionSet "${clash.set}" at ` +
+          `${clash.pos.file}:${clash.pos.line}:${clash.pos.col}`,
         fix: "exactly one ProjectVersionSet may own a project per region: merge the two version lists",
       });
     }
@@ -78,12 +89,17 @@ class ManifestReader {
     // may reach the same project. plan and apply resolve both with STS and refuse a shared project;
     // offline, say so rather than stay silent.
     const otherKey = account ? `/${m.project}` : undefined;
-    const maybe = otherKey !== undefined ? (this.owners.get(otherKey) ?? []) : [...this.owners.entries()].filter(([k]) => k !== ownerKey && k.endsWith(`/${m.project}`) && !k.startsWith("/")).flatMap(([, l]) => l);
+    const maybe =
+      otherKey !== undefined
+        ? (this.owners.get(otherKey) ?? [])
+        : [...this.owners.entries()].filter(([k]) => k !== ownerKey && k.endsWith(`/${m.project}`) && !k.startsWith("/")).flatMap(([, l]) => l);
     const overlap = maybe.find((o) => o.region === undefined || region === undefined || o.region === region);
     if (overlap) {
       const where = `${overlap.pos.file}:${overlap.pos.line}:${overlap.pos.col}`;
       this.notes.push(
-        `${doc.file}:${pos.line}:${pos.col}: ProjectVersionSet "${m.name}" and "${overlap.set}" (${where}) both name project "${m.project}"${region ? ` in ${region}` : ""}, one with the ambient credentials and one with a role; if they are the same account they own the same project, which plan and apply refuse (only a live read can tell: STS GetCallerIdentity)`,
+        `${doc.file}:${pos.line}:${pos.col}: ProjectVersionSet "${m.name}" and "${overlap.set}" (${where}) both name project ` +
+          `"${m.project}"${region ? ` in ${region}` : ""}, one with the ambient credentials and one with a role; if they are the same account they own the ` +
+          `same project, which plan and apply refuse (only a live read can tell: STS GetCallerIdentity)`,
       );
     }
   }
@@ -99,7 +115,10 @@ class ManifestReader {
     const pos = { file: doc.file, ...doc.locate(["metadata", "name"]) };
     const region = v.spec?.region === undefined ? this.opts.defaultRegion : str(v.spec.region);
     // A project, region or role that is not one cannot be said to clash: the name still counts.
-    const unreadable = !project || (v.spec?.region !== undefined && region === undefined) || (v.spec?.roleArn !== undefined && !/^arn:[\w-]+:iam::\d{12}:role\/\S+$/.test(String(v.spec.roleArn)));
+    const unreadable =
+      !project ||
+      (v.spec?.region !== undefined && region === undefined) ||
+      (v.spec?.roleArn !== undefined && !/^arn:[\w-]+:iam::\d{12}:role\/\S+$/.test(String(v.spec.roleArn)));
     if (unreadable) this.claimName(name, pos);
     else this.claim(doc, { name, project, region, roleArn: str(v.spec?.roleArn) }, pos);
   }
@@ -115,7 +134,13 @@ class ManifestReader {
       const first = seenVersions.get(v.name);
       if (first === undefined) return void seenVersions.set(v.name, i);
       const at = doc.locate(["spec", "versions", i, "name"]);
-      this.issues.push({ file: doc.file, ...at, path: `spec.versions[${i}].name`, message: `version "${v.name}" is listed twice (first at spec.versions[${first}])`, fix: "remove the repeated entry" });
+      this.issues.push({
+        file: doc.file,
+        ...at,
+        path: `spec.versions[${i}].name`,
+        message: `version "${v.name}" is listed twice (first at spec.versions[${first}])`,
+        fix: "remove the repeated entry",
+      });
     });
     if (!region && this.opts.requireRegion) {
       this.issues.push({
@@ -126,7 +151,11 @@ class ManifestReader {
         fix: "set spec.region, or AWS_REGION (or a region in your AWS profile)",
       });
     }
-    const suspend = parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`, { doc, path: ["spec", "suspend"], issues: this.issues });
+    const suspend = parseSuspend(m.spec.suspend, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`, {
+      doc,
+      path: ["spec", "suspend"],
+      issues: this.issues,
+    });
     this.sets.push({
       name: m.metadata.name,
       pos,
@@ -144,7 +173,13 @@ class ManifestReader {
     const pol = scopedFromDoc(d, this.issues);
     if (!pol) return;
     const prior = this.names.get(`DeletionPolicy/${pol.name}`);
-    if (prior) this.issues.push({ ...pol.pos, path: "metadata.name", message: `duplicate DeletionPolicy name "${pol.name}", already used at ${prior.file}:${prior.line}:${prior.col}`, fix: "give each DeletionPolicy a unique metadata.name" });
+    if (prior)
+      this.issues.push({
+        ...pol.pos,
+        path: "metadata.name",
+        message: `duplicate DeletionPolicy name "${pol.name}", already used at ${prior.file}:${prior.line}:${prior.col}`,
+        fix: "give each DeletionPolicy a unique metadata.name",
+      });
     else this.names.set(`DeletionPolicy/${pol.name}`, pol.pos);
     this.policies.push(pol);
   }

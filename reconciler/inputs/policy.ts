@@ -5,7 +5,18 @@ import { parseDuration } from "../duration.js";
 import { parseRfc3339 } from "../rfc3339.js";
 import { loadDocuments, type TypedDoc } from "./documents.js";
 import { DEFAULT_POLICY } from "../policy/defaults.js";
-import { NOTIFICATION_EVENTS, type CompiledRule, type DeletionWindow, type NotificationChannel, type NotificationEventKind, type Policy, type PolicyField, type ScopedPolicy, type SecretRef, type Suspension } from "../types.js";
+import {
+  NOTIFICATION_EVENTS,
+  type CompiledRule,
+  type DeletionWindow,
+  type NotificationChannel,
+  type NotificationEventKind,
+  type Policy,
+  type PolicyField,
+  type ScopedPolicy,
+  type SecretRef,
+  type Suspension,
+} from "../types.js";
 import { windowProblems } from "../policy/windows.js";
 import { compileRule } from "../policy/cel.js";
 import { manifestLayer, operatorLayer } from "../policy/naming.js";
@@ -36,7 +47,27 @@ export interface PolicySpecDoc {
   tagSigning?: { secret: SecretRef };
 }
 
-const FIELDS: PolicyField[] = ["allowedAccounts", "allowedRegions", "minAge", "keepLatest", "maxDeletesPerRun", "allowEmpty", "stopRunning", "protectTags", "requireProjectTag", "gracePeriod", "rules", "windows", "maxDeletesPercent", "requireApproval", "suspend", "nearMissGuard", "notifications", "remindBefore", "requireNotice"];
+const FIELDS: PolicyField[] = [
+  "allowedAccounts",
+  "allowedRegions",
+  "minAge",
+  "keepLatest",
+  "maxDeletesPerRun",
+  "allowEmpty",
+  "stopRunning",
+  "protectTags",
+  "requireProjectTag",
+  "gracePeriod",
+  "rules",
+  "windows",
+  "maxDeletesPercent",
+  "requireApproval",
+  "suspend",
+  "nearMissGuard",
+  "notifications",
+  "remindBefore",
+  "requireNotice",
+];
 
 /**
  * A manifest policy may name only REKON_* environment variables, and no files: the manifests repository is
@@ -52,17 +83,42 @@ function parseChannels(d: TypedDoc, spec: PolicySpecDoc, origin: string, scoped:
   (spec.notifications ?? []).forEach((c, i) => {
     const at = (...p: (string | number)[]) => ({ file: d.doc.file, ...d.doc.locate(["spec", "notifications", i, ...p]) });
     const first = names.get(c.name);
-    if (first !== undefined) issues.push({ ...at("name"), path: `spec.notifications[${i}].name`, message: `channel name "${c.name}" is used twice (first at spec.notifications[${first}])`, fix: "give each channel a unique name: logs, errors and metrics name channels by it" });
+    if (first !== undefined)
+      issues.push({
+        ...at("name"),
+        path: `spec.notifications[${i}].name`,
+        message: `channel name "${c.name}" is used twice (first at spec.notifications[${first}])`,
+        fix: "give each channel a unique name: logs, errors and metrics name channels by it",
+      });
     else names.set(c.name, i);
     if (scoped) {
       for (const field of ["url", "secret"] as const) {
         const ref = c[field];
         if (!ref) continue;
-        if ("fromFile" in ref) issues.push({ ...at(field, "fromFile"), path: `spec.notifications[${i}].${field}.fromFile`, message: "a DeletionPolicy among the manifests may not read files", fix: "use {fromEnv: REKON_…}, a variable the operator provides to rekon" });
-        else if (!MANIFEST_ENV.test(ref.fromEnv)) issues.push({ ...at(field, "fromEnv"), path: `spec.notifications[${i}].${field}.fromEnv`, message: `a DeletionPolicy among the manifests may name only REKON_* variables, not ${JSON.stringify(ref.fromEnv)}`, fix: "ask the operator to provide the webhook as a REKON_… variable" });
+        if ("fromFile" in ref)
+          issues.push({
+            ...at(field, "fromFile"),
+            path: `spec.notifications[${i}].${field}.fromFile`,
+            message: "a DeletionPolicy among the manifests may not read files",
+            fix: "use {fromEnv: REKON_…}, a variable the operator provides to rekon",
+          });
+        else if (!MANIFEST_ENV.test(ref.fromEnv))
+          issues.push({
+            ...at(field, "fromEnv"),
+            path: `spec.notifications[${i}].${field}.fromEnv`,
+            message: `a DeletionPolicy among the manifests may name only REKON_* variables, not ${JSON.stringify(ref.fromEnv)}`,
+            fix: "ask the operator to provide the webhook as a REKON_… variable",
+          });
       }
     }
-    out.push({ name: c.name, url: c.url, ...(c.secret ? { secret: c.secret } : {}), format: c.format ?? "json", events: c.events ? [...c.events] : [...NOTIFICATION_EVENTS], origin });
+    out.push({
+      name: c.name,
+      url: c.url,
+      ...(c.secret ? { secret: c.secret } : {}),
+      format: c.format ?? "json",
+      events: c.events ? [...c.events] : [...NOTIFICATION_EVENTS],
+      origin,
+    });
   });
   return out;
 }
@@ -71,14 +127,29 @@ function tagRules(map: Record<string, string> | undefined, origin: string) {
   return Object.entries(map ?? {}).map(([key, value]) => ({ key, value, origin }));
 }
 
-
 /** A document's windows, checked (5-field cron, IANA zone); each problem is an issue at the window. */
 function parseWindows(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: ValidationIssue[]): DeletionWindow[] {
   const out: DeletionWindow[] = [];
   (spec.windows ?? []).forEach((w, i) => {
     const problems = windowProblems(w);
-    for (const m of problems) issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "windows", i, m.startsWith("timeZone") ? "timeZone" : "schedule"]), path: `spec.windows[${i}].${m.startsWith("timeZone") ? "timeZone" : "schedule"}`, message: m, fix: 'e.g. schedule: "0 18 * * FRI", timeZone: Europe/Berlin' });
-    if (problems.length === 0) out.push({ kind: w.kind, schedule: w.schedule.trim(), duration: w.duration, durationMs: parseDuration(w.duration)!, timeZone: w.timeZone ?? "UTC", ...(w.reason ? { reason: w.reason } : {}), origin });
+    for (const m of problems)
+      issues.push({
+        file: d.doc.file,
+        ...d.doc.locate(["spec", "windows", i, m.startsWith("timeZone") ? "timeZone" : "schedule"]),
+        path: `spec.windows[${i}].${m.startsWith("timeZone") ? "timeZone" : "schedule"}`,
+        message: m,
+        fix: 'e.g. schedule: "0 18 * * FRI", timeZone: Europe/Berlin',
+      });
+    if (problems.length === 0)
+      out.push({
+        kind: w.kind,
+        schedule: w.schedule.trim(),
+        duration: w.duration,
+        durationMs: parseDuration(w.duration)!,
+        timeZone: w.timeZone ?? "UTC",
+        ...(w.reason ? { reason: w.reason } : {}),
+        origin,
+      });
   });
   return out;
 }
@@ -87,12 +158,22 @@ function parseWindows(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: 
  * spec.suspend as data. The schema checked the shape of `until`; a time of that shape that does not exist
  * (2026-31-12, 25:00, an offset of +24:00) is an issue at `until`, never a suspension that silently ends.
  */
-export function parseSuspend(s: { reason: string; until?: string } | undefined, origin: string, where: { doc: TypedDoc["doc"]; path: (string | number)[]; issues: ValidationIssue[] }): Suspension | undefined {
+export function parseSuspend(
+  s: { reason: string; until?: string } | undefined,
+  origin: string,
+  where: { doc: TypedDoc["doc"]; path: (string | number)[]; issues: ValidationIssue[] },
+): Suspension | undefined {
   if (!s) return undefined;
   if (s.until === undefined) return { reason: s.reason, origin };
   const until = parseRfc3339(s.until);
   if (until === undefined) {
-    where.issues.push({ file: where.doc.file, ...where.doc.locate([...where.path, "until"]), path: [...where.path, "until"].join("."), message: `suspend.until "${s.until}" is not a time that exists`, fix: "an RFC 3339 time with a zone whose date and time exist, e.g. 2026-12-01T09:00:00Z" });
+    where.issues.push({
+      file: where.doc.file,
+      ...where.doc.locate([...where.path, "until"]),
+      path: [...where.path, "until"].join("."),
+      message: `suspend.until "${s.until}" is not a time that exists`,
+      fix: "an RFC 3339 time with a zone whose date and time exist, e.g. 2026-12-01T09:00:00Z",
+    });
     return undefined;
   }
   return { reason: s.reason, until, origin };
@@ -104,12 +185,24 @@ function compileRules(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: 
   const names = new Set<string>();
   (spec.rules ?? []).forEach((r, i) => {
     if (names.has(r.name)) {
-      issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "rules", i, "name"]), path: `spec.rules[${i}].name`, message: `rule name "${r.name}" is used twice`, fix: "give each rule a unique name: it is the rule id in plans" });
+      issues.push({
+        file: d.doc.file,
+        ...d.doc.locate(["spec", "rules", i, "name"]),
+        path: `spec.rules[${i}].name`,
+        message: `rule name "${r.name}" is used twice`,
+        fix: "give each rule a unique name: it is the rule id in plans",
+      });
     }
     names.add(r.name);
     const c = compileRule(r, origin);
     if ("error" in c) {
-      issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "rules", i, "deny"]), path: `spec.rules[${i}].deny`, message: c.error, fix: "see the README for the variables a rule can use (version, project, now)" });
+      issues.push({
+        file: d.doc.file,
+        ...d.doc.locate(["spec", "rules", i, "deny"]),
+        path: `spec.rules[${i}].deny`,
+        message: c.error,
+        fix: "see the README for the variables a rule can use (version, project, now)",
+      });
     } else rules.push(c);
   });
   return rules;
@@ -122,12 +215,24 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
   const policies = docs.filter((d) => d.kind === "DeletionPolicy");
   for (const d of docs) {
     if (d.kind !== "DeletionPolicy") {
-      issues.push({ file: d.doc.file, ...d.doc.locate(["kind"]), path: "kind", message: `--policy expects a DeletionPolicy, got ${d.kind}`, fix: "pass manifests with --manifests, the DeletionPolicy with --policy" });
+      issues.push({
+        file: d.doc.file,
+        ...d.doc.locate(["kind"]),
+        path: "kind",
+        message: `--policy expects a DeletionPolicy, got ${d.kind}`,
+        fix: "pass manifests with --manifests, the DeletionPolicy with --policy",
+      });
     }
   }
   if (policies.length > 1) {
     const second = policies[1]!.doc;
-    issues.push({ file: second.file, ...second.locate([]), path: "", message: "more than one DeletionPolicy in the --policy file", fix: "keep exactly one DeletionPolicy document in that file" });
+    issues.push({
+      file: second.file,
+      ...second.locate([]),
+      path: "",
+      message: "more than one DeletionPolicy in the --policy file",
+      fix: "keep exactly one DeletionPolicy document in that file",
+    });
   }
   if (policies.length === 0 && issues.length === 0) {
     issues.push({ file, line: 1, col: 1, path: "", message: "no DeletionPolicy document found", fix: "add a document with kind: DeletionPolicy" });
@@ -137,14 +242,26 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
   const d = policies[0]!;
   const { spec, metadata } = d.doc.value as { metadata: { name: string }; spec: PolicySpecDoc };
   if (spec.selector) {
-    issues.push({ file, ...d.doc.locate(["spec", "selector"], true), path: "spec.selector", message: "the operator policy applies to every project and takes no selector", fix: "remove spec.selector; scope a stricter DeletionPolicy among the manifests instead" });
+    issues.push({
+      file,
+      ...d.doc.locate(["spec", "selector"], true),
+      path: "spec.selector",
+      message: "the operator policy applies to every project and takes no selector",
+      fix: "remove spec.selector; scope a stricter DeletionPolicy among the manifests instead",
+    });
   }
   const origin = operatorLayer(file);
   const rules = compileRules(d, spec, origin, issues);
   const windows = parseWindows(d, spec, origin, issues);
   const notifications = parseChannels(d, spec, origin, false, issues);
   if (spec.requireNotice && noticeChannelMissing(notifications)) {
-    issues.push({ file, ...d.doc.locate(["spec", "requireNotice"]), path: "spec.requireNotice", message: "requireNotice: true, but no notification channel gets the `marked` event, so no notice could ever be delivered and nothing would be deleted", fix: "add a channel under spec.notifications whose events include marked (or leave events out: all)" });
+    issues.push({
+      file,
+      ...d.doc.locate(["spec", "requireNotice"]),
+      path: "spec.requireNotice",
+      message: "requireNotice: true, but no notification channel gets the `marked` event, so no notice could ever be delivered and nothing would be deleted",
+      fix: "add a channel under spec.notifications whose events include marked (or leave events out: all)",
+    });
   }
   const suspend = parseSuspend(spec.suspend, origin, { doc: d.doc, path: ["spec", "suspend"], issues });
   if (issues.length > 0) return { issues };
@@ -197,13 +314,26 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   const { spec, metadata } = d.doc.value as { metadata: { name: string }; spec: PolicySpecDoc };
   const pos: SourcePos = { file: d.doc.file, ...d.doc.locate(["metadata", "name"]) };
   if (!spec.selector) {
-    issues.push({ file: d.doc.file, ...d.doc.locate(["spec"], true), path: "spec.selector", message: "a DeletionPolicy among the manifests must say which projects it applies to", fix: "add spec.selector.projects: [project names]; the operator's own policy is given with --policy" });
+    issues.push({
+      file: d.doc.file,
+      ...d.doc.locate(["spec"], true),
+      path: "spec.selector",
+      message: "a DeletionPolicy among the manifests must say which projects it applies to",
+      fix: "add spec.selector.projects: [project names]; the operator's own policy is given with --policy",
+    });
     return undefined;
   }
   const before = issues.length;
   // The key that makes state tags trustworthy is the operator's: a manifest layer that could set it could
   // sign its own marks, and one that could remove it would make them forgeable again.
-  if (spec.tagSigning) issues.push({ file: d.doc.file, ...d.doc.locate(["spec", "tagSigning"], true), path: "spec.tagSigning", message: "tagSigning is set by the operator only: a DeletionPolicy among the manifests can neither set nor change the key rekon signs its tags with", fix: "remove spec.tagSigning from this manifest policy; the operator sets it in the --policy file" });
+  if (spec.tagSigning)
+    issues.push({
+      file: d.doc.file,
+      ...d.doc.locate(["spec", "tagSigning"], true),
+      path: "spec.tagSigning",
+      message: "tagSigning is set by the operator only: a DeletionPolicy among the manifests can neither set nor change the key rekon signs its tags with",
+      fix: "remove spec.tagSigning from this manifest policy; the operator sets it in the --policy file",
+    });
   const rules = compileRules(d, spec, manifestLayer(pos, metadata.name), issues);
   const windows = parseWindows(d, spec, manifestLayer(pos, metadata.name), issues);
   const notifications = parseChannels(d, spec, manifestLayer(pos, metadata.name), true, issues);

@@ -10,7 +10,11 @@ export function secretSource(ref: SecretRef): string {
 }
 
 /** The secret's value (trimmed), or why it cannot be used: unset, empty, unreadable. */
-export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => readFileSync(p, "utf8")): { value?: string; problem?: string } {
+export function readSecret(
+  ref: SecretRef,
+  env: NodeJS.ProcessEnv,
+  readFile: (p: string) => string = (p) => readFileSync(p, "utf8"),
+): { value?: string; problem?: string } {
   if ("fromEnv" in ref) {
     const v = env[ref.fromEnv]?.trim();
     return v ? { value: v } : { problem: `${secretSource(ref)} is ${env[ref.fromEnv] === undefined ? "not set" : "empty"}` };

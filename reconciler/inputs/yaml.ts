@@ -110,7 +110,6 @@ function nodeAt(root: Node | null, path: (string | number)[]): { node: Node | nu
   return { node, key };
 }
 
-
 function hintFor(code: string): string | undefined {
   switch (code) {
     case "TAB_AS_INDENT":

@@ -24,7 +24,11 @@ export interface ChannelProblem {
 }
 
 /** Resolve each channel; a channel that cannot be used is a problem naming it, and is left out. */
-export function resolveChannels(channels: readonly (NotificationChannel & { operator?: boolean })[], env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => readFileSync(p, "utf8")): { resolved: ResolvedChannel[]; problems: ChannelProblem[] } {
+export function resolveChannels(
+  channels: readonly (NotificationChannel & { operator?: boolean })[],
+  env: NodeJS.ProcessEnv,
+  readFile: (p: string) => string = (p) => readFileSync(p, "utf8"),
+): { resolved: ResolvedChannel[]; problems: ChannelProblem[] } {
   const resolved: ResolvedChannel[] = [];
   const problems: ChannelProblem[] = [];
   for (const c of channels) {
@@ -52,7 +56,15 @@ export function resolveChannels(channels: readonly (NotificationChannel & { oper
       }
       secret = s.value;
     }
-    resolved.push({ name: c.name, url: parsed.toString(), ...(secret ? { secret } : {}), format: c.format, events: c.events, operator: c.operator === true, secrets: [...new Set([url.value!, parsed.toString(), ...(secret ? [secret] : [])])] });
+    resolved.push({
+      name: c.name,
+      url: parsed.toString(),
+      ...(secret ? { secret } : {}),
+      format: c.format,
+      events: c.events,
+      operator: c.operator === true,
+      secrets: [...new Set([url.value!, parsed.toString(), ...(secret ? [secret] : [])])],
+    });
   }
   return { resolved, problems };
 }

@@ -95,7 +95,13 @@ export async function deliver(req: DeliveryRequest, opts: DeliveryOptions = DEFA
     const status = await pRetry(
       async () => {
         attempts++;
-        const res = await fetch(req.url, { method: "POST", headers, body: req.body, redirect: "manual", signal: AbortSignal.any([total, AbortSignal.timeout(opts.attemptTimeoutMs)]) });
+        const res = await fetch(req.url, {
+          method: "POST",
+          headers,
+          body: req.body,
+          redirect: "manual",
+          signal: AbortSignal.any([total, AbortSignal.timeout(opts.attemptTimeoutMs)]),
+        });
         // The answer's body is not needed; reading it frees the connection.
         await res.arrayBuffer().catch(() => undefined);
         lastStatus = res.status;
@@ -115,7 +121,8 @@ export async function deliver(req: DeliveryRequest, opts: DeliveryOptions = DEFA
           // Honour Retry-After when it fits in what is left of the bound; otherwise give up now.
           const wait = error instanceof HttpError ? error.retryAfterMs : undefined;
           if (wait === undefined) return;
-          if (Date.now() + wait > deadline) throw new AbortError(`${error.message}; Retry-After ${Math.round(wait / 1000)}s is past the ${Math.round(opts.maxTotalMs / 1000)}s bound`);
+          if (Date.now() + wait > deadline)
+            throw new AbortError(`${error.message}; Retry-After ${Math.round(wait / 1000)}s is past the ${Math.round(opts.maxTotalMs / 1000)}s bound`);
           await sleep(wait, total);
         },
       },
@@ -124,7 +131,19 @@ export async function deliver(req: DeliveryRequest, opts: DeliveryOptions = DEFA
   } catch (err) {
     // A final HTTP answer (or the last one when retries ran out), a Retry-After past the bound, the bound
     // itself, the caller's abort, or the network.
-    const why = err instanceof HttpError || err instanceof AbortError ? err.message : signal?.aborted ? "aborted" : total.aborted ? `gave up at the ${Math.round(opts.maxTotalMs / 1000)}s bound` : describe(err);
-    return { ok: false, attempts, error: `${why} after ${attempts} attempt${attempts === 1 ? "" : "s"}`, ...(lastStatus !== undefined ? { status: lastStatus } : {}) };
+    const why =
+      err instanceof HttpError || err instanceof AbortError
+        ? err.message
+        : signal?.aborted
+          ? "aborted"
+          : total.aborted
+            ? `gave up at the ${Math.round(opts.maxTotalMs / 1000)}s bound`
+            : describe(err);
+    return {
+      ok: false,
+      attempts,
+      error: `${why} after ${attempts} attempt${attempts === 1 ? "" : "s"}`,
+      ...(lastStatus !== undefined ? { status: lastStatus } : {}),
+    };
   }
 }

@@ -12,7 +12,19 @@ import { createHash } from "node:crypto";
 import { formatMark, MARK_TAG } from "../policy/guards.js";
 import { stateTagTime } from "../policy/marks.js";
 import { effectivePolicy } from "../policy/layers.js";
-import type { DesiredState, LiveState, NotificationChannel, NotificationEventKind, Plan, PlanAction, PolicySet, Reason, WriteOperation, WriteOutcome, WriteResult } from "../types.js";
+import type {
+  DesiredState,
+  LiveState,
+  NotificationChannel,
+  NotificationEventKind,
+  Plan,
+  PlanAction,
+  PolicySet,
+  Reason,
+  WriteOperation,
+  WriteOutcome,
+  WriteResult,
+} from "../types.js";
 
 /** One event as it is sent (schemas/notification.schema.json, `events[]`). */
 export interface NotificationItem {
@@ -137,9 +149,21 @@ class Builder {
   }
 
   /** What every event about a set says: where, whose. */
-  about(x: { set: string; project: string; region: string; account?: string }): Pick<NotificationItem, "account" | "region" | "project" | "projectArn" | "set" | "owner"> {
+  about(x: {
+    set: string;
+    project: string;
+    region: string;
+    account?: string;
+  }): Pick<NotificationItem, "account" | "region" | "project" | "projectArn" | "set" | "owner"> {
     const owner = this.sets.get(x.set)?.owner;
-    return { ...(x.account ? { account: x.account } : {}), region: x.region, project: x.project, projectArn: this.projectArns.get(x.set) ?? null, set: x.set, ...(owner !== undefined ? { owner } : {}) };
+    return {
+      ...(x.account ? { account: x.account } : {}),
+      region: x.region,
+      project: x.project,
+      projectArn: this.projectArns.get(x.set) ?? null,
+      set: x.set,
+      ...(owner !== undefined ? { owner } : {}),
+    };
   }
 
   action(arn: string): PlanAction | undefined {
@@ -156,7 +180,12 @@ class Builder {
     return { versionName: a.versionName, versionArn: a.versionArn! };
   }
 
-  fact(event: NotificationEventKind, key: string, scope: EventFact["scope"], rest: Omit<NotificationItem, "event" | "deliveryId" | "time" | "policy" | "manifests">): EventFact {
+  fact(
+    event: NotificationEventKind,
+    key: string,
+    scope: EventFact["scope"],
+    rest: Omit<NotificationItem, "event" | "deliveryId" | "time" | "policy" | "manifests">,
+  ): EventFact {
     return { event, key, scope, ...this.common, ...rest };
   }
 }
@@ -172,15 +201,42 @@ export function planEvents(ctx: EventContext, opts: { pending: boolean; refusals
   if (refusals.length) out.push(refusedFact(b, refusals));
   for (const p of ctx.plan.projects) {
     if (p.status !== "error") continue;
-    out.push(b.fact("readFailed", [p.set, p.project, p.region, "project", b.revision].join("\0"), { project: p.project }, { ...b.about(p), reasons: [{ rule: "readFailed", message: p.error ?? "the project could not be read" }] }));
+    out.push(
+      b.fact(
+        "readFailed",
+        [p.set, p.project, p.region, "project", b.revision].join("\0"),
+        { project: p.project },
+        { ...b.about(p), reasons: [{ rule: "readFailed", message: p.error ?? "the project could not be read" }] },
+      ),
+    );
   }
   for (const a of ctx.plan.actions) {
     if (!a.versionArn) continue;
     const unreadable = a.reasons.filter((r) => r.rule === "tagsUnreadable");
-    if (unreadable.length) out.push(b.fact("readFailed", [a.set, a.project, a.region, a.versionArn, b.revision].join("\0"), { project: a.project }, { ...b.about(a), ...b.version(a), reasons: unreadable }));
+    if (unreadable.length)
+      out.push(
+        b.fact(
+          "readFailed",
+          [a.set, a.project, a.region, a.versionArn, b.revision].join("\0"),
+          { project: a.project },
+          { ...b.about(a), ...b.version(a), reasons: unreadable },
+        ),
+      );
     if (opts.pending && a.action === "delete") {
       const mark = b.markOf(a.versionArn);
-      out.push(b.fact("pending", [a.versionArn, mark ?? "unmarked"].join("\0"), { project: a.project }, { ...b.about(a), ...b.version(a), reasons: [{ rule: "pending", message: "rekon run would delete it (it runs without --apply)" }], ...(mark ? { markedAt: mark } : {}) }));
+      out.push(
+        b.fact(
+          "pending",
+          [a.versionArn, mark ?? "unmarked"].join("\0"),
+          { project: a.project },
+          {
+            ...b.about(a),
+            ...b.version(a),
+            reasons: [{ rule: "pending", message: "rekon run would delete it (it runs without --apply)" }],
+            ...(mark ? { markedAt: mark } : {}),
+          },
+        ),
+      );
     }
   }
   return out;
@@ -217,12 +273,48 @@ export function resultEvents(ctx: EventContext, results: readonly WriteResult[],
     const about = { ...b.about(a), ...b.version(a) };
     if (r.operation === "mark" && r.result === "accepted") {
       const markedAt = r.markedAt ?? formatMark(planNow);
-      out.push(b.fact("marked", [r.versionArn, markedAt].join("\0"), { project: a.project }, { ...about, reasons: a.reasons, markedAt, deletableAfter: deletableAfter(ctx, a, Date.parse(markedAt), now) }));
+      out.push(
+        b.fact(
+          "marked",
+          [r.versionArn, markedAt].join("\0"),
+          { project: a.project },
+          { ...about, reasons: a.reasons, markedAt, deletableAfter: deletableAfter(ctx, a, Date.parse(markedAt), now) },
+        ),
+      );
     } else if (r.operation === "delete" && r.result === "accepted") {
       const mark = b.markOf(r.versionArn);
-      out.push(b.fact("deleted", r.versionArn, { project: a.project }, { ...about, reasons: a.reasons, operation: r.operation, result: r.result, ...(r.requestId ? { requestId: r.requestId } : {}), ...(mark ? { markedAt: mark } : {}) }));
+      out.push(
+        b.fact(
+          "deleted",
+          r.versionArn,
+          { project: a.project },
+          {
+            ...about,
+            reasons: a.reasons,
+            operation: r.operation,
+            result: r.result,
+            ...(r.requestId ? { requestId: r.requestId } : {}),
+            ...(mark ? { markedAt: mark } : {}),
+          },
+        ),
+      );
     } else if (r.result === "failed" || r.result === "unknown") {
-      out.push(b.fact("failed", [r.versionArn, r.operation, ctx.plan.generatedAt].join("\0"), { project: a.project }, { ...about, reasons: r.reasons ?? [], operation: r.operation, result: r.result, ...(r.code ? { code: r.code } : {}), ...(r.error ? { error: r.error } : {}), ...(r.requestId ? { requestId: r.requestId } : {}) }));
+      out.push(
+        b.fact(
+          "failed",
+          [r.versionArn, r.operation, ctx.plan.generatedAt].join("\0"),
+          { project: a.project },
+          {
+            ...about,
+            reasons: r.reasons ?? [],
+            operation: r.operation,
+            result: r.result,
+            ...(r.code ? { code: r.code } : {}),
+            ...(r.error ? { error: r.error } : {}),
+            ...(r.requestId ? { requestId: r.requestId } : {}),
+          },
+        ),
+      );
     }
   }
   return out;
@@ -240,10 +332,24 @@ export function owedEvents(ctx: EventContext, markedNow: ReadonlySet<string>, no
     if (!a.versionArn) continue;
     const mark = b.markOf(a.versionArn);
     if (a.notice === "pending" && !a.mark && mark !== undefined && !markedNow.has(a.versionArn)) {
-      out.push(b.fact("marked", [a.versionArn, mark].join("\0"), { project: a.project }, { ...b.about(a), ...b.version(a), reasons: a.reasons, markedAt: mark, deletableAfter: deletableAfter(ctx, a, Date.parse(mark), now) }));
+      out.push(
+        b.fact(
+          "marked",
+          [a.versionArn, mark].join("\0"),
+          { project: a.project },
+          { ...b.about(a), ...b.version(a), reasons: a.reasons, markedAt: mark, deletableAfter: deletableAfter(ctx, a, Date.parse(mark), now) },
+        ),
+      );
     }
     if (a.reminder === "due" && mark !== undefined) {
-      out.push(b.fact("reminder", [a.versionArn, mark].join("\0"), { project: a.project }, { ...b.about(a), ...b.version(a), reasons: a.reasons, markedAt: mark, ...(a.deletableAt ? { deletableAfter: a.deletableAt } : {}) }));
+      out.push(
+        b.fact(
+          "reminder",
+          [a.versionArn, mark].join("\0"),
+          { project: a.project },
+          { ...b.about(a), ...b.version(a), reasons: a.reasons, markedAt: mark, ...(a.deletableAt ? { deletableAfter: a.deletableAt } : {}) },
+        ),
+      );
     }
   }
   return out;

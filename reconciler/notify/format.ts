@@ -57,7 +57,15 @@ const TITLES: Record<NotificationEventKind, string> = {
   deleted: "Deleted",
 };
 
-const WORDS: Record<NotificationEventKind, string> = { refused: "refused", readFailed: "read failed", failed: "failed", marked: "marked", reminder: "reminder", pending: "pending", deleted: "deleted" };
+const WORDS: Record<NotificationEventKind, string> = {
+  refused: "refused",
+  readFailed: "read failed",
+  failed: "failed",
+  marked: "marked",
+  reminder: "reminder",
+  pending: "pending",
+  deleted: "deleted",
+};
 
 /** mrkdwn needs &, < and > escaped; everything else is shown as written. */
 function esc(s: string): string {
@@ -69,7 +77,9 @@ function cut(s: string, max: number): string {
 }
 
 function line(e: NotificationItem): string {
-  const who = [e.set ? `set ${e.set}` : "", e.owner ? `owner ${e.owner}` : "", e.account && e.region ? `${e.account}/${e.region}` : ""].filter(Boolean).join(", ");
+  const who = [e.set ? `set ${e.set}` : "", e.owner ? `owner ${e.owner}` : "", e.account && e.region ? `${e.account}/${e.region}` : ""]
+    .filter(Boolean)
+    .join(", ");
   const what = e.versionName ? `\`${e.project}/${e.versionName}\`` : e.project ? `\`${e.project}\`` : "";
   const why = e.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ");
   let detail = "";
@@ -117,7 +127,10 @@ export function slackParts(events: readonly NotificationItem[]): NotificationIte
  * One section per kind: every line when they fit in Slack's 3000 characters (slackParts sees that they
  * do), else as many as fit and then how many were left out. `named`: how many of `events` it names.
  */
-function section(kind: NotificationEventKind, events: readonly NotificationItem[]): { block: { type: "section"; text: { type: "mrkdwn"; text: string } }; named: number } {
+function section(
+  kind: NotificationEventKind,
+  events: readonly NotificationItem[],
+): { block: { type: "section"; text: { type: "mrkdwn"; text: string } }; named: number } {
   const head = heading(kind, events.length);
   const block = (lines: string[]) => ({ type: "section" as const, text: { type: "mrkdwn" as const, text: [head, ...lines].join("\n") } });
   const all = events.map((e) => esc(line(e)));
@@ -142,7 +155,9 @@ function section(kind: NotificationEventKind, events: readonly NotificationItem[
  */
 export function slackBody(batch: Batch, sender: Sender, part?: { index: number; of: number }): { body: string; named: Set<string> } {
   const kinds = kindsOf(batch.events);
-  const summary = kinds.map((k) => `${batch.events.filter((e) => e.event === k).length} ${WORDS[k]}`).join(", ") + (part && part.of > 1 ? `, message ${part.index + 1} of ${part.of}` : "");
+  const summary =
+    kinds.map((k) => `${batch.events.filter((e) => e.event === k).length} ${WORDS[k]}`).join(", ") +
+    (part && part.of > 1 ? `, message ${part.index + 1} of ${part.of}` : "");
   const first = batch.events[0];
   const header = { type: "header", text: { type: "plain_text", text: cut(`rekon: ${summary}`, SLACK_LIMITS.headerText) } };
   const sections = kinds.map((k) => {
@@ -152,7 +167,14 @@ export function slackBody(batch: Batch, sender: Sender, part?: { index: number; 
   });
   // Seven kinds at most, so far below 50 blocks; should that change, a section left out names nothing.
   const kept = sections.slice(0, SLACK_LIMITS.blocks - 2);
-  const context = [first ? `manifests ${first.manifests.revision.slice(0, 19)}` : "", first ? `policy ${first.policy.name} (${first.policy.digest.slice(0, 19)})` : "", `rekon ${sender.version} ${sender.command}`, `delivery ${batch.deliveryId}`].filter(Boolean).join(" · ");
+  const context = [
+    first ? `manifests ${first.manifests.revision.slice(0, 19)}` : "",
+    first ? `policy ${first.policy.name} (${first.policy.digest.slice(0, 19)})` : "",
+    `rekon ${sender.version} ${sender.command}`,
+    `delivery ${batch.deliveryId}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
   const blocks = [header, ...kept.map((s) => s.block), { type: "context", elements: [{ type: "mrkdwn", text: esc(cut(context, SLACK_LIMITS.sectionText)) }] }];
   const text = cut(`rekon: ${summary}${first?.project ? ` (${first.project}${batch.events.length > 1 ? ", …" : ""})` : ""}`, SLACK_LIMITS.fallbackText);
   return { body: JSON.stringify({ text, blocks }), named: new Set(kept.flatMap((s) => s.ids)) };

@@ -22,7 +22,21 @@ import { buildInfo } from "../controller/buildinfo.js";
 import { gitRevision } from "../controller/audit.js";
 import { resolveChannels, type ChannelProblem, type ResolvedChannel } from "./channels.js";
 import { DEFAULT_DELIVERY, deliver, type DeliveryOptions } from "./deliver.js";
-import { allChannels, batchIdFor, channelsFor, deliveryIdFor, invalidEvent, operatorNotices, owedEvents, planEvents, requiresNotice, resultEvents, type EventContext, type EventFact, type NotificationItem } from "./events.js";
+import {
+  allChannels,
+  batchIdFor,
+  channelsFor,
+  deliveryIdFor,
+  invalidEvent,
+  operatorNotices,
+  owedEvents,
+  planEvents,
+  requiresNotice,
+  resultEvents,
+  type EventContext,
+  type EventFact,
+  type NotificationItem,
+} from "./events.js";
 import { jsonBody, kindsOf, slackBody, slackParts, type Batch, type Sender } from "./format.js";
 
 /** At most this many events in one JSON request (Slack's limits split a Slack batch sooner: slackParts). */
@@ -86,7 +100,14 @@ export class Notifier {
     for (const p of problems) this.opts.log.error({ channel: p.channel }, `${p.message}; nothing is sent to it`);
     const refusals: Reason[] =
       problems.length > 0 && requiresNotice(policies)
-        ? [{ rule: "notificationsUnavailable", message: `requireNotice is on, but ${problems.map((p) => p.message).join("; ")}; nothing is written until every channel can be used (no deletion may wait on a notice that cannot be sent)` }]
+        ? [
+            {
+              rule: "notificationsUnavailable",
+              message:
+                `requireNotice is on, but ${problems.map((p) => p.message).join("; ")}; nothing is written until every channel can be used (no ` +
+                `deletion may wait on a notice that cannot be sent)`,
+            },
+          ]
         : [];
     return { policies, resolved: new Map(resolved.map((c) => [c.name, c])), problems, refusals, operatorNotices: operatorNotices(policies) };
   }
@@ -108,7 +129,10 @@ export class Notifier {
     if (!policies || allChannels(policies).length === 0) return;
     const prepared = this.prepare(policies);
     this.last = policies;
-    const fact = invalidEvent(issues.map(formatIssue), { time: new Date(this.now()).toISOString(), policy: { name: policies.operator.name, digest: policies.operator.digest } });
+    const fact = invalidEvent(issues.map(formatIssue), {
+      time: new Date(this.now()).toISOString(),
+      policy: { name: policies.operator.name, digest: policies.operator.digest },
+    });
     await this.send([fact], prepared, extra);
   }
 
@@ -117,7 +141,12 @@ export class Notifier {
    * events; a Slack batch into as many messages as Slack's limits need to name every event), all channels
    * at once; return when each event first reached a channel.
    */
-  async send(facts: readonly EventFact[], prepared: Prepared, extra: { cycleId?: string; signal?: AbortSignal }, whole = false): Promise<{ first: Map<string, number>; sent: Set<string> }> {
+  async send(
+    facts: readonly EventFact[],
+    prepared: Prepared,
+    extra: { cycleId?: string; signal?: AbortSignal },
+    whole = false,
+  ): Promise<{ first: Map<string, number>; sent: Set<string> }> {
     const log = extra.cycleId ? this.opts.log.child({ cycleId: extra.cycleId }) : this.opts.log;
     // `whole`: these are all of a run's conditions; the ones no longer present clear.
     const present = new Set<string>();
@@ -152,13 +181,39 @@ export class Notifier {
         const notices = !prepared.operatorNotices || ch.operator;
         const chunks = ch.format === "slack" ? slackParts(items) : chunk(items, MAX_EVENTS_PER_REQUEST);
         for (const [index, events] of chunks.entries()) {
-          const batch: Batch = { channel: name, deliveryId: batchIdFor(name, events.map((e) => e.deliveryId)), events };
+          const batch: Batch = {
+            channel: name,
+            deliveryId: batchIdFor(
+              name,
+              events.map((e) => e.deliveryId),
+            ),
+            events,
+          };
           const kinds = kindsOf(events);
           // A Slack message says which events it names; a JSON body carries every event whole.
-          const { body, named } = ch.format === "slack" ? slackBody(batch, sender, { index, of: chunks.length }) : { body: jsonBody(batch, sender), named: undefined };
-          const out = await deliver({ url: ch.url, ...(ch.secret ? { secret: ch.secret } : {}), body, event: kinds.join(","), deliveryId: batch.deliveryId, userAgent: `rekon/${sender.version}` }, this.delivery, extra.signal);
+          const { body, named } =
+            ch.format === "slack" ? slackBody(batch, sender, { index, of: chunks.length }) : { body: jsonBody(batch, sender), named: undefined };
+          const out = await deliver(
+            {
+              url: ch.url,
+              ...(ch.secret ? { secret: ch.secret } : {}),
+              body,
+              event: kinds.join(","),
+              deliveryId: batch.deliveryId,
+              userAgent: `rekon/${sender.version}`,
+            },
+            this.delivery,
+            extra.signal,
+          );
           for (const k of kinds) this.opts.observe?.(name, k, out.ok ? "delivered" : "failed", events.filter((e) => e.event === k).length);
-          const fields = { channel: name, event: kinds.join(","), deliveryId: batch.deliveryId, events: events.length, attempts: out.attempts, ...(out.ok ? { status: out.status } : out.status !== undefined ? { status: out.status } : {}) };
+          const fields = {
+            channel: name,
+            event: kinds.join(","),
+            deliveryId: batch.deliveryId,
+            events: events.length,
+            attempts: out.attempts,
+            ...(out.ok ? { status: out.status } : out.status !== undefined ? { status: out.status } : {}),
+          };
           if (!out.ok) {
             log.warn({ ...fields, error: out.error }, `notification not delivered to channel ${name}: ${out.error}`);
             continue;
@@ -217,8 +272,13 @@ export class RunNotices {
         const markedNow = new Set(results.filter((r) => r.operation === "mark" && r.result === "accepted").map((r) => r.versionArn));
         const facts = [...planEvents(this.ctx, { pending: false }), ...resultEvents(this.ctx, results, now), ...owedEvents(this.ctx, markedNow, now)];
         const { first, sent } = await this.notifier.send(facts, this.prepared, this.extra, true);
-        const pick = (kind: "marked" | "reminder") => new Map([...first].filter(([k]) => k.startsWith(`${kind}|`)).map(([k, at]) => [k.slice(kind.length + 1), at]));
-        return { marked: pick("marked"), reminder: pick("reminder"), markedSent: new Set([...sent].filter((k) => k.startsWith("marked|")).map((k) => k.slice("marked|".length))) };
+        const pick = (kind: "marked" | "reminder") =>
+          new Map([...first].filter(([k]) => k.startsWith(`${kind}|`)).map(([k, at]) => [k.slice(kind.length + 1), at]));
+        return {
+          marked: pick("marked"),
+          reminder: pick("reminder"),
+          markedSent: new Set([...sent].filter((k) => k.startsWith("marked|")).map((k) => k.slice("marked|".length))),
+        };
       },
       settle: async (results) => {
         const facts = resultEvents(this.ctx, results, this.notifier.clock());

@@ -43,11 +43,22 @@ export function compileRule(rule: { name: string; deny: string; message: string 
 }
 
 /** The values a rule sees for one candidate. `projectTags` absent means they were not read: using them errors (and so blocks). */
-export function ruleContext(v: { name: string; arn: string; status: string; feature: string; createdAt: number; tags?: Record<string, string> }, p: { name: string; arn: string; tags?: Record<string, string> }, now: number): Record<string, unknown> {
+export function ruleContext(
+  v: { name: string; arn: string; status: string; feature: string; createdAt: number; tags?: Record<string, string> },
+  p: { name: string; arn: string; tags?: Record<string, string> },
+  now: number,
+): Record<string, unknown> {
   return {
-    version: { name: v.name, arn: v.arn, status: v.status, feature: v.feature, createdAt: new Date(v.createdAt), ageHours: (now - v.createdAt) / 3_600_000, ...(v.tags ? { tags: v.tags } : {}) },
+    version: {
+      name: v.name,
+      arn: v.arn,
+      status: v.status,
+      feature: v.feature,
+      createdAt: new Date(v.createdAt),
+      ageHours: (now - v.createdAt) / 3_600_000,
+      ...(v.tags ? { tags: v.tags } : {}),
+    },
     project: { name: p.name, arn: p.arn, ...(p.tags ? { tags: p.tags } : {}) },
     now: new Date(now),
   };
 }
-

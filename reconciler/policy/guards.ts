@@ -3,7 +3,18 @@
 // so a blocked version shows all the rules that fired, not only the first.
 import { formatDuration } from "../duration.js";
 import { parseRfc3339 } from "../rfc3339.js";
-import { VERSION_STATUSES, type CompiledRule, type NotificationChannel, type DesiredSet, type LiveProject, type LiveVersion, type Policy, type PolicyField, type Reason, type TagRule } from "../types.js";
+import {
+  VERSION_STATUSES,
+  type CompiledRule,
+  type NotificationChannel,
+  type DesiredSet,
+  type LiveProject,
+  type LiveVersion,
+  type Policy,
+  type PolicyField,
+  type Reason,
+  type TagRule,
+} from "../types.js";
 import { ruleContext } from "./cel.js";
 import { firstLine } from "../text.js";
 
@@ -34,21 +45,15 @@ export type Guard = (c: Candidate) => Reason | undefined;
  * Statuses in which a version must not be deleted. AWS documents running and training as not deletable;
  * starting/stopping/copying are transitions of the same kind, and DELETING is already on its way out.
  */
-export const IN_USE_STATUSES: ReadonlySet<string> = new Set([
-  "RUNNING",
-  "STARTING",
-  "STOPPING",
-  "TRAINING_IN_PROGRESS",
-  "COPYING_IN_PROGRESS",
-  "DELETING",
-]);
-
+export const IN_USE_STATUSES: ReadonlySet<string> = new Set(["RUNNING", "STARTING", "STOPPING", "TRAINING_IN_PROGRESS", "COPYING_IN_PROGRESS", "DELETING"]);
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(VERSION_STATUSES);
 
 /** A status AWS adds later is not one we have reasoned about: keep the version until we have. */
 export const unknownStatus: Guard = ({ version }) =>
-  KNOWN_STATUSES.has(version.status) ? undefined : { rule: "unknownStatus", message: `status ${version.status} is not one rekon knows; not deleting what it cannot reason about` };
+  KNOWN_STATUSES.has(version.status)
+    ? undefined
+    : { rule: "unknownStatus", message: `status ${version.status} is not one rekon knows; not deleting what it cannot reason about` };
 
 /** A RUNNING Custom Labels version that `stopRunning: true` lets rekon stop before deleting it. */
 export function stoppable(version: LiveVersion, policy: Policy): boolean {
@@ -64,7 +69,8 @@ export const inUse: Guard = ({ version, policy }) =>
           version.status === "DELETING"
             ? "already DELETING; it will disappear on its own"
             : version.status === "RUNNING"
-              ? "status RUNNING: stop the model first, or set stopRunning: true in the policy to let rekon stop it (it bills per inference-unit hour while running)"
+              ? "status RUNNING: stop the model first, or set stopRunning: true in the policy to let rekon stop it (it bills per inference-unit hour while " +
+                "running)"
               : `status ${version.status}: wait until it settles`,
       }
     : undefined;
@@ -90,7 +96,9 @@ export const minAge: Guard = ({ version, policy, now }) => {
 };
 
 export const keepLatest: Guard = ({ version, latest, policy }) =>
-  latest.has(version.arn) ? { rule: "keepLatest", message: `among the newest ${policy.keepLatest} version(s) of the project`, ...layer(policy, "keepLatest") } : undefined;
+  latest.has(version.arn)
+    ? { rule: "keepLatest", message: `among the newest ${policy.keepLatest} version(s) of the project`, ...layer(policy, "keepLatest") }
+    : undefined;
 
 /**
  * `versions: []` is far more often a mistake (a bad merge, a templating bug) than a wish to empty a
@@ -99,13 +107,19 @@ export const keepLatest: Guard = ({ version, latest, policy }) =>
 export const allowEmpty: Guard = ({ set, project, policy, listedExists }) => {
   if (policy.allowEmpty) return undefined;
   if (set.versions.length === 0) {
-    return { rule: "allowEmpty", message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project`, ...layer(policy, "allowEmpty") };
+    return {
+      rule: "allowEmpty",
+      message: `ProjectVersionSet "${set.name}" lists no versions; set allowEmpty: true in the policy to prune a whole project`,
+      ...layer(policy, "allowEmpty"),
+    };
   }
   if (!(listedExists ?? someListedExists(set, project))) {
     const n = set.versions.length;
     return {
       rule: "allowEmpty",
-      message: `none of the ${n} listed version${n === 1 ? "" : "s"} of ProjectVersionSet "${set.name}" exists — a typo is not a request to delete everything; fix the names (they are case-sensitive), or set allowEmpty: true to prune the whole project`,
+      message:
+        `none of the ${n} listed version${n === 1 ? "" : "s"} of ProjectVersionSet "${set.name}" exists — a typo is not a request to delete ` +
+        `everything; fix the names (they are case-sensitive), or set allowEmpty: true to prune the whole project`,
       ...layer(policy, "allowEmpty"),
     };
   }
@@ -118,12 +132,20 @@ export const allowEmpty: Guard = ({ set, project, policy, listedExists }) => {
  */
 export const accountNotAllowed: Guard = ({ version, policy }) =>
   policy.enforceAccounts && !policy.allowedAccounts.includes(version.account)
-    ? { rule: "accountNotAllowed", message: `account ${version.account} is not in allowedAccounts [${policy.allowedAccounts.join(", ")}]`, ...layer(policy, "allowedAccounts") }
+    ? {
+        rule: "accountNotAllowed",
+        message: `account ${version.account} is not in allowedAccounts [${policy.allowedAccounts.join(", ")}]`,
+        ...layer(policy, "allowedAccounts"),
+      }
     : undefined;
 
 export const regionNotAllowed: Guard = ({ version, policy }) =>
   policy.enforceRegions && !policy.allowedRegions.includes(version.region)
-    ? { rule: "regionNotAllowed", message: `region ${version.region} is not in allowedRegions [${policy.allowedRegions.join(", ")}]`, ...layer(policy, "allowedRegions") }
+    ? {
+        rule: "regionNotAllowed",
+        message: `region ${version.region} is not in allowedRegions [${policy.allowedRegions.join(", ")}]`,
+        ...layer(policy, "allowedRegions"),
+      }
     : undefined;
 
 /** Whether any listed name exists live. A listed version already DELETING is leaving: it does not show that the list is meant. */
@@ -133,7 +155,17 @@ export function someListedExists(set: DesiredSet, project: LiveProject): boolean
 }
 
 /** Guards that need nothing beyond DescribeProjectVersions. Order matters only for how reasons are listed. */
-export const STATIC_GUARDS: readonly Guard[] = [unknownStatus, inUse, copySource, copySourceUnknown, minAge, keepLatest, allowEmpty, accountNotAllowed, regionNotAllowed];
+export const STATIC_GUARDS: readonly Guard[] = [
+  unknownStatus,
+  inUse,
+  copySource,
+  copySourceUnknown,
+  minAge,
+  keepLatest,
+  allowEmpty,
+  accountNotAllowed,
+  regionNotAllowed,
+];
 
 export function evaluateGuards(c: Candidate): Reason[] {
   const reasons: Reason[] = [];
@@ -301,13 +333,10 @@ function layer(policy: Policy, field: PolicyField): { layer?: string } {
   return l ? { layer: l } : {};
 }
 
-
 /** The newest `n` versions of a project by creation time (ARN breaks ties, so the answer is stable). */
 export function newest(versions: readonly LiveVersion[], n: number): Set<string> {
   if (n <= 0) return new Set();
   // A DELETING version is already leaving; letting it hold a "latest" slot would expose an older one.
-  const ranked = versions
-    .filter((v) => v.status !== "DELETING")
-    .sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0));
+  const ranked = versions.filter((v) => v.status !== "DELETING").sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0));
   return new Set(ranked.slice(0, n).map((v) => v.arn));
 }

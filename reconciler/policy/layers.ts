@@ -18,47 +18,49 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
   for (const s of set.scoped) {
     const at = (field: PolicyField | "rateLimits") => s.fieldPos[field] ?? s.pos;
     const loosen = (field: PolicyField | "rateLimits", what: string, fix: string) =>
-      issues.push({ ...at(field), path: `spec.${field}`, message: `${what}: this would loosen the ${op}; a DeletionPolicy among the manifests may only tighten it`, fix });
+      issues.push({
+        ...at(field),
+        path: `spec.${field}`,
+        message: `${what}: this would loosen the ${op}; a DeletionPolicy among the manifests may only tighten it`,
+        fix,
+      });
     const sp = s.spec;
 
-    if (sp.rateLimits) loosen("rateLimits", "rateLimits are set by the operator only", "remove rateLimits from this manifest policy");
-    if (sp.allowedAccounts) {
-      const extra = sp.allowedAccounts.filter((a) => !operator.allowedAccounts.includes(a));
-      if (extra.length) loosen("allowedAccounts", `account(s) ${extra.join(", ")} are not in the operator's allowedAccounts [${operator.allowedAccounts.join(", ")}]`, "list only accounts the operator policy allows");
-    }
-    if (sp.allowedRegions && operator.enforceRegions) {
-      const extra = sp.allowedRegions.filter((r) => !operator.allowedRegions.includes(r));
-      if (extra.length) loosen("allowedRegions", `region(s) ${extra.join(", ")} are not in the operator's allowedRegions [${operator.allowedRegions.join(", ")}]`, "list only regions the operator policy allows");
-    }
-    if (sp.minAgeMs !== undefined && sp.minAgeMs < operator.minAgeMs) loosen("minAge", `minAge ${sp.minAge} is shorter than the operator's ${operator.minAge}`, `use ${operator.minAge} or longer`);
-    if (sp.keepLatest !== undefined && sp.keepLatest < operator.keepLatest) loosen("keepLatest", `keepLatest ${sp.keepLatest} is below the operator's ${operator.keepLatest}`, `use ${operator.keepLatest} or more`);
-    if (sp.gracePeriodMs !== undefined && sp.gracePeriodMs < operator.gracePeriodMs) loosen("gracePeriod", `gracePeriod ${sp.gracePeriod} is shorter than the operator's ${operator.gracePeriod}`, `use ${operator.gracePeriod} or longer`);
-    if (sp.maxDeletesPerRun !== undefined && sp.maxDeletesPerRun > operator.maxDeletesPerRun) loosen("maxDeletesPerRun", `maxDeletesPerRun ${sp.maxDeletesPerRun} is above the operator's ${operator.maxDeletesPerRun}`, `use ${operator.maxDeletesPerRun} or less`);
-    if (sp.allowEmpty === true && !operator.allowEmpty) loosen("allowEmpty", "allowEmpty: true where the operator has false", "remove allowEmpty or set it to false");
-    if (sp.stopRunning === true && !operator.stopRunning) loosen("stopRunning", "stopRunning: true where the operator has false", "remove stopRunning or set it to false");
-    // A layer may add deny windows; an allow window would open time the operator did not (or, with no
-    // operator windows, decide when deletion happens at all), so it is the operator's.
-    if (sp.windows?.some((w) => w.kind === "allow")) loosen("windows", "an allow window in a manifest policy", "use deny windows here; allow windows belong to the operator's policy");
-    if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent > operator.maxDeletesPercent) loosen("maxDeletesPercent", `maxDeletesPercent ${sp.maxDeletesPercent} is above the operator's ${operator.maxDeletesPercent}`, `use ${operator.maxDeletesPercent} or less`);
-    if (sp.requireApproval === false && operator.requireApproval) loosen("requireApproval", "requireApproval: false where the operator has true", "remove requireApproval or set it to true");
-    if (sp.nearMissGuard === false && operator.nearMissGuard) loosen("nearMissGuard", "nearMissGuard: false where the operator has true (only the operator may turn it off)", "remove nearMissGuard from this manifest policy");
-    if (sp.requireNotice === false && operator.requireNotice) loosen("requireNotice", "requireNotice: false where the operator has true", "remove requireNotice or set it to true");
-    if (sp.remindBeforeMs !== undefined && operator.remindBeforeMs > 0 && sp.remindBeforeMs < operator.remindBeforeMs) loosen("remindBefore", `remindBefore ${sp.remindBefore} is shorter than the operator's ${operator.remindBefore}`, `use ${operator.remindBefore} or longer`);
+    looserFields(sp, operator, loosen);
     // Channels are added, never taken away: a channel of the same name would replace (or narrow) another's.
     for (const c of sp.notifications ?? []) {
       const prior = channelOwners.get(c.name);
-      if (prior) issues.push({ ...at("notifications"), path: "spec.notifications", message: `notification channel "${c.name}" is already defined by ${prior}; a DeletionPolicy among the manifests may add channels, not redefine or remove one`, fix: "give this channel another name" });
+      if (prior)
+        issues.push({
+          ...at("notifications"),
+          path: "spec.notifications",
+          message:
+            `notification channel "${c.name}" is already defined by ${prior}; a DeletionPolicy among the manifests may add channels, not redefine or ` +
+            `remove one`,
+          fix: "give this channel another name",
+        });
       else channelOwners.set(c.name, c.origin);
     }
 
     for (const [i, p] of s.projects.entries()) {
       if (!ownedProjects.has(p)) {
-        issues.push({ ...(s.projectPos[i] ?? s.fieldPos.selector ?? s.pos), path: `spec.selector.projects[${i}]`, message: `selects project "${p}", which no ProjectVersionSet owns, so this policy would apply to nothing`, fix: "fix the project name, or remove it from the selector" });
+        issues.push({
+          ...(s.projectPos[i] ?? s.fieldPos.selector ?? s.pos),
+          path: `spec.selector.projects[${i}]`,
+          message: `selects project "${p}", which no ProjectVersionSet owns, so this policy would apply to nothing`,
+          fix: "fix the project name, or remove it from the selector",
+        });
       }
     }
     for (const r of sp.rules ?? []) {
       const prior = ruleOwners.get(r.name);
-      if (prior) issues.push({ ...at("rules"), path: "spec.rules", message: `rule "${r.name}" is already defined by ${prior}`, fix: "rule names are the rule ids in plans: make them unique across all policies" });
+      if (prior)
+        issues.push({
+          ...at("rules"),
+          path: "spec.rules",
+          message: `rule "${r.name}" is already defined by ${prior}`,
+          fix: "rule names are the rule ids in plans: make them unique across all policies",
+        });
       else ruleOwners.set(r.name, r.origin);
     }
   }
@@ -67,7 +69,14 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
     const eff = effectivePolicy(set, project);
     if (!eff.requireNotice || eff.origin.requireNotice === operator.origin.requireNotice || !noticeChannelMissing(eff.notifications)) continue;
     const s = set.scoped.find((x) => x.projects.includes(project) && x.spec.requireNotice === true)!;
-    issues.push({ ...(s.fieldPos.requireNotice ?? s.pos), path: "spec.requireNotice", message: `requireNotice: true for project "${project}", but no notification channel for it gets the \`marked\` event, so nothing in it could ever be deleted`, fix: "add a channel under spec.notifications (here or in the operator's policy) whose events include marked" });
+    issues.push({
+      ...(s.fieldPos.requireNotice ?? s.pos),
+      path: "spec.requireNotice",
+      message:
+        `requireNotice: true for project "${project}", but no notification channel for it gets the \`marked\` event, so nothing in it could ever be ` +
+        `deleted`,
+      fix: "add a channel under spec.notifications (here or in the operator's policy) whose events include marked",
+    });
   }
   return issues;
 }
@@ -76,7 +85,15 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
 export function effectivePolicy(set: PolicySet, project: string): Policy {
   const applying = set.scoped.filter((s) => s.projects.includes(project));
   if (applying.length === 0) return set.operator;
-  const p: Policy = { ...set.operator, origin: { ...set.operator.origin }, protectTags: [...set.operator.protectTags], requireProjectTag: [...set.operator.requireProjectTag], rules: [...set.operator.rules], windows: [...set.operator.windows], notifications: [...set.operator.notifications] };
+  const p: Policy = {
+    ...set.operator,
+    origin: { ...set.operator.origin },
+    protectTags: [...set.operator.protectTags],
+    requireProjectTag: [...set.operator.requireProjectTag],
+    rules: [...set.operator.rules],
+    windows: [...set.operator.windows],
+    notifications: [...set.operator.notifications],
+  };
   for (const s of applying) {
     const layer = manifestLayer(s.pos, s.name);
     const sp = s.spec;
@@ -90,22 +107,89 @@ export function effectivePolicy(set: PolicySet, project: string): Policy {
       p.enforceRegions = true;
       p.origin.allowedRegions = layer;
     }
-    if (sp.minAgeMs !== undefined && sp.minAgeMs > p.minAgeMs) Object.assign(p, { minAgeMs: sp.minAgeMs, minAge: sp.minAge }), (p.origin.minAge = layer);
-    if (sp.keepLatest !== undefined && sp.keepLatest > p.keepLatest) (p.keepLatest = sp.keepLatest), (p.origin.keepLatest = layer);
-    if (sp.gracePeriodMs !== undefined && sp.gracePeriodMs > p.gracePeriodMs) Object.assign(p, { gracePeriodMs: sp.gracePeriodMs, gracePeriod: sp.gracePeriod }), (p.origin.gracePeriod = layer);
-    if (sp.maxDeletesPerRun !== undefined && sp.maxDeletesPerRun < p.maxDeletesPerRun) (p.maxDeletesPerRun = sp.maxDeletesPerRun), (p.origin.maxDeletesPerRun = layer);
-    if (sp.allowEmpty === false && p.allowEmpty) (p.allowEmpty = false), (p.origin.allowEmpty = layer);
-    if (sp.stopRunning === false && p.stopRunning) (p.stopRunning = false), (p.origin.stopRunning = layer);
+    if (sp.minAgeMs !== undefined && sp.minAgeMs > p.minAgeMs) (Object.assign(p, { minAgeMs: sp.minAgeMs, minAge: sp.minAge }), (p.origin.minAge = layer));
+    if (sp.keepLatest !== undefined && sp.keepLatest > p.keepLatest) ((p.keepLatest = sp.keepLatest), (p.origin.keepLatest = layer));
+    if (sp.gracePeriodMs !== undefined && sp.gracePeriodMs > p.gracePeriodMs)
+      (Object.assign(p, { gracePeriodMs: sp.gracePeriodMs, gracePeriod: sp.gracePeriod }), (p.origin.gracePeriod = layer));
+    if (sp.maxDeletesPerRun !== undefined && sp.maxDeletesPerRun < p.maxDeletesPerRun)
+      ((p.maxDeletesPerRun = sp.maxDeletesPerRun), (p.origin.maxDeletesPerRun = layer));
+    if (sp.allowEmpty === false && p.allowEmpty) ((p.allowEmpty = false), (p.origin.allowEmpty = layer));
+    if (sp.stopRunning === false && p.stopRunning) ((p.stopRunning = false), (p.origin.stopRunning = layer));
     if (sp.protectTags) p.protectTags.push(...sp.protectTags);
     if (sp.requireProjectTag) p.requireProjectTag.push(...sp.requireProjectTag);
     if (sp.rules) p.rules.push(...sp.rules);
     if (sp.windows) p.windows.push(...sp.windows.filter((w) => w.kind === "deny"));
-    if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent < p.maxDeletesPercent) (p.maxDeletesPercent = sp.maxDeletesPercent), (p.origin.maxDeletesPercent = layer);
-    if (sp.requireApproval === true && !p.requireApproval) (p.requireApproval = true), (p.origin.requireApproval = layer);
-    if (sp.nearMissGuard === true && !p.nearMissGuard) (p.nearMissGuard = true), (p.origin.nearMissGuard = layer);
+    if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent < p.maxDeletesPercent)
+      ((p.maxDeletesPercent = sp.maxDeletesPercent), (p.origin.maxDeletesPercent = layer));
+    if (sp.requireApproval === true && !p.requireApproval) ((p.requireApproval = true), (p.origin.requireApproval = layer));
+    if (sp.nearMissGuard === true && !p.nearMissGuard) ((p.nearMissGuard = true), (p.origin.nearMissGuard = layer));
     if (sp.notifications) p.notifications.push(...sp.notifications);
-    if (sp.remindBeforeMs !== undefined && sp.remindBeforeMs > p.remindBeforeMs) Object.assign(p, { remindBeforeMs: sp.remindBeforeMs, remindBefore: sp.remindBefore }), (p.origin.remindBefore = layer);
-    if (sp.requireNotice === true && !p.requireNotice) (p.requireNotice = true), (p.origin.requireNotice = layer);
+    if (sp.remindBeforeMs !== undefined && sp.remindBeforeMs > p.remindBeforeMs)
+      (Object.assign(p, { remindBeforeMs: sp.remindBeforeMs, remindBefore: sp.remindBefore }), (p.origin.remindBefore = layer));
+    if (sp.requireNotice === true && !p.requireNotice) ((p.requireNotice = true), (p.origin.requireNotice = layer));
   }
   return p;
+}
+
+type Loosen = (field: PolicyField | "rateLimits", what: string, fix: string) => void;
+
+/** Field by field: where a layer's setting would allow what the operator's does not. */
+function looserFields(sp: ScopedPolicy["spec"], operator: Policy, loosen: Loosen): void {
+  if (sp.rateLimits) loosen("rateLimits", "rateLimits are set by the operator only", "remove rateLimits from this manifest policy");
+  if (sp.allowedAccounts) {
+    const extra = sp.allowedAccounts.filter((a) => !operator.allowedAccounts.includes(a));
+    if (extra.length)
+      loosen(
+        "allowedAccounts",
+        `account(s) ${extra.join(", ")} are not in the operator's allowedAccounts [${operator.allowedAccounts.join(", ")}]`,
+        "list only accounts the operator policy allows",
+      );
+  }
+  if (sp.allowedRegions && operator.enforceRegions) {
+    const extra = sp.allowedRegions.filter((r) => !operator.allowedRegions.includes(r));
+    if (extra.length)
+      loosen(
+        "allowedRegions",
+        `region(s) ${extra.join(", ")} are not in the operator's allowedRegions [${operator.allowedRegions.join(", ")}]`,
+        "list only regions the operator policy allows",
+      );
+  }
+  if (sp.minAgeMs !== undefined && sp.minAgeMs < operator.minAgeMs)
+    loosen("minAge", `minAge ${sp.minAge} is shorter than the operator's ${operator.minAge}`, `use ${operator.minAge} or longer`);
+  if (sp.keepLatest !== undefined && sp.keepLatest < operator.keepLatest)
+    loosen("keepLatest", `keepLatest ${sp.keepLatest} is below the operator's ${operator.keepLatest}`, `use ${operator.keepLatest} or more`);
+  if (sp.gracePeriodMs !== undefined && sp.gracePeriodMs < operator.gracePeriodMs)
+    loosen("gracePeriod", `gracePeriod ${sp.gracePeriod} is shorter than the operator's ${operator.gracePeriod}`, `use ${operator.gracePeriod} or longer`);
+  if (sp.maxDeletesPerRun !== undefined && sp.maxDeletesPerRun > operator.maxDeletesPerRun)
+    loosen(
+      "maxDeletesPerRun",
+      `maxDeletesPerRun ${sp.maxDeletesPerRun} is above the operator's ${operator.maxDeletesPerRun}`,
+      `use ${operator.maxDeletesPerRun} or less`,
+    );
+  if (sp.allowEmpty === true && !operator.allowEmpty)
+    loosen("allowEmpty", "allowEmpty: true where the operator has false", "remove allowEmpty or set it to false");
+  if (sp.stopRunning === true && !operator.stopRunning)
+    loosen("stopRunning", "stopRunning: true where the operator has false", "remove stopRunning or set it to false");
+  // A layer may add deny windows; an allow window would open time the operator did not (or, with no
+  // operator windows, decide when deletion happens at all), so it is the operator's.
+  if (sp.windows?.some((w) => w.kind === "allow"))
+    loosen("windows", "an allow window in a manifest policy", "use deny windows here; allow windows belong to the operator's policy");
+  if (sp.maxDeletesPercent !== undefined && sp.maxDeletesPercent > operator.maxDeletesPercent)
+    loosen(
+      "maxDeletesPercent",
+      `maxDeletesPercent ${sp.maxDeletesPercent} is above the operator's ${operator.maxDeletesPercent}`,
+      `use ${operator.maxDeletesPercent} or less`,
+    );
+  if (sp.requireApproval === false && operator.requireApproval)
+    loosen("requireApproval", "requireApproval: false where the operator has true", "remove requireApproval or set it to true");
+  if (sp.nearMissGuard === false && operator.nearMissGuard)
+    loosen(
+      "nearMissGuard",
+      "nearMissGuard: false where the operator has true (only the operator may turn it off)",
+      "remove nearMissGuard from this manifest policy",
+    );
+  if (sp.requireNotice === false && operator.requireNotice)
+    loosen("requireNotice", "requireNotice: false where the operator has true", "remove requireNotice or set it to true");
+  if (sp.remindBeforeMs !== undefined && operator.remindBeforeMs > 0 && sp.remindBeforeMs < operator.remindBeforeMs)
+    loosen("remindBefore", `remindBefore ${sp.remindBefore} is shorter than the operator's ${operator.remindBefore}`, `use ${operator.remindBefore} or longer`);
 }

@@ -85,7 +85,10 @@ export function describeWindow(w: DeletionWindow): string {
 /** The reason text for a version kept by a window at `now`. */
 export function windowMessage(v: WindowVerdict, now: number): string {
   const w = v.blockedBy!;
-  const next = v.nextAllowed !== undefined ? `deletion is next allowed at ${new Date(v.nextAllowed).toISOString()} (in ${formatDuration(v.nextAllowed - now)})` : "deletion is not allowed again within 400 days";
+  const next =
+    v.nextAllowed !== undefined
+      ? `deletion is next allowed at ${new Date(v.nextAllowed).toISOString()} (in ${formatDuration(v.nextAllowed - now)})`
+      : "deletion is not allowed again within 400 days";
   return w.kind === "deny" ? `inside the ${describeWindow(w)}; ${next}` : `outside every allow window (next: ${describeWindow(w)}); ${next}`;
 }
 

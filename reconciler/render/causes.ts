@@ -38,7 +38,18 @@ export interface CauseGroup {
 }
 
 const CREDENTIALS_MISSING = /CredentialsProviderError|Could not load credentials|Unable to locate credentials|MissingAuthenticationToken/i;
-const CREDENTIALS_REFUSED = /InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId|InvalidSignatureException|IncompleteSignature|security token included in the request is invalid/i;
+const CREDENTIALS_REFUSED = new RegExp(
+  [
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "security token included in the request is invalid",
+  ].join("|"),
+  "i",
+);
 const EXPIRED = /ExpiredToken|token (?:has |is )?expired|session (?:associated with this profile )?has expired|SSO session .*expired/i;
 const REGION = /Region is missing|no region|Invalid region|UnknownEndpoint/i;
 const NETWORK = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EPIPE)\b|socket hang up|TimeoutError|getaddrinfo/;
@@ -59,7 +70,11 @@ export function classifyError(p: Pick<PlanProject, "status" | "error" | "account
   // identity.ts adds this hint when only AWS_ENDPOINT_URL_REKOGNITION is set: STS then went to AWS, and
   // whatever AWS answered (unknown key, unreachable) is a symptom of that one mistake.
   if (/set AWS_ENDPOINT_URL_STS as well as/.test(p.error ?? "") && cause.kind !== "accessDenied") {
-    return { ...cause, key: `${cause.key}|emulator`, fix: "set AWS_ENDPOINT_URL_STS as well as AWS_ENDPOINT_URL_REKOGNITION: rekon asks STS who it is before reading, and that call went to AWS" };
+    return {
+      ...cause,
+      key: `${cause.key}|emulator`,
+      fix: "set AWS_ENDPOINT_URL_STS as well as AWS_ENDPOINT_URL_REKOGNITION: rekon asks STS who it is before reading, and that call went to AWS",
+    };
   }
   return cause;
 }
@@ -72,7 +87,9 @@ function classify(p: Pick<PlanProject, "status" | "error" | "account">): Cause &
       kind: "notFound",
       key: "notFound",
       title: "project not found",
-      fix: `check the project's name and region in the manifest, and that the credentials are for the account it lives in${p.account ? ` (they resolved to ${p.account})` : ""}`,
+      fix:
+        `check the project's name and region in the manifest, and that the credentials are for the account it lives ` +
+        `in${p.account ? ` (they resolved to ${p.account})` : ""}`,
     };
   }
   if (DENIED.test(m)) {
@@ -84,15 +101,19 @@ function classify(p: Pick<PlanProject, "status" | "error" | "account">): Cause &
       kind: "accessDenied",
       key: `accessDenied|${action ?? "?"}|${principal ?? ""}`,
       title: `access denied${action ? `: ${action}` : ""}`,
-      fix: action ? `allow ${action}${principal ? ` for ${principal}` : ""}${iam?.[3] ? ` on ${genericResource(iam[3])}` : ""} (deploy/iam has least-privilege policies)` : "check the IAM policy of these credentials (deploy/iam has least-privilege policies)",
+      fix: action
+        ? `allow ${action}${principal ? ` for ${principal}` : ""}${iam?.[3] ? ` on ${genericResource(iam[3])}` : ""} (deploy/iam has least-privilege policies)`
+        : "check the IAM policy of these credentials (deploy/iam has least-privilege policies)",
       ...(action ? { action } : {}),
       ...(principal ? { principal } : {}),
       ...(iam?.[3] ? { resource: iam[3] } : {}),
     };
   }
   if (EXPIRED.test(m)) return { kind: "expired", key: "expired", title: "the AWS credentials have expired", fix: FIX.expired };
-  if (CREDENTIALS_MISSING.test(m)) return { kind: "credentials", key: "credentials|missing", title: "no AWS credentials were found", fix: FIX.credentialsMissing };
-  if (CREDENTIALS_REFUSED.test(m)) return { kind: "credentials", key: "credentials|refused", title: "AWS refused the credentials", fix: FIX.credentialsRefused };
+  if (CREDENTIALS_MISSING.test(m))
+    return { kind: "credentials", key: "credentials|missing", title: "no AWS credentials were found", fix: FIX.credentialsMissing };
+  if (CREDENTIALS_REFUSED.test(m))
+    return { kind: "credentials", key: "credentials|refused", title: "AWS refused the credentials", fix: FIX.credentialsRefused };
   if (REGION.test(m)) return { kind: "region", key: "region", title: "no AWS region", fix: FIX.region };
   const net = NETWORK.exec(m);
   if (net) {
@@ -107,7 +128,13 @@ function classify(p: Pick<PlanProject, "status" | "error" | "account">): Cause &
       fix: `check the network, and ${variable} if it is set (unset it to use AWS; for the emulator, start rekon emulator)`,
     };
   }
-  if (THROTTLED.test(m)) return { kind: "throttled", key: `throttled|${operationOf(m) ?? "?"}`, title: `AWS throttled ${operationOf(m) ?? "the calls"} past the retry bound`, fix: FIX.throttled };
+  if (THROTTLED.test(m))
+    return {
+      kind: "throttled",
+      key: `throttled|${operationOf(m) ?? "?"}`,
+      title: `AWS throttled ${operationOf(m) ?? "the calls"} past the retry bound`,
+      fix: FIX.throttled,
+    };
   const text = withoutResources(m);
   return { kind: "other", key: `other|${text}`, title: text || p.status };
 }
@@ -213,7 +240,10 @@ function genericResource(arn: string): string {
 export function tagCauseLines(groups: readonly VersionCauseGroup[]): string[] {
   return groups.map((g) => {
     const n = g.versions.length;
-    return `${g.cause.title} (reading version tags) — ${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable): their protections cannot be checked${g.cause.fix ? `; ${g.cause.fix}` : ""}`;
+    return (
+      `${g.cause.title} (reading version tags) — ${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable): their protections cannot be ` +
+      `checked${g.cause.fix ? `; ${g.cause.fix}` : ""}`
+    );
   });
 }
 

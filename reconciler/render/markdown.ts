@@ -29,11 +29,17 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
     const n = g.affected.length;
     const projects = g.affected.map((a) => `\`${esc(a.project.project)}\` (${where(a.project)})`).join(", ");
     const aws = g.details.length ? ` — AWS: ${esc(g.details[0]!)}${g.details.length > 1 ? ` (and ${g.details.length - 1} more like it)` : ""}` : "";
-    loud.push(`> **ERROR: ${esc(g.cause.title)}** — ${n} project${n === 1 ? "" : "s"} ${g.cause.kind === "notFound" ? "not found" : "not read"}, nothing in ${n === 1 ? "it" : "them"} is deleted: ${projects}${g.cause.fix ? ` — fix: ${esc(g.cause.fix)}` : ""}${aws}`);
+    loud.push(
+      `> **ERROR: ${esc(g.cause.title)}** — ${n} project${n === 1 ? "" : "s"} ${g.cause.kind === "notFound" ? "not found" : "not read"}, nothing in ` +
+        `${n === 1 ? "it" : "them"} is deleted: ${projects}${g.cause.fix ? ` — fix: ${esc(g.cause.fix)}` : ""}${aws}`,
+    );
   }
   for (const g of groupTagReadErrors(plan.actions)) {
     const n = g.versions.length;
-    loud.push(`> **ERROR: ${esc(g.cause.title)}** (reading version tags) — ${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable): their protections cannot be checked${g.cause.fix ? ` — fix: ${esc(g.cause.fix)}` : ""} — AWS: ${esc(g.details[0]!)}`);
+    loud.push(
+      `> **ERROR: ${esc(g.cause.title)}** (reading version tags) — ${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable): their protections cannot be ` +
+        `checked${g.cause.fix ? ` — fix: ${esc(g.cause.fix)}` : ""} — AWS: ${esc(g.details[0]!)}`,
+    );
   }
   if (loud.length) head.push("> [!CAUTION]", ...loud.flatMap((l, i) => (i ? [">", l] : [l])), "");
   const notManaged = plan.projects.filter((p) => p.status === "notManaged");
@@ -51,15 +57,31 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   const sections: Section[] = [];
   if (deletes.length) {
     sections.push({
-      before: [`#### Deletions (${deletes.length})`, "", "| Project | Account / region | Version | Status | Age | Kind |", "| --- | --- | --- | --- | --- | --- |"],
-      rows: deletes.map((a) => `| ${code(a.project)} | ${where(a)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${kind(a)}${a.stopFirst ? " (stopped first)" : ""} |`),
+      before: [
+        `#### Deletions (${deletes.length})`,
+        "",
+        "| Project | Account / region | Version | Status | Age | Kind |",
+        "| --- | --- | --- | --- | --- | --- |",
+      ],
+      rows: deletes.map(
+        (a) =>
+          `| ${code(a.project)} | ${where(a)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${kind(a)}${a.stopFirst ? " (stopped first)" : ""} |`,
+      ),
       after: [""],
     });
   }
   if (blocked.length) {
     sections.push({
-      before: [`<details><summary>Blocked: ${blocked.length} unlisted version(s) kept by a guard</summary>`, "", "| Project | Version | Status | Age | Rules |", "| --- | --- | --- | --- | --- |"],
-      rows: blocked.map((a) => `| ${code(a.project)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${a.reasons.map((r) => rule(r, plan.refusals)).join("<br>")} |`),
+      before: [
+        `<details><summary>Blocked: ${blocked.length} unlisted version(s) kept by a guard</summary>`,
+        "",
+        "| Project | Version | Status | Age | Rules |",
+        "| --- | --- | --- | --- | --- |",
+      ],
+      rows: blocked.map(
+        (a) =>
+          `| ${code(a.project)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${age(a)} | ${a.reasons.map((r) => rule(r, plan.refusals)).join("<br>")} |`,
+      ),
       after: ["", "</details>", ""],
     });
   }
@@ -76,20 +98,29 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
 
 export function renderResultsMarkdown(results: WriteResult[], opts: { maxChars?: number } = {}): string {
   const n = (k: WriteResult["result"]) => results.filter((r) => r.result === k && (r.operation === "delete" || r.operation === "stop")).length;
-  const head = [`### rekon apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} changed, ${n("unknown")} unknown`, ""];
+  const head = [
+    `### rekon apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} ` +
+      `changed, ${n("unknown")} unknown`,
+    "",
+  ];
   const failed = results.filter((r) => r.result === "failed");
   const unknown = results.filter((r) => r.result === "unknown");
   if (failed.length || unknown.length) {
     head.push("> [!CAUTION]");
     if (failed.length) head.push(`> **${failed.length} write(s) failed**; they are retried by the next run.`);
-    if (unknown.length) head.push(`> **${unknown.length} write(s) unanswered**: sent, but no answer came; they may have happened. The next plan shows what did.`);
+    if (unknown.length)
+      head.push(`> **${unknown.length} write(s) unanswered**: sent, but no answer came; they may have happened. The next plan shows what did.`);
     head.push("");
   }
   const sections: Section[] = results.length
     ? [
         {
           before: ["| Result | Project | Version | Detail |", "| --- | --- | --- | --- |"],
-          rows: results.map((r) => `| ${r.operation !== "delete" ? `${r.operation} ` : ""}${r.result} | ${code(r.project)} | ${code(r.versionName)} | ${esc(r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? ""))} |`),
+          rows: results.map(
+            (r) =>
+              `| ${r.operation !== "delete" ? `${r.operation} ` : ""}${r.result} | ${code(r.project)} | ${code(r.versionName)} | ` +
+              `${esc(r.result === "accepted" ? `${r.status ?? ""} request ${r.requestId ?? "-"}` : (r.error ?? r.code ?? ""))} |`,
+          ),
           after: [""],
         },
       ]

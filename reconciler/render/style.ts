@@ -20,7 +20,15 @@ export interface Style {
 
 const colored = pc.createColors(true);
 
-export const COLOR: Style = { color: true, red: colored.red, yellow: colored.yellow, cyan: colored.cyan, green: colored.green, dim: colored.dim, bold: colored.bold };
+export const COLOR: Style = {
+  color: true,
+  red: colored.red,
+  yellow: colored.yellow,
+  cyan: colored.cyan,
+  green: colored.green,
+  dim: colored.dim,
+  bold: colored.bold,
+};
 
 const same = (s: string) => s;
 export const PLAIN: Style = { color: false, red: same, yellow: same, cyan: same, green: same, dim: same, bold: same };

@@ -5,7 +5,15 @@
 // causes.ts), then refusals, then the summary line. Colour only through `style` (PLAIN by default).
 import { formatDuration } from "../duration.js";
 import type { Plan, PlanAction, PlanProject, Reason, WriteResult } from "../types.js";
-import { groupProjectErrors, groupTagReadErrors, groupWriteFailures, tagReadCause, writeFailureCause, type CauseGroup, type VersionCauseGroup } from "./causes.js";
+import {
+  groupProjectErrors,
+  groupTagReadErrors,
+  groupWriteFailures,
+  tagReadCause,
+  writeFailureCause,
+  type CauseGroup,
+  type VersionCauseGroup,
+} from "./causes.js";
 import { DEFAULT_WIDTH, hanging, MIN_WIDTH, padEnd, wrap } from "./layout.js";
 import { actionColor, PLAIN, resultColor, type Style } from "./style.js";
 
@@ -59,15 +67,29 @@ export function renderPlanTable(plan: Plan, opts: TableOptions = {}): string {
   for (const g of groupProjectErrors(plan.projects)) sections.push(causeBlock(s, g, width));
   for (const g of groupTagReadErrors(plan.actions)) {
     const n = g.versions.length;
-    sections.push(versionCauseBlock(s, g, "reading version tags", `${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable above): their protections cannot be checked until their tags can be read:`, width));
+    sections.push(
+      versionCauseBlock(
+        s,
+        g,
+        "reading version tags",
+        `${n} version${n === 1 ? "" : "s"} kept (tagsUnreadable above): their protections cannot be checked until their tags can be read:`,
+        width,
+      ),
+    );
   }
-  for (const r of plan.refusals) sections.push(hanging(s.red(s.bold(`REFUSED (${r.rule}):`)) + " ", `${r.message}${r.layer ? ` [${r.layer}]` : ""}`, `REFUSED (${r.rule}): `.length, width));
+  for (const r of plan.refusals)
+    sections.push(hanging(s.red(s.bold(`REFUSED (${r.rule}):`)) + " ", `${r.message}${r.layer ? ` [${r.layer}]` : ""}`, `REFUSED (${r.rule}): `.length, width));
 
   const sum = plan.summary;
   const marks = plan.actions.filter((a) => a.mark === "add").length;
   const unmarks = plan.actions.filter((a) => a.mark === "remove").length;
   const markNote = marks + unmarks > 0 ? ` Apply will mark ${marks} and unmark ${unmarks} version(s) for the grace period.` : "";
-  sections.push(wrap(`Plan: ${sum.delete} to delete, ${sum.keep} to keep, ${sum.blocked} blocked, ${sum.missing} missing.${markNote} (policy: ${plan.policy.source})`, width).map((l) => s.bold(l)));
+  sections.push(
+    wrap(
+      `Plan: ${sum.delete} to delete, ${sum.keep} to keep, ${sum.blocked} blocked, ${sum.missing} missing.${markNote} (policy: ${plan.policy.source})`,
+      width,
+    ).map((l) => s.bold(l)),
+  );
   return sections.map((lines) => lines.join("\n")).join("\n\n") + "\n";
 }
 
@@ -90,7 +112,17 @@ export function renderResultsTable(results: WriteResult[], opts: TableOptions = 
     for (const r of group) {
       const paint = resultColor(s, r.result);
       const l = label(r);
-      lines.push(...cols.line(cells(r)).map((row, i) => (i === 0 ? INDENT + paint(l) + (withRequest && r.requestId ? row.slice(INDENT.length + l.length).replace(/\S+$/, (id) => s.dim(id)) : row.slice(INDENT.length + l.length)) : row)));
+      lines.push(
+        ...cols
+          .line(cells(r))
+          .map((row, i) =>
+            i === 0
+              ? INDENT +
+                paint(l) +
+                (withRequest && r.requestId ? row.slice(INDENT.length + l.length).replace(/\S+$/, (id) => s.dim(id)) : row.slice(INDENT.length + l.length))
+              : row,
+          ),
+      );
       // What did not simply succeed says why, under the version: AWS's error (once, at the end, when it is
       // a cause every write would meet alike), or the guards at the last look.
       const cause = writeFailureCause(r);
@@ -104,12 +136,19 @@ export function renderResultsTable(results: WriteResult[], opts: TableOptions = 
   const marks = results.filter(bookkeeping);
   const dels = results.filter((r) => !bookkeeping(r));
   const n = (k: WriteResult["result"]) => dels.filter((r) => r.result === k).length;
-  const markNote = marks.length ? ` Marks: ${marks.filter((r) => r.result === "accepted").length} written, ${marks.filter((r) => r.result !== "accepted").length} not (${marks.filter((r) => r.result === "unknown").length} unknown).` : "";
+  const markNote = marks.length
+    ? ` Marks: ${marks.filter((r) => r.result === "accepted").length} written, ${marks.filter((r) => r.result !== "accepted").length} not ` +
+      `(${marks.filter((r) => r.result === "unknown").length} unknown).`
+    : "";
   for (const g of groupWriteFailures(results)) {
     const n = g.versions.length;
     lines.push("", ...versionCauseBlock(s, g, "", `${n} write${n === 1 ? "" : "s"} failed (retried by the next run):`, width));
   }
-  const summary = wrap(`Apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} changed, ${n("unknown")} unknown.${markNote}`, width).map((l) => s.bold(l));
+  const summary = wrap(
+    `Apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} changed, ` +
+      `${n("unknown")} unknown.${markNote}`,
+    width,
+  ).map((l) => s.bold(l));
   return lines.join("\n") + "\n\n" + summary.join("\n") + "\n";
 }
 
@@ -126,7 +165,14 @@ function groupBySet<T>(items: readonly T[], key: (t: T) => string): T[][] {
 }
 
 /** `project (kind, account/region) via role status: tally`, the project's name bold; wrapped to the width. */
-function groupHeader(s: Style, x: { project: string; region: string; account?: string; roleArn?: string }, project: PlanProject | undefined, tally: string | undefined, kind: string | undefined, width: number): string[] {
+function groupHeader(
+  s: Style,
+  x: { project: string; region: string; account?: string; roleArn?: string },
+  project: PlanProject | undefined,
+  tally: string | undefined,
+  kind: string | undefined,
+  width: number,
+): string[] {
   const status = project?.status === "notFound" ? "not found" : project?.status === "error" ? "not read" : "";
   const rest = [`(${kind ? `${kind}, ` : ""}${where(x)})`, x.roleArn ? `via ${x.roleArn}` : "", status].filter(Boolean).join(" ") + (tally ? `: ${tally}` : "");
   const lines = wrap(`${x.project} ${rest}`, width, width - INDENT.length);
@@ -140,7 +186,14 @@ function groupHeader(s: Style, x: { project: string; region: string; account?: s
 
 function counts(actions: PlanAction[]): string {
   const n = (k: PlanAction["action"]) => actions.filter((a) => a.action === k).length;
-  return [n("delete") && `${n("delete")} to delete`, n("keep") && `${n("keep")} to keep`, n("blocked") && `${n("blocked")} blocked`, n("missing") && `${n("missing")} missing`].filter(Boolean).join(", ");
+  return [
+    n("delete") && `${n("delete")} to delete`,
+    n("keep") && `${n("keep")} to keep`,
+    n("blocked") && `${n("blocked")} blocked`,
+    n("missing") && `${n("missing")} missing`,
+  ]
+    .filter(Boolean)
+    .join(", ");
 }
 
 /** What is said under a version: its reasons, then what apply will do besides deleting it. */
@@ -177,13 +230,26 @@ function causeBlock(s: Style, g: CauseGroup, width: number): string[] {
   const nameWidth = Math.max(...g.affected.map((a) => a.project.project.length));
   for (const a of g.affected) {
     const p = a.project;
-    lines.push(...hanging(`${INDENT}${INDENT}${padEnd(p.project, nameWidth)}  `, `${p.region}${p.account ? `, account ${p.account}` : ""}${p.roleArn ? `, via ${p.roleArn}` : ""}${a.resource ? `, on ${a.resource}` : ""}`, INDENT.length * 2 + nameWidth + 2, width));
+    lines.push(
+      ...hanging(
+        `${INDENT}${INDENT}${padEnd(p.project, nameWidth)}  `,
+        `${p.region}${p.account ? `, account ${p.account}` : ""}${p.roleArn ? `, via ${p.roleArn}` : ""}${a.resource ? `, on ${a.resource}` : ""}`,
+        INDENT.length * 2 + nameWidth + 2,
+        width,
+      ),
+    );
   }
   return lines;
 }
 
 /** One cause several versions met: what, what to do, AWS's words once, how many in which project. */
-function versionCauseBlock<T extends { project: string; region: string; account?: string }>(s: Style, g: VersionCauseGroup<T>, doing: string, count: string, width: number): string[] {
+function versionCauseBlock<T extends { project: string; region: string; account?: string }>(
+  s: Style,
+  g: VersionCauseGroup<T>,
+  doing: string,
+  count: string,
+  width: number,
+): string[] {
   const lines = hanging(s.red(s.bold("Error:")) + " ", `${g.cause.title}${doing ? ` (${doing})` : ""}`, "Error: ".length, width, s.bold);
   if (g.cause.fix) lines.push(...hanging(INDENT + "→ ", g.cause.fix, INDENT.length + 2, width));
   lines.push(...hanging(INDENT, g.details[0]!, INDENT.length, width, s.dim));

@@ -7,7 +7,6 @@ export interface DesiredVersion {
   pos: SourcePos;
 }
 
-
 export interface DesiredSet {
   /** metadata.name, unique across all manifests. */
   name: string;

@@ -4,7 +4,6 @@ import type { ProjectReadStatus } from "./live.js";
 
 export type ActionKind = "delete" | "keep" | "blocked" | "missing";
 
-
 export interface Reason {
   /** A RuleId, or a custom rule's name. */
   rule: RuleId | CustomRuleName;

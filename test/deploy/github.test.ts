@@ -235,7 +235,7 @@ describe("the action does not rebuild rekon on every run", () => {
       const first = await key();
       expect(first).toMatch(/^rekon-build-\w+-\w+-node\d+-[0-9a-f]{32}$/);
       expect(await key()).toBe(first);
-      writeFileSync(join(src, "reconciler/gate.ts"), readFileSync(join(src, "reconciler/gate.ts"), "utf8") + "\n// changed\n");
+      writeFileSync(join(src, "reconciler/gate/index.ts"), readFileSync(join(src, "reconciler/gate/index.ts"), "utf8") + "\n// changed\n");
       const second = await key();
       expect(second).not.toBe(first);
       writeFileSync(join(src, "package-lock.json"), readFileSync(join(src, "package-lock.json"), "utf8") + "\n");

@@ -56,9 +56,7 @@ export const DescribeProjectVersions: Handler = (body, { region, account, caller
   const token = decodeToken(body.NextToken, fp, now, world.delays.tokenTtlMs);
   // Newest first, as AWS lists them; equal times fall back to name so the order is total and stable.
   const newestFirst = (a: SortKey, b: SortKey) => b[0] - a[0] || a[1].localeCompare(b[1]);
-  const matching = project.versions
-    .filter((v) => !names || names.includes(v.name))
-    .sort((a, b) => newestFirst([a.createdAt, a.name], [b.createdAt, b.name]));
+  const matching = project.versions.filter((v) => !names || names.includes(v.name)).sort((a, b) => newestFirst([a.createdAt, a.name], [b.createdAt, b.name]));
   const { page, next } = paginate(matching, (v) => [v.createdAt, v.name], newestFirst, max, token, fp, now);
   return {
     ProjectVersionDescriptions: page.map((v) => describeVersion(project, v)),
@@ -78,9 +76,9 @@ export const DeleteProjectVersion: Handler = (body, { region, account, caller, w
   }
   // Unverified on AWS whether an in-progress copy pins its source; the emulator takes the strict answer
   // so that a client which ignores the possibility finds out here, not in production.
-  const copying = world.delays.copyPinsSource !== false && world.state.projects.some((p) =>
-    p.versions.some((v) => v.sourceVersionArn === arn && v.status === "COPYING_IN_PROGRESS"),
-  );
+  const copying =
+    world.delays.copyPinsSource !== false &&
+    world.state.projects.some((p) => p.versions.some((v) => v.sourceVersionArn === arn && v.status === "COPYING_IN_PROGRESS"));
   if (copying) throw inUse(`Cannot delete project version ${arn} while a copy of it is in progress.`);
   version.status = "DELETING";
   delete version.statusMessage;
@@ -148,7 +146,11 @@ export const CopyProjectVersion: Handler = (body, { region, account, caller, wor
   const dest = PROJECT_ARN_PATTERN.exec(destinationArn);
   if (!dest) throw invalid(`DestinationProjectArn ${destinationArn} is not a project ARN of the aws partition`);
   // A copy stays in its region: AWS copies a model only to a project in the same Region.
-  for (const [name, arn, arnRegion] of [["SourceProjectArn", sourceProjectArn, src[1]], ["SourceProjectVersionArn", sourceVersionArn, srcVersion[1]], ["DestinationProjectArn", destinationArn, dest[1]]] as const) {
+  for (const [name, arn, arnRegion] of [
+    ["SourceProjectArn", sourceProjectArn, src[1]],
+    ["SourceProjectVersionArn", sourceVersionArn, srcVersion[1]],
+    ["DestinationProjectArn", destinationArn, dest[1]],
+  ] as const) {
     if (arnRegion !== region) throw invalid(`${name} ${arn} is in ${arnRegion}; CopyProjectVersion copies within one region (${region}).`);
   }
   if (srcVersion[2] !== src[2] || srcVersion[3] !== src[3]) {

@@ -16,10 +16,22 @@ export const approval: Hold = {
     const reasons: Reason[] = [];
     const since = st.since;
     const approved = parseMark(v.tags?.[APPROVAL_TAG], now);
-    if (since === undefined) reasons.push({ rule: "approvalRequired", message: `needs a person's approval: once apply has marked it, tag it ${APPROVAL_TAG}=<RFC 3339 UTC time after the mark>`, ...layerOf(policy, "requireApproval") });
+    if (since === undefined)
+      reasons.push({
+        rule: "approvalRequired",
+        message: `needs a person's approval: once apply has marked it, tag it ${APPROVAL_TAG}=<RFC 3339 UTC time after the mark>`,
+        ...layerOf(policy, "requireApproval"),
+      });
     else if (approved === undefined || approved <= since) {
-      const seen = v.tags?.[APPROVAL_TAG] !== undefined ? ` (${APPROVAL_TAG}=${JSON.stringify(v.tags[APPROVAL_TAG])} is ${approved === undefined ? "not an RFC 3339 UTC time" : "not later than the mark"})` : "";
-      reasons.push({ rule: "approvalRequired", message: `needs a person's approval: tag ${APPROVAL_TAG}=<RFC 3339 UTC time after ${new Date(since).toISOString()}>${seen}`, ...layerOf(policy, "requireApproval") });
+      const seen =
+        v.tags?.[APPROVAL_TAG] !== undefined
+          ? ` (${APPROVAL_TAG}=${JSON.stringify(v.tags[APPROVAL_TAG])} is ${approved === undefined ? "not an RFC 3339 UTC time" : "not later than the mark"})`
+          : "";
+      reasons.push({
+        rule: "approvalRequired",
+        message: `needs a person's approval: tag ${APPROVAL_TAG}=<RFC 3339 UTC time after ${new Date(since).toISOString()}>${seen}`,
+        ...layerOf(policy, "requireApproval"),
+      });
     }
     return { reasons, pass };
   },

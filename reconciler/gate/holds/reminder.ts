@@ -9,7 +9,8 @@ export const reminder: Hold = {
   run(f, st) {
     const { policy, now } = f;
     const since = st.since;
-    if (!needsMark(policy) || policy.remindBeforeMs <= 0 || since === undefined || !policy.notifications.some((c) => c.events.includes("reminder"))) return { reasons: [], pass: "", silent: true };
+    if (!needsMark(policy) || policy.remindBeforeMs <= 0 || since === undefined || !policy.notifications.some((c) => c.events.includes("reminder")))
+      return { reasons: [], pass: "", silent: true };
     const from = policy.requireNotice ? st.noticed : since;
     if (noticeTime(stateTag(f, REMINDER_TAG).time, since, now) !== undefined) st.reminder = "sent";
     else if (from !== undefined && now >= from + policy.gracePeriodMs - policy.remindBeforeMs && now < from + policy.gracePeriodMs) st.reminder = "due";

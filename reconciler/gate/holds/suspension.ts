@@ -7,11 +7,16 @@ import type { Hold, VersionFacts } from "../facts.js";
 /** The suspension in force for the version's project at `now`, as a reason; undefined when none is. */
 export function suspensionReason(f: Pick<VersionFacts, "index" | "view" | "now">): Reason | undefined {
   const { index, view, now } = f;
-  const all = [index.policies.operator.suspend, ...index.policies.scoped.filter((p) => p.projects.includes(view.set.project)).map((p) => p.spec.suspend), view.set.suspend];
+  const all = [
+    index.policies.operator.suspend,
+    ...index.policies.scoped.filter((p) => p.projects.includes(view.set.project)).map((p) => p.spec.suspend),
+    view.set.suspend,
+  ];
   // `!(now >= until)`, not `now < until`: a time that failed to parse (NaN) keeps the suspension in force.
   const s = all.find((x): x is Suspension => x !== undefined && (x.until === undefined || !(now >= x.until)));
   if (!s) return undefined;
-  const until = s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "a time that does not parse: until further notice"})` : "";
+  const until =
+    s.until !== undefined ? ` (until ${Number.isFinite(s.until) ? new Date(s.until).toISOString() : "a time that does not parse: until further notice"})` : "";
   return { rule: "suspended", message: `suspended: ${s.reason}${until}; nothing is deleted or marked`, layer: s.origin };
 }
 

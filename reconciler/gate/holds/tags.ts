@@ -13,7 +13,10 @@ export function stateTag(f: VersionFacts, tagKey: string): { time?: string; trou
 
 /** The plan says why a state tag was not believed: a hold, until the version carries a tag rekon wrote itself. */
 export function troubleReason(f: VersionFacts, trouble: TagTrouble, what: string, tagKey: string, then: string): Reason {
-  const why = trouble === "unsigned" ? "carries no signature" : "has a signature that does not verify (written by someone else, for another version, or with a rotated key)";
+  const why =
+    trouble === "unsigned"
+      ? "carries no signature"
+      : "has a signature that does not verify (written by someone else, for another version, or with a rotated key)";
   return {
     rule: trouble === "unsigned" ? "markUnsigned" : "markForged",
     message: `its ${what} ${JSON.stringify(f.v.tags?.[tagKey])} ${why}, so under tagSigning it counts as none; ${then}`,
