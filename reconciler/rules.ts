@@ -47,8 +47,14 @@ export type ApprovalRule =
  * budgets line of explain. */
 export type OtherRule = "missing" | "invalid" | "readFailed" | "pending" | "budgets";
 
+/**
+ * Why a listed version's running state is what it is: it cannot be started (an adapter, a failed model),
+ * it runs at other units than declared, a start budget, or why a stop is planned.
+ */
+export type RuntimeRule = "notStartable" | "capacityDrift" | "maxInferenceUnits" | "maxStartsPerRun" | "outsideSchedule" | "notDeclaredRunning";
+
 /** Every rule id rekon itself uses: a closed union, so a typo is a compile error, not a new id in plans, metrics or alerts. */
-export type RuleId = GuardRule | HoldRule | RefusalRule | ApprovalRule | OtherRule;
+export type RuleId = GuardRule | HoldRule | RefusalRule | ApprovalRule | OtherRule | RuntimeRule;
 
 declare const CUSTOM_RULE: unique symbol;
 /** A custom rule's name (spec.rules[].name), the only open-ended rule id: made only by the policy loader (policy/cel.ts). */

@@ -5,4 +5,4 @@ export * from "./types/live.js";
 export * from "./types/policy.js";
 export * from "./types/plan.js";
 export * from "./types/act.js";
-export type { ApprovalRule, CustomRuleName, GuardRule, HoldRule, OtherRule, RefusalRule, RuleId } from "./rules.js";
+export type { ApprovalRule, CustomRuleName, GuardRule, HoldRule, OtherRule, RefusalRule, RuleId, RuntimeRule } from "./rules.js";

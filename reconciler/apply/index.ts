@@ -23,6 +23,7 @@ import { firstLine } from "../text.js";
 import { projectKey, targetKey, targetOf, type WriteResult } from "../types.js";
 import type { ApplyContext, Slot } from "./context.js";
 import { markPhase, noticePhase } from "./phases.js";
+import { runtimePhase } from "./runtime.js";
 import { lastLook, Run } from "./run.js";
 import { deleteOne, stopThenDelete } from "./send.js";
 
@@ -34,9 +35,12 @@ export async function applyPlan(ctx: ApplyContext): Promise<WriteResult[]> {
 
 async function execute(r: Run): Promise<WriteResult[]> {
   const work = (async () => {
+    // Phases: stops (they free units and end their cost), deletions, starts, marks, then the notices.
+    if (!r.stopped() && r.inputsStillHold()) await runtimePhase(r, "stop");
     const groups = new Map<string, Slot[]>();
     for (const s of r.deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
     await Promise.all([...groups.values()].map((slots) => lane(r, slots)));
+    if (!r.stopped() && r.inputsStillHold()) await runtimePhase(r, "start");
     if (!r.stopped() && r.inputsStillHold()) await markPhase(r);
     for (const s of r.all) if (!s.result) r.finish(s, r.stopped() ? r.notSent("it") : { result: "skipped", error: "not sent" });
     await noticePhase(r);

@@ -16,6 +16,9 @@ export class Run {
   readonly lookMaxAgeMs: number;
   readonly deletions: Slot[] = [];
   readonly marks: Slot[] = [];
+  /** Listed versions stopped (running state), before the deletions; started after them. */
+  readonly stops: Slot[] = [];
+  readonly starts: Slot[] = [];
   /** Notice and reminder tags, planned once their delivery is known (noticePhase). */
   readonly all: Slot[];
   /** Set once the results were handed back: nothing changes them after that. */
@@ -34,8 +37,10 @@ export class Run {
       const action = a as PlanAction & { versionArn: string };
       if (a.action === "delete" && ctx.auth.deletable.has(a.versionArn)) this.deletions.push({ action, operation: "delete", sent: false });
       if (a.mark) this.marks.push({ action, operation: a.mark === "add" ? "mark" : "unmark", sent: false });
+      const rt = ctx.auth.runtime.get(a.versionArn);
+      if (rt && a.action === rt) (rt === "stop" ? this.stops : this.starts).push({ action, operation: rt, sent: false });
     }
-    this.all = [...this.deletions, ...this.marks];
+    this.all = [...this.stops, ...this.deletions, ...this.starts, ...this.marks];
   }
 
   /** Why writes stopped under this run (the inputs changed, or the clock drifted), once they have. */

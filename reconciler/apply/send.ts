@@ -7,7 +7,7 @@ import { sleep } from "../aws/retry.js";
 import { pollDelay } from "../aws/wait.js";
 import { sendDelete, sendStop } from "../aws/writes.js";
 import type { AwsCallError } from "../errors.js";
-import type { Approved, DeleteWrite, Look, StopWrite } from "../gate/index.js";
+import type { Approved, DeleteWrite, Denial, Look, StopWrite, Write } from "../gate/index.js";
 import { firstLine } from "../text.js";
 import { projectKey, type WriteResult } from "../types.js";
 import { APPLY_DEFAULTS, Changed, InputsChanged, type Slot } from "./context.js";
@@ -27,7 +27,7 @@ export async function deleteOne(
   if (r.stopped()) return r.finish(s, r.notSent("this deletion", extra));
   const pk = projectKey(s.action);
   if (r.tripped.has(pk)) return r.finish(s, { result: "skipped", error: `not started: ${r.tripped.get(pk)}; it is retried on the next run`, ...extra });
-  const refresh = refresher(r, "delete", s, client, approval.lookedAt);
+  const refresh = refresher(r, s, client, approval.lookedAt, (look) => r.ctx.gate.approve("delete", r.ctx.auth, s.action, look, r.now()));
   const call = await sendDelete(approval, r.ctx, {
     stop: r.stopFor(s.action),
     beforeSend: async () => {
@@ -76,22 +76,22 @@ export async function confirmNotFound(
 }
 
 /**
- * A delete's or a stop's check right before each attempt: facts older than lookMaxAgeMs are looked at
- * again — AWS's, and the manifests' (hashing the files, not parsing) — and the gate approves anew. A
- * denial (Changed) or changed inputs (InputsChanged) cancel the write; undefined: the approval stands.
+ * A write's check right before each attempt: facts older than lookMaxAgeMs are looked at again — AWS's, and
+ * the manifests' (hashing the files, not parsing) — and the gate approves anew (`again`, on the fresh look).
+ * A denial (Changed) or changed inputs (InputsChanged) cancel the write; undefined: the approval stands.
  */
-export function refresher<K extends "delete" | "stop">(
+export function refresher<W extends Write>(
   r: Run,
-  kind: K,
   s: Slot,
   client: RetryingRekognitionClient,
   lookedAt: number,
-): () => Promise<Approved<K extends "delete" ? DeleteWrite : StopWrite> | undefined> {
+  again: (look: Look) => Approved<W> | Denial,
+): () => Promise<Approved<W> | undefined> {
   return async () => {
     if (r.now() - lookedAt <= r.lookMaxAgeMs) return undefined;
     if (!r.inputsStillHold()) throw new InputsChanged();
     const look = await lastLook(client, r.ctx.gate, [s.action], r.ctx.stop, r.now);
-    const d = r.ctx.gate.approve(kind, r.ctx.auth, s.action, look, r.now());
+    const d = again(look);
     if ("denied" in d) throw new Changed(d);
     lookedAt = look.at;
     return d;
@@ -104,12 +104,36 @@ export function refresher<K extends "delete" | "stop">(
  * bound is never deleted.
  */
 export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWrite>, client: RetryingRekognitionClient, log: Logger): Promise<void> {
+  const again = (look: Look) => r.ctx.gate.approve("stop", r.ctx.auth, s.action, look, r.now());
+  return stopThen(r, s, approval, again, client, log, "deleted", async (fresh, stoppedAfterMs) => {
+    if (!r.inputsStillHold()) return r.finish(s, r.notSent("this deletion", { stoppedAfterMs }));
+    const d = r.ctx.gate.approve("delete", r.ctx.auth, s.action, fresh, r.now());
+    if ("denied" in d) return r.decideDenied(s, d, log);
+    return deleteOne(r, s, d, client, log, () => undefined, stoppedAfterMs);
+  });
+}
+
+/**
+ * Send an approved stop (looking again first when its facts got old), poll until STOPPED, then hand the
+ * look that saw it (with tags, when the policy reads them) to `then`: the deletion, or a restart's start.
+ * A version that is started again, fails, vanishes, or is still STOPPING at the bound goes no further.
+ */
+export async function stopThen(
+  r: Run,
+  s: Slot,
+  approval: Approved<StopWrite>,
+  again: (look: Look) => Approved<StopWrite> | Denial,
+  client: RetryingRekognitionClient,
+  log: Logger,
+  next: "deleted" | "started",
+  then: (fresh: Look, stoppedAfterMs: number) => Promise<void>,
+): Promise<void> {
   const report = (x: Partial<WriteResult> & Pick<WriteResult, "result">) => r.finish(s, { ...x, operation: "stop" });
   if (r.stopped()) return r.finish(s, r.notSent("the stop"));
   const started = performance.now();
   // A stop may wait in its queue behind earlier stops' waits for STOPPED (minutes): like a deletion, it
   // goes out only on a look (AWS and the manifests) no older than lookMaxAgeMs.
-  const refresh = refresher(r, "stop", s, client, approval.lookedAt);
+  const refresh = refresher(r, s, client, approval.lookedAt, again);
   const call = await sendStop(approval, r.ctx, {
     stop: r.stopFor(s.action),
     beforeSend: async () => {
@@ -122,12 +146,8 @@ export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWri
     const code = call.kind === "cancelled" ? undefined : call.error.code;
     // Already stopping or stopped (someone else got there first): the poll below tells which.
     // Not found: the poll below reads whether it is really gone (never believed from the answer alone).
-    if (!(
-      call.kind === "failed" &&
-      !call.interrupted &&
-      (code === "ResourceInUseException" || code === "InvalidParameterException" || code === "ResourceNotFoundException")
-    ))
-      return report(r.outcome(s, call, log, "stop"));
+    const pollTells = code === "ResourceInUseException" || code === "InvalidParameterException" || code === "ResourceNotFoundException";
+    if (!(call.kind === "failed" && !call.interrupted && pollTells)) return report(r.outcome(s, call, log, "stop"));
   } else log.info({ versionArn: s.action.versionArn, status: call.output.Status }, "stop requested");
 
   const timeout = r.ctx.stopTimeoutMs ?? APPLY_DEFAULTS.stopTimeoutMs;
@@ -137,11 +157,8 @@ export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWri
     try {
       look = await lastLook(client, r.ctx.gate, [s.action], undefined, r.now, false);
     } catch (err) {
-      return report({
-        result: "failed",
-        code: (err as { code?: string }).code ?? "Error",
-        error: `waiting for STOPPED: ${firstLine((err as Error).message)}; not deleted`,
-      });
+      const code = (err as { code?: string }).code ?? "Error";
+      return report({ result: "failed", code, error: `waiting for STOPPED: ${firstLine((err as Error).message)}; not ${next}` });
     }
     const v = look.byName.get(s.action.versionName);
     if (!v || v.arn !== s.action.versionArn) return report({ result: "alreadyDeleted", code: "ResourceNotFoundException" });
@@ -151,42 +168,30 @@ export async function stopThenDelete(r: Run, s: Slot, approval: Approved<StopWri
       log.info({ versionArn: s.action.versionArn, stoppedAfterMs }, "stopped");
       // The poll saw STOPPED; tags (when the policy reads them) are read now, then the gate decides again.
       const fresh = look.tagsNeeded ? await lastLook(client, r.ctx.gate, [s.action], r.ctx.stop, r.now).catch((err: Error) => err) : look;
-      if (fresh instanceof Error)
-        return r.finish(s, {
-          result: "skipped",
-          error: `stopped, but the last look before deleting failed (${firstLine(fresh.message)}); not deleted`,
-          stoppedAfterMs,
-        });
-      if (!r.inputsStillHold()) return r.finish(s, r.notSent("this deletion", { stoppedAfterMs }));
-      const d = r.ctx.gate.approve("delete", r.ctx.auth, s.action, fresh, r.now());
-      if ("denied" in d) {
-        r.decideDenied(s, d, log);
-        return;
+      if (fresh instanceof Error) {
+        return r.finish(s, { result: "skipped", error: `stopped, but the last look failed (${firstLine(fresh.message)}); not ${next}`, stoppedAfterMs });
       }
-      return deleteOne(r, s, d, client, log, () => undefined, stoppedAfterMs);
+      return then(fresh, stoppedAfterMs);
     }
     if (v.status !== "STOPPING" && v.status !== "RUNNING") {
       return report({
         result: "failed",
         code: "StopNotConfirmed",
         status: v.status,
-        error: `status ${v.status} after StopProjectVersion, not STOPPED; not deleted`,
+        error: `status ${v.status} after StopProjectVersion, not STOPPED; not ${next}`,
       });
     }
     if (elapsed >= timeout) {
-      return report({
-        result: "failed",
-        code: "StopTimeout",
-        status: v.status,
-        error: `still ${v.status} ${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s); not deleted`,
-      });
+      const took = `${Math.round(elapsed / 1000)}s after StopProjectVersion (bound ${Math.round(timeout / 1000)}s)`;
+      return report({ result: "failed", code: "StopTimeout", status: v.status, error: `still ${v.status} ${took}; not ${next}` });
     }
-    if (r.stopped())
+    if (r.stopped()) {
       return r.finish(s, {
         result: "skipped",
         status: v.status,
-        error: `interrupted while waiting for STOPPED (status ${v.status}; the stop was sent); not deleted`,
+        error: `interrupted while waiting for STOPPED (status ${v.status}; the stop was sent); not ${next}`,
       });
+    }
     await sleep(Math.min(pollDelay(round, poll), Math.max(0, timeout - elapsed)), r.ctx.stop).catch(() => undefined);
   }
 }

@@ -209,5 +209,7 @@ export function toLiveVersion(d: ProjectVersionDescription, project: string, reg
     createdAt: d.CreationTimestamp.getTime(),
     feature: d.Feature ?? projectFeature ?? "CUSTOM_LABELS",
     ...(d.SourceProjectVersionArn ? { sourceVersionArn: d.SourceProjectVersionArn } : {}),
+    ...(d.MinInferenceUnits !== undefined ? { minInferenceUnits: d.MinInferenceUnits } : {}),
+    ...(d.MaxInferenceUnits !== undefined ? { maxInferenceUnits: d.MaxInferenceUnits } : {}),
   };
 }

@@ -1,11 +1,13 @@
-// The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion, TagResource,
-// UntagResource): deletions, stops, grace-period marks and the notice tags. Each function takes an approval only the gate can make, spends it (an approval is
-// for one
-// write), and sends with exactly the credentials whose account the gate checked. A test keeps these
-// command names out of every other module.
+// The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion,
+// StartProjectVersion, TagResource, UntagResource): deletions, stops, starts, grace-period marks and the
+// notice tags. Each function takes an approval only the gate can make, spends it (an approval is for one
+// write), and sends with exactly the credentials whose account the gate checked. A test keeps these command
+// names out of every other module.
 import {
   DeleteProjectVersionCommand,
+  StartProjectVersionCommand,
   StopProjectVersionCommand,
+  type StartProjectVersionCommandOutput,
   TagResourceCommand,
   UntagResourceCommand,
   type DeleteProjectVersionCommandOutput,
@@ -19,6 +21,7 @@ import {
   type DeleteWrite,
   type MarkWrite,
   type NoticeWrite,
+  type StartWrite,
   type StopWrite,
   type UnmarkWrite,
   type Write,
@@ -30,7 +33,7 @@ export interface WriteDeps {
   clientFor(target: Target): RetryingRekognitionClient;
 }
 
-export interface FreshHooks<W extends DeleteWrite | StopWrite> extends Omit<WriteHooks, "beforeSend"> {
+export interface FreshHooks<W extends DeleteWrite | StopWrite | StartWrite> extends Omit<WriteHooks, "beforeSend"> {
   /**
    * Runs right before each attempt (after its rate-limit slot). It may return a fresh approval for the same
    * version (a new last look when the facts got old), which is spent here; throwing cancels the write.
@@ -40,7 +43,7 @@ export interface FreshHooks<W extends DeleteWrite | StopWrite> extends Omit<Writ
 export type DeleteHooks = FreshHooks<DeleteWrite>;
 
 /** Wraps beforeSend so that a fresh approval it returns is spent, and must be for the very same version. */
-function spendFresh<W extends DeleteWrite | StopWrite>(a: Approved<W>, kind: W["kind"], hooks: FreshHooks<W>): WriteHooks {
+function spendFresh<W extends DeleteWrite | StopWrite | StartWrite>(a: Approved<W>, kind: W["kind"], hooks: FreshHooks<W>): WriteHooks {
   return {
     ...(hooks.stop ? { stop: hooks.stop } : {}),
     ...(hooks.beforeSend
@@ -102,4 +105,16 @@ export function sendUnmark(a: Approved<UnmarkWrite>, deps: WriteDeps, hooks: Wri
 export function sendNotice(a: Approved<NoticeWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {
   redeem(a, "notice");
   return clientOf(a, deps).sendWrite(new TagResourceCommand({ ResourceArn: a.versionArn, Tags: { [a.tag]: a.value } }), hooks);
+}
+
+/** A start bills per inference-unit hour from the moment AWS accepts it: sent on facts no older than the caller allows. */
+export function sendStart(a: Approved<StartWrite>, deps: WriteDeps, hooks: FreshHooks<StartWrite> = {}): Promise<WriteCall<StartProjectVersionCommandOutput>> {
+  redeem(a, "start");
+  const client = clientOf(a, deps);
+  const input = {
+    ProjectVersionArn: a.versionArn,
+    MinInferenceUnits: a.minInferenceUnits,
+    ...(a.maxInferenceUnits !== undefined ? { MaxInferenceUnits: a.maxInferenceUnits } : {}),
+  };
+  return client.sendWrite<StartProjectVersionCommandOutput>(new StartProjectVersionCommand(input), spendFresh(a, "start", hooks));
 }

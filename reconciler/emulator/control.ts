@@ -6,6 +6,7 @@
 //   PUT   /_emulator/faults             → body FaultConfig, replaces the current one; 400 naming each problem
 //   GET   /_emulator/state              → snapshot (EmulatorStateFile)
 //   PATCH /_emulator/versions           → body {arn, status?, tags?, removeTags?} → 200 the version; 400; 404
+//   GET   /_emulator/meter              → {versionArn: inference-unit hours metered while running}
 //
 // No auth: loopback callers only, even when the emulator is bound to another address.
 
@@ -94,6 +95,11 @@ export function updateVersion(world: World, arn: string, change: VersionUpdate):
     if (status !== "RUNNING" && status !== "STARTING" && status !== "STOPPING") {
       delete version.minInferenceUnits;
       delete version.maxInferenceUnits;
+      delete version.meteredAt;
+    } else if (status === "RUNNING") {
+      // Running, as AWS would report it: with its units, and billed from now.
+      version.minInferenceUnits ??= 1;
+      version.meteredAt = world.now();
     }
   }
   return versionToFile(version);
@@ -106,6 +112,7 @@ export interface Controlled {
   setFaults(f: FaultConfig): void;
   snapshot(): EmulatorStateFile;
   updateVersion(arn: string, change: VersionUpdate): EmulatorVersionFile;
+  meter(): Record<string, number>;
 }
 
 export async function handleControl(
@@ -133,6 +140,7 @@ export async function handleControl(
       return sendJson(res, 200, emulator.calls({ phase }), json);
     }
     if (req.method === "GET" && path === "/_emulator/state") return sendJson(res, 200, emulator.snapshot(), json);
+    if (req.method === "GET" && path === "/_emulator/meter") return sendJson(res, 200, emulator.meter(), json);
     if (req.method === "POST" && path === "/_emulator/reset-calls") {
       await readBody(req);
       emulator.resetCalls();

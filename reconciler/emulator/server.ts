@@ -87,6 +87,8 @@ export interface Emulator {
    * version as a state-file entry; throws ControlError naming the problem for an unknown ARN or invalid change.
    */
   updateVersion(arn: string, change: VersionUpdate): EmulatorVersionFile;
+  /** Inference-unit hours metered per version ARN while it ran (what AWS bills for a running model). */
+  meter(): Record<string, number>;
   /**
    * The first event (received or answered) matching `predicate`, already logged or still to come. Rejects
    * after `timeoutMs` (real time) with a message listing the last events seen, or when the emulator closes.
@@ -156,6 +158,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     snapshot: () => world.snapshot(),
     updateVersion: (arn, change) => updateVersion(world, arn, change),
+    meter: () => world.meter(),
     waitForCall: (predicate, timeoutMs) => log.waitFor(predicate, timeoutMs),
     onCall: (listener) => log.onCall(listener),
     close: () => {

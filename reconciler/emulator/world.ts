@@ -48,6 +48,9 @@ export interface Version {
   /** When a COPYING_IN_PROGRESS version becomes COPYING_COMPLETED (epoch ms); set only by CopyProjectVersion. */
   copyAt?: number;
   maxInferenceUnits?: number;
+  /** The meter: inference-unit hours billed while RUNNING (at its min units), up to `meteredAt`. */
+  unitHours?: number;
+  meteredAt?: number;
 }
 
 export interface Project {
@@ -125,6 +128,12 @@ export function buildLiveState(file: EmulatorStateFile, now: number, accountOver
       if (v.description !== undefined) version.description = v.description;
       if (v.minInferenceUnits !== undefined) version.minInferenceUnits = v.minInferenceUnits;
       if (v.maxInferenceUnits !== undefined) version.maxInferenceUnits = v.maxInferenceUnits;
+      // A running model always has its units (AWS reports MinInferenceUnits); a seed that gives none runs at 1.
+      // Its meter starts with the emulator.
+      if (v.status === "RUNNING" || v.status === "STOPPING") {
+        version.minInferenceUnits ??= 1;
+        version.meteredAt = now;
+      }
       if (feature === "CONTENT_MODERATION") version.baseModelVersion = v.baseModelVersion ?? DEFAULT_BASE_MODEL_VERSION;
       if (v.sourceVersionArn !== undefined) version.sourceVersionArn = v.sourceVersionArn;
       return version;
@@ -232,6 +241,15 @@ export class World {
     for (const p of this.state.projects) {
       p.versions = p.versions.filter((v) => !(v.status === "DELETING" && v.deleteAt !== undefined && v.deleteAt <= t));
       for (const v of p.versions) {
+        // The meter runs while RUNNING (and, as AWS bills it, until the model has stopped: STOPPING too),
+        // from the moment it became RUNNING: a transition found late is dated when it happened.
+        if (v.status === "STARTING" && v.startAt !== undefined && v.startAt <= t) v.meteredAt = v.startAt;
+        const billed = v.status === "RUNNING" || v.status === "STARTING" || v.status === "STOPPING";
+        if (billed && v.meteredAt !== undefined && v.minInferenceUnits !== undefined) {
+          const until = v.status === "STOPPING" && v.stopAt !== undefined && v.stopAt <= t ? v.stopAt : t;
+          v.unitHours = (v.unitHours ?? 0) + (v.minInferenceUnits * Math.max(0, until - v.meteredAt)) / 3_600_000;
+          v.meteredAt = until;
+        }
         if (v.status === "STOPPING" && v.stopAt !== undefined && v.stopAt <= t) {
           v.status = "STOPPED";
           delete v.stopAt;
@@ -278,5 +296,13 @@ export class World {
   snapshot(): EmulatorStateFile {
     this.settle();
     return toStateFile(this.state);
+  }
+
+  /** Inference-unit hours metered per version ARN so far (what AWS would bill for running models). */
+  meter(): Record<string, number> {
+    this.settle();
+    const out: Record<string, number> = {};
+    for (const p of this.state.projects) for (const v of p.versions) if (v.unitHours !== undefined || v.meteredAt !== undefined) out[v.arn] = v.unitHours ?? 0;
+    return out;
   }
 }

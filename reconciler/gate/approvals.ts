@@ -27,6 +27,13 @@ export interface StopWrite extends WriteTarget {
   kind: "stop";
   lookedAt: number;
 }
+/** StartProjectVersion at the declared inference units (a listed version declared running). */
+export interface StartWrite extends WriteTarget {
+  kind: "start";
+  minInferenceUnits: number;
+  maxInferenceUnits?: number;
+  lookedAt: number;
+}
 export interface MarkWrite extends WriteTarget {
   kind: "mark";
   /** The tag value to write: the time, signed under spec.tagSigning. */
@@ -44,7 +51,7 @@ export interface NoticeWrite extends WriteTarget {
   /** The tag value to write: the delivery time (RFC 3339 UTC, rounded up to the second), signed under spec.tagSigning. */
   value: string;
 }
-export type Write = DeleteWrite | StopWrite | MarkWrite | UnmarkWrite | NoticeWrite;
+export type Write = DeleteWrite | StopWrite | StartWrite | MarkWrite | UnmarkWrite | NoticeWrite;
 
 const minted = new WeakSet<object>();
 const spent = new WeakSet<object>();
@@ -78,13 +85,20 @@ export type RunAuthorization = {
   readonly plan: Plan;
   readonly deletable: ReadonlySet<string>;
   readonly marks: ReadonlyMap<string, "add" | "remove">;
+  /** The planned starts and stops of listed versions (running state), by version ARN. */
+  readonly runtime: ReadonlyMap<string, "start" | "stop">;
   readonly [AUTHORIZED]: true;
 };
 const authorizations = new WeakSet<object>();
 
 /** Only the gate's modules call this. */
-export function makeAuthorization(plan: Plan, deletable: ReadonlySet<string>, marks: ReadonlyMap<string, "add" | "remove">): RunAuthorization {
-  const auth = Object.freeze({ plan, deletable, marks }) as unknown as RunAuthorization;
+export function makeAuthorization(
+  plan: Plan,
+  deletable: ReadonlySet<string>,
+  marks: ReadonlyMap<string, "add" | "remove">,
+  runtime: ReadonlyMap<string, "start" | "stop"> = new Map(),
+): RunAuthorization {
+  const auth = Object.freeze({ plan, deletable, marks, runtime }) as unknown as RunAuthorization;
   authorizations.add(auth);
   return auth;
 }

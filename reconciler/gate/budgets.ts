@@ -52,6 +52,66 @@ export function budgetRefusals(index: WorldIndex, deletes: readonly PlanAction[]
   return out;
 }
 
+/**
+ * The start budgets (spec.inference): per (account, region), the running inference units once the plan is
+ * applied must stay within maxInferenceUnits (the operator's over everything read there; a layer's over its
+ * projects), and a run starts at most maxStartsPerRun versions. A plan over a budget starts nothing: every
+ * start is refused, with the budget named. `units` is each project's running units after the plan.
+ */
+export function startRefusals(index: WorldIndex, actions: readonly PlanAction[], after: ReadonlyMap<string, number>): Reason[] {
+  const starts = actions.filter((a) => a.action === "start");
+  if (starts.length === 0) return [];
+  const out: Reason[] = [];
+  const op = index.policies.operator;
+  const where = (a: { account?: string; region: string }) => `${a.account ?? "?"}/${a.region}`;
+  const budgets: { layer: string; max: number; projects?: readonly string[] }[] = [];
+  if (op.inference.maxInferenceUnits !== undefined) budgets.push({ layer: operatorLayer(op.source), max: op.inference.maxInferenceUnits });
+  for (const s of index.policies.scoped) {
+    if (s.spec.inference?.maxInferenceUnits !== undefined)
+      budgets.push({ layer: manifestLayer(s.pos, s.name), max: s.spec.inference.maxInferenceUnits, projects: s.projects });
+  }
+  for (const b of budgets) {
+    const total = new Map<string, number>();
+    for (const view of index.views) {
+      if (b.projects && !b.projects.includes(view.set.project)) continue;
+      const k = where({ ...(view.account ? { account: view.account } : {}), region: view.set.region });
+      total.set(k, (total.get(k) ?? 0) + (after.get(view.set.name) ?? 0));
+    }
+    const starting = new Set(starts.filter((a) => !b.projects || b.projects.includes(a.project)).map(where));
+    for (const [k, units] of total) {
+      if (starting.has(k) && units > b.max) {
+        const scope = b.projects ? ` in ${b.projects.join(", ")}` : "";
+        out.push({
+          rule: "maxInferenceUnits",
+          message: `the starts would take the running inference units${scope} in ${k} to ${units}, over maxInferenceUnits ` + `${b.max}; nothing is started`,
+          layer: b.layer,
+        });
+      }
+    }
+  }
+  const counts: { layer: string; max: number; n: number; scope: string }[] = [];
+  if (op.inference.maxStartsPerRun !== undefined)
+    counts.push({ layer: operatorLayer(op.source), max: op.inference.maxStartsPerRun, n: starts.length, scope: "" });
+  for (const s of index.policies.scoped) {
+    const max = s.spec.inference?.maxStartsPerRun;
+    if (max !== undefined)
+      counts.push({
+        layer: manifestLayer(s.pos, s.name),
+        max,
+        n: starts.filter((a) => s.projects.includes(a.project)).length,
+        scope: ` ` + `in ${s.projects.join(", ")}`,
+      });
+  }
+  for (const c of counts)
+    if (c.n > c.max)
+      out.push({
+        rule: "maxStartsPerRun",
+        message: `the run would start ${c.n} versions${c.scope}, over maxStartsPerRun ` + `${c.max}; nothing is started`,
+        layer: c.layer,
+      });
+  return out;
+}
+
 /** A refusal's rule as the error carries it (refusals are rekon's own rules, never a custom rule's name). */
 function refusalRule(r: Reason): RuleId {
   return r.rule as RuleId;
@@ -68,15 +128,19 @@ export function authorize(index: WorldIndex, plan: Plan): RunAuthorization {
   if (over.length > 0) throw new RefusalError(over.map((r) => r.message).join("; "), refusalRule(over[0]!));
   const marks = new Map<string, "add" | "remove">();
   for (const a of plan.actions) if (a.mark && a.versionArn) marks.set(a.versionArn, a.mark);
+  const runtime = new Map<string, "start" | "stop">();
+  for (const a of plan.actions) if ((a.action === "start" || a.action === "stop") && a.versionArn) runtime.set(a.versionArn, a.action);
   const op = index.policies.operator;
-  if (deletes.length + [...marks.values()].filter((m) => m === "add").length > 0 && !op.enforceAccounts) {
+  // Starts cost money and stops take a model offline: like deletions and marks, they wait for the operator
+  // to name the accounts rekon may write in.
+  if (deletes.length + [...marks.values()].filter((m) => m === "add").length + runtime.size > 0 && !op.enforceAccounts) {
     throw new RefusalError(
       `apply needs spec.allowedAccounts in the DeletionPolicy (${op.source}): name the 12-digit AWS account IDs whose versions rekon may delete, e.g. ` +
         `allowedAccounts: ["123456789012"], and pass the file with --policy`,
       "accountNotAllowed",
     );
   }
-  return makeAuthorization(plan, new Set(deletes.map((a) => a.versionArn!)), marks);
+  return makeAuthorization(plan, new Set(deletes.map((a) => a.versionArn!)), marks, runtime);
 }
 
 /**

@@ -18,10 +18,11 @@
 // writes), approvals.ts (the branded approvals).
 import { needsMark, needsTags } from "../policy/guards.js";
 import type { LiveState, LiveVersion, LookSpec, Plan, PlanAction, PolicySet, Reason } from "../types.js";
-import type { Approved, DeleteWrite, MarkWrite, NoticeWrite, RunAuthorization, StopWrite, UnmarkWrite } from "./approvals.js";
-import { authorize, authorizeUnmarks, budgetRefusals } from "./budgets.js";
+import type { Approved, DeleteWrite, MarkWrite, NoticeWrite, RunAuthorization, StartWrite, StopWrite, UnmarkWrite } from "./approvals.js";
+import { authorize, authorizeUnmarks, budgetRefusals, startRefusals } from "./budgets.js";
+import { runtimeVerdict, type RuntimeVerdict } from "./runtime.js";
 import { explainVersion, type Explanation } from "./explain.js";
-import { approve, approveMark, approveNotice, lookFor, type Denial, type Look } from "./lastlook.js";
+import { approve, approveMark, approveNotice, approveRestartStop, approveRuntime, lookFor, type Denial, type Look } from "./lastlook.js";
 import { keptWithoutTags, verdictOf, type Seen, type Verdict } from "./verdict.js";
 import { WorldIndex, type GateWorld, type SetView } from "./world.js";
 
@@ -52,6 +53,17 @@ export class Gate {
   /** Everything that decides whether `v`, a live version of the set's project, may be deleted at `now`. */
   verdict(view: SetView, v: LiveVersion, now: number): Verdict {
     return verdictOf({ index: this.index, view, policy: view.policy, v, now });
+  }
+
+  /** A listed version's running state (start, stop, or why neither): see runtime.ts. Undefined for an unlisted version. */
+  runtime(view: SetView, v: LiveVersion, now: number): RuntimeVerdict | undefined {
+    const d = view.set.versions.find((x) => x.name === v.name);
+    return d ? runtimeVerdict({ index: this.index, view, policy: view.policy, v, now }, d) : undefined;
+  }
+
+  /** The start budgets for these planned actions, given each set's running units after the plan (budgets.ts). */
+  startRefusals(actions: readonly PlanAction[], unitsAfter: ReadonlyMap<string, number>): Reason[] {
+    return startRefusals(this.index, actions, unitsAfter);
   }
 
   /** Every check for one version, in words; see explain.ts. */
@@ -105,6 +117,20 @@ export class Gate {
     return approve(this.index, kind, auth, a, look, now);
   }
 
+  approveRuntime<K extends "start" | "stop">(
+    kind: K,
+    auth: RunAuthorization,
+    a: PlanAction,
+    look: Look,
+    now: number,
+  ): Approved<K extends "start" ? StartWrite : StopWrite> | Denial {
+    return approveRuntime(this.index, kind, auth, a, look, now);
+  }
+
+  approveRestartStop(auth: RunAuthorization, a: PlanAction, look: Look, now: number): Approved<StopWrite> | Denial {
+    return approveRestartStop(this.index, auth, a, look, now);
+  }
+
   approveMark(auth: RunAuthorization, a: PlanAction, now: number): Approved<MarkWrite> | Approved<UnmarkWrite> | Denial {
     return approveMark(this.index, auth, a, now);
   }
@@ -122,11 +148,13 @@ export {
   type MarkWrite,
   type NoticeWrite,
   type RunAuthorization,
+  type StartWrite,
   type StopWrite,
   type UnmarkWrite,
   type Write,
 } from "./approvals.js";
 export type { ExplainCheck, Explanation } from "./explain.js";
+export { BILLED, liveUnits, type RuntimeVerdict } from "./runtime.js";
 export type { Denial, Look } from "./lastlook.js";
 export type { Verdict } from "./verdict.js";
 export type { GateWorld, SetView } from "./world.js";

@@ -15,7 +15,9 @@ import {
   type RunAuthorization,
   type StopWrite,
   type UnmarkWrite,
+  type StartWrite,
 } from "./approvals.js";
+import { runtimeVerdict } from "./runtime.js";
 import { STATIC_CHECKS } from "./checks.js";
 import { candidateOf, type VersionFacts } from "./facts.js";
 import { verdictOf, type Verdict } from "./verdict.js";
@@ -272,4 +274,93 @@ export function approveNotice(
     source: sourceOf(view.set),
   };
   return mint({ kind: "notice", ...target, tag, value: index.signer ? index.signer.sign(v.arn, tag, at) : at });
+}
+
+/**
+ * Approve starting or stopping a listed version on facts `look` gathered a moment ago: it must still be
+ * listed by its set, and the running state wanted on the fresh facts must be this very write (a version
+ * that started, stopped, failed or was suspended since the plan is not written to). A restart's start is
+ * approved once the look shows it STOPPED.
+ */
+export function approveRuntime<K extends "start" | "stop">(
+  index: WorldIndex,
+  kind: K,
+  auth: RunAuthorization,
+  a: PlanAction,
+  look: Look,
+  now: number,
+): Approved<K extends "start" ? StartWrite : StopWrite> | Denial {
+  if (!isAuthorized(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
+  if (!a.versionArn || auth.runtime.get(a.versionArn) !== kind || a.action !== kind) return deny("notPlanned", `the plan does not ${kind} this version`);
+  const view = index.view(a.set);
+  if (!view || view.status !== "ok" || !view.account) return deny("notRead", view?.error ?? "its project was not read");
+  const planned = index.planned(view, a.versionArn);
+  const d = view.set.versions.find((x) => x.name === a.versionName);
+  if (!planned || !d) return deny("notPlanned", "the version was not listed in the state the plan was made from");
+  const fresh = look.byName.get(a.versionName);
+  if (!fresh) return { denied: true, gone: true, reasons: [{ rule: "gone", message: "the last look did not find it" }] };
+  if (fresh.arn !== a.versionArn) return deny("changed", `a different version (${fresh.arn}) now has this name`);
+  const v: LiveVersion = { ...planned, status: fresh.status };
+  delete v.minInferenceUnits;
+  delete v.maxInferenceUnits;
+  if (fresh.minInferenceUnits !== undefined) v.minInferenceUnits = fresh.minInferenceUnits;
+  if (fresh.maxInferenceUnits !== undefined) v.maxInferenceUnits = fresh.maxInferenceUnits;
+  const rv = runtimeVerdict({ index, view, policy: view.policy, v, now }, d);
+  // A restart's start goes out once the version is STOPPED: what is wanted of it then is a plain start.
+  const wanted = rv.action ?? "none";
+  if (wanted !== kind || (kind === "stop" && a.restartFirst)) {
+    const why = rv.reasons.length ? rv.reasons : [{ rule: "changed" as const, message: `status ${v.status}: it no longer needs a ${kind}` }];
+    return { denied: true, reasons: why };
+  }
+  const target = {
+    versionArn: a.versionArn,
+    versionName: a.versionName,
+    project: view.set.project,
+    region: view.set.region,
+    account: view.account,
+    source: sourceOf(view.set),
+  };
+  if (kind === "stop") return mint({ kind: "stop", ...target, lookedAt: look.at } as K extends "start" ? StartWrite : StopWrite);
+  const u = rv.units!;
+  return mint({
+    kind: "start",
+    ...target,
+    minInferenceUnits: u.min,
+    ...(u.max !== undefined ? { maxInferenceUnits: u.max } : {}),
+    lookedAt: look.at,
+  } as K extends "start" ? StartWrite : StopWrite);
+}
+
+/**
+ * The stop before a restart (allowRestart, capacity drift): approved while the version still runs at other
+ * units than declared, on a fresh look, so that the start after it brings the declared units.
+ */
+export function approveRestartStop(index: WorldIndex, auth: RunAuthorization, a: PlanAction, look: Look, now: number): Approved<StopWrite> | Denial {
+  if (!isAuthorized(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
+  if (!a.versionArn || auth.runtime.get(a.versionArn) !== "start" || a.action !== "start" || !a.restartFirst)
+    return deny("notPlanned", "the plan does not restart this version");
+  const view = index.view(a.set);
+  const d = view?.set.versions.find((x) => x.name === a.versionName);
+  const planned = view && a.versionArn ? index.planned(view, a.versionArn) : undefined;
+  if (!view || view.status !== "ok" || !view.account || !d || !planned) return deny("notRead", view?.error ?? "its project was not read");
+  const fresh = look.byName.get(a.versionName);
+  if (!fresh || fresh.arn !== a.versionArn) return deny("changed", "the version is gone or another now has its name");
+  const v: LiveVersion = { ...planned, status: fresh.status };
+  delete v.minInferenceUnits;
+  delete v.maxInferenceUnits;
+  if (fresh.minInferenceUnits !== undefined) v.minInferenceUnits = fresh.minInferenceUnits;
+  if (fresh.maxInferenceUnits !== undefined) v.maxInferenceUnits = fresh.maxInferenceUnits;
+  const rv = runtimeVerdict({ index, view, policy: view.policy, v, now }, d);
+  if (rv.action !== "start" || !rv.restartFirst)
+    return { denied: true, reasons: rv.reasons.length ? rv.reasons : [{ rule: "changed", message: `status ${v.status}: no restart needed now` }] };
+  return mint({
+    kind: "stop",
+    versionArn: v.arn,
+    versionName: v.name,
+    project: view.set.project,
+    region: view.set.region,
+    account: view.account,
+    source: sourceOf(view.set),
+    lookedAt: look.at,
+  });
 }

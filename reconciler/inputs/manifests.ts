@@ -2,7 +2,9 @@
 import type { SourcePos, ValidationIssue } from "../errors.js";
 import { loadDocuments, type TypedDoc } from "./documents.js";
 import { parseSuspend, scopedFromDoc } from "./policy.js";
-import type { DesiredSet, DesiredState, ScopedPolicy } from "../types.js";
+import { parseDuration } from "../duration.js";
+import { windowProblems } from "../policy/windows.js";
+import type { DeletionWindow, DesiredSet, DesiredState, RunningSpec, ScopedPolicy } from "../types.js";
 
 export interface LoadOptions {
   /** Region for sets without spec.region (AWS_REGION or the profile's region). */
@@ -15,7 +17,22 @@ export interface ManifestSetDoc {
   apiVersion: string;
   kind: "ProjectVersionSet";
   metadata: { name: string };
-  spec: { project: string; region?: string; roleArn?: string; versions: { name: string }[]; suspend?: { reason: string; until?: string }; owner?: string };
+  spec: {
+    project: string;
+    region?: string;
+    roleArn?: string;
+    runtime?: "managed" | "unmanaged";
+    versions: { name: string; running?: RunningDoc }[];
+    suspend?: { reason: string; until?: string };
+    owner?: string;
+  };
+}
+
+/** spec.versions[].running as written (the schema checked its shape). */
+interface RunningDoc {
+  minInferenceUnits: number;
+  maxInferenceUnits?: number;
+  schedule?: { schedule: string; duration: string; timeZone?: string }[];
 }
 
 /** Load manifests into the desired state. `desired` is present only when there are no issues. */
@@ -163,10 +180,55 @@ class ManifestReader {
       region: region ?? "",
       ...(m.spec.region === undefined && region !== undefined ? { regionDefaulted: true as const } : {}),
       ...(m.spec.roleArn ? { roleArn: m.spec.roleArn } : {}),
-      versions: m.spec.versions.map((v, i) => ({ name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) } })),
+      versions: m.spec.versions.map((v, i) => {
+        const running = v.running ? this.running(doc, i, v.running, `ProjectVersionSet "${m.metadata.name}" (${doc.file}:${pos.line}:${pos.col})`) : undefined;
+        return { name: v.name, pos: { file: doc.file, ...doc.locate(["spec", "versions", i, "name"]) }, ...(running ? { running } : {}) };
+      }),
+      runtime: m.spec.runtime ?? "unmanaged",
       ...(m.spec.owner !== undefined ? { owner: m.spec.owner } : {}),
       ...(suspend ? { suspend } : {}),
     });
+  }
+
+  /** A version's `running`: units in order, each schedule entry a valid occurrence (the windows' rules). */
+  private running(doc: TypedDoc["doc"], i: number, r: RunningDoc, origin: string): RunningSpec | undefined {
+    const at = (...p: (string | number)[]) => ({ file: doc.file, ...doc.locate(["spec", "versions", i, "running", ...p]) });
+    const before = this.issues.length;
+    if (r.maxInferenceUnits !== undefined && r.maxInferenceUnits < r.minInferenceUnits) {
+      this.issues.push({
+        ...at("maxInferenceUnits"),
+        path: `spec.versions[${i}].running.maxInferenceUnits`,
+        message: `maxInferenceUnits ${r.maxInferenceUnits} is below minInferenceUnits ${r.minInferenceUnits}`,
+        fix: `use ${r.minInferenceUnits} or more, or leave maxInferenceUnits out (no auto scaling)`,
+      });
+    }
+    const schedule: DeletionWindow[] = [];
+    (r.schedule ?? []).forEach((w, j) => {
+      for (const m of windowProblems(w)) {
+        const field = m.startsWith("timeZone") ? "timeZone" : "schedule";
+        this.issues.push({
+          ...at("schedule", j, field),
+          path: `spec.versions[${i}].running.schedule[${j}].${field}`,
+          message: m,
+          fix: 'e.g. schedule: "0 8 * * MON-FRI", duration: 12h, timeZone: Europe/Berlin',
+        });
+      }
+      schedule.push({
+        kind: "allow",
+        schedule: w.schedule.trim(),
+        duration: w.duration,
+        durationMs: parseDuration(w.duration)!,
+        timeZone: w.timeZone ?? "UTC",
+        origin,
+      });
+    });
+    if (this.issues.length > before) return undefined;
+    return {
+      minInferenceUnits: r.minInferenceUnits,
+      ...(r.maxInferenceUnits !== undefined ? { maxInferenceUnits: r.maxInferenceUnits } : {}),
+      ...(schedule.length ? { schedule } : {}),
+      pos: at(),
+    };
   }
 
   private takePolicy(d: TypedDoc): void {

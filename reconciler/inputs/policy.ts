@@ -45,6 +45,7 @@ export interface PolicySpecDoc {
   remindBefore?: string;
   requireNotice?: boolean;
   tagSigning?: { secret: SecretRef };
+  inference?: { maxInferenceUnits?: number; maxStartsPerRun?: number; unitPricePerHour?: number; currency?: string; allowRestart?: boolean };
 }
 
 const FIELDS: PolicyField[] = [
@@ -67,6 +68,7 @@ const FIELDS: PolicyField[] = [
   "notifications",
   "remindBefore",
   "requireNotice",
+  "inference",
 ];
 
 /**
@@ -302,6 +304,7 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
       remindBefore,
       remindBeforeMs: parseDuration(remindBefore)!,
       requireNotice: spec.requireNotice ?? DEFAULT_POLICY.requireNotice,
+      inference: { ...DEFAULT_POLICY.inference, ...(spec.inference ?? {}) },
       ...(spec.tagSigning ? { tagSigning: { secret: spec.tagSigning.secret } } : {}),
       origin: Object.fromEntries(FIELDS.map((f) => [f, origin])),
     },
@@ -365,6 +368,7 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   if (spec.notifications) out.notifications = notifications;
   if (spec.remindBefore !== undefined) Object.assign(out, { remindBefore: spec.remindBefore, remindBeforeMs: parseDuration(spec.remindBefore)! });
   if (spec.requireNotice !== undefined) out.requireNotice = spec.requireNotice;
+  if (spec.inference) out.inference = { ...spec.inference };
   const projectPos = spec.selector.projects.map((_, i) => ({ file: d.doc.file, ...d.doc.locate(["spec", "selector", "projects", i]) }));
   return { name: metadata.name, pos, projects: spec.selector.projects, projectPos, spec: out, fieldPos };
 }

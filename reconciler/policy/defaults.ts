@@ -35,5 +35,7 @@ export const DEFAULT_POLICY: Policy = {
   remindBefore: "0s",
   remindBeforeMs: 0,
   requireNotice: false,
+  // No start budget and no price: a plan shows running units, and costs only where the operator names a price.
+  inference: { currency: "USD", allowRestart: false },
   origin: {},
 };

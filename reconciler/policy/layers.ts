@@ -127,6 +127,17 @@ export function effectivePolicy(set: PolicySet, project: string): Policy {
     if (sp.remindBeforeMs !== undefined && sp.remindBeforeMs > p.remindBeforeMs)
       (Object.assign(p, { remindBeforeMs: sp.remindBeforeMs, remindBefore: sp.remindBefore }), (p.origin.remindBefore = layer));
     if (sp.requireNotice === true && !p.requireNotice) ((p.requireNotice = true), (p.origin.requireNotice = layer));
+    if (sp.inference) {
+      const i = { ...p.inference };
+      const lower = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+      const max = lower(i.maxInferenceUnits, sp.inference.maxInferenceUnits);
+      const starts = lower(i.maxStartsPerRun, sp.inference.maxStartsPerRun);
+      if (max !== undefined) i.maxInferenceUnits = max;
+      if (starts !== undefined) i.maxStartsPerRun = starts;
+      if (sp.inference.allowRestart === false) i.allowRestart = false;
+      p.inference = i;
+      p.origin.inference = layer;
+    }
   }
   return p;
 }
@@ -192,4 +203,30 @@ function looserFields(sp: ScopedPolicy["spec"], operator: Policy, loosen: Loosen
     loosen("requireNotice", "requireNotice: false where the operator has true", "remove requireNotice or set it to true");
   if (sp.remindBeforeMs !== undefined && operator.remindBeforeMs > 0 && sp.remindBeforeMs < operator.remindBeforeMs)
     loosen("remindBefore", `remindBefore ${sp.remindBefore} is shorter than the operator's ${operator.remindBefore}`, `use ${operator.remindBefore} or longer`);
+  // Running state: a layer may lower the start budgets and turn restarts off; the price is the operator's.
+  const inf = sp.inference;
+  if (inf) {
+    const op = operator.inference;
+    const above = (mine: number | undefined, theirs: number | undefined) => mine !== undefined && theirs !== undefined && mine > theirs;
+    if (above(inf.maxInferenceUnits, op.maxInferenceUnits))
+      loosen(
+        "inference",
+        `inference.maxInferenceUnits ${inf.maxInferenceUnits} is above the operator's ` + `${op.maxInferenceUnits}`,
+        `use ${op.maxInferenceUnits} or less`,
+      );
+    if (above(inf.maxStartsPerRun, op.maxStartsPerRun))
+      loosen(
+        "inference",
+        `inference.maxStartsPerRun ${inf.maxStartsPerRun} is above the operator's ` + `${op.maxStartsPerRun}`,
+        `use ${op.maxStartsPerRun} or less`,
+      );
+    if (inf.allowRestart === true && !op.allowRestart)
+      loosen("inference", "inference.allowRestart: true where the operator has false", "remove allowRestart or set it to false");
+    if (inf.unitPricePerHour !== undefined || inf.currency !== undefined)
+      loosen(
+        "inference",
+        "the inference-unit price and currency are set by the operator " + "only",
+        "remove unitPricePerHour and currency from this manifest policy",
+      );
+  }
 }

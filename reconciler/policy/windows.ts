@@ -113,3 +113,19 @@ export function windowProblems(w: { schedule: string; timeZone?: string }): stri
   }
   return out;
 }
+
+/**
+ * When any of `windows` next starts or ends an occurrence after `now` (epoch ms): the moment a running
+ * schedule changes what should run, so the controller plans again then. Undefined: none within reach.
+ */
+export function nextBoundary(windows: readonly DeletionWindow[], now: number): number | undefined {
+  let next: number | undefined;
+  const take = (t: number | undefined) => {
+    if (t !== undefined && t > now && (next === undefined || t < next)) next = t;
+  };
+  for (const w of windows) {
+    take(activeUntil(w, now));
+    take(startAfter(w, now));
+  }
+  return next;
+}

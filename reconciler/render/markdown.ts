@@ -4,6 +4,7 @@
 import { formatDuration } from "../duration.js";
 import type { Plan, PlanAction, Reason, WriteResult } from "../types.js";
 import { groupProjectErrors, groupTagReadErrors, tagReadCause } from "./causes.js";
+import { inferenceLine, runtimeNote } from "./inference.js";
 
 /** GitHub rejects comments over 65,536 characters; keep a margin for the caller's own wrapping. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -15,12 +16,22 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   const now = Date.parse(plan.generatedAt);
   const marks = plan.actions.filter((a) => a.mark === "add").length;
   const failed = plan.projects.filter((p) => p.status === "error" || p.status === "notFound");
-  const status = plan.refusals.length ? "⛔ refused" : failed.length ? "⚠️ errors" : s.delete > 0 ? "🗑️ deletions pending" : "✅ nothing to delete";
-
+  const status = plan.refusals.length
+    ? "⛔ refused"
+    : failed.length
+      ? "⚠️ errors"
+      : s.delete > 0
+        ? "🗑️ deletions pending"
+        : s.start + s.stop > 0
+          ? "⏯️ running state changes pending"
+          : "✅ nothing to delete";
+  const runtime = s.start + s.stop > 0 ? `, ${s.start} to start, ${s.stop} to stop` : "";
   const head: string[] = [
-    `### ${opts.title ?? "rekon plan"}: ${s.delete} to delete, ${s.keep} to keep, ${s.blocked} blocked, ${s.missing} missing — ${status}`,
+    `### ${opts.title ?? "rekon plan"}: ${s.delete} to delete, ${s.keep} to keep, ${s.blocked} blocked, ${s.missing} missing${runtime} — ${status}`,
     "",
   ];
+  const inference = inferenceLine(plan);
+  if (inference) head.push(`**${esc(inference)}**`, "");
   // Errors first and loud: a reviewer who reads one line must not miss them. One line per cause, with
   // what to do and the projects it stopped (render/causes.ts).
   const loud: string[] = [];
@@ -48,6 +59,7 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   if (ok.length) head.push(`Projects read: ${ok.map((p) => `\`${esc(p.project)}\` (${where(p)})`).join(", ")}`, "");
   if (marks) head.push(`Apply will mark ${marks} version(s) pending deletion (grace period); they are deleted by a later run.`, "");
 
+  const runtimeActions = plan.actions.filter((a) => a.action === "start" || a.action === "stop");
   const deletes = plan.actions.filter((a) => a.action === "delete");
   const blocked = plan.actions.filter((a) => a.action === "blocked");
   const missing = plan.actions.filter((a) => a.action === "missing");
@@ -55,6 +67,20 @@ export function renderPlanMarkdown(plan: Plan, opts: { maxChars?: number; title?
   const kind = (a: PlanAction) => (a.feature === "CONTENT_MODERATION" ? "adapter" : a.feature ? "model" : "-");
 
   const sections: Section[] = [];
+  if (runtimeActions.length) {
+    sections.push({
+      before: [
+        `#### Running state (${runtimeActions.length})`,
+        "",
+        "| Project | Account / region | Version | Status | Change |",
+        "| --- | --- | --- | --- | --- |",
+      ],
+      rows: runtimeActions.map(
+        (a) => `| ${code(a.project)} | ${where(a)} | ${code(a.versionName)} | ${a.status ?? "-"} | ${esc(runtimeNote(a) ?? a.action)} |`,
+      ),
+      after: [""],
+    });
+  }
   if (deletes.length) {
     sections.push({
       before: [

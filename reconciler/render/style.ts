@@ -52,7 +52,7 @@ export function colorEnabled(stream: object, env: NodeJS.ProcessEnv): boolean {
 
 /** A plan action word in its colour. */
 export function actionColor(s: Style, kind: ActionKind): (text: string) => string {
-  return kind === "delete" ? s.red : kind === "blocked" ? s.yellow : kind === "missing" ? s.cyan : s.dim;
+  return kind === "delete" || kind === "stop" ? s.red : kind === "blocked" ? s.yellow : kind === "missing" || kind === "start" ? s.cyan : s.dim;
 }
 
 /** A write result in its colour: what did not happen (or may have) loud, what is fine quiet. */

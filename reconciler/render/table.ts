@@ -14,6 +14,7 @@ import {
   type CauseGroup,
   type VersionCauseGroup,
 } from "./causes.js";
+import { inferenceLine, runtimeNote } from "./inference.js";
 import { DEFAULT_WIDTH, hanging, MIN_WIDTH, padEnd, wrap } from "./layout.js";
 import { actionColor, PLAIN, resultColor, type Style } from "./style.js";
 
@@ -84,9 +85,13 @@ export function renderPlanTable(plan: Plan, opts: TableOptions = {}): string {
   const marks = plan.actions.filter((a) => a.mark === "add").length;
   const unmarks = plan.actions.filter((a) => a.mark === "remove").length;
   const markNote = marks + unmarks > 0 ? ` Apply will mark ${marks} and unmark ${unmarks} version(s) for the grace period.` : "";
+  const runtime = sum.start + sum.stop > 0 ? `, ${sum.start} to start, ${sum.stop} to stop` : "";
+  const inference = inferenceLine(plan);
+  if (inference) sections.push(wrap(inference, width));
   sections.push(
     wrap(
-      `Plan: ${sum.delete} to delete, ${sum.keep} to keep, ${sum.blocked} blocked, ${sum.missing} missing.${markNote} (policy: ${plan.policy.source})`,
+      `Plan: ${sum.delete} to delete, ${sum.keep} to keep, ${sum.blocked} blocked, ${sum.missing} missing${runtime}.` +
+        `${markNote} (policy: ${plan.policy.source})`,
       width,
     ).map((l) => s.bold(l)),
   );
@@ -208,6 +213,8 @@ function notes(a: PlanAction, refusals: Reason[]): string[] {
   if (a.mark === "add") out.push("apply marks it pending deletion (grace period); a later run deletes it");
   if (a.mark === "remove") out.push("apply removes the pending-delete mark");
   if (a.stopFirst) out.push("apply stops it first (stopRunning), then deletes it");
+  const rt = runtimeNote(a);
+  if (rt) out.push(rt);
   if (a.notice) out.push(`notice ${a.notice}`);
   if (a.reminder === "due") out.push("reminder due");
   return out;

@@ -2,7 +2,7 @@
 import type { Reason } from "./plan.js";
 
 /** notice/reminder: recording that a notification reached a channel (tags rekon.dev/notice-delivered-at, rekon.dev/reminder-sent-at). */
-export type WriteOperation = "delete" | "stop" | "mark" | "unmark" | "notice" | "reminder";
+export type WriteOperation = "delete" | "stop" | "start" | "mark" | "unmark" | "notice" | "reminder";
 
 /**
  * What happened to one planned write, as far as AWS's answers tell:

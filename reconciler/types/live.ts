@@ -30,6 +30,9 @@ export interface LiveVersion {
   createdAt: number;
   feature: string;
   sourceVersionArn?: string;
+  /** While it runs (RUNNING, STARTING, STOPPING): its inference units, as DescribeProjectVersions reports them. */
+  minInferenceUnits?: number;
+  maxInferenceUnits?: number;
   /** Read with ListTagsForResource only when a guard needs them (deletion candidates). */
   tags?: Record<string, string>;
   /** Why the tag read failed; the version is then blocked (tagsUnreadable). */

@@ -2,7 +2,11 @@
 import type { CustomRuleName, RuleId } from "../rules.js";
 import type { ProjectReadStatus } from "./live.js";
 
-export type ActionKind = "delete" | "keep" | "blocked" | "missing";
+/**
+ * delete, keep, blocked, missing: what happens to a version's existence. start and stop: its running state
+ * (a listed version, kept, that rekon starts or stops; an unlisted RUNNING one is a delete with stopFirst).
+ */
+export type ActionKind = "delete" | "keep" | "blocked" | "missing" | "start" | "stop";
 
 export interface Reason {
   /** A RuleId, or a custom rule's name. */
@@ -48,6 +52,24 @@ export interface PlanAction {
   notice?: NoticeStatus;
   /** With remindBefore: "due" = apply sends the reminder now; "sent" = a reminder for this mark reached a channel. */
   reminder?: "due" | "sent";
+  /**
+   * start: the inference units it starts with (it adds `min`); stop: the units it runs at now (it removes
+   * `min`). A running version's units are shown on keep actions too.
+   */
+  units?: InferenceUnits;
+  /** start under allowRestart: running at other units than declared, so it is stopped (and STOPPED) first. */
+  restartFirst?: boolean;
+}
+
+export interface InferenceUnits {
+  min: number;
+  max?: number;
+}
+
+/** Running inference units (the min of every RUNNING or STARTING version) now, and once the plan is applied. */
+export interface UnitsNowAfter {
+  now: number;
+  after: number;
 }
 
 export type NoticeStatus = "delivered" | "pending" | "notRequired";
@@ -62,11 +84,13 @@ export interface PlanProject {
   error?: string;
   set: string;
   roleArn?: string;
+  /** Running inference units in this project, now and after the plan (its reads complete only). */
+  inferenceUnits?: UnitsNowAfter;
 }
 
 /** The live facts a planned write was decided on, recorded in saved plans. */
 export interface PlannedFact {
-  action: "delete" | "mark:add" | "mark:remove";
+  action: "delete" | "mark:add" | "mark:remove" | "start" | "stop";
   versionArn: string;
   status: string;
   createdAt: string;
@@ -78,6 +102,8 @@ export interface PlanSummary {
   keep: number;
   blocked: number;
   missing: number;
+  start: number;
+  stop: number;
 }
 
 export interface Plan {
@@ -90,5 +116,11 @@ export interface Plan {
   refusals: Reason[];
   /** When versions now kept only by a deletion window become deletable (ISO 8601), if any are. */
   nextDeletionAllowedAt?: string;
+  /** Running inference units over every project read, now and after the plan. */
+  inferenceUnits: UnitsNowAfter;
+  /** With spec.inference.unitPricePerHour: what they cost per hour (×720 for 30 days). */
+  cost?: { perHourNow: number; perHourAfter: number; currency: string };
+  /** When a running schedule's occurrence next begins or ends (ISO 8601): the controller plans again then. */
+  nextRuntimeChangeAt?: string;
   policy: { source: string; name: string };
 }

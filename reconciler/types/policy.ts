@@ -125,6 +125,8 @@ export interface Policy {
   origin: Partial<Record<PolicyField, string>>;
   /** Operator only: sign rekon's state tags with HMAC-SHA256 under this secret (policy/marks.ts). */
   tagSigning?: { secret: SecretRef };
+  /** Running versions: start budgets, the price plans show, restarts (spec.inference). */
+  inference: InferencePolicy;
 }
 
 export type PolicyField =
@@ -146,7 +148,21 @@ export type PolicyField =
   | "nearMissGuard"
   | "notifications"
   | "remindBefore"
-  | "requireNotice";
+  | "requireNotice"
+  | "inference";
+
+/** spec.inference: budgets for starts, the price plans show, and whether capacity drift is fixed by a restart. */
+export interface InferencePolicy {
+  /** Per (account, region): starts that would take the running inference units above this are refused. Absent: no bound. */
+  maxInferenceUnits?: number;
+  /** A run that would start more than this many versions starts none. Absent: no bound. */
+  maxStartsPerRun?: number;
+  /** The price of one inference-unit hour (the operator's; no default). */
+  unitPricePerHour?: number;
+  currency: string;
+  /** Restart (stop, then start) a running version at other inference units than declared. Default false. */
+  allowRestart: boolean;
+}
 
 /** A DeletionPolicy found among the manifests: scoped to some projects, allowed only to tighten. */
 export interface ScopedPolicy {
@@ -156,7 +172,10 @@ export interface ScopedPolicy {
   /** Where each selected project is written, for messages. */
   projectPos: SourcePos[];
   /** Only the fields the document sets. */
-  spec: Partial<Omit<Policy, "source" | "name" | "origin" | "enforceAccounts" | "enforceRegions" | "tagSigning">>;
+  spec: Partial<Omit<Policy, "source" | "name" | "origin" | "enforceAccounts" | "enforceRegions" | "tagSigning" | "inference">> & {
+    /** Only what the layer sets: numbers it lowers, allowRestart only false (the price is the operator's). */
+    inference?: Partial<InferencePolicy>;
+  };
   /** Position of each field the document sets, for messages. */
   fieldPos: Partial<Record<PolicyField | "rateLimits" | "selector", SourcePos>>;
 }

@@ -79,7 +79,7 @@ describe("plan", () => {
     const r = await runCli(["plan", ...M(), ...P(), "--output", "json"], { env });
     expect(r.code).toBe(2);
     const plan = JSON.parse(r.stdout);
-    expect(plan.summary).toEqual({ delete: 7, keep: 3, blocked: 3, missing: 1 });
+    expect(plan.summary).toEqual({ delete: 7, keep: 3, blocked: 3, missing: 1, start: 0, stop: 0 });
     expect(plan.projects.map((p: { project: string; status: string }) => [p.project, p.status])).toEqual([
       ["fraud-detector", "ok"],
       ["moderation-adapter", "ok"],

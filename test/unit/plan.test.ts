@@ -186,7 +186,7 @@ describe("plan: shape and determinism", () => {
 
   it("summary counts match actions, and order is newest first with missing last", () => {
     const p = plan(d, liveState([liveProject(versions)]), policy(), NOW);
-    expect(p.summary).toEqual({ delete: 1, keep: 1, blocked: 2, missing: 1 });
+    expect(p.summary).toEqual({ delete: 1, keep: 1, blocked: 2, missing: 1, start: 0, stop: 0 });
     expect(p.actions.map((a) => a.versionName)).toEqual(["a", "c", "d", "b", "missing-one"]);
     expect(p.generatedAt).toBe(NOW.toISOString());
     expect(p.actions.find((a) => a.versionName === "b")).toMatchObject({ action: "delete", versionArn: expect.stringContaining(`:${ACCOUNT}:project/p1/version/b/`), status: "STOPPED", createdAt: new Date(NOW.getTime() - 5000 * H).toISOString() });
