@@ -120,7 +120,7 @@ const USAGE = `usage: node scripts/iam-render.mjs --account ID --region REGION [
        [--service-account NAME] [--github-repo ORG/REPO] [--github-branch BRANCH] [--github-environment ENV]
        [--plan-role-arn ARN --apply-role-arn ARN] [--rekon-role ARN …] [--partition aws|aws-cn|aws-us-gov|…]
 Fills in the IAM policy templates of deploy/iam/ and writes each one whose placeholders all have values
-to DIR; the others are listed with the flags they need (README, "IAM").
+to DIR; the others are listed with the flags they need (docs/controller.md, "IAM").
 `;
 
 function parseOptions() {

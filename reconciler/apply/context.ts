@@ -53,7 +53,7 @@ export interface ApplyContext {
    */
   clockProblem?: () => string | undefined;
   /**
-   * Notifications (README "Notifications"): told the results once every deletion and mark is done (a
+   * Notifications (docs/notifications.md): told the results once every deletion and mark is done (a
    * webhook never delays a deletion), it delivers what the run tells and says which notices reached a
    * channel; the executor then records those through the gate (the notice and reminder tags).
    */

@@ -49,7 +49,7 @@ export async function runApply(input: ApplyRunInput): Promise<number> {
   const session = await openSession(level, logFormat(flags, io), io);
   const { log } = session;
   try {
-    // Notifications (README "Notifications"): the same events as the controller's; nothing when the policy has no channels.
+    // Notifications (docs/notifications.md): the same events as the controller's; nothing when the policy has no channels.
     const notifier = new Notifier({ log, env: io.env, command: "apply" });
     let prepared: Prepared | undefined;
     const pass = await planPass({

@@ -29,7 +29,7 @@ export function jittered(intervalMs: number, random = Math.random): number {
 const EXIT_DEADLINE_MS = 25_000;
 
 export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
-  // Logs go to stderr like every other command's (README, --help), redacted line by line; the container
+  // Logs go to stderr like every other command's (docs/cli.md, --help), redacted line by line; the container
   // runtime collects both streams, and stdout carries nothing but the audit records (audit.ts).
   // Notification URLs and secrets join the redacted values once read.
   const secrets = new Set<string>();
@@ -233,7 +233,7 @@ function initialState(): LoopState {
   };
 }
 
-/** One notifier for the process: it remembers what it told (README "Notifications"), and counts in the metrics. */
+/** One notifier for the process: it remembers what it told (docs/notifications.md), and counts in the metrics. */
 function processNotifier(log: Logger, io: Io, secrets: Set<string>, metrics: ControllerMetrics): Notifier {
   return new Notifier({
     log,

@@ -177,7 +177,7 @@ export class Pipeline {
         parseJsonObject(`{"v":${call.raw}}`) ? "Request body must be a JSON object" : "Request body is not valid JSON",
       );
     const change = await this.applyFaults(caller, call);
-    // Constraint violations are answered before anything is looked up (assumed of AWS; see the README table),
+    // Constraint violations are answered before anything is looked up (assumed of AWS; see docs/emulator.md, "Held to AWS"),
     // so a malformed ARN can never pass for a resource that is gone.
     validateInput(call.operation, call.body);
     const { world } = this.deps;

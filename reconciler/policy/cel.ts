@@ -5,7 +5,7 @@ import { Environment } from "@marcbachmann/cel-js";
 import type { CompiledRule, CustomRuleName } from "../types.js";
 import { firstLine } from "../text.js";
 
-/** What a rule can see. Documented in the README; kept small so rules stay reviewable. */
+/** What a rule can see. Documented in docs/manifests-and-policy.md ("Rules (CEL)"); kept small so rules stay reviewable. */
 function environment(): Environment {
   return new Environment({ limits: { maxAstNodes: 2000, maxDepth: 50, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 } })
     .registerVariable({

@@ -34,7 +34,7 @@ export interface DeletionWindow {
   origin: string;
 }
 
-/** What a notification can be about (README "Notifications"). */
+/** What a notification can be about (docs/notifications.md). */
 export const NOTIFICATION_EVENTS = ["marked", "reminder", "deleted", "failed", "refused", "readFailed", "pending"] as const;
 export type NotificationEventKind = (typeof NOTIFICATION_EVENTS)[number];
 /** How an event fared on a channel (rekon_notifications_total): a 2xx, or not (given up, refused, or the channel could not be used). */
@@ -114,7 +114,7 @@ export interface Policy {
   suspend?: Suspension;
   /** Keep unlisted versions whose name nearly matches a missing listed name (a probable typo). Default on. */
   nearMissGuard: boolean;
-  /** Webhooks told before and after (README "Notifications"). Union of all layers; a layer may only add. */
+  /** Webhooks told before and after (docs/notifications.md). Union of all layers; a layer may only add. */
   notifications: NotificationChannel[];
   /** Send `reminder` this long before a marked version becomes deletable. 0 = no reminders. */
   remindBeforeMs: number;

@@ -68,7 +68,7 @@ const rekognitionOps = Object.keys(REKOGNITION.operations);
 const stsOps = Object.keys(STS.operations);
 const camel = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
 
-/** The code AWS answers a broken constraint with: see the emulator's README table for why. */
+/** The code AWS answers a broken constraint with: see docs/emulator.md, "Held to AWS", for why. */
 function expectedCode(model: Model, c: ConstraintCase): string {
   if (model === STS) return "ValidationError";
   if (c.kind === "type") return "SerializationException";

@@ -1,7 +1,7 @@
-// An independent reference model of "may this version be deleted now?", written from the README's rules
+// An independent reference model of "may this version be deleted now?", written from the documented rules (docs/manifests-and-policy.md, docs/safety.md)
 // (Safety guarantees, Guards, Grace period, Several accounts) and deliberately naive: loops over plain
 // data, no shared helpers with the planner or the gate (only their data types). The property tests hold
-// the gate to it; where the two disagree, one of them misreads the README.
+// the gate to it; where the two disagree, one of them misreads the docs.
 import { Cron } from "croner";
 import type { DesiredSet, IdentityFact, LiveProject, LiveVersion } from "../../reconciler/types.js";
 
@@ -50,7 +50,7 @@ function distance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The README: a window occurrence starts at each cron time and lasts its duration. */
+/** docs/manifests-and-policy.md: a window occurrence starts at each cron time and lasts its duration. */
 function windowOpen(w: RefPolicy["windows"][number], now: number): boolean {
   // Occurrences are [start, start + duration); nextRun is strictly after the time given.
   const start = new Cron(w.schedule, { timezone: w.timeZone, paused: true }).nextRun(new Date(now - w.durationMs));
@@ -80,7 +80,7 @@ function sameProject(world: RefWorld, a: DesiredSet, b: DesiredSet): boolean {
   return x !== undefined && x === y && a.region === b.region && a.project === b.project;
 }
 
-/** The README: a mark counts only as RFC 3339 in UTC (`2026-11-29T10:00:00Z`), a real date, not in the future. */
+/** docs/manifests-and-policy.md: a mark counts only as RFC 3339 in UTC (`2026-11-29T10:00:00Z`), a real date, not in the future. */
 export function refMarkTime(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)) return undefined;
@@ -97,7 +97,7 @@ function readOk(world: RefWorld, set: DesiredSet): LiveProject | undefined {
   return undefined;
 }
 
-/** Every reason the README gives for keeping `v` (a version of `owner`'s project), except the budget. */
+/** Every reason docs/manifests-and-policy.md gives for keeping `v` (a version of `owner`'s project), except the budget. */
 export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): string[] {
   const out: string[] = [];
   const pol = world.policy;
@@ -164,7 +164,7 @@ export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): 
   const since = marked ? refMarkTime(v.tags?.[MARK], world.now) : undefined;
   if (marked && since === undefined) holds.push("hold: no mark");
   if (pol.gracePeriodMs > 0 && since !== undefined && world.now - since < pol.gracePeriodMs) holds.push("hold: grace not yet");
-  // The README: the notice counts once a channel accepted it, at or after the mark, and gracePeriod has
+  // docs/notifications.md: the notice counts once a channel accepted it, at or after the mark, and gracePeriod has
   // passed since then.
   if (pol.requireNotice && !noticeCounts(v, since, world.now, pol.gracePeriodMs)) holds.push("hold: notice");
   if (pol.requireApproval) {
@@ -211,7 +211,7 @@ function overBudget(world: RefWorld, deletable: { set: DesiredSet; project: Live
   return false;
 }
 
-/** The ARNs the README allows a run to delete now, budgets included (over a budget: none at all). */
+/** The ARNs the docs allow a run to delete now, budgets included (over a budget: none at all). */
 export function refDeletable(world: RefWorld): Set<string> {
   const ok = candidates(world).filter((c) => c.reasons.length === 0);
   return overBudget(world, ok) ? new Set() : new Set(ok.map((c) => c.v.arn));
@@ -225,7 +225,7 @@ export function refToMark(world: RefWorld): Set<string> {
 }
 
 /**
- * The notice status the README says a plan shows: for every marked version (or one apply marks) that
+ * The notice status docs/notifications.md says a plan shows: for every marked version (or one apply marks) that
  * nothing but a hold keeps, and that is not suspended, when the policy has channels or requireNotice;
  * none at all for a refused run (nothing is written).
  */

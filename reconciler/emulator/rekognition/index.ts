@@ -10,7 +10,7 @@ import { CopyProjectVersion, DeleteProjectVersion, DescribeProjectVersions, Star
 
 export type { Body, Caller, Ctx, Handler } from "./context.js";
 
-/** In the order the README lists them; fault rules may name these. */
+/** In the order docs/emulator.md lists them; fault rules may name these. */
 export const OPERATIONS: Readonly<Record<string, Handler>> = {
   DescribeProjects,
   DescribeProjectVersions,
