@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { RefusalError } from "../../reconciler/errors.js";
 import { Gate, type Denial, type Look, type RunAuthorization } from "../../reconciler/gate.js";
 import { planWith } from "../../reconciler/plan.js";
-import { formatMark, MARK_TAG, NOTICE_TAG, REMINDER_TAG } from "../../reconciler/policy/guards.js";
+import { APPROVAL_TAG, formatMark, MARK_TAG, NOTICE_TAG, REMINDER_TAG } from "../../reconciler/policy/guards.js";
 import type { CompiledRule, DesiredSet, IdentityFact, LiveProject, LiveVersion, NotificationChannel, Plan, PlanAction, Policy, PolicySet, Reason, ScopedPolicy } from "../../reconciler/types.js";
 import { ACCOUNT, AMBIENT_IDENTITY, desired, liveProject, liveState, NOW, policy, set, version } from "../helpers/builders.js";
 
@@ -163,6 +163,11 @@ describe("Gate.assess: which projects are read, and what an unreadable one does 
     const inOther = { ...liveProject([], { set: "elsewhere" }), account: OTHER };
     const w = assess({ sets: [set("p1", ["keep"]), other], projects: [liveProject([version("keep", { ageHours: 1 }), version("old")]), inOther], identities: [AMBIENT_IDENTITY, { source: ROLE, account: OTHER }] });
     expect(w.action("old").action).toBe("delete");
+    // Two sets whose accounts are unknown list the name: the first one (manifest order) is named.
+    const u1 = { ...set("p1", ["old"], { name: "u1" }), roleArn: "arn:aws:iam::000000000001:role/x" };
+    const u2 = { ...set("p1", ["old"], { name: "u2" }), roleArn: "arn:aws:iam::000000000002:role/x" };
+    const both = assess({ sets: [set("p1", ["keep"]), u1, u2], identities: [AMBIENT_IDENTITY] });
+    expect(both.action("old").reasons).toContainEqual({ rule: "listed", message: 'listed by ProjectVersionSet "u1" (m.yaml:1:1)' });
     // Whose account is unknown may own the project in any account: its names are kept everywhere.
     const unknown = assess({ sets: [set("p1", ["keep"]), other], projects: [liveProject([version("keep", { ageHours: 1 }), version("old")])], identities: [AMBIENT_IDENTITY, { source: ROLE, error: "AccessDenied" }] });
     expect(unknown.action("old").reasons).toContainEqual({ rule: "listed", message: 'listed by ProjectVersionSet "elsewhere" (m.yaml:1:1)' });
@@ -292,6 +297,21 @@ describe("approve: the last look, on facts re-read a moment before the call", ()
     // With allowEmpty nothing anchors the list.
     const loose = run({ versions: [older, newer, old], listed: ["keep1", "keep2"], pol: { allowEmpty: true } });
     expect(denied(loose.gate.approve("delete", loose.auth, loose.a, lookOf([old]), now))).toBe(false);
+  });
+
+  it.each([
+    // The anchor is the newest listed version not already DELETING, the smaller ARN first on a tie.
+    { name: "a DELETING listed version is no anchor", listed: [version("keep1", { ageHours: 300 }), version("keep2", { ageHours: 200, status: "DELETING" })], gone: "keep2", denied: false },
+    { name: "the older listed version went", listed: [version("keep1", { ageHours: 300 }), version("keep2", { ageHours: 200 })], gone: "keep1", denied: false },
+    { name: "on a tie, the smaller ARN anchors: the larger went", listed: [version("keep1", { createdAt: now - 300 * H, arn: "arn:b" }), version("keep2", { createdAt: now - 300 * H, arn: "arn:a" })], gone: "keep1", denied: false },
+    { name: "on a tie, the smaller ARN anchors: it went", listed: [version("keep1", { createdAt: now - 300 * H, arn: "arn:b" }), version("keep2", { createdAt: now - 300 * H, arn: "arn:a" })], gone: "keep2", denied: true },
+  ])("allowEmpty's anchor at the last look: $name", ({ listed, gone, denied: want }) => {
+    const old = version("old", { ageHours: 500 });
+    for (const order of [[...listed, old], [old, ...[...listed].reverse()]]) {
+      const { gate, a, auth } = run({ versions: order, listed: ["keep1", "keep2"] });
+      const got = gate.approve("delete", auth, a, lookOf([...listed, old].filter((v) => v.name !== gone)), now);
+      expect(rules(got)).toEqual(want ? ["allowEmpty"] : []);
+    }
   });
 
   it("a near miss on fresh facts: a listed name close to this one went missing since the plan", () => {
@@ -525,5 +545,176 @@ describe("custom rules through the plan: an answer that is not `false` keeps the
   it("false: deleted", () => {
     const w = assess({ versions: [version("keep", { ageHours: 1, tags: {} }), version("old", { tags: {} })], pol: { rules: [rule(() => false)] } });
     expect(w.action("old").action).toBe("delete");
+  });
+});
+
+describe("verdict: the holds and their words, as the plan shows them", () => {
+  const graced = { gracePeriodMs: 72 * H, gracePeriod: "72h" };
+  const held = (tags: Record<string, string>, pol: Partial<Policy>, o: WorldSpec = {}) => assess({ versions: [version("keep", { ageHours: 1, tags: {} }), version("old", { tags })], pol, ...o }).action("old");
+
+  it.each([
+    { name: "unmarked: apply marks it, and says when it becomes deletable", tags: {}, pol: graced, reasons: [["gracePeriod", `apply marks it pending deletion (${MARK_TAG}); deletable after 2026-12-01T12:00:00.000Z (gracePeriod 72h)`]], mark: "add", deletableAt: "2026-12-01T12:00:00.000Z" },
+    {
+      name: "a mark that is no time: counts as none, said so",
+      tags: { [MARK_TAG]: "2025" },
+      pol: graced,
+      reasons: [["gracePeriod", `its mark "2025" is not an RFC 3339 UTC time rekon wrote, so it counts as none; apply marks it pending deletion (${MARK_TAG}); deletable after 2026-12-01T12:00:00.000Z (gracePeriod 72h)`]],
+      mark: "add",
+      deletableAt: "2026-12-01T12:00:00.000Z",
+    },
+    { name: "marked 10 h ago: how long to go", tags: { [MARK_TAG]: formatMark(now - 10 * H) }, pol: graced, reasons: [["gracePeriod", "marked pending deletion at 2026-11-28T02:00:00.000Z; deletable after 2026-12-01T02:00:00.000Z (gracePeriod 72h, 2d14h to go)"]], deletableAt: "2026-12-01T02:00:00.000Z" },
+    { name: "marked exactly gracePeriod ago: deletable", tags: { [MARK_TAG]: formatMark(now - 72 * H) }, pol: graced, reasons: [] },
+    {
+      name: "approval without a grace period, on a mark that is no time: marked again",
+      tags: { [MARK_TAG]: "12" },
+      pol: { requireApproval: true },
+      reasons: [
+        ["approvalRequired", 'its mark "12" is not an RFC 3339 UTC time rekon wrote, so it counts as none; apply marks it again'],
+        ["approvalRequired", `needs a person's approval: once apply has marked it, tag it ${APPROVAL_TAG}=<RFC 3339 UTC time after the mark>`],
+      ],
+      mark: "add",
+    },
+    { name: "approval, unmarked and no grace period: marked, one reason", tags: {}, pol: { requireApproval: true }, reasons: [["approvalRequired", `needs a person's approval: once apply has marked it, tag it ${APPROVAL_TAG}=<RFC 3339 UTC time after the mark>`]], mark: "add" },
+    { name: "approval, marked, not approved", tags: { [MARK_TAG]: formatMark(now - H) }, pol: { requireApproval: true }, reasons: [["approvalRequired", `needs a person's approval: tag ${APPROVAL_TAG}=<RFC 3339 UTC time after 2026-11-28T11:00:00.000Z>`]] },
+    {
+      name: "approval that is no time",
+      tags: { [MARK_TAG]: formatMark(now - H), [APPROVAL_TAG]: "yes" },
+      pol: { requireApproval: true },
+      reasons: [["approvalRequired", `needs a person's approval: tag ${APPROVAL_TAG}=<RFC 3339 UTC time after 2026-11-28T11:00:00.000Z> (${APPROVAL_TAG}="yes" is not an RFC 3339 UTC time)`]],
+    },
+    {
+      name: "approval at the very time of the mark: not later",
+      tags: { [MARK_TAG]: formatMark(now - H), [APPROVAL_TAG]: formatMark(now - H) },
+      pol: { requireApproval: true },
+      reasons: [["approvalRequired", `needs a person's approval: tag ${APPROVAL_TAG}=<RFC 3339 UTC time after 2026-11-28T11:00:00.000Z> (${APPROVAL_TAG}="2026-11-28T11:00:00Z" is not later than the mark)`]],
+    },
+    { name: "approval a second after the mark: approved", tags: { [MARK_TAG]: formatMark(now - H), [APPROVAL_TAG]: formatMark(now - H + 1000) }, pol: { requireApproval: true }, reasons: [] },
+    {
+      name: "a notice that is no time",
+      tags: { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: "soon" },
+      pol: { ...graced, requireNotice: true, notifications: [channel] },
+      reasons: [["noticeNotDelivered", `its \`marked\` notice has not reached a channel yet (${NOTICE_TAG}="soon" is not an RFC 3339 UTC time at or after the mark); apply sends it, records ${NOTICE_TAG} when a channel accepts it, and it is deletable 72h after that`]],
+      notice: "pending",
+    },
+    {
+      name: "marked, no notice tag at all",
+      tags: { [MARK_TAG]: formatMark(now - 100 * H) },
+      pol: { ...graced, requireNotice: true, notifications: [channel] },
+      reasons: [["noticeNotDelivered", `its \`marked\` notice has not reached a channel yet; apply sends it, records ${NOTICE_TAG} when a channel accepts it, and it is deletable 72h after that`]],
+      notice: "pending",
+    },
+    {
+      name: "a notice 10 h old: held until it is gracePeriod old",
+      tags: { [MARK_TAG]: formatMark(now - 100 * H), [NOTICE_TAG]: formatMark(now - 10 * H) },
+      pol: { ...graced, requireNotice: true, notifications: [channel] },
+      reasons: [["noticeNotDelivered", "its `marked` notice reached a channel at 2026-11-28T02:00:00.000Z, less than gracePeriod 72h ago; deletable after 2026-12-01T02:00:00.000Z (2d14h to go)"]],
+      notice: "delivered",
+      deletableAt: "2026-12-01T02:00:00.000Z",
+    },
+  ])("$name", ({ tags, pol, reasons, mark, notice, deletableAt }) => {
+    const a = held(tags as Record<string, string>, pol as Partial<Policy>);
+    expect({ reasons: a.reasons.map((r) => [r.rule, r.message]), mark: a.mark, notice: a.notice, deletableAt: a.deletableAt }).toEqual({ reasons, mark, notice, deletableAt });
+  });
+
+  it("a reason names the layer that set the hold", () => {
+    const a = held({}, { ...graced, requireApproval: true, requireNotice: true, notifications: [channel], origin: { gracePeriod: "G", requireApproval: "A", requireNotice: "N" } });
+    expect(a.reasons.map((r) => [r.rule, r.layer])).toEqual([["gracePeriod", "G"], ["noticeNotDelivered", "N"], ["approvalRequired", "A"]]);
+  });
+
+  it.each([
+    { name: "exactly remindBefore before deletable: due", markedHoursAgo: 48, reminder: "due" },
+    { name: "a second earlier: not yet", markedHoursAgo: 48 - 1 / 3600, reminder: undefined },
+    { name: "at the very moment it becomes deletable: the deletion is the news", markedHoursAgo: 72, reminder: undefined },
+  ])("reminders: $name", ({ markedHoursAgo, reminder }) => {
+    const a = held({ [MARK_TAG]: formatMark(now - markedHoursAgo * H) }, { ...graced, remindBeforeMs: 24 * H, remindBefore: "24h", notifications: [channel] });
+    expect(a.reminder).toBe(reminder);
+  });
+
+  it("reminders: one channel that takes them is enough; with remindBefore 0 none is due or sent, whatever the tags say", () => {
+    const other = { ...channel, name: "ops", events: ["deleted" as const] };
+    const tags = { [MARK_TAG]: formatMark(now - 60 * H) };
+    expect(held(tags, { ...graced, remindBeforeMs: 24 * H, remindBefore: "24h", notifications: [other, channel] }).reminder).toBe("due");
+    expect(held({ ...tags, [REMINDER_TAG]: formatMark(now - H) }, { ...graced, remindBeforeMs: 0, remindBefore: "0s", notifications: [channel] }).reminder).toBeUndefined();
+  });
+
+  it.each([
+    { name: "until a moment from now: in force, with its end", until: now + 1, rules: ["suspended"], message: "suspended: audit (until 2026-11-28T12:00:00.001Z); nothing is deleted or marked" },
+    { name: "until now: over", until: now, rules: [] },
+    { name: "until further notice", until: undefined, rules: ["suspended"], message: "suspended: audit; nothing is deleted or marked" },
+    { name: "until a time that did not parse: in force", until: Number.NaN, rules: ["suspended"], message: "suspended: audit (until a time that does not parse: until further notice); nothing is deleted or marked" },
+  ])("a suspension $name", ({ until, rules: want, message }) => {
+    const a = held({}, { suspend: { reason: "audit", ...(until !== undefined ? { until } : {}), origin: "op" } });
+    expect(a.reasons.map((r) => r.rule)).toEqual(want);
+    if (message) expect(a.reasons[0]).toEqual({ rule: "suspended", message, layer: "op" });
+  });
+
+  it("a manifest layer's suspension covers only the projects it selects; a set's own covers its project", () => {
+    const layer = (projects: string[]): ScopedPolicy => ({ name: "pause", pos: { file: "pause.yaml", line: 1, col: 1 }, projects, projectPos: [], spec: { suspend: { reason: "migration", origin: "layer pause" } }, fieldPos: {} });
+    const on = (projects: string[]) => assess({ policies: { operator: policy(), scoped: [layer(projects)] } }).action("old");
+    expect(on(["p1"]).reasons).toEqual([{ rule: "suspended", message: "suspended: migration; nothing is deleted or marked", layer: "layer pause" }]);
+    expect(on(["p2"]).action).toBe("delete");
+    const own = assess({ sets: [{ ...set("p1", ["keep"]), suspend: { reason: "mine", origin: "m.yaml" } }] }).action("old");
+    expect(own.reasons.map((r) => r.message)).toEqual(["suspended: mine; nothing is deleted or marked"]);
+  });
+
+  it("a version kept by a window alone becomes deletable when the window allows; the plan says when", () => {
+    const freeze = { kind: "deny" as const, schedule: "0 12 * * *", durationMs: H, duration: "1h", timeZone: "UTC", reason: "freeze", origin: "op" };
+    const w = assess({ pol: { windows: [freeze] } });
+    expect(w.action("old")).toMatchObject({ action: "blocked", deletableAt: "2026-11-28T13:00:00.000Z", reasons: [{ rule: "window", layer: "op" }] });
+    expect(w.plan.nextDeletionAllowedAt).toBe("2026-11-28T13:00:00.000Z");
+    // Kept by something else as well: when the window opens says nothing about when it goes.
+    const young = assess({ versions: [version("keep", { ageHours: 1 }), version("old", { ageHours: 2 })], pol: { windows: [freeze] } });
+    expect(young.action("old").deletableAt).toBeUndefined();
+    expect(young.plan.nextDeletionAllowedAt).toBeUndefined();
+  });
+
+  it("a blocked, marked version loses its mark; one whose tags were not read keeps it (its mark cannot be seen)", () => {
+    const marked = { [MARK_TAG]: formatMark(now - 100 * H) };
+    expect(held(marked, { ...graced, minAgeMs: 1000 * H, minAge: "1000h" })).toMatchObject({ action: "blocked", mark: "remove" });
+    expect(held(marked, { ...graced, suspend: { reason: "x", origin: "o" }, minAgeMs: 1000 * H, minAge: "1000h" })).toMatchObject({ mark: "remove" });
+  });
+
+  it("stop first only for a candidate nothing else keeps", () => {
+    const running = (pol: Partial<Policy>) => assess({ versions: [version("keep", { ageHours: 1, tags: {} }), version("old", { status: "RUNNING", tags: {} })], pol }).action("old");
+    expect(running({ stopRunning: true })).toMatchObject({ action: "delete", stopFirst: true });
+    expect(running({ stopRunning: true, ...graced })).not.toHaveProperty("stopFirst");
+  });
+});
+
+describe("the gate's other answers", () => {
+  it("a near miss at plan time: the missing listed names, and the fix", () => {
+    const w = assess({ versions: [version("keep", { ageHours: 1 }), version("v5")], listed: ["keep", "V5", "v5 "], pol: { origin: { nearMissGuard: "operator policy p.yaml" } } });
+    expect(w.action("v5").reasons).toEqual([{ rule: "nearMiss", message: 'listed "V5", "v5 " are missing; did you mean "v5"? Names are case-sensitive: fix the manifest, or remove the listed name', layer: "operator policy p.yaml" }]);
+    const one = assess({ versions: [version("keep", { ageHours: 1 }), version("v5")], listed: ["keep", "V5"] });
+    expect(one.action("v5").reasons).toEqual([{ rule: "nearMiss", message: 'listed "V5" is missing; did you mean "v5"? Names are case-sensitive: fix the manifest, or remove the listed name' }]);
+    expect(assess({ versions: [version("keep", { ageHours: 1 }), version("v5")], listed: ["keep", "V5"], pol: { nearMissGuard: false } }).action("v5").action).toBe("delete");
+    // A listed name that exists is no miss, however close.
+    expect(assess({ versions: [version("keep", { ageHours: 1 }), version("v5"), version("v6")], listed: ["keep", "v6"] }).action("v5").action).toBe("delete");
+  });
+
+  it("a project not usable: verdict and staticReasons say notRead with its error", () => {
+    const w = assess({ projects: [{ ...liveProject([]), status: "error", error: "AccessDenied" }] });
+    const view = w.gate.view("p1-set")!;
+    expect(w.gate.staticReasons(view, version("old"), now)).toEqual([{ rule: "notRead", message: "AccessDenied" }]);
+    expect(w.gate.verdict(view, version("old"), now).reasons).toEqual([{ rule: "notRead", message: "AccessDenied" }]);
+    expect(w.gate.staticReasons({ ...view, error: undefined } as never, version("old"), now)).toEqual([{ rule: "notRead", message: "project not read" }]);
+  });
+
+  it("projects are told apart exactly by account, region and name", () => {
+    // "us-east-1" + "1a" and "us-east-11" + "a" run together the same: they must not be one project.
+    const a = set("1a", ["keep"], { name: "a" });
+    const b = set("a", ["v"], { name: "b", region: "us-east-11" });
+    const w = assess({ sets: [a, b], projects: [liveProject([version("keep", { project: "1a", ageHours: 1 }), version("v", { project: "1a" })], { set: "a" }), liveProject([version("v", { project: "a", region: "us-east-11" })], { set: "b", region: "us-east-11" })] });
+    expect(w.plan.projects.map((p) => p.status)).toEqual(["ok", "ok"]);
+    expect(w.plan.actions.find((x) => x.set === "a" && x.versionName === "v")!.action).toBe("delete");
+  });
+
+  it("versionsNeedingTags: under a grace period every version not already leaving; otherwise only candidates the tag-free guards pass", () => {
+    const vs = [version("keep", { ageHours: 1 }), version("old"), version("young", { ageHours: 2 }), version("going", { status: "DELETING" })];
+    const names = (pol: Partial<Policy>) => assess({ versions: vs, pol }).gate.versionsNeedingTags(now).map((v) => v.name);
+    expect(names({ gracePeriodMs: H, gracePeriod: "1h" })).toEqual(["keep", "old", "young"]);
+    expect(names({ protectTags: [{ key: "h", value: "*", origin: "o" }] })).toEqual(["old"]);
+    expect(names({})).toEqual([]);
+    expect(assess({ versions: vs, projects: [{ ...liveProject(vs), status: "error" }] }).gate.versionsNeedingTags(now)).toEqual([]);
   });
 });

@@ -13,6 +13,11 @@ import {
   formatNotice,
   inUse,
   keepLatest,
+  APPROVAL_TAG,
+  MARK_TAG,
+  MARK_TAGS,
+  NOTICE_TAG,
+  REMINDER_TAG,
   minAge,
   missingProjectTags,
   nearMiss,
@@ -88,8 +93,10 @@ describe("each guard: what it keeps, and what it lets through", () => {
     { name: "a listed name exists", guard: allowEmpty, c: () => candidate() },
     { name: "an account not allowed", guard: accountNotAllowed, c: () => candidate({ v: { account: "999999999999" } }), rule: "accountNotAllowed", words: [`account 999999999999 is not in allowedAccounts [${ACCOUNT}]`] },
     { name: "an allowed account", guard: accountNotAllowed, c: () => candidate() },
+    { name: "an account not in a list of two", guard: accountNotAllowed, c: () => candidate({ v: { account: "999999999999" }, pol: { allowedAccounts: ["111111111111", "222222222222"] } }), rule: "accountNotAllowed", words: ["account 999999999999 is not in allowedAccounts [111111111111, 222222222222]"] },
     { name: "no allowedAccounts yet: not enforced here (apply refuses as a whole)", guard: accountNotAllowed, c: () => candidate({ v: { account: "999999999999" }, pol: { allowedAccounts: [] } }) },
     { name: "a region not allowed", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["eu-west-1"], enforceRegions: true } }), rule: "regionNotAllowed", words: ["region us-east-1 is not in allowedRegions [eu-west-1]"] },
+    { name: "a region not in a list of two", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["eu-west-1", "eu-central-1"], enforceRegions: true } }), rule: "regionNotAllowed", words: ["region us-east-1 is not in allowedRegions [eu-west-1, eu-central-1]"] },
     { name: "an allowed region", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["us-east-1"], enforceRegions: true } }) },
     { name: "regions not enforced", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["eu-west-1"], enforceRegions: false } }) },
   ])("$name", ({ guard, c, rule, words }) => {
@@ -200,6 +207,18 @@ describe("tag guards: a protection that cannot be checked counts as present", ()
 });
 
 describe("marks, notices and their times", () => {
+  it("the tag names people and scripts rely on (README: Grace period, Approval, Notifications)", () => {
+    expect([MARK_TAG, APPROVAL_TAG, NOTICE_TAG, REMINDER_TAG, ...MARK_TAGS]).toEqual([
+      "rekon.dev/pending-delete-since",
+      "rekon.dev/deletion-approved",
+      "rekon.dev/notice-delivered-at",
+      "rekon.dev/reminder-sent-at",
+      "rekon.dev/pending-delete-since",
+      "rekon.dev/notice-delivered-at",
+      "rekon.dev/reminder-sent-at",
+    ]);
+  });
+
   it.each([
     { name: "exactly 5 minutes ahead: clock skew, accepted", value: formatMark(now + 5 * M), want: now + 5 * M },
     { name: "a second more: refused", value: formatMark(now + 5 * M + 1000), want: undefined },
@@ -259,6 +278,10 @@ describe("near misses and the newest versions", () => {
     ["abc", "ac", true],
     ["abc", "abcd", true],
     ["abcd", "acbd", false],
+    // Only case or only spaces, more than one edit away.
+    ["ABC", "abc", true],
+    ["  v5  ", "v5", true],
+    ["ABC", "abd", false],
   ])("nearMiss(%j, %j) = %s", (listed, live, want) => {
     expect(nearMiss(listed, live)).toBe(want);
   });
@@ -275,5 +298,7 @@ describe("near misses and the newest versions", () => {
     expect([...newest([a, b], 0)]).toEqual([]);
     expect([...newest([a, b], -1)]).toEqual([]);
     expect([...newest([a, a], 1)]).toEqual(["arn:a"]);
+    // Whatever order the project lists them in, a tie is broken the same way.
+    for (const order of [[a, b], [b, a], [b, c, a], [c, a, b]]) expect([...newest(order, 1)]).toEqual(["arn:a"]);
   });
 });

@@ -3,7 +3,7 @@
 // approval is spent on use, and a fresh approval handed in before a retry must be for the very same version.
 import { describe, expect, it } from "vitest";
 import type { WriteHooks } from "../../reconciler/aws/client.js";
-import { Gate, GateError, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "../../reconciler/gate.js";
+import { Gate, GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "../../reconciler/gate.js";
 import { planWith } from "../../reconciler/plan.js";
 import { formatMark, MARK_TAG, NOTICE_TAG, REMINDER_TAG } from "../../reconciler/policy/guards.js";
 import type { DesiredSet, LiveVersion, NotificationChannel, Policy } from "../../reconciler/types.js";
@@ -106,6 +106,10 @@ describe("each approved write is one request of its kind, for its version", () =
 });
 
 describe("the credentials the write goes out with", () => {
+  it("no approval at all is refused as a gate error, not a crash", () => {
+    expect(() => redeem(null as never, "delete")).toThrow(new GateError("refusing a delete of undefined: the approval was not made by the gate"));
+  });
+
   it("a set reached through a role writes through a client for that role; ambient ones through the default chain", async () => {
     const viaRole = recorder();
     await sendDelete(world({ roleArn: ROLE }).del(), viaRole.deps);
@@ -153,7 +157,15 @@ describe("a fresh approval before an attempt (the last look repeated when the fa
     const r = recorder();
     const err = await sendDelete(w.first(), r.deps, { beforeSend: async () => fresh(w) as never }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GateError);
+    expect((err as Error).name).toBe("GateError");
     expect((err as Error).message).toMatch(typeof want === "function" ? want(w) : want);
+  });
+
+  it("a beforeSend that hands back no approval lets the request go out as approved", async () => {
+    const r = recorder();
+    let called = 0;
+    await sendDelete(world().del(), r.deps, { beforeSend: async () => void called++ });
+    expect({ called, sent: r.sent.length }).toEqual({ called: 1, sent: 1 });
   });
 
   it("without a beforeSend hook nothing is added; a stop signal reaches the client as given", async () => {
