@@ -11,12 +11,36 @@ import { desired, liveProject, liveState, NOW, policy, set, version } from "../h
 
 const now = NOW.getTime();
 const H = 3_600_000;
-const rule = (name: string, answer: unknown): CompiledRule => ({ name, deny: "…", message: `${name} says keep`, origin: `layer of ${name}`, evaluate: () => answer });
-const freeze: DeletionWindow = { kind: "deny", schedule: "0 12 * * *", durationMs: H, duration: "1h", timeZone: "UTC", reason: "freeze", origin: "operator windows" };
+const rule = (name: string, answer: unknown): CompiledRule => ({
+  name,
+  deny: "…",
+  message: `${name} says keep`,
+  origin: `layer of ${name}`,
+  evaluate: () => answer,
+});
+const freeze: DeletionWindow = {
+  kind: "deny",
+  schedule: "0 12 * * *",
+  durationMs: H,
+  duration: "1h",
+  timeZone: "UTC",
+  reason: "freeze",
+  origin: "operator windows",
+};
 const NEXT = "deletion is next allowed at 2026-11-28T13:00:00.000Z (in 1h)";
 
-function explain(versions: LiveVersion[], pol: Partial<Policy>, o: { listed?: string[]; refusals?: Reason[]; seen?: { tags?: Record<string, string>; tagsError?: string }; of?: string } = {}) {
-  const gate = Gate.assess({ desired: desired(set("p1", o.listed ?? ["keep"])), live: liveState([liveProject(versions)]), policies: policy(pol), now: NOW, ...(o.refusals ? { refusals: o.refusals } : {}) });
+function explain(
+  versions: LiveVersion[],
+  pol: Partial<Policy>,
+  o: { listed?: string[]; refusals?: Reason[]; seen?: { tags?: Record<string, string>; tagsError?: string }; of?: string } = {},
+) {
+  const gate = Gate.assess({
+    desired: desired(set("p1", o.listed ?? ["keep"])),
+    live: liveState([liveProject(versions)]),
+    policies: policy(pol),
+    now: NOW,
+    ...(o.refusals ? { refusals: o.refusals } : {}),
+  });
   const plan = planWith(gate, NOW);
   const v = versions.find((x) => x.name === (o.of ?? "old"))!;
   return gate.explain(gate.views[0]!, v, now, plan.refusals, o.seen);
@@ -45,20 +69,108 @@ const HOLDS_PASS = [
   ["window", "pass", "no deletion windows"],
   ["suspended", "pass", "not suspended"],
 ];
-const staticWith = (o: Partial<Record<keyof typeof STATIC_PASS, string[]>> = {}) => Object.entries(STATIC_PASS).map(([k, v]) => o[k as keyof typeof STATIC_PASS] ?? v);
+const staticWith = (o: Partial<Record<keyof typeof STATIC_PASS, string[]>> = {}) =>
+  Object.entries(STATIC_PASS).map(([k, v]) => o[k as keyof typeof STATIC_PASS] ?? v);
 const keep = () => version("keep", { ageHours: 1, tags: {} });
 
 describe("rekon explain: every check, its verdict and what it compared", () => {
+  it("with no refusals given, a deletable version is a deletion", () => {
+    const gate = Gate.assess({ desired: desired(set("p1", ["keep"])), live: liveState([liveProject([keep(), version("old")])]), policies: policy(), now: NOW });
+    expect(gate.explain(gate.views[0]!, version("old"), now).decision).toBe("delete");
+  });
+
+  it("lists of accounts and regions are written out, comma separated", () => {
+    const x = explain([keep(), version("old")], {
+      allowedAccounts: ["123456789012", "210987654321"],
+      allowedRegions: ["us-east-1", "eu-west-1"],
+      enforceRegions: true,
+    });
+    expect(rows(x).filter((r) => r[0] === "accountNotAllowed" || r[0] === "regionNotAllowed")).toEqual([
+      ["accountNotAllowed", "pass", "123456789012 is in allowedAccounts [123456789012, 210987654321]"],
+      ["regionNotAllowed", "pass", "us-east-1 is in allowedRegions [us-east-1, eu-west-1]"],
+    ]);
+  });
+
+  it("kept by a guard, no windows: the window check passes; with windows, a skipped window check names their layer, as a skipped hold does", () => {
+    expect(rows(explain([keep(), version("old", { ageHours: 2 })], {})).find((r) => r[0] === "window")).toEqual(["window", "pass", "no deletion windows"]);
+    const x = explain([keep(), version("old", { ageHours: 2, tags: {} })], {
+      windows: [freeze],
+      gracePeriodMs: H,
+      gracePeriod: "1h",
+      origin: { windows: "W", gracePeriod: "G" },
+    });
+    expect(
+      rows(x)
+        .filter((r) => r[0] === "window" || r[0] === "gracePeriod")
+        .map((r) => [r[0], r[1], r[3]]),
+    ).toEqual([
+      ["gracePeriod", "skip", "G"],
+      ["window", "skip", "W"],
+    ]);
+  });
+
+  it("protectTags: each tag guard is judged on its own key, whatever the other reasons say", () => {
+    const pol = {
+      protectTags: [
+        { key: "hold", value: "*", origin: "op" },
+        { key: "env", value: "prod", origin: "op2" },
+      ],
+      rules: [rule("r", true)],
+    };
+    // A rule whose message happens to read like a tag guard's is not one.
+    const lookalike = { ...pol, rules: [{ ...rule("r", true), message: "tagged hold=yes, says the rule" }] };
+    const skipped = explain([keep(), version("old", { ageHours: 2 })], lookalike, { seen: { tags: {} } });
+    expect(
+      rows(skipped)
+        .filter((r) => r[0] === "protectedTag")
+        .map((r) => r[2]),
+    ).toEqual(["not evaluated: another check already keeps it; no hold tag", "not evaluated: another check already keeps it; no env=prod tag"]);
+    const both = explain([keep(), version("old", { tags: { hold: "1", env: "prod" } })], pol);
+    expect(rows(both).filter((r) => r[0] === "protectedTag")).toEqual([
+      ["protectedTag", "block", 'tagged hold=1 (protectTags hold: "*")', "op"],
+      ["protectedTag", "block", 'tagged env=prod (protectTags env: "prod")', "op2"],
+    ]);
+    const neither = explain([keep(), version("old", { tags: {} })], { protectTags: pol.protectTags });
+    expect(rows(neither).filter((r) => r[0] === "protectedTag")).toEqual([
+      ["protectedTag", "pass", "no hold tag", "op"],
+      ["protectedTag", "pass", "no env=prod tag", "op2"],
+    ]);
+  });
+
   it("a deletable version: every check passes, and the budgets are named", () => {
     const x = explain([keep(), version("old")], {});
     expect(x.decision).toBe("delete");
-    expect(rows(x)).toEqual([...staticWith(), ["tagsUnreadable", "pass", "no check needs its tags"], ...HOLDS_PASS, ["budgets", "pass", "within maxDeletesPerRun 10 and maxDeletesPercent 100"]]);
+    expect(rows(x)).toEqual([
+      ...staticWith(),
+      ["tagsUnreadable", "pass", "no check needs its tags"],
+      ...HOLDS_PASS,
+      ["budgets", "pass", "within maxDeletesPerRun 10 and maxDeletesPercent 100"],
+    ]);
   });
 
   it("a version every hold passes: marked, approved and noticed long enough ago, inside an allow window; the layers that set each threshold", () => {
     const tags = { [MARK_TAG]: formatMark(now - 100 * H), [APPROVAL_TAG]: formatMark(now - 90 * H), [NOTICE_TAG]: formatMark(now - 80 * H) };
-    const origin = { minAge: "M", keepLatest: "K", allowEmpty: "E", allowedAccounts: "AA", allowedRegions: "R", nearMissGuard: "NM", gracePeriod: "G", requireApproval: "A", requireNotice: "N", windows: "W" };
-    const pol = { gracePeriodMs: 72 * H, gracePeriod: "72h", requireApproval: true, requireNotice: true, windows: [{ ...freeze, kind: "allow" as const }], keepLatest: 1, origin };
+    const origin = {
+      minAge: "M",
+      keepLatest: "K",
+      allowEmpty: "E",
+      allowedAccounts: "AA",
+      allowedRegions: "R",
+      nearMissGuard: "NM",
+      gracePeriod: "G",
+      requireApproval: "A",
+      requireNotice: "N",
+      windows: "W",
+    };
+    const pol = {
+      gracePeriodMs: 72 * H,
+      gracePeriod: "72h",
+      requireApproval: true,
+      requireNotice: true,
+      windows: [{ ...freeze, kind: "allow" as const }],
+      keepLatest: 1,
+      origin,
+    };
     const x = explain([keep(), version("old", { tags })], pol);
     expect(x.decision).toBe("delete");
     expect(rows(x)).toEqual([
@@ -77,22 +189,50 @@ describe("rekon explain: every check, its verdict and what it compared", () => {
   });
 
   it("held by every hold at once: each says why and names its layer; the mark is not written while suspended", () => {
-    const pol = { gracePeriodMs: 72 * H, gracePeriod: "72h", requireApproval: true, requireNotice: true, windows: [freeze], suspend: { reason: "audit", until: now + H, origin: "operator suspend" }, origin: { gracePeriod: "G", requireApproval: "A", requireNotice: "N", windows: "W" } };
+    const pol = {
+      gracePeriodMs: 72 * H,
+      gracePeriod: "72h",
+      requireApproval: true,
+      requireNotice: true,
+      windows: [freeze],
+      suspend: { reason: "audit", until: now + H, origin: "operator suspend" },
+      origin: { gracePeriod: "G", requireApproval: "A", requireNotice: "N", windows: "W" },
+    };
     const x = explain([keep(), version("old", { tags: {} })], pol);
     expect({ decision: x.decision, mark: x.mark }).toEqual({ decision: "held", mark: undefined });
     expect(rows(x)).toEqual([
       ...staticWith(),
       ["tagsUnreadable", "pass", "its tags were read"],
-      ["gracePeriod", "hold", `apply marks it pending deletion (${MARK_TAG}); deletable 72h after its notice reaches a channel (requireNotice) (gracePeriod 72h)`, "G"],
+      [
+        "gracePeriod",
+        "hold",
+        `apply marks it pending deletion (${MARK_TAG}); deletable 72h after its notice reaches a channel (requireNotice) (gracePeriod 72h)`,
+        "G",
+      ],
       ["approvalRequired", "hold", `needs a person's approval: once apply has marked it, tag it ${APPROVAL_TAG}=<RFC 3339 UTC time after the mark>`, "A"],
-      ["noticeNotDelivered", "hold", `once marked, its \`marked\` notice has not reached a channel yet; apply sends it, records ${NOTICE_TAG} when a channel accepts it, and it is deletable 72h after that`, "N"],
+      [
+        "noticeNotDelivered",
+        "hold",
+        `once marked, its \`marked\` notice has not reached a channel yet; apply sends it, records ${NOTICE_TAG} when a channel accepts it, and ` +
+          `it is deletable 72h after that`,
+        "N",
+      ],
       ["window", "hold", `inside the deny window "0 12 * * *" UTC for 1h (freeze); ${NEXT}`, "operator windows"],
       ["suspended", "hold", "suspended: audit (until 2026-11-28T13:00:00.000Z); nothing is deleted or marked", "operator suspend"],
     ]);
   });
 
   it("kept by a guard: the tag guards and holds it did not need are skipped, saying what they would have said on tags explain read itself", () => {
-    const pol = { protectTags: [{ key: "hold", value: "*", origin: "op" }, { key: "env", value: "prod", origin: "op2" }], rules: [rule("r1", true), rule("r2", false)], gracePeriodMs: 72 * H, gracePeriod: "72h", windows: [freeze] };
+    const pol = {
+      protectTags: [
+        { key: "hold", value: "*", origin: "op" },
+        { key: "env", value: "prod", origin: "op2" },
+      ],
+      rules: [rule("r1", true), rule("r2", false)],
+      gracePeriodMs: 72 * H,
+      gracePeriod: "72h",
+      windows: [freeze],
+    };
     const x = explain([keep(), version("old", { ageHours: 2 })], pol, { seen: { tags: { env: "prod" } } });
     const skip = "not evaluated: another check already keeps it";
     expect(x.decision).toBe("blocked");
@@ -123,13 +263,18 @@ describe("rekon explain: every check, its verdict and what it compared", () => {
       ["window", "skip", `${skip}; the deletion windows allow deletion now`],
       ["suspended", "pass", "not suspended"],
     ]);
-    expect(rows(explain([keep(), version("old", { ageHours: 2 })], pol, { seen: {} })).slice(12, 13)).toEqual([["protectedTag", "skip", `${skip}; its tags were not read`]]);
+    expect(rows(explain([keep(), version("old", { ageHours: 2 })], pol, { seen: {} })).slice(12, 13)).toEqual([
+      ["protectedTag", "skip", `${skip}; its tags were not read`],
+    ]);
     const planTags = explain([keep(), version("old", { ageHours: 2, tags: { hold: "x" } })], pol, { seen: { tags: {} } });
     expect(rows(planTags)[12]).toEqual(["protectedTag", "skip", `${skip}; it would also keep it: tagged hold=x (protectTags hold: "*")`]);
   });
 
   it("tags that could not be read: blocked by that, each tag guard skipped as unknowable (so the version is kept)", () => {
-    const x = explain([keep(), version("old", { tagsError: "Throttled" })], { protectTags: [{ key: "hold", value: "*", origin: "op" }], rules: [rule("r1", false)] });
+    const x = explain([keep(), version("old", { tagsError: "Throttled" })], {
+      protectTags: [{ key: "hold", value: "*", origin: "op" }],
+      rules: [rule("r1", false)],
+    });
     expect(x.decision).toBe("blocked");
     expect(rows(x).slice(12, 15)).toEqual([
       ["tagsUnreadable", "block", "tags could not be read: Throttled; protections cannot be checked"],
@@ -139,7 +284,13 @@ describe("rekon explain: every check, its verdict and what it compared", () => {
   });
 
   it("tags read: each protectTag passes or blocks on its own, and each rule says its answer", () => {
-    const pol = { protectTags: [{ key: "hold", value: "*", origin: "op" }, { key: "env", value: "prod", origin: "op2" }], rules: [rule("r1", "yes"), rule("r2", false)] };
+    const pol = {
+      protectTags: [
+        { key: "hold", value: "*", origin: "op" },
+        { key: "env", value: "prod", origin: "op2" },
+      ],
+      rules: [rule("r1", "yes"), rule("r2", false)],
+    };
     const x = explain([keep(), version("old", { tags: { hold: "1" } })], pol);
     expect(rows(x).slice(12, 17)).toEqual([
       ["tagsUnreadable", "pass", "its tags were read"],
@@ -158,21 +309,35 @@ describe("rekon explain: every check, its verdict and what it compared", () => {
       ["tagsUnreadable", "pass", "no check needs its tags"],
       ...HOLDS_PASS,
       ["manifestsStale", "block", "stale", "controller"],
-      ["accountNotAllowed", "block", "no allowedAccounts in the operator's DeletionPolicy (test-policy): plan lists deletions, apply refuses every write until it names the accounts"],
+      [
+        "accountNotAllowed",
+        "block",
+        "no allowedAccounts in the operator's DeletionPolicy (test-policy): plan lists deletions, apply refuses every write until it names the accounts",
+      ],
     ]);
     // A version some check keeps anyway shows its own reasons, not the run's.
-    expect(rows(explain([keep(), version("old", { ageHours: 1 })], {}, { refusals: [{ rule: "manifestsStale", message: "stale" }] })).map((r) => r[0])).not.toContain("manifestsStale");
+    expect(
+      rows(explain([keep(), version("old", { ageHours: 1 })], {}, { refusals: [{ rule: "manifestsStale", message: "stale" }] })).map((r) => r[0]),
+    ).not.toContain("manifestsStale");
   });
 
   it("a version its own set lists: kept, one check; its old mark goes", () => {
     const x = explain([version("keep", { tags: { [MARK_TAG]: "x" } }), version("old")], {}, { of: "keep" });
-    expect(x).toEqual({ decision: "keep", checks: [{ rule: "listed", verdict: "keep", detail: 'listed by its own ProjectVersionSet "p1-set" (m.yaml:1:1)' }], mark: "remove" });
+    expect(x).toEqual({
+      decision: "keep",
+      checks: [{ rule: "listed", verdict: "keep", detail: 'listed by its own ProjectVersionSet "p1-set" (m.yaml:1:1)' }],
+      mark: "remove",
+    });
     expect(explain([version("keep", { tags: {} }), version("old")], {}, { of: "keep" })).not.toHaveProperty("mark");
   });
 
   it("RUNNING under stopRunning, not among the newest two, regions enforced, near misses off: stop then delete", () => {
     const vs = [keep(), version("n1", { ageHours: 3 }), version("n2", { ageHours: 4 }), version("old", { status: "RUNNING" })];
-    const x = explain(vs, { stopRunning: true, keepLatest: 2, allowEmpty: true, allowedRegions: ["us-east-1"], enforceRegions: true, nearMissGuard: false }, { listed: ["keep", "x1"] });
+    const x = explain(
+      vs,
+      { stopRunning: true, keepLatest: 2, allowEmpty: true, allowedRegions: ["us-east-1"], enforceRegions: true, nearMissGuard: false },
+      { listed: ["keep", "x1"] },
+    );
     expect(x.decision).toBe("stop then delete");
     expect(rows(x)).toEqual([
       ...staticWith({
@@ -191,9 +356,23 @@ describe("rekon explain: every check, its verdict and what it compared", () => {
 
   it("held by its grace period alone: held, the mark to add, and when it becomes deletable", () => {
     const x = explain([keep(), version("old", { tags: {} })], { gracePeriodMs: 72 * H, gracePeriod: "72h" });
-    expect({ decision: x.decision, mark: x.mark, deletableAt: x.deletableAt }).toEqual({ decision: "held", mark: "add", deletableAt: "2026-12-01T12:00:00.000Z" });
-    expect(x.checks.find((c) => c.rule === "gracePeriod")).toEqual({ rule: "gracePeriod", verdict: "hold", detail: `apply marks it pending deletion (${MARK_TAG}); deletable after 2026-12-01T12:00:00.000Z (gracePeriod 72h)` });
+    expect({ decision: x.decision, mark: x.mark, deletableAt: x.deletableAt }).toEqual({
+      decision: "held",
+      mark: "add",
+      deletableAt: "2026-12-01T12:00:00.000Z",
+    });
+    expect(x.checks.find((c) => c.rule === "gracePeriod")).toEqual({
+      rule: "gracePeriod",
+      verdict: "hold",
+      detail: `apply marks it pending deletion (${MARK_TAG}); deletable after 2026-12-01T12:00:00.000Z (gracePeriod 72h)`,
+    });
     // A refused run adds no mark.
-    expect(explain([keep(), version("old", { tags: {} })], { gracePeriodMs: 72 * H, gracePeriod: "72h" }, { refusals: [{ rule: "manifestsStale", message: "stale" }] })).not.toHaveProperty("mark");
+    expect(
+      explain(
+        [keep(), version("old", { tags: {} })],
+        { gracePeriodMs: 72 * H, gracePeriod: "72h" },
+        { refusals: [{ rule: "manifestsStale", message: "stale" }] },
+      ),
+    ).not.toHaveProperty("mark");
   });
 });

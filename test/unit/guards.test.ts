@@ -42,7 +42,18 @@ const H = 3_600_000;
 const M = 60_000;
 
 /** A candidate every guard lets through unless the row changes it. */
-function candidate(o: { v?: Partial<LiveVersion> & { ageHours?: number }; pol?: Partial<Policy>; listed?: string[]; latest?: string[]; copySources?: string[]; incomplete?: string; listedExists?: boolean; projectTags?: Record<string, string> } = {}): Candidate {
+function candidate(
+  o: {
+    v?: Partial<LiveVersion> & { ageHours?: number };
+    pol?: Partial<Policy>;
+    listed?: string[];
+    latest?: string[];
+    copySources?: string[];
+    incomplete?: string;
+    listedExists?: boolean;
+    projectTags?: Record<string, string>;
+  } = {},
+): Candidate {
   const v = version("old", { ageHours: 1000, ...o.v });
   const keep = version("keep", { ageHours: 1 });
   const project = { ...liveProject([keep, v]), ...(o.projectTags ? { tags: o.projectTags } : {}) };
@@ -61,42 +72,156 @@ function candidate(o: { v?: Partial<LiveVersion> & { ageHours?: number }; pol?: 
 
 describe("each guard: what it keeps, and what it lets through", () => {
   it.each([
-    { name: "a status rekon does not know", guard: unknownStatus, c: () => candidate({ v: { status: "HIBERNATING" } }), rule: "unknownStatus", words: ["status HIBERNATING is not one rekon knows"] },
+    {
+      name: "a status rekon does not know",
+      guard: unknownStatus,
+      c: () => candidate({ v: { status: "HIBERNATING" } }),
+      rule: "unknownStatus",
+      words: ["status HIBERNATING is not one rekon knows"],
+    },
     { name: "every documented status is known", guard: unknownStatus, c: () => candidate({ v: { status: "EXPIRED" } }) },
-    { name: "RUNNING", guard: inUse, c: () => candidate({ v: { status: "RUNNING" } }), rule: "inUse", words: ["status RUNNING: stop the model first", "stopRunning: true"] },
+    {
+      name: "RUNNING",
+      guard: inUse,
+      c: () => candidate({ v: { status: "RUNNING" } }),
+      rule: "inUse",
+      words: ["status RUNNING: stop the model first", "stopRunning: true"],
+    },
     { name: "DELETING", guard: inUse, c: () => candidate({ v: { status: "DELETING" } }), rule: "inUse", words: ["already DELETING"] },
-    { name: "TRAINING_IN_PROGRESS", guard: inUse, c: () => candidate({ v: { status: "TRAINING_IN_PROGRESS" } }), rule: "inUse", words: ["status TRAINING_IN_PROGRESS: wait until it settles"] },
+    {
+      name: "TRAINING_IN_PROGRESS",
+      guard: inUse,
+      c: () => candidate({ v: { status: "TRAINING_IN_PROGRESS" } }),
+      rule: "inUse",
+      words: ["status TRAINING_IN_PROGRESS: wait until it settles"],
+    },
     { name: "STARTING", guard: inUse, c: () => candidate({ v: { status: "STARTING" } }), rule: "inUse", words: ["status STARTING: wait"] },
     { name: "STOPPING", guard: inUse, c: () => candidate({ v: { status: "STOPPING" } }), rule: "inUse", words: ["status STOPPING: wait"] },
-    { name: "COPYING_IN_PROGRESS", guard: inUse, c: () => candidate({ v: { status: "COPYING_IN_PROGRESS" } }), rule: "inUse", words: ["status COPYING_IN_PROGRESS: wait"] },
-    { name: "RUNNING Custom Labels under stopRunning: stopped first, not kept", guard: inUse, c: () => candidate({ v: { status: "RUNNING" }, pol: { stopRunning: true } }) },
-    { name: "RUNNING Content Moderation under stopRunning: cannot be stopped, kept", guard: inUse, c: () => candidate({ v: { status: "RUNNING", feature: "CONTENT_MODERATION" }, pol: { stopRunning: true } }), rule: "inUse", words: ["status RUNNING"] },
+    {
+      name: "COPYING_IN_PROGRESS",
+      guard: inUse,
+      c: () => candidate({ v: { status: "COPYING_IN_PROGRESS" } }),
+      rule: "inUse",
+      words: ["status COPYING_IN_PROGRESS: wait"],
+    },
+    {
+      name: "RUNNING Custom Labels under stopRunning: stopped first, not kept",
+      guard: inUse,
+      c: () => candidate({ v: { status: "RUNNING" }, pol: { stopRunning: true } }),
+    },
+    {
+      name: "RUNNING Content Moderation under stopRunning: cannot be stopped, kept",
+      guard: inUse,
+      c: () => candidate({ v: { status: "RUNNING", feature: "CONTENT_MODERATION" }, pol: { stopRunning: true } }),
+      rule: "inUse",
+      words: ["status RUNNING"],
+    },
     { name: "STOPPED is not in use", guard: inUse, c: () => candidate({ v: { status: "STOPPED" } }) },
     { name: "FAILED is not in use", guard: inUse, c: () => candidate({ v: { status: "FAILED" } }) },
-    { name: "the source of a copy in progress", guard: copySource, c: () => candidate({ copySources: [version("old", { ageHours: 1000 }).arn] }), rule: "copySource", words: ["source of a copy still in progress"] },
+    {
+      name: "the source of a copy in progress",
+      guard: copySource,
+      c: () => candidate({ copySources: [version("old", { ageHours: 1000 }).arn] }),
+      rule: "copySource",
+      words: ["source of a copy still in progress"],
+    },
     { name: "no copy of it", guard: copySource, c: () => candidate({ copySources: ["arn:other"] }) },
-    { name: "a project of its region was not read", guard: copySourceUnknown, c: () => candidate({ incomplete: "project q could not be read" }), rule: "copySourceUnknown", words: ["whether a copy of it is in progress is unknown: project q could not be read"] },
+    {
+      name: "a project of its region was not read",
+      guard: copySourceUnknown,
+      c: () => candidate({ incomplete: "project q could not be read" }),
+      rule: "copySourceUnknown",
+      words: ["whether a copy of it is in progress is unknown: project q could not be read"],
+    },
     // Known to be a copy's source: copySource says so, and "unknown" would be noise.
-    { name: "unread projects, but already known as a source", guard: copySourceUnknown, c: () => candidate({ incomplete: "x", copySources: [version("old", { ageHours: 1000 }).arn] }) },
+    {
+      name: "unread projects, but already known as a source",
+      guard: copySourceUnknown,
+      c: () => candidate({ incomplete: "x", copySources: [version("old", { ageHours: 1000 }).arn] }),
+    },
     { name: "everything read", guard: copySourceUnknown, c: () => candidate() },
     { name: "younger than minAge", guard: minAge, c: () => candidate({ v: { ageHours: 23 } }), rule: "minAge", words: ["age 23h is under minAge 24h"] },
-    { name: "created in the future (a skewed clock): age 0", guard: minAge, c: () => candidate({ v: { createdAt: now + H } }), rule: "minAge", words: ["age 0s is under minAge 24h"] },
+    {
+      name: "created in the future (a skewed clock): age 0",
+      guard: minAge,
+      c: () => candidate({ v: { createdAt: now + H } }),
+      rule: "minAge",
+      words: ["age 0s is under minAge 24h"],
+    },
     { name: "exactly minAge old", guard: minAge, c: () => candidate({ v: { createdAt: now - 24 * H } }) },
-    { name: "among the newest", guard: keepLatest, c: () => candidate({ latest: [version("old", { ageHours: 1000 }).arn], pol: { keepLatest: 2 } }), rule: "keepLatest", words: ["among the newest 2 version(s) of the project"] },
+    {
+      name: "among the newest",
+      guard: keepLatest,
+      c: () => candidate({ latest: [version("old", { ageHours: 1000 }).arn], pol: { keepLatest: 2 } }),
+      rule: "keepLatest",
+      words: ["among the newest 2 version(s) of the project"],
+    },
     { name: "not among the newest", guard: keepLatest, c: () => candidate({ latest: ["arn:other"], pol: { keepLatest: 2 } }) },
-    { name: "an empty list", guard: allowEmpty, c: () => candidate({ listed: [] }), rule: "allowEmpty", words: ['ProjectVersionSet "p1-set" lists no versions', "allowEmpty: true"] },
+    {
+      name: "an empty list",
+      guard: allowEmpty,
+      c: () => candidate({ listed: [] }),
+      rule: "allowEmpty",
+      words: ['ProjectVersionSet "p1-set" lists no versions', "allowEmpty: true"],
+    },
     { name: "an empty list under allowEmpty", guard: allowEmpty, c: () => candidate({ listed: [], pol: { allowEmpty: true } }) },
-    { name: "one listed name, none exists", guard: allowEmpty, c: () => candidate({ listed: ["nope"] }), rule: "allowEmpty", words: ["none of the 1 listed version of ProjectVersionSet", "a typo is not a request to delete everything"] },
-    { name: "two listed names, none exists", guard: allowEmpty, c: () => candidate({ listed: ["nope", "nada"] }), rule: "allowEmpty", words: ["none of the 2 listed versions of"] },
-    { name: "the plan's answer: none exists", guard: allowEmpty, c: () => candidate({ listedExists: false }), rule: "allowEmpty", words: ["none of the 1 listed version"] },
+    {
+      name: "one listed name, none exists",
+      guard: allowEmpty,
+      c: () => candidate({ listed: ["nope"] }),
+      rule: "allowEmpty",
+      words: ["none of the 1 listed version of ProjectVersionSet", "a typo is not a request to delete everything"],
+    },
+    {
+      name: "two listed names, none exists",
+      guard: allowEmpty,
+      c: () => candidate({ listed: ["nope", "nada"] }),
+      rule: "allowEmpty",
+      words: ["none of the 2 listed versions of"],
+    },
+    {
+      name: "the plan's answer: none exists",
+      guard: allowEmpty,
+      c: () => candidate({ listedExists: false }),
+      rule: "allowEmpty",
+      words: ["none of the 1 listed version"],
+    },
     { name: "the plan's answer: one exists", guard: allowEmpty, c: () => candidate({ listed: ["nope"], listedExists: true }) },
     { name: "a listed name exists", guard: allowEmpty, c: () => candidate() },
-    { name: "an account not allowed", guard: accountNotAllowed, c: () => candidate({ v: { account: "999999999999" } }), rule: "accountNotAllowed", words: [`account 999999999999 is not in allowedAccounts [${ACCOUNT}]`] },
+    {
+      name: "an account not allowed",
+      guard: accountNotAllowed,
+      c: () => candidate({ v: { account: "999999999999" } }),
+      rule: "accountNotAllowed",
+      words: [`account 999999999999 is not in allowedAccounts [${ACCOUNT}]`],
+    },
     { name: "an allowed account", guard: accountNotAllowed, c: () => candidate() },
-    { name: "an account not in a list of two", guard: accountNotAllowed, c: () => candidate({ v: { account: "999999999999" }, pol: { allowedAccounts: ["111111111111", "222222222222"] } }), rule: "accountNotAllowed", words: ["account 999999999999 is not in allowedAccounts [111111111111, 222222222222]"] },
-    { name: "no allowedAccounts yet: not enforced here (apply refuses as a whole)", guard: accountNotAllowed, c: () => candidate({ v: { account: "999999999999" }, pol: { allowedAccounts: [] } }) },
-    { name: "a region not allowed", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["eu-west-1"], enforceRegions: true } }), rule: "regionNotAllowed", words: ["region us-east-1 is not in allowedRegions [eu-west-1]"] },
-    { name: "a region not in a list of two", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["eu-west-1", "eu-central-1"], enforceRegions: true } }), rule: "regionNotAllowed", words: ["region us-east-1 is not in allowedRegions [eu-west-1, eu-central-1]"] },
+    {
+      name: "an account not in a list of two",
+      guard: accountNotAllowed,
+      c: () => candidate({ v: { account: "999999999999" }, pol: { allowedAccounts: ["111111111111", "222222222222"] } }),
+      rule: "accountNotAllowed",
+      words: ["account 999999999999 is not in allowedAccounts [111111111111, 222222222222]"],
+    },
+    {
+      name: "no allowedAccounts yet: not enforced here (apply refuses as a whole)",
+      guard: accountNotAllowed,
+      c: () => candidate({ v: { account: "999999999999" }, pol: { allowedAccounts: [] } }),
+    },
+    {
+      name: "a region not allowed",
+      guard: regionNotAllowed,
+      c: () => candidate({ pol: { allowedRegions: ["eu-west-1"], enforceRegions: true } }),
+      rule: "regionNotAllowed",
+      words: ["region us-east-1 is not in allowedRegions [eu-west-1]"],
+    },
+    {
+      name: "a region not in a list of two",
+      guard: regionNotAllowed,
+      c: () => candidate({ pol: { allowedRegions: ["eu-west-1", "eu-central-1"], enforceRegions: true } }),
+      rule: "regionNotAllowed",
+      words: ["region us-east-1 is not in allowedRegions [eu-west-1, eu-central-1]"],
+    },
     { name: "an allowed region", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["us-east-1"], enforceRegions: true } }) },
     { name: "regions not enforced", guard: regionNotAllowed, c: () => candidate({ pol: { allowedRegions: ["eu-west-1"], enforceRegions: false } }) },
   ])("$name", ({ guard, c, rule, words }) => {
@@ -107,7 +232,10 @@ describe("each guard: what it keeps, and what it lets through", () => {
   });
 
   it("a reason names the layer whose setting fired", () => {
-    const c = candidate({ v: { ageHours: 1 }, pol: { origin: { minAge: 'manifest policy "strict" (m.yaml)', keepLatest: "L", allowEmpty: "E", allowedAccounts: "A", allowedRegions: "R" } } });
+    const c = candidate({
+      v: { ageHours: 1 },
+      pol: { origin: { minAge: 'manifest policy "strict" (m.yaml)', keepLatest: "L", allowEmpty: "E", allowedAccounts: "A", allowedRegions: "R" } },
+    });
     expect(minAge(c)).toMatchObject({ rule: "minAge", layer: 'manifest policy "strict" (m.yaml)' });
     expect(keepLatest({ ...c, latest: new Set([c.version.arn]) })).toMatchObject({ layer: "L" });
     expect(allowEmpty({ ...c, set: set("p1", []) })).toMatchObject({ layer: "E" });
@@ -119,7 +247,13 @@ describe("each guard: what it keeps, and what it lets through", () => {
 
   it("every guard runs on every candidate, in a fixed order, so a plan shows all that fired", () => {
     const c = candidate({ v: { status: "RUNNING", ageHours: 1, account: "999999999999" }, listed: [], latest: [version("old").arn] });
-    expect(evaluateGuards({ ...c, latest: new Set([c.version.arn]) }).map((r) => r.rule)).toEqual(["inUse", "minAge", "keepLatest", "allowEmpty", "accountNotAllowed"]);
+    expect(evaluateGuards({ ...c, latest: new Set([c.version.arn]) }).map((r) => r.rule)).toEqual([
+      "inUse",
+      "minAge",
+      "keepLatest",
+      "allowEmpty",
+      "accountNotAllowed",
+    ]);
     expect(evaluateGuards(candidate())).toEqual([]);
   });
 
@@ -132,9 +266,21 @@ describe("each guard: what it keeps, and what it lets through", () => {
 });
 
 describe("tag guards: a protection that cannot be checked counts as present", () => {
-  const rule = (name: string, answer: () => unknown): CompiledRule => ({ name, deny: "…", message: `${name} says keep`, origin: `layer of ${name}`, evaluate: answer });
+  const rule = (name: string, answer: () => unknown): CompiledRule => ({
+    name,
+    deny: "…",
+    message: `${name} says keep`,
+    origin: `layer of ${name}`,
+    evaluate: answer,
+  });
   const tagged = (tags: Record<string, string> | undefined, pol: Partial<Policy>, o: { tagsError?: string; projectTags?: Record<string, string> } = {}) =>
-    evaluateTagGuards(candidate({ v: { ...(tags ? { tags } : {}), ...(o.tagsError ? { tagsError: o.tagsError } : {}) }, pol, ...(o.projectTags ? { projectTags: o.projectTags } : {}) }));
+    evaluateTagGuards(
+      candidate({
+        v: { ...(tags ? { tags } : {}), ...(o.tagsError ? { tagsError: o.tagsError } : {}) },
+        pol,
+        ...(o.projectTags ? { projectTags: o.projectTags } : {}),
+      }),
+    );
 
   it.each([
     { name: "true keeps it, with the rule's message", answer: () => true, message: "r says keep" },
@@ -142,7 +288,13 @@ describe("tag guards: a protection that cannot be checked counts as present", ()
     { name: "a number keeps it (not a bool)", answer: () => 0, message: "rule returned 0, not a bool; blocked to be safe" },
     { name: "null keeps it (not a bool)", answer: () => null, message: "rule returned null, not a bool; blocked to be safe" },
     { name: 'the string "false" keeps it (not a bool)', answer: () => "false", message: "rule returned false, not a bool; blocked to be safe" },
-    { name: "an evaluation error keeps it", answer: () => { throw new Error("no such key: team\n  at line 1"); }, message: "rule could not be evaluated (no such key: team); blocked to be safe" },
+    {
+      name: "an evaluation error keeps it",
+      answer: () => {
+        throw new Error("no such key: team\n  at line 1");
+      },
+      message: "rule could not be evaluated (no such key: team); blocked to be safe",
+    },
     { name: "false lets it through", answer: () => false },
   ])("a custom rule: $name", ({ answer, message }) => {
     const got = tagged({}, { rules: [rule("r", answer)] });
@@ -156,9 +308,17 @@ describe("tag guards: a protection that cannot be checked counts as present", ()
 
   it("a rule sees the version, its project (with tags only when read) and the time", () => {
     let seen: Record<string, unknown> = {};
-    const c = candidate({ v: { tags: { team: "risk" } }, pol: { rules: [{ ...rule("r", () => false), evaluate: (ctx) => ((seen = ctx), false) }] }, projectTags: { owner: "ml" } });
+    const c = candidate({
+      v: { tags: { team: "risk" } },
+      pol: { rules: [{ ...rule("r", () => false), evaluate: (ctx) => ((seen = ctx), false) }] },
+      projectTags: { owner: "ml" },
+    });
     evaluateTagGuards(c);
-    expect(seen).toMatchObject({ version: { name: "old", status: "STOPPED", tags: { team: "risk" } }, project: { name: "p1", tags: { owner: "ml" } }, now: new Date(now) });
+    expect(seen).toMatchObject({
+      version: { name: "old", status: "STOPPED", tags: { team: "risk" } },
+      project: { name: "p1", tags: { owner: "ml" } },
+      now: new Date(now),
+    });
     const d = candidate({ v: { tags: {} }, pol: { rules: [{ ...rule("r", () => false), evaluate: (ctx) => ((seen = ctx), false) }] } });
     evaluateTagGuards({ ...d, project: { ...d.project, projectArn: undefined } as never });
     expect(seen).toMatchObject({ project: { name: "p1", arn: "" } });
@@ -179,7 +339,9 @@ describe("tag guards: a protection that cannot be checked counts as present", ()
 
   it("tags that were not read keep the version, with the read error when there is one; a policy that needs no tags does not ask", () => {
     expect(tagged(undefined, { gracePeriodMs: H })).toEqual([{ rule: "tagsUnreadable", message: "tags could not be read; protections cannot be checked" }]);
-    expect(tagged(undefined, { gracePeriodMs: H }, { tagsError: "AccessDenied" })).toEqual([{ rule: "tagsUnreadable", message: "tags could not be read: AccessDenied; protections cannot be checked" }]);
+    expect(tagged(undefined, { gracePeriodMs: H }, { tagsError: "AccessDenied" })).toEqual([
+      { rule: "tagsUnreadable", message: "tags could not be read: AccessDenied; protections cannot be checked" },
+    ]);
     expect(tagged(undefined, { protectTags: [{ key: "hold", value: "*", origin: "op" }] })[0]?.rule).toBe("tagsUnreadable");
     expect(tagged(undefined, { rules: [rule("r", () => false)] })[0]?.rule).toBe("tagsUnreadable");
     expect(tagged(undefined, {})).toEqual([]);
@@ -198,7 +360,12 @@ describe("tag guards: a protection that cannot be checked counts as present", ()
   });
 
   it("project ownership: the required tags the project lacks", () => {
-    const pol = policy({ requireProjectTag: [{ key: "owner", value: "ml", origin: "o" }, { key: "managed", value: "*", origin: "o" }] });
+    const pol = policy({
+      requireProjectTag: [
+        { key: "owner", value: "ml", origin: "o" },
+        { key: "managed", value: "*", origin: "o" },
+      ],
+    });
     expect(missingProjectTags(pol, { owner: "ml", managed: "" })).toEqual([]);
     expect(missingProjectTags(pol, { owner: "other", managed: "yes" }).map((t) => t.key)).toEqual(["owner"]);
     expect(missingProjectTags(pol, {}).map((t) => t.key)).toEqual(["owner", "managed"]);
@@ -280,6 +447,7 @@ describe("near misses and the newest versions", () => {
     ["abcd", "acbd", false],
     // Only case or only spaces, more than one edit away.
     ["ABC", "abc", true],
+    ["abc", "ABC", true],
     ["  v5  ", "v5", true],
     ["ABC", "abd", false],
   ])("nearMiss(%j, %j) = %s", (listed, live, want) => {
@@ -299,6 +467,12 @@ describe("near misses and the newest versions", () => {
     expect([...newest([a, b], -1)]).toEqual([]);
     expect([...newest([a, a], 1)]).toEqual(["arn:a"]);
     // Whatever order the project lists them in, a tie is broken the same way.
-    for (const order of [[a, b], [b, a], [b, c, a], [c, a, b]]) expect([...newest(order, 1)]).toEqual(["arn:a"]);
+    for (const order of [
+      [a, b],
+      [b, a],
+      [b, c, a],
+      [c, a, b],
+    ])
+      expect([...newest(order, 1)]).toEqual(["arn:a"]);
   });
 });

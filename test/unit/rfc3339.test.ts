@@ -34,6 +34,8 @@ describe("parseRfc3339", () => {
     "2026-12-01 09:00:00Z",
     "2026-12-01T09:00:00z",
     " 2026-12-01T09:00:00Z",
+    "2026-12-01T09:00:00Zjunk",
+    "2026-12-01T09:00:00+01:00 ",
   ])("%s is refused", (value) => {
     expect(parseRfc3339(value)).toBeUndefined();
   });

@@ -3,7 +3,18 @@
 // approval is spent on use, and a fresh approval handed in before a retry must be for the very same version.
 import { describe, expect, it } from "vitest";
 import type { WriteHooks } from "../../reconciler/aws/client.js";
-import { Gate, GateError, redeem, type Approved, type DeleteWrite, type MarkWrite, type NoticeWrite, type StopWrite, type UnmarkWrite, type Write } from "../../reconciler/gate.js";
+import {
+  Gate,
+  GateError,
+  redeem,
+  type Approved,
+  type DeleteWrite,
+  type MarkWrite,
+  type NoticeWrite,
+  type StopWrite,
+  type UnmarkWrite,
+  type Write,
+} from "../../reconciler/gate.js";
 import { planWith } from "../../reconciler/plan.js";
 import { formatMark, MARK_TAG, NOTICE_TAG, REMINDER_TAG } from "../../reconciler/policy/guards.js";
 import type { DesiredSet, LiveVersion, NotificationChannel, Policy } from "../../reconciler/types.js";
@@ -37,7 +48,13 @@ function recorder(account: string | null = ACCOUNT, regionName = "us-east-1") {
   return { sent, targets, deps };
 }
 
-const channel: NotificationChannel = { name: "platform", url: { fromEnv: "REKON_WEBHOOK_URL" }, format: "json", events: ["marked", "reminder"], origin: "test" };
+const channel: NotificationChannel = {
+  name: "platform",
+  url: { fromEnv: "REKON_WEBHOOK_URL" },
+  format: "json",
+  events: ["marked", "reminder"],
+  origin: "test",
+};
 
 /** A world with one deletable version ("old"), one to stop first ("run"), one to mark ("new") and one to unmark ("back"). */
 function world(o: { roleArn?: string; pol?: Partial<Policy> } = {}) {
@@ -73,12 +90,37 @@ type World = ReturnType<typeof world>;
 
 describe("each approved write is one request of its kind, for its version", () => {
   it.each([
-    { kind: "delete", send: (w: World, d: WriteDeps) => sendDelete(w.del(), d), command: "DeleteProjectVersionCommand", input: (w: World) => ({ ProjectVersionArn: w.arn("old") }) },
-    { kind: "stop", send: (w: World, d: WriteDeps) => sendStop(w.stop(), d), command: "StopProjectVersionCommand", input: (w: World) => ({ ProjectVersionArn: w.arn("run") }) },
-    { kind: "mark", send: (w: World, d: WriteDeps) => sendMark(w.mark(), d), command: "TagResourceCommand", input: (w: World) => ({ ResourceArn: w.arn("new"), Tags: { [MARK_TAG]: formatMark(now) } }) },
+    {
+      kind: "delete",
+      send: (w: World, d: WriteDeps) => sendDelete(w.del(), d),
+      command: "DeleteProjectVersionCommand",
+      input: (w: World) => ({ ProjectVersionArn: w.arn("old") }),
+    },
+    {
+      kind: "stop",
+      send: (w: World, d: WriteDeps) => sendStop(w.stop(), d),
+      command: "StopProjectVersionCommand",
+      input: (w: World) => ({ ProjectVersionArn: w.arn("run") }),
+    },
+    {
+      kind: "mark",
+      send: (w: World, d: WriteDeps) => sendMark(w.mark(), d),
+      command: "TagResourceCommand",
+      input: (w: World) => ({ ResourceArn: w.arn("new"), Tags: { [MARK_TAG]: formatMark(now) } }),
+    },
     // A removed mark takes its notice and reminder with it: a new mark needs a new notice.
-    { kind: "unmark", send: (w: World, d: WriteDeps) => sendUnmark(w.unmark(), d), command: "UntagResourceCommand", input: (w: World) => ({ ResourceArn: w.arn("back"), TagKeys: [MARK_TAG, NOTICE_TAG, REMINDER_TAG] }) },
-    { kind: "notice", send: (w: World, d: WriteDeps) => sendNotice(w.notice(), d), command: "TagResourceCommand", input: (w: World) => ({ ResourceArn: w.arn("new"), Tags: { [NOTICE_TAG]: formatMark(now) } }) },
+    {
+      kind: "unmark",
+      send: (w: World, d: WriteDeps) => sendUnmark(w.unmark(), d),
+      command: "UntagResourceCommand",
+      input: (w: World) => ({ ResourceArn: w.arn("back"), TagKeys: [MARK_TAG, NOTICE_TAG, REMINDER_TAG] }),
+    },
+    {
+      kind: "notice",
+      send: (w: World, d: WriteDeps) => sendNotice(w.notice(), d),
+      command: "TagResourceCommand",
+      input: (w: World) => ({ ResourceArn: w.arn("new"), Tags: { [NOTICE_TAG]: formatMark(now) } }),
+    },
   ])("$kind → $command", async ({ send, command, input }) => {
     const w = world();
     const r = recorder();
@@ -119,16 +161,34 @@ describe("the credentials the write goes out with", () => {
   });
 
   it.each([
-    { name: "another account", account: "999999999999", region: "us-east-1", want: /client is for account 999999999999 in us-east-1, the approval for 123456789012 in us-east-1/ },
+    {
+      name: "another account",
+      account: "999999999999",
+      region: "us-east-1",
+      want: /client is for account 999999999999 in us-east-1, the approval for 123456789012 in us-east-1/,
+    },
     { name: "an unknown account", account: null, region: "us-east-1", want: /client is for account unknown in us-east-1/ },
-    { name: "another region", account: ACCOUNT, region: "eu-west-1", want: /client is for account 123456789012 in eu-west-1, the approval for 123456789012 in us-east-1/ },
+    {
+      name: "another region",
+      account: ACCOUNT,
+      region: "eu-west-1",
+      want: /client is for account 123456789012 in eu-west-1, the approval for 123456789012 in us-east-1/,
+    },
   ])("a client for $name is refused, and nothing is sent", async ({ account, region, want }) => {
     const w = world();
-    for (const [send, approval] of [[sendDelete, w.del], [sendStop, w.stop], [sendMark, w.mark], [sendUnmark, w.unmark], [sendNotice, w.notice]] as const) {
+    for (const [send, approval] of [
+      [sendDelete, w.del],
+      [sendStop, w.stop],
+      [sendMark, w.mark],
+      [sendUnmark, w.unmark],
+      [sendNotice, w.notice],
+    ] as const) {
       const r = recorder(account, region);
       const a = (approval as () => Approved<Write>)();
       await expect(async () => (send as (a: never, d: WriteDeps) => Promise<unknown>)(a as never, r.deps)).rejects.toThrow(GateError);
-      await expect(async () => (send as (a: never, d: WriteDeps) => Promise<unknown>)((approval as () => Approved<Write>)() as never, r.deps)).rejects.toThrow(want);
+      await expect(async () => (send as (a: never, d: WriteDeps) => Promise<unknown>)((approval as () => Approved<Write>)() as never, r.deps)).rejects.toThrow(
+        want,
+      );
       expect(r.sent).toEqual([]);
     }
   });
@@ -151,7 +211,11 @@ describe("a fresh approval before an attempt (the last look repeated when the fa
   it.each([
     { name: "one the gate did not make", fresh: (w: ReturnType<typeof twoDeletions>) => ({ ...w.second() }), want: /not made by the gate/ },
     { name: "one for another kind of write", fresh: (w: ReturnType<typeof twoDeletions>) => w.stopB(), want: /the approval is for a stop/ },
-    { name: "one for another version", fresh: (w: ReturnType<typeof twoDeletions>) => w.second(), want: (w: ReturnType<typeof twoDeletions>) => `refusing a delete of ${w.arnA}: the fresh approval is for ${w.arnB}` },
+    {
+      name: "one for another version",
+      fresh: (w: ReturnType<typeof twoDeletions>) => w.second(),
+      want: (w: ReturnType<typeof twoDeletions>) => `refusing a delete of ${w.arnA}: the fresh approval is for ${w.arnB}`,
+    },
   ])("a fresh approval that is $name cancels the write", async ({ fresh, want }) => {
     const w = twoDeletions();
     const r = recorder();
@@ -183,8 +247,18 @@ describe("a fresh approval before an attempt (the last look repeated when the fa
 
 /** Two deletable versions ("a", "b") and a RUNNING one to stop first ("c"), in one authorized plan. */
 function twoDeletions() {
-  const versions = [version("keep", { ageHours: 1 }), version("a", { ageHours: 300 }), version("b", { ageHours: 200 }), version("c", { ageHours: 250, status: "RUNNING" })];
-  const gate = Gate.assess({ desired: desired(set("p1", ["keep"])), live: liveState([liveProject(versions)]), policies: policy({ stopRunning: true }), now: NOW });
+  const versions = [
+    version("keep", { ageHours: 1 }),
+    version("a", { ageHours: 300 }),
+    version("b", { ageHours: 200 }),
+    version("c", { ageHours: 250, status: "RUNNING" }),
+  ];
+  const gate = Gate.assess({
+    desired: desired(set("p1", ["keep"])),
+    live: liveState([liveProject(versions)]),
+    policies: policy({ stopRunning: true }),
+    now: NOW,
+  });
   const plan = planWith(gate, NOW);
   const auth = gate.authorize(plan);
   const look = { at: now, byName: new Map(versions.map((v) => [v.name, v])) };
