@@ -13,8 +13,38 @@ import { Gate, type Look } from "../../reconciler/gate.js";
 import { compileRule } from "../../reconciler/policy/cel.js";
 import { DEFAULT_POLICY } from "../../reconciler/policy/defaults.js";
 import { planWith } from "../../reconciler/plan.js";
-import type { CompiledRule, DeletionWindow, DesiredSet, IdentityFact, LiveProject, LiveState, LiveVersion, NotificationChannel, Policy, PolicySet, ScopedPolicy, TagRule } from "../../reconciler/types.js";
-import { refCandidates, refDeletable, refDeletionAllowed, refNotices, refPolicyFor, refReasons, refRuleOutcome, refToMark, refToUnmark, type RefLayer, type RefPolicy, type RefRule, type RefRuleKind, type RefTag, type RefWindow, type RefWorld } from "./reference.js";
+import type {
+  CompiledRule,
+  DeletionWindow,
+  DesiredSet,
+  IdentityFact,
+  LiveProject,
+  LiveState,
+  LiveVersion,
+  NotificationChannel,
+  Policy,
+  PolicySet,
+  ScopedPolicy,
+  TagRule,
+} from "../../reconciler/types.js";
+import {
+  refCandidates,
+  refDeletable,
+  refDeletionAllowed,
+  refNotices,
+  refPolicyFor,
+  refReasons,
+  refRuleOutcome,
+  refToMark,
+  refToUnmark,
+  type RefLayer,
+  type RefPolicy,
+  type RefRule,
+  type RefRuleKind,
+  type RefTag,
+  type RefWindow,
+  type RefWorld,
+} from "./reference.js";
 
 // REKON_PROPERTY_RUNS bounds every property here (a mutation run sets it low: each surviving mutant runs them all).
 const RUNS = Number(process.env.REKON_PROPERTY_RUNS ?? 300);
@@ -30,7 +60,25 @@ const REGIONS = ["us-east-1", "eu-west-1"];
 const PROJECTS = ["alpha", "beta", "gamma"];
 const NAMES = ["v0", "v1", "v2", "v3", "v4", "v5"];
 // Weighted towards deletable statuses, so that most worlds have something to delete (and so something to get wrong).
-const STATUSES = ["STOPPED", "STOPPED", "STOPPED", "STOPPED", "FAILED", "FAILED", "TRAINING_COMPLETED", "TRAINING_COMPLETED", "RUNNING", "TRAINING_IN_PROGRESS", "DELETING", "COPYING_IN_PROGRESS", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "DEPRECATED", "EXPIRED", "HIBERNATING"];
+const STATUSES = [
+  "STOPPED",
+  "STOPPED",
+  "STOPPED",
+  "STOPPED",
+  "FAILED",
+  "FAILED",
+  "TRAINING_COMPLETED",
+  "TRAINING_COMPLETED",
+  "RUNNING",
+  "TRAINING_IN_PROGRESS",
+  "DELETING",
+  "COPYING_IN_PROGRESS",
+  "COPYING_IN_PROGRESS",
+  "COPYING_COMPLETED",
+  "DEPRECATED",
+  "EXPIRED",
+  "HIBERNATING",
+];
 const MARK = "rekon.dev/pending-delete-since";
 const NOTICE = "rekon.dev/notice-delivered-at";
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -39,7 +87,19 @@ const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
 // with DST. Windows around DST changes have their own property below.
 const ALWAYS = { schedule: "0 * * * *", durationMs: 2 * H, timeZone: "Europe/Berlin" };
 const LEAP_DAY = { schedule: "0 0 29 2 *", durationMs: H, timeZone: "UTC" };
-const WINDOW_SETS: RefWindow[][] = [[], [], [], [{ kind: "deny", ...ALWAYS }], [{ kind: "deny", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }], [{ kind: "allow", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }, { kind: "deny", ...ALWAYS }]];
+const WINDOW_SETS: RefWindow[][] = [
+  [],
+  [],
+  [],
+  [{ kind: "deny", ...ALWAYS }],
+  [{ kind: "deny", ...LEAP_DAY }],
+  [{ kind: "allow", ...ALWAYS }],
+  [{ kind: "allow", ...LEAP_DAY }],
+  [
+    { kind: "allow", ...ALWAYS },
+    { kind: "deny", ...ALWAYS },
+  ],
+];
 // Marks, approvals and notices as offsets from the world's time (hours), or fixed strings that are no time.
 const MARK_VALUES: (number | string)[] = [-100, -2, 24, "12", "2025", "1", "2026-02-30T00:00:00Z", "2026-11-01T00:00:00+00:00"];
 // Notices before, at and after the marks above, older and younger than the grace periods, and malformed.
@@ -77,7 +137,8 @@ function compiled(r: RefRule, origin: string): CompiledRule {
   }
   return c;
 }
-const rulesArb = (prefix: string) => fc.subarray(RULE_KINDS, { maxLength: 3 }).map((kinds) => kinds.map((kind): RefRule => ({ name: `${prefix}-${kind}`, kind })));
+const rulesArb = (prefix: string) =>
+  fc.subarray(RULE_KINDS, { maxLength: 3 }).map((kinds) => kinds.map((kind): RefRule => ({ name: `${prefix}-${kind}`, kind })));
 
 // ---- generators ----
 
@@ -111,52 +172,65 @@ const policyArb = (now: number, windows: fc.Arbitrary<RefWindow[]> = fc.constant
 
 /** A manifest DeletionPolicy: a few fields each, some of which would loosen (validation refuses those; the gate must ignore them). */
 const layersArb = (now: number): fc.Arbitrary<RefLayer[]> =>
-  fc.oneof(
-    { weight: 2, arbitrary: fc.constant([]) },
-    {
-      weight: 3,
-      arbitrary: fc.array(
-        fc.record({
-          projects: fc.subarray(PROJECTS, { minLength: 1 }),
-          allowedAccounts: some(fc.constantFrom([A1], [A2], [A1, A2])),
-          allowedRegions: some(fc.constantFrom(["us-east-1"], ["eu-west-1", "us-east-1"])),
-          minAgeMs: some(fc.constantFrom(0, 48 * H, 500 * H)),
-          keepLatest: some(fc.constantFrom(0, 1, 3)),
-          maxDeletesPerRun: some(fc.constantFrom(1, 2, 50)),
-          allowEmpty: some(fc.boolean()),
-          stopRunning: some(fc.boolean()),
-          protectTags: some(fc.constantFrom<RefTag[]>([{ key: "hold", value: "no" }], [{ key: "layer", value: "*" }])),
-          requireProjectTag: some(fc.constantFrom<RefTag[]>([{ key: "owner", value: "*" }], [{ key: "owner", value: "ml" }], [{ key: "tier", value: "gold" }])),
-          rules: some(rulesArb("layer")),
-          gracePeriodMs: some(fc.constantFrom(0, H, 72 * H)),
-          // An allow window in a layer would open time the operator did not: the gate takes deny windows only.
-          windows: some(fc.constantFrom<RefWindow[]>([{ kind: "deny", ...ALWAYS }], [{ kind: "deny", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }])),
-          maxDeletesPercent: some(fc.constantFrom(30, 100)),
-          requireApproval: some(fc.boolean()),
-          nearMissGuard: some(fc.boolean()),
-          requireNotice: some(fc.boolean()),
-          notify: some(fc.boolean()),
-          suspend: some(fc.constantFrom({}, { until: now + H }, { until: now - H })),
-        }),
-        { minLength: 1, maxLength: 2 },
-      ),
-    },
-  ).map((ls) =>
-    ls.map((l, i) => {
-      const out = { name: `layer${i}` } as RefLayer & Record<string, unknown>;
-      for (const [k, v] of Object.entries(l)) if (v !== undefined) out[k] = v;
-      // Rule names are unique across layers (validation).
-      if (out.rules) out.rules = out.rules.map((r) => ({ ...r, name: `${out.name}-${r.kind}` }));
-      return out as RefLayer;
-    }),
-  );
+  fc
+    .oneof(
+      { weight: 2, arbitrary: fc.constant([]) },
+      {
+        weight: 3,
+        arbitrary: fc.array(
+          fc.record({
+            projects: fc.subarray(PROJECTS, { minLength: 1 }),
+            allowedAccounts: some(fc.constantFrom([A1], [A2], [A1, A2])),
+            allowedRegions: some(fc.constantFrom(["us-east-1"], ["eu-west-1", "us-east-1"])),
+            minAgeMs: some(fc.constantFrom(0, 48 * H, 500 * H)),
+            keepLatest: some(fc.constantFrom(0, 1, 3)),
+            maxDeletesPerRun: some(fc.constantFrom(1, 2, 50)),
+            allowEmpty: some(fc.boolean()),
+            stopRunning: some(fc.boolean()),
+            protectTags: some(fc.constantFrom<RefTag[]>([{ key: "hold", value: "no" }], [{ key: "layer", value: "*" }])),
+            requireProjectTag: some(
+              fc.constantFrom<RefTag[]>([{ key: "owner", value: "*" }], [{ key: "owner", value: "ml" }], [{ key: "tier", value: "gold" }]),
+            ),
+            rules: some(rulesArb("layer")),
+            gracePeriodMs: some(fc.constantFrom(0, H, 72 * H)),
+            // An allow window in a layer would open time the operator did not: the gate takes deny windows only.
+            windows: some(fc.constantFrom<RefWindow[]>([{ kind: "deny", ...ALWAYS }], [{ kind: "deny", ...LEAP_DAY }], [{ kind: "allow", ...ALWAYS }])),
+            maxDeletesPercent: some(fc.constantFrom(30, 100)),
+            requireApproval: some(fc.boolean()),
+            nearMissGuard: some(fc.boolean()),
+            requireNotice: some(fc.boolean()),
+            notify: some(fc.boolean()),
+            suspend: some(fc.constantFrom({}, { until: now + H }, { until: now - H })),
+          }),
+          { minLength: 1, maxLength: 2 },
+        ),
+      },
+    )
+    .map((ls) =>
+      ls.map((l, i) => {
+        const out = { name: `layer${i}` } as RefLayer & Record<string, unknown>;
+        for (const [k, v] of Object.entries(l)) if (v !== undefined) out[k] = v;
+        // Rule names are unique across layers (validation).
+        if (out.rules) out.rules = out.rules.map((r) => ({ ...r, name: `${out.name}-${r.kind}` }));
+        return out as RefLayer;
+      }),
+    );
 
 const setArb = (now: number) =>
   fc.record({
     source: fc.constantFrom(...SOURCES),
     region: fc.constantFrom(...REGIONS),
     project: fc.constantFrom(...PROJECTS),
-    listed: fc.oneof({ weight: 9, arbitrary: fc.uniqueArray(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: fc.constantFrom("V1", "v9", "v10", "x0") }), { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant([] as string[]) }),
+    listed: fc.oneof(
+      {
+        weight: 9,
+        arbitrary: fc.uniqueArray(
+          fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: fc.constantFrom("V1", "v9", "v10", "x0") }),
+          { minLength: 1, maxLength: 3 },
+        ),
+      },
+      { weight: 1, arbitrary: fc.constant([] as string[]) },
+    ),
     suspend: fc.constantFrom(undefined, undefined, undefined, undefined, undefined, undefined, undefined, { until: now + H }, { until: now - H }),
   });
 
@@ -197,7 +271,10 @@ function worldAt(nowArb: fc.Arbitrary<number>, windows?: (now: number) => fc.Arb
     fc
       .record({
         sets: fc.array(setArb(now), { minLength: 1, maxLength: 3 }),
-        identity: fc.record({ ambient: fc.constantFrom("ok", "ok", "ok", "ok", "ok", "ok", "ok", "fail"), other: fc.constantFrom("ok", "ok", "ok", "ok", "ok", "fail") }),
+        identity: fc.record({
+          ambient: fc.constantFrom("ok", "ok", "ok", "ok", "ok", "ok", "ok", "fail"),
+          other: fc.constantFrom("ok", "ok", "ok", "ok", "ok", "fail"),
+        }),
         projects: fc.record(Object.fromEntries([A1, A2].flatMap((a) => REGIONS.flatMap((r) => PROJECTS.map((p) => [`${a}|${r}|${p}`, projectArb] as const))))),
         policy: policyArb(now, windows?.(now)),
         layers: layersArb(now),
@@ -207,15 +284,31 @@ function worldAt(nowArb: fc.Arbitrary<number>, windows?: (now: number) => fc.Arb
 }
 
 type Value<A> = A extends fc.Arbitrary<infer T> ? T : never;
-type Generated = { sets: Value<ReturnType<typeof setArb>>[]; identity: { ambient: string; other: string }; projects: Record<string, Value<typeof projectArb>>; policy: RefPolicy; layers: RefLayer[] };
+type Generated = {
+  sets: Value<ReturnType<typeof setArb>>[];
+  identity: { ambient: string; other: string };
+  projects: Record<string, Value<typeof projectArb>>;
+  policy: RefPolicy;
+  layers: RefLayer[];
+};
 
 function buildWorld(now: number, { sets: rawSets, identity, projects, policy, layers }: Generated): RefWorld {
   const identities: IdentityFact[] = [
     identity.ambient === "ok" ? { source: "ambient", account: A1, arn: `arn:aws:iam::${A1}:user/me` } : { source: "ambient", error: "no credentials" },
     { source: SOURCES[1]!, account: A1, arn: `arn:aws:sts::${A1}:assumed-role/same-as-ambient/rekon` },
-    identity.other === "ok" ? { source: SOURCES[2]!, account: A2, arn: `arn:aws:sts::${A2}:assumed-role/other/rekon` } : { source: SOURCES[2]!, error: "AccessDenied" },
+    identity.other === "ok"
+      ? { source: SOURCES[2]!, account: A2, arn: `arn:aws:sts::${A2}:assumed-role/other/rekon` }
+      : { source: SOURCES[2]!, error: "AccessDenied" },
   ];
-  const sets: DesiredSet[] = rawSets.map((s, i) => ({ name: `set${i}`, pos: { file: `m${i}.yaml`, line: 1, col: 1 }, project: s.project, region: s.region, ...(s.source !== "ambient" ? { roleArn: s.source } : {}), versions: s.listed.map((name) => ({ name, pos })), ...(s.suspend ? { suspend: { reason: "test", until: s.suspend.until, origin: `set${i}` } } : {}) }));
+  const sets: DesiredSet[] = rawSets.map((s, i) => ({
+    name: `set${i}`,
+    pos: { file: `m${i}.yaml`, line: 1, col: 1 },
+    project: s.project,
+    region: s.region,
+    ...(s.source !== "ambient" ? { roleArn: s.source } : {}),
+    versions: s.listed.map((name) => ({ name, pos })),
+    ...(s.suspend ? { suspend: { reason: "test", until: s.suspend.until, origin: `set${i}` } } : {}),
+  }));
   // The versions of every project in every (account, region), with ARNs, so copies can point anywhere.
   const all = new Map<string, LiveVersion[]>();
   for (const [key, p] of Object.entries(projects)) {
@@ -230,8 +323,25 @@ function buildWorld(now: number, { sets: rawSets, identity, projects, policy, la
         const tags =
           t === "error" || t === "unread"
             ? undefined
-            : { ...(t.hold ? { hold: t.hold } : {}), ...(t.layer ? { layer: t.layer } : {}), ...(t.mark !== undefined ? { [MARK]: timeValue(t.mark, now) } : {}), ...(t.approved !== undefined ? { "rekon.dev/deletion-approved": timeValue(t.approved, now) } : {}), ...(t.notice !== undefined ? { [NOTICE]: timeValue(t.notice, now) } : {}) };
-        return { arn: `arn:aws:rekognition:${region}:${acct}:project/${project}/version/${v.name}/${createdAt}`, name: v.name, project, region, account: acct, status: v.status, createdAt, feature: v.status === "RUNNING" || v.status.startsWith("COPYING") ? "CUSTOM_LABELS" : v.feature, ...(tags ? { tags } : {}), ...(t === "error" ? { tagsError: "AccessDenied" } : {}) } as LiveVersion;
+            : {
+                ...(t.hold ? { hold: t.hold } : {}),
+                ...(t.layer ? { layer: t.layer } : {}),
+                ...(t.mark !== undefined ? { [MARK]: timeValue(t.mark, now) } : {}),
+                ...(t.approved !== undefined ? { "rekon.dev/deletion-approved": timeValue(t.approved, now) } : {}),
+                ...(t.notice !== undefined ? { [NOTICE]: timeValue(t.notice, now) } : {}),
+              };
+        return {
+          arn: `arn:aws:rekognition:${region}:${acct}:project/${project}/version/${v.name}/${createdAt}`,
+          name: v.name,
+          project,
+          region,
+          account: acct,
+          status: v.status,
+          createdAt,
+          feature: v.status === "RUNNING" || v.status.startsWith("COPYING") ? "CUSTOM_LABELS" : v.feature,
+          ...(tags ? { tags } : {}),
+          ...(t === "error" ? { tagsError: "AccessDenied" } : {}),
+        } as LiveVersion;
       }),
     );
   }
@@ -257,8 +367,21 @@ function buildWorld(now: number, { sets: rawSets, identity, projects, policy, la
     const base = { set: s.name, project: s.project, region: s.region, account: answering };
     // Project tags are read only when a policy in force for the project requires one (as the inventory does).
     const tags = refPolicyFor(world, s.project).requireProjectTag.length > 0 && p ? { tags: p.tags } : {};
-    if (read === "ok") world.projects.push({ ...base, status: "ok", projectArn: `arn:aws:rekognition:${s.region}:${answering}:project/${s.project}/1`, versions: all.get(key) ?? [], ...tags });
-    else world.projects.push({ ...base, status: read as "error" | "notFound", versions: [], ...(read === "error" ? { error: "AccessDenied" } : { error: "not found" }) });
+    if (read === "ok")
+      world.projects.push({
+        ...base,
+        status: "ok",
+        projectArn: `arn:aws:rekognition:${s.region}:${answering}:project/${s.project}/1`,
+        versions: all.get(key) ?? [],
+        ...tags,
+      });
+    else
+      world.projects.push({
+        ...base,
+        status: read as "error" | "notFound",
+        versions: [],
+        ...(read === "error" ? { error: "AccessDenied" } : { error: "not found" }),
+      });
   }
   return world;
 }
@@ -266,8 +389,15 @@ function buildWorld(now: number, { sets: rawSets, identity, projects, policy, la
 const worldArb = worldAt(fc.constant(NOW));
 
 const tagRules = (ts: RefTag[] | undefined, origin: string): TagRule[] => (ts ?? []).map((t) => ({ ...t, origin }));
-const windowsOf = (ws: RefWindow[] | undefined, origin: string): DeletionWindow[] => (ws ?? []).map((w) => ({ ...w, duration: `${w.durationMs / M}m`, origin }));
-const channel = (origin: string): NotificationChannel => ({ name: `channel-${origin}`, url: { fromEnv: "REKON_WEBHOOK_URL" }, format: "json", events: ["marked", "deleted"], origin });
+const windowsOf = (ws: RefWindow[] | undefined, origin: string): DeletionWindow[] =>
+  (ws ?? []).map((w) => ({ ...w, duration: `${w.durationMs / M}m`, origin }));
+const channel = (origin: string): NotificationChannel => ({
+  name: `channel-${origin}`,
+  url: { fromEnv: "REKON_WEBHOOK_URL" },
+  format: "json",
+  events: ["marked", "deleted"],
+  origin,
+});
 
 function toPolicy(p: RefPolicy): Policy {
   return {
@@ -337,7 +467,25 @@ function gateOf(w: RefWorld): Gate {
 // Worlds under requireNotice with few other guards, so that the mark and the notice decide in most of them.
 const noticeWorlds: fc.Arbitrary<RefWorld> = fc.tuple(worldArb, fc.constantFrom(0, 72 * H, 72 * H, 1 * H)).map(([w, gracePeriodMs]) => {
   const { suspend: _s, ...rest } = w.policy;
-  return { ...w, layers: [], policy: { ...rest, gracePeriodMs, requireNotice: true, requireApproval: false, windows: [], maxDeletesPerRun: 100, maxDeletesPercent: 100, minAgeMs: 0, keepLatest: 0, allowEmpty: true, protectTags: [], requireProjectTag: [], rules: [] } };
+  return {
+    ...w,
+    layers: [],
+    policy: {
+      ...rest,
+      gracePeriodMs,
+      requireNotice: true,
+      requireApproval: false,
+      windows: [],
+      maxDeletesPerRun: 100,
+      maxDeletesPercent: 100,
+      minAgeMs: 0,
+      keepLatest: 0,
+      allowEmpty: true,
+      protectTags: [],
+      requireProjectTag: [],
+      rules: [],
+    },
+  };
 });
 
 // ---- deletion windows around daylight-saving changes ----
@@ -357,26 +505,44 @@ const TRANSITIONS: { zone: string; at: number }[] = [
  */
 const scheduleArb = fc.oneof(
   fc.record({
-    schedule: fc.tuple(fc.constantFrom(0, 15, 30, 45, 59), fc.integer({ min: 0, max: 4 }), fc.constantFrom("*", "SUN", "SAT-SUN", "MON-FRI", "SAT")).map(([m, h, dow]) => `${m} ${h} * * ${dow}`),
+    schedule: fc
+      .tuple(fc.constantFrom(0, 15, 30, 45, 59), fc.integer({ min: 0, max: 4 }), fc.constantFrom("*", "SUN", "SAT-SUN", "MON-FRI", "SAT"))
+      .map(([m, h, dow]) => `${m} ${h} * * ${dow}`),
     durationMs: fc.constantFrom(15 * M, 30 * M, H, 2 * H, 6 * H),
   }),
   fc.record({ schedule: fc.constant("*/15 * * * *"), durationMs: fc.constantFrom(5 * M, 10 * M) }),
   fc.record({ schedule: fc.constantFrom("0 * * * *", "30 * * * *", "45 * * * *"), durationMs: fc.constantFrom(15 * M, 30 * M) }),
 );
 const dstWindowArb = (zone: string): fc.Arbitrary<RefWindow> =>
-  fc.record({
-    kind: fc.constantFrom<"deny" | "allow">("deny", "allow"),
-    when: scheduleArb,
-    timeZone: fc.constantFrom(zone, zone, zone, "UTC", zone === "Europe/Berlin" ? "America/New_York" : "Europe/Berlin"),
-  }).map(({ kind, when, timeZone }) => ({ kind, ...when, timeZone }));
+  fc
+    .record({
+      kind: fc.constantFrom<"deny" | "allow">("deny", "allow"),
+      when: scheduleArb,
+      timeZone: fc.constantFrom(zone, zone, zone, "UTC", zone === "Europe/Berlin" ? "America/New_York" : "Europe/Berlin"),
+    })
+    .map(({ kind, when, timeZone }) => ({ kind, ...when, timeZone }));
 /** A transition, and a time within five hours of it (to the minute, sometimes to the millisecond). */
-const dstArb = fc.record({ t: fc.constantFrom(...TRANSITIONS), minutes: fc.integer({ min: -300, max: 300 }), ms: fc.constantFrom(0, 0, 0, 1, 59_999) }).map(({ t, minutes, ms }) => ({ zone: t.zone, now: t.at + minutes * M + ms }));
+const dstArb = fc
+  .record({ t: fc.constantFrom(...TRANSITIONS), minutes: fc.integer({ min: -300, max: 300 }), ms: fc.constantFrom(0, 0, 0, 1, 59_999) })
+  .map(({ t, minutes, ms }) => ({ zone: t.zone, now: t.at + minutes * M + ms }));
 
 /** Worlds at times around a DST change, with windows in that zone, and few other guards, so that the windows decide. */
 const dstWorlds: fc.Arbitrary<RefWorld> = dstArb.chain(({ zone, now }) =>
   worldAt(fc.constant(now), () => fc.array(dstWindowArb(zone), { minLength: 1, maxLength: 2 })).map((w) => ({
     ...w,
-    policy: { ...w.policy, minAgeMs: 0, keepLatest: 0, allowEmpty: true, maxDeletesPerRun: 100, maxDeletesPercent: 100, protectTags: [], requireProjectTag: [], rules: [], requireApproval: false, requireNotice: false },
+    policy: {
+      ...w.policy,
+      minAgeMs: 0,
+      keepLatest: 0,
+      allowEmpty: true,
+      maxDeletesPerRun: 100,
+      maxDeletesPercent: 100,
+      protectTags: [],
+      requireProjectTag: [],
+      rules: [],
+      requireApproval: false,
+      requireNotice: false,
+    },
   })),
 );
 
@@ -404,7 +570,15 @@ describe("the gate agrees with the independent reference model", () => {
       for (const rule of [...c.pol.rules].filter((r) => c.reasons.includes(r.name))) {
         const message = a!.reasons.find((r) => r.rule === rule.name)!.message;
         const outcome = refRuleOutcome(rule, c.v, c.project, w.now);
-        expect({ rule: rule.name, message }).toEqual({ rule: rule.name, message: outcome === "true" ? `${rule.kind} matched` : expect.stringMatching(outcome === "error" ? /^rule could not be evaluated \(.+\); blocked to be safe$/ : /^rule returned yes, not a bool; blocked to be safe$/) });
+        expect({ rule: rule.name, message }).toEqual({
+          rule: rule.name,
+          message:
+            outcome === "true"
+              ? `${rule.kind} matched`
+              : expect.stringMatching(
+                  outcome === "error" ? /^rule could not be evaluated \(.+\); blocked to be safe$/ : /^rule returned yes, not a bool; blocked to be safe$/,
+                ),
+        });
       }
     }
   };
@@ -429,7 +603,8 @@ describe("the gate agrees with the independent reference model", () => {
           const [, , , , account] = a.versionArn!.split(":");
           for (const s of w.sets) {
             const sa = w.identities.find((i) => i.source === (s.roleArn ?? "ambient"))?.account;
-            if ((sa === undefined || sa === account) && s.region === a.region && s.project === a.project) expect(s.versions.map((d) => d.name)).not.toContain(a.versionName);
+            if ((sa === undefined || sa === account) && s.region === a.region && s.project === a.project)
+              expect(s.versions.map((d) => d.name)).not.toContain(a.versionName);
           }
         }
       }),
@@ -477,7 +652,9 @@ describe("the gate agrees with the independent reference model", () => {
           if (ranked.slice(0, w.policy.keepLatest).some((v) => v.arn === removed!.arn)) allowed = false;
         }
         if (how === "latestGone" && removed && !w.policy.allowEmpty && owner.versions.some((d) => d.name === removed!.name)) {
-          const listedLive = project.versions.filter((v) => owner.versions.some((d) => d.name === v.name) && v.status !== "DELETING").sort((x, y) => y.createdAt - x.createdAt || (x.arn < y.arn ? -1 : 1));
+          const listedLive = project.versions
+            .filter((v) => owner.versions.some((d) => d.name === v.name) && v.status !== "DELETING")
+            .sort((x, y) => y.createdAt - x.createdAt || (x.arn < y.arn ? -1 : 1));
           if (listedLive[0]?.arn === removed.arn) allowed = false;
         }
         expect({ how, approved: !("denied" in verdict) }).toEqual({ how, approved: allowed });
@@ -518,13 +695,55 @@ describe("deletion windows across daylight-saving changes (the reference's own c
     const one = dstArb.chain(({ zone, now }) => fc.record({ now: fc.constant(now), windows: fc.array(dstWindowArb(zone), { minLength: 1, maxLength: 3 }) }));
     fc.assert(
       fc.property(one, ({ now, windows }) => {
-        const v: LiveVersion = { arn: `arn:aws:rekognition:us-east-1:${A1}:project/alpha/version/old/1`, name: "old", project: "alpha", region: "us-east-1", account: A1, status: "STOPPED", createdAt: now - 1000 * H, feature: "CUSTOM_LABELS" };
+        const v: LiveVersion = {
+          arn: `arn:aws:rekognition:us-east-1:${A1}:project/alpha/version/old/1`,
+          name: "old",
+          project: "alpha",
+          region: "us-east-1",
+          account: A1,
+          status: "STOPPED",
+          createdAt: now - 1000 * H,
+          feature: "CUSTOM_LABELS",
+        };
         const keep: LiveVersion = { ...v, arn: v.arn.replace("/old/", "/keep/"), name: "keep" };
-        const live: LiveState = { projects: [{ set: "s", project: "alpha", region: "us-east-1", account: A1, status: "ok", projectArn: `arn:aws:rekognition:us-east-1:${A1}:project/alpha/1`, versions: [keep, v] }], identities: [{ source: "ambient", account: A1 }] };
-        const policy: Policy = { ...DEFAULT_POLICY, allowedAccounts: [A1], enforceAccounts: true, minAgeMs: 0, keepLatest: 0, windows: windowsOf(windows, "property") };
-        const gate = Gate.assess({ desired: { sets: [{ name: "s", pos, project: "alpha", region: "us-east-1", versions: [{ name: "keep", pos }] }], policies: [], files: [], digest: "x" }, live, policies: policy, now: new Date(now) });
+        const live: LiveState = {
+          projects: [
+            {
+              set: "s",
+              project: "alpha",
+              region: "us-east-1",
+              account: A1,
+              status: "ok",
+              projectArn: `arn:aws:rekognition:us-east-1:${A1}:project/alpha/1`,
+              versions: [keep, v],
+            },
+          ],
+          identities: [{ source: "ambient", account: A1 }],
+        };
+        const policy: Policy = {
+          ...DEFAULT_POLICY,
+          allowedAccounts: [A1],
+          enforceAccounts: true,
+          minAgeMs: 0,
+          keepLatest: 0,
+          windows: windowsOf(windows, "property"),
+        };
+        const gate = Gate.assess({
+          desired: {
+            sets: [{ name: "s", pos, project: "alpha", region: "us-east-1", versions: [{ name: "keep", pos }] }],
+            policies: [],
+            files: [],
+            digest: "x",
+          },
+          live,
+          policies: policy,
+          now: new Date(now),
+        });
         const a = planWith(gate, new Date(now)).actions.find((x) => x.versionName === "old")!;
-        expect({ at: new Date(now).toISOString(), rules: a.reasons.map((r) => r.rule) }).toEqual({ at: new Date(now).toISOString(), rules: refDeletionAllowed(windows, now) ? [] : ["window"] });
+        expect({ at: new Date(now).toISOString(), rules: a.reasons.map((r) => r.rule) }).toEqual({
+          at: new Date(now).toISOString(),
+          rules: refDeletionAllowed(windows, now) ? [] : ["window"],
+        });
       }),
       { numRuns: RUNS * 3 },
     );
@@ -536,15 +755,60 @@ describe.skipIf(process.env.REKON_MUTATION_RUN === "1")("signals in the middle o
   it("whenever the stop comes, nothing unplanned is deleted, accepted ⇔ AWS carried it out, and never-sent writes are skipped", async () => {
     // Imported here, not at the top: the SDK and the emulator cost a second to load, which a mutation run
     // (that skips this property) would otherwise pay for every mutant.
-    const [{ default: pino }, { startEmulator }, { applyPass, passFor }, { TEST_CREDENTIALS }] = await Promise.all([import("pino"), import("../../reconciler/emulator/server.js"), import("../../reconciler/reconcile.js"), import("../helpers/emulator-env.js")]);
+    const [{ default: pino }, { startEmulator }, { applyPass, passFor }, { TEST_CREDENTIALS }] = await Promise.all([
+      import("pino"),
+      import("../../reconciler/emulator/server.js"),
+      import("../../reconciler/reconcile.js"),
+      import("../helpers/emulator-env.js"),
+    ]);
     const log = pino({ level: "silent" });
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 2, max: 8 }), fc.integer({ min: 0, max: 6 }), fc.boolean(), async (n, stopAfter, abandon) => {
-        const state: EmulatorStateFile = { account: A1, projects: [{ name: "p", versions: [{ name: "keep", status: "STOPPED", age: "1d" }, ...Array.from({ length: n }, (_, i) => ({ name: `old${i}`, status: "STOPPED" as const, age: `${100 + i}d` }))] }] };
+        const state: EmulatorStateFile = {
+          account: A1,
+          projects: [
+            {
+              name: "p",
+              versions: [
+                { name: "keep", status: "STOPPED", age: "1d" },
+                ...Array.from({ length: n }, (_, i) => ({ name: `old${i}`, status: "STOPPED" as const, age: `${100 + i}d` })),
+              ],
+            },
+          ],
+        };
         const emu = await startEmulator({ state, deleteDelayMs: 10_000, faults: { rules: [{ operation: "DeleteProjectVersion", delayMs: 150 }] } });
         try {
-          const desired = { sets: [{ name: "s", pos, project: "p", region: "us-east-1", versions: [{ name: "keep", pos }] }], policies: [], files: [], digest: "x" };
-          const pass = await passFor({ desired, policies: toPolicy({ allowedAccounts: [A1], allowedRegions: [], minAgeMs: 0, keepLatest: 0, maxDeletesPerRun: 100, allowEmpty: false, stopRunning: false, protectTags: [], requireProjectTag: [], rules: [], gracePeriodMs: 0, maxDeletesPercent: 100, requireApproval: false, requireNotice: false, notify: false, nearMissGuard: true, windows: [] }) }, { log, client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } });
+          const desired = {
+            sets: [{ name: "s", pos, project: "p", region: "us-east-1", versions: [{ name: "keep", pos }] }],
+            policies: [],
+            files: [],
+            digest: "x",
+          };
+          const pass = await passFor(
+            {
+              desired,
+              policies: toPolicy({
+                allowedAccounts: [A1],
+                allowedRegions: [],
+                minAgeMs: 0,
+                keepLatest: 0,
+                maxDeletesPerRun: 100,
+                allowEmpty: false,
+                stopRunning: false,
+                protectTags: [],
+                requireProjectTag: [],
+                rules: [],
+                gracePeriodMs: 0,
+                maxDeletesPercent: 100,
+                requireApproval: false,
+                requireNotice: false,
+                notify: false,
+                nearMissGuard: true,
+                windows: [],
+              }),
+            },
+            { log, client: { endpoint: emu.url, stsEndpoint: emu.url, credentials: TEST_CREDENTIALS } },
+          );
           const planned = new Set(pass.plan.actions.filter((a) => a.action === "delete").map((a) => a.versionArn));
           const stop = new AbortController();
           const quit = new AbortController();
@@ -562,7 +826,12 @@ describe.skipIf(process.env.REKON_MUTATION_RUN === "1")("signals in the middle o
           const got = emu.calls({ phase: "received" }).filter((c) => c.operation === "DeleteProjectVersion");
           for (const c of got) await emu.waitForCall((x) => x.phase === "answered" && x.requestId === c.requestId, 5_000);
           pass.close();
-          const ok = new Set(emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok").map((c) => c.target));
+          const ok = new Set(
+            emu
+              .calls()
+              .filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok")
+              .map((c) => c.target),
+          );
           expect(results).toHaveLength(planned.size);
           for (const t of ok) expect(planned.has(t!)).toBe(true);
           for (const r of results) {

@@ -20,7 +20,16 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 function format(timeZone: string): Intl.DateTimeFormat {
   let f = formats.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
     formats.set(timeZone, f);
   }
   return f;
@@ -81,8 +90,7 @@ function fieldMatches(spec: string, value: number, min: number): boolean {
     else if (range.includes("-")) {
       [lo, hi] = range.split("-").map(num) as [number, number];
       if (hi < lo) hi += 7; // SAT-SUN: Sunday is also day 7
-    }
-    else [lo, hi] = [num(range), stepText === undefined ? num(range) : Number.MAX_SAFE_INTEGER];
+    } else [lo, hi] = [num(range), stepText === undefined ? num(range) : Number.MAX_SAFE_INTEGER];
     return value >= lo && value <= hi && (value - lo) % step === 0;
   });
 }

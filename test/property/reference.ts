@@ -110,7 +110,22 @@ export interface RefEffective extends Omit<RefPolicy, "allowedAccounts" | "allow
   suspends: { until?: number }[];
 }
 
-const STATUSES = ["TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED", "STARTING", "RUNNING", "FAILED", "STOPPING", "STOPPED", "DELETING", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "COPYING_FAILED", "DEPRECATED", "EXPIRED"];
+const STATUSES = [
+  "TRAINING_IN_PROGRESS",
+  "TRAINING_COMPLETED",
+  "TRAINING_FAILED",
+  "STARTING",
+  "RUNNING",
+  "FAILED",
+  "STOPPING",
+  "STOPPED",
+  "DELETING",
+  "COPYING_IN_PROGRESS",
+  "COPYING_COMPLETED",
+  "COPYING_FAILED",
+  "DEPRECATED",
+  "EXPIRED",
+];
 const BUSY = ["RUNNING", "STARTING", "STOPPING", "TRAINING_IN_PROGRESS", "COPYING_IN_PROGRESS", "DELETING"];
 const MARK = "rekon.dev/pending-delete-since";
 const APPROVED = "rekon.dev/deletion-approved";
@@ -158,7 +173,8 @@ export function refPolicyFor(world: RefWorld, project: string): RefEffective {
 /** Levenshtein distance, the textbook dynamic programme. */
 function distance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
 }
 
@@ -297,7 +313,9 @@ export function refReasons(world: RefWorld, owner: DesiredSet, v: LiveVersion): 
 
   if (world.now - v.createdAt < pol.minAgeMs) out.add("minAge");
   if (pol.keepLatest > 0) {
-    const ranked = project.versions.filter((x) => x.status !== "DELETING").sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0));
+    const ranked = project.versions
+      .filter((x) => x.status !== "DELETING")
+      .sort((a, b) => b.createdAt - a.createdAt || (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0));
     if (ranked.slice(0, pol.keepLatest).some((x) => x.arn === v.arn)) out.add("keepLatest");
   }
   if (!pol.allowEmpty) {
@@ -384,7 +402,8 @@ export function refCandidates(world: RefWorld): RefCandidate[] {
   for (const s of world.sets) {
     const view = refView(world, s);
     if (!view.ok) continue;
-    for (const v of view.project.versions) if (!s.versions.some((d) => d.name === v.name)) out.push({ set: s, project: view.project, pol: view.pol, v, reasons: refReasons(world, s, v) });
+    for (const v of view.project.versions)
+      if (!s.versions.some((d) => d.name === v.name)) out.push({ set: s, project: view.project, pol: view.pol, v, reasons: refReasons(world, s, v) });
   }
   return out;
 }
@@ -397,7 +416,8 @@ const onlyHolds = (c: RefCandidate) => c.reasons.every((r) => REF_HOLDS.includes
  */
 function overBudget(world: RefWorld, deletable: RefCandidate[]): boolean {
   if (deletable.length > world.policy.maxDeletesPerRun) return true;
-  for (const l of world.layers) if (l.maxDeletesPerRun !== undefined && deletable.filter((d) => l.projects.includes(d.v.project)).length > l.maxDeletesPerRun) return true;
+  for (const l of world.layers)
+    if (l.maxDeletesPerRun !== undefined && deletable.filter((d) => l.projects.includes(d.v.project)).length > l.maxDeletesPerRun) return true;
   for (const s of world.sets) {
     const view = refView(world, s);
     if (!view.ok) continue;
@@ -415,13 +435,20 @@ export function refDeletable(world: RefWorld): Set<string> {
 
 /** Whether the run is refused as a whole (a budget): then nothing is deleted nor marked. */
 export function refRefused(world: RefWorld): boolean {
-  return overBudget(world, refCandidates(world).filter((c) => c.reasons.length === 0));
+  return overBudget(
+    world,
+    refCandidates(world).filter((c) => c.reasons.length === 0),
+  );
 }
 
 /** The ARNs apply marks: kept only by holds, with no usable mark, and not suspended (nothing is written then). */
 export function refToMark(world: RefWorld): Set<string> {
   if (refRefused(world)) return new Set(); // an over-budget run writes nothing
-  return new Set(refCandidates(world).filter((c) => c.reasons.length > 0 && onlyHolds(c) && needsMark(world, c.pol, c.v) && !c.reasons.includes("suspended")).map((c) => c.v.arn));
+  return new Set(
+    refCandidates(world)
+      .filter((c) => c.reasons.length > 0 && onlyHolds(c) && needsMark(world, c.pol, c.v) && !c.reasons.includes("suspended"))
+      .map((c) => c.v.arn),
+  );
 }
 
 /**
