@@ -2,7 +2,7 @@
 // a deletion the base did not?). Pure: no files, no Git.
 import { formatDuration } from "../duration.js";
 import { manifestLayer, operatorLayer } from "../policy/naming.js";
-import type { DeletionWindow, Policy, PolicySet, ScopedPolicy, Suspension, TagRule } from "../types.js";
+import type { DeletionWindow, InferencePolicy, Policy, PolicySet, ScopedPolicy, Suspension, TagRule } from "../types.js";
 import type { PolicyChange } from "./types.js";
 
 const tagList = (t: TagRule[] | undefined) => (t ?? []).map((x) => `${x.key}=${x.value}`).sort();
@@ -91,6 +91,7 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
   const signing = (p: Partial<Policy>) =>
     p.tagSigning ? ("fromEnv" in p.tagSigning.secret ? `fromEnv ${p.tagSigning.secret.fromEnv}` : `fromFile ${p.tagSigning.secret.fromFile}`) : undefined;
   add("tagSigning", signing(from), signing(to), from.tagSigning !== undefined && to.tagSigning === undefined);
+  out.push(...compareInference(layer, from.inference, to.inference));
   if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {}))
     out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
   return out;
@@ -165,4 +166,29 @@ export function diffPolicies(base: PolicySet, head: PolicySet, operatorChanged: 
 
 function scopedAsPolicy(s: ScopedPolicy): Partial<Policy> {
   return s.spec as Partial<Policy>;
+}
+
+/**
+ * spec.inference: a higher (or removed) unit ceiling or start budget lets a run start more, so it bills more:
+ * a loosening. Restarts allowed where they were not are too (a restart is downtime). The price is reported.
+ */
+export function compareInference(layer: string, from: InferencePolicy | undefined, to: InferencePolicy | undefined): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  const raised = (f: number | undefined, t: number | undefined) => f !== undefined && (t === undefined || t > f);
+  for (const field of ["maxInferenceUnits", "maxStartsPerRun"] as const) {
+    const f = from?.[field];
+    const t = to?.[field];
+    if (f !== t) out.push({ layer, field: `inference.${field}`, from: show(f), to: show(t), loosens: raised(f, t) });
+  }
+  const price = (p: InferencePolicy | undefined) => (p?.unitPricePerHour === undefined ? undefined : `${p.unitPricePerHour} ${p.currency}`);
+  if (price(from) !== price(to)) out.push({ layer, field: "inference.unitPricePerHour", from: show(price(from)), to: show(price(to)), loosens: false });
+  if ((from?.allowRestart ?? false) !== (to?.allowRestart ?? false))
+    out.push({
+      layer,
+      field: "inference.allowRestart",
+      from: show(from?.allowRestart ?? false),
+      to: show(to?.allowRestart ?? false),
+      loosens: to?.allowRestart === true,
+    });
+  return out;
 }

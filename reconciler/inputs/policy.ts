@@ -203,7 +203,7 @@ function compileRules(d: TypedDoc, spec: PolicySpecDoc, origin: string, issues: 
         ...d.doc.locate(["spec", "rules", i, "deny"]),
         path: `spec.rules[${i}].deny`,
         message: c.error,
-        fix: "see docs/manifests-and-policy.md, \"Rules (CEL)\", for the variables a rule can use (version, project, now)",
+        fix: 'see docs/manifests-and-policy.md, "Rules (CEL)", for the variables a rule can use (version, project, now)',
       });
     } else rules.push(c);
   });

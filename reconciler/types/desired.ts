@@ -31,7 +31,7 @@ export interface DesiredSet {
   roleArn?: string;
   versions: DesiredVersion[];
   /** spec.runtime: "managed" stops listed versions that should not run; "unmanaged" (default) never stops a listed version. */
-  runtime: "managed" | "unmanaged";
+  runtime?: "managed" | "unmanaged";
   /** spec.suspend: nothing in this set's project is written while in force. */
   suspend?: Suspension;
   /** spec.owner: free text naming who owns the set (a team), echoed in every notification about it. */

@@ -38,6 +38,12 @@ describe("diff: operator policy fields, and whether the change loosens", () => {
     { name: "tag signing turned off (marks forgeable again)", from: { tagSigning: { secret: { fromEnv: "K" } } }, to: {}, want: [["tagSigning", true]] },
     { name: "tag signing turned on", from: {}, to: { tagSigning: { secret: { fromEnv: "K" } } }, want: [["tagSigning", false]] },
     { name: "tag signing key moved to a file (old marks restart their period)", from: { tagSigning: { secret: { fromEnv: "K" } } }, to: { tagSigning: { secret: { fromFile: "/k" } } }, want: [["tagSigning", false]] },
+    { name: "unit ceiling raised (more may run, and bill)", from: { inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 4 } }, to: { inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 8 } }, want: [["inference.maxInferenceUnits", true]] },
+    { name: "unit ceiling removed", from: { inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 4 } }, to: { inference: { currency: "USD", allowRestart: false } }, want: [["inference.maxInferenceUnits", true]] },
+    { name: "unit ceiling lowered", from: { inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 8 } }, to: { inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 4 } }, want: [["inference.maxInferenceUnits", false]] },
+    { name: "starts per run raised", from: { inference: { currency: "USD", allowRestart: false, maxStartsPerRun: 1 } }, to: { inference: { currency: "USD", allowRestart: false, maxStartsPerRun: 5 } }, want: [["inference.maxStartsPerRun", true]] },
+    { name: "restarts allowed (downtime)", from: { inference: { currency: "USD", allowRestart: false } }, to: { inference: { currency: "USD", allowRestart: true } }, want: [["inference.allowRestart", true]] },
+    { name: "price changed (reported only)", from: { inference: { currency: "USD", allowRestart: false, unitPricePerHour: 4 } }, to: { inference: { currency: "USD", allowRestart: false, unitPricePerHour: 5 } }, want: [["inference.unitPricePerHour", false]] },
     { name: "remindBefore changed (no deletion changes)", from: { remindBefore: "24h", remindBeforeMs: 24 * H }, to: { remindBefore: "1h", remindBeforeMs: H }, want: [["remindBefore", false]] },
   ])("$name", ({ from, to, want }) => {
     expect(operator(from as Partial<Policy>, to as Partial<Policy>)).toEqual(want);
@@ -65,6 +71,7 @@ describe("diff: operator policy fields, and whether the change loosens", () => {
       notifications: [{ notifications: [] }, { notifications: [{ name: "c", format: "json", events: ["marked"] } as unknown as Policy["notifications"][number]] }],
       remindBefore: [{ remindBefore: "24h", remindBeforeMs: 24 * H }, { remindBefore: "1h", remindBeforeMs: H }],
       requireNotice: [{ requireNotice: false }, { requireNotice: true }],
+      inference: [{ inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 4 } }, { inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 8 } }],
     };
     for (const [field, [from, to]] of Object.entries(changed)) {
       expect(operator(from, to).map(([f]) => String(f).split(".")[0]), field).toContain(field);

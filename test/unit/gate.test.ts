@@ -2,11 +2,11 @@
 // credentials it checked; strict marks; and no write request built anywhere but aws/writes.ts.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Gate, GateError, redeem, type Approved, type DeleteWrite, type Look } from "../../reconciler/gate/index.js";
 import { planWith } from "../../reconciler/plan.js";
 import { formatMark, formatNotice, MARK_TAG, NOTICE_TAG, parseMark, REMINDER_TAG } from "../../reconciler/policy/guards.js";
-import type { LiveVersion, NotificationChannel, Policy, Reason } from "../../reconciler/types.js";
+import type { LiveVersion, NotificationChannel, Plan, PlanAction, Policy, Reason } from "../../reconciler/types.js";
 import { sendDelete } from "../../reconciler/aws/writes.js";
 import { ACCOUNT, desired, liveProject, liveState, NOW, policy, set, version } from "../helpers/builders.js";
 import { ROOT } from "../helpers/run-cli.js";
@@ -25,8 +25,13 @@ const lookOf = (vs: LiveVersion[], at = now): Look => ({ at, byName: new Map(vs.
 describe("approvals", () => {
   const keep = version("keep", { ageHours: 1 });
   const old = version("old");
-  const { gate, plan } = world([keep, old]);
-  const action = plan.actions.find((a) => a.versionName === "old")!;
+  // Made before each test, not while the tests are collected: mutation testing counts collection-time code
+  // as "static", and runs each static mutant against every test.
+  let gate: Gate, plan: Plan, action: PlanAction;
+  beforeEach(() => {
+    ({ gate, plan } = world([keep, old]));
+    action = plan.actions.find((a) => a.versionName === "old")!;
+  });
 
   it("the gate approves a planned deletion on a fresh look that still allows it", () => {
     const auth = gate.authorize(plan);

@@ -10,6 +10,10 @@ describe("parseRfc3339", () => {
     { value: "2026-12-01T10:30:00+01:30", want: Date.UTC(2026, 11, 1, 9) },
     { value: "2026-12-01T04:00:00-05:00", want: Date.UTC(2026, 11, 1, 9) },
     { value: "2024-02-29T00:00:00Z", want: Date.UTC(2024, 1, 29) },
+    // The last second of a day, and the widest offsets.
+    { value: "2026-12-31T23:59:59Z", want: Date.UTC(2026, 11, 31, 23, 59, 59) },
+    { value: "2026-12-01T23:59:00+23:59", want: Date.UTC(2026, 11, 1, 0, 0) },
+    { value: "2026-12-01T00:00:00-23:59", want: Date.UTC(2026, 11, 1, 23, 59) },
   ])("$value is an instant", ({ value, want }) => {
     expect(parseRfc3339(value)).toBe(want);
   });
@@ -30,6 +34,8 @@ describe("parseRfc3339", () => {
     "2026-12-01 09:00:00Z",
     "2026-12-01T09:00:00z",
     " 2026-12-01T09:00:00Z",
+    "2026-12-01T09:00:00Zjunk",
+    "2026-12-01T09:00:00+01:00 ",
   ])("%s is refused", (value) => {
     expect(parseRfc3339(value)).toBeUndefined();
   });

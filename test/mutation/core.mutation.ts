@@ -1,0 +1,21 @@
+// The tests a mutation run (`npm run test:mutation`, stryker.config.mjs) holds each mutant of the safety core
+// to, gathered into one file: each mutant is a fresh vitest run, and every test file costs a worker and a
+// fresh load of its dependencies (about a second), so one file instead of ten makes the run several times
+// faster. The name does not end in .test.ts: `npm test` runs each of these files itself.
+//
+// Order matters: Stryker stops a mutant's run at the first failing test, so the quick tables come first and
+// the property tests last; a mutant a table kills never pays for the properties.
+import "../unit/gate.test.js";
+import "../unit/gate-mutation.test.js";
+import "../unit/gate-explain.test.js";
+import "../unit/guards.test.js";
+import "../unit/writes.test.js";
+import "../unit/rfc3339.test.js";
+import "../unit/answers.test.js";
+import "../unit/marks.test.js";
+import "../unit/look.test.js";
+import "../unit/plan.test.js";
+import "../unit/plan-policy.test.js";
+import "../unit/when.test.js";
+import "../property/planner.property.test.js";
+import "../property/gate.property.test.js";
