@@ -3,10 +3,12 @@
 import { join, relative } from "node:path";
 import { waitForDeletions } from "./aws/wait.js";
 import type { Io } from "./io.js";
+import type { Plan } from "./types.js";
 import { startEmulator } from "./emulator/server.js";
 import { createLogger } from "./log.js";
 import { packageRoot } from "./paths.js";
 import { applyAuthorized, planPass, type ReconcileOptions } from "./reconcile.js";
+import { formatMoney, HOURS_PER_30_DAYS } from "./render/inference.js";
 import { outputWidth } from "./render/layout.js";
 import { colorEnabled, style } from "./render/style.js";
 import { renderPlanTable, renderResultsTable } from "./render/table.js";
@@ -47,9 +49,11 @@ export async function runDemo(io: Io): Promise<number> {
     second.close();
     say(renderPlanTable(second.plan, table));
 
+    say(savings(first.plan, second.plan, emu.meter()));
+
     const ok =
       !outcome.refused &&
-      second.plan.summary.delete === 0 &&
+      second.plan.summary.delete + second.plan.summary.start + second.plan.summary.stop === 0 &&
       second.plan.projects.every((p) => p.status === "ok") &&
       results.every((r) => r.result === "accepted");
     say(
@@ -65,4 +69,21 @@ export async function runDemo(io: Io): Promise<number> {
   } finally {
     await emu.close();
   }
+}
+
+/**
+ * What the run changed in running models: the units before and after, what that saves per 30 days, and what
+ * the emulator's meter billed while the demo ran (seconds of it: the saving is in the hours to come).
+ */
+function savings(before: Plan, after: Plan, meter: Record<string, number>): string {
+  const was = before.inferenceUnits?.now ?? 0;
+  const now = after.inferenceUnits?.now ?? 0;
+  const saved = (was - now) * HOURS_PER_30_DAYS;
+  const price = before.cost ? before.cost.perHourNow / Math.max(was, 1) : undefined;
+  const money = price !== undefined && before.cost ? ` (${formatMoney(saved * price)} ${before.cost.currency})` : "";
+  const metered = Object.values(meter).reduce((a, b) => a + b, 0);
+  return (
+    `\nRunning models: ${was} IU before the demo, ${now} IU now. The demo saved ${saved} IU-hours${money} per 30 days ` +
+    `(the emulator metered ${metered.toFixed(4)} IU-hours while it ran).\n`
+  );
 }

@@ -11,6 +11,8 @@ import type { RateLimiters } from "./aws/limiter.js";
 
 export interface ProgressOptions {
   total: number;
+  /** The bar's first word: "deleting" (default), or "writing" when the run also starts or stops models. */
+  label?: string;
   stream: NodeJS.WritableStream & { isTTY?: boolean };
   log: Logger;
   /** Count throttles from these limiters' request events. */
@@ -69,7 +71,7 @@ export async function startProgress(opts: ProgressOptions): Promise<Progress> {
     const { default: cliProgress } = await import("cli-progress");
     const bar = new cliProgress.SingleBar({
       stream: opts.stream,
-      format: barLine,
+      format: (o: Options, p: Params, payload: BarPayload) => barLine(o, p, payload, opts.label ?? "deleting"),
       etaBuffer: 50,
       hideCursor: true,
       clearOnComplete: false,
@@ -127,14 +129,15 @@ export async function startProgress(opts: ProgressOptions): Promise<Progress> {
  * `deleting [████░░░░] 3/7 | 1.2/s | ETA 4s | throttles 0 | failed 0`, the bar as wide as the terminal leaves
  * room for (at most 40): a line the terminal would cut would lose the failure count at its end.
  */
-function barLine(_options: Options, params: Params, payload: { rate?: string; throttles?: number; failed?: number }): string {
+type BarPayload = { rate?: string; throttles?: number; failed?: number };
+function barLine(_options: Options, params: Params, payload: BarPayload, label: string): string {
   const eta = typeof params.eta === "number" && Number.isFinite(params.eta) ? formatDuration(params.eta * 1000) : "?";
   const figures =
     `${params.value}/${params.total} | ${payload.rate ?? "0.0"}/s | ETA ${eta} | throttles ${payload.throttles ?? 0} | failed ` + `${payload.failed ?? 0}`;
-  const room = (params.maxWidth || 80) - "deleting [] ".length - figures.length - 1;
+  const room = (params.maxWidth || 80) - `${label} [] `.length - figures.length - 1;
   const size = Math.max(5, Math.min(40, room));
   const full = Math.round(Math.max(0, Math.min(1, params.progress)) * size);
-  return `deleting [${"█".repeat(full)}${"░".repeat(size - full)}] ${figures}`;
+  return `${label} [${"█".repeat(full)}${"░".repeat(size - full)}] ${figures}`;
 }
 
 function round(x: number): number {

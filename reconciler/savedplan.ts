@@ -21,9 +21,19 @@ export interface SavedPlan {
   inputs: { manifests: string[]; policy: string | null };
   /** Accounts and regions the plan covers. */
   targets: { account: string | null; region: string; roleArn?: string }[];
-  /** The live facts behind each planned write (deletions and marks), by version ARN. */
+  /** The live facts behind each planned write (deletions, starts, stops and marks), by version ARN. */
   facts: PlannedFact[];
   plan: Plan;
+}
+
+/** The plan's actions that write: a reviewer approved each one, and apply of a saved plan does no other. */
+const WRITE_ACTIONS = new Set<PlanAction["action"]>(["delete", "start", "stop"]);
+type WriteKind = PlannedFact["action"];
+
+/** The write an action makes, in a saved plan's words; none for a keep without a mark change. */
+function writeKind(a: PlanAction): WriteKind | undefined {
+  if (WRITE_ACTIONS.has(a.action)) return a.action as WriteKind;
+  return a.mark ? `mark:${a.mark}` : undefined;
 }
 
 function factOf(v: LiveVersion): Omit<PlannedFact, "action"> {
@@ -34,9 +44,10 @@ export function savePlan(plan: Plan, live: LiveState, inputs: SavedPlan["inputs"
   const byArn = new Map(live.projects.flatMap((p) => p.versions.map((v) => [v.arn, v] as const)));
   const facts: PlannedFact[] = [];
   for (const a of plan.actions) {
-    if (!a.versionArn || !(a.action === "delete" || a.mark)) continue;
+    const kind = writeKind(a);
+    if (!a.versionArn || !kind) continue;
     const v = byArn.get(a.versionArn);
-    if (v) facts.push({ action: a.action === "delete" ? "delete" : a.mark === "add" ? "mark:add" : "mark:remove", ...factOf(v) });
+    if (v) facts.push({ action: kind, ...factOf(v) });
   }
   const targets = new Map<string, SavedPlan["targets"][number]>();
   for (const p of plan.projects) {
@@ -122,16 +133,20 @@ export function checkSavedPlan(
   const approved = new Set<string>();
 
   for (const sa of saved.plan.actions) {
-    if (!sa.versionArn || !(sa.action === "delete" || sa.mark)) continue;
-    const kind = sa.action === "delete" ? "delete" : `mark:${sa.mark}`;
+    const kind = writeKind(sa);
+    if (!sa.versionArn || !kind) continue;
     const fa = freshActions.get(sa.versionArn);
     const fv = freshVersions.get(sa.versionArn);
     const fact = facts.get(sa.versionArn + "|" + kind);
+    const because = (a: PlanAction) => `${a.action}${a.reasons.length ? ` (${a.reasons.map((r) => r.rule).join(", ")})` : ""}`;
     let why: string | undefined;
     if (!fa || !fv) why = "the version is no longer there";
-    else if (kind === "delete" && fa.action !== "delete")
-      why = `no longer deletable: ${fa.action}${fa.reasons.length ? ` (${fa.reasons.map((r) => r.rule).join(", ")})` : ""}`;
-    else if (kind !== "delete" && `mark:${fa.mark}` !== kind) why = "the mark is no longer needed";
+    else if (kind === "delete" && fa.action !== "delete") why = `no longer deletable: ${because(fa)}`;
+    else if ((kind === "start" || kind === "stop") && fa.action !== kind) why = `no longer planned to ${kind}: ${because(fa)}`;
+    // The reviewer approved a start at these units (and a restart or not): another capacity is another write.
+    else if (kind === "start" && (JSON.stringify(fa.units) !== JSON.stringify(sa.units) || !!fa.restartFirst !== !!sa.restartFirst))
+      why = `the start changed since the plan was saved (now ${JSON.stringify(fa.units)}${fa.restartFirst ? ", a restart" : ""})`;
+    else if (kind.startsWith("mark:") && `mark:${fa.mark}` !== kind) why = "the mark is no longer needed";
     else if (!fact) why = "the saved plan has no facts for it";
     else why = changedFacts(fact, fv);
     if (why) stale.push({ action: sa, why });
@@ -143,15 +158,18 @@ export function checkSavedPlan(
     actions: fresh.actions.map((a) => {
       if (!a.versionArn) return a;
       const out = { ...a, reasons: [...a.reasons] };
-      if (a.action === "delete" && !approved.has("delete|" + a.versionArn)) {
-        out.action = "blocked";
+      if (WRITE_ACTIONS.has(a.action) && !approved.has(a.action + "|" + a.versionArn)) {
+        // A deletion not approved is blocked; a start or stop not approved leaves the version as it runs.
+        out.action = a.action === "delete" ? "blocked" : "keep";
         const s = stale.find((x) => x.action.versionArn === a.versionArn);
+        const never = a.action === "delete" ? "deleted" : a.action === "start" ? "started" : "stopped";
         out.reasons.push(
           s
             ? { rule: "stale", message: s.why }
-            : { rule: "notInSavedPlan", message: "the saved plan did not list this deletion; it is never deleted from this plan" },
+            : { rule: "notInSavedPlan", message: `the saved plan did not list this ${a.action}; it is never ${never} from this plan` },
         );
         delete out.stopFirst;
+        delete out.restartFirst;
       }
       // A removal the fresh plan makes goes through whether or not the saved plan listed it: it can only
       // delay a deletion (the version was listed again, or is blocked now). Added marks need the saved plan.
@@ -162,7 +180,10 @@ export function checkSavedPlan(
   plan.summary = {
     ...fresh.summary,
     delete: plan.actions.filter((a) => a.action === "delete").length,
+    keep: plan.actions.filter((a) => a.action === "keep").length,
     blocked: plan.actions.filter((a) => a.action === "blocked").length,
+    start: plan.actions.filter((a) => a.action === "start").length,
+    stop: plan.actions.filter((a) => a.action === "stop").length,
   };
   return { plan, stale };
 }
@@ -184,13 +205,22 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
 
 function blockAll(p: Plan, rule: RuleId, message: string): Plan {
   const actions = p.actions.map((a) => {
-    const { mark: _m, stopFirst: _s, ...rest } = a;
-    return a.action === "delete" ? { ...rest, action: "blocked" as const, reasons: [...a.reasons, { rule, message }] } : rest;
+    const { mark: _m, stopFirst: _s, restartFirst: _r, ...rest } = a;
+    if (a.action === "delete") return { ...rest, action: "blocked" as const, reasons: [...a.reasons, { rule, message }] };
+    if (a.action === "start" || a.action === "stop") return { ...rest, action: "keep" as const, reasons: [...a.reasons, { rule, message }] };
+    return rest;
   });
   return {
     ...p,
     actions,
-    summary: { ...p.summary, delete: 0, blocked: actions.filter((a) => a.action === "blocked").length },
+    summary: {
+      ...p.summary,
+      delete: 0,
+      start: 0,
+      stop: 0,
+      keep: actions.filter((a) => a.action === "keep").length,
+      blocked: actions.filter((a) => a.action === "blocked").length,
+    },
     refusals: [...p.refusals, { rule, message }],
   };
 }

@@ -83,6 +83,7 @@ export class Run {
       versionName: a.versionName,
       versionArn: a.versionArn,
       operation: s.operation,
+      ...(a.action === "delete" || a.action === "start" || a.action === "stop" ? { planned: a.action } : {}),
       ...r,
     };
     this.ctx.onResult?.(s.result);

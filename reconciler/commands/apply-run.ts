@@ -152,11 +152,13 @@ async function writes(r: Run): Promise<ApplyOutcome> {
       notices: r.notices().hook(),
       ...(r.concurrency ? { concurrency: r.concurrency } : {}),
       onResult: (x: WriteResult) => progress?.result(x),
-      confirm: async (plan) => (plan.summary.delete > 0 && !r.flags["auto-approve"] ? confirm(plan, io) : undefined),
+      // One question for all writes: a start bills by the hour, a stop takes a serving model offline.
+      confirm: async (plan) => (writeCount(plan) > 0 && !r.flags["auto-approve"] ? confirm(plan, io) : undefined),
       starting: async () => {
         session.applying(true);
-        const total = pass.plan.summary.delete;
-        if (total > 0) progress = await startProgress({ total, stream: io.stderr, screen: session.screen, log, limiters: pass.limiters });
+        const total = writeCount(pass.plan);
+        const label = total > pass.plan.summary.delete ? "writing" : "deleting";
+        if (total > 0) progress = await startProgress({ total, label, stream: io.stderr, screen: session.screen, log, limiters: pass.limiters });
       },
       // A refused run is news (not a person answering "no" at the prompt); its mark removals are still
       // written (a removal only delays a deletion), except for a saved plan, which approves only its own writes.
@@ -261,16 +263,28 @@ function report(
     );
 }
 
+/** The plan's writes a person confirms: deletions, starts and stops (marks are bookkeeping that only delays). */
+function writeCount(plan: Plan): number {
+  return plan.summary.delete + plan.summary.start + plan.summary.stop;
+}
+
 async function confirm(plan: Plan, io: Io): Promise<void> {
+  const { delete: del, start, stop } = plan.summary;
   if (!io.stdin.isTTY) {
-    throw new RefusalError("apply would delete versions but stdin is not a terminal to confirm on; review the plan and pass --auto-approve", "confirmation");
+    const what = del > 0 ? "delete versions" : "start or stop models";
+    throw new RefusalError(`apply would ${what} but stdin is not a terminal to confirm on; review the plan and pass --auto-approve`, "confirmation");
   }
+  const runtime = [start && `start ${start}`, stop && `stop ${stop}`].filter(Boolean).join(" and ");
+  const question =
+    del > 0
+      ? `\nrekon will permanently delete ${del} version(s)${runtime ? ` and ${runtime}` : ""} listed above. A deleted model can't be undeleted.\n` +
+        `Type "yes" to delete: `
+      : `\nrekon will ${runtime} version(s) listed above (a running model bills per inference-unit hour; a stopped one serves nothing).\n` +
+        `Type "yes" to apply: `;
   const rl = createInterface({ input: io.stdin, output: io.stderr });
   try {
-    const answer = await rl.question(
-      `\nrekon will permanently delete ${plan.summary.delete} version(s) listed above. A deleted model can't be undeleted.\nType "yes" to delete: `,
-    );
-    if (answer.trim() !== "yes") throw new RefusalError("not confirmed; nothing was deleted", "confirmation");
+    const answer = await rl.question(question);
+    if (answer.trim() !== "yes") throw new RefusalError("not confirmed; nothing was written", "confirmation");
   } finally {
     rl.close();
   }

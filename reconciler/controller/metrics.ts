@@ -221,6 +221,8 @@ export function recordDeletions(m: ControllerMetrics, results: WriteResult[]): v
   // Grace-period marks and notice tags are bookkeeping, not deletions.
   for (const r of results) {
     if (r.operation === "mark" || r.operation === "unmark" || r.operation === "notice" || r.operation === "reminder") continue;
+    // Starts and stops of listed versions are running-state writes, not deletions.
+    if (r.planned === "start" || r.planned === "stop") continue;
     m.deletionsTotal.inc({ project: r.project, account: accountOfArn(r.versionArn), region: r.region, result: r.result });
   }
 }

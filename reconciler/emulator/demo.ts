@@ -15,14 +15,15 @@
 // | fraud-detector     | fraud-detector.2026-11-28T11.00.00   | TRAINING_IN_PROGRESS | 2h   | CUSTOM_LABELS      |
 // | shelf-scanner      | v4                                   | FAILED               | 180d | CUSTOM_LABELS      |
 // | shelf-scanner      | v5                                   | STOPPED              | 120d | CUSTOM_LABELS      |
-// | shelf-scanner      | v6                                   | COPYING_COMPLETED    | 45d  | CUSTOM_LABELS      |
+// | shelf-scanner      | v6                                   | RUNNING              | 45d  | CUSTOM_LABELS      |
 // | shelf-scanner      | v7                                   | TRAINING_COMPLETED   | 6h   | CUSTOM_LABELS      |
 // | moderation-adapter | adapter-2026-02                      | EXPIRED              | 290d | CONTENT_MODERATION |
 // | moderation-adapter | adapter-2026-06                      | DEPRECATED           | 150d | CONTENT_MODERATION |
 // | moderation-adapter | adapter-2026-11                      | TRAINING_COMPLETED   | 10d  | CONTENT_MODERATION |
 //
 // All in account 123456789012, region us-east-1. shelf-scanner/v6 is a copy of a version in another
-// (staging) account, so its source is not in this inventory. moderation-adapter only shows up in
+// (staging) account, so its source is not in this inventory; it was started for a load test and left
+// RUNNING at 2 inference units (other RUNNING versions run at 1), which the demo's manifests do not declare. moderation-adapter only shows up in
 // DescribeProjects when Features includes CONTENT_MODERATION.
 
 import type { EmulatorStateFile, Feature, VersionStatus } from "./state.js";
@@ -52,7 +53,7 @@ export const DEMO_VERSIONS: readonly DemoVersion[] = [
   { project: FRAUD, version: "fraud-detector.2026-11-28T11.00.00", status: "TRAINING_IN_PROGRESS", age: "2h", feature: "CUSTOM_LABELS" },
   { project: SHELF, version: "v4", status: "FAILED", age: "180d", feature: "CUSTOM_LABELS" },
   { project: SHELF, version: "v5", status: "STOPPED", age: "120d", feature: "CUSTOM_LABELS" },
-  { project: SHELF, version: "v6", status: "COPYING_COMPLETED", age: "45d", feature: "CUSTOM_LABELS" },
+  { project: SHELF, version: "v6", status: "RUNNING", age: "45d", feature: "CUSTOM_LABELS" },
   { project: SHELF, version: "v7", status: "TRAINING_COMPLETED", age: "6h", feature: "CUSTOM_LABELS" },
   { project: ADAPTER, version: "adapter-2026-02", status: "EXPIRED", age: "290d", feature: "CONTENT_MODERATION" },
   { project: ADAPTER, version: "adapter-2026-06", status: "DEPRECATED", age: "150d", feature: "CONTENT_MODERATION" },
@@ -60,7 +61,10 @@ export const DEMO_VERSIONS: readonly DemoVersion[] = [
 ];
 
 // Extra per-version detail that makes the demo read like a real account, kept apart from the table above.
-const EXTRA: Record<string, { tags?: Record<string, string>; statusMessage?: string; sourceVersionArn?: string; description?: string }> = {
+const EXTRA: Record<
+  string,
+  { tags?: Record<string, string>; statusMessage?: string; sourceVersionArn?: string; description?: string; minInferenceUnits?: number }
+> = {
   "fraud-detector.2026-04-02T14.05.12": {
     statusMessage: "The manifest file contains too many invalid data objects.",
   },
@@ -68,7 +72,8 @@ const EXTRA: Record<string, { tags?: Record<string, string>; statusMessage?: str
   v4: { statusMessage: "The model failed to start: insufficient inference capacity." },
   v6: {
     sourceVersionArn: "arn:aws:rekognition:us-east-1:210987654321:project/shelf-scanner-staging/version/v6/1779580800000",
-    description: "copied from staging",
+    description: "copied from staging; started for a load test",
+    minInferenceUnits: 2,
   },
   "adapter-2026-02": { statusMessage: "The base model version of this adapter has expired." },
 };
@@ -91,6 +96,7 @@ export function demoState(): EmulatorStateFile {
       ...(EXTRA[v.version]?.statusMessage !== undefined ? { statusMessage: EXTRA[v.version]?.statusMessage } : {}),
       ...(EXTRA[v.version]?.sourceVersionArn !== undefined ? { sourceVersionArn: EXTRA[v.version]?.sourceVersionArn } : {}),
       ...(EXTRA[v.version]?.description !== undefined ? { description: EXTRA[v.version]?.description } : {}),
+      ...(EXTRA[v.version]?.minInferenceUnits !== undefined ? { minInferenceUnits: EXTRA[v.version]?.minInferenceUnits } : {}),
     })),
   });
   return {

@@ -196,6 +196,8 @@ function counts(actions: PlanAction[]): string {
     n("keep") && `${n("keep")} to keep`,
     n("blocked") && `${n("blocked")} blocked`,
     n("missing") && `${n("missing")} missing`,
+    n("start") && `${n("start")} to start`,
+    n("stop") && `${n("stop")} to stop`,
   ]
     .filter(Boolean)
     .join(", ");

@@ -23,6 +23,8 @@ export interface WriteResult {
   versionName: string;
   versionArn: string;
   operation: WriteOperation;
+  /** The plan action this write serves: a deletion (its stop included), a start, or a stop of a listed version. */
+  planned?: "delete" | "start" | "stop";
   result: WriteOutcome;
   /** The status AWS answered (DELETING for an accepted deletion), or the status the last look saw. */
   status?: string;

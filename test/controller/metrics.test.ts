@@ -61,7 +61,7 @@ describe("/metrics of rekon run --apply", () => {
     expect(body).not.toContain('account="ambient"');
     // Every AWS-call series names the account and region the call went to (quotas and throttles are theirs),
     // and each operation rekon may call there is at 0 from the first plan on, before it is ever called.
-    expect(metric(body, `rekon_aws_requests_total{account="${ACCOUNT}",region="us-east-1",operation="StopProjectVersion",outcome="ok"}`)).toBe(0);
+    expect(metric(body, `rekon_aws_requests_total{account="${ACCOUNT}",region="us-east-1",operation="UntagResource",outcome="ok"}`)).toBe(0);
     const awsSeries = body.split("\n").filter((l) => /^rekon_aws_request(s_total|_duration_seconds_count)\{/.test(l));
     expect(awsSeries.length).toBeGreaterThan(5);
     for (const line of awsSeries) expect(line).toMatch(new RegExp(`\\{account="${ACCOUNT}",region="us-east-1",operation="`));

@@ -57,7 +57,7 @@ describe("rekon run (plan only)", () => {
     const url = await run.url();
 
     const first = await run.waitFor(cycleFinished, 15_000, "the first cycle");
-    expect(first).toMatchObject({ result: "ok", summary: { delete: 7, keep: 3, blocked: 3, missing: 1 }, deleted: 0 });
+    expect(first).toMatchObject({ result: "ok", summary: { delete: 7, keep: 1, blocked: 3, missing: 1, start: 1, stop: 1 }, deleted: 0 });
     expect(typeof first.cycleId).toBe("string");
     // One child logger per version, carrying the cycle id too.
     expect(run.lines.filter((l) => l.msg === "planned" && l.cycleId === first.cycleId && l.action === "delete")).toHaveLength(7);
@@ -132,7 +132,13 @@ describe("rekon run --apply", () => {
     expect(first).toMatchObject({ result: "ok", deleted: 7 });
     expect(deleteCalls()).toHaveLength(7);
 
-    const records = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const all = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    // The demo's manifests also start one model and stop another: one record each, beside the deletions'.
+    expect(all.filter((r) => r.decision !== "delete").map((r) => `${r.operation} ${r.versionName} ${r.result}`).sort()).toEqual([
+      "start fraud-detector.2026-11-14T10.20.00 accepted",
+      "stop v6 accepted",
+    ]);
+    const records = all.filter((r) => r.decision === "delete");
     expect(records.map((r) => r.versionArn).sort()).toEqual(deleteCalls().map((c) => c.target).sort());
     const worktree = join(root, ".worktrees", shaA, "manifests");
     for (const r of records) {
@@ -144,7 +150,7 @@ describe("rekon run --apply", () => {
     expect(fraud).toHaveLength(3);
     for (const r of fraud) expect(r).toMatchObject({ set: "fraud-models", manifestFile: join(worktree, "fraud-detector.yaml") });
     // The same records are in the log.
-    expect(run.lines.filter((l) => l.msg === "audit")).toHaveLength(7);
+    expect(run.lines.filter((l) => l.msg === "audit")).toHaveLength(all.length);
     const metrics = (await get(`${url}/metrics`)).body;
     expect(metric(metrics, 'rekon_deletions_total{project="fraud-detector",account="123456789012",region="us-east-1",result="accepted"}')).toBe(3);
     expect(metric(metrics, 'rekon_aws_requests_total{account="123456789012",region="us-east-1",operation="DeleteProjectVersion",outcome="ok"}')).toBe(7);
@@ -190,7 +196,7 @@ describe("rekon run --apply", () => {
     // The emulator logs a call when it answers, LATENCY after it arrived: none may have arrived after SIGTERM.
     for (const c of deleteCalls()) expect(c.time - LATENCY).toBeLessThan(sent + 200);
     expect(deleteCalls().length).toBeLessThan(7);
-    const records = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const records = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.decision === "delete");
     expect(records).toHaveLength(7);
     const accepted = records.filter((r) => r.result === "accepted");
     expect(accepted.length).toBeGreaterThanOrEqual(1);

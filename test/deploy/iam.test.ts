@@ -95,6 +95,7 @@ const SENT_TO: Record<string, string[]> = {
   ListTagsForResource: ["project", "projectversion"],
   DeleteProjectVersion: ["projectversion"],
   StopProjectVersion: ["projectversion"],
+  StartProjectVersion: ["projectversion"],
   TagResource: ["projectversion"],
   UntagResource: ["projectversion"],
 };
@@ -138,6 +139,7 @@ describe("what rekon calls", () => {
       "rekognition:DescribeProjectVersions",
       "rekognition:DescribeProjects",
       "rekognition:ListTagsForResource",
+      "rekognition:StartProjectVersion",
       "rekognition:StopProjectVersion",
       "rekognition:TagResource",
       "rekognition:UntagResource",

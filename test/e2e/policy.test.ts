@@ -171,5 +171,6 @@ describe("grace period (two-phase delete)", () => {
     expect(calls("DeleteProjectVersion").map((c) => c.target).sort()).toEqual([versionArn("old-a"), versionArn("old-b"), versionArn("old-c")].sort());
     expect(calls("UntagResource").map((c) => c.target)).toEqual([versionArn("old-d")]);
     expect(await tagsOf("old-d")).toEqual({});
-  });
+    // Four CLI runs and every installed AWS CLI: generous on a loaded machine.
+  }, 120_000);
 });

@@ -127,10 +127,10 @@ describe.skipIf(!hasScript)("apply on a terminal (script)", () => {
   it("asks before deleting; anything but yes deletes nothing", async () => {
     const r = await onScript(args, emulatorEnv(emu.url), "y");
     const text = screenText(r.raw);
-    expect(text).toContain("rekon will permanently delete 7 version(s) listed above. A deleted model can't be undeleted.");
-    expect(text).toContain("refused (confirmation): not confirmed; nothing was deleted");
+    expect(text).toContain("rekon will permanently delete 7 version(s) and start 1 and stop 1 listed above. A deleted model can't be undeleted.");
+    expect(text).toContain("refused (confirmation): not confirmed; nothing was written");
     expect(r.code).toBe(1);
-    expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion")).toEqual([]);
+    expect(emu.calls().filter((c) => /^(Delete|Start|Stop)ProjectVersion$/.test(c.operation))).toEqual([]);
   });
 
   it("yes deletes the plan's deletions, with a progress bar", async () => {
@@ -138,8 +138,8 @@ describe.skipIf(!hasScript)("apply on a terminal (script)", () => {
     const text = screenText(r.raw);
     expect(r.code).toBe(0);
     expect(emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok")).toHaveLength(7);
-    expect(text).toMatch(/deleting \[[█░]+\] 7\/7 \| [\d.]+\/s \| ETA \S+ \| throttles \d+ \| failed 0/);
-    expect(text).toContain("Apply: 7 accepted, 0 already deleted, 0 failed, 0 skipped, 0 changed, 0 unknown.");
+    expect(text).toMatch(/writing \[[█░]+\] 9\/9 \| [\d.]+\/s \| ETA \S+ \| throttles \d+ \| failed 0/);
+    expect(text).toContain("Apply: 9 accepted, 0 already deleted, 0 failed, 0 skipped, 0 changed, 0 unknown.");
   });
 });
 
@@ -152,7 +152,7 @@ describe.skipIf(!hasScript)("colour: on a terminal, not with NO_COLOR, not into 
     expect(r.raw).toContain("\x1b[31mdelete\x1b[39m");
     expect(r.raw).toContain("\x1b[33mblocked\x1b[39m");
     expect(r.raw).toContain("\x1b[36mmissing\x1b[39m");
-    expect(r.raw).toContain("\x1b[1mPlan: 7 to delete, 3 to keep, 3 blocked, 1 missing.");
+    expect(r.raw).toContain("\x1b[1mPlan: 7 to delete, 1 to keep, 3 blocked, 1 missing, 1 to start, 1 to stop.");
   });
 
   it("NO_COLOR=1 on a terminal: not one escape code", async () => {
@@ -177,7 +177,7 @@ describe.skipIf(!hasScript)("colour: on a terminal, not with NO_COLOR, not into 
     expect(lines.filter((l) => l.includes("deletion accepted"))).toHaveLength(7);
     for (const line of lines) expect(line).toMatch(/^\d\d:\d\d:\d\d (TRACE|DEBUG|INFO|WARN|ERROR|FATAL): /);
     expect(r.stderr).not.toMatch(/\x1b/);
-    expect(JSON.parse(r.stdout).results).toHaveLength(7);
+    expect(JSON.parse(r.stdout).results).toHaveLength(9);
   });
 
   it("--output json and markdown on a terminal: never an escape code", async () => {
@@ -246,19 +246,21 @@ describe.skipIf(!hasTmux)("the apply screen, rendered (tmux)", () => {
     expect(logs).toHaveLength(7);
     for (const l of logs) expect(l).toMatch(/^\d\d:\d\d:\d\d INFO: deletion accepted region=us-east-1 version=[\w.-]+\/[\w.-]+ status=DELETING$/);
     // The bar, drawn last, alone on its line, complete.
-    const bars = lines.filter((l) => l.includes("deleting ["));
+    const bars = lines.filter((l) => l.includes("writing ["));
     expect(bars).toHaveLength(1);
-    expect(bars[0]).toMatch(/^deleting \[█{40}\] 7\/7 \| [\d.]+\/s \| ETA \S+ \| throttles 0 \| failed 0$/);
+    expect(bars[0]).toMatch(/^writing \[█{40}\] 9\/9 \| [\d.]+\/s \| ETA \S+ \| throttles 0 \| failed 0$/);
     expect(lines.indexOf(bars[0]!)).toBeGreaterThan(lines.indexOf(logs.at(-1)!));
     // The result table after it, every row whole and in its project's group.
     const table = lines.slice(lines.indexOf(bars[0]!) + 1);
     expect(table[0]).toBe("");
-    expect(table[1]).toMatch(/^ {2}RESULT {4}VERSION +STATUS +REQUEST$/);
+    expect(table[1]).toMatch(/^ {2}RESULT +VERSION +STATUS +REQUEST$/);
     const rows = table.filter((l) => l.startsWith("  accepted"));
     expect(rows).toHaveLength(7);
-    for (const row of rows) expect(row).toMatch(/^ {2}accepted {2}[\w.-]+ +DELETING {2}[0-9a-f-]{36}$/);
+    for (const row of rows) expect(row).toMatch(/^ {2}accepted +[\w.-]+ +DELETING {2}[0-9a-f-]{36}$/);
+    // The demo's start and stop, each a row of its own.
+    expect(table.filter((l) => /^ {2}(start|stop) accepted +[\w.-]+ +(STARTING|STOPPING) {2}[0-9a-f-]{36}$/.test(l))).toHaveLength(2);
     for (const p of ["fraud-detector", "moderation-adapter", "shelf-scanner"]) expect(table).toContain(`${p} (123456789012/us-east-1)`);
-    expect(table.filter(Boolean).at(-1)).toBe("Apply: 7 accepted, 0 already deleted, 0 failed, 0 skipped, 0 changed, 0 unknown.");
+    expect(table.filter(Boolean).at(-1)).toBe("Apply: 9 accepted, 0 already deleted, 0 failed, 0 skipped, 0 changed, 0 unknown.");
   });
 
   it("--log-format json on a terminal: whole JSON lines, still above the bar", async () => {
@@ -268,8 +270,8 @@ describe.skipIf(!hasTmux)("the apply screen, rendered (tmux)", () => {
     const logs = lines.filter((l) => l.includes('"deletion accepted"'));
     expect(logs).toHaveLength(7);
     for (const l of logs) expect(JSON.parse(l)).toMatchObject({ level: 30, msg: "deletion accepted", status: "DELETING" });
-    const bar = lines.findIndex((l) => l.includes("deleting ["));
-    expect(lines[bar]).toMatch(/^deleting \[█{40}\] 7\/7 \| [\d.]+\/s \| ETA \S+ \| throttles 0 \| failed 0$/);
+    const bar = lines.findIndex((l) => l.includes("writing ["));
+    expect(lines[bar]).toMatch(/^writing \[█{40}\] 9\/9 \| [\d.]+\/s \| ETA \S+ \| throttles 0 \| failed 0$/);
     expect(bar).toBeGreaterThan(lines.indexOf(logs.at(-1)!));
   });
 });

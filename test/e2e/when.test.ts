@@ -31,10 +31,12 @@ describe("plan --at", () => {
   it("shows what the plan will do at the weekend (the freeze holds every deletion) and on Monday (it does not)", async () => {
     policy(FREEZE);
     const saturday = await runCli(["plan", ...M(), ...P(), "--at", "2026-12-05T12:00:00+01:00", "--output", "json"], { env });
-    expect(saturday.code).toBe(0);
+    // A deletion window holds deletions only: the start and the stop the demo's manifests ask for are still
+    // pending (exit 2); a version's own running schedule decides when it runs.
+    expect(saturday.code).toBe(2);
     const sat = JSON.parse(saturday.stdout);
     expect(sat.generatedAt).toBe("2026-12-05T11:00:00.000Z");
-    expect(sat.summary.delete).toBe(0);
+    expect(sat.summary).toMatchObject({ delete: 0, start: 1, stop: 1 });
     expect(sat.nextDeletionAllowedAt).toBe("2026-12-07T09:00:00.000Z");
     const held = sat.actions.filter((a: { reasons: { rule: string }[] }) => a.reasons.some((r) => r.rule === "window"));
     expect(held).toHaveLength(7);

@@ -1,5 +1,5 @@
 // Builders for plan inputs, so each table row states only what it is about.
-import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Policy } from "../../reconciler/types.js";
+import type { DesiredSet, DesiredState, LiveProject, LiveState, LiveVersion, Policy, RunningSpec } from "../../reconciler/types.js";
 import { DEFAULT_POLICY } from "../../reconciler/policy/defaults.js";
 
 export const NOW = new Date("2026-11-28T12:00:00Z");
@@ -23,6 +23,8 @@ export function version(name: string, o: Partial<LiveVersion> & { ageHours?: num
     ...(o.sourceVersionArn ? { sourceVersionArn: o.sourceVersionArn } : {}),
     ...(o.tags ? { tags: o.tags } : {}),
     ...(o.tagsError ? { tagsError: o.tagsError } : {}),
+    ...(o.minInferenceUnits !== undefined ? { minInferenceUnits: o.minInferenceUnits } : {}),
+    ...(o.maxInferenceUnits !== undefined ? { maxInferenceUnits: o.maxInferenceUnits } : {}),
   };
 }
 
@@ -41,9 +43,23 @@ export function liveProject(versions: LiveVersion[], o: Partial<LiveProject> = {
   };
 }
 
-export function set(project: string, listed: string[], o: Partial<DesiredSet> = {}): DesiredSet {
+/** A set listing `listed`; `running` declares some of them running (units, schedule), as spec.versions[].running does. */
+export function set(
+  project: string,
+  listed: string[],
+  o: Partial<DesiredSet> & { running?: Record<string, Omit<RunningSpec, "pos">> } = {},
+): DesiredSet {
   const pos = { file: "m.yaml", line: 1, col: 1 };
-  return { name: o.name ?? `${project}-set`, pos, project, region: o.region ?? "us-east-1", versions: listed.map((name) => ({ name, pos })) };
+  const versions = listed.map((name) => ({ name, pos, ...(o.running?.[name] ? { running: { ...o.running[name]!, pos } } : {}) }));
+  return {
+    name: o.name ?? `${project}-set`,
+    pos,
+    project,
+    region: o.region ?? "us-east-1",
+    versions,
+    ...(o.runtime ? { runtime: o.runtime } : {}),
+    ...(o.suspend ? { suspend: o.suspend } : {}),
+  };
 }
 
 export function desired(...sets: DesiredSet[]): DesiredState {

@@ -1,5 +1,5 @@
 // The command table is the one declaration of every command's flags: the parser, the help, the
-// "belongs to another command" errors and the README's CLI tables must all agree with it.
+// "belongs to another command" errors and docs/cli.md's tables must all agree with it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -18,7 +18,7 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const README = readFileSync(join(ROOT, "docs/cli.md"), "utf8");
 
 describe("the command table", () => {
   it("one flag name means one thing across commands", () => {
@@ -59,7 +59,7 @@ describe("the command table", () => {
     expect(r.stderr).toContain(`commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
   });
 
-  it("the README documents every flag, and its CLI tables name no flag the table lacks", () => {
+  it("docs/cli.md documents every flag, and its CLI tables name no flag the table lacks", () => {
     for (const f of allFlags().keys()) expect(README, `--${f} in README`).toContain(`--${f}`);
     // Rows of the README's option tables: | `--flag ...` | ... |
     const rows = [...README.matchAll(/^\| `(--[a-z-]+)[^`]*`/gm)].map((m) => m[1]!.slice(2));
@@ -68,8 +68,8 @@ describe("the command table", () => {
     expect(rows.filter((f) => !known.has(f))).toEqual([]);
   });
 
-  it("the README's synopsis is the table's, line for line", () => {
+  it("docs/cli.md's synopsis is the table's, line for line", () => {
     const usage = helpText().split("Usage:\n")[1]!.split("\n\n")[0]!.split("\n").map((l) => l.slice(2)).join("\n");
-    expect(README).toContain("## CLI\n\n```\n" + usage + "\n```");
+    expect(README).toContain("## Synopsis\n\n```\n" + usage + "\n```");
   });
 });

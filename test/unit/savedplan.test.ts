@@ -114,3 +114,58 @@ describe("saved plan file", () => {
     expect(parseSavedPlan("plan.json", JSON.stringify(s))).toEqual(s);
   });
 });
+
+describe("saved plan: starts and stops are writes a reviewer approved, or none", () => {
+  const rd = desired(set("p1", ["a", "r"], { running: { a: { minInferenceUnits: 1 } }, runtime: "managed" }));
+  const world = (): LiveVersion[] => [version("a", { tags: {} }), version("r", { status: "RUNNING", minInferenceUnits: 2, tags: {} })];
+  const rpol = policy();
+  const savedR = (vs = world(), d2 = rd) => {
+    const l = live(vs);
+    return savePlan(plan(d2, l, rpol, NOW), l, { manifests: ["manifests"], policy: "policy.yaml" }, DIGESTS);
+  };
+  const checkR = (s: ReturnType<typeof savedR>, vs: LiveVersion[], d2 = rd) => {
+    const l = live(vs);
+    return checkSavedPlan(s, plan(d2, l, rpol, NOW), l, DIGESTS, NOW, 24 * H);
+  };
+  const writes = (c: ReturnType<typeof checkR>) =>
+    c.plan.actions.filter((a) => a.action === "start" || a.action === "stop").map((a) => `${a.action} ${a.versionName}`).sort();
+
+  it("records the facts of each start and stop, and applies exactly them when nothing changed", () => {
+    const s = savedR();
+    expect(s.facts.map((f) => [f.action, f.status]).sort()).toEqual([["start", "STOPPED"], ["stop", "RUNNING"]]);
+    const c = checkR(s, world());
+    expect(c.stale).toEqual([]);
+    expect(writes(c)).toEqual(["start a", "stop r"]);
+    expect(c.plan.summary).toMatchObject({ start: 1, stop: 1 });
+  });
+
+  it("a start the saved plan did not list is never made from it; the version is kept", () => {
+    const s = savedR(world(), desired(set("p1", ["a", "r"])));
+    const c = checkR(s, world());
+    expect(writes(c)).toEqual([]);
+    expect(c.plan.actions.find((a) => a.versionName === "a")!.reasons).toEqual([expect.objectContaining({ rule: "notInSavedPlan", message: expect.stringMatching(/never started/) })]);
+    expect(c.plan.summary).toMatchObject({ start: 0, stop: 0 });
+  });
+
+  it("a start at other units than reviewed is stale", () => {
+    const s = savedR();
+    const more = desired(set("p1", ["a", "r"], { running: { a: { minInferenceUnits: 3 } }, runtime: "managed" }));
+    const c = checkR(s, world(), more);
+    expect(c.stale.map((x) => [x.action.versionName, x.why])).toEqual([["a", expect.stringMatching(/the start changed since the plan was saved/)]]);
+    expect(writes(c)).toEqual(["stop r"]);
+  });
+
+  it("a stop of a version that stopped meanwhile is stale; a status change is stale too", () => {
+    const c = checkR(savedR(), world().map((v) => (v.name === "r" ? { ...v, status: "STOPPED" } : v)));
+    expect(c.stale.map((x) => [x.action.versionName, x.why])).toEqual([["r", expect.stringMatching(/no longer planned to stop: keep/)]]);
+    expect(writes(c)).toEqual(["start a"]);
+  });
+
+  it("a refused saved plan (inputs changed) starts and stops nothing", () => {
+    const l = live(world());
+    const c = checkSavedPlan(savedR(), plan(rd, l, rpol, NOW), l, { ...DIGESTS, policy: "sha256:other" }, NOW, 24 * H);
+    expect(c.refusal?.rule).toBe("digestMismatch");
+    expect(writes(c)).toEqual([]);
+    expect(c.plan.summary).toMatchObject({ start: 0, stop: 0, delete: 0 });
+  });
+});
