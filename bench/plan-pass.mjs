@@ -22,5 +22,5 @@ pass.close();
 const tagReadsNeeded = versionsNeedingTags(pass.desired, live, pass.policies, new Date(pass.plan.generatedAt)).length;
 const notOk = live.projects.filter((p) => p.status !== "ok").length;
 process.stdout.write(
-  JSON.stringify({ wallS, peakRssMb, plannerCpuS: (cpu.user + cpu.system) / 1e6, summary: pass.plan.summary, tagReadsNeeded, notOk }) + "\n",
+  JSON.stringify({ wallS, peakRssMb, plannerCpuS: (cpu.user + cpu.system) / 1e6, summary: pass.plan.summary, inferenceUnits: pass.plan.inferenceUnits, tagReadsNeeded, notOk }) + "\n",
 );

@@ -5,6 +5,8 @@
 //
 //   P1          apply under quota: the emulator allows DeleteProjectVersion R/s; N deletable versions.
 //   P2          plan at scale: P projects × V versions; calls vs the minimum, wall, peak RSS, planner CPU.
+//   P2-running  P2 with running state: each project runs its newest version undeclared (runtime: managed
+//               stops it) and declares the next one running (a start), with a price: no extra call.
 //   P2-latency  `rekon plan` vs a sequential read of the same inventory, every answer 50 ms late, no quota.
 //   P2-quota    the same inventory with DescribeProjectVersions limited to 10/s by the emulator.
 //   P3          start-up: `rekon --help` and `rekon validate` on P manifest files.
@@ -43,7 +45,7 @@ const LATENCY_MS = env("BENCH_LATENCY_MS", 50);
 const ACCOUNTS = env("BENCH_ACCOUNTS", 10);
 const P4_PROJECTS = env("BENCH_P4_PROJECTS", 30);
 const CYCLES = env("BENCH_CYCLES", 10);
-const ALL = ["P1", "P2", "P2-latency", "P2-quota", "P3", "P4", "P5"];
+const ALL = ["P1", "P2", "P2-running", "P2-latency", "P2-quota", "P3", "P4", "P5"];
 const ONLY = new Set((process.env.BENCH_ONLY ?? ALL.join(",")).split(",").map((b) => b.trim()));
 for (const b of ONLY) if (!ALL.includes(b)) throw new Error(`BENCH_ONLY: unknown benchmark ${b} (known: ${ALL.join(", ")})`);
 const ACCOUNT = "123456789012";
@@ -131,20 +133,26 @@ const vname = (j) => `v${String(j).padStart(3, "0")}`;
 /** Read limits far above what the emulator is asked to allow: pacing is then not what is measured. */
 const RAISED = { DescribeProjects: 1000, DescribeProjectVersions: 1000, ListTagsForResource: 1000 };
 
-/** One manifest per set ({name, project, region, roleArn?}); each lists its project's newest half. */
-function writeSets(folder, sets, versions) {
+/**
+ * One manifest per set ({name, project, region, roleArn?}); each lists its project's newest half. With
+ * `running`, the set is runtime: managed and declares its second-newest version running at 1 IU.
+ */
+function writeSets(folder, sets, versions, running = false) {
   mkdirSync(folder, { recursive: true });
   // Each set lists its newest half: the other half are deletion candidates.
-  const listed = Array.from({ length: Math.ceil(versions / 2) }, (_, j) => `    - name: ${vname(versions - 1 - j)}`).join("\n");
+  const declared = (j) => (running && j === 1 ? `\n      running: {minInferenceUnits: 1}` : "");
+  const listed = Array.from({ length: Math.ceil(versions / 2) }, (_, j) => `    - name: ${vname(versions - 1 - j)}${declared(j)}`).join("\n");
+  const runtime = running ? "  runtime: managed\n" : "";
   for (const s of sets) {
     const role = s.roleArn ? `  roleArn: ${s.roleArn}\n` : "";
-    writeFileSync(join(folder, `${s.name}.yaml`), `apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: ${s.name}\nspec:\n  project: ${s.project}\n  region: ${s.region}\n${role}  versions:\n${listed}\n`);
+    writeFileSync(join(folder, `${s.name}.yaml`), `apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: ${s.name}\nspec:\n  project: ${s.project}\n  region: ${s.region}\n${role}${runtime}  versions:\n${listed}\n`);
   }
 }
 
-function writePolicy(file, { accounts = [ACCOUNT], rateLimits = {} } = {}) {
+function writePolicy(file, { accounts = [ACCOUNT], rateLimits = {}, inference = false } = {}) {
   const limits = Object.entries(rateLimits).map(([op, r]) => `\n    ${op}: ${r}`).join("");
-  writeFileSync(file, `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: bench\nspec:\n  allowedAccounts: [${accounts.map((a) => `"${a}"`).join(", ")}]\n  maxDeletesPerRun: 100000\n${limits ? `  rateLimits:${limits}\n` : ""}`);
+  const inf = inference ? `  inference: {unitPricePerHour: 4.00, currency: USD}\n` : "";
+  writeFileSync(file, `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: bench\nspec:\n  allowedAccounts: [${accounts.map((a) => `"${a}"`).join(", ")}]\n  maxDeletesPerRun: 100000\n${limits ? `  rateLimits:${limits}\n` : ""}${inf}`);
 }
 
 function writeManifests(dir, projects) {
@@ -152,12 +160,12 @@ function writeManifests(dir, projects) {
   writePolicy(join(dir, "policy.yaml"), { rateLimits: RAISED });
 }
 
-/** The emulator's projects: `projects` × `versions`, all STOPPED, older with each version number down. */
-function inventory(projects, versions, extra = {}) {
+/** The emulator's projects: `projects` × `versions`, all STOPPED (with `running`, the newest RUNNING), older with each version number down. */
+function inventory(projects, versions, extra = {}, running = false) {
   return Array.from({ length: projects }, (_, i) => ({
     name: pname(i),
     ...extra,
-    versions: Array.from({ length: versions }, (_, j) => ({ name: vname(j), status: "STOPPED", age: `${versions + 10 - j}d` })),
+    versions: Array.from({ length: versions }, (_, j) => ({ name: vname(j), status: running && j === versions - 1 ? "RUNNING" : "STOPPED", age: `${versions + 10 - j}d` })),
   }));
 }
 
@@ -166,12 +174,18 @@ function emuEnv(emu) {
   return { ...process.env, AWS_ENDPOINT_URL_REKOGNITION: emu.url, AWS_ENDPOINT_URL_STS: emu.url, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true" };
 }
 
-async function p2(dir) {
-  const emu = await startEmulator({ state: { account: ACCOUNT, projects: inventory(PROJECTS, VERSIONS) } });
+async function p2(dir, running = false) {
+  const emu = await startEmulator({ state: { account: ACCOUNT, projects: inventory(PROJECTS, VERSIONS, {}, running) } });
+  const m = running ? join(dir, "m-running") : join(dir, "m");
+  const pol = running ? join(dir, "policy-running.yaml") : join(dir, "policy.yaml");
+  if (running) {
+    writeSets(m, Array.from({ length: PROJECTS }, (_, i) => ({ name: pname(i), project: pname(i), region: "us-east-1" })), VERSIONS, true);
+    writePolicy(pol, { rateLimits: RAISED, inference: true });
+  }
   try {
     // The planner runs in its own process so its peak RSS is rekon's alone, not the emulator's.
     // Asynchronous spawn: the emulator lives in this process and must keep answering.
-    const child = await run(process.execPath, [join(ROOT, "bench/plan-pass.mjs"), join(dir, "m"), join(dir, "policy.yaml")], emuEnv(emu));
+    const child = await run(process.execPath, [join(ROOT, "bench/plan-pass.mjs"), m, pol], emuEnv(emu));
     if (child.status !== 0) throw new Error(`plan-pass failed: ${child.stderr}`);
     const r = JSON.parse(child.stdout);
     const dp = emu.callCount("DescribeProjects");
@@ -182,7 +196,9 @@ async function p2(dir) {
     const minimum = 1 + Math.ceil(PROJECTS / 10) + PROJECTS * Math.ceil(VERSIONS / 100) + r.tagReadsNeeded;
     const calls = sts + dp + dpv + tags;
     const ok = calls === minimum && r.peakRssMb <= 200 && r.plannerCpuS <= 1;
-    table(`P2 plan at scale: ${PROJECTS} projects × ${VERSIONS} versions (limits raised to 1000/s: this measures calls, memory and CPU, not pacing; targets: calls = minimum, peak RSS ≤ 200 MB, planner CPU ≤ 1 s)`, [
+    const name = running ? "P2-running" : "P2";
+    const what = running ? "with running state (every project: one RUNNING undeclared, one declared running; a price) " : "";
+    table(`${name} plan at scale: ${PROJECTS} projects × ${VERSIONS} versions ${what}(limits raised to 1000/s: this measures calls, memory and CPU, not pacing; targets: calls = minimum, peak RSS ≤ 200 MB, planner CPU ≤ 1 s)`, [
       {
         GetCallerIdentity: sts,
         DescribeProjects: dp,
@@ -195,7 +211,8 @@ async function p2(dir) {
         "planner CPU s": r.plannerCpuS.toFixed(3),
         delete: r.summary.delete,
         keep: r.summary.keep,
-        holds: check("P2", "calls = minimum, peak RSS ≤ 200 MB, planner CPU ≤ 1 s", `${calls} calls (minimum ${minimum}), ${r.peakRssMb.toFixed(0)} MB, ${r.plannerCpuS.toFixed(3)} s`, ok),
+        ...(running ? { start: r.summary.start, stop: r.summary.stop, "IU now→after": `${r.inferenceUnits.now}→${r.inferenceUnits.after}` } : {}),
+        holds: check(name, "calls = minimum, peak RSS ≤ 200 MB, planner CPU ≤ 1 s", `${calls} calls (minimum ${minimum}), ${r.peakRssMb.toFixed(0)} MB, ${r.plannerCpuS.toFixed(3)} s`, ok),
       },
     ]);
   } finally {
@@ -481,6 +498,7 @@ if (["P2", "P3", "P2-latency", "P2-quota", "P4", "P5"].some((b) => ONLY.has(b)))
   try {
     if (ONLY.has("P2") || ONLY.has("P3") || ONLY.has("P5")) writeManifests(dir, PROJECTS);
     if (ONLY.has("P2")) await p2(dir);
+    if (ONLY.has("P2-running")) await p2(dir, true);
     if (ONLY.has("P2-latency") || ONLY.has("P2-quota")) await p2Latency(dir);
     if (ONLY.has("P3")) p3(dir);
     if (ONLY.has("P4")) await p4(dir);
