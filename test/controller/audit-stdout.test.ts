@@ -3,30 +3,24 @@
 // (docs/audit.md: every field it has is in the table, every "always" field is there), each deletion with
 // the request id the emulator logged for its DeleteProjectVersion — the join docs/audit.md describes with
 // CloudTrail, done here with the emulator's call log standing in for CloudTrail.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AUDIT_SCHEMA } from "../../reconciler/controller/audit.js";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
 import { ROOT } from "../helpers/run-cli.js";
-import { cycleFinished, startRun, type RunProcess } from "./helpers.js";
+import { cycleFinished, startRun, type RunProcess, controllerFixture, controllerTeardown } from "./helpers.js";
 
 let emu: Emulator;
 let dir: string;
 let run: RunProcess | undefined;
 beforeEach(async () => {
-  emu = await startEmulator({ deleteDelayMs: 50 });
-  dir = mkdtempSync(join(tmpdir(), "rekon-audit-"));
-  cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
-  cpSync(join(ROOT, "deploy/policy.yaml"), join(dir, "policy.yaml"));
+  ({ emu, dir } = await controllerFixture("audit", { emulator: { deleteDelayMs: 50 } }));
 });
 afterEach(async () => {
-  run?.kill("SIGKILL");
+  await controllerTeardown(run, emu, dir);
   run = undefined;
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The schema table of docs/audit.md: field → whether it is always present. */
@@ -38,12 +32,18 @@ function documentedFields(): Map<string, boolean> {
 
 describe("audit records on stdout", () => {
   it("one schema-conformant JSON line per write, nothing else on stdout, each deletion joined to AWS's request id", async () => {
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    run = startRun(
+      ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"],
+      emulatorEnv(emu.url),
+    );
     expect(await run.waitFor(cycleFinished, 30_000, "the first cycle")).toMatchObject({ result: "ok", deleted: 7 });
     const fields = documentedFields();
     expect(fields.size).toBeGreaterThan(15);
 
-    const lines = run.stdout().split("\n").filter((l) => l !== "");
+    const lines = run
+      .stdout()
+      .split("\n")
+      .filter((l) => l !== "");
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     // As many records as the log's "audit" lines, in the same order: nothing on stdout but audit records.
     const logged = run.lines.filter((l) => l.msg === "audit").map((l) => l.audit as Record<string, unknown>);
@@ -51,7 +51,10 @@ describe("audit records on stdout", () => {
     expect(records.filter((r) => r.operation === "delete")).toHaveLength(7);
     for (const r of records) {
       expect(r.schema).toBe(AUDIT_SCHEMA);
-      expect(Object.keys(r).filter((k) => !fields.has(k)), "fields docs/audit.md does not document").toEqual([]);
+      expect(
+        Object.keys(r).filter((k) => !fields.has(k)),
+        "fields docs/audit.md does not document",
+      ).toEqual([]);
       for (const [f, always] of fields) if (always) expect(r, `${f} is always there`).toHaveProperty(f);
     }
 
@@ -65,7 +68,10 @@ describe("audit records on stdout", () => {
   }, 60_000);
 
   it("a plan-only controller (no --apply) writes nothing, so stdout stays empty", async () => {
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    run = startRun(
+      ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--interval", "1h", "--listen", "127.0.0.1:0"],
+      emulatorEnv(emu.url),
+    );
     expect(await run.waitFor(cycleFinished, 30_000, "the first cycle")).toMatchObject({ result: "ok" });
     expect(run.stdout()).toBe("");
   }, 60_000);

@@ -58,13 +58,21 @@ describe("checkFreshness", () => {
 
 describe("flags", () => {
   it("--sync-touch-file with the default --max-sync-age of 10m; off by default", () => {
-    expect(resolveRunOptions({ manifests: ["m"], "sync-touch-file": "/git/.git/FETCH_HEAD" }, () => undefined).sync).toEqual({ touchFile: "/git/.git/FETCH_HEAD", maxAgeMs: 600_000 });
-    expect(resolveRunOptions({ manifests: ["m"], "sync-touch-file": "f", "max-sync-age": "30m" }, () => undefined).sync).toEqual({ touchFile: "f", maxAgeMs: 1_800_000 });
+    expect(resolveRunOptions({ manifests: ["m"], "sync-touch-file": "/git/.git/FETCH_HEAD" }, () => undefined).sync).toEqual({
+      touchFile: "/git/.git/FETCH_HEAD",
+      maxAgeMs: 600_000,
+    });
+    expect(resolveRunOptions({ manifests: ["m"], "sync-touch-file": "f", "max-sync-age": "30m" }, () => undefined).sync).toEqual({
+      touchFile: "f",
+      maxAgeMs: 1_800_000,
+    });
     expect(resolveRunOptions({ manifests: ["m"] }, () => undefined).sync).toBeUndefined();
   });
   it("refuses --max-sync-age alone or a bad duration", () => {
     expect(() => resolveRunOptions({ manifests: ["m"], "max-sync-age": "10m" }, () => undefined)).toThrow("--max-sync-age needs --sync-touch-file");
-    expect(() => resolveRunOptions({ manifests: ["m"], "sync-touch-file": "f", "max-sync-age": "soon" }, () => undefined)).toThrow("--max-sync-age must be a positive duration");
+    expect(() => resolveRunOptions({ manifests: ["m"], "sync-touch-file": "f", "max-sync-age": "soon" }, () => undefined)).toThrow(
+      "--max-sync-age must be a positive duration",
+    );
   });
 });
 
@@ -85,7 +93,24 @@ describe("rekon run --apply --sync-touch-file", () => {
 
   it("stale: every cycle plans and deletes nothing (refused, manifestsStale); touched: the next cycle deletes", async () => {
     const touch = touchedAgo(2 * 60 * MIN);
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "500ms", "--listen", "127.0.0.1:0", "--sync-touch-file", touch, "--max-sync-age", "10m"], emulatorEnv(emu.url));
+    run = startRun(
+      [
+        "--manifests",
+        join(dir, "manifests"),
+        "--policy",
+        join(dir, "policy.yaml"),
+        "--apply",
+        "--interval",
+        "500ms",
+        "--listen",
+        "127.0.0.1:0",
+        "--sync-touch-file",
+        touch,
+        "--max-sync-age",
+        "10m",
+      ],
+      emulatorEnv(emu.url),
+    );
     const url = await run.url();
 
     // Two stale cycles in a row: each planned, the gate refused the 7 deletions (manifestsStale), nothing was written.
@@ -117,7 +142,22 @@ describe("rekon run --apply --sync-touch-file", () => {
   }, 60_000);
 
   it("a touch file that does not exist yet: nothing is deleted, and the reason says so", async () => {
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0", "--sync-touch-file", join(dir, "never")], emulatorEnv(emu.url));
+    run = startRun(
+      [
+        "--manifests",
+        join(dir, "manifests"),
+        "--policy",
+        join(dir, "policy.yaml"),
+        "--apply",
+        "--interval",
+        "1h",
+        "--listen",
+        "127.0.0.1:0",
+        "--sync-touch-file",
+        join(dir, "never"),
+      ],
+      emulatorEnv(emu.url),
+    );
     const c = await run.waitFor(cycleFinished, 20_000, "the first cycle");
     expect(c).toMatchObject({ result: "refused", deleted: 0 });
     expect(String(run.lines.find((l) => l.cycleId === c.cycleId && l.rule === "manifestsStale")!.reason)).toContain("does not exist");

@@ -3,7 +3,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import { BIN, ROOT } from "../helpers/run-cli.js";
 import { firstMatch } from "../helpers/wait.js";
 
@@ -54,7 +57,9 @@ export function startRun(args: string[], env: Record<string, string>, opts: { ma
     }
     for (const w of waiters) w();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
   // Never outlive the test file.
   const safety = setTimeout(() => child.kill("SIGKILL"), opts.maxLifetimeMs ?? 120_000);
   void exited.then(() => clearTimeout(safety));
@@ -160,7 +165,10 @@ export async function startLeaseServer(namespace = "rekon-test", name = "rekon")
     lease: () => lease,
     steal(holder) {
       const now = new Date().toISOString();
-      store({ ...(lease ?? { apiVersion: "", kind: "", metadata: { name, namespace, resourceVersion: "" }, spec: {} }), spec: { ...lease?.spec, holderIdentity: holder, renewTime: now, acquireTime: now, leaseDurationSeconds: 60 } });
+      store({
+        ...(lease ?? { apiVersion: "", kind: "", metadata: { name, namespace, resourceVersion: "" }, spec: {} }),
+        spec: { ...lease?.spec, holderIdentity: holder, renewTime: now, acquireTime: now, leaseDurationSeconds: 60 },
+      });
     },
     setDown: (d) => void (down = d),
     get requests() {
@@ -195,4 +203,28 @@ contexts:
 current-context: test
 `,
   );
+}
+
+/**
+ * The set-up most controller suites share: an emulator with the demo inventory, a temporary folder with a
+ * copy of the demo's manifests (unless `manifests: false`) and of deploy/policy.yaml (with `policyExtra`
+ * appended under `spec:`, or none with `policy: false`).
+ */
+export async function controllerFixture(
+  name: string,
+  o: { emulator?: Parameters<typeof startEmulator>[0]; manifests?: boolean; policy?: boolean; policyExtra?: string } = {},
+): Promise<{ emu: Emulator; dir: string }> {
+  const emu = await startEmulator(o.emulator ?? {});
+  const dir = mkdtempSync(join(tmpdir(), `rekon-${name}-`));
+  if (o.manifests !== false) cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
+  if (o.policy !== false) writeFileSync(join(dir, "policy.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8") + (o.policyExtra ?? ""));
+  return { emu, dir };
+}
+
+/** Its tear-down: the controller killed and reaped, the emulator closed, the folder removed. */
+export async function controllerTeardown(run: RunProcess | undefined, emu: Emulator | undefined, dir: string | undefined): Promise<void> {
+  run?.kill("SIGKILL");
+  await run?.exited;
+  await emu?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,15 +1,13 @@
 // `rekon run`'s process edges: where its logs go, a listen address on both IP families, a port already in
 // use, and a log reader that goes away. The built binary as a child process against the emulator.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
 import { BIN, ROOT, runCli } from "../helpers/run-cli.js";
-import { cycleFinished, get, metric, startRun, type RunProcess } from "./helpers.js";
+import { cycleFinished, get, metric, startRun, type RunProcess, controllerFixture, controllerTeardown } from "./helpers.js";
 
 let emu: Emulator;
 let dir: string;
@@ -17,17 +15,12 @@ let run: RunProcess | undefined;
 const servers: Server[] = [];
 
 beforeEach(async () => {
-  emu = await startEmulator();
-  dir = mkdtempSync(join(tmpdir(), "rekon-http-"));
-  cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
-  cpSync(join(ROOT, "deploy/policy.yaml"), join(dir, "policy.yaml"));
+  ({ emu, dir } = await controllerFixture("http", {}));
 });
 afterEach(async () => {
-  run?.kill("SIGKILL");
+  await controllerTeardown(run, emu, dir);
   run = undefined;
   for (const s of servers.splice(0)) s.close();
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const args = (...extra: string[]) => ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--interval", "1h", ...extra];

@@ -130,9 +130,30 @@ describe("rekon run --leader-elect (two processes)", () => {
     cpSync(join(ROOT, "deploy/policy.yaml"), join(dir, "policy.yaml"));
     // One emulator per instance (same demo inventory), so every write is attributable to its instance.
     for (let i = 0; i < 2; i++) emus.push(await startEmulator({ deleteDelayMs: 100 }));
-    const args = ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1s", "--listen", "127.0.0.1:0",
-      "--leader-elect", "--lease-name", "rekon", "--lease-namespace", "rekon-test", "--kubeconfig", join(dir, "kubeconfig"),
-      "--lease-duration", `${LEASE / 1000}s`, "--renew-deadline", "1500ms", "--retry-period", `${RETRY}ms`];
+    const args = [
+      "--manifests",
+      join(dir, "manifests"),
+      "--policy",
+      join(dir, "policy.yaml"),
+      "--apply",
+      "--interval",
+      "1s",
+      "--listen",
+      "127.0.0.1:0",
+      "--leader-elect",
+      "--lease-name",
+      "rekon",
+      "--lease-namespace",
+      "rekon-test",
+      "--kubeconfig",
+      join(dir, "kubeconfig"),
+      "--lease-duration",
+      `${LEASE / 1000}s`,
+      "--renew-deadline",
+      "1500ms",
+      "--retry-period",
+      `${RETRY}ms`,
+    ];
     for (const e of emus) procs.push(startRun(args, emulatorEnv(e.url)));
     const ids = await Promise.all(procs.map(async (p) => String((await p.waitFor((l) => l.msg === "leader election: contending")).identity)));
 
@@ -189,8 +210,31 @@ describe("rekon run --leader-elect (two processes)", () => {
     const emu = await startEmulator({ deleteDelayMs: 100 });
     emus.push(emu);
     emu.setFaults({ latencyMs: { min: LATENCY, max: LATENCY } });
-    const p = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0",
-      "--leader-elect", "--lease-namespace", "rekon-test", "--kubeconfig", join(dir, "kubeconfig"), "--lease-duration", "2s", "--renew-deadline", "1500ms", "--retry-period", `${RETRY}ms`], emulatorEnv(emu.url));
+    const p = startRun(
+      [
+        "--manifests",
+        join(dir, "manifests"),
+        "--policy",
+        join(dir, "policy.yaml"),
+        "--apply",
+        "--interval",
+        "1h",
+        "--listen",
+        "127.0.0.1:0",
+        "--leader-elect",
+        "--lease-namespace",
+        "rekon-test",
+        "--kubeconfig",
+        join(dir, "kubeconfig"),
+        "--lease-duration",
+        "2s",
+        "--renew-deadline",
+        "1500ms",
+        "--retry-period",
+        `${RETRY}ms`,
+      ],
+      emulatorEnv(emu.url),
+    );
     procs.push(p);
     // Deletions start right after the plan line, and each takes LATENCY: steal while they are in flight.
     const writing = await p.waitFor((l) => l.msg === "cycle started" && l.write === true, 20_000, "a writing cycle");

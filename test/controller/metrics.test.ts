@@ -2,32 +2,37 @@
 // metrics`, every counter an alert reads is there at 0 before anything happens, per-project series carry
 // account and region, AWS latency and limiter rates are exported, and rekon_build_info names the build.
 // Leader election against an API server that is down: every failure counted, warnings backed off.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FailureLog } from "../../reconciler/controller/leader.js";
 import { DELETE_RESULTS, projectAccount } from "../../reconciler/controller/metrics.js";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
 import { ROOT } from "../helpers/run-cli.js";
 import { runPromtool, skipWithoutPromtool } from "../ops/promtool.js";
-import { cycleFinished, get, metric, startLeaseServer, startRun, writeKubeconfig, type LeaseServer, type RunProcess } from "./helpers.js";
+import {
+  cycleFinished,
+  get,
+  metric,
+  startLeaseServer,
+  startRun,
+  writeKubeconfig,
+  type LeaseServer,
+  type RunProcess,
+  controllerFixture,
+  controllerTeardown,
+} from "./helpers.js";
 
 let emu: Emulator;
 let dir: string;
 let run: RunProcess | undefined;
 beforeEach(async () => {
-  emu = await startEmulator({ deleteDelayMs: 50 });
-  dir = mkdtempSync(join(tmpdir(), "rekon-metrics-"));
-  cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
-  cpSync(join(ROOT, "deploy/policy.yaml"), join(dir, "policy.yaml"));
+  ({ emu, dir } = await controllerFixture("metrics", { emulator: { deleteDelayMs: 50 } }));
 });
 afterEach(async () => {
-  run?.kill("SIGKILL");
+  await controllerTeardown(run, emu, dir);
   run = undefined;
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const args = (...extra: string[]) => ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--listen", "127.0.0.1:0", ...extra];
@@ -42,10 +47,15 @@ describe("/metrics of rekon run --apply", () => {
     const body = (await get(`${url}/metrics`)).body;
 
     // Pre-initialised: every cycle result and every deletion result of every project, before any failure.
-    for (const r of ["ok", "invalid", "refused", "failed", "aborted", "error"]) expect(metric(body, `rekon_reconcile_total{result="${r}"}`)).toBe(r === "ok" ? 1 : 0);
+    for (const r of ["ok", "invalid", "refused", "failed", "aborted", "error"])
+      expect(metric(body, `rekon_reconcile_total{result="${r}"}`)).toBe(r === "ok" ? 1 : 0);
     for (const p of PROJECTS) {
-      for (const r of DELETE_RESULTS) expect(metric(body, `rekon_deletions_total{project="${p}",account="${ACCOUNT}",region="us-east-1",result="${r}"}`), `${p} ${r}`).toBeGreaterThanOrEqual(0);
-      for (const s of ["ok", "notFound", "error", "notManaged"]) expect(metric(body, `rekon_project_reads_total{project="${p}",account="${ACCOUNT}",region="us-east-1",status="${s}"}`)).toBe(s === "ok" ? 1 : 0);
+      for (const r of DELETE_RESULTS)
+        expect(metric(body, `rekon_deletions_total{project="${p}",account="${ACCOUNT}",region="us-east-1",result="${r}"}`), `${p} ${r}`).toBeGreaterThanOrEqual(
+          0,
+        );
+      for (const s of ["ok", "notFound", "error", "notManaged"])
+        expect(metric(body, `rekon_project_reads_total{project="${p}",account="${ACCOUNT}",region="us-east-1",status="${s}"}`)).toBe(s === "ok" ? 1 : 0);
     }
     expect(metric(body, `rekon_deletions_total{project="fraud-detector",account="${ACCOUNT}",region="us-east-1",result="accepted"}`)).toBe(3);
     expect(metric(body, `rekon_deletions_total{project="fraud-detector",account="${ACCOUNT}",region="us-east-1",result="failed"}`)).toBe(0);
@@ -56,8 +66,12 @@ describe("/metrics of rekon run --apply", () => {
 
     // AWS latency per operation, and the limiters' rates labelled with the account (also the ambient one).
     expect(metric(body, `rekon_aws_request_duration_seconds_count{account="${ACCOUNT}",region="us-east-1",operation="DeleteProjectVersion"}`)).toBe(7);
-    expect(metric(body, `rekon_aws_request_duration_seconds_count{account="${ACCOUNT}",region="us-east-1",operation="DescribeProjectVersions"}`)).toBeGreaterThanOrEqual(3);
-    expect(metric(body, `rekon_aws_rate_limit_requests_per_second{account="${ACCOUNT}",region="us-east-1",operation="DeleteProjectVersion"}`)).toBeGreaterThan(0);
+    expect(
+      metric(body, `rekon_aws_request_duration_seconds_count{account="${ACCOUNT}",region="us-east-1",operation="DescribeProjectVersions"}`),
+    ).toBeGreaterThanOrEqual(3);
+    expect(metric(body, `rekon_aws_rate_limit_requests_per_second{account="${ACCOUNT}",region="us-east-1",operation="DeleteProjectVersion"}`)).toBeGreaterThan(
+      0,
+    );
     expect(body).not.toContain('account="ambient"');
     // Every AWS-call series names the account and region the call went to (quotas and throttles are theirs),
     // and each operation rekon may call there is at 0 from the first plan on, before it is ever called.
@@ -103,7 +117,24 @@ describe("leader election failures", () => {
 
   it("an API server that is down: every failed request counted, warnings at 1, 2, 4, 8… failures, one line on recovery", async () => {
     lease.setDown(true);
-    run = startRun(args("--interval", "1h", "--leader-elect", "--lease-namespace", "rekon-test", "--kubeconfig", join(dir, "kubeconfig"), "--lease-duration", "2s", "--renew-deadline", "1s", "--retry-period", "100ms"), emulatorEnv(emu.url));
+    run = startRun(
+      args(
+        "--interval",
+        "1h",
+        "--leader-elect",
+        "--lease-namespace",
+        "rekon-test",
+        "--kubeconfig",
+        join(dir, "kubeconfig"),
+        "--lease-duration",
+        "2s",
+        "--renew-deadline",
+        "1s",
+        "--retry-period",
+        "100ms",
+      ),
+      emulatorEnv(emu.url),
+    );
     const url = await run.url();
     let errors = 0;
     const t0 = Date.now();
@@ -128,7 +159,10 @@ describe("leader election failures", () => {
 describe("small parts", () => {
   it("FailureLog logs the 1st, 2nd, 4th, 8th… failure of a streak and starts over after a success", () => {
     const f = new FailureLog();
-    const logged = (n: number) => Array.from({ length: n }, () => f.failed()).filter((x) => x.log).map((x) => x.streak);
+    const logged = (n: number) =>
+      Array.from({ length: n }, () => f.failed())
+        .filter((x) => x.log)
+        .map((x) => x.streak);
     expect(logged(20)).toEqual([1, 2, 4, 8, 16]);
     expect(f.succeeded()).toBe(20);
     expect(f.succeeded()).toBe(0);

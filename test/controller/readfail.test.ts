@@ -1,34 +1,30 @@
 // A missing IAM permission must not make the controller a silent no-op: a cycle whose tag reads failed
 // is `failed` (in the log and the metrics), and deletes nothing.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
 import { ROOT } from "../helpers/run-cli.js";
-import { cycleFinished, get, metric, startRun, type RunProcess } from "./helpers.js";
+import { cycleFinished, get, metric, startRun, type RunProcess, controllerFixture, controllerTeardown } from "./helpers.js";
 
 let emu: Emulator;
 let dir: string;
 let run: RunProcess | undefined;
 beforeEach(async () => {
-  emu = await startEmulator();
-  dir = mkdtempSync(join(tmpdir(), "rekon-readfail-"));
-  cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
-  writeFileSync(join(dir, "policy.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8") + '  protectTags: {"legal-hold": "*"}\n');
+  ({ emu, dir } = await controllerFixture("readfail", { policyExtra: '  protectTags: {"legal-hold": "*"}\n' }));
 });
 afterEach(async () => {
-  run?.kill("SIGKILL");
-  await run?.exited;
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
+  await controllerTeardown(run, emu, dir);
 });
 
 describe("rekon run --apply when tags cannot be read", () => {
   it("ListTagsForResource denied: the cycle is failed, the metric says so, nothing is deleted", async () => {
     emu.setFaults({ rules: [{ operation: "ListTagsForResource", code: "AccessDeniedException" }] });
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    run = startRun(
+      ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"],
+      emulatorEnv(emu.url),
+    );
     const url = await run.url();
     const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
     expect(first).toMatchObject({ result: "failed", summary: { delete: 0 } });
@@ -45,9 +41,13 @@ describe("rekon run --apply when tags cannot be read", () => {
     // so the look before the first deletion fails.
     let reads = 0;
     const off = emu.onCall((c) => {
-      if (c.operation === "DescribeProjectVersions" && c.phase === "answered" && ++reads === 3) emu.setFaults({ rules: [{ operation: "DescribeProjectVersions", code: "AccessDeniedException" }] });
+      if (c.operation === "DescribeProjectVersions" && c.phase === "answered" && ++reads === 3)
+        emu.setFaults({ rules: [{ operation: "DescribeProjectVersions", code: "AccessDeniedException" }] });
     });
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    run = startRun(
+      ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"],
+      emulatorEnv(emu.url),
+    );
     const url = await run.url();
     const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
     off();
@@ -59,7 +59,6 @@ describe("rekon run --apply when tags cannot be read", () => {
     expect(metric(metrics, 'rekon_reconcile_total{result="failed"}')).toBe(1);
     expect(metric(metrics, 'rekon_reconcile_total{result="ok"}')).toBe(0);
   });
-
 });
 
 describe("rekon run --apply with the policy behind a link to another file name", () => {
@@ -67,7 +66,10 @@ describe("rekon run --apply with the policy behind a link to another file name",
     mkdirSync(join(dir, "policies"));
     writeFileSync(join(dir, "policies", "prod.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8"));
     symlinkSync(join(dir, "policies", "prod.yaml"), join(dir, "linked-policy.yaml"));
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "linked-policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    run = startRun(
+      ["--manifests", join(dir, "manifests"), "--policy", join(dir, "linked-policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"],
+      emulatorEnv(emu.url),
+    );
     const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
     expect(first).toMatchObject({ result: "ok" });
     expect((first as unknown as { deleted: number }).deleted).toBeGreaterThan(0);
@@ -79,7 +81,22 @@ describe("rekon run --apply when the audit file cannot be written", () => {
   it("the deletions go ahead (AWS accepted them), but the cycle is failed and rekon_audit_write_errors_total counts each record", async () => {
     writeFileSync(join(dir, "policy.yaml"), readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8"));
     mkdirSync(join(dir, "audit-is-a-folder"));
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0", "--audit-file", join(dir, "audit-is-a-folder")], emulatorEnv(emu.url));
+    run = startRun(
+      [
+        "--manifests",
+        join(dir, "manifests"),
+        "--policy",
+        join(dir, "policy.yaml"),
+        "--apply",
+        "--interval",
+        "1h",
+        "--listen",
+        "127.0.0.1:0",
+        "--audit-file",
+        join(dir, "audit-is-a-folder"),
+      ],
+      emulatorEnv(emu.url),
+    );
     const url = await run.url();
     const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
     expect(first).toMatchObject({ result: "failed" });

@@ -30,11 +30,19 @@ describe("controller log redaction", () => {
     const err = Object.assign(new Error(`request failed for key ${SECRET}`), {
       name: "UnrecognizedClientException",
       $metadata: { httpStatusCode: 403, requestId: "req-123" },
-      $request: { headers: { Authorization: `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/us-east-1/rekognition/aws4_request, SignedHeaders=host, Signature=${SIGNATURE}`, "X-Amz-Security-Token": SESSION } },
+      $request: {
+        headers: {
+          Authorization: `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/us-east-1/rekognition/aws4_request, SignedHeaders=host, Signature=${SIGNATURE}`,
+          "X-Amz-Security-Token": SESSION,
+        },
+      },
       config: { credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: SECRET, sessionToken: SESSION } },
       response: { headers: { authorization: `Bearer ${BEARER}` }, body: { token: BEARER } },
     });
-    log.child({ cycleId: "c1" }).child({ versionArn: "arn:v" }).error({ err, env: { ...env } }, "call failed");
+    log
+      .child({ cycleId: "c1" })
+      .child({ versionArn: "arn:v" })
+      .error({ err, env: { ...env } }, "call failed");
     log.info(`retrying with Authorization: Bearer ${BEARER} and signature Signature=${SIGNATURE}`);
     const text = out();
     for (const s of [SECRET, SESSION, BEARER, SIGNATURE, "AKIAIOSFODNN7EXAMPLE"]) expect(text).not.toContain(s);
@@ -68,7 +76,10 @@ describe("notification secrets join the redacted values once read", () => {
     extra.add(url);
     extra.add("hmac-secret-value");
     log.warn({ err: { message: `POST ${url} failed`, headers: { "x-sig": "hmac-secret-value" } } }, "quoted by a library");
-    const [before, after] = out.trim().split("\n").map((l) => JSON.parse(l));
+    const [before, after] = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(before.msg).toContain(url); // not yet known: the redaction is of values rekon was given
     expect(JSON.stringify(after)).not.toContain("XXXXTOKEN");
     expect(JSON.stringify(after)).not.toContain("hmac-secret-value");

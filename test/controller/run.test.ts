@@ -1,13 +1,12 @@
 // `rekon run` end to end: the built binary as a child process, the real SDK, HTTP to an in-process
 // emulator on 127.0.0.1, a git-sync style checkout (symlink swapped atomically), real files and signals.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
 import { ROOT } from "../helpers/run-cli.js";
-import { cycleFinished, get, metric, startRun, type LogLine, type RunProcess } from "./helpers.js";
+import { cycleFinished, get, metric, startRun, type LogLine, type RunProcess, controllerFixture, controllerTeardown } from "./helpers.js";
 
 // A value that must never be printed, whatever is logged.
 const SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
@@ -18,22 +17,28 @@ let env: Record<string, string>;
 let run: RunProcess | undefined;
 
 beforeEach(async () => {
-  emu = await startEmulator({ deleteDelayMs: 100 }); // the demo inventory: 7 to delete, 3 keep, 3 blocked
-  dir = mkdtempSync(join(tmpdir(), "rekon-run-"));
-  cpSync(join(ROOT, "deploy/policy.yaml"), join(dir, "policy.yaml"));
+  ({ emu, dir } = await controllerFixture("run", { emulator: { deleteDelayMs: 100 }, manifests: false }));
   env = { ...emulatorEnv(emu.url), AWS_SECRET_ACCESS_KEY: SECRET };
 });
 afterEach(async () => {
-  run?.kill("SIGKILL");
+  await controllerTeardown(run, emu, dir);
   run = undefined;
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const deleteCalls = () => emu.calls().filter((c) => c.operation === "DeleteProjectVersion");
 const READS = new Set(["ListTagsForResource", "GetCallerIdentity"]);
 const writeCalls = () => emu.calls().filter((c) => !c.operation.startsWith("Describe") && !READS.has(c.operation));
-const base = (...extra: string[]) => ["--policy", join(dir, "policy.yaml"), "--interval", "1h", "--listen", "127.0.0.1:0", "--watch-debounce", "200ms", ...extra];
+const base = (...extra: string[]) => [
+  "--policy",
+  join(dir, "policy.yaml"),
+  "--interval",
+  "1h",
+  "--listen",
+  "127.0.0.1:0",
+  "--watch-debounce",
+  "200ms",
+  ...extra,
+];
 /** The first cycle that *started* at or after t (a cycle already running when a file changed read the old files). */
 async function cycleAfter(r: RunProcess, t: number, timeoutMs: number, what: string): Promise<LogLine> {
   const started = await r.waitFor((l) => l.msg === "cycle started" && l.time >= t, timeoutMs, what);
@@ -78,7 +83,10 @@ describe("rekon run (plan only)", () => {
 
     // An edit: shelf-scanner now lists v5 too. The interval is an hour, so only the watch can start this cycle.
     const edited = Date.now();
-    writeFileSync(join(m, "shelf-scanner.yaml"), readFileSync(join(m, "shelf-scanner.yaml"), "utf8").replace("    - name: v6\n", "    - name: v5\n    - name: v6\n"));
+    writeFileSync(
+      join(m, "shelf-scanner.yaml"),
+      readFileSync(join(m, "shelf-scanner.yaml"), "utf8").replace("    - name: v6\n", "    - name: v5\n    - name: v6\n"),
+    );
     const second = await cycleAfter(run, edited, 5_000, "a cycle triggered by the edit");
     expect(second.time - edited).toBeLessThan(5_000);
     expect(run.lines.filter((l) => l.msg === "cycle started" && l.time >= edited && l.time < second.time).length).toBeLessThanOrEqual(2); // debounced, not a storm
@@ -86,7 +94,10 @@ describe("rekon run (plan only)", () => {
 
     // An invalid manifest mid-run: reported, nothing deleted, not ready, and the last good plan is withdrawn.
     const broke = Date.now();
-    writeFileSync(join(m, "zz-bad.yaml"), "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: zz}\nspec:\n  project: other\n  versons: []\n");
+    writeFileSync(
+      join(m, "zz-bad.yaml"),
+      "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: zz}\nspec:\n  project: other\n  versons: []\n",
+    );
     const invalid = await cycleAfter(run, broke, 5_000, "a cycle after the bad manifest");
     expect(invalid.result).toBe("invalid");
     const report = run.lines.find((l) => l.cycleId === invalid.cycleId && l.level === 50)!;
@@ -132,17 +143,34 @@ describe("rekon run --apply", () => {
     expect(first).toMatchObject({ result: "ok", deleted: 7 });
     expect(deleteCalls()).toHaveLength(7);
 
-    const all = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const all = readFileSync(audit, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     // The demo's manifests also start one model and stop another: one record each, beside the deletions'.
-    expect(all.filter((r) => r.decision !== "delete").map((r) => `${r.operation} ${r.versionName} ${r.result}`).sort()).toEqual([
-      "start fraud-detector.2026-11-14T10.20.00 accepted",
-      "stop v6 accepted",
-    ]);
+    expect(
+      all
+        .filter((r) => r.decision !== "delete")
+        .map((r) => `${r.operation} ${r.versionName} ${r.result}`)
+        .sort(),
+    ).toEqual(["start fraud-detector.2026-11-14T10.20.00 accepted", "stop v6 accepted"]);
     const records = all.filter((r) => r.decision === "delete");
-    expect(records.map((r) => r.versionArn).sort()).toEqual(deleteCalls().map((c) => c.target).sort());
+    expect(records.map((r) => r.versionArn).sort()).toEqual(
+      deleteCalls()
+        .map((c) => c.target)
+        .sort(),
+    );
     const worktree = join(root, ".worktrees", shaA, "manifests");
     for (const r of records) {
-      expect(r).toMatchObject({ cycleId: first.cycleId, decision: "delete", result: "accepted", operation: "delete", reasons: [], gitRevision: shaA, policy: { name: "demo" } });
+      expect(r).toMatchObject({
+        cycleId: first.cycleId,
+        decision: "delete",
+        result: "accepted",
+        operation: "delete",
+        reasons: [],
+        gitRevision: shaA,
+        policy: { name: "demo" },
+      });
       expect(r.requestId).toMatch(/\S/);
       expect(Date.parse(r.time)).toBeGreaterThan(0);
     }
@@ -159,7 +187,12 @@ describe("rekon run --apply", () => {
     // what it could parse, or the last good revision, would delete v6. Nothing may be deleted.
     const shaB = "b".repeat(40);
     const swapped = Date.now();
-    publish(root, shaB, (m) => writeFileSync(join(m, "shelf-scanner.yaml"), "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: shelf-models}\nspec:\n  project: shelf-scanner\n  region: us-east-1\n  versions:\n    - nme: v8\n"));
+    publish(root, shaB, (m) =>
+      writeFileSync(
+        join(m, "shelf-scanner.yaml"),
+        "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata: {name: shelf-models}\nspec:\n  project: shelf-scanner\n  region: us-east-1\n  versions:\n    - nme: v8\n",
+      ),
+    );
     const bad = await cycleAfter(run, swapped, 5_000, "a cycle after the symlink swap");
     expect(bad.result).toBe("invalid");
     expect(run.lines.find((l) => l.cycleId === bad.cycleId && l.msg === "cycle started")).toMatchObject({ gitRevision: shaB });
@@ -196,7 +229,11 @@ describe("rekon run --apply", () => {
     // The emulator logs a call when it answers, LATENCY after it arrived: none may have arrived after SIGTERM.
     for (const c of deleteCalls()) expect(c.time - LATENCY).toBeLessThan(sent + 200);
     expect(deleteCalls().length).toBeLessThan(7);
-    const records = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.decision === "delete");
+    const records = readFileSync(audit, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.decision === "delete");
     expect(records).toHaveLength(7);
     const accepted = records.filter((r) => r.result === "accepted");
     expect(accepted.length).toBeGreaterThanOrEqual(1);
@@ -214,7 +251,10 @@ describe("rekon run --apply", () => {
     const first = await run.waitFor((l) => l.msg === "audit", 20_000, "the first audit record");
     run.kill("SIGKILL");
     await run.exited;
-    const records = readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const records = readFileSync(audit, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(records.length).toBeGreaterThanOrEqual(1);
     expect(records.length).toBeLessThan(7);
     expect(records[0]).toMatchObject({ versionArn: (first.audit as { versionArn: string }).versionArn, result: "accepted" });

@@ -1,30 +1,22 @@
 // Truthful shutdown of `rekon run --apply`: after SIGTERM no new write is sent; writes already sent are
 // awaited up to --shutdown-grace and audited as AWS answered them; never-sent writes are `skipped`; a
 // write still unanswered when the grace runs out is `unknown` (AWS may carry it out after rekon exits).
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
-import { ROOT } from "../helpers/run-cli.js";
-import { startRun, type RunProcess } from "./helpers.js";
+import { startRun, type RunProcess, controllerFixture, controllerTeardown } from "./helpers.js";
 
 let emu: Emulator;
 let dir: string;
 let run: RunProcess | undefined;
 beforeEach(async () => {
-  emu = await startEmulator({ deleteDelayMs: 60_000 });
-  dir = mkdtempSync(join(tmpdir(), "rekon-shutdown-"));
-  cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
-  cpSync(join(ROOT, "deploy/policy.yaml"), join(dir, "policy.yaml"));
+  ({ emu, dir } = await controllerFixture("shutdown", { emulator: { deleteDelayMs: 60_000 } }));
 });
 afterEach(async () => {
-  run?.kill("SIGKILL");
-  await run?.exited;
+  await controllerTeardown(run, emu, dir);
   run = undefined;
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 interface Audit {
@@ -41,8 +33,29 @@ async function sigtermAfterFirstAcceptance(grace: string) {
   // AWS takes a second to answer each deletion (and carries it out even if nobody waits for the answer).
   emu.setFaults({ rules: [{ operation: "DeleteProjectVersion", delayMs: 1_000 }] });
   const auditFile = join(dir, "audit.jsonl");
-  run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0", "--audit-file", auditFile, "--shutdown-grace", grace], emulatorEnv(emu.url));
-  await run.waitFor((l) => l.msg === "audit" && (l.audit as Audit).decision === "delete" && (l.audit as Audit).result === "accepted", 30_000, "the first accepted deletion");
+  run = startRun(
+    [
+      "--manifests",
+      join(dir, "manifests"),
+      "--policy",
+      join(dir, "policy.yaml"),
+      "--apply",
+      "--interval",
+      "1h",
+      "--listen",
+      "127.0.0.1:0",
+      "--audit-file",
+      auditFile,
+      "--shutdown-grace",
+      grace,
+    ],
+    emulatorEnv(emu.url),
+  );
+  await run.waitFor(
+    (l) => l.msg === "audit" && (l.audit as Audit).decision === "delete" && (l.audit as Audit).result === "accepted",
+    30_000,
+    "the first accepted deletion",
+  );
   const received = emu.calls({ phase: "received" }).filter((c) => c.operation === "DeleteProjectVersion").length;
   run.kill("SIGTERM");
   const exited = await run.exited;
@@ -50,7 +63,11 @@ async function sigtermAfterFirstAcceptance(grace: string) {
   const got = emu.calls({ phase: "received" }).filter((c) => c.operation === "DeleteProjectVersion");
   for (const c of got) await emu.waitForCall((x) => x.phase === "answered" && x.requestId === c.requestId, 5_000);
   // The deletions' records (the demo's manifests also start one model and stop another, first and last).
-  const audit: Audit[] = readFileSync(auditFile, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((a: Audit) => a.decision === "delete");
+  const audit: Audit[] = readFileSync(auditFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((a: Audit) => a.decision === "delete");
   return { exited, audit, got, receivedAtSignal: received };
 }
 
@@ -81,7 +98,12 @@ describe("rekon run: SIGTERM in the middle of an apply", () => {
     expect(audit.filter((a) => a.result === "failed")).toEqual([]);
     const unknown = audit.filter((a) => a.result === "unknown");
     expect(unknown.length).toBeGreaterThan(0);
-    const ok = new Set(emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok").map((c) => c.target));
+    const ok = new Set(
+      emu
+        .calls()
+        .filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok")
+        .map((c) => c.target),
+    );
     for (const u of unknown) expect(ok.has(u.versionArn)).toBe(true);
   }, 60_000);
 });

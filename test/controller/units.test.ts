@@ -1,14 +1,13 @@
 // The controller's small pure-ish parts: option parsing, jitter, git revision discovery, the watch across
 // a git-sync symlink swap. Real temporary folders, no mocks.
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, sep } from "node:path";
+import { sep } from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { gitRevision } from "../../reconciler/controller/audit.js";
 import { resolveRunOptions, type RunFlags } from "../../reconciler/controller/options.js";
 import { jittered } from "../../reconciler/controller/run.js";
 import { watchManifests } from "../../reconciler/controller/watch.js";
-import { createLogger } from "../../reconciler/log.js";
 import { tmpTree } from "../helpers/tmp.js";
 
 const cleanups: (() => void)[] = [];
@@ -22,10 +21,24 @@ function tree(files: Record<string, string>) {
 describe("resolveRunOptions", () => {
   const ns = () => undefined;
   it("documented defaults", () => {
-    expect(resolveRunOptions({ manifests: ["m"] }, ns)).toEqual({ manifests: ["m"], intervalMs: 300_000, cycleTimeoutMs: 600_000, watchDebounceMs: 1_000, shutdownGraceMs: 10_000, apply: false, listen: { host: "", port: 8080 } });
+    expect(resolveRunOptions({ manifests: ["m"] }, ns)).toEqual({
+      manifests: ["m"],
+      intervalMs: 300_000,
+      cycleTimeoutMs: 600_000,
+      watchDebounceMs: 1_000,
+      shutdownGraceMs: 10_000,
+      apply: false,
+      listen: { host: "", port: 8080 },
+    });
   });
   it("leader election defaults like controller-runtime, namespace from the pod", () => {
-    expect(resolveRunOptions({ manifests: ["m"], "leader-elect": true }, () => "ml").leader).toEqual({ leaseName: "rekon", leaseNamespace: "ml", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    expect(resolveRunOptions({ manifests: ["m"], "leader-elect": true }, () => "ml").leader).toEqual({
+      leaseName: "rekon",
+      leaseNamespace: "ml",
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    });
   });
   it.each<{ name: string; flags: RunFlags; msg: string }>([
     { name: "no manifests", flags: {}, msg: "--manifests PATH is required" },
@@ -34,8 +47,16 @@ describe("resolveRunOptions", () => {
     { name: "bad listen", flags: { manifests: ["m"], listen: "8080" }, msg: "--listen must be host:port" },
     { name: "lease flag without election", flags: { manifests: ["m"], "lease-name": "x" }, msg: "--lease-name needs --leader-elect" },
     { name: "no namespace outside a pod", flags: { manifests: ["m"], "leader-elect": true }, msg: "--lease-namespace" },
-    { name: "renew deadline over lease", flags: { manifests: ["m"], "leader-elect": true, "lease-namespace": "n", "renew-deadline": "20s" }, msg: "--retry-period < --renew-deadline < --lease-duration" },
-    { name: "fractional lease", flags: { manifests: ["m"], "leader-elect": true, "lease-namespace": "n", "lease-duration": "1500ms", "renew-deadline": "1s", "retry-period": "100ms" }, msg: "whole seconds" },
+    {
+      name: "renew deadline over lease",
+      flags: { manifests: ["m"], "leader-elect": true, "lease-namespace": "n", "renew-deadline": "20s" },
+      msg: "--retry-period < --renew-deadline < --lease-duration",
+    },
+    {
+      name: "fractional lease",
+      flags: { manifests: ["m"], "leader-elect": true, "lease-namespace": "n", "lease-duration": "1500ms", "renew-deadline": "1s", "retry-period": "100ms" },
+      msg: "whole seconds",
+    },
     { name: "grace too long for Kubernetes", flags: { manifests: ["m"], "shutdown-grace": "1m" }, msg: "at most 15s" },
   ])("$name → $msg", ({ flags, msg }) => {
     expect(() => resolveRunOptions(flags, ns)).toThrow(msg);
@@ -60,9 +81,30 @@ describe("gitRevision", () => {
   it.each<{ name: string; files: Record<string, string>; at: string; want: string | undefined }>([
     { name: "git-sync checkout folder", files: { [`.worktrees/${SHA}/manifests/a.yaml`]: "x" }, at: `.worktrees/${SHA}/manifests`, want: SHA },
     { name: "detached HEAD", files: { ".git/HEAD": `${SHA}\n`, "manifests/a.yaml": "x" }, at: "manifests", want: SHA },
-    { name: "branch, loose ref", files: { ".git/HEAD": "ref: refs/heads/main\n", ".git/refs/heads/main": `${SHA}\n`, "m/a.yaml": "x" }, at: "m/a.yaml", want: SHA },
-    { name: "branch, packed ref", files: { ".git/HEAD": "ref: refs/heads/main\n", ".git/packed-refs": `# pack-refs\n${OTHER} refs/heads/dev\n${SHA} refs/heads/main\n`, "m/a.yaml": "x" }, at: "m", want: SHA },
-    { name: "worktree .git file → gitdir, refs in commondir", files: { "wt/.git": "gitdir: ../repo/.git/worktrees/wt\n", "repo/.git/worktrees/wt/HEAD": "ref: refs/heads/feature\n", "repo/.git/worktrees/wt/commondir": "../..\n", "repo/.git/refs/heads/feature": `${SHA}\n`, "wt/m/a.yaml": "x" }, at: "wt/m", want: SHA },
+    {
+      name: "branch, loose ref",
+      files: { ".git/HEAD": "ref: refs/heads/main\n", ".git/refs/heads/main": `${SHA}\n`, "m/a.yaml": "x" },
+      at: "m/a.yaml",
+      want: SHA,
+    },
+    {
+      name: "branch, packed ref",
+      files: { ".git/HEAD": "ref: refs/heads/main\n", ".git/packed-refs": `# pack-refs\n${OTHER} refs/heads/dev\n${SHA} refs/heads/main\n`, "m/a.yaml": "x" },
+      at: "m",
+      want: SHA,
+    },
+    {
+      name: "worktree .git file → gitdir, refs in commondir",
+      files: {
+        "wt/.git": "gitdir: ../repo/.git/worktrees/wt\n",
+        "repo/.git/worktrees/wt/HEAD": "ref: refs/heads/feature\n",
+        "repo/.git/worktrees/wt/commondir": "../..\n",
+        "repo/.git/refs/heads/feature": `${SHA}\n`,
+        "wt/m/a.yaml": "x",
+      },
+      at: "wt/m",
+      want: SHA,
+    },
     { name: "no git at all", files: { "m/a.yaml": "x" }, at: "m", want: undefined },
   ])("$name", ({ files, at, want }) => {
     const t = tree(files);

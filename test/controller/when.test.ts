@@ -1,27 +1,22 @@
 // The controller and time: a deny window that ends starts a cycle within seconds (not at the interval),
 // and a manifest revision published while an apply runs stops its writes and starts the next cycle.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
+import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
 import { ROOT } from "../helpers/run-cli.js";
-import { cycleFinished, get, metric, startRun, type LogLine, type RunProcess } from "./helpers.js";
+import { cycleFinished, get, metric, startRun, type LogLine, type RunProcess, controllerFixture, controllerTeardown } from "./helpers.js";
 
 let emu: Emulator;
 let dir: string;
 let run: RunProcess | undefined;
 beforeEach(async () => {
-  emu = await startEmulator({ deleteDelayMs: 60_000 });
-  dir = mkdtempSync(join(tmpdir(), "rekon-when-"));
+  ({ emu, dir } = await controllerFixture("when", { emulator: { deleteDelayMs: 60_000 }, manifests: false, policy: false }));
 });
 afterEach(async () => {
-  run?.kill("SIGKILL");
-  await run?.exited;
+  await controllerTeardown(run, emu, dir);
   run = undefined;
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const deletes = () => emu.calls().filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok");
@@ -36,8 +31,16 @@ describe("rekon run and deletion windows", () => {
     const durationS = Math.ceil((now - start) / 1000) + 6;
     const ends = start + durationS * 1000;
     cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
-    writeFileSync(join(dir, "policy.yaml"), policy(`  windows:\n    - kind: deny\n      schedule: "${d.getUTCMinutes()} ${d.getUTCHours()} * * *"\n      duration: ${durationS}s\n      reason: change freeze\n`));
-    run = startRun(["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"], emulatorEnv(emu.url));
+    writeFileSync(
+      join(dir, "policy.yaml"),
+      policy(
+        `  windows:\n    - kind: deny\n      schedule: "${d.getUTCMinutes()} ${d.getUTCHours()} * * *"\n      duration: ${durationS}s\n      reason: change freeze\n`,
+      ),
+    );
+    run = startRun(
+      ["--manifests", join(dir, "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0"],
+      emulatorEnv(emu.url),
+    );
     const url = await run.url();
     const first = await run.waitFor(cycleFinished, 20_000, "the first cycle");
     expect(first).toMatchObject({ result: "ok", summary: { delete: 0 }, deleted: 0 });
@@ -73,16 +76,43 @@ describe("manifests that change while an apply runs", () => {
     publish(root, "a".repeat(40));
     // One deletion a second: the apply runs for several seconds, time enough for a new revision.
     writeFileSync(join(dir, "policy.yaml"), policy("  rateLimits:\n    DeleteProjectVersion: 1\n"));
-    run = startRun(["--manifests", join(root, "repo", "manifests"), "--policy", join(dir, "policy.yaml"), "--apply", "--interval", "1h", "--listen", "127.0.0.1:0", "--watch-debounce", "30s"], emulatorEnv(emu.url));
+    run = startRun(
+      [
+        "--manifests",
+        join(root, "repo", "manifests"),
+        "--policy",
+        join(dir, "policy.yaml"),
+        "--apply",
+        "--interval",
+        "1h",
+        "--listen",
+        "127.0.0.1:0",
+        "--watch-debounce",
+        "30s",
+      ],
+      emulatorEnv(emu.url),
+    );
     await run.url();
     // The shelf-scanner deletions come last (projects are taken in order); re-list v4 once the first deletion has gone out.
     await emu.waitForCall((c) => c.operation === "DeleteProjectVersion" && c.phase === "received", 20_000);
-    const v4 = emu.snapshot().projects.find((p) => p.name === "shelf-scanner")!.versions!.find((v) => v.name === "v4")!;
+    const v4 = emu
+      .snapshot()
+      .projects.find((p) => p.name === "shelf-scanner")!
+      .versions!.find((v) => v.name === "v4")!;
     const v4Arn = `arn:aws:rekognition:us-east-1:123456789012:project/shelf-scanner/version/v4/${Date.parse(v4.createdAt!)}`;
     const swapped = Date.now();
-    publish(root, "b".repeat(40), (m) => writeFileSync(join(m, "shelf-scanner.yaml"), readFileSync(join(m, "shelf-scanner.yaml"), "utf8").replace("    - name: v6\n", "    - name: v6\n    - name: v4\n")));
+    publish(root, "b".repeat(40), (m) =>
+      writeFileSync(
+        join(m, "shelf-scanner.yaml"),
+        readFileSync(join(m, "shelf-scanner.yaml"), "utf8").replace("    - name: v6\n", "    - name: v6\n    - name: v4\n"),
+      ),
+    );
 
-    const skipped = await run.waitFor((l) => l.msg === "audit" && (l.audit as { code?: string }).code === "manifestsChanged", 20_000, "a write skipped because the manifests changed");
+    const skipped = await run.waitFor(
+      (l) => l.msg === "audit" && (l.audit as { code?: string }).code === "manifestsChanged",
+      20_000,
+      "a write skipped because the manifests changed",
+    );
     const firstSkip = skipped.time - swapped;
     console.log(`manifest swap → first skipped write: ${firstSkip} ms`);
     expect((skipped.audit as { result: string }).result).toBe("skipped");
@@ -93,8 +123,16 @@ describe("manifests that change while an apply runs", () => {
     expect(next.time - first.time).toBeLessThan(5_000);
     expect(next.gitRevision).toBe("b".repeat(40));
     await run.waitFor((l) => cycleFinished(l) && l.cycleId === next.cycleId, 30_000, "the next cycle to finish");
-    expect(emu.calls({ phase: "received" }).filter((c) => c.operation === "DeleteProjectVersion").map((c) => c.target)).not.toContain(v4Arn);
-    const v4Now = emu.snapshot().projects.find((p) => p.name === "shelf-scanner")!.versions!.find((v) => v.name === "v4")!;
+    expect(
+      emu
+        .calls({ phase: "received" })
+        .filter((c) => c.operation === "DeleteProjectVersion")
+        .map((c) => c.target),
+    ).not.toContain(v4Arn);
+    const v4Now = emu
+      .snapshot()
+      .projects.find((p) => p.name === "shelf-scanner")!
+      .versions!.find((v) => v.name === "v4")!;
     expect(v4Now.status).toBe("FAILED");
   }, 90_000);
 });

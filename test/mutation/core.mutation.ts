@@ -16,6 +16,7 @@ import "../unit/marks.test.js";
 import "../unit/look.test.js";
 import "../unit/plan.test.js";
 import "../unit/plan-policy.test.js";
+import "../unit/plan-runtime.test.js";
 import "../unit/when.test.js";
 import "../property/planner.property.test.js";
 import "../property/gate.property.test.js";
