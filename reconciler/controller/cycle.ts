@@ -65,6 +65,8 @@ export interface CycleOutcome {
   results: WriteResult[];
   /** The manifests or policy changed while this cycle applied: the loop plans again at once. */
   inputsChanged?: boolean;
+  /** AWS's clock minus the local one, as this cycle's answers told (the plan's times are on AWS's clock). */
+  clockOffsetMs?: number;
 }
 
 /**
@@ -125,13 +127,14 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
 
   try {
     const plan = pass.plan;
+    const clockOffsetMs = pass.clock.now() - Date.now();
     const note = forgeableMarksNote(pass);
     if (note && !warnedUnsigned.has(note)) {
       warnedUnsigned.add(note);
       log.warn(note);
     }
     metrics.manifestValid.set(1);
-    recordPlan(metrics, plan);
+    recordPlan(metrics, plan, pass.policy.inference);
     for (const p of plan.projects.filter((x) => x.status !== "ok"))
       log.warn({ project: p.project, region: p.region, status: p.status, error: p.error }, "project not read: nothing in it is deleted");
     logPlan(log, plan);
@@ -153,10 +156,12 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     // apply, or the first mark would never be written and nothing would ever become deletable. So are the
     // notices owed (a `marked` notice not yet delivered, a due reminder) and the tags that record them.
     const owed = notices ? plan.actions.filter((a) => a.notice === "pending" || a.reminder === "due").length : 0;
-    const writes = plan.summary.delete + plan.actions.filter((a) => a.mark).length + owed;
+    // Starts and stops are writes of their own: a cycle whose only change is a model to start (its schedule
+    // began) must apply.
+    const writes = plan.summary.delete + plan.summary.start + plan.summary.stop + plan.actions.filter((a) => a.mark).length + owed;
     if (!input.write || writes === 0) {
       await notices?.planOnly({ pending: input.dryRun === true });
-      return { result: planResult, valid: true, plan, results: [] };
+      return { result: planResult, valid: true, plan, results: [], clockOffsetMs };
     }
 
     const audit = auditor(input, deps, pass, revision);
@@ -188,13 +193,13 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     const results = outcome.results;
     if (outcome.refused) {
       audit(results);
-      return { result: "refused", valid: true, plan, results };
+      return { result: "refused", valid: true, plan, results, clockOffsetMs };
     }
     audit(results); // anything not yet audited (skipped at the end, unknown on abandon)
-    recordDeletions(metrics, results);
+    recordDeletions(metrics, results, plan);
 
     const result: CycleResult = input.writeSignal.aborted ? "aborted" : writesFailed(results) || planResult !== "ok" ? "failed" : "ok";
-    return { result, valid: true, plan, results, inputsChanged: results.some((r) => r.code === "manifestsChanged") };
+    return { result, valid: true, plan, results, inputsChanged: results.some((r) => r.code === "manifestsChanged"), clockOffsetMs };
   } finally {
     pass.close();
   }

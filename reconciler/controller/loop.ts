@@ -9,7 +9,7 @@ import type { RetryOptions } from "../aws/retry.js";
 import type { Notifier } from "../notify/notifier.js";
 import type { InputsCache } from "../reconcile.js";
 import type { AuditSink } from "./audit.js";
-import { runCycle } from "./cycle.js";
+import { runCycle, type CycleOutcome } from "./cycle.js";
 import { checkFreshness } from "./freshness.js";
 import type { Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
@@ -30,7 +30,10 @@ const CHANGED_CYCLES_LIMIT = 3;
 
 /** What the loop knows between cycles (the probes read it). */
 export interface LoopState {
+  /** When the last plan's next deletion window opens (local clock, epoch ms). */
   windowOpens: number | undefined;
+  /** When a running schedule's occurrence next begins or ends (local clock, epoch ms). */
+  runtimeChange: number | undefined;
   startedAt: number;
   running: boolean;
   lastStart: number;
@@ -131,10 +134,16 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
       result = "failed";
       clog.error({ records: audit.failures - auditFailuresBefore }, "audit records could not be written to the audit file this cycle");
     }
-    // A deletion window that opens (or a deny window that ends) starts a cycle then, not at the interval.
+    // A deletion window that opens (or a deny window that ends), and a running schedule's occurrence that
+    // begins or ends, start a cycle then, not at the interval (nextWake). The plan's times are on AWS's
+    // clock (the one it was made on); the loop waits on the local one.
     const opens = out.plan?.nextDeletionAllowedAt ? Date.parse(out.plan.nextDeletionAllowedAt) : undefined;
+    const change = out.plan?.nextRuntimeChangeAt ? Date.parse(out.plan.nextRuntimeChangeAt) : undefined;
     metrics.nextDeletionAllowed.set(opens !== undefined ? opens / 1000 : 0);
-    state.windowOpens = opens;
+    metrics.nextRuntimeChange.set(change !== undefined ? change / 1000 : 0);
+    const local = (t: number | undefined) => (t === undefined ? undefined : t - (out.clockOffsetMs ?? 0));
+    state.windowOpens = local(opens);
+    state.runtimeChange = local(change);
     // The manifests changed under the apply: plan again at once from the new revision. Several cycles in
     // a row that each see them change are not a busy repository but a loop that never writes (inputs
     // that hash differently each time they are read): a failure, so it is seen, not an `ok` per cycle.
@@ -154,6 +163,7 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
           result,
           summary: out.plan.summary,
           deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length,
+          ...(out.plan.summary.start + out.plan.summary.stop > 0 ? runtimeCounts(out.results) : {}),
           durationMs: Date.now() - state.lastStart,
         },
         "cycle finished",
@@ -174,6 +184,51 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
   state.lastResult = result;
   metrics.reconcileTotal.inc({ result });
   if (result === "ok") metrics.lastSuccess.set(Date.now() / 1000);
+}
+
+/** Starts and stops AWS accepted this cycle (a restart counts as a start). */
+function runtimeCounts(results: CycleOutcome["results"]): { started: number; stopped: number } {
+  const accepted = (op: string) => results.filter((r) => r.result === "accepted" && r.operation === op).length;
+  return { started: accepted("start"), stopped: accepted("stop") };
+}
+
+/** ±10 % so replicas and restarts spread their AWS reads instead of arriving together. */
+export function jittered(intervalMs: number, random = Math.random): number {
+  return Math.round(intervalMs * (0.9 + 0.2 * random()));
+}
+
+/** Why the loop starts its next cycle when it does. */
+export type WakeReason = "interval" | "deletion window" | "running schedule";
+
+/**
+ * A time-driven wake comes a second after its instant (so the window is open, or the occurrence has begun or
+ * ended, when the cycle plans), and never sooner than this after the cycle: a plan that still sees the
+ * instant ahead (its clock a little behind the local one) must not make the loop spin.
+ */
+const MIN_TIMED_WAKE_MS = 1_000;
+
+/**
+ * When the loop's next cycle starts, absent a trigger: at the interval (jittered), or earlier when a deletion
+ * window opens or a running schedule's occurrence begins or ends (a model is started at the start of its
+ * occurrence and stopped at its end, not up to an interval later).
+ */
+export function nextWake(
+  state: Pick<LoopState, "windowOpens" | "runtimeChange">,
+  intervalMs: number,
+  now: number,
+  random = Math.random,
+): { delayMs: number; reason: WakeReason } {
+  let wake: { delayMs: number; reason: WakeReason } = { delayMs: jittered(intervalMs, random), reason: "interval" };
+  const timed: [number | undefined, WakeReason][] = [
+    [state.windowOpens, "deletion window"],
+    [state.runtimeChange, "running schedule"],
+  ];
+  for (const [at, reason] of timed) {
+    if (at === undefined) continue;
+    const delayMs = Math.max(MIN_TIMED_WAKE_MS, at - now + 1_000);
+    if (delayMs < wake.delayMs) wake = { delayMs, reason };
+  }
+  return wake;
 }
 
 export function probesOf(state: LoopState, opts: RunOptions): { healthz(): Probe; readyz(): Probe } {

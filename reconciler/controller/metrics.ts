@@ -8,7 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { NOTIFICATION_EVENTS, NOTIFICATION_RESULTS, WRITE_OUTCOMES, type NotificationEventKind, type NotificationResult, type WriteResult } from "../types.js";
 import { DEFAULT_RATES, type RequestEvent } from "../aws/limiter.js";
-import type { Plan } from "../types.js";
+import type { InferencePolicy, Plan } from "../types.js";
 import { buildInfo, type BuildInfo } from "./buildinfo.js";
 
 /** How a cycle ended; a closed set so dashboards can alert on each. */
@@ -40,6 +40,9 @@ export interface ControllerMetrics {
   manifestsStale: Gauge;
   manifestsLastSync: Gauge;
   nextDeletionAllowed: Gauge;
+  nextRuntimeChange: Gauge;
+  inferenceUnits: Gauge<ProjectLabels | "state">;
+  inferenceCost: Gauge<"account" | "region" | "currency">;
   lastSuccess: Gauge;
   leader: Gauge;
   leaderElectionErrors: Counter;
@@ -130,6 +133,7 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
       help: "When versions now kept only by a deletion window become deletable (Unix time); 0 when none are.",
       registers: r,
     }),
+    ...inferenceGauges(r),
     manifestsStale: new Gauge({
       name: "rekon_manifests_stale",
       help: "1 while the manifests are older than --max-sync-age (no deletion then), else 0.",
@@ -180,10 +184,45 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
   return m;
 }
 
-/** Replace the per-project version counts with the given plan's (or clear them when there is none). */
-export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
+/** The running state's gauges: when the schedule changes next, units running and desired, their cost. */
+function inferenceGauges(r: Registry[]): Pick<ControllerMetrics, "nextRuntimeChange" | "inferenceUnits" | "inferenceCost"> {
+  const nextRuntimeChange = new Gauge({
+    name: "rekon_runtime_next_change_timestamp_seconds",
+    help: "When a running schedule's occurrence next begins or ends (Unix time): the controller plans again then; 0 when no version has a schedule.",
+    registers: r,
+  });
+  nextRuntimeChange.set(0);
+  return {
+    nextRuntimeChange,
+    inferenceUnits: new Gauge({
+      name: "rekon_inference_units",
+      help:
+        "Inference units per project in the last valid plan (the min units of each RUNNING or STARTING version, what AWS bills). state=running: as " +
+        "read this cycle. state=desired: running once the plan is applied, i.e. what the manifests declare running now within the policy; a start " +
+        "the policy refuses (unit ceiling, start budget, refused run) is not counted, a start AWS or the last look refuses is (running stays below " +
+        "desired), and a version rekon does not stop (runtime: unmanaged, unlisted without stopRunning) counts in both.",
+      labelNames: ["project", "account", "region", "state"],
+      registers: r,
+    }),
+    inferenceCost: new Gauge({
+      name: "rekon_inference_cost_per_hour",
+      help: "Running inference units × the operator policy's spec.inference.unitPricePerHour, per account and region; only with a price.",
+      labelNames: ["account", "region", "currency"],
+      registers: r,
+    }),
+  };
+}
+
+/**
+ * Replace the per-project version counts, inference units and cost with the given plan's (or clear them when
+ * there is none): a project no longer planned loses its series.
+ */
+export function recordPlan(m: ControllerMetrics, plan: Plan | undefined, inference?: Pick<InferencePolicy, "unitPricePerHour" | "currency">): void {
   m.versions.reset();
+  m.inferenceUnits.reset();
+  m.inferenceCost.reset();
   if (!plan) return;
+  recordInference(m, plan, inference);
   const labels = new Map<string, { project: string; account: string; region: string }>();
   for (const p of plan.projects) {
     const l = { project: p.project, account: projectAccount(p), region: p.region };
@@ -207,6 +246,29 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined): void {
   }
 }
 
+/**
+ * Units per project (only a project read completely has them: unknown is no series, not 0), and with a price
+ * the cost of what runs, per account and region (0 where nothing runs).
+ */
+function recordInference(m: ControllerMetrics, plan: Plan, inference: Pick<InferencePolicy, "unitPricePerHour" | "currency"> | undefined): void {
+  const price = inference?.unitPricePerHour;
+  const cost = new Map<string, { account: string; region: string; units: number }>();
+  for (const p of plan.projects) {
+    if (!p.inferenceUnits) continue;
+    const l = { project: p.project, account: projectAccount(p), region: p.region };
+    m.inferenceUnits.set({ ...l, state: "running" }, p.inferenceUnits.now);
+    m.inferenceUnits.set({ ...l, state: "desired" }, p.inferenceUnits.after);
+    const key = `${l.account}|${l.region}`;
+    const c = cost.get(key) ?? { account: l.account, region: l.region, units: 0 };
+    c.units += p.inferenceUnits.now;
+    cost.set(key, c);
+  }
+  if (price === undefined || !inference) return;
+  // Rounded to a millionth: 3 × 4.1 is 12.3, not 12.299999999999999.
+  for (const c of cost.values())
+    m.inferenceCost.set({ account: c.account, region: c.region, currency: inference.currency }, Math.round(c.units * price * 1e6) / 1e6);
+}
+
 /** Every channel × event × result at 0, as soon as a policy names the channel. */
 export function initNotificationChannels(m: ControllerMetrics, channels: readonly string[]): void {
   for (const channel of channels)
@@ -217,12 +279,14 @@ export function recordNotification(m: ControllerMetrics, channel: string, event:
   m.notificationsTotal.inc({ channel, event, result }, n);
 }
 
-export function recordDeletions(m: ControllerMetrics, results: WriteResult[]): void {
+export function recordDeletions(m: ControllerMetrics, results: WriteResult[], plan?: Plan): void {
+  // Starts and stops of listed versions (a restart's stop included) are running state, not deletions; a
+  // stop-then-delete's stop is its deletion's.
+  const runtime = new Set(plan?.actions.filter((a) => a.action === "start" || a.action === "stop").map((a) => a.versionArn));
   // Grace-period marks and notice tags are bookkeeping, not deletions.
   for (const r of results) {
     if (r.operation === "mark" || r.operation === "unmark" || r.operation === "notice" || r.operation === "reminder") continue;
-    // Starts and stops of listed versions are running-state writes, not deletions.
-    if (r.planned === "start" || r.planned === "stop") continue;
+    if (r.planned === "start" || r.planned === "stop" || r.operation === "start" || runtime.has(r.versionArn)) continue;
     m.deletionsTotal.inc({ project: r.project, account: accountOfArn(r.versionArn), region: r.region, result: r.result });
   }
 }

@@ -8,9 +8,9 @@ import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
 import { createLogger } from "../log.js";
 import { InputsCache, type ReconcileOptions } from "../reconcile.js";
 import { AuditSink } from "./audit.js";
-import { probesOf, runOneCycle, type ControllerConfig, type LoopState } from "./loop.js";
+import { nextWake, probesOf, runOneCycle, type ControllerConfig, type LoopState } from "./loop.js";
 
-export { follow, type ControllerConfig } from "./loop.js";
+export { follow, jittered, type ControllerConfig } from "./loop.js";
 import { formatListen, startProbeServer, type Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
 import type { Logger } from "pino";
@@ -19,11 +19,6 @@ import { Notifier } from "../notify/notifier.js";
 import type { RunOptions } from "./options.js";
 import { redactingStream } from "./redact.js";
 import { watchManifests } from "./watch.js";
-
-/** ±10 % so replicas and restarts spread their AWS reads instead of arriving together. */
-export function jittered(intervalMs: number, random = Math.random): number {
-  return Math.round(intervalMs * (0.9 + 0.2 * random()));
-}
 
 /** Bound on the whole shutdown: Kubernetes sends SIGKILL 30 s after SIGTERM by default. */
 const EXIT_DEADLINE_MS = 25_000;
@@ -120,10 +115,12 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     pending = false;
     await cycle();
     if (stop.signal.aborted || pending) continue;
-    // Wait for the interval, or until a deletion window opens (a second after, so it is open), if sooner.
-    const untilWindow = state.windowOpens !== undefined ? Math.max(0, state.windowOpens - Date.now() + 1_000) : Infinity;
+    // Wait for the interval, or until a deletion window opens or a running schedule's occurrence begins or
+    // ends (a second after, so the plan sees it), if sooner.
+    const next = nextWake(state, opts.intervalMs, Date.now());
+    log.info({ reason: next.reason, inMs: next.delayMs, at: new Date(Date.now() + next.delayMs).toISOString() }, "next cycle");
     await new Promise<void>((resolve) => {
-      const t = setTimeout(done, Math.min(jittered(opts.intervalMs), untilWindow));
+      const t = setTimeout(done, next.delayMs);
       function done() {
         clearTimeout(t);
         wake = () => {};
@@ -221,6 +218,7 @@ function limitersKeeper(metrics: ControllerMetrics): ((rateLimits: Record<string
 function initialState(): LoopState {
   return {
     windowOpens: undefined,
+    runtimeChange: undefined,
     startedAt: Date.now(),
     running: false,
     lastStart: 0,

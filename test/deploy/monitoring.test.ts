@@ -28,7 +28,7 @@ describe("alert rules", () => {
     skipWithoutPromtool(ctx, "promtool check rules");
     const r = await runPromtool(["check", "rules", "rekon.rules.yaml"], undefined, MON);
     expect(r.out).toContain(`SUCCESS: ${alerts.length} rules found`);
-    expect(alerts.length).toBe(11);
+    expect(alerts.length).toBe(12);
     expect(r.code).toBe(0);
   });
 
@@ -99,6 +99,23 @@ describe("alert rules", () => {
       const r = await runPromtool(["test", "rules", "rekon.rules.test.yaml"], undefined, tmp);
       expect(r.code).not.toBe(0);
       for (const name of ["RekonAuditWritesFailing", "RekonThrottlingSustained", "RekonWritesNotSettling"]) expect(r.out).toContain(name);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("the unit tests catch a broken RekonInferenceUnitsAboveDesired (running compared with a tenth of desired)", async (ctx) => {
+    skipWithoutPromtool(ctx, "promtool test rules (inference units, broken)");
+    const tmp = mkdtempSync(join(tmpdir(), "rekon-rules-"));
+    try {
+      cpSync(join(MON, "rekon.rules.test.yaml"), join(tmp, "rekon.rules.test.yaml"));
+      const text = readFileSync(join(MON, "rekon.rules.yaml"), "utf8");
+      const from = '> max by (namespace, job, project, account, region) (rekon_inference_units{state="desired"})';
+      expect(text).toContain(from);
+      writeFileSync(join(tmp, "rekon.rules.yaml"), text.replace(from, from.replace("> max", "> 0.1 * max")));
+      const r = await runPromtool(["test", "rules", "rekon.rules.test.yaml"], undefined, tmp);
+      expect(r.code).not.toBe(0);
+      expect(r.out).toContain("RekonInferenceUnitsAboveDesired");
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
