@@ -131,6 +131,9 @@ export function releasedRunning(base: DesiredSet): RunningChange[] {
     .sort(byVersion);
 }
 
+/** To the cent, so the JSON carries 2666.52, not 2666.5199999999995 (the views format with formatMoney). */
+const cents = (n: number) => Math.round(n * 100) / 100;
+
 /** Price every running change with the head's operator policy, and total them. */
 export function priceRunning(projects: ProjectChange[], inference: InferencePolicy): { projects: ProjectChange[]; total: RunningTotal } {
   const price = inference.unitPricePerHour;
@@ -140,14 +143,14 @@ export function priceRunning(projects: ProjectChange[], inference: InferencePoli
     if (!p.running) return p;
     changes += p.running.length;
     units += p.running.reduce((n, r) => n + r.units, 0);
-    return price === undefined ? p : { ...p, running: p.running.map((r) => ({ ...r, costPer30Days: costPer30Days(r.units, price) })) };
+    return price === undefined ? p : { ...p, running: p.running.map((r) => ({ ...r, costPer30Days: cents(costPer30Days(r.units, price)) })) };
   });
   const total: RunningTotal = {
     changes,
     inferenceUnits: units,
     ...(price !== undefined ? { unitPricePerHour: price } : {}),
     currency: inference.currency,
-    ...(price !== undefined ? { costPer30Days: costPer30Days(units, price) } : {}),
+    ...(price !== undefined ? { costPer30Days: cents(costPer30Days(units, price)) } : {}),
   };
   return { projects: priced, total };
 }

@@ -174,6 +174,12 @@ describe("diff: running state priced with the head's operator policy (units × p
       cost: [-1080, 2160, 10800],
       total: { changes: 3, inferenceUnits: 11, unitPricePerHour: 1.5, currency: "EUR", costPer30Days: 11880 },
     },
+    {
+      name: "an odd price: the JSON carries cents, not float noise",
+      price: inference({ unitPricePerHour: 1.2345 }),
+      cost: [-888.84, 1777.68, 8888.4],
+      total: { changes: 3, inferenceUnits: 11, unitPricePerHour: 1.2345, currency: "USD", costPer30Days: 9777.24 },
+    },
     { name: "no price: units only", price: inference(), cost: [undefined, undefined, undefined], total: { changes: 3, inferenceUnits: 11, currency: "USD" } },
   ])("$name", ({ price, cost, total }) => {
     const { projects, total: got } = priceRunning(changes, price);
