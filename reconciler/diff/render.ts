@@ -13,7 +13,7 @@ const runningTotal = ({ running: r }: DiffResult) => `${formatUnitsCost(r.infere
 /** How the figures are counted, so a reviewer does not read an estimate as a bill. */
 const basis = ({ running: r, head }: DiffResult) =>
   "Inference units (IU) are counted at minInferenceUnits, what AWS starts a model with (auto scaling up to maxInferenceUnits can bill more); " +
-  "a version with a schedule is counted as if always on (an upper bound). " +
+  "a version with a schedule is counted as always on (under runtime: managed, an upper bound). " +
   (r.unitPricePerHour !== undefined
     ? `Priced at ${formatMoney(r.unitPricePerHour)} ${r.currency} per IU-hour × ${HOURS_PER_30_DAYS} h (the operator policy at ${head}). `
     : "") +

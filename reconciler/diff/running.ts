@@ -23,8 +23,16 @@ function decl(r: RunningSpec): RunningDecl {
 const unitsText = (d: RunningDecl) =>
   formatUnits({ min: d.minInferenceUnits, ...(d.maxInferenceUnits !== undefined ? { max: d.maxInferenceUnits } : {}) }) +
   (d.maxInferenceUnits !== undefined && d.maxInferenceUnits !== d.minInferenceUnits ? " (auto scaling)" : "");
-const scheduleText = (d: RunningDecl) => (d.schedule ? `only inside its schedule ${d.schedule.join(", ")}` : "always");
-const UPPER_BOUND = "counted as if always on (an upper bound)";
+/**
+ * When a version runs. Only runtime: managed stops it outside its schedule; under unmanaged rekon starts it
+ * inside its schedule and leaves it running after, so the always-on count is what it bills, not a bound.
+ */
+function scheduleText(d: RunningDecl, runtime: Runtime): string {
+  if (!d.schedule) return "always";
+  const s = d.schedule.join(", ");
+  return runtime === "managed" ? `only inside its schedule ${s}` : `from its schedule ${s} on, not stopped outside it (runtime: unmanaged)`;
+}
+const counted = (runtime: Runtime) => (runtime === "managed" ? "counted as if always on (an upper bound)" : "counted as always on");
 
 /**
  * The base entry for a version among the base sets that may be the same project: the one declaring the most
@@ -49,7 +57,7 @@ function versionChanges(b: DesiredVersion | undefined, bRuntime: Runtime, h: Des
   const to = h.running ? decl(h.running) : undefined;
   const both = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
   if (!from && to) {
-    const where = to.schedule ? `, ${scheduleText(to)}: ${UPPER_BOUND}` : "";
+    const where = to.schedule ? `, ${scheduleText(to, hRuntime)}: ${counted(hRuntime)}` : "";
     return [{ change: "start", ...both, units: to.minInferenceUnits, text: `starts: declared running at ${unitsText(to)}${where}` }];
   }
   if (from && !to) {
@@ -79,7 +87,7 @@ function versionChanges(b: DesiredVersion | undefined, bRuntime: Runtime, h: Des
       out.push({ change: "units", ...both, units: to.minInferenceUnits - from.minInferenceUnits, text });
     }
     if (JSON.stringify(from.schedule) !== JSON.stringify(to.schedule)) {
-      const text = `now runs ${scheduleText(to)} (was ${scheduleText(from)})${to.schedule ? `: ${UPPER_BOUND}` : ""}`;
+      const text = `now runs ${scheduleText(to, hRuntime)} (was ${scheduleText(from, bRuntime)})${to.schedule ? `: ${counted(hRuntime)}` : ""}`;
       out.push({ change: "schedule", ...both, units: 0, text });
     }
   }

@@ -2,13 +2,13 @@
 // starts or stops, in inference units and, with the operator's price, per 30 days. Through the built binary
 // on a real Git repository with two commits; plan at head, against the emulator, starts what diff priced.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
-import { runCli } from "../helpers/run-cli.js";
+import { ROOT, runCli } from "../helpers/run-cli.js";
 
 const ACCOUNT = "123456789012";
 const GIT_ENV = {
@@ -139,5 +139,30 @@ describe("rekon diff: running state and its cost in a review", () => {
     expect(r.stdout).toContain("LOOSENS operator policy policy.yaml: inference.maxInferenceUnits 4 → 8\n");
     expect(r.stdout).toContain('LOOSENS manifest policy "team" (m/team.yaml): inference.allowRestart false → (unset)\n');
     expect(r.stderr).toContain("loosens a deletion policy (2 field(s))");
+  });
+
+  it("the example comment in docs/pr-workflow.md is what diff prints for its example", async () => {
+    // The page's runnable block, step by step: the demo inputs, a price, then v6 served at 2–4 IU under managed.
+    for (const d of ["manifests", "deploy"]) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+    appendFileSync(join(dir, "deploy/policy.yaml"), "  inference: {unitPricePerHour: 4.00}\n");
+    git("add", "-A");
+    git("commit", "-q", "-m", "base");
+    const shelf = join(dir, "manifests/shelf-scanner.yaml");
+    const edited = readFileSync(shelf, "utf8")
+      .replace(/^ {2}versions:$/m, "  runtime: managed\n  versions:")
+      .replace(/^ {4}- name: v6$/m, "    - name: v6\n      running: {minInferenceUnits: 2, maxInferenceUnits: 4}");
+    writeFileSync(shelf, edited);
+    git("commit", "-q", "-am", "serve v6 at 2 IU");
+    const r = await runCli(
+      ["diff", "--base", "HEAD~1", "--manifests", "manifests", "--policy", "deploy/policy.yaml", "--region", "us-east-1", "--output", "markdown"],
+      {
+        env: {},
+        cwd: dir,
+      },
+    );
+    expect(r.code).toBe(2);
+    const page = readFileSync(join(ROOT, "docs/pr-workflow.md"), "utf8");
+    const shown = /The comment it writes:\n\n```markdown\n([\s\S]*?)\n```/.exec(page)?.[1];
+    expect(shown).toBe(r.stdout.trimEnd());
   });
 });

@@ -136,8 +136,16 @@ describe("diff: running state per version, base → head", () => {
     const text = (base: DesiredSet[], head: DesiredSet[]) =>
       diffDesired(desired(...base), desired(...head)).flatMap((c) => (c.running ?? []).map((r) => r.text));
     expect(text([S([["v1", 2]])], [S(["v1"])])).toEqual(["no longer declared running; rekon will not stop it (runtime: unmanaged; was 2 IU)"]);
+    // Unmanaged: started inside its schedule and left running after it, so always on is what it bills.
     expect(text([S(["v1"])], [S([["v1", 2, { max: 4, schedule: [office] }]])])).toEqual([
-      'starts: declared running at 2–4 IU (auto scaling), only inside its schedule "0 8 * * MON-FRI" for 12h in Europe/Berlin: counted as if always on (an upper bound)',
+      'starts: declared running at 2–4 IU (auto scaling), from its schedule "0 8 * * MON-FRI" for 12h in Europe/Berlin on, not stopped outside it (runtime: unmanaged): counted as always on',
+    ]);
+    // Managed: stopped outside its schedule, so always on is an upper bound.
+    expect(text([S(["v1"], { runtime: "managed" })], [S([["v1", 2, { schedule: [office] }]], { runtime: "managed" })])).toEqual([
+      'starts: declared running at 2 IU, only inside its schedule "0 8 * * MON-FRI" for 12h in Europe/Berlin: counted as if always on (an upper bound)',
+    ]);
+    expect(text([S([["v1", 1]], { runtime: "managed" })], [S([["v1", 1, { schedule: [office] }]], { runtime: "managed" })])).toEqual([
+      'now runs only inside its schedule "0 8 * * MON-FRI" for 12h in Europe/Berlin (was always): counted as if always on (an upper bound)',
     ]);
     expect(text([S(["v1", "v2"])], [S(["v1", "v2"], { runtime: "managed" })])).toEqual([
       "not declared running: stopped if running (runtime: managed, was unmanaged)",
