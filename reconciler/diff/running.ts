@@ -3,8 +3,9 @@
 //
 // diff reads no live state, so it says what the manifests declare, not what AWS runs: units are counted at
 // minInferenceUnits (what StartProjectVersion starts a model with; auto scaling up to maxInferenceUnits can
-// bill more), and a version with a schedule is counted as if it ran always (an upper bound: computing hours
-// from a cron schedule depends on the month and on daylight saving, and a reviewer needs the ceiling).
+// bill more), and a version with a schedule is counted as if it ran always: under runtime: managed an upper
+// bound (hours inside a cron schedule depend on the month and on daylight saving, and a reviewer needs the
+// ceiling), under unmanaged what it bills (started inside its schedule, never stopped).
 import { costPer30Days, formatUnits } from "../render/inference.js";
 import type { DeletionWindow, DesiredSet, DesiredVersion, InferencePolicy, RunningSpec } from "../types.js";
 import type { ProjectChange, RunningChange, RunningDecl, RunningTotal, Runtime } from "./types.js";
