@@ -14,13 +14,15 @@ import { git } from "./diff/git.js";
 import { diffPolicies } from "./diff/policies.js";
 import { diffDesired, diffSetSuspensions } from "./diff/projects.js";
 import { readRevision } from "./diff/revision.js";
+import { priceRunning } from "./diff/running.js";
 import type { DiffResult } from "./diff/types.js";
 
 export { diffPolicies } from "./diff/policies.js";
 export { diffDesired, diffSetSuspensions, mayBeSameProject } from "./diff/projects.js";
 export { mapStrings, readRevision, type RevisionRead } from "./diff/revision.js";
 export { renderDiffMarkdown, renderDiffTable } from "./diff/render.js";
-export type { DiffResult, PolicyChange, ProjectChange } from "./diff/types.js";
+export { diffRunning, priceRunning } from "./diff/running.js";
+export type { DiffResult, PolicyChange, ProjectChange, RunningChange, RunningTotal } from "./diff/types.js";
 
 const UNKNOWN_REGION_NOTE =
   "no default region is known offline (--region, AWS_REGION), so a set without spec.region is compared with the same project in every region";
@@ -81,7 +83,8 @@ export async function diffRefs(opts: DiffOptions): Promise<DiffResult> {
       throw new UsageError(`--manifests ${where}; check the path (relative to ${opts.cwd})`);
     }
     const [b, h] = states as [(typeof states)[0], (typeof states)[0]];
-    const projects = diffDesired(b.desired, h.desired);
+    // Priced with the head's operator policy: the one apply will run with after the merge.
+    const { projects, total: running } = priceRunning(diffDesired(b.desired, h.desired), h.policies.operator.inference);
     const policy = [...diffPolicies(b.policies, h.policies, policyRepoPath !== undefined), ...diffSetSuspensions(b.desired, h.desired)];
     const unknownRegion = !opts.defaultRegion && [...b.desired.sets, ...h.desired.sets].some((s) => s.region === "");
     return {
@@ -90,6 +93,7 @@ export async function diffRefs(opts: DiffOptions): Promise<DiffResult> {
       projects,
       policy,
       notes: unknownRegion ? [UNKNOWN_REGION_NOTE] : [],
+      running,
       summary: {
         removed: projects.reduce((n, p) => n + p.removed.length, 0),
         added: projects.reduce((n, p) => n + p.added.length, 0),

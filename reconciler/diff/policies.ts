@@ -91,7 +91,7 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
   const signing = (p: Partial<Policy>) =>
     p.tagSigning ? ("fromEnv" in p.tagSigning.secret ? `fromEnv ${p.tagSigning.secret.fromEnv}` : `fromFile ${p.tagSigning.secret.fromFile}`) : undefined;
   add("tagSigning", signing(from), signing(to), from.tagSigning !== undefined && to.tagSigning === undefined);
-  out.push(...compareInference(layer, from.inference, to.inference));
+  out.push(...compareInference(layer, from.inference, to.inference, scoped));
   if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {}))
     out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
   return out;
@@ -171,8 +171,15 @@ function scopedAsPolicy(s: ScopedPolicy): Partial<Policy> {
 /**
  * spec.inference: a higher (or removed) unit ceiling or start budget lets a run start more, so it bills more:
  * a loosening. Restarts allowed where they were not are too (a restart is downtime). The price is reported.
+ * A manifest layer (`scoped`) sets only what it writes, and may write only `allowRestart: false`: dropping
+ * that `false` hands the decision back to the operator, who may allow restarts, so it loosens too.
  */
-export function compareInference(layer: string, from: InferencePolicy | undefined, to: InferencePolicy | undefined): PolicyChange[] {
+export function compareInference(
+  layer: string,
+  from: Partial<InferencePolicy> | undefined,
+  to: Partial<InferencePolicy> | undefined,
+  scoped = false,
+): PolicyChange[] {
   const out: PolicyChange[] = [];
   const raised = (f: number | undefined, t: number | undefined) => f !== undefined && (t === undefined || t > f);
   for (const field of ["maxInferenceUnits", "maxStartsPerRun"] as const) {
@@ -180,15 +187,12 @@ export function compareInference(layer: string, from: InferencePolicy | undefine
     const t = to?.[field];
     if (f !== t) out.push({ layer, field: `inference.${field}`, from: show(f), to: show(t), loosens: raised(f, t) });
   }
-  const price = (p: InferencePolicy | undefined) => (p?.unitPricePerHour === undefined ? undefined : `${p.unitPricePerHour} ${p.currency}`);
+  const price = (p: Partial<InferencePolicy> | undefined) => (p?.unitPricePerHour === undefined ? undefined : `${p.unitPricePerHour} ${p.currency}`);
   if (price(from) !== price(to)) out.push({ layer, field: "inference.unitPricePerHour", from: show(price(from)), to: show(price(to)), loosens: false });
-  if ((from?.allowRestart ?? false) !== (to?.allowRestart ?? false))
-    out.push({
-      layer,
-      field: "inference.allowRestart",
-      from: show(from?.allowRestart ?? false),
-      to: show(to?.allowRestart ?? false),
-      loosens: to?.allowRestart === true,
-    });
+  // The operator's allowRestart defaults to false; a layer's is unset unless it writes `false`.
+  const restart = (p: Partial<InferencePolicy> | undefined) => (scoped ? p?.allowRestart : (p?.allowRestart ?? false));
+  const f = restart(from);
+  const t = restart(to);
+  if (f !== t) out.push({ layer, field: "inference.allowRestart", from: show(f), to: show(t), loosens: t === true || (scoped && f === false) });
   return out;
 }

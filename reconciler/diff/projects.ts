@@ -9,6 +9,7 @@
 // set does not list is named as removed.
 import { AMBIENT, type DesiredSet, type DesiredState } from "../types.js";
 import { compareSuspend } from "./policies.js";
+import { diffRunning, releasedRunning } from "./running.js";
 import type { PolicyChange, ProjectChange } from "./types.js";
 
 export const UNKNOWN_REGION = "(default region)";
@@ -61,7 +62,8 @@ function moves(matched: DesiredSet[], head: DesiredSet): string[] {
  * For each head set H: removed(H) = every name listed at base by a set that may be the same project as H
  * and not listed by H. A base set no head set may continue is "set removed" (rekon stops managing the
  * project; nothing is deleted), and the names no head set of that project lists are still named, so a
- * version no set lists any more always appears in the output.
+ * version no set lists any more always appears in the output. Running state is compared by the same
+ * matching (diff/running.ts), so moving a set cannot hide a start or a stop either.
  */
 export function diffDesired(base: DesiredState, head: DesiredState): ProjectChange[] {
   const out: ProjectChange[] = [];
@@ -76,14 +78,16 @@ export function diffDesired(base: DesiredState, head: DesiredState): ProjectChan
       added: sorted([...now].filter((v) => !before.has(v))),
       ...(matched.length === 0 ? { set: "added" as const } : {}),
       ...(moved.length ? { moved } : {}),
+      ...diffRunning(matched, h),
     };
-    if (change.removed.length || change.added.length || change.set || change.moved) out.push(change);
+    if (change.removed.length || change.added.length || change.set || change.moved || change.runtime || change.running) out.push(change);
   }
   for (const b of base.sets) {
     if (head.sets.some((h) => mayBeSameProject(b, h))) continue;
     const still = names(head.sets.filter((h) => h.project === b.project));
     const unlisted = sorted(b.versions.map((v) => v.name).filter((v) => !still.has(v)));
-    out.push({ ...where(b), removed: [], added: [], set: "removed", ...(unlisted.length ? { unlisted } : {}) });
+    const running = releasedRunning(b);
+    out.push({ ...where(b), removed: [], added: [], set: "removed", ...(unlisted.length ? { unlisted } : {}), ...(running.length ? { running } : {}) });
   }
   const key = (c: ProjectChange) => `${c.project}\0${c.region}\0${c.roleArn ?? AMBIENT}\0${c.set ?? ""}`;
   return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));

@@ -33,3 +33,22 @@ export function runtimeNote(a: PlanAction): string | undefined {
   if (a.action === "keep" && a.units && a.status === "RUNNING") return `running at ${formatUnits(a.units)}`;
   return undefined;
 }
+
+const sign = (n: number) => (n > 0 ? "+" : n < 0 ? "−" : "");
+
+/** A change in inference units, signed: "+2 IU", "−1 IU", "0 IU". */
+export function formatUnitsDelta(n: number): string {
+  return `${sign(n)}${Math.abs(n)} IU`;
+}
+
+/** What a change of `units` costs per 30 days (720 h) at `perHour` a unit-hour; negative for units taken away. */
+export function costPer30Days(units: number, perHour: number): number {
+  return units * perHour * HOURS_PER_30_DAYS;
+}
+
+/** "+2 IU ≈ +5,760.00 USD / 30 days" with a price; "+2 IU" without. */
+export function formatUnitsCost(units: number, price?: { unitPricePerHour?: number; currency: string }): string {
+  if (price?.unitPricePerHour === undefined) return formatUnitsDelta(units);
+  const c = costPer30Days(units, price.unitPricePerHour);
+  return `${formatUnitsDelta(units)} ≈ ${sign(c)}${formatMoney(Math.abs(c))} ${price.currency} / 30 days`;
+}
