@@ -10,7 +10,7 @@ export default defineConfig({
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       // Each mutant no table kills runs every property that covers it: fewer runs keep the whole run in minutes.
-      REKON_PROPERTY_RUNS: process.env.REKON_PROPERTY_RUNS ?? "25",
+      REKON_PROPERTY_RUNS: process.env.REKON_PROPERTY_RUNS ?? "10",
       // Leaves out the property that starts emulators (it mutates nothing here and takes seconds).
       REKON_MUTATION_RUN: "1",
     },

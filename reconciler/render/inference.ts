@@ -9,6 +9,11 @@ export function formatUnits(u: InferenceUnits): string {
   return u.max !== undefined && u.max !== u.min ? `${u.min}–${u.max} IU` : `${u.min} IU`;
 }
 
+/** A money amount rounded to whole units, grouped by thousands: 5,760. */
+export function formatWhole(n: number): string {
+  return Math.round(n).toLocaleString("en-US", { maximumFractionDigits: 0 });
+}
+
 /** A money amount, grouped by thousands, two decimals: 5,760.00. */
 export function formatMoney(n: number): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -50,5 +55,6 @@ export function costPer30Days(units: number, perHour: number): number {
 export function formatUnitsCost(units: number, price?: { unitPricePerHour?: number; currency: string }): string {
   if (price?.unitPricePerHour === undefined) return formatUnitsDelta(units);
   const c = costPer30Days(units, price.unitPricePerHour);
-  return `${formatUnitsDelta(units)} ≈ ${sign(c)}${formatMoney(Math.abs(c))} ${price.currency} / 30 days`;
+  // "≈": a month's cost in whole units of the currency (5,760 USD); cents would claim a precision it has not.
+  return `${formatUnitsDelta(units)} ≈ ${sign(c)}${formatWhole(Math.abs(c))} ${price.currency} / 30 days`;
 }

@@ -2,7 +2,7 @@
 // starts or stops, in inference units and, with the operator's price, per 30 days. Through the built binary
 // on a real Git repository with two commits; plan at head, against the emulator, starts what diff priced.
 import { execFileSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -55,16 +55,16 @@ const layer = (inference: string) =>
 const diff = (...args: string[]) => runCli(["diff", "--base", "HEAD~1", "--manifests", "m", "--policy", "policy.yaml", ...args], { env: {}, cwd: dir });
 
 describe("rekon diff: running state and its cost in a review", () => {
-  it("a change that starts 2 IU shows +2 IU ≈ +5,760.00 USD / 30 days (4.00 USD per IU-hour × 720 h), and plan at head starts it", async () => {
+  it("a change that starts 2 IU shows +2 IU ≈ +5,760 USD / 30 days (4.00 USD per IU-hour × 720 h), and plan at head starts it", async () => {
     commit("base", { "m/shelf.yaml": set(), "policy.yaml": operator("{unitPricePerHour: 4.00}") });
     commit("run v1", { "m/shelf.yaml": set("{minInferenceUnits: 2, maxInferenceUnits: 3}") });
 
     const md = await diff("--output", "markdown");
     expect(md.code).toBe(2); // a change, not an error, not a loosening
     const lines = md.stdout.split("\n");
-    expect(lines[0]).toBe("### rekon diff: 0 version(s) removed, 0 added, 0 policy change(s), 0 loosening(s); running state +2 IU ≈ +5,760.00 USD / 30 days");
-    expect(lines).toContain("| `p1` | us-east-1 | `v1` | starts: declared running at 2–3 IU (auto scaling) | +2 IU ≈ +5,760.00 USD / 30 days |");
-    expect(lines).toContain("**Running state, total: +2 IU ≈ +5,760.00 USD / 30 days**");
+    expect(lines[0]).toBe("### rekon diff: 0 version(s) removed, 0 added, 0 policy change(s), 0 loosening(s); running state +2 IU ≈ +5,760 USD / 30 days");
+    expect(lines).toContain("| `p1` | us-east-1 | `v1` | starts: declared running at 2–3 IU (auto scaling) | +2 IU ≈ +5,760 USD / 30 days |");
+    expect(lines).toContain("**Running state, total: +2 IU ≈ +5,760 USD / 30 days**");
 
     const json = await diff("--output", "json");
     expect(json.code).toBe(2);
@@ -142,15 +142,12 @@ describe("rekon diff: running state and its cost in a review", () => {
   });
 
   it("the example comment in docs/pr-workflow.md is what diff prints for its example", async () => {
-    // The page's runnable block, step by step: the demo inputs, a price, then v6 served at 2–4 IU under managed.
+    // The page's runnable block, step by step: the demo inputs (priced, runtime: managed), then v6 served at 2–4 IU.
     for (const d of ["manifests", "deploy"]) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
-    appendFileSync(join(dir, "deploy/policy.yaml"), "  inference: {unitPricePerHour: 4.00}\n");
     git("add", "-A");
     git("commit", "-q", "-m", "base");
     const shelf = join(dir, "manifests/shelf-scanner.yaml");
-    const edited = readFileSync(shelf, "utf8")
-      .replace(/^ {2}versions:$/m, "  runtime: managed\n  versions:")
-      .replace(/^ {4}- name: v6$/m, "    - name: v6\n      running: {minInferenceUnits: 2, maxInferenceUnits: 4}");
+    const edited = readFileSync(shelf, "utf8").replace(/^ {4}- name: v6$/m, "    - name: v6\n      running: {minInferenceUnits: 2, maxInferenceUnits: 4}");
     writeFileSync(shelf, edited);
     git("commit", "-q", "-am", "serve v6 at 2 IU");
     const r = await runCli(

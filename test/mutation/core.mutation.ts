@@ -5,6 +5,13 @@
 //
 // Order matters: Stryker stops a mutant's run at the first failing test, so the quick tables come first and
 // the property tests last; a mutant a table kills never pays for the properties.
+import "../unit/holds/grace.test.js";
+import "../unit/holds/notice.test.js";
+import "../unit/holds/approval.test.js";
+import "../unit/holds/reminder.test.js";
+import "../unit/holds/window.test.js";
+import "../unit/holds/suspension.test.js";
+import "../unit/holds/tags.test.js";
 import "../unit/gate.test.js";
 import "../unit/gate-mutation.test.js";
 import "../unit/gate-explain.test.js";

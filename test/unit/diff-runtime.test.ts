@@ -196,10 +196,10 @@ describe("diff: running state priced with the head's operator policy (units × p
   });
 
   it.each([
-    { units: 2, price: 4, want: "+2 IU ≈ +5,760.00 USD / 30 days" },
-    { units: -1, price: 4, want: "−1 IU ≈ −2,880.00 USD / 30 days" },
-    { units: 0, price: 4, want: "0 IU ≈ 0.00 USD / 30 days" },
-    { units: 3, price: 1.2345, want: "+3 IU ≈ +2,666.52 USD / 30 days" },
+    { units: 2, price: 4, want: "+2 IU ≈ +5,760 USD / 30 days" },
+    { units: -1, price: 4, want: "−1 IU ≈ −2,880 USD / 30 days" },
+    { units: 0, price: 4, want: "0 IU ≈ 0 USD / 30 days" },
+    { units: 3, price: 1.2345, want: "+3 IU ≈ +2,667 USD / 30 days" },
     { units: 2, price: undefined, want: "+2 IU" },
   ])("formatUnitsCost($units, $price) = $want", ({ units, price, want }) => {
     expect(formatUnitsCost(units, { ...(price !== undefined ? { unitPricePerHour: price } : {}), currency: "USD" })).toBe(want);
@@ -217,10 +217,10 @@ describe("diff views: the running state in the table and in Markdown", () => {
 
   it("the table names each version, its units and cost, and the total", () => {
     const t = renderDiffTable(result(base, head, 4));
-    expect(t).toContain("  p1 (us-east-1): v1 starts: declared running at 2 IU — +2 IU ≈ +5,760.00 USD / 30 days\n");
+    expect(t).toContain("  p1 (us-east-1): v1 starts: declared running at 2 IU — +2 IU ≈ +5,760 USD / 30 days\n");
     expect(t).toContain("  p1 (us-east-1): v2 no longer declared running; rekon will not stop it (runtime: unmanaged; was 1 IU) — 0 IU\n");
-    expect(t).toContain("  Total: +2 IU ≈ +5,760.00 USD / 30 days\n");
-    expect(t).toContain("Diff: 0 version(s) removed, 0 added, 0 policy change(s), 0 loosening(s); running state +2 IU ≈ +5,760.00 USD / 30 days.\n");
+    expect(t).toContain("  Total: +2 IU ≈ +5,760 USD / 30 days\n");
+    expect(t).toContain("Diff: 0 version(s) removed, 0 added, 0 policy change(s), 0 loosening(s); running state +2 IU ≈ +5,760 USD / 30 days.\n");
   });
 
   it("without a price the total says where to set one", () => {
@@ -234,15 +234,15 @@ describe("diff views: the running state in the table and in Markdown", () => {
 
   it("Markdown: a row per change, the total line, and the cron's stars escaped", () => {
     const m = renderDiffMarkdown(result([S(["v1"])], [S([["v1", 2, { schedule: [office] }], "v2"], { runtime: "managed" })], 4));
-    expect(m).toContain("### rekon diff: 0 version(s) removed, 0 added, 0 policy change(s), 0 loosening(s); running state +2 IU ≈ +5,760.00 USD / 30 days\n");
+    expect(m).toContain("### rekon diff: 0 version(s) removed, 0 added, 0 policy change(s), 0 loosening(s); running state +2 IU ≈ +5,760 USD / 30 days\n");
     expect(m).toContain(
       "| `p1` | us-east-1 | (the set) | spec.runtime unmanaged → managed: a listed version not declared running (or outside its schedule) is stopped if it runs |  |\n",
     );
     expect(m).toContain(
-      '| `p1` | us-east-1 | `v1` | starts: declared running at 2 IU, only inside its schedule "0 8 \\* \\* MON-FRI" for 12h in Europe/Berlin: counted as if always on (an upper bound) | +2 IU ≈ +5,760.00 USD / 30 days |\n',
+      '| `p1` | us-east-1 | `v1` | starts: declared running at 2 IU, only inside its schedule "0 8 \\* \\* MON-FRI" for 12h in Europe/Berlin: counted as if always on (an upper bound) | +2 IU ≈ +5,760 USD / 30 days |\n',
     );
     expect(m).toContain("| `p1` | us-east-1 | `v2` | not declared running: stopped if running (runtime: managed, was unmanaged) | 0 IU |\n");
-    expect(m).toContain("**Running state, total: +2 IU ≈ +5,760.00 USD / 30 days**\n");
+    expect(m).toContain("**Running state, total: +2 IU ≈ +5,760 USD / 30 days**\n");
     expect(m).toContain("Priced at 4.00 USD per IU-hour × 720 h (the operator policy at HEAD).");
   });
 
