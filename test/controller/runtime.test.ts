@@ -19,6 +19,15 @@ beforeEach(async () => {
   emu = await startEmulator({ deleteDelayMs: 50, startDelayMs: 200, stopDelayMs: 200 });
   dir = mkdtempSync(join(tmpdir(), "rekon-runtime-"));
   cpSync(join(ROOT, "manifests"), join(dir, "manifests"), { recursive: true });
+  // The demo's manifests start SERVED and stop shelf-scanner/v6 themselves: each test here declares its own
+  // running state, so those two are taken out (a test fails loudly if the demo's files change shape).
+  const fraud = join(dir, "manifests", "fraud-detector.yaml");
+  const declared = `    - name: ${SERVED}\n      running:\n        minInferenceUnits: 1\n`;
+  expect(readFileSync(fraud, "utf8")).toContain(declared);
+  writeFileSync(fraud, readFileSync(fraud, "utf8").replace(declared, `    - name: ${SERVED}\n`));
+  const shelf = join(dir, "manifests", "shelf-scanner.yaml");
+  expect(readFileSync(shelf, "utf8")).toContain("  runtime: managed\n");
+  writeFileSync(shelf, readFileSync(shelf, "utf8").replace("  runtime: managed\n", ""));
 });
 afterEach(async () => {
   run?.kill("SIGKILL");
@@ -49,8 +58,10 @@ function declareRunning(running: string, runtime?: "managed" | "unmanaged"): voi
 
 /** deploy/policy.yaml plus `extra`; with `deletes: false`, a minAge that keeps every version (the start is the cycle's only write). */
 function writePolicy(extra: string, deletes = true): void {
-  const text = readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8");
+  // The demo policy's own inference section (its price) is replaced by the test's.
+  const text = readFileSync(join(ROOT, "deploy/policy.yaml"), "utf8").replace(/^ {2}inference:.*\n(?: {4}.*\n)*/m, "");
   expect(text).toContain("minAge: 24h");
+  expect(text).not.toContain("inference");
   writeFileSync(join(dir, "policy.yaml"), (deletes ? text : text.replace("minAge: 24h", "minAge: 3650d")) + extra);
 }
 
@@ -82,10 +93,11 @@ describe("rekon run --apply and versions declared running", () => {
     let body = (await get(`${url}/metrics`)).body;
     expect(metric(body, units("running"))).toBe(1);
     expect(metric(body, units("desired"))).toBe(3);
-    expect(metric(body, units("running", "shelf-scanner"))).toBe(0);
-    expect(metric(body, units("desired", "shelf-scanner"))).toBe(0);
-    // 1 unit × 4.1 per hour, for the account and region (every project of it summed), in the policy's currency.
-    expect(metric(body, `rekon_inference_cost_per_hour{account="${ACCOUNT}",region="us-east-1",currency="EUR"}`)).toBe(4.1);
+    // shelf-scanner/v6 runs at 2 units in the demo's inventory, listed and (runtime: unmanaged here) left running.
+    expect(metric(body, units("running", "shelf-scanner"))).toBe(2);
+    expect(metric(body, units("desired", "shelf-scanner"))).toBe(2);
+    // (1 + 2) units × 4.1 per hour, for the account and region (every project of it summed), in the policy's currency.
+    expect(metric(body, `rekon_inference_cost_per_hour{account="${ACCOUNT}",region="us-east-1",currency="EUR"}`)).toBe(12.3);
     expect(body).toMatch(/^# HELP rekon_inference_units .*state=desired.*refuses/m);
     // Not a deletion: the start is not counted in rekon_deletions_total.
     expect(metric(body, `rekon_deletions_total{project="fraud-detector",account="${ACCOUNT}",region="us-east-1",result="accepted"}`)).toBe(3);
@@ -98,7 +110,7 @@ describe("rekon run --apply and versions declared running", () => {
     body = (await get(`${url}/metrics`)).body;
     expect(metric(body, units("running"))).toBe(3);
     expect(metric(body, units("desired"))).toBe(3);
-    expect(metric(body, `rekon_inference_cost_per_hour{account="${ACCOUNT}",region="us-east-1",currency="EUR"}`)).toBe(12.3);
+    expect(metric(body, `rekon_inference_cost_per_hour{account="${ACCOUNT}",region="us-east-1",currency="EUR"}`)).toBe(20.5); // (3 + 2) units × 4.1
     expect(callsOf("StartProjectVersion")).toHaveLength(1);
   }, 90_000);
 
@@ -112,7 +124,7 @@ describe("rekon run --apply and versions declared running", () => {
     expect(callsOf("StartProjectVersion")).toHaveLength(1);
     expect(callsOf("DeleteProjectVersion")).toEqual([]);
     let body = (await get(`${url}/metrics`)).body;
-    expect(metric(body, units("desired", "shelf-scanner"))).toBe(0);
+    expect(metric(body, units("desired", "shelf-scanner"))).toBe(2);
     expect(body).not.toMatch(/^rekon_inference_cost_per_hour\{/m);
 
     rmSync(join(dir, "manifests", "shelf-scanner.yaml"));

@@ -66,8 +66,8 @@ describe("no region anywhere", () => {
     const lines = r.stderr.split("\n").filter((l) => l.startsWith("  "));
     expect(lines).toEqual([
       "  spec.region: no region: spec.region is not set and no default region is configured (fix: set spec.region, or AWS_REGION (or a region in your AWS profile)), in 3 places:",
-      `    ${join(dir, "manifests/fraud-detector.yaml")}:8:3`,
-      `    ${join(dir, "manifests/shelf-scanner.yaml")}:9:3`,
+      `    ${join(dir, "manifests/fraud-detector.yaml")}:9:3`,
+      `    ${join(dir, "manifests/shelf-scanner.yaml")}:11:3`,
       `    ${join(dir, "manifests/trust-safety/moderation-adapter.yaml")}:7:3`,
     ]);
     expect(emu.calls()).toEqual([]);
@@ -79,7 +79,7 @@ describe("plan", () => {
     const r = await runCli(["plan", ...M(), ...P(), "--output", "json"], { env });
     expect(r.code).toBe(2);
     const plan = JSON.parse(r.stdout);
-    expect(plan.summary).toEqual({ delete: 7, keep: 3, blocked: 3, missing: 1, start: 0, stop: 0 });
+    expect(plan.summary).toEqual({ delete: 7, keep: 1, blocked: 3, missing: 1, start: 1, stop: 1 });
     expect(plan.projects.map((p: { project: string; status: string }) => [p.project, p.status])).toEqual([
       ["fraud-detector", "ok"],
       ["moderation-adapter", "ok"],
@@ -131,7 +131,10 @@ describe("apply", () => {
     const r = await runCli(["apply", ...M(), ...P(), "--auto-approve", "--wait", "--output", "json"], { env });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.results.map((x: { result: string }) => x.result)).toEqual(Array(7).fill("accepted"));
+    // The seven deletions, and the demo's start and stop.
+    expect(out.results.map((x: { operation: string; result: string }) => `${x.operation} ${x.result}`).sort()).toEqual(
+      [...Array(7).fill("delete accepted"), "start accepted", "stop accepted"].sort(),
+    );
     expect(out.stillPresent).toEqual([]);
     expect(deleteCalls().map((c) => c.target).sort()).toEqual(expected);
 
@@ -190,8 +193,9 @@ describe("apply", () => {
     const r = await runCli(["apply", ...M(), ...P(), "--auto-approve", "--output", "json", "--retries", "2", "--retry-max-time", "5s"], { env, timeoutMs: 60_000 });
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
-    expect(out.results).toHaveLength(7);
-    expect(out.results.every((x: { result: string; code: string }) => x.result === "unknown" && x.code === "InternalServerError")).toBe(true);
+    const deletions = out.results.filter((x: { operation: string }) => x.operation === "delete");
+    expect(deletions).toHaveLength(7);
+    expect(deletions.every((x: { result: string; code: string }) => x.result === "unknown" && x.code === "InternalServerError")).toBe(true);
     expect(r.stderr).toContain("7 write(s) were sent but not answered: they may have happened");
   }, 70_000);
 });

@@ -143,7 +143,7 @@ describe("(a) links and paths in the documentation", () => {
   it("the rule ids docs/manifests-and-policy.md lists are exactly reconciler/rules.ts's, and each is explained in a table row", () => {
     const src = readFileSync(join(ROOT, "reconciler/rules.ts"), "utf8");
     const union = new Set(
-      [...src.matchAll(/export type (?:Guard|Hold|Refusal|Approval|Other)Rule =([^;]+);/g)].flatMap((m) => [...m[1]!.matchAll(/"([A-Za-z]+)"/g)].map((x) => x[1]!)),
+      [...src.matchAll(/export type (?:Guard|Hold|Refusal|Approval|Other|Runtime)Rule =([^;]+);/g)].flatMap((m) => [...m[1]!.matchAll(/"([A-Za-z]+)"/g)].map((x) => x[1]!)),
     );
     expect(union.size).toBeGreaterThan(40);
     const doc = readFileSync(join(ROOT, "docs/manifests-and-policy.md"), "utf8");

@@ -157,7 +157,7 @@ describe("rekon apply with requireNotice and a receiver that is down", () => {
     expect(rx.requests.filter((r) => r.status < 300)).toHaveLength(1); // plan sent nothing
 
     // 5. Once the plan says so (gracePeriod after the notice), apply deletes and tells.
-    await waitUntil(async () => (await plan()).actions.filter((a) => a.action === "delete").length === 2, 15_000);
+    await waitUntil(async () => (await plan()).actions.filter((a) => a.action === "delete").length === 2, 45_000); // generous: each plan is a process start on a possibly loaded machine
     const fourth = await apply();
     expect(fourth.code).toBe(0);
     expect(deletes().map((c) => c.target!.split("/version/")[1]!.split("/")[0]).sort()).toEqual(["old1", "old2"]);

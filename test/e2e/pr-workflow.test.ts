@@ -95,7 +95,7 @@ describe("saved plans", () => {
   it("--output markdown renders the plan for a pull request", async () => {
     const r = await runCli(["plan", "--manifests", "manifests", "--policy", "policy.yaml", "--output", "markdown"], { env, cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stdout.split("\n")[0]).toBe("### rekon plan: 7 to delete, 3 to keep, 3 blocked, 1 missing — 🗑️ deletions pending");
+    expect(r.stdout.split("\n")[0]).toBe("### rekon plan: 7 to delete, 1 to keep, 3 blocked, 1 missing, 1 to start, 1 to stop — 🗑️ deletions pending");
     expect(r.stdout).toContain("#### Deletions (7)");
   });
 });
