@@ -152,8 +152,12 @@ describe("rekon apply with requireNotice and a receiver that is down", () => {
     const noticed = Date.parse(tagsOf("old1")[NOTICE]!);
     expect(noticed).toBeGreaterThanOrEqual(Math.floor(rx.requests.at(-1)!.at / 1000) * 1000);
     expect(deletes()).toEqual([]);
+    // The plan holds it until gracePeriod after the notice; on a machine so loaded that the plan starts after
+    // that, only "no deletion before notice + gracePeriod" (checked at the end) can be asserted.
+    const askedAt = Date.now();
     const p4 = await plan();
-    expect(p4.actions.find((a) => a.versionName === "old1")).toMatchObject({ action: "blocked", notice: "delivered", reasons: [{ rule: "noticeNotDelivered" }] });
+    if (askedAt < noticed + 2_000)
+      expect(p4.actions.find((a) => a.versionName === "old1")).toMatchObject({ action: "blocked", notice: "delivered", reasons: [{ rule: "noticeNotDelivered" }] });
     expect(rx.requests.filter((r) => r.status < 300)).toHaveLength(1); // plan sent nothing
 
     // 5. Once the plan says so (gracePeriod after the notice), apply deletes and tells.

@@ -113,10 +113,13 @@ describe("snapshot and demo", () => {
 
   it("demo covers the statuses the demo manifests rely on", () => {
     const statuses = new Set(DEMO_VERSIONS.map((v) => v.status));
-    for (const s of ["RUNNING", "STOPPED", "TRAINING_COMPLETED", "TRAINING_FAILED", "TRAINING_IN_PROGRESS", "COPYING_COMPLETED", "FAILED", "DEPRECATED", "EXPIRED"]) {
+    for (const s of ["RUNNING", "STOPPED", "TRAINING_COMPLETED", "TRAINING_FAILED", "TRAINING_IN_PROGRESS", "FAILED", "DEPRECATED", "EXPIRED"]) {
       expect(statuses).toContain(s);
     }
-    expect(demoState().projects.flatMap((p) => p.versions ?? [])).toHaveLength(DEMO_VERSIONS.length);
+    const versions = demoState().projects.flatMap((p) => p.versions ?? []);
+    expect(versions).toHaveLength(DEMO_VERSIONS.length);
+    // A copied model (its source in another account), running at 2 IU undeclared: what runtime: managed stops.
+    expect(versions.find((v) => v.name === "v6")).toMatchObject({ status: "RUNNING", minInferenceUnits: 2, sourceVersionArn: expect.stringContaining(":210987654321:") });
   });
 
   it("runEmulatorCommand announces the URL as its first line", async () => {
