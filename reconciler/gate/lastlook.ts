@@ -308,6 +308,9 @@ export function approveRuntime<K extends "start" | "stop">(
   const rv = runtimeVerdict({ index, view, policy: view.policy, v, now }, d);
   // A restart's start goes out once the version is STOPPED: what is wanted of it then is a plain start.
   const wanted = rv.action ?? "none";
+  // A restart's start only once the version has stopped: on a version still running at its old units the
+  // fresh verdict is itself a restart (restartFirst), which only approveRestartStop's stop may begin.
+  if (kind === "start" && rv.restartFirst) return deny("changed", `still ${v.status}; a restart's start waits until it has stopped`);
   if (wanted !== kind || (kind === "stop" && a.restartFirst)) {
     const why = rv.reasons.length ? rv.reasons : [{ rule: "changed" as const, message: `status ${v.status}: it no longer needs a ${kind}` }];
     return { denied: true, reasons: why };

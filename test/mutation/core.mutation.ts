@@ -15,6 +15,7 @@ import "../unit/holds/tags.test.js";
 import "../unit/gate.test.js";
 import "../unit/gate-mutation.test.js";
 import "../unit/gate-explain.test.js";
+import "../unit/gate-runtime.test.js";
 import "../unit/guards.test.js";
 import "../unit/writes.test.js";
 import "../unit/rfc3339.test.js";
