@@ -4,6 +4,7 @@
 // It never writes.
 import { UsageError } from "../errors.js";
 import type { Explanation, SetView } from "../gate/index.js";
+import { formatUnits } from "../render/inference.js";
 import type { Style } from "../render/style.js";
 import type { LiveVersion } from "../types.js";
 import { AWS_FLAGS, INPUT_FLAGS, LOG_FORMAT_FLAG, logFormat, OUTPUT_FLAG, requireManifests, retryFlags, type Command } from "./spec.js";
@@ -118,6 +119,16 @@ export function renderExplain(arg: string, entries: readonly ExplainEntry[], s: 
       const from = x.deletableAt ? ` (deletable from ${x.deletableAt})` : "";
       const marks = x.mark ? `; plan ${x.mark === "add" ? "adds" : "removes"} its pending-delete mark` : "";
       lines.push(`  decision: ${word}${from}${marks}`);
+      if (x.running) {
+        const u = x.running.units ? ` at ${formatUnits(x.running.units)}` : "";
+        const what =
+          x.running.action === "start"
+            ? `start${u}${x.running.restartFirst ? ", after a stop (a restart)" : ""}`
+            : x.running.action === "stop"
+              ? `stop${u}`
+              : "no change";
+        lines.push(`  running: ${x.running.action ? s.yellow(what) : what}${x.running.reasons.map((r) => `; ${r.rule}: ${r.message}`).join("")}`);
+      }
       const w = Math.max(...x.checks.map((c) => c.rule.length));
       for (const c of x.checks) lines.push(`    ${mark(s, c.verdict)}  ${c.rule.padEnd(w)}  ${c.detail}${c.layer ? s.dim(`  [${c.layer}]`) : ""}`);
     }

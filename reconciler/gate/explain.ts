@@ -2,7 +2,7 @@
 // compared. The lines come from the same findings the verdict folds (verdict.ts), and the decision from
 // the verdict and the run's refusals, never from this description: explain cannot disagree with plan.
 import type { CheckId } from "./facts.js";
-import type { Reason } from "../types.js";
+import type { InferenceUnits, Reason } from "../types.js";
 import { walk, type Seen } from "./verdict.js";
 import type { VersionFacts } from "./facts.js";
 
@@ -20,6 +20,8 @@ export interface Explanation {
   checks: ExplainCheck[];
   mark?: "add" | "remove";
   deletableAt?: string;
+  /** A listed version's running state, as plan decides it: a start or stop, or why neither (gate/runtime.ts). */
+  running?: { action?: "start" | "stop"; units?: InferenceUnits; restartFirst?: boolean; reasons: Reason[] };
 }
 
 /**

@@ -68,7 +68,19 @@ export class Gate {
 
   /** Every check for one version, in words; see explain.ts. */
   explain(view: SetView, v: LiveVersion, now: number, refusals: readonly Reason[] = [], seen?: Seen): Explanation {
-    return explainVersion({ index: this.index, view, policy: view.policy, v, now }, refusals, seen);
+    const x = explainVersion({ index: this.index, view, policy: view.policy, v, now }, refusals, seen);
+    // A listed version's running state, as plan decides it (a refused run starts and stops nothing).
+    const rt = x.decision === "keep" ? this.runtime(view, v, now) : undefined;
+    if (rt && (rt.action || rt.reasons.length)) {
+      const act = refusals.length ? undefined : rt.action;
+      x.running = {
+        ...(act ? { action: act } : {}),
+        ...(rt.units ? { units: rt.units } : {}),
+        ...(act && rt.restartFirst ? { restartFirst: true } : {}),
+        reasons: [...rt.reasons, ...(rt.action && refusals.length ? refusals : [])],
+      };
+    }
+    return x;
   }
 
   /**

@@ -96,6 +96,9 @@ describe("plan: starts and stops beside deletions, with units and cost", () => {
     expect(t.stdout).toMatch(/start\s+v-new .*\n\s+↳ apply starts it at 1–3 IU/);
     expect(t.stdout).toMatch(/1 to delete, 1 missing|1 to delete/);
     expect(t.stdout).toContain("1 to start, 1 to stop.");
+    // explain says the same of each listed version's running state.
+    expect((await w.raw(["explain", "p/v-run", ...w.M, ...w.P])).stdout).toContain("running: stop at 2 IU; notDeclaredRunning: RUNNING, but its set");
+    expect((await w.raw(["explain", "p/v-new", ...w.M, ...w.P])).stdout).toContain("running: start at 1–3 IU\n");
     expect(writes()).toEqual([]);
   });
 
