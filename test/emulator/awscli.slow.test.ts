@@ -9,10 +9,10 @@ import type { EmulatorStateFile } from "../../reconciler/emulator/state.js";
 import { fakeAwsProcessEnv, findAwsClis, type AwsCli } from "./env.js";
 
 const CLIS = findAwsClis();
-if (CLIS.length === 0) console.warn("awscli.test.ts: skipped, no AWS CLI found (on PATH, /usr/bin/aws, /usr/local/bin/aws)");
-else console.log(`awscli.test.ts: running against ${CLIS.map((c) => c.label).join(", ")}`);
+if (CLIS.length === 0) console.warn("awscli.slow.test.ts: skipped, no AWS CLI found (on PATH, /usr/bin/aws, /usr/local/bin/aws)");
+else console.log(`awscli.slow.test.ts: running against ${CLIS.map((c) => c.label).join(", ")}`);
 for (const major of [1, 2]) {
-  if (CLIS.length > 0 && !CLIS.some((c) => c.major === major)) console.warn(`awscli.test.ts: no AWS CLI v${major} installed; its run is skipped`);
+  if (CLIS.length > 0 && !CLIS.some((c) => c.major === major)) console.warn(`awscli.slow.test.ts: no AWS CLI v${major} installed; its run is skipped`);
 }
 
 const ACCOUNT = "123456789012";
