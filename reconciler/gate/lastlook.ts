@@ -300,11 +300,7 @@ export function approveRuntime<K extends "start" | "stop">(
   const fresh = look.byName.get(a.versionName);
   if (!fresh) return { denied: true, gone: true, reasons: [{ rule: "gone", message: "the last look did not find it" }] };
   if (fresh.arn !== a.versionArn) return deny("changed", `a different version (${fresh.arn}) now has this name`);
-  const v: LiveVersion = { ...planned, status: fresh.status };
-  delete v.minInferenceUnits;
-  delete v.maxInferenceUnits;
-  if (fresh.minInferenceUnits !== undefined) v.minInferenceUnits = fresh.minInferenceUnits;
-  if (fresh.maxInferenceUnits !== undefined) v.maxInferenceUnits = fresh.maxInferenceUnits;
+  const v = runningFacts(planned, fresh);
   const rv = runtimeVerdict({ index, view, policy: view.policy, v, now }, d);
   // A restart's start goes out once the version is STOPPED: what is wanted of it then is a plain start.
   const wanted = rv.action ?? "none";
@@ -348,11 +344,7 @@ export function approveRestartStop(index: WorldIndex, auth: RunAuthorization, a:
   if (!view || view.status !== "ok" || !view.account || !d || !planned) return deny("notRead", view?.error ?? "its project was not read");
   const fresh = look.byName.get(a.versionName);
   if (!fresh || fresh.arn !== a.versionArn) return deny("changed", "the version is gone or another now has its name");
-  const v: LiveVersion = { ...planned, status: fresh.status };
-  delete v.minInferenceUnits;
-  delete v.maxInferenceUnits;
-  if (fresh.minInferenceUnits !== undefined) v.minInferenceUnits = fresh.minInferenceUnits;
-  if (fresh.maxInferenceUnits !== undefined) v.maxInferenceUnits = fresh.maxInferenceUnits;
+  const v = runningFacts(planned, fresh);
   const rv = runtimeVerdict({ index, view, policy: view.policy, v, now }, d);
   if (rv.action !== "start" || !rv.restartFirst)
     return { denied: true, reasons: rv.reasons.length ? rv.reasons : [{ rule: "changed", message: `status ${v.status}: no restart needed now` }] };
@@ -366,4 +358,15 @@ export function approveRestartStop(index: WorldIndex, auth: RunAuthorization, a:
     source: sourceOf(view.set),
     lookedAt: look.at,
   });
+}
+
+/** The planned version with the running facts the look read now: its status and the units it runs at (none if it reports none). */
+function runningFacts(planned: LiveVersion, fresh: LiveVersion): LiveVersion {
+  const { minInferenceUnits: _min, maxInferenceUnits: _max, ...rest } = planned;
+  return {
+    ...rest,
+    status: fresh.status,
+    ...(fresh.minInferenceUnits !== undefined ? { minInferenceUnits: fresh.minInferenceUnits } : {}),
+    ...(fresh.maxInferenceUnits !== undefined ? { maxInferenceUnits: fresh.maxInferenceUnits } : {}),
+  };
 }
