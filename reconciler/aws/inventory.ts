@@ -138,7 +138,7 @@ async function readProject(
   }
 }
 
-async function readVersions(
+export async function readVersions(
   client: RekognitionClient,
   set: string,
   project: string,

@@ -11,7 +11,12 @@ export const diff: Command = {
     ...OUTPUT_FLAG,
     base: { type: "string", value: "REF", help: "Git revision to compare from (e.g. origin/main); required" },
     head: { type: "string", value: "REF", help: "Git revision to compare to (default HEAD)" },
-    region: { type: "string", value: "REGION", help: "the default region apply runs with, for sets without spec.region (default AWS_REGION; none: any)" },
+    region: {
+      type: "string",
+      multiple: true,
+      value: "REGION",
+      help: "diff: the default region apply runs with, for sets without spec.region (default AWS_REGION; none: any); discover: a region to read (repeatable)",
+    },
     "fail-on-loosen": { type: "boolean", help: "exit 1 when the change loosens a deletion policy" },
   },
   outputs: ["table", "json", "markdown"],
@@ -22,7 +27,10 @@ export const diff: Command = {
     const manifests = flags.manifests as string[] | undefined;
     // Offline, as validate: the environment only, no SDK and no profile files. AWS_REGION is what the SDK
     // (and so plan) reads; AWS_DEFAULT_REGION is not (SDK v3 ignores it), so it is not taken here either.
-    const defaultRegion = (flags.region as string | undefined) || io.env.AWS_REGION || undefined;
+    // --region is repeatable for discover (one flag, one declaration); diff takes one.
+    const regions = (flags.region as string[] | undefined) ?? [];
+    if (regions.length > 1) throw new UsageError("diff takes one --region (the default region apply runs with)");
+    const defaultRegion = regions[0] || io.env.AWS_REGION || undefined;
     const d = await diffRefs({
       base: String(flags.base),
       head: String(flags.head ?? "HEAD"),

@@ -2,6 +2,7 @@
 import { apply } from "./apply.js";
 import { demo } from "./demo.js";
 import { diff } from "./diff.js";
+import { discover } from "./discover.js";
 import { emulator } from "./emulator.js";
 import { explain } from "./explain.js";
 import { plan } from "./plan.js";
@@ -10,4 +11,4 @@ import type { Command } from "./spec.js";
 import { validate } from "./validate.js";
 import { version } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, diff, run, emulator, demo, version];
+export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, discover, diff, run, emulator, demo, version];
