@@ -1,6 +1,6 @@
 // The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion,
-// StartProjectVersion, TagResource, UntagResource): deletions, stops, starts, grace-period marks and the
-// notice tags. Each function takes an approval only the gate can make, spends it (an approval is for one
+// StartProjectVersion, TagResource, UntagResource): deletions, stops, starts, grace-period marks, the
+// notice tags and a person's approval (`rekon approve`). Each function takes an approval only the gate can make, spends it (an approval is for one
 // write), and sends with exactly the credentials whose account the gate checked. A test keeps these command
 // names out of every other module.
 import {
@@ -18,6 +18,7 @@ import {
   GateError,
   redeem,
   type Approved,
+  type ApprovalWrite,
   type DeleteWrite,
   type MarkWrite,
   type NoticeWrite,
@@ -26,7 +27,7 @@ import {
   type UnmarkWrite,
   type Write,
 } from "../gate/approvals.js";
-import { MARK_TAG, MARK_TAGS } from "../policy/guards.js";
+import { APPROVAL_TAG, MARK_TAG, MARK_TAGS } from "../policy/guards.js";
 import { targetOf, type Target } from "../types.js";
 
 export interface WriteDeps {
@@ -117,4 +118,10 @@ export function sendStart(a: Approved<StartWrite>, deps: WriteDeps, hooks: Fresh
     ...(a.maxInferenceUnits !== undefined ? { MaxInferenceUnits: a.maxInferenceUnits } : {}),
   };
   return client.sendWrite<StartProjectVersionCommandOutput>(new StartProjectVersionCommand(input), spendFresh(a, "start", hooks));
+}
+
+/** A person's approval of a marked version's deletion (`rekon approve`), sent with the caller's own credentials: CloudTrail names who approved. */
+export function sendApproval(a: Approved<ApprovalWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {
+  redeem(a, "approval");
+  return clientOf(a, deps).sendWrite(new TagResourceCommand({ ResourceArn: a.versionArn, Tags: { [APPROVAL_TAG]: a.value } }), hooks);
 }

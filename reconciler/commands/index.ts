@@ -1,5 +1,6 @@
 // The command table. Adding a command is adding one module here.
 import { apply } from "./apply.js";
+import { approve } from "./approve.js";
 import { demo } from "./demo.js";
 import { diff } from "./diff.js";
 import { discover } from "./discover.js";
@@ -11,4 +12,4 @@ import type { Command } from "./spec.js";
 import { validate } from "./validate.js";
 import { version } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, discover, diff, run, emulator, demo, version];
+export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, discover, approve, diff, run, emulator, demo, version];

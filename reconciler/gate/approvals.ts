@@ -51,7 +51,17 @@ export interface NoticeWrite extends WriteTarget {
   /** The tag value to write: the delivery time (RFC 3339 UTC, rounded up to the second), signed under spec.tagSigning. */
   value: string;
 }
-export type Write = DeleteWrite | StopWrite | StartWrite | MarkWrite | UnmarkWrite | NoticeWrite;
+/**
+ * A person's approval of one marked version's deletion (requireApproval, `rekon approve`): the tag
+ * rekon.dev/deletion-approved, written with the caller's own credentials so that AWS CloudTrail names who
+ * approved. Not signed: it is a person's word, and the mark it must postdate is what tag signing protects.
+ */
+export interface ApprovalWrite extends WriteTarget {
+  kind: "approval";
+  /** The tag value: the time of the approval, RFC 3339 UTC (whole seconds), from the verified clock. */
+  value: string;
+}
+export type Write = DeleteWrite | StopWrite | StartWrite | MarkWrite | UnmarkWrite | NoticeWrite | ApprovalWrite;
 
 const minted = new WeakSet<object>();
 const spent = new WeakSet<object>();

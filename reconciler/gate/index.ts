@@ -19,6 +19,7 @@
 import { needsMark, needsTags } from "../policy/guards.js";
 import type { LiveState, LiveVersion, LookSpec, Plan, PlanAction, PolicySet, Reason } from "../types.js";
 import type { Approved, DeleteWrite, MarkWrite, NoticeWrite, RunAuthorization, StartWrite, StopWrite, UnmarkWrite } from "./approvals.js";
+import { decideApproval, type ApprovalDecision } from "./approve.js";
 import { authorize, authorizeUnmarks, budgetRefusals, startRefusals } from "./budgets.js";
 import { runtimeVerdict, type RuntimeVerdict } from "./runtime.js";
 import { explainVersion, type Explanation } from "./explain.js";
@@ -147,15 +148,22 @@ export class Gate {
     return approveMark(this.index, auth, a, now);
   }
 
+  /** `rekon approve`: whether a person's approval may be written for `v` at `now`, and what else holds it (approve.ts). */
+  approval(view: SetView, v: LiveVersion, now: number): ApprovalDecision {
+    return decideApproval(this.index, view, v, now);
+  }
+
   approveNotice(auth: RunAuthorization, a: PlanAction, which: "notice" | "reminder", deliveredAt: number, now: number): Approved<NoticeWrite> | Denial {
     return approveNotice(this.index, auth, a, which, deliveredAt, now);
   }
 }
 
+export type { ApprovalDecision } from "./approve.js";
 export {
   GateError,
   redeem,
   type Approved,
+  type ApprovalWrite,
   type DeleteWrite,
   type MarkWrite,
   type NoticeWrite,
