@@ -15,7 +15,7 @@ export const diff: Command = {
       type: "string",
       multiple: true,
       value: "REGION",
-      help: "diff: the default region apply runs with, for sets without spec.region (default AWS_REGION; none: any); discover: a region to read (repeatable)",
+      help: "discover: a region to read, repeatable (default AWS_REGION); diff: the default region apply runs with, for sets without spec.region",
     },
     "fail-on-loosen": { type: "boolean", help: "exit 1 when the change loosens a deletion policy" },
   },

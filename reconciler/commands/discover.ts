@@ -23,7 +23,7 @@ export const discover: Command = {
       type: "string",
       multiple: true,
       value: "REGION",
-      help: "a region to read; repeatable (default: AWS_REGION or the profile's)",
+      help: "discover: a region to read, repeatable (default AWS_REGION); diff: the default region apply runs with, for sets without spec.region",
     },
     "role-arn": { type: "string", multiple: true, value: "ARN", help: "also read the account this role reaches (STS AssumeRole); repeatable" },
     feature: { type: "string", value: "F", help: "custom-labels, adapters or all (default all)" },
