@@ -2,10 +2,11 @@
 // unmarked, listed, protected, blocked, an unsigned mark under tag signing, a clock off AWS's, no terminal
 // to confirm on) with no write at all, and otherwise writes exactly one tag per version, after which
 // `rekon apply` deletes it.
+import { execFileSync, spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator, type EmulatorStateFile } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
-import { runCli } from "../helpers/run-cli.js";
+import { BIN, ROOT, runCli } from "../helpers/run-cli.js";
 import { tmpTree } from "../helpers/tmp.js";
 
 const ACCOUNT = "123456789012";
@@ -196,5 +197,49 @@ describe("rekon approve writes one tag, and apply then deletes", () => {
       .filter((c) => c.operation === "DeleteProjectVersion" && c.outcome === "ok")
       .map((c) => c.target);
     expect(deleted.sort()).toEqual(arns.sort());
+  });
+});
+
+const hasScript = (() => {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** rekon approve on a pseudo-terminal (util-linux `script`), typing `answer` at its question. */
+function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number | null; raw: string }> {
+  const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const cmd = `exec ${[process.execPath, BIN, ...args].map(q).join(" ")}`;
+  const child = spawn("script", ["-q", "-e", "-c", cmd, "/dev/null"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: "/tmp", TERM: "dumb", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let raw = "";
+  let answered = false;
+  child.stdout!.on("data", (d) => {
+    raw += d;
+    if (!answered && raw.includes('Type "yes" to approve:')) {
+      answered = true;
+      child.stdin!.write(answer + "\r");
+    }
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  return new Promise((resolve) => child.on("exit", (code) => (clearTimeout(timer), resolve({ code, raw }))));
+}
+
+describe.skipIf(!hasScript)("rekon approve on a terminal", () => {
+  it("asks; anything but yes writes nothing, yes writes the one tag", async () => {
+    const w = await world();
+    const no = await onTerminal(["approve", "p/marked", ...w.IN], w.env, "no");
+    expect(no.raw).toContain('Type "yes" to approve:');
+    expect(no.code).toBe(1);
+    expect(writes()).toEqual([]);
+    const yes = await onTerminal(["approve", "p/marked", ...w.IN], w.env, "yes");
+    expect(yes.code).toBe(0);
+    expect(writes().map((c) => [c.operation, c.target])).toEqual([["TagResource", arnOf("marked")]]);
   });
 });
