@@ -126,7 +126,7 @@ describe("rekon approve refuses, writing nothing", () => {
 });
 
 describe("rekon approve writes one tag, and apply then deletes", () => {
-  it("PROJECT/VERSION: one TagResource with the verified time; plan held it before, apply deletes it after", async () => {
+  it("PROJECT/VERSION: one TagResource with the verified time; plan held it before, apply deletes it after", { timeout: 120_000 }, async () => {
     const w = await world();
     const before = await runCli(["plan", ...w.IN, "--output", "json"], { env: w.env });
     const held = JSON.parse(before.stdout).actions.find((a: { versionName: string }) => a.versionName === "marked");
@@ -155,7 +155,7 @@ describe("rekon approve writes one tag, and apply then deletes", () => {
     expect(deleted).toEqual([arn]);
   });
 
-  it("by ARN, still in its grace period: written, and the output says what still holds it", async () => {
+  it("by ARN, still in its grace period: written, and the output says what still holds it", { timeout: 120_000 }, async () => {
     const w = await world("  gracePeriod: 72h\n");
     const r = await runCli(["approve", arnOf("marked"), ...w.IN, "--yes", "--output", "json"], { env: w.env });
     expect(r.code).toBe(0);
@@ -172,7 +172,7 @@ describe("rekon approve writes one tag, and apply then deletes", () => {
     expect(writes().map((c) => c.operation)).toEqual(["TagResource"]);
   });
 
-  it("under tag signing: an unsigned mark is refused; the mark apply signs is approved, and the next apply deletes", async () => {
+  it("under tag signing: an unsigned mark is refused; the mark apply signs is approved, and the next apply deletes", { timeout: 120_000 }, async () => {
     const w = await world("  tagSigning:\n    secret: {fromEnv: REKON_TAG_KEY}\n");
     const r = await runCli(["approve", "p/marked", ...w.IN, "--yes"], { env: w.env });
     expect(r.code).toBe(1);
@@ -232,7 +232,7 @@ function onTerminal(args: string[], env: Record<string, string>, answer: string)
 }
 
 describe.skipIf(!hasScript)("rekon approve on a terminal", () => {
-  it("asks; anything but yes writes nothing, yes writes the one tag", async () => {
+  it("asks; anything but yes writes nothing, yes writes the one tag", { timeout: 120_000 }, async () => {
     const w = await world();
     const no = await onTerminal(["approve", "p/marked", ...w.IN], w.env, "no");
     expect(no.raw).toContain('Type "yes" to approve:');

@@ -65,7 +65,7 @@ async function world(files: Record<string, string> = {}) {
 }
 
 describe("rekon discover", () => {
-  it("lists every version in two regions and an assumed role's account, with units and cost; only reads are called", async () => {
+  it("lists every version in two regions and an assumed role's account, with units and cost; only reads are called", { timeout: 60_000 }, async () => {
     const w = await world({
       "policy.yaml":
         "apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: p\nspec:\n  inference:\n    unitPricePerHour: 4.5\n    currency: EUR\n",
@@ -120,7 +120,7 @@ describe("rekon discover", () => {
     expect(owners["eu-west-1/shelf-scanner/eu1"]).toBe("unmanaged");
   });
 
-  it("--write-manifests: valid manifests, and plan with them under a lax and a strict policy proposes no write at all", async () => {
+  it("--write-manifests: valid manifests, and plan with them under a lax and a strict policy proposes no write at all", { timeout: 120_000 }, async () => {
     const lax =
       `apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: lax\nspec:\n  allowedAccounts: ["${ACCOUNT}", "${OTHER}"]\n  minAge: 1s\n  keepLatest: 0\n` +
       `  maxDeletesPerRun: 100\n  allowEmpty: true\n  stopRunning: true\n`;
