@@ -19,6 +19,8 @@ import "../unit/gate-runtime.test.js";
 import "../unit/gate-runtime-verdict.test.js";
 import "../unit/gate-budgets.test.js";
 import "../unit/gate-verdict.test.js";
+import "../unit/gate-lastlook.test.js";
+import "../unit/gate-world.test.js";
 import "../unit/guards.test.js";
 import "../unit/writes.test.js";
 import "../unit/rfc3339.test.js";
