@@ -22,6 +22,7 @@ import "../unit/gate-verdict.test.js";
 import "../unit/gate-lastlook.test.js";
 import "../unit/gate-world.test.js";
 import "../unit/guards.test.js";
+import "../unit/guards-edges.test.js";
 import "../unit/writes.test.js";
 import "../unit/rfc3339.test.js";
 import "../unit/answers.test.js";
