@@ -24,6 +24,7 @@ import "../unit/gate-world.test.js";
 import "../unit/guards.test.js";
 import "../unit/guards-edges.test.js";
 import "../unit/writes.test.js";
+import "../unit/writes-start.test.js";
 import "../unit/rfc3339.test.js";
 import "../unit/answers.test.js";
 import "../unit/answers-messages.test.js";
