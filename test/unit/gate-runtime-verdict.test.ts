@@ -244,3 +244,15 @@ describe("a write to the version: identity, accounts, suspension", () => {
     });
   });
 });
+
+describe("Gate.runtime: the version's own entry", () => {
+  it("each listed version by its own declaration; an unlisted one has no running state", () => {
+    const vs = [version("v1"), version("v2"), version("v3")];
+    const s = set("p1", ["v1", "v2"], { running: { v1: { minInferenceUnits: 1 } } });
+    const gate = Gate.assess({ desired: desired(s), live: liveState([liveProject(vs)]), policies: policy(base()), now: NOW });
+    const view = gate.view(s.name)!;
+    expect(gate.runtime(view, vs[0]!, now)).toStrictEqual({ action: "start", units: { min: 1 }, reasons: [] });
+    expect(gate.runtime(view, vs[1]!, now)).toStrictEqual({ reasons: [] });
+    expect(gate.runtime(view, vs[2]!, now)).toBeUndefined();
+  });
+});

@@ -78,3 +78,11 @@ describe("the listed names close to a candidate, as the last look re-reads them"
     expect(gate.lookFor([planWith(gate, NOW).actions.find((x) => x.versionName === "modelc")!])!.names).toEqual(["modelc", "zzz"]);
   });
 });
+
+describe("versionsNeedingTags: a listed version is not a candidate", () => {
+  it("under protectTags alone, only the unlisted candidates the tag-free guards pass, never a listed one however old", () => {
+    const vs = [version("keep", { ageHours: 900 }), version("old", { ageHours: 800 }), version("young", { ageHours: 1 })];
+    const gate = Gate.assess({ desired: desired(set("p1", ["keep"])), live: liveState([liveProject(vs)]), policies: policy(PROTECT), now: NOW });
+    expect(gate.versionsNeedingTags(now).map((v) => v.name)).toEqual(["old"]);
+  });
+});
