@@ -96,6 +96,11 @@ describe("startRefusals: maxInferenceUnits, per account and region", () => {
     expect(gate({ scoped: [layer(["p1"], { allowRestart: false })] }).startRefusals([act("start", "p1")], units({ p1: 99 }))).toEqual([]);
   });
 
+  it("a layer without spec.inference sets no start budget", () => {
+    const plain: ScopedPolicy = { ...layer(["p1"], {}), spec: { maxDeletesPerRun: 5 } };
+    expect(gate({ scoped: [plain] }).startRefusals([act("start", "p1"), act("start", "p1")], units({ p1: 99 }))).toEqual([]);
+  });
+
   it("a set whose account was not resolved counts under ?/region", () => {
     const g = Gate.assess({
       desired: desired(set("p1", ["a"])),
@@ -131,6 +136,12 @@ describe("startRefusals: maxStartsPerRun", () => {
 });
 
 describe("budgetRefusals: which projects a deletion share counts", () => {
+  it("a project not found is not counted, even with deletions named in it (it has no live versions to take a share of)", () => {
+    const g = gate({ pol: { maxDeletesPercent: 10 }, p3: { status: "notFound", versions: [] } });
+    expect(g.view("p3-set")!.project).toBeDefined();
+    expect(g.refusals([act("delete", "p3", "eu-west-1")])).toEqual([]);
+  });
+
   it("a project not read ok is not counted, even with deletions named in it (nothing there is deleted anyway)", () => {
     const g = gate({ pol: { maxDeletesPercent: 10 }, p3: { status: "error", error: "AccessDenied" } });
     expect(g.refusals([act("delete", "p3", "eu-west-1")])).toEqual([]);
