@@ -28,7 +28,7 @@ const look = (vs: LiveVersion[], newest: LiveVersion[] | null = vs): Look => ({
   byName: new Map(vs.map((v) => [v.name, v])),
   ...(newest ? { newest } : {}),
 });
-const reasons = (d: object) => ("denied" in d ? (d as { reasons: unknown[] }).reasons : []);
+const reasons = (d: object) => ("denied" in d ? (d as unknown as { reasons: unknown[] }).reasons : []);
 
 describe("lookFor: exactly what the look re-reads", () => {
   it("the plan's newest creation time, whichever version has it; the newest by name; the candidates' ARNs for tags", () => {

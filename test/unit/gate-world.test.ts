@@ -25,7 +25,7 @@ describe("withTags: the verdicts on the tags as read", () => {
     });
     const rule = (g: Gate, setName: string, v: LiveVersion) => g.verdict(g.view(setName)!, v, now).reasons.map((r) => r.rule);
     expect(rule(gate, "p1-set", p1[1]!)).toEqual(["tagsUnreadable"]);
-    const held = p1.map((v) => ({ ...v, tags: v.name === "old" ? { hold: "yes" } : {} }));
+    const held: LiveVersion[] = p1.map((v) => ({ ...v, tags: v.name === "old" ? { hold: "yes" } : ({} as Record<string, string>) }));
     const tagged = gate.withTags(liveState([liveProject(held)]));
     // The view's project is the tagged copy: its versions carry the tags.
     expect(tagged.view("p1-set")!.project!.versions).toEqual(held);
