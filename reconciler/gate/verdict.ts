@@ -113,7 +113,7 @@ export function walk(f: VersionFacts, explain: { seen?: Seen } | undefined): Wal
     const s = suspension.run(f, {});
     reasons.push(...s.reasons);
     findings?.push({ rule: suspension.rule, kind: "hold", reasons: s.reasons, pass: s.pass });
-    // Stryker disable next-line MethodExpression,ArrowFunction,StringLiteral: equivalent today, a mark is seen only on tags that were read, so tagsUnreadable is never among the reasons here
+    // Stryker disable next-line MethodExpression,ArrowFunction,StringLiteral: equivalent, a mark is seen only on read tags (no tagsUnreadable)
     const removes = hasMark && !reasons.some((r) => r.rule === "tagsUnreadable");
     return { verdict: { reasons, ...(removes ? { mark: "remove" as const } : {}) }, ...(findings ? { findings } : {}) };
   }

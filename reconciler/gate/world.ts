@@ -247,7 +247,7 @@ export class WorldIndex {
   /** The ARNs of the versions the plan saw in this set's project. */
   knownArns(view: SetView): ReadonlySet<string> {
     let known = this.known.get(view.set.name);
-    // Stryker disable next-line ConditionalExpression,LogicalOperator,OptionalChaining,ArrayDeclaration: equivalent, a cache, asked only for views read ok (which have a project)
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,OptionalChaining,ArrayDeclaration: equivalent, a cache; views read ok only
     if (!known) this.known.set(view.set.name, (known = new Set(view.project?.versions.map((v) => v.arn) ?? [])));
     return known;
   }
