@@ -16,6 +16,7 @@ import "../unit/gate.test.js";
 import "../unit/gate-mutation.test.js";
 import "../unit/gate-explain.test.js";
 import "../unit/gate-runtime.test.js";
+import "../unit/gate-runtime-denials.test.js";
 import "../unit/gate-runtime-verdict.test.js";
 import "../unit/gate-budgets.test.js";
 import "../unit/gate-verdict.test.js";
