@@ -70,6 +70,7 @@ const patterns = new Map<string, RegExp>();
 // Model patterns match the whole value (as the services' validators do), with Unicode classes such as \p{L}.
 function regex(pattern: string): RegExp {
   let r = patterns.get(pattern);
+  // Stryker disable next-line ConditionalExpression: equivalent, compiling a pattern again gives the same regex (the cache only saves time)
   if (!r) patterns.set(pattern, (r = new RegExp(`^(?:${pattern})$`, "u")));
   return r;
 }

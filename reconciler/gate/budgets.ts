@@ -64,6 +64,7 @@ export function startRefusals(index: WorldIndex, actions: readonly PlanAction[],
   const out: Reason[] = [];
   const op = index.policies.operator;
   const where = (a: { account?: string; region: string }) => `${a.account ?? "?"}/${a.region}`;
+  // Stryker disable next-line ArrayDeclaration: equivalent, an entry without a max (the mutant's string) never refuses: units > undefined is false
   const budgets: { layer: string; max: number; projects?: readonly string[] }[] = [];
   if (op.inference.maxInferenceUnits !== undefined) budgets.push({ layer: operatorLayer(op.source), max: op.inference.maxInferenceUnits });
   for (const s of index.policies.scoped) {
@@ -89,6 +90,7 @@ export function startRefusals(index: WorldIndex, actions: readonly PlanAction[],
       }
     }
   }
+  // Stryker disable next-line ArrayDeclaration: equivalent, an entry without a max (the mutant's string) never refuses: n > undefined is false
   const counts: { layer: string; max: number; n: number; scope: string }[] = [];
   if (op.inference.maxStartsPerRun !== undefined)
     counts.push({ layer: operatorLayer(op.source), max: op.inference.maxStartsPerRun, n: starts.length, scope: "" });

@@ -66,6 +66,7 @@ export function lookFor(index: WorldIndex, actions: readonly PlanAction[]): Look
   const view = actions[0] && index.view(actions[0].set);
   if (!view?.project?.projectArn || actions.some((a) => a.set !== view.set.name)) return undefined;
   const planNewest = view.project.versions.reduce<number | undefined>((m, v) => (m === undefined || v.createdAt > m ? v.createdAt : m), undefined);
+  // Stryker disable next-line MethodExpression,OptionalChaining: equivalent, view.latest holds ARNs of the plan's own versions, so each is found
   const latest = [...view.latest].map((arn) => index.planned(view, arn)?.name).filter((n): n is string => n !== undefined);
   const anchor = index.anchor(view);
   // A listed name close to a candidate that goes missing makes the candidate a near miss: re-read them too.
@@ -114,6 +115,7 @@ function premises(index: WorldIndex, view: SetView, a: PlanAction & { versionArn
       reasons.push({
         rule: "keepLatest",
         message:
+          // Stryker disable next-line OptionalChaining: equivalent, view.latest holds ARNs of the plan's own versions, so l is always found
           `one of the project's newest ${view.policy.keepLatest} version(s) (${l?.name ?? arn}) is gone or DELETING since the plan; it may now be ` +
           `among the newest`,
       });

