@@ -165,6 +165,9 @@ function deletableAt(state: PendingRow["state"], waits: readonly PendingWait[], 
   if (state === "unmarking" || waits.length === 0) return undefined;
   let t = now;
   for (const w of waits) {
+    // A mark or notice tag that does not verify is rewritten by the next apply, not waited for: the grace
+    // wait beside it carries the time.
+    if (w.kind === "signature") continue;
     if (w.until === undefined) return undefined;
     if (w.kind !== "window") t = Math.max(t, Date.parse(w.until));
   }

@@ -42,8 +42,12 @@ export const pending: Command = {
         } else io.stdout.write(renderPending(rows, pass.plan.generatedAt, style(colorEnabled(io.stdout, io.env)), approveFor));
         // Fail closed: a project or a version's tags not read means marks this list cannot show.
         const failed = [
-          ...pass.plan.projects.filter((p) => p.status === "error" || p.status === "notFound").map((p) => `project ${p.project} (${p.region}): ${p.error ?? p.status}`),
-          ...pass.plan.actions.filter((a) => a.reasons.some((r) => r.rule === "tagsUnreadable")).map((a) => `tags of ${a.versionArn ?? a.versionName} not read`),
+          ...pass.plan.projects
+            .filter((p) => p.status === "error" || p.status === "notFound")
+            .map((p) => `project ${p.project} (${p.region}): ${p.error ?? p.status}`),
+          ...pass.plan.actions
+            .filter((a) => a.reasons.some((r) => r.rule === "tagsUnreadable"))
+            .map((a) => `tags of ${a.versionArn ?? a.versionName} not read`),
         ];
         if (failed.length) {
           io.stderr.write(`rekon: error: ${failed.length} read(s) failed, so this list may miss marked versions:\n${failed.map((f) => `  ${f}\n`).join("")}`);

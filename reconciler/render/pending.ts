@@ -41,7 +41,10 @@ export function renderPending(rows: readonly PendingRow[], generatedAt: string, 
     lines.push(`${s.bold(`${r.project}/${r.version}`)}  ${head}`);
     lines.push(`  ${r.versionArn}  (${r.region}${r.account ? `, account ${r.account}` : ""}, set "${r.set}", ${r.status})`);
     const sig = r.signature ? `, signature ${r.signature === "verified" ? "verified" : s.yellow(r.signature)}` : "";
-    const mark = r.markedAt !== undefined ? `marked ${r.markedAt}${sig}${r.markAdded ? "; it does not count, apply marks it again" : ""}` : "not marked yet: apply marks it now";
+    const mark =
+      r.markedAt !== undefined
+        ? `marked ${r.markedAt}${sig}${r.markAdded ? "; it does not count, apply marks it again" : ""}`
+        : "not marked yet: apply marks it now";
     lines.push(`  mark: ${mark}`);
     for (const w of r.waits) lines.push(`  waits for ${WAIT_WORDS[w.kind]}${w.until ? ` until ${when(w.until, now)}` : ""}: ${w.message}`);
     if (r.notice) lines.push(`  notice: ${r.notice.state}${r.notice.deliveredAt ? ` (a channel accepted it at ${r.notice.deliveredAt})` : ""}`);
