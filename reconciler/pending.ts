@@ -10,51 +10,10 @@ import type { Gate, SetView } from "./gate/index.js";
 import { APPROVAL_TAG, MARK_TAG, NOTICE_TAG, parseMark } from "./policy/guards.js";
 import { stateTagTime } from "./policy/marks.js";
 import { windowVerdict } from "./policy/windows.js";
-import type { LiveVersion, NoticeStatus, Plan, PlanAction } from "./types.js";
+import type { LiveVersion, Plan, PlanAction } from "./types.js";
+import type { PendingRow, PendingWait, WaitKind } from "./types/status.js";
 
-/** What a waiting version waits for; `kept` is a guard that keeps it (its mark goes: see `unmarking`). */
-export type WaitKind = "gracePeriod" | "notice" | "approval" | "window" | "suspended" | "signature" | "refused" | "kept";
-
-export interface PendingWait {
-  kind: WaitKind;
-  /** The rule id, as plan and explain name it. */
-  rule: string;
-  /** When this wait ends (ISO 8601), where it is known: a grace period, a delivered notice, a window. */
-  until?: string;
-  message: string;
-}
-
-export interface PendingRow {
-  project: string;
-  region: string;
-  account?: string;
-  set: string;
-  version: string;
-  versionArn: string;
-  status: string;
-  /**
-   * deletable: apply deletes it now. waiting: held (grace, notice, approval, window, suspension, a refused
-   * run). unmarking: listed again or kept by a guard: apply removes its mark, and it is not deleted.
-   */
-  state: "deletable" | "waiting" | "unmarking";
-  /** The time its mark says (ISO 8601, as written; see `signature` for whether it verifies). Absent: not marked yet. */
-  markedAt?: string;
-  /** Apply writes a (new) mark now: none yet, or one that does not count. */
-  markAdded?: boolean;
-  /**
-   * When it becomes deletable (ISO 8601): now for a deletable version; for a waiting one the end of its last
-   * timed wait, moved to the next opening of the deletion windows. Absent when a wait has no known end (a
-   * person's approval, a notice not yet delivered, a suspension, a refused run).
-   */
-  deletableAt?: string;
-  waits: PendingWait[];
-  /** With requireNotice or notifications: its `marked` notice, and when a channel accepted it. */
-  notice?: { state: NoticeStatus; deliveredAt?: string };
-  /** With requireApproval: whether a person approved this mark, and when. */
-  approval?: { state: "approved" | "missing"; approvedAt?: string };
-  /** Under the operator's tagSigning, for a version that carries a mark: whether the mark verifies. */
-  signature?: "verified" | "unsigned" | "forged";
-}
+export type { PendingRow, PendingWait, WaitKind };
 
 const WAIT_KIND: Record<string, WaitKind> = {
   gracePeriod: "gracePeriod",
