@@ -120,7 +120,14 @@ export class StatusBoard {
     const s: StatusSnapshot = {
       schema: "rekon.status/v1",
       now: new Date(now).toISOString(),
-      controller: { apply: this.info.apply, intervalMs: this.info.intervalMs, startedAt: new Date(this.info.startedAt).toISOString(), ...loop },
+      controller: {
+        apply: this.info.apply,
+        intervalMs: this.info.intervalMs,
+        startedAt: new Date(this.info.startedAt).toISOString(),
+        // Only these two: the loop's state has more (its own startedAt among them) that is not the page's to show.
+        cycles: loop.cycles,
+        running: loop.running,
+      },
       ...(this.last ? { lastCycle: this.last } : {}),
       ...(this.plan ? { plan: this.plan } : {}),
       writes: [...this.writes],

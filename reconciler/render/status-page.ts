@@ -138,7 +138,10 @@ function pendingSection(s: StatusSnapshot): string {
       const wait = (w: PendingRow["waits"][number]) =>
         `<li><strong>${esc(WAIT_WORDS[w.kind] ?? w.kind)}</strong>${w.until ? ` until ${time(w.until)}` : ""}: ${esc(w.message)}</li>`;
       const waits = r.waits.length ? `<ul>${r.waits.map(wait).join("")}</ul>` : "nothing";
-      const mark = r.markedAt !== undefined ? `${time(r.markedAt)}${r.markAdded ? " (does not count: marked again)" : ""}` : "marked by the next apply";
+      const mark =
+        r.markedAt !== undefined
+          ? `${time(r.markedAt)}${r.markAdded ? " (does not count: apply marks it again)" : ""}`
+          : "no mark when planned: apply marks it";
       const extra = [
         r.notice ? `notice ${esc(r.notice.state)}${r.notice.deliveredAt ? ` ${time(r.notice.deliveredAt)}` : ""}` : "",
         r.approval ? `approval ${esc(r.approval.state)}${r.approval.approvedAt ? ` ${time(r.approval.approvedAt)}` : ""}` : "",

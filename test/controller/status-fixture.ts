@@ -32,7 +32,10 @@ export interface StatusWorld {
 
 const tagTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-export async function startStatusWorld(): Promise<StatusWorld> {
+/** `plain`: ordinary words instead of the hostile ones (the README's screenshot). */
+export async function startStatusWorld(o: { plain?: boolean } = {}): Promise<StatusWorld> {
+  const ownerMessage = o.plain ? "owned by a team: they retire it" : HOSTILE_OWNER;
+  const reason = o.plain ? "quarter-end freeze" : HOSTILE_REASON;
   const receiver = await startReceiver();
   const hookUrl = `${receiver.url}/hook/${HOOK_TOKEN}`;
   const emu = await startEmulator({
@@ -67,7 +70,7 @@ spec:
   rules:
     - name: owner-kept
       deny: '"owner" in version.tags'
-      message: ${JSON.stringify(HOSTILE_OWNER)}
+      message: ${JSON.stringify(ownerMessage)}
   tagSigning:
     secret: {fromEnv: REKON_TAG_KEY}
   notifications:
@@ -84,7 +87,7 @@ spec:
   writeFileSync(
     join(dir, "churn.yaml"),
     `apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: churn\nspec:\n  project: churn\n  region: us-east-1\n` +
-      `  suspend:\n    reason: ${JSON.stringify(HOSTILE_REASON)}\n  versions:\n    - name: c1\n`,
+      `  suspend:\n    reason: ${JSON.stringify(reason)}\n  versions:\n    - name: c1\n`,
   );
   const manifests = join(dir, "m");
   const { mkdirSync, renameSync } = await import("node:fs");

@@ -21,7 +21,7 @@ describe("rekon run: the status page", () => {
     expect(r.headers.get("cache-control")).toBe("no-store");
     const s = (await r.json()) as StatusSnapshot;
     expect(s.schema).toBe("rekon.status/v1");
-    expect(s.controller).toMatchObject({ apply: true, intervalMs: 3_600_000, cycles: 1 });
+    expect(s.controller).toEqual({ apply: true, intervalMs: 3_600_000, cycles: 1, running: false, startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
     expect(s.lastCycle).toMatchObject({ result: "ok", refusals: [] });
     expect(s.lastCycle!.durationMs).toBeGreaterThan(0);
     const plan = s.plan!;
