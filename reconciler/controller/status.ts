@@ -1,7 +1,7 @@
 // The status page's data (GET / and GET /api/status): the last cycle, the last plan compacted to what the
 // page shows, and the most recent writes from the audit log. The controller keeps only this — never the
 // live state a plan was made from — and bounds every list, so the page costs the same at 100,000 versions.
-import { pendingRows } from "../pending.js";
+import { pendingSummary } from "../pending.js";
 import type { PlannedPass } from "../reconcile.js";
 import type { CycleStatus, PlanStatus, ProjectStatus, StatusSnapshot, SuspensionStatus, WriteEntry } from "../types/status.js";
 import type { AuditRecord } from "./audit.js";
@@ -15,7 +15,7 @@ export const MAX_WRITES = 50;
 /** The last plan, compacted: counts per project, the first pending rows, the suspensions in force. */
 export function planStatus(pass: Pick<PlannedPass, "gate" | "plan" | "policies" | "desired">, maxRows = MAX_PENDING_ROWS): PlanStatus {
   const { plan } = pass;
-  const rows = pendingRows(pass.gate, plan);
+  const pending = pendingSummary(pass.gate, plan, maxRows);
   const price = pass.policies.operator.inference.unitPricePerHour;
   const bySet = new Map<string, ProjectStatus>();
   const projects: ProjectStatus[] = plan.projects.map((p) => {
@@ -43,9 +43,9 @@ export function planStatus(pass: Pick<PlannedPass, "gate" | "plan" | "policies" 
     else if (a.action === "blocked") s.blocked++;
     else if (a.action === "delete") s.deletable++;
   }
-  for (const r of rows) {
-    const s = bySet.get(r.set);
-    if (s && r.state !== "unmarking") s.marked++;
+  for (const [set, n] of pending.markedBySet) {
+    const s = bySet.get(set);
+    if (s) s.marked = n;
   }
   return {
     planAt: plan.generatedAt,
@@ -53,8 +53,8 @@ export function planStatus(pass: Pick<PlannedPass, "gate" | "plan" | "policies" 
     summary: plan.summary,
     refusals: plan.refusals,
     projects,
-    pending: rows.slice(0, maxRows),
-    pendingTotal: rows.length,
+    pending: pending.rows,
+    pendingTotal: pending.total,
     suspensions: suspensionsInForce(pass, Date.parse(plan.generatedAt)),
     ...(plan.nextDeletionAllowedAt ? { nextDeletionAllowedAt: plan.nextDeletionAllowedAt } : {}),
     inferenceUnits: plan.inferenceUnits,

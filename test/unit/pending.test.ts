@@ -2,7 +2,7 @@
 // its time, and when each becomes deletable — exact values, on both sides of every condition.
 import { describe, expect, it } from "vitest";
 import { Gate } from "../../reconciler/gate/index.js";
-import { pendingRows, type PendingRow } from "../../reconciler/pending.js";
+import { pendingRows, pendingSummary, type PendingRow } from "../../reconciler/pending.js";
 import { planWith } from "../../reconciler/plan.js";
 import { APPROVAL_TAG, formatMark, MARK_TAG, NOTICE_TAG } from "../../reconciler/policy/guards.js";
 import { approveCommand, shellQuote } from "../../reconciler/render/approve-command.js";
@@ -188,6 +188,22 @@ it("sorted by deletableAt, unknown last, then by name", () => {
   );
   // z-unknown is 1 h in: deletable in 47 h; the running one is unmarked (no time).
   expect(r.map((x) => x.version)).toEqual(["c-soon", "a-later", "b-later", "z-unknown", "y-running"]);
+});
+
+it("pendingSummary keeps only the first `limit` rows, in the same order, and counts them all", () => {
+  const versions = Array.from({ length: 9 }, (_, i) => version(`v${i}`, { tags: { [MARK_TAG]: mark(T - (i * 5 + 1) * H) } }));
+  versions.push(version("r", { status: "RUNNING", tags: { [MARK_TAG]: mark(T - H) } }));
+  const gate = Gate.assess({ desired: desired(set("p1", ["keep"])), live: liveState([liveProject([version("keep", { tags: {} }), ...versions])]), policies: policy(GRACE), now: NOW });
+  const plan = planWith(gate, NOW);
+  const all = pendingRows(gate, plan);
+  // v8 was marked longest ago (41 h): deletable first; the running one (kept, no time) last.
+  expect(all.map((r) => r.version)).toEqual(["v8", "v7", "v6", "v5", "v4", "v3", "v2", "v1", "v0", "r"]);
+  for (const limit of [0, 1, 3, 10, 50]) {
+    const s = pendingSummary(gate, plan, limit);
+    expect(s.rows.map((r) => r.version)).toEqual(all.slice(0, limit).map((r) => r.version));
+    expect(s.total).toBe(10);
+    expect(Object.fromEntries(s.markedBySet)).toEqual({ "p1-set": 9 }); // the running one is unmarked, not counted
+  }
 });
 
 describe("approveCommand", () => {
