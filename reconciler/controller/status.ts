@@ -4,6 +4,7 @@
 import { pendingSummary } from "../pending.js";
 import type { PlannedPass } from "../reconcile.js";
 import type { CycleStatus, PlanStatus, ProjectStatus, StatusSnapshot, SuspensionStatus, WriteEntry } from "../types/status.js";
+import type { Logger } from "pino";
 import type { AuditRecord } from "./audit.js";
 import { redactValue } from "./redact.js";
 
@@ -79,6 +80,19 @@ function suspensionsInForce(pass: Pick<PlannedPass, "policies" | "desired">, now
         origin: s.origin,
       });
   return out;
+}
+
+/**
+ * planStatus for a cycle: a bug in the page's data must not fail a cycle that plans and deletes correctly,
+ * so a throw here is logged and the page shows no plan (its numbers withdrawn) instead.
+ */
+export function cycleStatus(pass: Pick<PlannedPass, "gate" | "plan" | "policies" | "desired">, log: Logger): PlanStatus | undefined {
+  try {
+    return planStatus(pass);
+  } catch (err) {
+    log.error({ err }, "could not make the status page's data for this cycle; the page shows no plan");
+    return undefined;
+  }
 }
 
 /** What the page knows between cycles: small, bounded, replaced each cycle. */
