@@ -158,6 +158,8 @@ export class AuditSink {
     private readonly onFailure?: () => void,
     /** Each record as its own JSON line (`rekon run`: stdout); none when absent. */
     private readonly out?: NodeJS.WritableStream,
+    /** Told of each record once written (the status page's timeline). */
+    private readonly observe?: (rec: AuditRecord) => void,
   ) {}
 
   write(records: AuditRecord[]): void {
@@ -177,6 +179,7 @@ export class AuditSink {
       // answer loses nothing here either; a reader that went away costs the line, never the write.
       this.out?.write(JSON.stringify(rec) + "\n");
       this.log.child({ versionArn: rec.versionArn }).info({ audit: rec }, "audit");
+      this.observe?.(rec);
     }
   }
 }

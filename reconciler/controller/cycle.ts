@@ -11,6 +11,8 @@ import { inputsChangedSince } from "../inputs/index.js";
 import { applyAuthorized, forgeableMarksNote, planPass, type PlannedPass, type ReconcileOptions } from "../reconcile.js";
 import type { Plan, PolicySet } from "../types.js";
 import { auditRecords, gitRevision, type AuditSink } from "./audit.js";
+import { cycleStatus } from "./status.js";
+import type { PlanStatus } from "../types/status.js";
 import { recordDeletions, recordPlan, recordRequest, type ControllerMetrics, type CycleResult } from "./metrics.js";
 import type { Notifier, Prepared } from "../notify/notifier.js";
 
@@ -67,6 +69,8 @@ export interface CycleOutcome {
   inputsChanged?: boolean;
   /** AWS's clock minus the local one, as this cycle's answers told (the plan's times are on AWS's clock). */
   clockOffsetMs?: number;
+  /** The plan compacted for the status page (made before the pass's live state is let go). */
+  status?: PlanStatus;
 }
 
 /**
@@ -141,9 +145,9 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     log.info({ summary: plan.summary, refusals: plan.refusals, policy: plan.policy }, "plan");
     // Stale manifests reach the gate as a run refusal: the plan shows it, and nothing is written.
     if (input.writeBlock) log.warn({ rule: input.writeBlock.rule, reason: input.writeBlock.message }, "refused: nothing is deleted this cycle");
-
-    const exit = planExitCode(plan);
-    const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : exit === 1 ? "failed" : "ok";
+    // What every outcome of this cycle carries; the status page's data is made before the writes (it shows the plan they came from).
+    const base = { valid: true, plan, clockOffsetMs, status: cycleStatus(pass, log) };
+    const planResult: CycleResult = plan.refusals.length > 0 ? "refused" : planExitCode(plan) === 1 ? "failed" : "ok";
     const notices =
       tell && prepared
         ? notifier.run(
@@ -161,7 +165,7 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     const writes = plan.summary.delete + plan.summary.start + plan.summary.stop + plan.actions.filter((a) => a.mark).length + owed;
     if (!input.write || writes === 0) {
       await notices?.planOnly({ pending: input.dryRun === true });
-      return { result: planResult, valid: true, plan, results: [], clockOffsetMs };
+      return { result: planResult, ...base, results: [] };
     }
 
     const audit = auditor(input, deps, pass, revision);
@@ -193,13 +197,13 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
     const results = outcome.results;
     if (outcome.refused) {
       audit(results);
-      return { result: "refused", valid: true, plan, results, clockOffsetMs };
+      return { result: "refused", ...base, results };
     }
     audit(results); // anything not yet audited (skipped at the end, unknown on abandon)
     recordDeletions(metrics, results, plan);
 
     const result: CycleResult = input.writeSignal.aborted ? "aborted" : writesFailed(results) || planResult !== "ok" ? "failed" : "ok";
-    return { result, valid: true, plan, results, inputsChanged: results.some((r) => r.code === "manifestsChanged"), clockOffsetMs };
+    return { result, ...base, results, inputsChanged: results.some((r) => r.code === "manifestsChanged") };
   } finally {
     pass.close();
   }

@@ -1,9 +1,13 @@
 // /healthz, /readyz and /metrics on node:http. Health answers "is the loop alive", readiness answers "is
-// what this instance reports trustworthy" (first cycle done, manifests valid).
+// what this instance reports trustworthy" (first cycle done, manifests valid). With a status board, also the
+// read-only status page: GET / (HTML), GET /api/status (JSON) and the page's script, GET /status.js.
+// Every path answers GET and HEAD only: nothing here changes anything, so any other method is 405.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { ConfigError } from "../errors.js";
+import { renderStatusPage, STATUS_CSP, STATUS_SCRIPT } from "../render/status-page.js";
+import type { StatusSnapshot } from "../types/status.js";
 
 export interface Probe {
   ok: boolean;
@@ -14,7 +18,12 @@ export interface HttpDeps {
   healthz(): Probe;
   readyz(): Probe;
   registry: Registry;
+  /** The status page's data; without it, / and /api/status are 404. */
+  status?: () => StatusSnapshot;
 }
+
+/** Headers of every status answer: never cached (it is a live view), never sniffed into another type, never framed. */
+const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" };
 
 export interface ProbeServer {
   /** The address actually bound (port 0 picks a free one). */
@@ -60,7 +69,17 @@ export async function startProbeServer(listen: { host: string; port: number }, d
       );
       return;
     }
-    res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /healthz, /readyz or /metrics\n");
+    if (deps.status && (path === "/" || path === "/api/status" || path === "/status.js")) {
+      if (path === "/status.js") res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", ...NO_STORE }).end(STATUS_SCRIPT);
+      else if (path === "/api/status")
+        res.writeHead(200, { "content-type": "application/json", ...NO_STORE }).end(JSON.stringify(deps.status(), null, 2) + "\n");
+      else
+        res
+          .writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": STATUS_CSP, "x-frame-options": "DENY", ...NO_STORE })
+          .end(renderStatusPage(deps.status()));
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" }).end(`not found: try ${deps.status ? "/ (status), /api/status, " : ""}/healthz, /readyz or /metrics\n`);
   });
   // Probes must not keep a stopping process alive.
   server.keepAliveTimeout = 5_000;

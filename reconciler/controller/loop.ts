@@ -15,6 +15,9 @@ import type { Probe } from "./http.js";
 import type { LeaderElector } from "./leader.js";
 import type { ControllerMetrics, CycleResult } from "./metrics.js";
 import type { RunOptions } from "./options.js";
+import type { StatusBoard } from "./status.js";
+import type { PlanStatus } from "../types/status.js";
+import type { Reason } from "../types.js";
 import type { ReconcileOptions } from "../reconcile.js";
 
 export interface ControllerConfig {
@@ -58,6 +61,8 @@ export interface CycleContext {
   notifier: Notifier;
   elector: LeaderElector | undefined;
   state: LoopState;
+  /** The status page's board: told each cycle's result and compacted plan. */
+  board?: StatusBoard;
   /** No new cycle, no new deletion. */
   stop: AbortSignal;
   /** AWS calls in flight are aborted. */
@@ -98,6 +103,8 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
   state.lastStart = Date.now();
   const endTimer = metrics.reconcileDuration.startTimer();
   let result: CycleResult;
+  // What the status board is told of this cycle's plan; nothing when it could not plan.
+  let planned: { status?: PlanStatus; refusals: Reason[] } | undefined;
   const auditFailuresBefore = audit.failures;
   try {
     const out = await runCycle(
@@ -129,6 +136,7 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
     );
     result = out.result;
     state.valid = out.valid;
+    if (out.plan) planned = { ...(out.status ? { status: out.status } : {}), refusals: out.plan.refusals };
     // The audit trail is part of the job: a record that did not reach --audit-file fails the cycle.
     if (audit.failures > auditFailuresBefore && result === "ok") {
       result = "failed";
@@ -157,18 +165,7 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
       );
     }
     if (out.inputsChanged) trigger("the manifests or policy changed during the apply");
-    if (out.plan)
-      clog.info(
-        {
-          result,
-          summary: out.plan.summary,
-          deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length,
-          ...(out.plan.summary.start + out.plan.summary.stop > 0 ? runtimeCounts(out.results) : {}),
-          durationMs: Date.now() - state.lastStart,
-        },
-        "cycle finished",
-      );
-    else clog.info({ result, durationMs: Date.now() - state.lastStart }, "cycle finished");
+    logFinished(clog, out, result, state.lastStart);
   } catch (err) {
     // The loop goes on: the next cycle re-reads everything; nothing from this one is reused.
     const why = timeout.aborted ? "cycle timeout" : hard.signal.aborted ? "shutdown" : term?.aborted ? "lost the lease" : undefined;
@@ -182,8 +179,27 @@ export async function runOneCycle(c: CycleContext): Promise<void> {
   }
   state.cycles++;
   state.lastResult = result;
+  c.board?.cycle(
+    { id: cycleId, result, startedAt: new Date(state.lastStart).toISOString(), durationMs: state.lastEnd - state.lastStart, refusals: planned?.refusals ?? [] },
+    planned?.status,
+  );
   metrics.reconcileTotal.inc({ result });
   if (result === "ok") metrics.lastSuccess.set(Date.now() / 1000);
+}
+
+function logFinished(clog: Logger, out: CycleOutcome, result: CycleResult, startedAt: number): void {
+  if (out.plan)
+    clog.info(
+      {
+        result,
+        summary: out.plan.summary,
+        deleted: out.results.filter((r) => r.result === "accepted" && (r.operation ?? "delete") === "delete").length,
+        ...(out.plan.summary.start + out.plan.summary.stop > 0 ? runtimeCounts(out.results) : {}),
+        durationMs: Date.now() - startedAt,
+      },
+      "cycle finished",
+    );
+  else clog.info({ result, durationMs: Date.now() - startedAt }, "cycle finished");
 }
 
 /** Starts and stops AWS accepted this cycle (a restart counts as a start). */

@@ -17,7 +17,8 @@ import type { Logger } from "pino";
 import { createMetrics, initNotificationChannels, recordNotification, recordRequest, type ControllerMetrics } from "./metrics.js";
 import { Notifier } from "../notify/notifier.js";
 import type { RunOptions } from "./options.js";
-import { redactingStream } from "./redact.js";
+import { redactingStream, secretValues } from "./redact.js";
+import { StatusBoard } from "./status.js";
 import { watchManifests } from "./watch.js";
 
 /** Bound on the whole shutdown: Kubernetes sends SIGKILL 30 s after SIGTERM by default. */
@@ -33,7 +34,15 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   const notifier = processNotifier(log, io, secrets, metrics);
   metrics.reconcileInterval.set(opts.intervalMs / 1000);
   // Audit records also go to stdout, one JSON line each: the cluster's log pipeline gets them by default.
-  const audit = new AuditSink(log, opts.auditFile, () => metrics.auditWriteErrors.inc(), io.stdout);
+  // The status page's data: the last cycle, its plan compacted, the recent writes (status.ts); secrets scrubbed as from the logs.
+  const board = new StatusBoard({ apply: opts.apply, intervalMs: opts.intervalMs, startedAt: Date.now() }, () => [...secretValues(io.env), ...secrets]);
+  const audit = new AuditSink(
+    log,
+    opts.auditFile,
+    () => metrics.auditWriteErrors.inc(),
+    io.stdout,
+    (rec) => board.record(rec),
+  );
   const retry: RetryOptions = { ...DEFAULT_RETRY, ...cfg.retry };
 
   const limitersFor = limitersKeeper(metrics);
@@ -67,22 +76,12 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
 
   let server;
   try {
-    server = await startProbeServer(opts.listen, { healthz, readyz, registry: metrics.registry });
+    server = await startProbeServer(opts.listen, { healthz, readyz, registry: metrics.registry, status: () => board.snapshot(state) });
   } catch (err) {
     process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
     throw err;
   }
-  log.info(
-    {
-      url: `http://${formatListen(server.address)}`,
-      apply: opts.apply,
-      intervalMs: opts.intervalMs,
-      manifests: opts.manifests,
-      policy: opts.policy ?? "defaults",
-      leaderElect: !!opts.leader,
-    },
-    "rekon run: listening for /healthz, /readyz, /metrics",
-  );
+  logListening(log, server.address, opts);
 
   const elector = opts.leader ? await startElection(opts.leader, log, metrics, trigger) : undefined;
   if (!elector) metrics.leader.set(1);
@@ -106,6 +105,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       notifier,
       elector,
       state,
+      board,
       stop: stop.signal,
       hard: hard.signal,
       trigger,
@@ -140,6 +140,20 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // Sockets kept alive by the SDK or the Kubernetes client must not hold the process past its exit.
   setTimeout(() => process.exit(0), 2_000).unref();
   return 0;
+}
+
+function logListening(log: Logger, address: { host: string; port: number }, opts: RunOptions): void {
+  log.info(
+    {
+      url: `http://${formatListen(address)}`,
+      apply: opts.apply,
+      intervalMs: opts.intervalMs,
+      manifests: opts.manifests,
+      policy: opts.policy ?? "defaults",
+      leaderElect: !!opts.leader,
+    },
+    "rekon run: listening for /healthz, /readyz, /metrics and the status page (/, /api/status)",
+  );
 }
 
 /**

@@ -17,6 +17,7 @@
 // verdict.ts (the fold), explain.ts (the same walk, in words), budgets.ts (run-wide), lastlook.ts (single
 // writes), approvals.ts (the branded approvals).
 import { needsMark, needsTags } from "../policy/guards.js";
+import { readStateTag, type TagReading } from "../policy/marks.js";
 import type { LiveState, LiveVersion, LookSpec, Plan, PlanAction, PolicySet, Reason } from "../types.js";
 import type { Approved, DeleteWrite, MarkWrite, NoticeWrite, RunAuthorization, StartWrite, StopWrite, UnmarkWrite } from "./approvals.js";
 import { decideApproval, type ApprovalDecision } from "./approve.js";
@@ -54,6 +55,11 @@ export class Gate {
   /** Everything that decides whether `v`, a live version of the set's project, may be deleted at `now`. */
   verdict(view: SetView, v: LiveVersion, now: number): Verdict {
     return verdictOf({ index: this.index, view, policy: view.policy, v, now });
+  }
+
+  /** What one of rekon's state tags on `v` says, verified under the operator's tag signing (pending, the status page). */
+  stateTag(v: LiveVersion, tagKey: string): TagReading | undefined {
+    return readStateTag(this.index.signer, v.arn, tagKey, v.tags?.[tagKey]);
   }
 
   /** A listed version's running state (start, stop, or why neither): see runtime.ts. Undefined for an unlisted version. */

@@ -147,7 +147,7 @@ describe("the example deployment", () => {
     expect(entry!.newName).toMatch(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/);
     expect(entry!.newTag ?? entry!.digest).toBeTruthy();
     // Nowhere else: not in another manifest, the docs or the README.
-    const elsewhere = [...files.filter((f) => f !== "kustomization.yaml").map((f) => join(K8S, f)), join(ROOT, "README.md"), ...readdirSync(join(ROOT, "docs")).map((f) => join(ROOT, "docs", f))]
+    const elsewhere = [...files.filter((f) => f !== "kustomization.yaml").map((f) => join(K8S, f)), join(ROOT, "README.md"), ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(ROOT, "docs", f))]
       .filter((f) => readFileSync(f, "utf8").includes(entry!.newName!));
     expect(elsewhere).toEqual([]);
   });
