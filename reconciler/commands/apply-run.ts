@@ -71,7 +71,11 @@ export async function runApply(input: ApplyRunInput): Promise<number> {
       pass,
       // Of the plan as it stands when asked (a saved plan cuts it down below).
       notices: () =>
-        notifier.run(prepared!, { plan: pass.plan, desired: pass.desired, policies: pass.policies, live: pass.live }, { signal: session.abandon, manifests }),
+        notifier.run(
+          prepared!,
+          { plan: pass.plan, desired: pass.desired, policies: pass.policies, live: pass.live },
+          { signal: session.abandon, manifests, policy: flags.policy as string | undefined },
+        ),
       show: (p: Plan) => renderPlan(p, output, "rekon apply: plan", table),
       told: false,
     };

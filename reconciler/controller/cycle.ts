@@ -153,7 +153,8 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
         ? notifier.run(
             prepared,
             { plan, desired: pass.desired, policies: pass.policies, live: pass.live, ...(revision ? { gitRevision: revision } : {}) },
-            sendOpts,
+            // The paths as given to `rekon run` (the pod's): a marked notice's approve command names them.
+            { ...sendOpts, manifests: input.manifests, ...(input.policy !== undefined ? { policy: input.policy } : {}) },
           )
         : undefined;
     // Grace-period marks are writes too: a cycle with marks to write and nothing to delete yet must still

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { formatMark, MARK_TAG } from "../policy/guards.js";
 import { stateTagTime } from "../policy/marks.js";
 import { effectivePolicy } from "../policy/layers.js";
+import { approveCommand } from "../render/approve-command.js";
 import type {
   DesiredState,
   LiveState,
@@ -46,6 +47,8 @@ export interface NotificationItem {
   markedAt?: string;
   /** Not deleted before this time (marked, reminder); with requireNotice a lower bound: counted from the notice's delivery. */
   deletableAfter?: string;
+  /** marked, reminder under requireApproval: the exact `rekon approve` command (with the paths rekon was given). */
+  approve?: string;
   /** For a failed or deleted write: which write, what AWS answered. */
   operation?: WriteOperation;
   result?: WriteOutcome;
@@ -73,6 +76,14 @@ export interface EventContext {
   live: LiveState;
   /** The manifests' Git revision, when the checkout tells it. */
   gitRevision?: string;
+  /** The manifests and policy paths rekon was given: what a `marked` notice's approve command names. */
+  inputs?: { manifests: readonly string[]; policy?: string };
+}
+
+/** The approve command for a marked version whose policy waits for a person's approval; else nothing. */
+function approveFor(ctx: EventContext, a: PlanAction): { approve?: string } {
+  if (!ctx.inputs || !effectivePolicy(ctx.policies, a.project).requireApproval) return {};
+  return { approve: approveCommand({ project: a.project, version: a.versionName }, ctx.inputs) };
 }
 
 /** sha256 hex, shortened: an id, not a signature. */
@@ -278,7 +289,7 @@ export function resultEvents(ctx: EventContext, results: readonly WriteResult[],
           "marked",
           [r.versionArn, markedAt].join("\0"),
           { project: a.project },
-          { ...about, reasons: a.reasons, markedAt, deletableAfter: deletableAfter(ctx, a, Date.parse(markedAt), now) },
+          { ...about, reasons: a.reasons, markedAt, deletableAfter: deletableAfter(ctx, a, Date.parse(markedAt), now), ...approveFor(ctx, a) },
         ),
       );
     } else if (r.operation === "delete" && r.result === "accepted") {
@@ -337,7 +348,14 @@ export function owedEvents(ctx: EventContext, markedNow: ReadonlySet<string>, no
           "marked",
           [a.versionArn, mark].join("\0"),
           { project: a.project },
-          { ...b.about(a), ...b.version(a), reasons: a.reasons, markedAt: mark, deletableAfter: deletableAfter(ctx, a, Date.parse(mark), now) },
+          {
+            ...b.about(a),
+            ...b.version(a),
+            reasons: a.reasons,
+            markedAt: mark,
+            deletableAfter: deletableAfter(ctx, a, Date.parse(mark), now),
+            ...approveFor(ctx, a),
+          },
         ),
       );
     }
@@ -347,7 +365,14 @@ export function owedEvents(ctx: EventContext, markedNow: ReadonlySet<string>, no
           "reminder",
           [a.versionArn, mark].join("\0"),
           { project: a.project },
-          { ...b.about(a), ...b.version(a), reasons: a.reasons, markedAt: mark, ...(a.deletableAt ? { deletableAfter: a.deletableAt } : {}) },
+          {
+            ...b.about(a),
+            ...b.version(a),
+            reasons: a.reasons,
+            markedAt: mark,
+            ...(a.deletableAt ? { deletableAfter: a.deletableAt } : {}),
+            ...approveFor(ctx, a),
+          },
         ),
       );
     }

@@ -83,7 +83,8 @@ function line(e: NotificationItem): string {
   const what = e.versionName ? `\`${e.project}/${e.versionName}\`` : e.project ? `\`${e.project}\`` : "";
   const why = e.reasons.map((r) => `${r.rule}: ${r.message}`).join("; ");
   let detail = "";
-  if (e.event === "marked" || e.event === "reminder") detail = e.deletableAfter ? `deletable after ${e.deletableAfter}` : "";
+  if (e.event === "marked" || e.event === "reminder")
+    detail = [e.deletableAfter ? `deletable after ${e.deletableAfter}` : "", e.approve ? `approve: \`${e.approve}\`` : ""].filter(Boolean).join("; ");
   else if (e.event === "failed") detail = [e.operation, e.result, e.code, e.error].filter(Boolean).join(" ");
   else if (e.event === "refused" || e.event === "readFailed") detail = why;
   else if (e.event === "deleted") detail = e.requestId ? `request ${e.requestId}` : "";

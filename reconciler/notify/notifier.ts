@@ -113,10 +113,16 @@ export class Notifier {
   }
 
   /** One run's events, addressed and delivered. `manifests`: where to read the Git revision from, when `ctx` has none. */
-  run(prepared: Prepared, ctx: EventContext, extra: { cycleId?: string; signal?: AbortSignal; manifests?: readonly string[] } = {}): RunNotices {
-    const { manifests, ...rest } = extra;
+  run(
+    prepared: Prepared,
+    ctx: EventContext,
+    extra: { cycleId?: string; signal?: AbortSignal; manifests?: readonly string[]; policy?: string } = {},
+  ): RunNotices {
+    const { manifests, policy, ...rest } = extra;
     const revision = ctx.gitRevision ?? manifests?.map(gitRevision).find((r) => r !== undefined);
-    return new RunNotices(this, prepared, { ...ctx, ...(revision ? { gitRevision: revision } : {}) }, rest);
+    // The paths as rekon was given them, for the approve command a `marked` notice prints.
+    const inputs = manifests ? { inputs: { manifests, ...(policy !== undefined ? { policy } : {}) } } : {};
+    return new RunNotices(this, prepared, { ...ctx, ...inputs, ...(revision ? { gitRevision: revision } : {}) }, rest);
   }
 
   /**

@@ -243,6 +243,27 @@ describe("the notifier: events to channels, one request per channel per run", ()
     expect(reminders.map((f) => [f.event, f.versionName, f.deletableAfter])).toEqual([["reminder", "soon", new Date(NOW.getTime() + 12 * H).toISOString()]]);
   });
 
+  it("under requireApproval a marked notice and a reminder carry the exact approve command, with the paths rekon was given; without it, none", async () => {
+    const markedAt = formatMark(NOW.getTime() - 100 * H);
+    const versions = [version("keep", { ageHours: 1, tags: {} }), version("old v'1", { tags: { [MARK_TAG]: markedAt } }), version("soon", { tags: { [MARK_TAG]: formatMark(NOW.getTime() - 60 * H) } })];
+    const live = liveState([liveProject(versions)]);
+    const s = set("p1", ["keep"]);
+    const inputs = { manifests: ["team manifests"], policy: "ops/policy.yaml" };
+    const mk = (pol: Partial<Policy>, withInputs = true) => {
+      const policies: PolicySet = { operator: policy({ gracePeriodMs: 72 * H, gracePeriod: "72h", notifications: [channel("platform")], remindBeforeMs: 24 * H, remindBefore: "24h", ...pol }), scoped: [] };
+      const plan = planWith(Gate.assess({ desired: desired(s), live, policies, now: NOW }), NOW);
+      return owedEvents({ plan, desired: desired(s), policies, live, ...(withInputs ? { inputs } : {}) }, new Set(), NOW.getTime());
+    };
+    const approving = mk({ requireNotice: true, requireApproval: true });
+    expect(approving.filter((f) => f.event === "marked").map((f) => [f.versionName, f.approve])).toEqual([
+      ["old v'1", `rekon approve 'p1/old v'\\''1' --manifests 'team manifests' --policy ops/policy.yaml`],
+      ["soon", "rekon approve p1/soon --manifests 'team manifests' --policy ops/policy.yaml"],
+    ]);
+    expect(mk({ requireApproval: true }).map((f) => [f.event, f.approve])).toEqual([["reminder", "rekon approve p1/soon --manifests 'team manifests' --policy ops/policy.yaml"]]);
+    expect(mk({ requireNotice: true }).map((f) => f.approve)).toEqual([undefined, undefined]);
+    expect(mk({ requireNotice: true, requireApproval: true }, false).map((f) => f.approve)).toEqual([undefined, undefined]);
+  });
+
   it("a channel that cannot be used is an error naming it and where its URL comes from, never the value; under requireNotice the run is refused", () => {
     const { log, text } = capture();
     const notifier = new Notifier({ log, env: { REKON_BAD: "hooks.slack.com/services/T0/B0/NOTAURLTOKEN", REKON_EMPTY: "" }, command: "apply", version: "test", readFile: () => { throw Object.assign(new Error("nope /var/run/x"), { code: "ENOENT" }); } });

@@ -76,3 +76,15 @@ describe("Slack messages (slackParts, slackBody)", () => {
     for (const e of evs) expect(text.includes(`\`p1/${e.versionName}\``)).toBe(named.has(e.deliveryId));
   });
 });
+
+describe("a marked notice's approve command (requireApproval)", () => {
+  it("is shown on the version's line, after when it becomes deletable; absent, the line is as before", () => {
+    const cmd = "rekon approve p1/v7 --manifests manifests --policy policy.yaml";
+    const withCmd = { ...item(1, "marked", "v7", "x"), approve: cmd };
+    const text = (JSON.parse(slackBody(batchOf([withCmd]), SENDER, { index: 0, of: 1 }).body) as Body).blocks.map((b) => b.text?.text ?? "").join("\n");
+    expect(text).toContain(`— deletable after 2026-12-01T12:00:00.000Z; approve: \`${cmd}\``);
+    const plain = (JSON.parse(slackBody(batchOf([item(1, "marked", "v7", "x")]), SENDER, { index: 0, of: 1 }).body) as Body).blocks.map((b) => b.text?.text ?? "").join("\n");
+    expect(plain).toContain("— deletable after 2026-12-01T12:00:00.000Z");
+    expect(plain).not.toContain("approve");
+  });
+});
