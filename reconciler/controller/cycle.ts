@@ -153,7 +153,6 @@ export async function runCycle(input: CycleInput, deps: CycleDeps): Promise<Cycl
         ? notifier.run(
             prepared,
             { plan, desired: pass.desired, policies: pass.policies, live: pass.live, ...(revision ? { gitRevision: revision } : {}) },
-            // The paths as given to `rekon run` (the pod's): a marked notice's approve command names them.
             { ...sendOpts, manifests: input.manifests, ...(input.policy !== undefined ? { policy: input.policy } : {}) },
           )
         : undefined;
