@@ -1,9 +1,11 @@
 // The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion,
-// StartProjectVersion, TagResource, UntagResource): deletions, stops, starts, grace-period marks and the
+// StartProjectVersion, CopyProjectVersion, TagResource, UntagResource): deletions, stops, starts, grace-period marks and the
 // notice tags. Each function takes an approval only the gate can make, spends it (an approval is for one
 // write), and sends with exactly the credentials whose account the gate checked. A test keeps these command
 // names out of every other module.
 import {
+  CopyProjectVersionCommand,
+  type CopyProjectVersionCommandOutput,
   DeleteProjectVersionCommand,
   StartProjectVersionCommand,
   StopProjectVersionCommand,
@@ -18,6 +20,7 @@ import {
   GateError,
   redeem,
   type Approved,
+  type CopyWrite,
   type DeleteWrite,
   type MarkWrite,
   type NoticeWrite,
@@ -117,4 +120,22 @@ export function sendStart(a: Approved<StartWrite>, deps: WriteDeps, hooks: Fresh
     ...(a.maxInferenceUnits !== undefined ? { MaxInferenceUnits: a.maxInferenceUnits } : {}),
   };
   return client.sendWrite<StartProjectVersionCommandOutput>(new StartProjectVersionCommand(input), spendFresh(a, "start", hooks));
+}
+
+/**
+ * CopyProjectVersion: the archive step before a deletion, or a restore. The copy's tags go with the request
+ * itself, so a copy never exists without the tag that says whose copy it is (a rerun finds it by that).
+ */
+export function sendCopy(a: Approved<CopyWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<CopyProjectVersionCommandOutput>> {
+  redeem(a, "copy");
+  const input = {
+    SourceProjectArn: a.sourceProjectArn,
+    SourceProjectVersionArn: a.versionArn,
+    DestinationProjectArn: a.destinationProjectArn,
+    VersionName: a.copyName,
+    OutputConfig: { S3Bucket: a.outputConfig.s3Bucket, ...(a.outputConfig.s3KeyPrefix !== undefined ? { S3KeyPrefix: a.outputConfig.s3KeyPrefix } : {}) },
+    ...(a.kmsKeyId !== undefined ? { KmsKeyId: a.kmsKeyId } : {}),
+    Tags: { ...a.tags },
+  };
+  return clientOf(a, deps).sendWrite<CopyProjectVersionCommandOutput>(new CopyProjectVersionCommand(input), hooks);
 }

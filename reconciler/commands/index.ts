@@ -5,9 +5,10 @@ import { diff } from "./diff.js";
 import { emulator } from "./emulator.js";
 import { explain } from "./explain.js";
 import { plan } from "./plan.js";
+import { restore } from "./restore.js";
 import { run } from "./run.js";
 import type { Command } from "./spec.js";
 import { validate } from "./validate.js";
 import { version } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, diff, run, emulator, demo, version];
+export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, diff, run, emulator, demo, version, restore];

@@ -92,6 +92,14 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
     p.tagSigning ? ("fromEnv" in p.tagSigning.secret ? `fromEnv ${p.tagSigning.secret.fromEnv}` : `fromFile ${p.tagSigning.secret.fromFile}`) : undefined;
   add("tagSigning", signing(from), signing(to), from.tagSigning !== undefined && to.tagSigning === undefined);
   out.push(...compareInference(layer, from.inference, to.inference, scoped));
+  // Archive before delete is the undo of a deletion: turning it off, or making it optional, loosens; another
+  // destination is reported (copies go elsewhere from then on).
+  const archive = (p: Partial<Policy>) =>
+    p.archive
+      ? `${p.archive.project} s3://${p.archive.outputConfig.s3Bucket}/${p.archive.outputConfig.s3KeyPrefix ?? ""}${p.archive.kmsKeyId ? ` kms ${p.archive.kmsKeyId}` : ""}` +
+        `${p.archive.required ? "" : " (required: false)"}`
+      : undefined;
+  add("archive", archive(from), archive(to), from.archive !== undefined && (to.archive === undefined || (from.archive.required && !to.archive.required)));
   if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {}))
     out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
   return out;

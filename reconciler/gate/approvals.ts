@@ -51,7 +51,21 @@ export interface NoticeWrite extends WriteTarget {
   /** The tag value to write: the delivery time (RFC 3339 UTC, rounded up to the second), signed under spec.tagSigning. */
   value: string;
 }
-export type Write = DeleteWrite | StopWrite | StartWrite | MarkWrite | UnmarkWrite | NoticeWrite;
+/**
+ * CopyProjectVersion of `versionArn` (in `sourceProjectArn`) into `destinationProjectArn` as `copyName`: the
+ * archive step before a deletion (spec.archive), or `rekon restore` copying an archived version back.
+ */
+export interface CopyWrite extends WriteTarget {
+  kind: "copy";
+  sourceProjectArn: string;
+  destinationProjectArn: string;
+  copyName: string;
+  outputConfig: { s3Bucket: string; s3KeyPrefix?: string };
+  kmsKeyId?: string;
+  /** Written on the copy with the copy itself (rekon.dev/archived-from and archived-at, or restored-from). */
+  tags: Record<string, string>;
+}
+export type Write = DeleteWrite | StopWrite | StartWrite | MarkWrite | UnmarkWrite | NoticeWrite | CopyWrite;
 
 const minted = new WeakSet<object>();
 const spent = new WeakSet<object>();

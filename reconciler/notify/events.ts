@@ -46,6 +46,8 @@ export interface NotificationItem {
   markedAt?: string;
   /** Not deleted before this time (marked, reminder); with requireNotice a lower bound: counted from the notice's delivery. */
   deletableAfter?: string;
+  /** For a deleted version under spec.archive: the ARN of its archived copy (docs/archive.md). */
+  archivedAs?: string;
   /** For a failed or deleted write: which write, what AWS answered. */
   operation?: WriteOperation;
   result?: WriteOutcome;
@@ -295,6 +297,7 @@ export function resultEvents(ctx: EventContext, results: readonly WriteResult[],
             result: r.result,
             ...(r.requestId ? { requestId: r.requestId } : {}),
             ...(mark ? { markedAt: mark } : {}),
+            ...(r.archivedAs ? { archivedAs: r.archivedAs } : {}),
           },
         ),
       );
