@@ -94,11 +94,12 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
   out.push(...compareInference(layer, from.inference, to.inference, scoped));
   // Archive before delete is the undo of a deletion: turning it off, or making it optional, loosens; another
   // destination is reported (copies go elsewhere from then on).
-  const archive = (p: Partial<Policy>) =>
-    p.archive
-      ? `${p.archive.project} s3://${p.archive.outputConfig.s3Bucket}/${p.archive.outputConfig.s3KeyPrefix ?? ""}${p.archive.kmsKeyId ? ` kms ${p.archive.kmsKeyId}` : ""}` +
-        `${p.archive.required ? "" : " (required: false)"}`
-      : undefined;
+  const archive = (p: Partial<Policy>) => {
+    const a = p.archive;
+    if (!a) return undefined;
+    const kms = a.kmsKeyId ? ` kms ${a.kmsKeyId}` : "";
+    return `${a.project} s3://${a.outputConfig.s3Bucket}/${a.outputConfig.s3KeyPrefix ?? ""}${kms}${a.required ? "" : " (required: false)"}`;
+  };
   add("archive", archive(from), archive(to), from.archive !== undefined && (to.archive === undefined || (from.archive.required && !to.archive.required)));
   if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {}))
     out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
