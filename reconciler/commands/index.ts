@@ -11,4 +11,4 @@ import type { Command } from "./spec.js";
 import { validate } from "./validate.js";
 import { version } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, diff, run, emulator, demo, version, restore];
+export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, restore, diff, run, emulator, demo, version];

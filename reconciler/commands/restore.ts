@@ -8,7 +8,7 @@ import { parseTarget } from "./explain.js";
 export const restore: Command = {
   name: "restore",
   summary: "copy an archived version back into a project (spec.archive's undo; deletes nothing)",
-  usage: ["restore ARCHIVED-VERSION-ARN | ARCHIVE-PROJECT/VERSION --to PROJECT [--name NAME] --policy FILE"],
+  usage: ["restore  ARCHIVED-VERSION-ARN|ARCHIVE-PROJECT/VERSION --to PROJECT [--name NAME] --policy FILE"],
   flags: {
     to: { type: "string", value: "PROJECT", help: "restore: the project to copy the archived version into (same region and account)" },
     name: { type: "string", value: "NAME", help: "restore: the restored version's name (default: the archived version's); must not exist" },

@@ -18,6 +18,7 @@ import "../unit/gate-explain.test.js";
 import "../unit/gate-runtime.test.js";
 import "../unit/guards.test.js";
 import "../unit/writes.test.js";
+import "../unit/archive.test.js";
 import "../unit/rfc3339.test.js";
 import "../unit/answers.test.js";
 import "../unit/marks.test.js";
