@@ -41,6 +41,21 @@ export function archiveNames(project: string, version: string, sourceArn: string
   return { primary: base.length <= MAX_VERSION_NAME ? base : alternate, alternate };
 }
 
+/** AWS's bound on a tag value. */
+export const MAX_TAG_VALUE = 256;
+
+/**
+ * The rekon.dev/archived-from value for a source: its ARN, which fits a tag value unless the project and
+ * version names are long (each may be 255 characters, a tag value at most 256); then the ARN cut to fit with
+ * `#` and its hash, so the tag still names this source and no other (a copy is also known by AWS's
+ * SourceProjectVersionArn and by its derived name).
+ */
+export function archivedFromValue(sourceArn: string): string {
+  if (sourceArn.length <= MAX_TAG_VALUE) return sourceArn;
+  const suffix = `#${shortHash(sourceArn)}`;
+  return sourceArn.slice(0, MAX_TAG_VALUE - suffix.length) + suffix;
+}
+
 /** Whether a version can be copied at all: CopyProjectVersion copies Custom Labels models only, never adapters. */
 export function copyable(v: Pick<LiveVersion, "feature">): boolean {
   return v.feature === "CUSTOM_LABELS";
@@ -73,7 +88,7 @@ export function notArchivable(policy: Policy, project: string, v: Pick<LiveVersi
 
 /** Whether `copy` is an archived copy of the version `sourceArn`: AWS names its source, or rekon's tag does. */
 export function isCopyOf(copy: Pick<LiveVersion, "sourceVersionArn" | "tags">, sourceArn: string): boolean {
-  return copy.sourceVersionArn === sourceArn || copy.tags?.[ARCHIVED_FROM_TAG] === sourceArn;
+  return copy.sourceVersionArn === sourceArn || copy.tags?.[ARCHIVED_FROM_TAG] === archivedFromValue(sourceArn);
 }
 
 /**

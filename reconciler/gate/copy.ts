@@ -5,7 +5,7 @@
 import { formatMark } from "../policy/guards.js";
 import { sourceOf, type LiveVersion, type PlanAction, type Reason } from "../types.js";
 import { mint, type Approved, type CopyWrite, type RunAuthorization } from "./approvals.js";
-import { ARCHIVED_AT_TAG, ARCHIVED_FROM_TAG, RESTORED_FROM_TAG, archiveNames, copyable, projectArnParts, VERSION_NAME } from "./archive.js";
+import { ARCHIVED_AT_TAG, ARCHIVED_FROM_TAG, RESTORED_FROM_TAG, archiveNames, archivedFromValue, copyable, projectArnParts, VERSION_NAME } from "./archive.js";
 import { freshDeletion, type Denial, type Look } from "./lastlook.js";
 import type { WorldIndex } from "./world.js";
 
@@ -59,7 +59,7 @@ export function approveArchive(
     copyName,
     outputConfig: { ...policy!.outputConfig },
     ...(policy!.kmsKeyId !== undefined ? { kmsKeyId: policy!.kmsKeyId } : {}),
-    tags: { [ARCHIVED_FROM_TAG]: v.arn, [ARCHIVED_AT_TAG]: formatMark(now) },
+    tags: { [ARCHIVED_FROM_TAG]: archivedFromValue(v.arn), [ARCHIVED_AT_TAG]: formatMark(now) },
   });
 }
 
@@ -125,6 +125,6 @@ export function approveRestore(f: RestoreFacts): Approved<CopyWrite> | Denial {
     copyName: f.name,
     outputConfig: { ...f.outputConfig },
     ...(f.kmsKeyId !== undefined ? { kmsKeyId: f.kmsKeyId } : {}),
-    tags: { [RESTORED_FROM_TAG]: f.version.arn },
+    tags: { [RESTORED_FROM_TAG]: archivedFromValue(f.version.arn) },
   });
 }

@@ -18,7 +18,7 @@ import {
   type Denial,
   type RestoreFacts,
 } from "../../reconciler/gate/index.js";
-import { archiveReasons, archiveStep, copyable, notArchivable, shortHash } from "../../reconciler/gate/archive.js";
+import { archivedFromValue, archiveReasons, archiveStep, copyable, notArchivable, shortHash } from "../../reconciler/gate/archive.js";
 import { sendCopy } from "../../reconciler/aws/writes.js";
 import { checkLayers, effectivePolicy, sameDestination } from "../../reconciler/policy/layers.js";
 import { planWith } from "../../reconciler/plan.js";
@@ -29,7 +29,8 @@ import { ACCOUNT, desired, liveProject, liveState, NOW, policy, set, version } f
 const now = NOW.getTime();
 const ARCHIVE: ArchivePolicy = { project: "vault", outputConfig: { s3Bucket: "bkt", s3KeyPrefix: "rekon/" }, required: true, origin: "operator policy p.yaml" };
 const VAULT_ARN = `arn:aws:rekognition:us-east-1:${ACCOUNT}:project/vault/1700000000001`;
-const withArchive = (o: Partial<ArchivePolicy> = {}, p: Partial<Policy> = {}) => policy({ archive: { ...ARCHIVE, ...o }, origin: { archive: ARCHIVE.origin }, ...p });
+const withArchive = (o: Partial<ArchivePolicy> = {}, p: Partial<Policy> = {}) =>
+  policy({ archive: { ...ARCHIVE, ...o }, origin: { archive: ARCHIVE.origin }, ...p });
 
 describe("archiveNames: derived from the source alone", () => {
   it("PROJECT--VERSION, and the alternate with the source ARN's hash", () => {
@@ -57,12 +58,35 @@ describe("archiveNames: derived from the source alone", () => {
   });
 });
 
+describe("archivedFromValue: the source ARN, cut to fit a tag value (256)", () => {
+  it("an ARN of 256 is the value; one of 257 is cut to 256 with # and its hash", () => {
+    const a256 = "a".repeat(256);
+    expect(archivedFromValue(a256)).toBe(a256);
+    const a257 = "a".repeat(257);
+    expect(archivedFromValue(a257)).toBe(`${"a".repeat(247)}#${shortHash(a257)}`);
+    expect(archivedFromValue(a257)).toHaveLength(256);
+    expect(archivedFromValue(a257 + "b")).not.toBe(archivedFromValue(a257 + "c"));
+  });
+  it("a long source is recognised by its cut tag, not by the raw ARN", () => {
+    const long = `arn:aws:rekognition:us-east-1:${ACCOUNT}:project/${"p".repeat(200)}/version/${"v".repeat(200)}/1`;
+    expect(isCopyOf({ tags: { [ARCHIVED_FROM_TAG]: archivedFromValue(long) } }, long)).toBe(true);
+    expect(isCopyOf({ tags: { [ARCHIVED_FROM_TAG]: long } }, long)).toBe(false);
+  });
+});
+
 describe("archiveStep and notArchivable", () => {
   const model = version("v1");
   const adapter = version("a1", { feature: "CONTENT_MODERATION" });
   it.each([
     { name: "no archive policy: nothing", pol: policy(), project: "p1", v: model, step: {}, blocked: false },
-    { name: "a model: copied first, under the derived name", pol: withArchive(), project: "p1", v: model, step: { archive: { project: "vault", versionName: "p1--v1" } }, blocked: false },
+    {
+      name: "a model: copied first, under the derived name",
+      pol: withArchive(),
+      project: "p1",
+      v: model,
+      step: { archive: { project: "vault", versionName: "p1--v1" } },
+      blocked: false,
+    },
     { name: "an adapter, required: blocked, no step", pol: withArchive(), project: "p1", v: adapter, step: {}, blocked: true },
     { name: "an adapter, not required: no undo", pol: withArchive({ required: false }), project: "p1", v: adapter, step: { noUndo: true }, blocked: false },
     { name: "the archive project's own model: an ordinary version", pol: withArchive(), project: "vault", v: model, step: {}, blocked: false },
@@ -105,16 +129,76 @@ describe("archiveReasons: what the last look must see of the copy", () => {
     expect(archiveReasons(policy(), "p1", action(), src, undefined)).toEqual([]);
   });
   it.each([
-    { name: "policy archives, the plan has no step", pol: withArchive(), a: action(), copies: new Map([[src.arn, copy()]]), msg: "the plan's archive step (none) is not the policy's (vault/p1--v1)" },
-    { name: "the plan has a step, the policy none", pol: policy(), a: action(step), copies: new Map([[src.arn, copy()]]), msg: "the plan's archive step (vault/p1--v1) is not the policy's (none)" },
-    { name: "another project in the step", pol: withArchive(), a: action({ ...step, project: "x" }), copies: new Map([[src.arn, copy()]]), msg: "the plan's archive step (x/p1--v1) is not the policy's (vault/p1--v1)" },
-    { name: "another name in the step", pol: withArchive(), a: action({ ...step, versionName: "n" }), copies: new Map([[src.arn, copy()]]), msg: "the plan's archive step (vault/n) is not the policy's (vault/p1--v1)" },
-    { name: "no copies read", pol: withArchive(), a: action(step), copies: undefined, msg: "no archived copy of it was read in project vault at the last look" },
-    { name: "this version's copy not read", pol: withArchive(), a: action(step), copies: new Map([["other", copy()]]), msg: "no archived copy of it was read in project vault at the last look" },
-    { name: "the copy is elsewhere", pol: withArchive(), a: action(step), copies: new Map([[src.arn, copy({ project: "p2" })]]), msg: `its copy ${copy({ project: "p2" }).arn} is not in the archive project vault` },
-    { name: "a copy of another version", pol: withArchive(), a: action(step), copies: new Map([[src.arn, copy({ sourceVersionArn: "arn:other" })]]), msg: `${copy().arn} is not a copy of it (its source is arn:other)` },
-    { name: "still copying", pol: withArchive(), a: action(step), copies: new Map([[src.arn, copy({ status: "COPYING_IN_PROGRESS" })]]), msg: "its archived copy p1--v1 is COPYING_IN_PROGRESS, not COPYING_COMPLETED" },
-    { name: "copy failed", pol: withArchive(), a: action(step), copies: new Map([[src.arn, copy({ status: "COPYING_FAILED" })]]), msg: "its archived copy p1--v1 is COPYING_FAILED, not COPYING_COMPLETED" },
+    {
+      name: "policy archives, the plan has no step",
+      pol: withArchive(),
+      a: action(),
+      copies: new Map([[src.arn, copy()]]),
+      msg: "the plan's archive step (none) is not the policy's (vault/p1--v1)",
+    },
+    {
+      name: "the plan has a step, the policy none",
+      pol: policy(),
+      a: action(step),
+      copies: new Map([[src.arn, copy()]]),
+      msg: "the plan's archive step (vault/p1--v1) is not the policy's (none)",
+    },
+    {
+      name: "another project in the step",
+      pol: withArchive(),
+      a: action({ ...step, project: "x" }),
+      copies: new Map([[src.arn, copy()]]),
+      msg: "the plan's archive step (x/p1--v1) is not the policy's (vault/p1--v1)",
+    },
+    {
+      name: "another name in the step",
+      pol: withArchive(),
+      a: action({ ...step, versionName: "n" }),
+      copies: new Map([[src.arn, copy()]]),
+      msg: "the plan's archive step (vault/n) is not the policy's (vault/p1--v1)",
+    },
+    {
+      name: "no copies read",
+      pol: withArchive(),
+      a: action(step),
+      copies: undefined,
+      msg: "no archived copy of it was read in project vault at the last look",
+    },
+    {
+      name: "this version's copy not read",
+      pol: withArchive(),
+      a: action(step),
+      copies: new Map([["other", copy()]]),
+      msg: "no archived copy of it was read in project vault at the last look",
+    },
+    {
+      name: "the copy is elsewhere",
+      pol: withArchive(),
+      a: action(step),
+      copies: new Map([[src.arn, copy({ project: "p2" })]]),
+      msg: `its copy ${copy({ project: "p2" }).arn} is not in the archive project vault`,
+    },
+    {
+      name: "a copy of another version",
+      pol: withArchive(),
+      a: action(step),
+      copies: new Map([[src.arn, copy({ sourceVersionArn: "arn:other" })]]),
+      msg: `${copy().arn} is not a copy of it (its source is arn:other)`,
+    },
+    {
+      name: "still copying",
+      pol: withArchive(),
+      a: action(step),
+      copies: new Map([[src.arn, copy({ status: "COPYING_IN_PROGRESS" })]]),
+      msg: "its archived copy p1--v1 is COPYING_IN_PROGRESS, not COPYING_COMPLETED",
+    },
+    {
+      name: "copy failed",
+      pol: withArchive(),
+      a: action(step),
+      copies: new Map([[src.arn, copy({ status: "COPYING_FAILED" })]]),
+      msg: "its archived copy p1--v1 is COPYING_FAILED, not COPYING_COMPLETED",
+    },
   ])("$name: notArchived", ({ pol, a, copies, msg }) => {
     const r = archiveReasons(pol, "p1", a, src, copies);
     expect(rules(r)).toEqual([msg]);
@@ -125,7 +209,9 @@ describe("archiveReasons: what the last look must see of the copy", () => {
     const c = copy();
     delete c.sourceVersionArn;
     expect(isCopyOf(c, src.arn)).toBe(false);
-    expect(rules(archiveReasons(withArchive(), "p1", action(step), src, new Map([[src.arn, c]])))).toEqual([`${c.arn} is not a copy of it (its source is not named)`]);
+    expect(rules(archiveReasons(withArchive(), "p1", action(step), src, new Map([[src.arn, c]])))).toEqual([
+      `${c.arn} is not a copy of it (its source is not named)`,
+    ]);
     expect(isCopyOf({ tags: { [ARCHIVED_FROM_TAG]: "x" } }, "y")).toBe(false);
   });
 });
@@ -133,7 +219,11 @@ describe("archiveReasons: what the last look must see of the copy", () => {
 describe("projectArnParts", () => {
   it("parses a project ARN; refuses a version ARN or junk", () => {
     expect(projectArnParts(VAULT_ARN)).toEqual({ region: "us-east-1", account: ACCOUNT, project: "vault" });
-    expect(projectArnParts("arn:aws-cn:rekognition:cn-north-1:111111111111:project/a.b_c-d/5")).toEqual({ region: "cn-north-1", account: "111111111111", project: "a.b_c-d" });
+    expect(projectArnParts("arn:aws-cn:rekognition:cn-north-1:111111111111:project/a.b_c-d/5")).toEqual({
+      region: "cn-north-1",
+      account: "111111111111",
+      project: "a.b_c-d",
+    });
     expect(projectArnParts(`${VAULT_ARN}/version/v/1`)).toBeUndefined();
     expect(projectArnParts(`x${VAULT_ARN}`)).toBeUndefined();
     expect(projectArnParts(`arn:aws:rekognition:us-east-1:12345:project/vault/1`)).toBeUndefined();
@@ -148,7 +238,12 @@ function world(pol: Policy, o: { feature?: string; oldStatus?: string } = {}) {
   const plan = planWith(gate, NOW);
   const auth = gate.authorize(plan);
   const old = plan.actions.find((a) => a.versionName === "old")!;
-  const look = (archives?: Map<string, LiveVersion>) => ({ at: now, byName: new Map(versions.map((v) => [v.name, v])), newest: versions, ...(archives ? { archives } : {}) });
+  const look = (archives?: Map<string, LiveVersion>) => ({
+    at: now,
+    byName: new Map(versions.map((v) => [v.name, v])),
+    newest: versions,
+    ...(archives ? { archives } : {}),
+  });
   const src = versions[1]!;
   return { gate, plan, auth, old, look, src };
 }
@@ -159,7 +254,16 @@ describe("the plan: an archive step on each deletion, nowhere else", () => {
     expect(w.old).toMatchObject({ action: "delete", archive: { project: "vault", versionName: "p1--old" } });
     expect(w.old.noUndo).toBeUndefined();
     expect(w.plan.actions.find((a) => a.versionName === "keep")!.archive).toBeUndefined();
-    const refused = planWith(Gate.assess({ desired: desired(set("p1", ["keep"])), live: liveState([liveProject([version("keep", { ageHours: 1 }), version("old")])]), policies: withArchive(), now: NOW, refusals: [{ rule: "manifestsStale", message: "m" }] }), NOW);
+    const refused = planWith(
+      Gate.assess({
+        desired: desired(set("p1", ["keep"])),
+        live: liveState([liveProject([version("keep", { ageHours: 1 }), version("old")])]),
+        policies: withArchive(),
+        now: NOW,
+        refusals: [{ rule: "manifestsStale", message: "m" }],
+      }),
+      NOW,
+    );
     const r = refused.actions.find((a) => a.versionName === "old")!;
     expect(r.action).toBe("blocked");
     expect(r.archive).toBeUndefined();
@@ -223,7 +327,12 @@ describe("approveArchive: the copy itself", () => {
     expect("kmsKeyId" in a).toBe(false);
   });
   it.each([
-    { name: "another account", dest: `arn:aws:rekognition:us-east-1:999999999999:project/vault/1`, copyName: "p1--old", msg: "is not project vault in us-east-1 of account" },
+    {
+      name: "another account",
+      dest: `arn:aws:rekognition:us-east-1:999999999999:project/vault/1`,
+      copyName: "p1--old",
+      msg: "is not project vault in us-east-1 of account",
+    },
     { name: "another region", dest: `arn:aws:rekognition:eu-west-1:${ACCOUNT}:project/vault/1`, copyName: "p1--old", msg: "is not project vault in us-east-1" },
     { name: "another project", dest: `arn:aws:rekognition:us-east-1:${ACCOUNT}:project/other/1`, copyName: "p1--old", msg: "is not project vault" },
     { name: "not an ARN", dest: "vault", copyName: "p1--old", msg: "the destination vault is not project vault" },
@@ -299,8 +408,16 @@ describe("approveRestore", () => {
     { name: "an adapter", o: { version: { ...archived, feature: "CONTENT_MODERATION" } }, msg: "a CONTENT_MODERATION version cannot be copied" },
     { name: "a failed copy", o: { version: { ...archived, status: "COPYING_FAILED" } }, msg: "p1--v1 is COPYING_FAILED; only a trained" },
     { name: "still copying", o: { version: { ...archived, status: "COPYING_IN_PROGRESS" } }, msg: "is COPYING_IN_PROGRESS" },
-    { name: "destination in another account", o: { destinationProjectArn: "arn:aws:rekognition:us-east-1:999999999999:project/p1/2" }, msg: "the destination project is in account 999999999999" },
-    { name: "destination in another region", o: { destinationProjectArn: `arn:aws:rekognition:eu-west-1:${ACCOUNT}:project/p1/2` }, msg: "the destination project is in account 123456789012, eu-west-1" },
+    {
+      name: "destination in another account",
+      o: { destinationProjectArn: "arn:aws:rekognition:us-east-1:999999999999:project/p1/2" },
+      msg: "the destination project is in account 999999999999",
+    },
+    {
+      name: "destination in another region",
+      o: { destinationProjectArn: `arn:aws:rekognition:eu-west-1:${ACCOUNT}:project/p1/2` },
+      msg: "the destination project is in account 123456789012, eu-west-1",
+    },
     { name: "source not a project ARN", o: { sourceProjectArn: "nope" }, msg: "the archived version's project ARN is not a Rekognition project ARN" },
     { name: "the version in another account", o: { version: { ...archived, account: "999999999999" } }, msg: `${archived.arn} is not in account ${ACCOUNT}` },
     { name: "the version in another region", o: { version: { ...archived, region: "eu-west-1" } }, msg: `is not in account ${ACCOUNT}, us-east-1` },
@@ -317,7 +434,14 @@ describe("approveRestore", () => {
 
 describe("layers: a manifest layer may turn archiving on, never off", () => {
   const pos = { file: "m/layer.yaml", line: 3, col: 3 };
-  const scoped = (archive: ArchivePolicy): ScopedPolicy => ({ name: "team", pos, projects: ["p1"], projectPos: [pos], spec: { archive }, fieldPos: { archive: { ...pos, line: 8 } } });
+  const scoped = (archive: ArchivePolicy): ScopedPolicy => ({
+    name: "team",
+    pos,
+    projects: ["p1"],
+    projectPos: [pos],
+    spec: { archive },
+    fieldPos: { archive: { ...pos, line: 8 } },
+  });
   const layerArchive = { ...ARCHIVE, origin: "layer" };
   it("on where the operator has none", () => {
     const eff = effectivePolicy({ operator: policy(), scoped: [scoped(layerArchive)] }, "p1");
