@@ -86,9 +86,14 @@ export function notArchivable(policy: Policy, project: string, v: Pick<LiveVersi
   };
 }
 
-/** Whether `copy` is an archived copy of the version `sourceArn`: AWS names its source, or rekon's tag does. */
+/**
+ * Whether `copy` is an archived copy of the version `sourceArn`: the source AWS names decides; rekon's tag only
+ * when AWS names none (anyone who may tag could write the tag on a copy of something else, and the source
+ * would then be deleted with the wrong model in the archive).
+ */
 export function isCopyOf(copy: Pick<LiveVersion, "sourceVersionArn" | "tags">, sourceArn: string): boolean {
-  return copy.sourceVersionArn === sourceArn || copy.tags?.[ARCHIVED_FROM_TAG] === archivedFromValue(sourceArn);
+  if (copy.sourceVersionArn !== undefined) return copy.sourceVersionArn === sourceArn;
+  return copy.tags?.[ARCHIVED_FROM_TAG] === archivedFromValue(sourceArn);
 }
 
 /**

@@ -213,6 +213,10 @@ describe("archiveReasons: what the last look must see of the copy", () => {
       `${c.arn} is not a copy of it (its source is not named)`,
     ]);
     expect(isCopyOf({ tags: { [ARCHIVED_FROM_TAG]: "x" } }, "y")).toBe(false);
+    expect(isCopyOf({ tags: { [ARCHIVED_FROM_TAG]: "y" } }, "y")).toBe(true);
+    // AWS's source wins over a tag anyone could write.
+    expect(isCopyOf({ sourceVersionArn: "x", tags: { [ARCHIVED_FROM_TAG]: "y" } }, "y")).toBe(false);
+    expect(isCopyOf({ sourceVersionArn: "y", tags: { [ARCHIVED_FROM_TAG]: "x" } }, "y")).toBe(true);
   });
 });
 
