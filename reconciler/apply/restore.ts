@@ -3,7 +3,7 @@
 // of one write: who the credentials are (STS), both projects and the archived version as AWS lists them now,
 // the gate's approval on those facts, the copy, and polls until it is complete.
 import type { Logger } from "pino";
-import { createClient, type RetryingRekognitionClient } from "../aws/client.js";
+import { createClient, type ClientOptions, type RetryingRekognitionClient } from "../aws/client.js";
 import { Identities } from "../aws/identity.js";
 import { readProjectNamed, readVersionsNamed } from "../aws/look.js";
 import { RateLimiters } from "../aws/limiter.js";
@@ -30,6 +30,8 @@ export interface RestoreInput {
   progress(status: string, elapsedMs: number): void;
   pollMs?: number;
   timeoutMs?: number;
+  /** Endpoint and credential overrides (the demo's emulator); users configure endpoints with AWS_ENDPOINT_URL_*. */
+  client?: Pick<ClientOptions, "endpoint" | "stsEndpoint" | "credentials">;
 }
 
 export interface Restored {
@@ -50,7 +52,12 @@ export async function restore(input: RestoreInput): Promise<Restored> {
       `the operator's policy (${policy.source}) has no spec.archive: restore takes the copy's output bucket (and KMS key) from it; ` +
         `pass the --policy that archives`,
     );
-  const identities = new Identities({ sourceIdentity: "rekon-restore" });
+  const o = input.client ?? {};
+  const identities = new Identities({
+    sourceIdentity: "rekon-restore",
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.stsEndpoint ? { stsEndpoint: o.stsEndpoint } : {}),
+  });
   const [fact] = await identities.resolve([{ source: AMBIENT, region }], input.retry);
   if (!fact?.account) throw new ConfigError(`could not resolve the account of the credentials: ${fact?.error ?? "no answer"}`);
   const limiters = new RateLimiters(policy.rateLimits);
@@ -60,6 +67,7 @@ export async function restore(input: RestoreInput): Promise<Restored> {
     limiters,
     provider: identities.credentialsFor(AMBIENT, region, input.retry),
     account: fact.account,
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
   });
   try {
     return await restoreWith(client, input, fact.account, archive);
