@@ -80,6 +80,9 @@ describe("plan: the archive step on each Custom Labels deletion", () => {
     expect(old.noUndo).toBeUndefined();
     const t = await runCli(["plan", ...w.M, ...w.P], { env: w.env });
     expect(t.stdout).toContain(`archive: apply copies it to ${ARCHIVE}/p--old first`);
+    // explain walks the same checks: the archive step is one of them.
+    const x = await runCli(["explain", "p/old", ...w.M, ...w.P], { env: w.env });
+    expect(x.stdout).toContain(`archived first: copied to ${ARCHIVE}/p--old and deleted only once the copy is COPYING_COMPLETED`);
   });
 });
 
