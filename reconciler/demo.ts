@@ -1,10 +1,16 @@
 // `npm start`: the whole product on the embedded emulator. Plan, apply, wait, plan again — through the
 // same planPass/applyAuthorized the CLI uses, against the real SDK over real HTTP.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import type { Logger } from "pino";
+import { restore } from "./apply/restore.js";
+import { DEFAULT_RETRY } from "./aws/retry.js";
+import { loadPolicy } from "./inputs/policy.js";
 import { waitForDeletions } from "./aws/wait.js";
 import type { Io } from "./io.js";
 import type { Plan } from "./types.js";
-import { startEmulator } from "./emulator/server.js";
+import { startEmulator, type Emulator } from "./emulator/server.js";
 import { createLogger } from "./log.js";
 import { packageRoot } from "./paths.js";
 import { applyAuthorized, planPass, type ReconcileOptions } from "./reconcile.js";
@@ -51,11 +57,15 @@ export async function runDemo(io: Io): Promise<number> {
 
     say(savings(first.plan, second.plan, emu.meter()));
 
+    say(`\n== 4. archive before delete, and restore (docs/archive.md) ==\n`);
+    const archived = await archiveDemo(emu, opts, log, say, table);
+
     const ok =
       !outcome.refused &&
       second.plan.summary.delete + second.plan.summary.start + second.plan.summary.stop === 0 &&
       second.plan.projects.every((p) => p.status === "ok") &&
-      results.every((r) => r.result === "accepted");
+      results.every((r) => r.result === "accepted") &&
+      archived;
     say(
       ok
         ? `\nConverged: nothing left to delete. Blocked versions stay until a person changes the manifests or the policy.\n` +
@@ -86,4 +96,79 @@ function savings(before: Plan, after: Plan, meter: Record<string, number>): stri
     `\nRunning models: ${was} IU before the demo, ${now} IU now. The demo saved ${saved} IU-hours${money} per 30 days ` +
     `(the emulator metered ${metered.toFixed(4)} IU-hours while it ran).\n`
   );
+}
+
+/**
+ * Step 4: the shelf team moves from v6 to v7 (v6 leaves its manifest) with archiving turned on for its project
+ * by a manifest layer. The first apply copies v6 into model-archive and holds it while the copy runs
+ * (`archiving`); the next deletes it once the copy is complete; `rekon restore` copies it back under a new
+ * name (and a new ARN). Manifests in a temporary folder: the repository's own stay as they are.
+ */
+async function archiveDemo(
+  emu: Emulator,
+  base: ReconcileOptions,
+  log: Logger,
+  say: (s: string) => void,
+  table: Parameters<typeof renderPlanTable>[1],
+): Promise<boolean> {
+  const dir = mkdtempSync(join(tmpdir(), "rekon-demo-"));
+  try {
+    mkdirSync(join(dir, "manifests"));
+    const set =
+      "apiVersion: rekon.dev/v1alpha1\nkind: ProjectVersionSet\nmetadata:\n  name: shelf-models\nspec:\n  project: shelf-scanner\n  region: us-east-1\n";
+    writeFileSync(join(dir, "manifests", "shelf-scanner.yaml"), `${set}  versions:\n    - name: v7\n    - name: v10\n`);
+    writeFileSync(
+      join(dir, "manifests", "archive.yaml"),
+      "apiVersion: rekon.dev/v1alpha1\nkind: DeletionPolicy\nmetadata:\n  name: shelf-archive\nspec:\n  selector: {projects: [shelf-scanner]}\n" +
+        "  archive:\n    project: model-archive\n    outputConfig: {s3Bucket: demo-model-archive, s3KeyPrefix: rekon/}\n",
+    );
+    const opts = { ...base, manifests: [join(dir, "manifests")] };
+    say(`The shelf team lists v7 instead of v6, and a manifest policy turns archiving on for shelf-scanner:\n`);
+    const results = [];
+    for (let run = 1; run <= 2; run++) {
+      const pass = await planPass(opts);
+      if (run === 1) say(renderPlanTable(pass.plan, table));
+      const out = await applyAuthorized(pass, log);
+      pass.close();
+      say(`\napply #${run}:\n${renderResultsTable(out.results, table)}`);
+      results.push(...out.results);
+      if (run === 1) await waitForCopy(emu, "shelf-scanner--v6");
+    }
+    const deleted = results.find((r) => r.versionName === "v6" && r.result === "accepted");
+    const operator = loadPolicy(base.policy).policy;
+    if (!deleted?.archivedAs || !operator) return false;
+    say(`\nrekon restore model-archive/shelf-scanner--v6 --to shelf-scanner --name v6-restored\n`);
+    const r = await restore({
+      from: { project: "model-archive", version: "shelf-scanner--v6" },
+      to: "shelf-scanner",
+      name: "v6-restored",
+      region: "us-east-1",
+      policy: {
+        ...operator,
+        // The layer's archive settings: restore takes the copy's output bucket from spec.archive.
+        archive: { project: "model-archive", outputConfig: { s3Bucket: "demo-model-archive", s3KeyPrefix: "rekon/" }, required: true, origin: "demo" },
+      },
+      log,
+      retry: DEFAULT_RETRY,
+      client: base.client!,
+      pollMs: 250,
+      progress: (status, ms) => say(`  restore: ${status} (${(ms / 1000).toFixed(1)}s)\n`),
+    });
+    say(`Restored as ${r.arn}\n  a new version with a new ARN: list v6-restored in the manifests to keep it.\n`);
+    return r.status === "COPYING_COMPLETED";
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Until the emulator's copy is complete (it takes a second): the demo's stand-in for the controller's next cycle. */
+async function waitForCopy(emu: Emulator, name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const v = emu
+      .snapshot()
+      .projects.find((p) => p.name === "model-archive")
+      ?.versions?.find((x) => x.name === name);
+    if (!v || v.status !== "COPYING_IN_PROGRESS") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -142,6 +142,8 @@ function versionAction(gate: Gate, view: SetView, v: LiveVersion, nowMs: number,
     windowOpensAt = verdict.windowOpensAt;
   }
   if (verdict.stopFirst) a.stopFirst = true;
+  if (verdict.archive) a.archive = verdict.archive;
+  if (verdict.noUndo) a.noUndo = true;
   if (verdict.notice) a.notice = verdict.notice;
   if (verdict.reminder) a.reminder = verdict.reminder;
   return { action: a, ...(windowOpensAt !== undefined ? { windowOpensAt } : {}) };
@@ -176,6 +178,8 @@ function refuse(a: PlanAction, refusals: Reason[]): void {
   }
   if (a.mark !== "remove") delete a.mark;
   delete a.stopFirst;
+  delete a.archive;
+  delete a.noUndo;
   delete a.notice;
   delete a.reminder;
 }

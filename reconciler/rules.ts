@@ -18,7 +18,8 @@ export type GuardRule =
   | "nearMiss"
   | "tagsUnreadable"
   | "protectedTag"
-  | "notRead";
+  | "notRead"
+  | "notArchivable";
 
 /** Why a deletable version waits (a hold keeps its mark; time, a person or a notice lifts it). */
 export type HoldRule = "gracePeriod" | "noticeNotDelivered" | "approvalRequired" | "window" | "suspended" | "markUnsigned" | "markForged";
@@ -40,7 +41,8 @@ export type ApprovalRule =
   | "notInSavedPlan"
   | "planExpired"
   | "planFromFuture"
-  | "stale";
+  | "stale"
+  | "notArchived";
 
 /**
  * What else plans, explanations and notifications name: a listed version not found, invalid inputs, a failed read, a dry run's pending deletion, the

@@ -146,6 +146,11 @@ export function checkSavedPlan(
     // The reviewer approved a start at these units (and a restart or not): another capacity is another write.
     else if (kind === "start" && (JSON.stringify(fa.units) !== JSON.stringify(sa.units) || !!fa.restartFirst !== !!sa.restartFirst))
       why = `the start changed since the plan was saved (now ${JSON.stringify(fa.units)}${fa.restartFirst ? ", a restart" : ""})`;
+    // The reviewer approved a deletion with (or without) its undo: another archive step is another deletion.
+    else if (kind === "delete" && (JSON.stringify(fa.archive ?? null) !== JSON.stringify(sa.archive ?? null) || !!fa.noUndo !== !!sa.noUndo))
+      why =
+        `the archive step changed since the plan was saved ` +
+        `(now ${fa.archive ? `${fa.archive.project}/${fa.archive.versionName}` : fa.noUndo ? "none: no undo" : "none"})`;
     else if (kind.startsWith("mark:") && `mark:${fa.mark}` !== kind) why = "the mark is no longer needed";
     else if (!fact) why = "the saved plan has no facts for it";
     else why = changedFacts(fact, fv);
@@ -170,6 +175,8 @@ export function checkSavedPlan(
         );
         delete out.stopFirst;
         delete out.restartFirst;
+        delete out.archive;
+        delete out.noUndo;
       }
       // A removal the fresh plan makes goes through whether or not the saved plan listed it: it can only
       // delay a deletion (the version was listed again, or is blocked now). Added marks need the saved plan.
@@ -205,7 +212,7 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
 
 function blockAll(p: Plan, rule: RuleId, message: string): Plan {
   const actions = p.actions.map((a) => {
-    const { mark: _m, stopFirst: _s, restartFirst: _r, ...rest } = a;
+    const { mark: _m, stopFirst: _s, restartFirst: _r, archive: _a, noUndo: _n, ...rest } = a;
     if (a.action === "delete") return { ...rest, action: "blocked" as const, reasons: [...a.reasons, { rule, message }] };
     if (a.action === "start" || a.action === "stop") return { ...rest, action: "keep" as const, reasons: [...a.reasons, { rule, message }] };
     return rest;

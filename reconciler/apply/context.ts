@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { isThrottle, type RetryingRekognitionClient } from "../aws/client.js";
 import { classify } from "../aws/retry.js";
 import type { Denial, Gate, RunAuthorization } from "../gate/index.js";
-import type { Plan, PlanAction, Target, WriteOperation, WriteResult } from "../types.js";
+import type { ArchiveOutcome, Plan, PlanAction, Target, WriteOperation, WriteResult } from "../types.js";
 
 /** Defaults for apply, in one place. */
 export const APPLY_DEFAULTS = {
@@ -113,6 +113,16 @@ export interface Slot {
   /** Set once the first attempt has been handed to the network: from then on it may have happened. */
   sent: boolean;
   result?: WriteResult;
+  /** A deletion under spec.archive: its archive step so far (the copy made or found). */
+  archive?: ArchiveOutcome;
+}
+
+/** Where a deletion's archived copy is read at each last look: the archive project and the copy's name. */
+export interface ArchiveTarget {
+  project: string;
+  region: string;
+  projectArn: string;
+  name: string;
 }
 
 /** What a Denial means as a result: gone is already deleted; anything else changed since the plan. */
@@ -128,7 +138,10 @@ export function denialOutcome(s: Slot, d: Denial, log: Logger): Partial<WriteRes
 /** A write answer's parts the results use. */
 export type AwsAnswer = { Status?: string; $metadata: { requestId?: string } };
 
-/** True when every planned write was accepted by AWS (or its version was already gone). */
+/**
+ * True when every planned write was accepted by AWS (or its version was already gone, or its archive copy is
+ * still in progress: the next run deletes it, nothing went wrong).
+ */
 export function allAccepted(results: WriteResult[]): boolean {
-  return results.every((r) => r.result === "accepted" || r.result === "alreadyDeleted");
+  return results.every((r) => r.result === "accepted" || r.result === "alreadyDeleted" || r.result === "archiving");
 }

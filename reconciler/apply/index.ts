@@ -22,6 +22,7 @@ import type { Approved, DeleteWrite, Look, StopWrite } from "../gate/index.js";
 import { firstLine } from "../text.js";
 import { projectKey, targetKey, targetOf, type WriteResult } from "../types.js";
 import type { ApplyContext, Slot } from "./context.js";
+import { archivePhase } from "./archive.js";
 import { markPhase, noticePhase } from "./phases.js";
 import { runtimePhase } from "./runtime.js";
 import { lastLook, Run } from "./run.js";
@@ -37,8 +38,10 @@ async function execute(r: Run): Promise<WriteResult[]> {
   const work = (async () => {
     // Phases: stops (they free units and end their cost), deletions, starts, marks, then the notices.
     if (!r.stopped() && r.inputsStillHold()) await runtimePhase(r, "stop");
+    // Archive before delete: a deletion whose copy is not complete is decided here (archiving, failed).
+    if (!r.stopped() && r.inputsStillHold()) await archivePhase(r);
     const groups = new Map<string, Slot[]>();
-    for (const s of r.deletions) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
+    for (const s of r.deletions.filter((x) => !x.result)) groups.set(targetKey(s.action), [...(groups.get(targetKey(s.action)) ?? []), s]);
     await Promise.all([...groups.values()].map((slots) => lane(r, slots)));
     if (!r.stopped() && r.inputsStillHold()) await runtimePhase(r, "start");
     if (!r.stopped() && r.inputsStillHold()) await markPhase(r);
@@ -105,6 +108,8 @@ async function lane(r: Run, slots: Slot[]): Promise<void> {
         batch.map((s) => s.action),
         r.ctx.stop,
         r.now,
+        true,
+        r.archiveTargets,
       );
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -2,11 +2,21 @@
 // that drifted), and what AWS's answer to a write means as a result.
 import type { Logger } from "pino";
 import type { WriteCall } from "../aws/client.js";
-import { readLook, type ReadClient } from "../aws/look.js";
+import { readLook, readVersionsNamed, type ReadClient } from "../aws/look.js";
 import { GateError, type Gate, type Look } from "../gate/index.js";
-import { projectKey, type PlanAction, type WriteResult } from "../types.js";
+import { projectKey, type LiveVersion, type PlanAction, type WriteResult } from "../types.js";
 import { firstLine } from "../text.js";
-import { APPLY_DEFAULTS, Changed, denialOutcome, givesUpOnProject, InputsChanged, type ApplyContext, type AwsAnswer, type Slot } from "./context.js";
+import {
+  APPLY_DEFAULTS,
+  Changed,
+  denialOutcome,
+  givesUpOnProject,
+  InputsChanged,
+  type ApplyContext,
+  type ArchiveTarget,
+  type AwsAnswer,
+  type Slot,
+} from "./context.js";
 import type { Denial } from "../gate/index.js";
 
 /** One apply under way: its planned writes, their results as they are decided, and the project breakers. */
@@ -27,6 +37,8 @@ export class Run {
   // writes not yet sent are skipped, and writes being retried stop after their current attempt.
   readonly tripped = new Map<string, string>();
   readonly breakers = new Map<string, AbortController>();
+  /** Deletions under spec.archive whose copy exists: where each last look reads it (by source version ARN). */
+  readonly archiveTargets = new Map<string, ArchiveTarget>();
 
   constructor(readonly ctx: ApplyContext) {
     this.now = ctx.now ?? Date.now;
@@ -84,6 +96,7 @@ export class Run {
       versionArn: a.versionArn,
       operation: s.operation,
       ...(a.action === "delete" || a.action === "start" || a.action === "stop" ? { planned: a.action } : {}),
+      ...(s.archive ? { archive: s.archive, ...(s.archive.versionArn ? { archivedAs: s.archive.versionArn } : {}) } : {}),
       ...r,
     };
     this.ctx.onResult?.(s.result);
@@ -109,6 +122,14 @@ export class Run {
   }
 
   decideDenied(s: Slot, d: Denial, log: Logger): void {
+    // A deletion held back by its archive copy (failed, vanished, no longer complete) is a failure, not a change
+    // of plan: the undo the policy requires is missing.
+    const copy = d.reasons.filter((x) => x.rule === "notArchived");
+    if (copy.length && !d.gone) {
+      if (s.archive) s.archive.copy = "failed";
+      log.error({ versionArn: s.action.versionArn, reasons: d.reasons }, "archive copy not complete at the last look: not deleted");
+      return this.finish(s, { result: "failed", code: "notArchived", reasons: d.reasons, error: `not deleted: ${copy.map((x) => x.message).join("; ")}` });
+    }
     this.finish(s, denialOutcome(s, d, log));
   }
 
@@ -167,8 +188,28 @@ export async function lastLook(
   signal: AbortSignal | undefined,
   now: () => number,
   withTags = true,
+  archives?: ReadonlyMap<string, ArchiveTarget>,
 ): Promise<Look & { tagsNeeded: boolean }> {
   const spec = gate.lookFor(actions);
   if (!spec) throw Object.assign(new Error("the project's ARN is not known, so the versions cannot be looked at again"), { code: "NoProjectArn" });
-  return readLook(client, spec, { ...(signal ? { signal } : {}), now, withTags });
+  const look = await readLook(client, spec, { ...(signal ? { signal } : {}), now, withTags });
+  // Archive before delete: the copies are read with the sources, so the gate approves a deletion on the very
+  // look that saw its copy COPYING_COMPLETED (a copy deleted or failed since is seen here, not assumed).
+  const mine = actions.flatMap((a) => (a.versionArn && archives?.get(a.versionArn) ? [[a.versionArn, archives.get(a.versionArn)!] as const] : []));
+  if (mine.length === 0) return look;
+  const copies = new Map<string, LiveVersion>();
+  for (const t of new Map(mine.map(([, t]) => [t.projectArn, t])).values()) {
+    const here = mine.filter(([, x]) => x.projectArn === t.projectArn);
+    const read = await readVersionsNamed(
+      client,
+      t,
+      here.map(([, x]) => x.name),
+      signal,
+    );
+    for (const [arn, x] of here) {
+      const v = read.find((c) => c.name === x.name);
+      if (v) copies.set(arn, v);
+    }
+  }
+  return { ...look, archives: copies };
 }

@@ -90,7 +90,7 @@ export function refresher<W extends Write>(
   return async () => {
     if (r.now() - lookedAt <= r.lookMaxAgeMs) return undefined;
     if (!r.inputsStillHold()) throw new InputsChanged();
-    const look = await lastLook(client, r.ctx.gate, [s.action], r.ctx.stop, r.now);
+    const look = await lastLook(client, r.ctx.gate, [s.action], r.ctx.stop, r.now, true, r.archiveTargets);
     const d = again(look);
     if ("denied" in d) throw new Changed(d);
     lookedAt = look.at;
@@ -155,7 +155,7 @@ export async function stopThen(
   for (let round = 0; ; round++) {
     let look: Look & { tagsNeeded: boolean };
     try {
-      look = await lastLook(client, r.ctx.gate, [s.action], undefined, r.now, false);
+      look = await lastLook(client, r.ctx.gate, [s.action], undefined, r.now, false, r.archiveTargets);
     } catch (err) {
       const code = (err as { code?: string }).code ?? "Error";
       return report({ result: "failed", code, error: `waiting for STOPPED: ${firstLine((err as Error).message)}; not ${next}` });
@@ -167,7 +167,9 @@ export async function stopThen(
       const stoppedAfterMs = Math.round(elapsed);
       log.info({ versionArn: s.action.versionArn, stoppedAfterMs }, "stopped");
       // The poll saw STOPPED; tags (when the policy reads them) are read now, then the gate decides again.
-      const fresh = look.tagsNeeded ? await lastLook(client, r.ctx.gate, [s.action], r.ctx.stop, r.now).catch((err: Error) => err) : look;
+      const fresh = look.tagsNeeded
+        ? await lastLook(client, r.ctx.gate, [s.action], r.ctx.stop, r.now, true, r.archiveTargets).catch((err: Error) => err)
+        : look;
       if (fresh instanceof Error) {
         return r.finish(s, { result: "skipped", error: `stopped, but the last look failed (${firstLine(fresh.message)}); not ${next}`, stoppedAfterMs });
       }

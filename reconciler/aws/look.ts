@@ -1,7 +1,8 @@
 // The reads right before and after a write: the last look (the facts the gate approves a write on), the
 // read that confirms a "not found" answer, and the polls of `apply --wait`. AWS has no conditional delete,
 // so these reads are rekon's preconditions; they live here, with every other AWS read.
-import { DescribeProjectVersionsCommand, ListTagsForResourceCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
+import { DescribeProjectsCommand, DescribeProjectVersionsCommand, ListTagsForResourceCommand, type RekognitionClient } from "@aws-sdk/client-rekognition";
+import { parseProjectArn } from "./arn.js";
 import type { LiveVersion, LookSpec } from "../types.js";
 import { firstLine } from "../text.js";
 import { toLiveVersion } from "./inventory.js";
@@ -155,4 +156,64 @@ export async function pollVersions(
   );
   const found = new Map(res.ProjectVersionDescriptions!.map((d) => live(spec, d)).map((v) => [v.arn, v.status]));
   return new Map(versions.map((v) => [v.arn, found.get(v.arn) ?? "gone"]));
+}
+
+/**
+ * One project by name in the client's region (DescribeProjects): its ARN, account and feature, or undefined
+ * when it does not exist there. The archive project and `rekon restore`'s projects are found this way: a
+ * project rekon does not manage is never guessed at. Throws when the read fails.
+ */
+export async function readProjectNamed(
+  client: Send,
+  name: string,
+  region: string,
+  signal?: AbortSignal,
+): Promise<{ arn: string; account: string; feature?: string } | undefined> {
+  let token: string | undefined;
+  do {
+    const res = await client.send(
+      new DescribeProjectsCommand({ ProjectNames: [name], Features: ["CUSTOM_LABELS", "CONTENT_MODERATION"], ...(token ? { NextToken: token } : {}) }),
+      signal ? { abortSignal: signal } : {},
+    );
+    for (const p of res.ProjectDescriptions!) {
+      const arn = parseProjectArn(p.ProjectArn!);
+      if (arn && arn.project === name && arn.region === region)
+        return { arn: p.ProjectArn!, account: arn.account, ...(p.Feature ? { feature: p.Feature } : {}) };
+    }
+    token = res.NextToken;
+  } while (token);
+  return undefined;
+}
+
+/**
+ * Versions of one project by name (ten per call), each with its tags: how an archive step finds a copy an
+ * earlier run made (its name is derived from the source; its tag or AWS's SourceProjectVersionArn says whose
+ * copy it is). Throws when a read fails; a version whose tags cannot be read carries tagsError.
+ */
+export async function readVersionsNamed(
+  client: Send,
+  spec: Pick<LookSpec, "project" | "region" | "projectArn">,
+  names: readonly string[],
+  signal?: AbortSignal,
+): Promise<LiveVersion[]> {
+  const out: LiveVersion[] = [];
+  const unique = [...new Set(names)];
+  for (let i = 0; i < unique.length; i += NAMES_PER_LOOK) {
+    const res = await client.send(
+      new DescribeProjectVersionsCommand({ ProjectArn: spec.projectArn, VersionNames: unique.slice(i, i + NAMES_PER_LOOK) }),
+      signal ? { abortSignal: signal } : {},
+    );
+    for (const d of res.ProjectVersionDescriptions!) out.push(live(spec, d));
+  }
+  await Promise.all(
+    out.map(async (v) => {
+      try {
+        const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: v.arn }), signal ? { abortSignal: signal } : {});
+        v.tags = res.Tags!;
+      } catch (err) {
+        v.tagsError = firstLine((err as Error).message);
+      }
+    }),
+  );
+  return out;
 }

@@ -1,9 +1,11 @@
 // The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion,
-// StartProjectVersion, TagResource, UntagResource): deletions, stops, starts, grace-period marks, the
-// notice tags and a person's approval (`rekon approve`). Each function takes an approval only the gate can make, spends it (an approval is for one
+// StartProjectVersion, CopyProjectVersion, TagResource, UntagResource): deletions, stops, starts, archive
+// copies and restores, grace-period marks, the notice tags and a person's approval (`rekon approve`). Each function takes an approval only the gate can make, spends it (an approval is for one
 // write), and sends with exactly the credentials whose account the gate checked. A test keeps these command
 // names out of every other module.
 import {
+  CopyProjectVersionCommand,
+  type CopyProjectVersionCommandOutput,
   DeleteProjectVersionCommand,
   StartProjectVersionCommand,
   StopProjectVersionCommand,
@@ -19,6 +21,7 @@ import {
   redeem,
   type Approved,
   type ApprovalWrite,
+  type CopyWrite,
   type DeleteWrite,
   type MarkWrite,
   type NoticeWrite,
@@ -124,4 +127,22 @@ export function sendStart(a: Approved<StartWrite>, deps: WriteDeps, hooks: Fresh
 export function sendApproval(a: Approved<ApprovalWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<unknown>> {
   redeem(a, "approval");
   return clientOf(a, deps).sendWrite(new TagResourceCommand({ ResourceArn: a.versionArn, Tags: { [APPROVAL_TAG]: a.value } }), hooks);
+}
+
+/**
+ * CopyProjectVersion: the archive step before a deletion, or a restore. The copy's tags go with the request
+ * itself, so a copy never exists without the tag that says whose copy it is (a rerun finds it by that).
+ */
+export function sendCopy(a: Approved<CopyWrite>, deps: WriteDeps, hooks: WriteHooks = {}): Promise<WriteCall<CopyProjectVersionCommandOutput>> {
+  redeem(a, "copy");
+  const input = {
+    SourceProjectArn: a.sourceProjectArn,
+    SourceProjectVersionArn: a.versionArn,
+    DestinationProjectArn: a.destinationProjectArn,
+    VersionName: a.copyName,
+    OutputConfig: { S3Bucket: a.outputConfig.s3Bucket, ...(a.outputConfig.s3KeyPrefix !== undefined ? { S3KeyPrefix: a.outputConfig.s3KeyPrefix } : {}) },
+    ...(a.kmsKeyId !== undefined ? { KmsKeyId: a.kmsKeyId } : {}),
+    Tags: { ...a.tags },
+  };
+  return clientOf(a, deps).sendWrite<CopyProjectVersionCommandOutput>(new CopyProjectVersionCommand(input), hooks);
 }

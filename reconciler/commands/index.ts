@@ -8,9 +8,10 @@ import { emulator } from "./emulator.js";
 import { explain } from "./explain.js";
 import { pending } from "./pending.js";
 import { plan } from "./plan.js";
+import { restore } from "./restore.js";
 import { run } from "./run.js";
 import type { Command } from "./spec.js";
 import { validate } from "./validate.js";
 import { version } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, discover, pending, approve, diff, run, emulator, demo, version];
+export const COMMANDS: readonly Command[] = [validate, plan, apply, explain, discover, pending, approve, restore, diff, run, emulator, demo, version];

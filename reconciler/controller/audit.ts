@@ -28,7 +28,7 @@ export interface AuditRecord {
   region: string;
   /** The planned action that led here (e.g. "delete"). */
   decision: string;
-  /** What AWS answered: accepted, alreadyDeleted, failed, skipped. */
+  /** What AWS answered: accepted, alreadyDeleted, failed, skipped; archiving (spec.archive: the copy is in progress, the source held). */
   result: string;
   /** Which write: delete (default), stop (stop-then-delete failed at the stop), mark or unmark (grace period). */
   operation: string;
@@ -48,6 +48,10 @@ export interface AuditRecord {
   requestId?: string;
   code?: string;
   error?: string;
+  /** A deletion under spec.archive: its archive step (the copy's project, name, how it went, its status). */
+  archive?: { project: string; versionName: string; copy: string; status?: string };
+  /** The ARN of the archived copy (a deletion under spec.archive): what `rekon restore` copies back. */
+  archivedAs?: string;
 }
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -144,6 +148,17 @@ export function auditRecords(results: WriteResult[], ctx: AuditContext): AuditRe
       ...(r.requestId ? { requestId: r.requestId } : {}),
       ...(r.code ? { code: r.code } : {}),
       ...(r.error ? { error: r.error } : {}),
+      ...(r.archive
+        ? {
+            archive: {
+              project: r.archive.project,
+              versionName: r.archive.versionName,
+              copy: r.archive.copy,
+              ...(r.archive.status ? { status: r.archive.status } : {}),
+            },
+          }
+        : {}),
+      ...(r.archivedAs ? { archivedAs: r.archivedAs } : {}),
     };
   });
 }

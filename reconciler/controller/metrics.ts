@@ -21,6 +21,17 @@ export type CycleResult = (typeof CYCLE_RESULTS)[number];
  */
 export const DELETE_RESULTS = WRITE_OUTCOMES;
 export const PLAN_ACTIONS = ["delete", "keep", "blocked", "missing"] as const;
+/**
+ * How an archive step ended (spec.archive): completed (its copy COPYING_COMPLETED, so the source went on to its
+ * deletion), inProgress (the copy still COPYING_IN_PROGRESS: the source held), failed (no archive project, the
+ * copy refused, COPYING_FAILED or vanished: the source kept).
+ */
+export const ARCHIVE_RESULTS = ["completed", "inProgress", "failed"] as const;
+
+function archiveResult(a: NonNullable<WriteResult["archive"]>): (typeof ARCHIVE_RESULTS)[number] {
+  if (a.copy === "failed") return "failed";
+  return a.status === "COPYING_COMPLETED" ? "completed" : "inProgress";
+}
 export const PROJECT_READ_STATUSES = ["ok", "notFound", "error", "notManaged"] as const;
 
 type ProjectLabels = "project" | "account" | "region";
@@ -49,6 +60,8 @@ export interface ControllerMetrics {
   auditWriteErrors: Counter;
   buildInfo: Gauge<"version" | "revision">;
   notificationsTotal: Counter<"channel" | "event" | "result">;
+  /** Archive copies of deletions under spec.archive, by how the step went (ARCHIVE_RESULTS). */
+  archiveCopiesTotal: Counter<ProjectLabels | "result">;
   /** The account the ambient credentials reach (from the last plan), to label their rate limiters. */
   ambientAccount?: string;
   /** Each limiter's last rate, by its key, so a late-learned ambient account can relabel them all. */
@@ -162,14 +175,7 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
       labelNames: ["version", "revision"],
       registers: r,
     }),
-    notificationsTotal: new Counter({
-      name: "rekon_notifications_total",
-      help:
-        "Notification events by channel, event (marked, reminder, deleted, failed, refused, readFailed, pending) and result (delivered: a 2xx; failed: " +
-        "given up, refused by the receiver, or the channel could not be used).",
-      labelNames: ["channel", "event", "result"],
-      registers: r,
-    }),
+    ...eventCounters(r),
     rates: new Map(),
   };
   for (const res of CYCLE_RESULTS) m.reconcileTotal.inc({ result: res }, 0);
@@ -182,6 +188,28 @@ export function createMetrics(build: BuildInfo = buildInfo()): ControllerMetrics
   m.lastSuccess.set(0);
   m.buildInfo.set({ version: build.version, revision: build.revision }, 1);
   return m;
+}
+
+/** What the cycles told: notifications by channel, and archive steps by result. */
+function eventCounters(r: Registry[]): Pick<ControllerMetrics, "notificationsTotal" | "archiveCopiesTotal"> {
+  return {
+    notificationsTotal: new Counter({
+      name: "rekon_notifications_total",
+      help:
+        "Notification events by channel, event (marked, reminder, deleted, failed, refused, readFailed, pending) and result (delivered: a 2xx; failed: " +
+        "given up, refused by the receiver, or the channel could not be used).",
+      labelNames: ["channel", "event", "result"],
+      registers: r,
+    }),
+    archiveCopiesTotal: new Counter({
+      name: "rekon_archive_copies_total",
+      help:
+        "Archive steps of deletions under spec.archive, by project and result (completed, inProgress, failed); a source is deleted only after its " +
+        "copy completed.",
+      labelNames: ["project", "account", "region", "result"],
+      registers: r,
+    }),
+  };
 }
 
 /** The running state's gauges: when the schedule changes next, units running and desired, their cost. */
@@ -288,6 +316,11 @@ export function recordDeletions(m: ControllerMetrics, results: WriteResult[], pl
     if (r.operation === "mark" || r.operation === "unmark" || r.operation === "notice" || r.operation === "reminder") continue;
     if (r.planned === "start" || r.planned === "stop" || r.operation === "start" || runtime.has(r.versionArn)) continue;
     m.deletionsTotal.inc({ project: r.project, account: accountOfArn(r.versionArn), region: r.region, result: r.result });
+    if (r.archive) {
+      const l = { project: r.project, account: accountOfArn(r.versionArn), region: r.region };
+      for (const res of ARCHIVE_RESULTS) m.archiveCopiesTotal.inc({ ...l, result: res }, 0);
+      m.archiveCopiesTotal.inc({ ...l, result: archiveResult(r.archive) });
+    }
   }
 }
 

@@ -92,6 +92,15 @@ function comparePolicies(layer: string, from: Partial<Policy>, to: Partial<Polic
     p.tagSigning ? ("fromEnv" in p.tagSigning.secret ? `fromEnv ${p.tagSigning.secret.fromEnv}` : `fromFile ${p.tagSigning.secret.fromFile}`) : undefined;
   add("tagSigning", signing(from), signing(to), from.tagSigning !== undefined && to.tagSigning === undefined);
   out.push(...compareInference(layer, from.inference, to.inference, scoped));
+  // Archive before delete is the undo of a deletion: turning it off, or making it optional, loosens; another
+  // destination is reported (copies go elsewhere from then on).
+  const archive = (p: Partial<Policy>) => {
+    const a = p.archive;
+    if (!a) return undefined;
+    const kms = a.kmsKeyId ? ` kms ${a.kmsKeyId}` : "";
+    return `${a.project} s3://${a.outputConfig.s3Bucket}/${a.outputConfig.s3KeyPrefix ?? ""}${kms}${a.required ? "" : " (required: false)"}`;
+  };
+  add("archive", archive(from), archive(to), from.archive !== undefined && (to.archive === undefined || (from.archive.required && !to.archive.required)));
   if (JSON.stringify(from.rateLimits ?? {}) !== JSON.stringify(to.rateLimits ?? {}))
     out.push({ layer, field: "rateLimits", from: JSON.stringify(from.rateLimits ?? {}), to: JSON.stringify(to.rateLimits ?? {}), loosens: false });
   return out;

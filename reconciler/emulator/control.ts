@@ -91,6 +91,7 @@ export function updateVersion(world: World, arn: string, change: VersionUpdate):
     delete version.stopAt;
     delete version.startAt;
     delete version.copyAt;
+    delete version.copyFails;
     delete version.statusMessage;
     if (status !== "RUNNING" && status !== "STARTING" && status !== "STOPPING") {
       delete version.minInferenceUnits;

@@ -42,6 +42,7 @@ export interface DemoVersion {
 const FRAUD = "fraud-detector";
 const SHELF = "shelf-scanner";
 const ADAPTER = "moderation-adapter";
+const ARCHIVE = "model-archive";
 
 /** Every demo version, oldest first within each project. Read-only: demoState() builds fresh objects. */
 export const DEMO_VERSIONS: readonly DemoVersion[] = [
@@ -105,6 +106,8 @@ export function demoState(): EmulatorStateFile {
       project(FRAUD, "400d", "CUSTOM_LABELS", { tags: { team: "risk", env: "prod" } }),
       project(SHELF, "200d", "CUSTOM_LABELS", { tags: { team: "retail", env: "prod" } }),
       project(ADAPTER, "310d", "CONTENT_MODERATION", { autoUpdate: "ENABLED", tags: { team: "trust-safety" } }),
+      // Where `rekon demo` archives a version before deleting it (spec.archive); no set names it, so no plan reads it.
+      { name: ARCHIVE, age: "100d", tags: { team: "platform" }, versions: [] },
     ],
   };
 }

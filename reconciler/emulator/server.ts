@@ -49,6 +49,11 @@ export interface EmulatorOptions {
    * true. false plays the other possible answer, where only the client can keep the source.
    */
   copyPinsSource?: boolean;
+  /**
+   * A fault: a copy whose source version ARN or new VersionName contains one of these strings ends
+   * COPYING_FAILED after copyDelayMs, with a status message, instead of COPYING_COMPLETED. Defaults to none.
+   */
+  copyFails?: string[];
   faults?: FaultConfig;
   /** Epoch-ms clock for ages, transitions, rate limits and the call log. Defaults to Date.now. */
   now?: () => number;
@@ -118,6 +123,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     copyMs: opts.copyDelayMs ?? 1000,
     ...(opts.tokenTtlMs !== undefined ? { tokenTtlMs: opts.tokenTtlMs } : {}),
     ...(opts.copyPinsSource !== undefined ? { copyPinsSource: opts.copyPinsSource } : {}),
+    ...(opts.copyFails ? { copyFails: [...opts.copyFails] } : {}),
   });
   for (const [name, v] of [
     ["tokenTtlMs", opts.tokenTtlMs],

@@ -47,6 +47,8 @@ export interface Version {
   startAt?: number;
   /** When a COPYING_IN_PROGRESS version becomes COPYING_COMPLETED (epoch ms); set only by CopyProjectVersion. */
   copyAt?: number;
+  /** The copy ends COPYING_FAILED instead (the copyFails fault). */
+  copyFails?: boolean;
   maxInferenceUnits?: number;
   /** The meter: inference-unit hours billed while RUNNING (at its min units), up to `meteredAt`. */
   unitHours?: number;
@@ -219,6 +221,11 @@ export interface Delays {
    * both answers are playable; default true (the strict one).
    */
   copyPinsSource?: boolean;
+  /**
+   * A fault: a copy whose source version ARN or new VersionName contains one of these ends COPYING_FAILED
+   * (after copyMs) instead of COPYING_COMPLETED.
+   */
+  copyFails?: readonly string[];
 }
 
 /** The live state with its clock: lookups per (account, region) and the transitions AWS makes on its own. */
@@ -263,9 +270,11 @@ export class World {
           delete v.statusMessage;
         }
         if (v.status === "COPYING_IN_PROGRESS" && v.copyAt !== undefined && v.copyAt <= t) {
-          v.status = "COPYING_COMPLETED";
+          v.status = v.copyFails ? "COPYING_FAILED" : "COPYING_COMPLETED";
           delete v.copyAt;
           delete v.statusMessage;
+          if (v.copyFails) v.statusMessage = "The model copy failed: the emulator's copyFails fault.";
+          delete v.copyFails;
         }
       }
     }

@@ -61,7 +61,22 @@ export interface ApprovalWrite extends WriteTarget {
   /** The tag value: the time of the approval, RFC 3339 UTC (whole seconds), from the verified clock. */
   value: string;
 }
-export type Write = DeleteWrite | StopWrite | StartWrite | MarkWrite | UnmarkWrite | NoticeWrite | ApprovalWrite;
+
+/**
+ * CopyProjectVersion of `versionArn` (in `sourceProjectArn`) into `destinationProjectArn` as `copyName`: the
+ * archive step before a deletion (spec.archive), or `rekon restore` copying an archived version back.
+ */
+export interface CopyWrite extends WriteTarget {
+  kind: "copy";
+  sourceProjectArn: string;
+  destinationProjectArn: string;
+  copyName: string;
+  outputConfig: { s3Bucket: string; s3KeyPrefix?: string };
+  kmsKeyId?: string;
+  /** Written on the copy with the copy itself (rekon.dev/archived-from and archived-at, or restored-from). */
+  tags: Record<string, string>;
+}
+export type Write = DeleteWrite | StopWrite | StartWrite | MarkWrite | UnmarkWrite | NoticeWrite | ApprovalWrite | CopyWrite;
 
 const minted = new WeakSet<object>();
 const spent = new WeakSet<object>();

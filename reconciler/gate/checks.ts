@@ -21,6 +21,7 @@ import {
   type Guard,
 } from "../policy/guards.js";
 import type { CompiledRule, PolicyField, Reason, TagRule } from "../types.js";
+import { archiveNames, copyable, notArchivable } from "./archive.js";
 import { layerOf, type CheckId, type VersionFacts } from "./facts.js";
 
 /** One guard check: the reasons it fires for a version, and what it compared when it passes. */
@@ -128,6 +129,19 @@ export const STATIC_CHECKS: readonly GuardCheck[] = [
     pass: ({ v, policy }) => (policy.enforceRegions ? `${v.region} is in allowedRegions [${policy.allowedRegions.join(", ")}]` : "any region"),
   },
   nearMissCheck,
+  {
+    rule: "notArchivable",
+    field: "archive",
+    shown: ({ policy }) => policy.archive !== undefined,
+    run: ({ policy, view, v }) => ((r) => (r ? [r] : []))(notArchivable(policy, view.set.project, v)),
+    pass: ({ policy, view, v }) =>
+      view.set.project === policy.archive?.project
+        ? `this is the archive project: its versions are ordinary versions under ProjectVersionSet "${view.set.name}", deleted without a copy`
+        : copyable(v)
+          ? `archived first: copied to ${policy.archive?.project}/${archiveNames(view.set.project, v.name, v.arn).primary} and deleted only once the copy is ` +
+            `COPYING_COMPLETED`
+          : "an adapter cannot be copied, and archive.required is false: deleted without a copy (no undo)",
+  },
 ];
 
 /** The tag guards a policy has: its tags must have been read, then each protectTags entry and each custom rule. */

@@ -19,10 +19,11 @@
 import { needsMark, needsTags } from "../policy/guards.js";
 import { readStateTag, type TagReading } from "../policy/marks.js";
 import type { LiveState, LiveVersion, LookSpec, Plan, PlanAction, PolicySet, Reason } from "../types.js";
-import type { Approved, DeleteWrite, MarkWrite, NoticeWrite, RunAuthorization, StartWrite, StopWrite, UnmarkWrite } from "./approvals.js";
+import type { Approved, CopyWrite, DeleteWrite, MarkWrite, NoticeWrite, RunAuthorization, StartWrite, StopWrite, UnmarkWrite } from "./approvals.js";
 import { decideApproval, type ApprovalDecision } from "./approve.js";
 import { authorize, authorizeUnmarks, budgetRefusals, startRefusals } from "./budgets.js";
 import { runtimeVerdict, type RuntimeVerdict } from "./runtime.js";
+import { approveArchive } from "./copy.js";
 import { explainVersion, type Explanation } from "./explain.js";
 import { approve, approveMark, approveNotice, approveRestartStop, approveRuntime, lookFor, type Denial, type Look } from "./lastlook.js";
 import { keptWithoutTags, verdictOf, type Seen, type Verdict } from "./verdict.js";
@@ -150,6 +151,18 @@ export class Gate {
     return approveRestartStop(this.index, auth, a, look, now);
   }
 
+  /** The archive step of planned deletion `a` (spec.archive): see copy.ts. */
+  approveArchive(
+    auth: RunAuthorization,
+    a: PlanAction,
+    look: Look,
+    destinationProjectArn: string,
+    copyName: string,
+    now: number,
+  ): Approved<CopyWrite> | Denial {
+    return approveArchive(this.index, auth, a, look, destinationProjectArn, copyName, now);
+  }
+
   approveMark(auth: RunAuthorization, a: PlanAction, now: number): Approved<MarkWrite> | Approved<UnmarkWrite> | Denial {
     return approveMark(this.index, auth, a, now);
   }
@@ -170,6 +183,7 @@ export {
   redeem,
   type Approved,
   type ApprovalWrite,
+  type CopyWrite,
   type DeleteWrite,
   type MarkWrite,
   type NoticeWrite,
@@ -179,6 +193,8 @@ export {
   type UnmarkWrite,
   type Write,
 } from "./approvals.js";
+export { ARCHIVED_AT_TAG, ARCHIVED_FROM_TAG, RESTORED_FROM_TAG, archiveNames, isCopyOf, projectArnParts, VERSION_NAME } from "./archive.js";
+export { approveRestore, type RestoreFacts } from "./copy.js";
 export type { ExplainCheck, Explanation } from "./explain.js";
 export { BILLED, liveUnits, type RuntimeVerdict } from "./runtime.js";
 export type { Denial, Look } from "./lastlook.js";

@@ -17,6 +17,7 @@ import {
   type UnmarkWrite,
   type StartWrite,
 } from "./approvals.js";
+import { archiveReasons } from "./archive.js";
 import { runtimeVerdict } from "./runtime.js";
 import { STATIC_CHECKS } from "./checks.js";
 import { candidateOf, type VersionFacts } from "./facts.js";
@@ -45,6 +46,8 @@ export interface Look {
    * Absent: not read, and a deletion is then not approved.
    */
   newest?: readonly LiveVersion[];
+  /** Under spec.archive: each source version's archived copy as read with this look (by source ARN). */
+  archives?: ReadonlyMap<string, LiveVersion>;
 }
 
 const deny = (rule: RuleId, message: string): Denial => ({ denied: true, reasons: [{ rule, message }] });
@@ -151,14 +154,14 @@ function premises(index: WorldIndex, view: SetView, a: PlanAction & { versionArn
  * Approve deleting (or, for a stop-first deletion, stopping) `a`, on facts `look` gathered a moment ago:
  * every guard runs again on them. Denied when anything would now block it; `gone` when it has vanished.
  */
-export function approve<K extends "delete" | "stop">(
+/** A planned deletion on fresh facts: every guard and premise, or why it cannot even be looked at. */
+export function freshDeletion(
   index: WorldIndex,
-  kind: K,
   auth: RunAuthorization,
   a: PlanAction,
   look: Look,
   now: number,
-): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
+): Denial | { view: SetView & { account: string }; v: LiveVersion; verdict: Verdict; reasons: Reason[] } {
   if (!isAuthorized(auth)) return deny("notAuthorized", "the run was not authorized by the gate");
   if (!a.versionArn || !auth.deletable.has(a.versionArn) || a.action !== "delete") return deny("notPlanned", "the plan does not delete this version");
   const view = index.view(a.set);
@@ -176,6 +179,22 @@ export function approve<K extends "delete" | "stop">(
   if (fresh.tagsError !== undefined) v.tagsError = fresh.tagsError;
   const verdict = writeVerdict({ index, view, policy: view.policy, v, now });
   const reasons = [...verdict.reasons, ...premises(index, view, a as PlanAction & { versionArn: string }, look)];
+  return { view: view as SetView & { account: string }, v, verdict, reasons };
+}
+
+export function approve<K extends "delete" | "stop">(
+  index: WorldIndex,
+  kind: K,
+  auth: RunAuthorization,
+  a: PlanAction,
+  look: Look,
+  now: number,
+): Approved<K extends "delete" ? DeleteWrite : StopWrite> | Denial {
+  const f = freshDeletion(index, auth, a, look, now);
+  if ("denied" in f) return f;
+  const { view, v, verdict, reasons } = f;
+  // Archive before delete: neither the stop before a deletion nor the deletion goes out before the copy is complete.
+  reasons.push(...archiveReasons(view.policy, view.set.project, a, v, look.archives));
   if (kind === "stop" && !verdict.stopFirst)
     reasons.push({ rule: "notStoppable", message: `status ${v.status}: only a RUNNING Custom Labels version under stopRunning is stopped` });
   if (kind === "delete" && v.status === "RUNNING") reasons.push({ rule: "inUse", message: "status RUNNING: it must be STOPPED before it is deleted" });

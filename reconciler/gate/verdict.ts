@@ -2,7 +2,8 @@
 // (holds/). The verdict folds their findings; `rekon explain` walks the very same findings (with, for the
 // checks that were not needed, what they would have said), so plan and explain agree by construction.
 import { MARK_TAG, needsTags, stoppable } from "../policy/guards.js";
-import type { NoticeStatus, Reason } from "../types.js";
+import type { ArchiveStep, NoticeStatus, Reason } from "../types.js";
+import { archiveStep } from "./archive.js";
 import { STATIC_CHECKS, tagChecks, type GuardCheck } from "./checks.js";
 import { candidateOf, layerOf, type Finding, type HoldState, type VersionFacts } from "./facts.js";
 import { HOLDS, suspension } from "./holds/index.js";
@@ -21,6 +22,9 @@ export interface Verdict {
   notice?: NoticeStatus;
   /** remindBefore: the reminder for its mark is due now, or was sent. */
   reminder?: "due" | "sent";
+  /** A deletable version under spec.archive: where its copy goes first (archive.ts), or that it has no undo. */
+  archive?: ArchiveStep;
+  noUndo?: true;
 }
 
 const NOT_NEEDED = "not evaluated: another check already keeps it";
@@ -131,6 +135,7 @@ export function walk(f: VersionFacts, explain: { seen?: Seen } | undefined): Wal
   if (state.notice) verdict.notice = state.notice;
   if (state.reminder) verdict.reminder = state.reminder;
   if (reasons.length === 0 && stoppable(v, f.policy)) verdict.stopFirst = true;
+  if (reasons.length === 0) Object.assign(verdict, archiveStep(f.policy, view.set.project, v));
   return { verdict, ...(findings ? { findings } : {}) };
 }
 

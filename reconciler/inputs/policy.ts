@@ -7,6 +7,7 @@ import { loadDocuments, type TypedDoc } from "./documents.js";
 import { DEFAULT_POLICY } from "../policy/defaults.js";
 import {
   NOTIFICATION_EVENTS,
+  type ArchivePolicy,
   type CompiledRule,
   type DeletionWindow,
   type NotificationChannel,
@@ -46,6 +47,7 @@ export interface PolicySpecDoc {
   requireNotice?: boolean;
   tagSigning?: { secret: SecretRef };
   inference?: { maxInferenceUnits?: number; maxStartsPerRun?: number; unitPricePerHour?: number; currency?: string; allowRestart?: boolean };
+  archive?: { project: string; outputConfig: { s3Bucket: string; s3KeyPrefix?: string }; kmsKeyId?: string; required?: boolean };
 }
 
 const FIELDS: PolicyField[] = [
@@ -69,6 +71,7 @@ const FIELDS: PolicyField[] = [
   "remindBefore",
   "requireNotice",
   "inference",
+  "archive",
 ];
 
 /**
@@ -179,6 +182,18 @@ export function parseSuspend(
     return undefined;
   }
   return { reason: s.reason, until, origin };
+}
+
+/** spec.archive as data: `required` defaults to true (a version that cannot be archived is kept). */
+function parseArchive(a: PolicySpecDoc["archive"], origin: string): ArchivePolicy | undefined {
+  if (!a) return undefined;
+  return {
+    project: a.project,
+    outputConfig: { s3Bucket: a.outputConfig.s3Bucket, ...(a.outputConfig.s3KeyPrefix !== undefined ? { s3KeyPrefix: a.outputConfig.s3KeyPrefix } : {}) },
+    ...(a.kmsKeyId !== undefined ? { kmsKeyId: a.kmsKeyId } : {}),
+    required: a.required ?? true,
+    origin,
+  };
 }
 
 /** Compile a document's CEL rules; each failure is an issue at the rule's `deny`. */
@@ -305,6 +320,7 @@ export function loadPolicy(file: string | undefined): { policy?: Policy; issues:
       remindBeforeMs: parseDuration(remindBefore)!,
       requireNotice: spec.requireNotice ?? DEFAULT_POLICY.requireNotice,
       inference: { ...DEFAULT_POLICY.inference, ...(spec.inference ?? {}) },
+      ...(spec.archive ? { archive: parseArchive(spec.archive, origin)! } : {}),
       ...(spec.tagSigning ? { tagSigning: { secret: spec.tagSigning.secret } } : {}),
       origin: Object.fromEntries(FIELDS.map((f) => [f, origin])),
     },
@@ -369,6 +385,7 @@ export function scopedFromDoc(d: TypedDoc, issues: ValidationIssue[]): ScopedPol
   if (spec.remindBefore !== undefined) Object.assign(out, { remindBefore: spec.remindBefore, remindBeforeMs: parseDuration(spec.remindBefore)! });
   if (spec.requireNotice !== undefined) out.requireNotice = spec.requireNotice;
   if (spec.inference) out.inference = { ...spec.inference };
+  if (spec.archive) out.archive = parseArchive(spec.archive, origin)!;
   const projectPos = spec.selector.projects.map((_, i) => ({ file: d.doc.file, ...d.doc.locate(["spec", "selector", "projects", i]) }));
   return { name: metadata.name, pos, projects: spec.selector.projects, projectPos, spec: out, fieldPos };
 }

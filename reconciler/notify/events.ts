@@ -49,6 +49,8 @@ export interface NotificationItem {
   deletableAfter?: string;
   /** marked, reminder under requireApproval: the exact `rekon approve` command (with the paths rekon was given). */
   approve?: string;
+  /** For a deleted version under spec.archive: the ARN of its archived copy (docs/archive.md). */
+  archivedAs?: string;
   /** For a failed or deleted write: which write, what AWS answered. */
   operation?: WriteOperation;
   result?: WriteOutcome;
@@ -306,6 +308,7 @@ export function resultEvents(ctx: EventContext, results: readonly WriteResult[],
             result: r.result,
             ...(r.requestId ? { requestId: r.requestId } : {}),
             ...(mark ? { markedAt: mark } : {}),
+            ...(r.archivedAs ? { archivedAs: r.archivedAs } : {}),
           },
         ),
       );

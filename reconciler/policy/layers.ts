@@ -3,7 +3,7 @@
 // from a manifest is exactly what deletes a version, so the pull request that does it must not be able
 // to weaken the guard as well: a loosening is a validation error, never silently ignored.
 import type { ValidationIssue } from "../errors.js";
-import type { Policy, PolicyField, PolicySet, ScopedPolicy } from "../types.js";
+import type { ArchivePolicy, Policy, PolicyField, PolicySet, ScopedPolicy } from "../types.js";
 import { noticeChannelMissing } from "./guards.js";
 import { manifestLayer, operatorLayer } from "./naming.js";
 
@@ -62,6 +62,20 @@ export function checkLayers(set: PolicySet, ownedProjects: ReadonlySet<string>):
           fix: "rule names are the rule ids in plans: make them unique across all policies",
         });
       else ruleOwners.set(r.name, r.origin);
+    }
+  }
+  // Two layers that turn archiving on for one project must agree on where the copies go.
+  for (const project of ownedProjects) {
+    const on = set.scoped.filter((s) => s.projects.includes(project) && s.spec.archive);
+    const first = on[0];
+    for (const s of on.slice(1)) {
+      if (sameDestination(first!.spec.archive!, s.spec.archive!)) continue;
+      issues.push({
+        ...(s.fieldPos.archive ?? s.pos),
+        path: "spec.archive",
+        message: `archives project "${project}" elsewhere than ${manifestLayer(first!.pos, first!.name)} does; a version has one archive`,
+        fix: "give both layers the same spec.archive, or select the project in only one of them",
+      });
     }
   }
   // requireNotice turned on by a layer needs a channel that gets `marked` for each project it covers.
@@ -127,6 +141,10 @@ export function effectivePolicy(set: PolicySet, project: string): Policy {
     if (sp.remindBeforeMs !== undefined && sp.remindBeforeMs > p.remindBeforeMs)
       (Object.assign(p, { remindBeforeMs: sp.remindBeforeMs, remindBefore: sp.remindBefore }), (p.origin.remindBefore = layer));
     if (sp.requireNotice === true && !p.requireNotice) ((p.requireNotice = true), (p.origin.requireNotice = layer));
+    // Archiving: a layer turns it on where the operator has none, or makes the operator's required; never off.
+    if (sp.archive && !p.archive) ((p.archive = sp.archive), (p.origin.archive = layer));
+    else if (sp.archive && sp.archive.required && !p.archive!.required && sameDestination(p.archive!, sp.archive))
+      ((p.archive = { ...p.archive!, required: true }), (p.origin.archive = layer));
     if (sp.inference) {
       const i = { ...p.inference };
       const lower = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
@@ -203,6 +221,23 @@ function looserFields(sp: ScopedPolicy["spec"], operator: Policy, loosen: Loosen
     loosen("requireNotice", "requireNotice: false where the operator has true", "remove requireNotice or set it to true");
   if (sp.remindBeforeMs !== undefined && operator.remindBeforeMs > 0 && sp.remindBeforeMs < operator.remindBeforeMs)
     loosen("remindBefore", `remindBefore ${sp.remindBefore} is shorter than the operator's ${operator.remindBefore}`, `use ${operator.remindBefore} or longer`);
+  // Archiving is the operator's to configure: a layer may turn it on (no operator archive), or make the
+  // operator's required, but not send copies elsewhere nor let a version go without one.
+  if (sp.archive && operator.archive) {
+    if (!sameDestination(sp.archive, operator.archive))
+      loosen(
+        "archive",
+        `archive to project "${sp.archive.project}" (bucket ${sp.archive.outputConfig.s3Bucket}) where the operator archives to ` +
+          `"${operator.archive.project}" (bucket ${operator.archive.outputConfig.s3Bucket})`,
+        "remove spec.archive from this manifest policy (the operator's applies), or copy the operator's destination exactly",
+      );
+    else if (!sp.archive.required && operator.archive.required)
+      loosen(
+        "archive",
+        "archive.required: false where the operator has true (a version that cannot be archived would be deleted)",
+        "remove required or set it to true",
+      );
+  }
   // Running state: a layer may lower the start budgets and turn restarts off; the price is the operator's.
   const inf = sp.inference;
   if (inf) {
@@ -229,4 +264,14 @@ function looserFields(sp: ScopedPolicy["spec"], operator: Policy, loosen: Loosen
         "remove unitPricePerHour and currency from this manifest policy",
       );
   }
+}
+
+/** Whether two archive settings send copies to the same place (project, bucket, prefix, key). */
+export function sameDestination(a: ArchivePolicy, b: ArchivePolicy): boolean {
+  return (
+    a.project === b.project &&
+    a.outputConfig.s3Bucket === b.outputConfig.s3Bucket &&
+    (a.outputConfig.s3KeyPrefix ?? "") === (b.outputConfig.s3KeyPrefix ?? "") &&
+    (a.kmsKeyId ?? "") === (b.kmsKeyId ?? "")
+  );
 }

@@ -126,7 +126,7 @@ export function renderResultsMarkdown(results: WriteResult[], opts: { maxChars?:
   const n = (k: WriteResult["result"]) => results.filter((r) => r.result === k && (r.operation === "delete" || r.operation === "stop")).length;
   const head = [
     `### rekon apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} ` +
-      `changed, ${n("unknown")} unknown`,
+      `changed, ${n("unknown")} unknown${n("archiving") ? `, ${n("archiving")} archiving` : ""}`,
     "",
   ];
   const failed = results.filter((r) => r.result === "failed");

@@ -67,6 +67,7 @@ export function resultColor(s: Style, outcome: WriteOutcome): (text: string) => 
       return s.red;
     case "changed":
     case "skipped":
+    case "archiving":
       return s.yellow;
   }
 }

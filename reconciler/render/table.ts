@@ -133,6 +133,7 @@ export function renderResultsTable(results: WriteResult[], opts: TableOptions = 
       const cause = writeFailureCause(r);
       if (cause) lines.push(...under(`${cause.title} (see Error below)`));
       else if (r.result !== "accepted" && (r.error ?? r.code)) lines.push(...under((r.error ?? r.code)!));
+      if (r.archive) lines.push(...under(archiveNote(r)));
       for (const reason of r.reasons ?? []) lines.push(...under(reasonText(reason)));
     }
   }
@@ -151,7 +152,7 @@ export function renderResultsTable(results: WriteResult[], opts: TableOptions = 
   }
   const summary = wrap(
     `Apply: ${n("accepted")} accepted, ${n("alreadyDeleted")} already deleted, ${n("failed")} failed, ${n("skipped")} skipped, ${n("changed")} changed, ` +
-      `${n("unknown")} unknown.${markNote}`,
+      `${n("unknown")} unknown.${n("archiving") ? ` ${n("archiving")} archiving (copy in progress; the next run deletes).` : ""}${markNote}`,
     width,
   ).map((l) => s.bold(l));
   return lines.join("\n") + "\n\n" + summary.join("\n") + "\n";
@@ -215,11 +216,20 @@ function notes(a: PlanAction, refusals: Reason[]): string[] {
   if (a.mark === "add") out.push("apply marks it pending deletion (grace period); a later run deletes it");
   if (a.mark === "remove") out.push("apply removes the pending-delete mark");
   if (a.stopFirst) out.push("apply stops it first (stopRunning), then deletes it");
+  if (a.archive) out.push(`archive: apply copies it to ${a.archive.project}/${a.archive.versionName} first, and deletes it once the copy is complete`);
+  if (a.noUndo) out.push("no undo: an adapter cannot be archived (archive.required: false), so it is deleted without a copy");
   const rt = runtimeNote(a);
   if (rt) out.push(rt);
   if (a.notice) out.push(`notice ${a.notice}`);
   if (a.reminder === "due") out.push("reminder due");
   return out;
+}
+
+/** A deletion's archive step, in words: where the copy is and how it stands. */
+function archiveNote(r: WriteResult): string {
+  const a = r.archive!;
+  const how = a.copy === "reused" ? "copy from an earlier run" : a.copy === "copied" ? "copied in this run" : "copy failed";
+  return `archive: ${a.project}/${a.versionName} (${how}${a.status ? `, ${a.status}` : ""})${r.archivedAs ? ` ${r.archivedAs}` : ""}`;
 }
 
 function reasonText(r: Reason): string {

@@ -59,6 +59,19 @@ export interface PlanAction {
   units?: InferenceUnits;
   /** start under allowRestart: running at other units than declared, so it is stopped (and STOPPED) first. */
   restartFirst?: boolean;
+  /**
+   * A deletion under spec.archive: apply first copies the version into `project` as `versionName`
+   * (CopyProjectVersion) and deletes it only once that copy is COPYING_COMPLETED (docs/archive.md).
+   */
+  archive?: ArchiveStep;
+  /** A deletion under spec.archive with required: false of a version that cannot be copied (an adapter): no undo. */
+  noUndo?: boolean;
+}
+
+/** Where a deletion's archived copy goes: the archive project and the copy's derived name. */
+export interface ArchiveStep {
+  project: string;
+  versionName: string;
 }
 
 export interface InferenceUnits {

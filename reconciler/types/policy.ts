@@ -127,6 +127,24 @@ export interface Policy {
   tagSigning?: { secret: SecretRef };
   /** Running versions: start budgets, the price plans show, restarts (spec.inference). */
   inference: InferencePolicy;
+  /** Archive before delete (spec.archive, docs/archive.md): absent = deletions are not archived. */
+  archive?: ArchivePolicy;
+}
+
+/**
+ * spec.archive: copy each Custom Labels candidate (CopyProjectVersion) into `project` before deleting it, and
+ * delete only once the copy is COPYING_COMPLETED. The operator's; a manifest layer may turn it on for its
+ * projects, never off, and never make it optional.
+ */
+export interface ArchivePolicy {
+  /** The destination project, in the candidate's region and account; it must exist. */
+  project: string;
+  outputConfig: { s3Bucket: string; s3KeyPrefix?: string };
+  kmsKeyId?: string;
+  /** true (default): a version that cannot be archived (an adapter) is not deleted (notArchivable). */
+  required: boolean;
+  /** The layer that declared it. */
+  origin: string;
 }
 
 export type PolicyField =
@@ -149,7 +167,8 @@ export type PolicyField =
   | "notifications"
   | "remindBefore"
   | "requireNotice"
-  | "inference";
+  | "inference"
+  | "archive";
 
 /** spec.inference: budgets for starts, the price plans show, and whether capacity drift is fixed by a restart. */
 export interface InferencePolicy {
@@ -172,9 +191,11 @@ export interface ScopedPolicy {
   /** Where each selected project is written, for messages. */
   projectPos: SourcePos[];
   /** Only the fields the document sets. */
-  spec: Partial<Omit<Policy, "source" | "name" | "origin" | "enforceAccounts" | "enforceRegions" | "tagSigning" | "inference">> & {
+  spec: Partial<Omit<Policy, "source" | "name" | "origin" | "enforceAccounts" | "enforceRegions" | "tagSigning" | "inference" | "archive">> & {
     /** Only what the layer sets: numbers it lowers, allowRestart only false (the price is the operator's). */
     inference?: Partial<InferencePolicy>;
+    /** Archiving turned on for the layer's projects (never off: see policy/layers.ts). */
+    archive?: ArchivePolicy;
   };
   /** Position of each field the document sets, for messages. */
   fieldPos: Partial<Record<PolicyField | "rateLimits" | "selector", SourcePos>>;

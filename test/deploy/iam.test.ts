@@ -96,6 +96,8 @@ const SENT_TO: Record<string, string[]> = {
   DeleteProjectVersion: ["projectversion"],
   StopProjectVersion: ["projectversion"],
   StartProjectVersion: ["projectversion"],
+  // The archive step (spec.archive) and rekon restore: from a version, into a project.
+  CopyProjectVersion: ["project", "projectversion"],
   TagResource: ["projectversion"],
   UntagResource: ["projectversion"],
 };
@@ -135,6 +137,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe("what rekon calls", () => {
   it("is found in the code (the emulator aside) and resolved against the SDK", () => {
     expect(actionsRekonCalls()).toEqual([
+      "rekognition:CopyProjectVersion",
       "rekognition:DeleteProjectVersion",
       "rekognition:DescribeProjectVersions",
       "rekognition:DescribeProjects",
@@ -178,6 +181,9 @@ describe("plan and apply policies", () => {
     // Removing a mark removes its notice and reminder in one UntagResource.
     expect(allowed(policy, "rekognition:UntagResource", arn!, { "aws:TagKeys": [...MARK_TAGS] })).toBe(true);
     expect([...MARK_TAGS].sort()).toEqual([...REKON_TAG_KEYS].sort());
+    // The archive step's tags on a copy (spec.archive), written with CopyProjectVersion, and restore's.
+    for (const key of ["rekon.dev/archived-from", "rekon.dev/archived-at", "rekon.dev/restored-from"])
+      expect(allowed(policy, "rekognition:TagResource", arn!, contextFor("rekognition:TagResource", "us-east-1", key))).toBe(true);
   });
 
   it("target roles: a session the plan role opened (source identity rekon-plan) cannot write", () => {

@@ -284,6 +284,21 @@ describe("the notifier: events to channels, one request per channel per run", ()
     expect(resolveChannels([channel("f", { url: { fromFile: "/x" } })], {}, () => "https://example.test/hook\n").resolved[0]!.url).toBe("https://example.test/hook");
   });
 
+  it("a deleted event under spec.archive carries archivedAs (the copy's ARN); the payload is schema-valid", async () => {
+    const { ctx, plan } = world(1, { notifications: [channel("platform")], gracePeriodMs: 0, gracePeriod: "0s" });
+    const del = plan.actions.find((a) => a.action === "delete")!;
+    const copy = `arn:aws:rekognition:us-east-1:123456789012:project/vault/version/p1--${del.versionName}/1`;
+    const results: WriteResult[] = [
+      { project: "p1", region: "us-east-1", versionName: del.versionName, versionArn: del.versionArn!, operation: "delete", result: "accepted", status: "DELETING", requestId: "req-1", archivedAs: copy, archive: { project: "vault", versionName: `p1--${del.versionName}`, versionArn: copy, copy: "reused", status: "COPYING_COMPLETED" } },
+    ];
+    expect(resultEvents(ctx, results, NOW.getTime())).toMatchObject([{ event: "deleted", archivedAs: copy }]);
+    const { notifier } = setup({});
+    await notifier.run(notifier.prepare(ctx.policies), ctx).hook().deliver(results);
+    const r = rx.requests[0]!;
+    expect(schemaErrors(r.json)).toEqual([]);
+    expect(r.json.events).toMatchObject([{ event: "deleted", archivedAs: copy }]);
+  });
+
   it("failed and deleted events carry what AWS answered; the payload is schema-valid", async () => {
     const { ctx, plan } = world(2, { notifications: [channel("platform")], gracePeriodMs: 0, gracePeriod: "0s" });
     const dels = plan.actions.filter((a) => a.action === "delete");

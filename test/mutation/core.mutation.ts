@@ -26,6 +26,7 @@ import "../unit/guards.test.js";
 import "../unit/guards-edges.test.js";
 import "../unit/writes.test.js";
 import "../unit/writes-start.test.js";
+import "../unit/archive.test.js";
 import "../unit/rfc3339.test.js";
 import "../unit/answers.test.js";
 import "../unit/answers-messages.test.js";

@@ -44,6 +44,9 @@ describe("diff: operator policy fields, and whether the change loosens", () => {
     { name: "starts per run raised", from: { inference: { currency: "USD", allowRestart: false, maxStartsPerRun: 1 } }, to: { inference: { currency: "USD", allowRestart: false, maxStartsPerRun: 5 } }, want: [["inference.maxStartsPerRun", true]] },
     { name: "restarts allowed (downtime)", from: { inference: { currency: "USD", allowRestart: false } }, to: { inference: { currency: "USD", allowRestart: true } }, want: [["inference.allowRestart", true]] },
     { name: "price changed (reported only)", from: { inference: { currency: "USD", allowRestart: false, unitPricePerHour: 4 } }, to: { inference: { currency: "USD", allowRestart: false, unitPricePerHour: 5 } }, want: [["inference.unitPricePerHour", false]] },
+    { name: "archiving turned off (no undo)", from: { archive: { project: "a", outputConfig: { s3Bucket: "b" }, required: true, origin: "op" } }, to: {}, want: [["archive", true]] },
+    { name: "archiving made optional", from: { archive: { project: "a", outputConfig: { s3Bucket: "b" }, required: true, origin: "op" } }, to: { archive: { project: "a", outputConfig: { s3Bucket: "b" }, required: false, origin: "op" } }, want: [["archive", true]] },
+    { name: "archiving turned on", from: {}, to: { archive: { project: "a", outputConfig: { s3Bucket: "b" }, required: true, origin: "op" } }, want: [["archive", false]] },
     { name: "remindBefore changed (no deletion changes)", from: { remindBefore: "24h", remindBeforeMs: 24 * H }, to: { remindBefore: "1h", remindBeforeMs: H }, want: [["remindBefore", false]] },
   ])("$name", ({ from, to, want }) => {
     expect(operator(from as Partial<Policy>, to as Partial<Policy>)).toEqual(want);
@@ -72,6 +75,7 @@ describe("diff: operator policy fields, and whether the change loosens", () => {
       remindBefore: [{ remindBefore: "24h", remindBeforeMs: 24 * H }, { remindBefore: "1h", remindBeforeMs: H }],
       requireNotice: [{ requireNotice: false }, { requireNotice: true }],
       inference: [{ inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 4 } }, { inference: { currency: "USD", allowRestart: false, maxInferenceUnits: 8 } }],
+      archive: [{}, { archive: { project: "a", outputConfig: { s3Bucket: "b" }, required: true, origin: "op" } }],
     };
     for (const [field, [from, to]] of Object.entries(changed)) {
       expect(operator(from, to).map(([f]) => String(f).split(".")[0]), field).toContain(field);

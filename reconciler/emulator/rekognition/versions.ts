@@ -193,6 +193,7 @@ export const CopyProjectVersion: Handler = (body, { region, account, caller, wor
     sourceVersionArn,
     tags: new Map(Object.entries(tags)),
     copyAt: createdAt + world.delays.copyMs,
+    ...(world.delays.copyFails?.some((x) => sourceVersionArn.includes(x) || versionName.includes(x)) ? { copyFails: true } : {}),
   };
   destination.versions.push(copy);
   return { ProjectVersionArn: copy.arn };
