@@ -5,7 +5,6 @@ import { Identities } from "../aws/identity.js";
 import { RateLimiters } from "../aws/limiter.js";
 import type { Io } from "../io.js";
 import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
-import { createLogger } from "../log.js";
 import { InputsCache, type ReconcileOptions } from "../reconcile.js";
 import { AuditSink } from "./audit.js";
 import { nextWake, probesOf, runOneCycle, type ControllerConfig, type LoopState } from "./loop.js";
@@ -17,7 +16,7 @@ import type { Logger } from "pino";
 import { createMetrics, initNotificationChannels, recordNotification, recordRequest, type ControllerMetrics } from "./metrics.js";
 import { Notifier } from "../notify/notifier.js";
 import type { RunOptions } from "./options.js";
-import { redactingStream } from "./redact.js";
+import { redactingLogger } from "./redact.js";
 import { watchManifests } from "./watch.js";
 
 /** Bound on the whole shutdown: Kubernetes sends SIGKILL 30 s after SIGTERM by default. */
@@ -28,7 +27,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   // runtime collects both streams, and stdout carries nothing but the audit records (audit.ts).
   // Notification URLs and secrets join the redacted values once read.
   const secrets = new Set<string>();
-  const log = createLogger(cfg.level, redactingStream(io.stderr, io.env, secrets));
+  const log = redactingLogger(cfg.level, io.stderr, io.env, secrets);
   const metrics = createMetrics();
   const notifier = processNotifier(log, io, secrets, metrics);
   metrics.reconcileInterval.set(opts.intervalMs / 1000);
