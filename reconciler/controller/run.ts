@@ -17,12 +17,14 @@ import { createMetrics, initNotificationChannels, recordNotification, recordRequ
 import { Notifier } from "../notify/notifier.js";
 import type { RunOptions } from "./options.js";
 import { redactingLogger } from "./redact.js";
+import { sizeHeap } from "./heap.js";
 import { watchManifests } from "./watch.js";
 
 /** Bound on the whole shutdown: Kubernetes sends SIGKILL 30 s after SIGTERM by default. */
 const EXIT_DEADLINE_MS = 25_000;
 
 export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
+  const heap = sizeHeap(process.execArgv, process.env.NODE_OPTIONS); // how far V8 lets the heap grow (heap.ts): before any cycle allocates
   // Logs go to stderr like every other command's (docs/cli.md, --help), redacted line by line; the container
   // runtime collects both streams, and stdout carries nothing but the audit records (audit.ts).
   // Notification URLs and secrets join the redacted values once read.
@@ -79,6 +81,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
       manifests: opts.manifests,
       policy: opts.policy ?? "defaults",
       leaderElect: !!opts.leader,
+      heap,
     },
     "rekon run: listening for /healthz, /readyz, /metrics",
   );
