@@ -210,6 +210,9 @@ export class Interner {
   }
 }
 
+/** For a single read (the last look's): each string as it came. */
+const NO_INTERNING: Pick<Interner, "of"> = { of: (s) => s };
+
 /**
  * A description rekon cannot fully understand fails the whole project's read (returned as a message).
  * Only the fields rekon uses are kept, and repeated strings once (`intern`); nothing refers to the SDK's
@@ -220,7 +223,7 @@ export function toLiveVersion(
   project: string,
   region: string,
   projectFeature?: string,
-  intern: Interner = new Interner(),
+  intern: Pick<Interner, "of"> = NO_INTERNING,
 ): LiveVersion | string {
   const arn = d.ProjectVersionArn ? parseVersionArn(d.ProjectVersionArn) : undefined;
   if (!arn) return `unrecognised version ARN ${JSON.stringify(d.ProjectVersionArn)}`;
