@@ -30,6 +30,12 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** pretty: colours for the level and the quiet parts. Default none. */
   style?: Style;
+  /**
+   * pino's own redaction of the known secret paths. Default true. Off only where the destination redacts
+   * every line at any depth anyway (the controller's redactingStream): pino's pass clones each logged
+   * object, which at one line per planned deletion was most of a controller cycle's allocation.
+   */
+  redact?: boolean;
 }
 
 /**
@@ -37,7 +43,7 @@ export interface LoggerOptions {
  * (stderr shared with a progress bar: each line is written above the bar).
  */
 export function createLogger(level: string, destination: number | NodeJS.WritableStream | Screen = 2, opts: LoggerOptions = {}): Logger {
-  const options = { name: "rekon", level, redact: { paths: REDACT, censor: "[redacted]" } };
+  const options = { name: "rekon", level, ...(opts.redact === false ? {} : { redact: { paths: REDACT, censor: "[redacted]" } }) };
   const sink = sinkOf(destination);
   if (opts.format !== "pretty") return pino(options, sink);
   const pretty = prettyLine(opts.style ?? PLAIN);

@@ -108,20 +108,9 @@ type Common = Pick<PlanAction, "set" | "roleArn" | "account">;
 
 /** One live version's action: the gate's verdict, and for a listed version its running state. */
 function versionAction(gate: Gate, view: SetView, v: LiveVersion, nowMs: number, common: Common): { action: PlanAction; windowOpensAt?: number } {
-  const { set } = view;
-  const base = {
-    project: set.project,
-    region: set.region,
-    versionName: v.name,
-    versionArn: v.arn,
-    status: v.status,
-    createdAt: new Date(v.createdAt).toISOString(),
-    feature: v.feature,
-    ...common,
-  };
   // Every decision is the gate's, a listed version's too (it is kept, and loses a stale mark).
   const verdict = gate.verdict(view, v, nowMs);
-  const a: PlanAction = { action: verdict.keep ? "keep" : verdict.reasons.length ? "blocked" : "delete", ...base, reasons: verdict.reasons };
+  const a = actionOf(verdict.keep ? "keep" : verdict.reasons.length ? "blocked" : "delete", view.set, v, common, verdict.reasons);
   if (verdict.mark) a.mark = verdict.mark;
   if (verdict.deletableAt) a.deletableAt = verdict.deletableAt;
   const running = liveUnits(v);
@@ -147,6 +136,20 @@ function versionAction(gate: Gate, view: SetView, v: LiveVersion, nowMs: number,
   if (verdict.notice) a.notice = verdict.notice;
   if (verdict.reminder) a.reminder = verdict.reminder;
   return { action: a, ...(windowOpensAt !== undefined ? { windowOpensAt } : {}) };
+}
+
+/**
+ * A live version's action. One object a version, 100,000 in a large plan: built as a literal of one shape
+ * (the common case: no role, a resolved account) rather than from spreads, which give each object a
+ * separate property store. Keys in the order plans have always had.
+ */
+function actionOf(action: PlanAction["action"], set: { project: string; region: string }, v: LiveVersion, common: Common, reasons: Reason[]): PlanAction {
+  const createdAt = new Date(v.createdAt).toISOString();
+  const { project, region } = set;
+  const { name: versionName, arn: versionArn, status, feature } = v;
+  if (common.roleArn === undefined && common.account !== undefined)
+    return { action, project, region, versionName, versionArn, status, createdAt, feature, set: common.set, account: common.account, reasons };
+  return { action, project, region, versionName, versionArn, status, createdAt, feature, ...common, reasons };
 }
 
 function missingAction(set: { project: string; region: string }, name: string, status: PlanProject["status"], common: Common): PlanAction {

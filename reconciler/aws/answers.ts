@@ -54,7 +54,7 @@ export function answerProblems(operation: string, answer: unknown): AnswerProble
   // A call rekon makes without a known answer shape cannot be believed either: add it to extract.mjs.
   if (!service) return [{ path: "$", message: `no output shape for ${operation} in reconciler/aws/model.ts, so its answer cannot be checked` }];
   const out: AnswerProblem[] = [];
-  check(service, service.operations[operation]!, answer, "$", out);
+  check(service, service.operations[operation]!, answer, [], out);
   return out;
 }
 
@@ -86,77 +86,136 @@ function shown(v: unknown): string {
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
-const memberPath = (path: string, key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`);
 
-function check(service: ServiceOutputs, shapeName: string, value: unknown, path: string, out: AnswerProblem[]): void {
+/**
+ * Where in the answer the check is: the members, list indexes and map keys (`{key}`) from `$`. A stack, not
+ * a string built at each step: every member of every answer is checked, and a path is only read when
+ * something is wrong there (at 100,000 versions a cycle, building each one was most of the check's cost).
+ */
+type Path = (string | number | { key: string })[];
+
+function pathText(path: Path): string {
+  let text = "$";
+  for (const p of path) {
+    if (typeof p === "number") text += `[${p}]`;
+    else if (typeof p === "object") text += `[${JSON.stringify(p.key)}]`;
+    else text += /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  }
+  return text;
+}
+
+/** Characters as the model counts them (code points), without making an array of them. */
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** Each structure's members as a list, made once per shape rather than once per value checked. */
+const memberLists = new WeakMap<object, readonly (readonly [string, string])[]>();
+function membersOf(shape: Structure): readonly (readonly [string, string])[] {
+  let m = memberLists.get(shape);
+  if (!m) memberLists.set(shape, (m = Object.entries(shape.members)));
+  return m;
+}
+
+/** One value of the wrong type. (Functions, not closures: check() runs for every member of every answer.) */
+function wrong(expected: string, shapeName: string, value: unknown, path: Path, out: AnswerProblem[]): void {
+  out.push({ path: pathText(path), message: `expected ${expected} (${shapeName}), got ${shown(value)}` });
+}
+
+function check(service: ServiceOutputs, shapeName: string, value: unknown, path: Path, out: AnswerProblem[]): void {
   const shape = service.shapes[shapeName];
-  if (!shape) return void out.push({ path, message: `the model has no shape ${shapeName}` });
-  const wrong = (expected: string): void => void out.push({ path, message: `expected ${expected} (${shapeName}), got ${shown(value)}` });
+  if (!shape) return void out.push({ path: pathText(path), message: `the model has no shape ${shapeName}` });
   switch (shape.type) {
     case "structure":
-      return isPlainObject(value) ? structure(service, shapeName, shape, value, path, out) : wrong("an object");
+      return isPlainObject(value) ? structure(service, shapeName, shape, value, path, out) : wrong("an object", shapeName, value, path, out);
     case "list":
-      if (!Array.isArray(value)) return wrong("a list");
+      if (!Array.isArray(value)) return wrong("a list", shapeName, value, path, out);
       if (VALUES_CHECKED.has(shapeName)) size(shape, value.length, "items", path, out);
-      return value.forEach((item, i) => check(service, shape.member, item, `${path}[${i}]`, out));
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        check(service, shape.member, value[i], path, out);
+        path.pop();
+      }
+      return;
     case "map":
-      if (!isPlainObject(value)) return wrong("a map");
+      if (!isPlainObject(value)) return wrong("a map", shapeName, value, path, out);
       if (VALUES_CHECKED.has(shapeName)) size(shape, Object.keys(value).length, "entries", path, out);
-      for (const [k, v] of Object.entries(value)) {
-        const at = `${path}[${JSON.stringify(k)}]`;
+      for (const k of Object.keys(value)) {
+        path.push({ key: k });
         const keyProblems: AnswerProblem[] = [];
-        check(service, shape.key, k, at, keyProblems);
-        out.push(...keyProblems.map((p) => ({ path: p.path, message: `key: ${p.message}` })));
-        check(service, shape.value, v, at, out);
+        check(service, shape.key, k, path, keyProblems);
+        for (const p of keyProblems) out.push({ path: p.path, message: `key: ${p.message}` });
+        check(service, shape.value, value[k], path, out);
+        path.pop();
       }
       return;
     case "string":
-      if (typeof value !== "string") return wrong("a string");
+      if (typeof value !== "string") return wrong("a string", shapeName, value, path, out);
       if (!VALUES_CHECKED.has(shapeName)) return;
-      size(shape, [...value].length, "characters", path, out);
+      size(shape, codePoints(value), "characters", path, out);
       if (shape.pattern !== undefined && !regex(shape.pattern).test(value)) {
-        out.push({ path, message: `${shown(value)} does not match the model's pattern ${shape.pattern} (${shapeName})` });
+        out.push({ path: pathText(path), message: `${shown(value)} does not match the model's pattern ${shape.pattern} (${shapeName})` });
       }
       return;
     case "integer":
     case "long":
-      if (typeof value !== "number" || !Number.isSafeInteger(value)) return wrong(`an ${shape.type}`);
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) return wrong(`an ${shape.type}`, shapeName, value, path, out);
       return VALUES_CHECKED.has(shapeName) ? range(shape, value, path, out) : undefined;
     case "float":
     case "double":
       // NaN and the infinities are numbers the protocol can carry ("NaN", "Infinity").
-      if (typeof value !== "number") return wrong("a number");
+      if (typeof value !== "number") return wrong("a number", shapeName, value, path, out);
       return VALUES_CHECKED.has(shapeName) ? range(shape, value, path, out) : undefined;
     case "boolean":
-      return typeof value === "boolean" ? undefined : wrong("a boolean");
+      return typeof value === "boolean" ? undefined : wrong("a boolean", shapeName, value, path, out);
     case "timestamp":
       // The SDK makes a Date of an epoch number, and an Invalid Date of one out of range (1e20).
-      return value instanceof Date && !Number.isNaN(value.getTime()) ? undefined : wrong("a valid timestamp");
+      return value instanceof Date && !Number.isNaN(value.getTime()) ? undefined : wrong("a valid timestamp", shapeName, value, path, out);
   }
 }
 
 type Structure = Extract<OutputShape, { type: "structure" }>;
 
-function structure(service: ServiceOutputs, name: string, shape: Structure, value: Record<string, unknown>, path: string, out: AnswerProblem[]): void {
+function structure(service: ServiceOutputs, name: string, shape: Structure, value: Record<string, unknown>, path: Path, out: AnswerProblem[]): void {
   // A member the SDK gives as null (the JSON null) counts as absent.
-  const absent = (m: string) => value[m] === undefined || value[m] === null;
-  for (const m of shape.required ?? []) if (absent(m)) out.push({ path: memberPath(path, m), message: `missing; the model requires it (${name})` });
+  for (const m of shape.required ?? []) if (value[m] === undefined || value[m] === null) missing(m, `missing; the model requires it (${name})`, path, out);
   for (const m of MUST_HAVE[name] ?? []) {
-    if (!shape.required?.includes(m) && absent(m)) out.push({ path: memberPath(path, m), message: `missing; rekon cannot believe a ${name} without it` });
+    if (!shape.required?.includes(m) && (value[m] === undefined || value[m] === null))
+      missing(m, `missing; rekon cannot believe a ${name} without it`, path, out);
   }
-  for (const [m, member] of Object.entries(shape.members)) {
-    if (value[m] !== undefined && value[m] !== null) check(service, member, value[m], memberPath(path, m), out);
+  for (const [m, member] of membersOf(shape)) {
+    const v = value[m];
+    if (v === undefined || v === null) continue;
+    path.push(m);
+    check(service, member, v, path, out);
+    path.pop();
   }
 }
 
-function size(shape: { min?: number; max?: number }, n: number, unit: string, path: string, out: AnswerProblem[]): void {
-  if (shape.min !== undefined && n < shape.min) out.push({ path, message: `${n} ${unit}, fewer than the model's minimum ${shape.min}` });
-  if (shape.max !== undefined && n > shape.max) out.push({ path, message: `${n} ${unit}, more than the model's maximum ${shape.max}` });
+function missing(member: string, message: string, path: Path, out: AnswerProblem[]): void {
+  path.push(member);
+  out.push({ path: pathText(path), message });
+  path.pop();
 }
 
-function range(shape: { min?: number; max?: number }, n: number, path: string, out: AnswerProblem[]): void {
-  if (shape.min !== undefined && n < shape.min) out.push({ path, message: `${n} is below the model's minimum ${shape.min}` });
-  if (shape.max !== undefined && n > shape.max) out.push({ path, message: `${n} is above the model's maximum ${shape.max}` });
+function size(shape: { min?: number; max?: number }, n: number, unit: string, path: Path, out: AnswerProblem[]): void {
+  if (shape.min !== undefined && n < shape.min) out.push({ path: pathText(path), message: `${n} ${unit}, fewer than the model's minimum ${shape.min}` });
+  if (shape.max !== undefined && n > shape.max) out.push({ path: pathText(path), message: `${n} ${unit}, more than the model's maximum ${shape.max}` });
+}
+
+function range(shape: { min?: number; max?: number }, n: number, path: Path, out: AnswerProblem[]): void {
+  if (shape.min !== undefined && n < shape.min) out.push({ path: pathText(path), message: `${n} is below the model's minimum ${shape.min}` });
+  if (shape.max !== undefined && n > shape.max) out.push({ path: pathText(path), message: `${n} is above the model's maximum ${shape.max}` });
 }
 
 /** Problems shown in a message; the error keeps them all. */

@@ -10,7 +10,7 @@ import { parseProjectArn } from "./arn.js";
 import { createClient, type RetryingRekognitionClient } from "./client.js";
 import { Bound, READS_IN_FLIGHT } from "./concurrency.js";
 import { Identities } from "./identity.js";
-import { readVersions } from "./inventory.js";
+import { Interner, readVersions } from "./inventory.js";
 import { RateLimiters } from "./limiter.js";
 import { DEFAULT_RETRY, type RetryOptions } from "./retry.js";
 
@@ -130,10 +130,12 @@ async function readRegion(
     return { error: { source: g.source, region: g.region, account: g.account, error: `DescribeProjects failed: ${(err as Error).message}` } };
   }
   const bound = new Bound(READS_IN_FLIGHT);
+  // Repeated strings (account, status, feature) kept once for this read, dropped with it.
+  const intern = new Interner();
   const projects = await Promise.all(
     listed.map((p) =>
       bound.run(async (): Promise<DiscoveredProject> => {
-        const lp = await readVersions(client, p.name, p.name, g.region, { arn: p.arn, account: g.account, feature: p.feature }, log);
+        const lp = await readVersions(client, p.name, p.name, g.region, { arn: p.arn, account: g.account, feature: p.feature }, log, intern);
         return {
           source: g.source,
           account: g.account,

@@ -68,12 +68,13 @@ export async function readLive(desired: DesiredState, identities: IdentityFact[]
   }
   // Every client before any call: a target whose client cannot be made fails the read before anything is sent.
   const work = [...groups.values()].map((g) => ({ ...g, client: deps.clientFor(g.target) }));
-  const read = await Promise.all(work.map((g) => readGroup(g.client, g.target.region, g.sets, deps)));
+  const intern = new Interner();
+  const read = await Promise.all(work.map((g) => readGroup(g.client, g.target.region, g.sets, deps, intern)));
   return { projects: read.flat(), identities };
 }
 
 /** One (credential source, region): its own bound on calls in flight, as it has its own quota. */
-async function readGroup(client: RekognitionClient, region: string, sets: DesiredSet[], deps: ReadDeps): Promise<LiveProject[]> {
+async function readGroup(client: RekognitionClient, region: string, sets: DesiredSet[], deps: ReadDeps, intern: Interner): Promise<LiveProject[]> {
   const bound = new Bound(deps.concurrency ?? READS_IN_FLIGHT);
   const names = [...new Set(sets.map((s) => s.project))];
   const lookups = new Map<string, Promise<Lookup>>();
@@ -91,7 +92,7 @@ async function readGroup(client: RekognitionClient, region: string, sets: Desire
       if ("error" in lookup) return { ...base, status: "error", error: `DescribeProjects failed: ${lookup.error}`, versions: [] };
       const f = lookup.found.get(name);
       if (!f) return { ...base, status: "notFound", error: `project "${name}" not found in ${region}`, versions: [] };
-      return bound.run(() => readProject(client, s, region, f, deps), READ_PROJECT);
+      return bound.run(() => readProject(client, s, region, f, deps, intern), READ_PROJECT);
     }),
   );
 }
@@ -124,9 +125,10 @@ async function readProject(
   region: string,
   f: { arn: string; account: string; feature?: string },
   deps: ReadDeps,
+  intern: Interner,
 ): Promise<LiveProject> {
   const name = s.project;
-  const lp = await readVersions(client, s.name, name, region, f, deps.log);
+  const lp = await readVersions(client, s.name, name, region, f, deps.log, intern);
   if (lp.status !== "ok" || !deps.projectTagsFor?.has(s.name)) return lp;
   try {
     const res = await client.send(new ListTagsForResourceCommand({ ResourceArn: f.arn }));
@@ -145,6 +147,7 @@ export async function readVersions(
   region: string,
   p: { arn: string; account: string; feature?: string },
   log: Logger,
+  intern: Interner,
 ): Promise<LiveProject> {
   let versions: LiveVersion[] = [];
   const listAll = async () => {
@@ -153,7 +156,7 @@ export async function readVersions(
     for await (const page of paginateDescribeProjectVersions({ client, pageSize: 100 }, { ProjectArn: p.arn })) {
       // Present, with each description's ARN, status and creation time: checked by the client (aws/answers.ts).
       for (const d of page.ProjectVersionDescriptions!) {
-        const v = toLiveVersion(d, project, region, p.feature);
+        const v = toLiveVersion(d, project, region, p.feature, intern);
         if (typeof v === "string") throw new Error(v);
         // A version seen twice means the pages shifted under us (a version came or went mid-read).
         if (seen.has(v.arn)) throw new Error(`version ${v.arn} appeared on two pages; the listing changed while it was read`);
@@ -191,25 +194,55 @@ export async function readVersions(
   return { set, project, region, status: "ok", projectArn: p.arn, account: p.account, feature: p.feature, versions };
 }
 
-/** A description rekon cannot fully understand fails the whole project's read (returned as a message). */
-export function toLiveVersion(d: ProjectVersionDescription, project: string, region: string, projectFeature?: string): LiveVersion | string {
+/**
+ * One copy of each repeated string of a read (the account, status, feature and status message of every
+ * version, and its name, which projects often share): without it each version holds its own copies, as
+ * the SDK parsed them. Made per read and dropped with it: a table kept across cycles would only grow.
+ */
+export class Interner {
+  private readonly seen = new Map<string, string>();
+
+  of(s: string): string {
+    const had = this.seen.get(s);
+    if (had !== undefined) return had;
+    this.seen.set(s, s);
+    return s;
+  }
+}
+
+/** For a single read (the last look's): each string as it came. */
+const NO_INTERNING: Pick<Interner, "of"> = { of: (s) => s };
+
+/**
+ * A description rekon cannot fully understand fails the whole project's read (returned as a message).
+ * Only the fields rekon uses are kept, and repeated strings once (`intern`); nothing refers to the SDK's
+ * description after this, so the rest of it goes with its page.
+ */
+export function toLiveVersion(
+  d: ProjectVersionDescription,
+  project: string,
+  region: string,
+  projectFeature?: string,
+  intern: Pick<Interner, "of"> = NO_INTERNING,
+): LiveVersion | string {
   const arn = d.ProjectVersionArn ? parseVersionArn(d.ProjectVersionArn) : undefined;
   if (!arn) return `unrecognised version ARN ${JSON.stringify(d.ProjectVersionArn)}`;
   if (arn.project !== project || arn.region !== region) return `version ${d.ProjectVersionArn} does not belong to project ${project} in ${region}`;
   if (!d.Status) return `version ${d.ProjectVersionArn} has no Status`;
   if (!(d.CreationTimestamp instanceof Date) || Number.isNaN(d.CreationTimestamp.getTime())) return `version ${d.ProjectVersionArn} has no CreationTimestamp`;
-  return {
-    arn: d.ProjectVersionArn!,
-    name: arn.version,
-    project,
-    region,
-    account: arn.account,
-    status: d.Status,
-    ...(d.StatusMessage ? { statusMessage: d.StatusMessage } : {}),
-    createdAt: d.CreationTimestamp.getTime(),
-    feature: d.Feature ?? projectFeature ?? "CUSTOM_LABELS",
-    ...(d.SourceProjectVersionArn ? { sourceVersionArn: d.SourceProjectVersionArn } : {}),
-    ...(d.MinInferenceUnits !== undefined ? { minInferenceUnits: d.MinInferenceUnits } : {}),
-    ...(d.MaxInferenceUnits !== undefined ? { maxInferenceUnits: d.MaxInferenceUnits } : {}),
-  };
+  const arnText = d.ProjectVersionArn!;
+  const name = intern.of(arn.version);
+  const account = intern.of(arn.account);
+  const status = intern.of(d.Status);
+  const createdAt = d.CreationTimestamp.getTime();
+  const feature = intern.of(d.Feature ?? projectFeature ?? "CUSTOM_LABELS");
+  // Two literal shapes (with and without a status message, which most answers carry), keys in the order
+  // they always had; the rarer fields are added after.
+  const v: LiveVersion = d.StatusMessage
+    ? { arn: arnText, name, project, region, account, status, statusMessage: intern.of(d.StatusMessage), createdAt, feature }
+    : { arn: arnText, name, project, region, account, status, createdAt, feature };
+  if (d.SourceProjectVersionArn) v.sourceVersionArn = d.SourceProjectVersionArn;
+  if (d.MinInferenceUnits !== undefined) v.minInferenceUnits = d.MinInferenceUnits;
+  if (d.MaxInferenceUnits !== undefined) v.maxInferenceUnits = d.MaxInferenceUnits;
+  return v;
 }

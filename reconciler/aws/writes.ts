@@ -1,8 +1,9 @@
 // The only place rekon builds a write request (DeleteProjectVersion, StopProjectVersion,
 // StartProjectVersion, CopyProjectVersion, TagResource, UntagResource): deletions, stops, starts, archive
 // copies and restores, grace-period marks, the notice tags and a person's approval (`rekon approve`). Each
-// function takes an approval only the gate can make, spends it (an approval is for one write), and sends with exactly the credentials whose account the gate checked. A test keeps these command
-// names out of every other module.
+// function takes an approval only the gate can make, spends it (an approval is for one write), and sends
+// with exactly the credentials whose account the gate checked. A test keeps these command names out of
+// every other module.
 import {
   CopyProjectVersionCommand,
   type CopyProjectVersionCommandOutput,

@@ -259,8 +259,8 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined, inferen
       m.ambientAccount = l.account;
       exportRates(m);
     }
-    for (const action of PLAN_ACTIONS) m.versions.set({ ...l, action }, 0);
     for (const result of DELETE_RESULTS) m.deletionsTotal.inc({ ...l, result }, 0);
+    for (const action of PLAN_ACTIONS) m.versions.set({ ...l, action }, 0);
     for (const status of PROJECT_READ_STATUSES) m.projectReadsTotal.inc({ ...l, status }, 0);
     // Every operation rekon may call there, at 0 from the first plan on: a throttle alert's rate() then
     // sees the first ThrottlingException against a series that already existed.
@@ -268,10 +268,17 @@ export function recordPlan(m: ControllerMetrics, plan: Plan | undefined, inferen
       for (const op of Object.keys(DEFAULT_RATES)) m.awsRequestsTotal.inc({ account: l.account, region: l.region, operation: op, outcome: "ok" }, 0);
     m.projectReadsTotal.inc({ ...l, status: p.status });
   }
+  // Counted here, then set once per series: one prom-client call per version (each hashing its labels)
+  // was a large share of a cycle's allocation at 100,000 versions.
+  const counts = new Map<string, { labels: { project: string; account: string; region: string }; n: Map<string, number> }>();
   for (const a of plan.actions) {
-    const l = labels.get(`${a.region}|${a.project}`) ?? { project: a.project, account: accountOfArn(a.versionArn), region: a.region };
-    m.versions.inc({ ...l, action: a.action });
+    const known = `${a.region}|${a.project}`;
+    const key = labels.has(known) ? known : `${known}|${accountOfArn(a.versionArn)}`;
+    let c = counts.get(key);
+    if (!c) counts.set(key, (c = { labels: labels.get(known) ?? { project: a.project, account: accountOfArn(a.versionArn), region: a.region }, n: new Map() }));
+    c.n.set(a.action, (c.n.get(a.action) ?? 0) + 1);
   }
+  for (const c of counts.values()) for (const [action, n] of c.n) m.versions.set({ ...c.labels, action }, n);
 }
 
 /**

@@ -5,7 +5,6 @@ import { Identities } from "../aws/identity.js";
 import { RateLimiters } from "../aws/limiter.js";
 import type { Io } from "../io.js";
 import { DEFAULT_RETRY, type RetryOptions } from "../aws/retry.js";
-import { createLogger } from "../log.js";
 import { InputsCache, type ReconcileOptions } from "../reconcile.js";
 import { AuditSink } from "./audit.js";
 import { nextWake, probesOf, runOneCycle, type ControllerConfig, type LoopState } from "./loop.js";
@@ -17,7 +16,8 @@ import type { Logger } from "pino";
 import { createMetrics, initNotificationChannels, recordNotification, recordRequest, type ControllerMetrics } from "./metrics.js";
 import { Notifier } from "../notify/notifier.js";
 import type { RunOptions } from "./options.js";
-import { redactingStream, secretValues } from "./redact.js";
+import { redactingLogger, secretValues } from "./redact.js";
+import { sizeHeap } from "./heap.js";
 import { StatusBoard } from "./status.js";
 import { watchManifests } from "./watch.js";
 
@@ -25,11 +25,12 @@ import { watchManifests } from "./watch.js";
 const EXIT_DEADLINE_MS = 25_000;
 
 export async function runController(opts: RunOptions, io: Io, cfg: ControllerConfig): Promise<number> {
+  const heap = sizeHeap(process.execArgv, process.env.NODE_OPTIONS); // how far V8 lets the heap grow (heap.ts): before any cycle allocates
   // Logs go to stderr like every other command's (docs/cli.md, --help), redacted line by line; the container
   // runtime collects both streams, and stdout carries nothing but the audit records (audit.ts).
   // Notification URLs and secrets join the redacted values once read.
   const secrets = new Set<string>();
-  const log = createLogger(cfg.level, redactingStream(io.stderr, io.env, secrets));
+  const log = redactingLogger(cfg.level, io.stderr, io.env, secrets);
   const metrics = createMetrics();
   const notifier = processNotifier(log, io, secrets, metrics);
   metrics.reconcileInterval.set(opts.intervalMs / 1000);
@@ -81,7 +82,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
     process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
     throw err;
   }
-  logListening(log, server.address, opts);
+  logListening(log, server.address, opts, heap);
 
   const elector = opts.leader ? await startElection(opts.leader, log, metrics, trigger) : undefined;
   if (!elector) metrics.leader.set(1);
@@ -142,7 +143,7 @@ export async function runController(opts: RunOptions, io: Io, cfg: ControllerCon
   return 0;
 }
 
-function logListening(log: Logger, address: { host: string; port: number }, opts: RunOptions): void {
+function logListening(log: Logger, address: { host: string; port: number }, opts: RunOptions, heap: ReturnType<typeof sizeHeap>): void {
   log.info(
     {
       url: `http://${formatListen(address)}`,
@@ -151,6 +152,7 @@ function logListening(log: Logger, address: { host: string; port: number }, opts
       manifests: opts.manifests,
       policy: opts.policy ?? "defaults",
       leaderElect: !!opts.leader,
+      heap,
     },
     "rekon run: listening for /healthz, /readyz, /metrics and the status page (/, /api/status)",
   );

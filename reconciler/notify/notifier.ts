@@ -261,7 +261,10 @@ export class RunNotices {
 
   /** A run that writes nothing: its refusals, failed reads, and with `pending` the deletions it would make. */
   async planOnly(opts: { pending: boolean }): Promise<void> {
-    await this.notifier.send(planEvents(this.ctx, opts), this.prepared, this.extra, true);
+    // No channel in any layer: no event could be addressed to one, so none is built (at 100,000 versions,
+    // maps of every version and action each controller cycle); send still forgets what no longer holds.
+    const facts = allChannels(this.prepared.policies).length === 0 ? [] : planEvents(this.ctx, opts);
+    await this.notifier.send(facts, this.prepared, this.extra, true);
   }
 
   /** The run was refused after the plan (its refusals, or `err`: no allowedAccounts, a stale saved plan). */

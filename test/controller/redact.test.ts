@@ -2,8 +2,7 @@
 // threw, not quoted inside a message. Checked on the real pino logger the controller uses.
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { redactingStream, redactLine, REDACTED } from "../../reconciler/controller/redact.js";
-import { createLogger } from "../../reconciler/log.js";
+import { clean, redactingLogger, redactingStream, redactLine, REDACTED } from "../../reconciler/controller/redact.js";
 
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const SESSION = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789";
@@ -18,7 +17,7 @@ function capture(env: NodeJS.ProcessEnv) {
       cb();
     },
   });
-  const log = createLogger("debug", redactingStream(sink, env));
+  const log = redactingLogger("debug", sink, env);
   return { log, out: () => out };
 }
 
@@ -70,7 +69,7 @@ describe("notification secrets join the redacted values once read", () => {
   it("a URL or signing key added to the set after the logger was made is redacted from every later line", () => {
     const extra = new Set<string>();
     let out = "";
-    const log = createLogger("debug", redactingStream(new Writable({ write: (c, _e, cb) => ((out += c), cb()) }), {}, extra));
+    const log = redactingLogger("debug", new Writable({ write: (c, _e, cb) => ((out += c), cb()) }), {}, extra);
     const url = "https://hooks.slack.com/services/T000/B000/XXXXTOKEN";
     log.info(`before: ${url}`);
     extra.add(url);
@@ -84,5 +83,39 @@ describe("notification secrets join the redacted values once read", () => {
     expect(JSON.stringify(after)).not.toContain("XXXXTOKEN");
     expect(JSON.stringify(after)).not.toContain("hmac-secret-value");
     expect(after.err.message).toBe(`POST ${REDACTED} failed`);
+  });
+});
+
+describe("lines that cannot hold a secret are written as they are", () => {
+  const write = (lines: string[], secrets: NodeJS.ProcessEnv = {}) => {
+    let out = "";
+    const stream = redactingStream(new Writable({ write: (c, _e, cb) => ((out += c), cb()) }), secrets);
+    for (const l of lines) stream.write(l + "\n");
+    return out.trim().split("\n");
+  };
+
+  it("a plain line passes byte for byte (not parsed and re-serialised); the same line with a secret key does not", () => {
+    const plain = '{"level":30,"versionArn":"arn:aws:rekognition:us-east-1:1:project/p/version/v1/1","reasons":[],"n":1.50,"msg":"planned"}';
+    expect(clean(plain, [])).toBe(true);
+    // 1.50 would come back as 1.5 from JSON.parse and JSON.stringify: the line was not rewritten.
+    expect(write([plain])).toEqual([plain]);
+    expect(write(['{"msg":"x","Credentials":{"a":1}}'])).toEqual([`{"msg":"x","Credentials":"${REDACTED}"}`]);
+  });
+
+  it("a key or a secret spelled with a JSON escape is still found (the line is parsed)", () => {
+    // "to\u006ben" is the key "token" once parsed; "S\u0045CRET..." is the secret key's value.
+    const escapedKey = '{"msg":"x","to\\u006ben":"abcdefgh"}';
+    const escapedSecret = '{"msg":"key S\\u0045CRETVALUE1 here"}';
+    expect(clean(escapedKey, [])).toBe(false);
+    expect(write([escapedKey, escapedSecret], { AWS_SECRET_ACCESS_KEY: "SECRETVALUE1" })).toEqual([
+      `{"msg":"x","token":"${REDACTED}"}`,
+      `{"msg":"key ${REDACTED} here"}`,
+    ]);
+  });
+
+  it("a secret value, a bearer token or a signature in any case sends the line to the full check", () => {
+    expect(clean('{"msg":"has SECRETVALUE1"}', ["SECRETVALUE1"])).toBe(false);
+    expect(clean('{"msg":"bearer abc"}', [])).toBe(false);
+    expect(clean('{"msg":"SIGNATURE=ab"}', [])).toBe(false);
   });
 });
