@@ -169,7 +169,8 @@ function check(service: ServiceOutputs, shapeName: string, value: unknown, path:
       return;
     case "integer":
     case "long":
-      if (typeof value !== "number" || !Number.isSafeInteger(value)) return wrong(`an ${shape.type}`, shapeName, value, path, out);
+      if (typeof value !== "number" || !Number.isSafeInteger(value))
+        return wrong(shape.type === "integer" ? "an integer" : "a long", shapeName, value, path, out);
       return VALUES_CHECKED.has(shapeName) ? range(shape, value, path, out) : undefined;
     case "float":
     case "double":
