@@ -2,7 +2,7 @@
 // Write code cannot reach AWS without one: `Approved<T>` carries a brand whose symbol is not exported, so
 // the compiler proves no path skips the gate, and each approval is also checked at run time and spent on
 // use (`redeem`): one approval, one write, on one look.
-import type { Plan } from "../types.js";
+import { sourceOf, type Plan } from "../types.js";
 
 declare const APPROVED: unique symbol;
 /** A write the gate approved. Only the gate can construct one; the executor accepts nothing else. */
@@ -18,6 +18,12 @@ export interface WriteTarget {
   /** "ambient" or the role ARN: which credentials to use. */
   source: string;
 }
+
+/** Where a write goes: the version, its set's project and region, the account read, the set's credentials. */
+export function writeTarget(set: { project: string; region: string; roleArn?: string }, account: string, v: { arn: string; name: string }): WriteTarget {
+  return { versionArn: v.arn, versionName: v.name, project: set.project, region: set.region, account, source: sourceOf(set) };
+}
+
 export interface DeleteWrite extends WriteTarget {
   kind: "delete";
   /** When the facts it was approved on were read (epoch ms): the executor re-looks when they get old. */

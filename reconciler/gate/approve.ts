@@ -9,8 +9,8 @@
 //
 // Pure, like every gate decision: `now` is the verified clock, handed in.
 import { APPROVAL_TAG, formatMark, parseMark } from "../policy/guards.js";
-import { sourceOf, type LiveVersion, type Reason, type RuleId } from "../types.js";
-import { mint, type Approved, type ApprovalWrite } from "./approvals.js";
+import { type LiveVersion, type Reason, type RuleId } from "../types.js";
+import { mint, writeTarget, type Approved, type ApprovalWrite } from "./approvals.js";
 import type { HoldState } from "./facts.js";
 import { grace } from "./holds/grace.js";
 import { verdictOf } from "./verdict.js";
@@ -72,12 +72,7 @@ export function decideApproval(index: WorldIndex, view: SetView, v: LiveVersion,
   if (still.length) return { kind: "refuse", rule: still[0]!.rule as RuleId, reasons: still };
   const write = mint({
     kind: "approval",
-    versionArn: v.arn,
-    versionName: v.name,
-    project: view.set.project,
-    region: view.set.region,
-    account: view.account,
-    source: sourceOf(view.set),
+    ...writeTarget(view.set, view.account, v),
     value,
   } satisfies ApprovalWrite);
   return { kind: "approve", write, markedAt, holds: after.reasons, ...(after.deletableAt ? { deletableAt: after.deletableAt } : {}) };

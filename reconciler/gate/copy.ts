@@ -3,8 +3,8 @@
 // goes where the policy (or the person restoring) said, in the region and account the credentials resolved
 // to, under a name derived from the source, and only for a version the gate would delete on a fresh look.
 import { formatMark } from "../policy/guards.js";
-import { sourceOf, type LiveVersion, type PlanAction, type Reason } from "../types.js";
-import { mint, type Approved, type CopyWrite, type RunAuthorization } from "./approvals.js";
+import { type LiveVersion, type PlanAction, type Reason } from "../types.js";
+import { mint, writeTarget, type Approved, type CopyWrite, type RunAuthorization } from "./approvals.js";
 import { ARCHIVED_AT_TAG, ARCHIVED_FROM_TAG, RESTORED_FROM_TAG, archiveNames, archivedFromValue, copyable, projectArnParts, VERSION_NAME } from "./archive.js";
 import { freshDeletion, type Denial, type Look } from "./lastlook.js";
 import type { WorldIndex } from "./world.js";
@@ -48,12 +48,7 @@ export function approveArchive(
   if (reasons.length > 0) return denied(reasons);
   return mint({
     kind: "copy",
-    versionArn: v.arn,
-    versionName: v.name,
-    project: view.set.project,
-    region: view.set.region,
-    account: view.account,
-    source: sourceOf(view.set),
+    ...writeTarget(view.set, view.account, v),
     sourceProjectArn: projectArn!,
     destinationProjectArn,
     copyName,

@@ -4,10 +4,11 @@
 // approved on the plan's facts: adding one needs the version to be deletable but for the holds; removing
 // one only delays a deletion, so it needs only the identity to be right.
 import { formatMark, formatNotice, MARK_TAG, needsTags, NOTICE_TAG, REMINDER_TAG } from "../policy/guards.js";
-import { VERSION_STATUSES, sourceOf, type LiveVersion, type LookSpec, type PlanAction, type Reason, type RuleId } from "../types.js";
+import { VERSION_STATUSES, type LiveVersion, type LookSpec, type PlanAction, type Reason, type RuleId } from "../types.js";
 import {
   isAuthorized,
   mint,
+  writeTarget,
   type Approved,
   type DeleteWrite,
   type MarkWrite,
@@ -201,12 +202,8 @@ export function approve<K extends "delete" | "stop">(
   if (reasons.length > 0) return { denied: true, reasons };
   return mint({
     kind,
-    versionArn: a.versionArn,
-    versionName: a.versionName,
-    project: view.set.project,
-    region: view.set.region,
-    account: view.account,
-    source: sourceOf(view.set),
+    // freshDeletion refused an action without an ARN.
+    ...writeTarget(view.set, view.account, { arn: a.versionArn!, name: a.versionName }),
     lookedAt: look.at,
   } as K extends "delete" ? DeleteWrite : StopWrite);
 }
@@ -229,14 +226,7 @@ export function approveMark(index: WorldIndex, auth: RunAuthorization, a: PlanAc
   if (!view || view.status !== "ok" || !view.account) return deny("notRead", view?.error ?? "its project was not read");
   const v = index.planned(view, a.versionArn);
   if (!v) return deny("notPlanned", "the version was not in the live state the plan was made from");
-  const target = {
-    versionArn: v.arn,
-    versionName: v.name,
-    project: view.set.project,
-    region: view.set.region,
-    account: view.account,
-    source: sourceOf(view.set),
-  };
+  const target = writeTarget(view.set, view.account, v);
   if (a.mark === "remove") {
     const wrong = identityReasons(index, view, v, now);
     return wrong.length ? { denied: true, reasons: wrong } : mint({ kind: "unmark", ...target });
@@ -286,14 +276,7 @@ export function approveNotice(
   if (which === "reminder" && verdict.reminder !== "due") return deny("notPlanned", `its reminder is ${verdict.reminder ?? "not due"}`);
   const tag = which === "notice" ? NOTICE_TAG : REMINDER_TAG;
   const at = formatNotice(deliveredAt);
-  const target = {
-    versionArn: v.arn,
-    versionName: v.name,
-    project: view.set.project,
-    region: view.set.region,
-    account: view.account,
-    source: sourceOf(view.set),
-  };
+  const target = writeTarget(view.set, view.account, v);
   return mint({ kind: "notice", ...target, tag, value: index.signer ? index.signer.sign(v.arn, tag, at) : at });
 }
 
@@ -332,14 +315,7 @@ export function approveRuntime<K extends "start" | "stop">(
     const why = rv.reasons.length ? rv.reasons : [{ rule: "changed" as const, message: `status ${v.status}: it no longer needs a ${kind}` }];
     return { denied: true, reasons: why };
   }
-  const target = {
-    versionArn: a.versionArn,
-    versionName: a.versionName,
-    project: view.set.project,
-    region: view.set.region,
-    account: view.account,
-    source: sourceOf(view.set),
-  };
+  const target = writeTarget(view.set, view.account, { arn: a.versionArn, name: a.versionName });
   if (kind === "stop") return mint({ kind: "stop", ...target, lookedAt: look.at } as K extends "start" ? StartWrite : StopWrite);
   const u = rv.units!;
   return mint({
@@ -371,12 +347,7 @@ export function approveRestartStop(index: WorldIndex, auth: RunAuthorization, a:
     return { denied: true, reasons: rv.reasons.length ? rv.reasons : [{ rule: "changed", message: `status ${v.status}: no restart needed now` }] };
   return mint({
     kind: "stop",
-    versionArn: v.arn,
-    versionName: v.name,
-    project: view.set.project,
-    region: view.set.region,
-    account: view.account,
-    source: sourceOf(view.set),
+    ...writeTarget(view.set, view.account, v),
     lookedAt: look.at,
   });
 }
