@@ -5,7 +5,7 @@
 // CloudTrail, done here with the emulator's call log standing in for CloudTrail.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AUDIT_SCHEMA } from "../../reconciler/controller/audit.js";
 import { type Emulator } from "../../reconciler/emulator/server.js";
 import { emulatorEnv } from "../helpers/emulator-env.js";
@@ -40,13 +40,13 @@ describe("audit records on stdout", () => {
     const fields = documentedFields();
     expect(fields.size).toBeGreaterThan(15);
 
-    const lines = run
-      .stdout()
-      .split("\n")
-      .filter((l) => l !== "");
-    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     // As many records as the log's "audit" lines, in the same order: nothing on stdout but audit records.
+    // stdout and stderr are two pipes, so the parent may see the "cycle finished" line on stderr before the
+    // last audit line reaches it on stdout: wait for stdout to hold every complete line the log announced.
     const logged = run.lines.filter((l) => l.msg === "audit").map((l) => l.audit as Record<string, unknown>);
+    const stdoutLines = () => run!.stdout().split("\n").slice(0, -1);
+    await vi.waitFor(() => expect(stdoutLines().length).toBeGreaterThanOrEqual(logged.length), { timeout: 15_000, interval: 50 });
+    const records = stdoutLines().map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records).toEqual(logged);
     expect(records.filter((r) => r.operation === "delete")).toHaveLength(7);
     for (const r of records) {
