@@ -15,6 +15,8 @@ import "../unit/holds/tags.test.js";
 import "../unit/gate.test.js";
 import "../unit/gate-mutation.test.js";
 import "../unit/gate-explain.test.js";
+import "../unit/gate-index.test.js";
+import "../unit/gate-approve.test.js";
 import "../unit/gate-runtime.test.js";
 import "../unit/gate-runtime-denials.test.js";
 import "../unit/gate-runtime-verdict.test.js";

@@ -362,6 +362,21 @@ describe("approveArchive: the copy itself", () => {
     const listedNow = { at: now, byName: new Map<string, LiveVersion>(), newest: [] };
     expect((w.gate.approveArchive(w.auth, w.old, listedNow, VAULT_ARN, "p1--old", now) as Denial).gone).toBe(true);
   });
+  it("a step the policy never asked for (no archive in the policy) is refused, naming both", () => {
+    const w = world(policy());
+    expect(w.old.archive).toBeUndefined();
+    const forged = { ...w.old, archive: { project: "vault", versionName: "p1--old" } };
+    const d = w.gate.approveArchive(w.auth, forged, w.look(), VAULT_ARN, "p1--old", now) as Denial;
+    expect(d.denied).toBe(true);
+    expect(d.reasons.map((r) => r.message)).toContain("the plan's archive step (vault) is not the policy's (none)");
+  });
+  it("an adapter is never copied, even with a step forged onto its deletion", () => {
+    const w = world(withArchive({ required: false }), { feature: "CUSTOM_ADAPTER" });
+    expect(w.old.archive).toBeUndefined();
+    const forged = { ...w.old, archive: { project: "vault", versionName: "p1--old" } };
+    const d = w.gate.approveArchive(w.auth, forged, w.look(), VAULT_ARN, "p1--old", now) as Denial;
+    expect(d.reasons.map((r) => r.message)).toEqual(["a CUSTOM_ADAPTER version cannot be copied"]);
+  });
   it("the archive project as the source's own project is refused", () => {
     const w = world(withArchive({ project: "p1" }));
     // The archive project's own versions get no step at all: nothing to approve.
@@ -537,7 +552,7 @@ describe("sendCopy: one CopyProjectVersion per approval, with the approval's cre
     const b = w.gate.approveArchive(w.auth, w.old, w.look(), VAULT_ARN, "p1--old", now) as Approved<CopyWrite>;
     const r = recorder();
     await sendCopy(b, r.deps);
-    expect(r.sent[0]!.input.OutputConfig).toEqual({ S3Bucket: "bkt" });
+    expect(r.sent[0]!.input.OutputConfig).toStrictEqual({ S3Bucket: "bkt" });
     expect("KmsKeyId" in r.sent[0]!.input).toBe(false);
   });
 });

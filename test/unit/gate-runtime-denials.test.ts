@@ -108,6 +108,12 @@ describe("approveRestartStop: the words of each refusal", () => {
     expect(x.gate.approveRestartStop(x.auth, { ...x.action("v1"), action: "stop" }, look([drifted]), now)).toEqual(
       deny("notPlanned", "the plan does not restart this version"),
     );
+    // A restart action carried into a run whose own plan does not start this version (no allowRestart there).
+    const noRestart = world([drifted], set("p1", ["v1"], { running: { v1: { minInferenceUnits: 2 } } }), inference(false));
+    expect(noRestart.action("v1").action).toBe("keep");
+    expect(noRestart.gate.approveRestartStop(noRestart.auth, x.action("v1"), look([drifted]), now)).toEqual(
+      deny("notPlanned", "the plan does not restart this version"),
+    );
   });
 
   it("gone or replaced; running at the declared units already", () => {

@@ -59,7 +59,7 @@ describe("sendStart", () => {
     const w = world({ minInferenceUnits: 1 });
     const r = recorder();
     await sendStart(w.start("v1"), r.deps);
-    expect(r.sent).toEqual([{ command: "StartProjectVersionCommand", input: { ProjectVersionArn: w.vs[0]!.arn, MinInferenceUnits: 1 } }]);
+    expect(r.sent).toStrictEqual([{ command: "StartProjectVersionCommand", input: { ProjectVersionArn: w.vs[0]!.arn, MinInferenceUnits: 1 } }]);
   });
 
   it("an approval is spent: a second send is refused before any request", async () => {
