@@ -52,6 +52,52 @@ describe("the gate's approval decision", () => {
     expect(d).toEqual({ kind: "already", markedAt: new Date(MARKED).toISOString(), approvedAt: new Date(MARKED + H).toISOString(), holds: [] });
   });
 
+  it("approved already, still in its grace period: what holds it, and when it goes", () => {
+    const d = decide(version("old", { tags: { [MARK_TAG]: iso(MARKED), [APPROVAL_TAG]: iso(MARKED + H) } }), { gracePeriodMs: 72 * H, gracePeriod: "72h" });
+    expect(d).toMatchObject({ kind: "already", approvedAt: new Date(MARKED + H).toISOString(), deletableAt: new Date(MARKED + 72 * H).toISOString() });
+    if (d.kind === "already") expect(d.holds.map((r) => r.rule)).toEqual(["gracePeriod"]);
+  });
+
+  // An approval counts only when it is later than the mark: one from an earlier mark (the version was
+  // unmarked and marked again), or one in the mark's own second, is not this mark's approval.
+  it.each([
+    ["an approval older than the mark", MARKED - H],
+    ["an approval at the mark's own time", MARKED],
+  ])("%s does not count: approved anew, with a new value", (_, approvedAt) => {
+    const d = decide(version("old", { tags: { [MARK_TAG]: iso(MARKED), [APPROVAL_TAG]: iso(approvedAt) } }));
+    expect(d.kind).toBe("approve");
+    if (d.kind === "approve") expect(d.write.value).toBe(iso(T0));
+  });
+
+  it("a project that could not be read: refused notRead, with the read's error", () => {
+    const keep = version("keep", { ageHours: 1, tags: {} });
+    const old = version("old", { tags: { [MARK_TAG]: iso(MARKED) } });
+    const gate = Gate.assess({
+      desired: desired(set("p1", ["keep"])),
+      live: liveState([liveProject([keep, old], { status: "error", error: "AccessDeniedException: not allowed" })]),
+      policies: policy({ requireApproval: true }),
+      now: NOW,
+    });
+    const d = gate.approval(gate.views[0]!, old, T0);
+    expect(d).toMatchObject({ kind: "refuse", rule: "notRead" });
+    if (d.kind === "refuse") expect(d.reasons).toEqual([{ rule: "notRead", message: expect.stringContaining("AccessDeniedException: not allowed") }]);
+  });
+
+  it.each([
+    ["listed", version("keep2", { tags: { [MARK_TAG]: iso(MARKED) } }), ["keep", "keep2"], {}, 'listed by ProjectVersionSet "p1-set" (m.yaml:1:1): rekon keeps it'],
+    ["unmarked", version("old", { tags: {} }), undefined, {}, "it carries no valid pending-delete mark yet: rekon apply marks it first"],
+    ["requireApproval off", version("old", { tags: { [MARK_TAG]: iso(MARKED) } }), undefined, { requireApproval: false }, "the policy does not set requireApproval for project p1"],
+    ["marked this very second", version("old", { tags: { [MARK_TAG]: iso(T0) } }), undefined, {}, "less than a second ago; approve it again in a moment"],
+  ] as const)("the words of a refusal: %s", (_, v, listed, pol, words) => {
+    const d = decide(v as LiveVersion, pol as Partial<Policy>, listed ? [...listed] : undefined);
+    expect(d.kind).toBe("refuse");
+    if (d.kind === "refuse") {
+      expect(d.reasons).toHaveLength(1);
+      expect(d.reasons[0]!.rule).toBe(d.rule);
+      expect(d.reasons[0]!.message).toContain(words);
+    }
+  });
+
   it.each([
     ["listed", version("keep2", { tags: { [MARK_TAG]: iso(MARKED) } }), {}, ["keep", "keep2"], "listed"],
     ["unmarked", version("old", { tags: {} }), {}, undefined, "approvalRequired"],
